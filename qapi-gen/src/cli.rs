@@ -1,0 +1,106 @@
+//! The `cargo qapi` command line, as a library so it is tested in-process.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{load, DocRules, Error};
+
+/// Exit status: the schema is valid.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: the schema is invalid.
+pub const EXIT_INVALID: i32 = 1;
+/// Exit status: bad usage, or a file could not be read.
+pub const EXIT_USAGE: i32 = 2;
+
+/// `cargo qapi`: check QAPI schemas and generate Rust bindings from them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-qapi",
+    bin_name = "cargo qapi",
+    version,
+    after_help = "Example:\n  cargo qapi check schema/example.json"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check a schema; report every problem as FILE:LINE:COL.
+    #[command(
+        after_help = "Exit status: 0 valid, 1 invalid, 2 usage or I/O error.\n\n\
+                            Example:\n  cargo qapi check ../qemu/qapi/qapi-schema.json"
+    )]
+    Check(CheckArgs),
+}
+
+/// Arguments of `cargo qapi check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The schema file (its includes are read too).
+    pub schema: PathBuf,
+    /// Report doc-comment problems as warnings, as `generate` does for
+    /// schemas of older QEMU releases.
+    #[arg(long)]
+    pub lenient_docs: bool,
+}
+
+/// Runs the command line `args` (program name first; a leading `qapi`
+/// argument, as cargo passes it, is skipped) and returns the exit status.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "qapi") {
+        args.remove(1);
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(&args, out, err),
+    }
+}
+
+fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let rules = if args.lenient_docs {
+        DocRules::Lenient
+    } else {
+        DocRules::Strict
+    };
+    match load(&args.schema, rules) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                let _ = writeln!(err, "{}", warning.render(loaded.schema.sources()));
+            }
+            let _ = writeln!(out, "{}: {}", args.schema.display(), loaded.schema.counts());
+            EXIT_OK
+        }
+        Err(Error::Invalid(report)) => {
+            let _ = err.write_all(report.render().as_bytes());
+            EXIT_INVALID
+        }
+        Err(e @ Error::Io { .. }) => {
+            let _ = writeln!(err, "cargo qapi: {e}");
+            EXIT_USAGE
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! qapi-gen: a compiler for QEMU's QAPI schema language.
+//!
+//! [`load`] reads a schema file and everything it includes, checks it by the
+//! rules of QEMU's `docs/devel/qapi-code-gen.rst` (as QEMU 10.0's own
+//! generator does), and returns a [`Schema`]: every definition in
+//! declaration order, every reference resolved, with positions, docs,
+//! conditions and features.
+//!
+//! ```no_run
+//! let loaded = qapi_gen::load("schema/example.json", qapi_gen::DocRules::Strict)?;
+//! for id in loaded.schema.definitions() {
+//!     let entity = loaded.schema.entity(id);
+//!     println!("{} {}", entity.meta(), entity.name);
+//! }
+//! # Ok::<(), qapi_gen::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod doc;
+mod expr;
+pub mod model;
+pub mod names;
+mod parser;
+mod schema;
+pub mod source;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{Category, Diagnostic, Severity};
+pub use model::Schema;
+pub use source::{SourceMap, Span};
+
+/// How doc-comment problems are treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocRules {
+    /// Today's rules: a doc-comment problem is an error (`cargo qapi check`).
+    #[default]
+    Strict,
+    /// Doc-comment problems are warnings, so that schemas of older QEMU
+    /// releases, whose doc comments today's rules reject, still load.
+    Lenient,
+}
+
+/// A loaded, checked schema and the warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The schema.
+    pub schema: Schema,
+    /// Problems downgraded to warnings (see [`DocRules::Lenient`]).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The diagnostics of a rejected schema, with the files they point into.
+#[derive(Debug)]
+pub struct Report {
+    /// The files read before the schema was rejected.
+    pub sources: SourceMap,
+    /// Errors (and warnings), in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Every diagnostic rendered, one after the other.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for diag in &self.diagnostics {
+            out.push_str(&diag.render(&self.sources));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Why a schema could not be loaded.
+#[derive(Debug)]
+pub enum Error {
+    /// The root schema file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The schema is invalid.
+    Invalid(Report),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(
+                f,
+                "can't read schema file '{}': {}",
+                path.display(),
+                parser::describe_io_error(source)
+            ),
+            Error::Invalid(report) => f.write_str(report.render().trim_end()),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Invalid(_) => None,
+        }
+    }
+}
+
+/// Reads, parses and checks the schema at `path` and the files it includes.
+pub fn load(path: impl AsRef<Path>, rules: DocRules) -> Result<Loaded, Error> {
+    let path = path.as_ref();
+    let mut sources = SourceMap::default();
+    let mut reporter = doc::DocReporter::new(rules);
+    let invalid =
+        |sources: SourceMap, mut diagnostics: Vec<Diagnostic>, warnings: Vec<Diagnostic>| {
+            diagnostics.splice(0..0, warnings);
+            Error::Invalid(Report {
+                sources,
+                diagnostics,
+            })
+        };
+    let parsed = match parser::parse_schema(path, &mut sources, &mut reporter) {
+        Ok(parsed) => parsed,
+        Err(parser::ParseError::Io(source)) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        Err(parser::ParseError::Invalid(diag)) => {
+            return Err(invalid(sources, vec![diag], reporter.warnings))
+        }
+    };
+    let mut defs = Vec::with_capacity(parsed.items.len());
+    let mut errors = Vec::new();
+    for item in parsed.items {
+        match item {
+            parser::Item::Definition { node, doc } => {
+                match expr::check_definition(&node, doc, &parsed.pragma, &mut reporter) {
+                    Ok(def) => defs.push(schema::DefItem::Def(Box::new(def))),
+                    Err(diag) => errors.push(diag),
+                }
+            }
+            parser::Item::Include { span, file } => {
+                defs.push(schema::DefItem::Include(model::SchemaItem::Include {
+                    span,
+                    file,
+                }))
+            }
+            parser::Item::FreeDoc(doc) => defs.push(schema::DefItem::Doc(doc)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(invalid(sources, errors, reporter.warnings));
+    }
+    match schema::build(defs, parsed.pragma, sources, &mut reporter) {
+        Ok(schema) => Ok(Loaded {
+            schema,
+            warnings: reporter.warnings,
+        }),
+        Err((sources, errors)) => Err(invalid(sources, errors, reporter.warnings)),
+    }
+}
