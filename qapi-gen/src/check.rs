@@ -8,13 +8,29 @@ use crate::diagnostic::{Context, Diagnostic};
 use crate::doc::SectionKind;
 use crate::expr::{BranchDef, MemberDef, Name, TypeRef};
 use crate::model::{
-    Branches, EntityId, EntityKind, Feature, JsonType, Member, ObjectType, Variant,
+    AlternateType, ArrayType, Branches, EntityId, EntityKind, EnumValue, Feature, JsonType, Member,
+    ObjectType, Variant,
 };
-use crate::names::c_name;
 use crate::schema::{Builder, Pending, Seen, State};
+use crate::source::Span;
 
-/// Members seen so far, by C name, for clash detection.
-type SeenMap = HashMap<String, Seen>;
+/// Whether two names have the same C name (`-` and `.` read as `_`).
+/// Names are ASCII: the name rules have been checked.
+fn same_c_name(a: &str, b: &str) -> bool {
+    let norm = |c: u8| if c.is_ascii_alphanumeric() { c } else { b'_' };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
+}
+
+/// Pairs `(later, earlier)` of names in one list with the same C name.
+fn clashes<'n>(names: impl Iterator<Item = &'n str> + Clone) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, a) in names.clone().enumerate() {
+        if let Some(j) = names.clone().take(i).position(|b| same_c_name(a, b)) {
+            out.push((i, j));
+        }
+    }
+    out
+}
 
 impl Builder<'_> {
     fn context(&self, id: EntityId) -> Option<Context> {
@@ -33,15 +49,19 @@ impl Builder<'_> {
         }
     }
 
-    fn span(&self, id: EntityId) -> crate::source::Span {
+    fn span(&self, id: EntityId) -> Span {
         self.entities[id.index()]
             .span
             .expect("only predefined entities lack a span, and they are never checked")
     }
 
+    fn name(&self, id: EntityId) -> &str {
+        &self.entities[id.index()].name
+    }
+
     /// QEMU's `describe()` of a type, command or event.
     pub(crate) fn describe(&self, id: EntityId) -> String {
-        let name = &self.entities[id.index()].name;
+        let name = self.name(id);
         match self.metas[id.index()] {
             "array" => format!(
                 "array type ['{}']",
@@ -52,19 +72,27 @@ impl Builder<'_> {
         }
     }
 
-    /// QEMU's `QAPISchemaMember.describe()`, relative to the definition
-    /// being checked.
-    fn describe_member(&self, seen: &Seen, current: EntityId) -> String {
-        let mut role = seen.role.to_string();
+    fn member(&self, seen: Seen) -> &Member {
+        let object = self.entities[seen.owner.index()]
+            .as_object()
+            .expect("members belong to objects");
+        &object.local_members[seen.index]
+    }
+
+    /// QEMU's `QAPISchemaMember.describe()` of an object member, relative
+    /// to the definition being checked.
+    fn describe_member(&self, seen: Seen, current: EntityId) -> String {
+        let name = &self.member(seen).name;
+        let mut role = "member".to_string();
         let mut meta = "type";
-        let mut defined_in = self.entities[seen.defined_in.index()].name.as_str();
+        let mut defined_in = self.name(seen.owner);
         if let Some(implicit) = defined_in.strip_prefix("q_obj_") {
             if let Some(owner) = implicit.strip_suffix("-arg") {
                 role = "parameter".to_string();
                 meta = "command";
                 defined_in = owner;
             } else if let Some(owner) = implicit.strip_suffix("-base") {
-                role = format!("base {role}");
+                role = "base member".to_string();
                 defined_in = owner;
             }
         }
@@ -72,62 +100,60 @@ impl Builder<'_> {
             .as_ref()
             .map_or("", |c| c.name.as_str());
         if defined_in != current_name {
-            format!("{role} '{}' of {meta} '{defined_in}'", seen.name)
+            format!("{role} '{name}' of {meta} '{defined_in}'")
         } else {
-            format!("{role} '{}'", seen.name)
+            format!("{role} '{name}'")
         }
     }
 
-    /// Adds `seen` to the map, reporting a clash of C names.
-    fn clash(&mut self, current: EntityId, at: crate::source::Span, map: &mut SeenMap, seen: Seen) {
-        let key = c_name(&seen.name);
-        if let Some(previous) = map.get(&key) {
+    /// Adds a member to `seen`, reporting a clash of C names at `at`.
+    fn clash(&mut self, current: EntityId, at: Span, seen: &mut Vec<Seen>, member: Seen) {
+        let name = &self.member(member).name;
+        let previous = seen
+            .iter()
+            .copied()
+            .find(|&p| same_c_name(&self.member(p).name, name));
+        if let Some(previous) = previous {
             let message = format!(
                 "{} collides with {}",
-                self.describe_member(&seen, current),
+                self.describe_member(member, current),
                 self.describe_member(previous, current)
             );
             self.error(current, Diagnostic::error(at, message));
             return;
         }
-        map.insert(key, seen);
+        seen.push(member);
     }
 
-    /// Resolves a type name; `what` says who uses it.
-    fn resolve(&mut self, current: EntityId, name: &Name, what: &str) -> Option<EntityId> {
+    fn clash_features(&mut self, id: EntityId, features: &[Feature]) {
+        let items: Vec<(&str, Span)> = features.iter().map(|f| (f.name.as_str(), f.span)).collect();
+        let problems: Vec<(usize, usize)> = clashes(items.iter().map(|(n, _)| *n));
+        for (later, earlier) in problems {
+            let message = format!(
+                "feature '{}' collides with feature '{}'",
+                features[later].name, features[earlier].name
+            );
+            self.error(id, Diagnostic::error(features[later].span, message));
+        }
+    }
+
+    /// Resolves a type name; `what` describes its user, for the message.
+    fn resolve(
+        &mut self,
+        current: EntityId,
+        name: &Name,
+        what: impl FnOnce(&Self) -> String,
+    ) -> Option<EntityId> {
         let found = self
             .by_name
             .get(&name.name)
             .copied()
             .filter(|id| !matches!(self.metas[id.index()], "command" | "event"));
         if found.is_none() {
-            let message = format!("{what} uses unknown type '{}'", name.name);
+            let message = format!("{} uses unknown type '{}'", what(self), name.name);
             self.error(current, Diagnostic::error(name.span, message));
         }
         found
-    }
-
-    /// Checks the features of a definition: no clash, none special on types.
-    fn check_features(
-        &mut self,
-        id: EntityId,
-        features: &[Feature],
-        owner: EntityId,
-        is_type: bool,
-    ) {
-        let mut map = SeenMap::new();
-        for feature in features {
-            let seen = Seen {
-                role: "feature",
-                name: feature.name.clone(),
-                defined_in: owner,
-            };
-            self.clash(id, feature.span, &mut map, seen);
-            if is_type && feature.is_special() {
-                let message = format!("feature '{}' is not supported for types", feature.name);
-                self.error(id, Diagnostic::error(feature.span, message));
-            }
-        }
     }
 
     /// Checks one entity (once), resolving its references.
@@ -135,7 +161,7 @@ impl Builder<'_> {
         match self.states[id.index()] {
             State::Done => return,
             State::InProgress => {
-                let message = format!("object {} contains itself", self.entities[id.index()].name);
+                let message = format!("object {} contains itself", self.name(id));
                 let span = self.span(id);
                 self.error(id, Diagnostic::error(span, message));
                 return;
@@ -143,11 +169,16 @@ impl Builder<'_> {
             State::Unchecked => {}
         }
         self.states[id.index()] = State::InProgress;
-        let pending = self.pending[id.index()].take();
-        let features = self.entities[id.index()].features.clone();
-        let is_type = !matches!(self.metas[id.index()], "command" | "event");
-        self.check_features(id, &features, id, is_type);
-        match pending {
+        let features = std::mem::take(&mut self.entities[id.index()].features);
+        self.clash_features(id, &features);
+        if !matches!(self.metas[id.index()], "command" | "event") {
+            for feature in features.iter().filter(|f| f.is_special()) {
+                let message = format!("feature '{}' is not supported for types", feature.name);
+                self.error(id, Diagnostic::error(feature.span, message));
+            }
+        }
+        self.entities[id.index()].features = features;
+        match self.pending[id.index()].take() {
             None => self.check_enum(id),
             Some(Pending::Array { element }) => self.check_array(id, &element),
             Some(Pending::Object {
@@ -177,21 +208,23 @@ impl Builder<'_> {
     }
 
     fn check_enum(&mut self, id: EntityId) {
-        let Some(values) = self.entities[id.index()]
-            .as_enum()
-            .map(|e| e.values.clone())
-        else {
+        let Some(values) = self.entities[id.index()].as_enum() else {
             return;
         };
-        let mut map = SeenMap::new();
-        for value in &values {
-            let seen = Seen {
-                role: "value",
-                name: value.name.clone(),
-                defined_in: id,
-            };
-            let at = value.span.unwrap_or_else(|| self.span(id));
-            self.clash(id, at, &mut map, seen);
+        let span = self.entities[id.index()].span;
+        let problems: Vec<Diagnostic> = clashes(values.values.iter().map(|v| v.name.as_str()))
+            .into_iter()
+            .map(|(later, earlier)| {
+                let (a, b) = (&values.values[later], &values.values[earlier]);
+                let at = a.span.or(span).expect("checked enums have spans");
+                Diagnostic::error(
+                    at,
+                    format!("value '{}' collides with value '{}'", a.name, b.name),
+                )
+            })
+            .collect();
+        for problem in problems {
+            self.error(id, problem);
         }
     }
 
@@ -199,7 +232,7 @@ impl Builder<'_> {
         let what = self.contexts[id.index()]
             .as_ref()
             .map_or("array", |c| c.meta);
-        let Some(element_id) = self.resolve(id, element, what) else {
+        let Some(element_id) = self.resolve(id, element, |_| what.to_string()) else {
             return;
         };
         if self.metas[element_id.index()] == "array" {
@@ -207,16 +240,18 @@ impl Builder<'_> {
             self.error(id, Diagnostic::error(element.span, message));
             return;
         }
-        self.entities[id.index()].kind = EntityKind::Array(crate::model::ArrayType {
+        self.entities[id.index()].kind = EntityKind::Array(ArrayType {
             element: element_id,
         });
     }
 
-    fn member_seen(member: &Member) -> Seen {
-        Seen {
-            role: "member",
-            name: member.name.clone(),
-            defined_in: member.defined_in,
+    /// Every member of an object, base members first.
+    fn flat_members(&self, id: EntityId, out: &mut Vec<Seen>) {
+        if let Some(object) = self.entities[id.index()].as_object() {
+            if let Some(base) = object.base {
+                self.flat_members(base, out);
+            }
+            out.extend((0..object.local_members.len()).map(|index| Seen { owner: id, index }));
         }
     }
 
@@ -227,51 +262,44 @@ impl Builder<'_> {
         local: Vec<MemberDef>,
         union: Option<(Name, Vec<BranchDef>)>,
     ) {
-        let mut map = SeenMap::new();
-        let mut members: Vec<Member> = Vec::new();
+        let mut seen: Vec<Seen> = Vec::new();
         let mut base_id = None;
         if let Some(base) = &base {
-            if let Some(b) = self.resolve(id, base, "'base'") {
+            if let Some(b) = self.resolve(id, base, |_| "'base'".to_string()) {
                 if self.metas[b.index()] != "struct" {
                     let message =
                         format!("'base' requires a struct type, {} isn't", self.describe(b));
                     self.error(id, Diagnostic::error(base.span, message));
                 } else {
                     self.check(b);
-                    let inherited = self.entities[b.index()]
-                        .as_object()
-                        .map(|o| o.members.clone())
-                        .unwrap_or_default();
-                    for m in &inherited {
-                        self.clash(id, base.span, &mut map, Self::member_seen(m));
+                    let mut inherited = Vec::new();
+                    self.flat_members(b, &mut inherited);
+                    for member in inherited {
+                        self.clash(id, base.span, &mut seen, member);
                     }
-                    members.extend(inherited);
                     base_id = Some(b);
                 }
             }
         }
         let mut local_members = Vec::with_capacity(local.len());
         for def in local {
-            let seen = Seen {
-                role: "member",
-                name: def.name.clone(),
-                defined_in: id,
-            };
-            let what = self.describe_member(&seen, id);
             let TypeRef::Named(ty_name) = &def.ty else {
                 unreachable!("array member types are named when defined")
             };
-            let ty = self.resolve(id, ty_name, &what).unwrap_or(self.empty);
-            let mut features = SeenMap::new();
-            for f in &def.features {
-                let seen = Seen {
-                    role: "feature",
-                    name: f.name.clone(),
-                    defined_in: id,
-                };
-                self.clash(id, f.span, &mut features, seen);
-            }
-            self.clash(id, def.span, &mut map, seen);
+            let ty = self
+                .resolve(id, ty_name, |this| {
+                    let implicit = this.name(id).strip_prefix("q_obj_").unwrap_or_default();
+                    let role = if implicit.ends_with("-arg") {
+                        "parameter"
+                    } else if implicit.ends_with("-base") {
+                        "base member"
+                    } else {
+                        "member"
+                    };
+                    format!("{role} '{}'", def.name)
+                })
+                .unwrap_or(self.empty);
+            self.clash_features(id, &def.features);
             local_members.push(Member {
                 name: def.name,
                 span: def.span,
@@ -282,74 +310,73 @@ impl Builder<'_> {
                 defined_in: id,
             });
         }
-        members.extend(local_members.iter().cloned());
-        let branches = union.and_then(|(tag, branches)| {
-            self.check_branches(id, base_id, &members, &tag, branches, &mut map)
-        });
+        let count = local_members.len();
+        let implicit_for = self.entities[id.index()]
+            .as_object()
+            .and_then(|o| o.implicit_for);
         self.entities[id.index()].kind = EntityKind::Object(ObjectType {
             base: base_id,
             local_members,
-            members,
-            branches,
-            implicit_for: self.entities[id.index()]
-                .as_object()
-                .and_then(|o| o.implicit_for),
+            branches: None,
+            implicit_for,
         });
+        for index in 0..count {
+            let at = self.member(Seen { owner: id, index }).span;
+            self.clash(id, at, &mut seen, Seen { owner: id, index });
+        }
+        if let Some((tag, branches)) = union {
+            let branches = self.check_branches(id, &tag, branches, &seen);
+            if let EntityKind::Object(object) = &mut self.entities[id.index()].kind {
+                object.branches = branches;
+            }
+        }
     }
 
     fn check_branches(
         &mut self,
         id: EntityId,
-        base_id: Option<EntityId>,
-        members: &[Member],
         tag: &Name,
         branches: Vec<BranchDef>,
-        map: &mut SeenMap,
+        seen: &[Seen],
     ) -> Option<Branches> {
         let union_span = self.span(id);
-        let tag_member = map
-            .get(&c_name(&tag.name))
-            .filter(|seen| seen.name == tag.name)
-            .and_then(|_| members.iter().find(|m| m.name == tag.name))
+        let tag_member = seen
+            .iter()
+            .copied()
+            .find(|&s| same_c_name(&self.member(s).name, &tag.name))
+            .map(|s| self.member(s))
+            .filter(|m| m.name == tag.name)
             .cloned();
         let Some(tag_member) = tag_member else {
             let message = format!("discriminator '{}' is not a member of 'base'", tag.name);
             self.error(id, Diagnostic::error(tag.span, message));
             return None;
         };
-        let base_desc = match base_id {
-            Some(b) if !self.entities[b.index()].name.starts_with("q_") => {
-                format!("base type '{}'", self.entities[b.index()].name)
-            }
-            _ => "'base'".to_string(),
+        // QEMU names the type that declares the discriminator.
+        let declared_in = tag_member.defined_in;
+        let base_desc = if self.entities[declared_in.index()].is_implicit() {
+            "'base'".to_string()
+        } else {
+            format!("base type '{}'", self.name(declared_in))
         };
-        let tag_values = match &self.entities[tag_member.ty.index()].kind {
-            EntityKind::Enum(e) => e.values.clone(),
-            _ => {
-                let message = format!(
-                    "discriminator member '{}' of {base_desc} must be of enum type",
-                    tag.name
-                );
-                self.error(id, Diagnostic::error(tag.span, message));
-                return None;
-            }
+        let problem = match &self.entities[tag_member.ty.index()].kind {
+            EntityKind::Enum(_) if tag_member.optional => Some("must not be optional"),
+            EntityKind::Enum(_) if tag_member.cond.is_some() => Some("must not be conditional"),
+            EntityKind::Enum(_) => None,
+            _ => Some("must be of enum type"),
         };
-        if tag_member.optional {
+        if let Some(problem) = problem {
             let message = format!(
-                "discriminator member '{}' of {base_desc} must not be optional",
+                "discriminator member '{}' of {base_desc} {problem}",
                 tag.name
             );
             self.error(id, Diagnostic::error(tag.span, message));
             return None;
         }
-        if tag_member.cond.is_some() {
-            let message = format!(
-                "discriminator member '{}' of {base_desc} must not be conditional",
-                tag.name
-            );
-            self.error(id, Diagnostic::error(tag.span, message));
-            return None;
-        }
+        let tag_values: Vec<EnumValue> = self.entities[tag_member.ty.index()]
+            .as_enum()
+            .map(|e| e.values.clone())
+            .unwrap_or_default();
         let mut variants: Vec<(Variant, Option<Name>)> = branches
             .into_iter()
             .map(|b| {
@@ -382,20 +409,20 @@ impl Builder<'_> {
             self.error(id, Diagnostic::error(union_span, "union has no branches"));
             return None;
         }
-        let tag_type_desc = self.describe(tag_member.ty);
         let mut ok = true;
         for (variant, ty_name) in &mut variants {
             let Some(ty_name) = ty_name else { continue };
-            let what = format!("branch '{}'", variant.name);
-            let Some(ty) = self.resolve(id, ty_name, &what) else {
+            let name = variant.name.clone();
+            let Some(ty) = self.resolve(id, ty_name, |_| format!("branch '{name}'")) else {
                 ok = false;
                 continue;
             };
             variant.ty = ty;
             if !tag_values.iter().any(|v| v.name == variant.name) {
                 let message = format!(
-                    "branch '{}' is not a value of {tag_type_desc}",
-                    variant.name
+                    "branch '{}' is not a value of {}",
+                    variant.name,
+                    self.describe(tag_member.ty)
                 );
                 self.error(id, Diagnostic::error(variant.span, message));
                 ok = false;
@@ -411,8 +438,8 @@ impl Builder<'_> {
         }
         if ok {
             for (variant, _) in &variants {
-                let mut branch_map = map.clone();
-                self.clash_object(id, variant.ty, variant.span, &mut branch_map);
+                let mut branch_seen = seen.to_vec();
+                self.clash_object(id, variant.ty, variant.span, &mut branch_seen);
             }
         }
         Some(Branches {
@@ -422,47 +449,52 @@ impl Builder<'_> {
         })
     }
 
-    /// Adds an object's members (and its branches' members) to `map`.
+    /// Adds an object's members, and each of its branches' members, to
+    /// `seen`, reporting clashes at `at`.
     fn clash_object(
         &mut self,
         current: EntityId,
         object: EntityId,
-        at: crate::source::Span,
-        map: &mut SeenMap,
+        at: Span,
+        seen: &mut Vec<Seen>,
     ) {
-        let Some(o) = self.entities[object.index()].as_object().cloned() else {
-            return;
-        };
-        for m in &o.members {
-            self.clash(current, at, map, Self::member_seen(m));
+        let mut members = Vec::new();
+        self.flat_members(object, &mut members);
+        for member in members {
+            self.clash(current, at, seen, member);
         }
-        if let Some(branches) = &o.branches {
-            for v in &branches.variants {
-                let mut branch_map = map.clone();
-                self.clash_object(current, v.ty, at, &mut branch_map);
-            }
+        let variants: Vec<EntityId> = self.entities[object.index()]
+            .as_object()
+            .and_then(|o| o.branches.as_ref())
+            .map(|b| b.variants.iter().map(|v| v.ty).collect())
+            .unwrap_or_default();
+        for ty in variants {
+            let mut branch_seen = seen.clone();
+            self.clash_object(current, ty, at, &mut branch_seen);
         }
     }
 
     fn check_alternate(&mut self, id: EntityId, branches: Vec<BranchDef>) {
+        let items: Vec<(&str, Span)> = branches.iter().map(|b| (b.name.as_str(), b.span)).collect();
+        let problems = clashes(items.iter().map(|(n, _)| *n));
+        for (later, earlier) in problems {
+            let message = format!(
+                "branch '{}' collides with branch '{}'",
+                branches[later].name, branches[earlier].name
+            );
+            self.error(id, Diagnostic::error(branches[later].span, message));
+        }
         let mut variants = Vec::with_capacity(branches.len());
-        let mut map = SeenMap::new();
         let mut types_seen: HashMap<JsonType, String> = HashMap::new();
         for branch in branches {
             let TypeRef::Named(ty_name) = &branch.ty else {
                 unreachable!("branch types are named when defined")
             };
-            let what = format!("branch '{}'", branch.name);
-            let Some(ty) = self.resolve(id, ty_name, &what) else {
+            let name = branch.name.clone();
+            let Some(ty) = self.resolve(id, ty_name, |_| format!("branch '{name}'")) else {
                 continue;
             };
             self.check(ty);
-            let seen = Seen {
-                role: "branch",
-                name: branch.name.clone(),
-                defined_in: id,
-            };
-            self.clash(id, branch.span, &mut map, seen);
             let Some(json) = self.alternate_json_type(ty) else {
                 let message = format!("branch '{}' cannot use {}", branch.name, self.describe(ty));
                 self.error(id, Diagnostic::error(branch.span, message));
@@ -475,11 +507,11 @@ impl Builder<'_> {
                         if e.values.iter().any(|v| v.name == "on" || v.name == "off") {
                             conflicting.push(JsonType::Boolean);
                         }
-                        if e.values.iter().any(|v| {
-                            v.name.starts_with([
-                                '-', '+', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
-                            ])
-                        }) {
+                        let numeric = |v: &EnumValue| {
+                            v.name
+                                .starts_with(|c: char| c.is_ascii_digit() || "-+.".contains(c))
+                        };
+                        if e.values.iter().any(numeric) {
                             conflicting.push(JsonType::Number);
                         }
                     }
@@ -508,8 +540,7 @@ impl Builder<'_> {
                 implicit: false,
             });
         }
-        self.entities[id.index()].kind =
-            EntityKind::Alternate(crate::model::AlternateType { variants });
+        self.entities[id.index()].kind = EntityKind::Alternate(AlternateType { variants });
     }
 
     /// The JSON type an alternate dispatches a branch on (`int` and
@@ -532,7 +563,7 @@ impl Builder<'_> {
     fn check_arguments(&mut self, id: EntityId, arg: &Name, boxed: bool) -> Option<EntityId> {
         let meta = self.metas[id.index()];
         let what = format!("{meta}'s 'data'");
-        let ty = self.resolve(id, arg, &what)?;
+        let ty = self.resolve(id, arg, |_| what.clone())?;
         let ty_meta = self.metas[ty.index()];
         if !matches!(ty_meta, "struct" | "union") {
             let message = format!("{what} cannot take {}", self.describe(ty));
@@ -548,9 +579,9 @@ impl Builder<'_> {
             return None;
         }
         self.check(ty);
-        let conditional = self.entities[ty.index()]
-            .as_object()
-            .is_some_and(|o| o.members.iter().any(|m| m.cond.is_some()));
+        let mut members = Vec::new();
+        self.flat_members(ty, &mut members);
+        let conditional = members.iter().any(|&m| self.member(m).cond.is_some());
         if conditional && !boxed {
             let message = format!("conditional {meta} arguments require 'boxed': true");
             self.error(id, Diagnostic::error(arg.span, message));
@@ -559,9 +590,9 @@ impl Builder<'_> {
     }
 
     fn check_returns(&mut self, id: EntityId, ret: &Name) -> Option<EntityId> {
-        let ty = self.resolve(id, ret, "command's 'returns'")?;
+        let ty = self.resolve(id, ret, |_| "command's 'returns'".to_string())?;
         self.check(ty);
-        let name = &self.entities[id.index()].name;
+        let name = self.name(id);
         if self
             .pragma
             .command_returns_exceptions
@@ -581,38 +612,46 @@ impl Builder<'_> {
         Some(ty)
     }
 
-    /// Connects a definition's doc comment to what it documents.
-    pub(crate) fn connect_doc(&mut self, id: EntityId) {
+    /// Matches a definition's doc comment with what it documents: every
+    /// member, value, branch and feature described, and nothing else.
+    pub(crate) fn check_doc(&mut self, id: EntityId) {
         let entity = &self.entities[id.index()];
-        if entity.doc.is_none() || entity.is_implicit() {
+        let Some(doc) = &entity.doc else { return };
+        if entity.is_implicit() {
             return;
         }
-        let features = entity.features.clone();
-        let mut documented: Vec<(&'static str, String, crate::source::Span, Vec<Feature>)> =
-            Vec::new();
-        let mut push_members = |members: &[Member]| {
-            for m in members {
-                documented.push(("member", m.name.clone(), m.span, m.features.clone()));
+        // (role, name, span) of what must be described, and the features.
+        let mut documented: Vec<(&'static str, &str, Span)> = Vec::new();
+        let mut features: Vec<&Feature> = entity.features.iter().collect();
+        fn add_members<'e>(
+            object: &'e ObjectType,
+            documented: &mut Vec<(&'static str, &'e str, Span)>,
+            features: &mut Vec<&'e Feature>,
+        ) {
+            for m in &object.local_members {
+                documented.push(("member", &m.name, m.span));
+                features.extend(&m.features);
             }
-        };
+        }
         match &entity.kind {
             EntityKind::Enum(e) => {
                 for v in &e.values {
                     let span = v.span.expect("explicit enums have spans");
-                    documented.push(("value", v.name.clone(), span, v.features.clone()));
+                    documented.push(("value", &v.name, span));
+                    features.extend(&v.features);
                 }
             }
             EntityKind::Object(o) => {
-                if let Some(base) = o.base.filter(|b| self.entities[b.index()].is_implicit()) {
-                    if let Some(bo) = self.entities[base.index()].as_object() {
-                        push_members(&bo.local_members);
+                if let Some(base) = o.base.filter(|&b| self.entities[b.index()].is_implicit()) {
+                    if let Some(base) = self.entities[base.index()].as_object() {
+                        add_members(base, &mut documented, &mut features);
                     }
                 }
-                push_members(&o.local_members);
+                add_members(o, &mut documented, &mut features);
             }
             EntityKind::Alternate(a) => {
                 for v in &a.variants {
-                    documented.push(("branch", v.name.clone(), v.span, Vec::new()));
+                    documented.push(("branch", &v.name, v.span));
                 }
             }
             EntityKind::Command(crate::model::Command {
@@ -623,90 +662,63 @@ impl Builder<'_> {
                 arg_type: Some(arg),
                 ..
             }) => {
-                let arg_entity = &self.entities[arg.index()];
-                if arg_entity.is_implicit() {
-                    if let Some(o) = arg_entity.as_object() {
-                        push_members(&o.local_members);
-                    }
+                let arg = &self.entities[arg.index()];
+                if let (true, Some(o)) = (arg.is_implicit(), arg.as_object()) {
+                    add_members(o, &mut documented, &mut features);
                 }
             }
             _ => {}
         }
-        for f in &features {
-            self.connect_feature(id, f);
-        }
-        for (role, name, span, member_features) in documented {
-            self.connect_member(id, role, &name, span);
-            for f in &member_features {
-                self.connect_feature(id, f);
+        let excepted = doc
+            .symbol
+            .as_ref()
+            .is_some_and(|s| self.pragma.documentation_exceptions.contains(s));
+        let mut problems = Vec::new();
+        for feature in &features {
+            if doc.feature(&feature.name).is_none() {
+                let message = format!("feature '{}' lacks documentation", feature.name);
+                problems.push(Diagnostic::doc(feature.span, message));
             }
         }
-    }
-
-    fn connect_member(&mut self, id: EntityId, role: &str, name: &str, span: crate::source::Span) {
-        let doc = self.entities[id.index()]
-            .doc
-            .as_ref()
-            .expect("checked by caller");
-        if doc.member(name).is_none() {
-            let symbol = doc.symbol.clone().unwrap_or_default();
-            if !self.pragma.documentation_exceptions.contains(&symbol) {
-                let message = format!("{role} '{name}' lacks documentation");
-                self.doc_problem(id, Diagnostic::doc(span, message));
+        for (role, name, span) in &documented {
+            if !excepted && doc.member(name).is_none() {
+                problems.push(Diagnostic::doc(
+                    *span,
+                    format!("{role} '{name}' lacks documentation"),
+                ));
             }
         }
-        self.connected[id.index()].0.insert(name.to_string());
-    }
-
-    fn connect_feature(&mut self, id: EntityId, feature: &Feature) {
-        let doc = self.entities[id.index()]
-            .doc
-            .as_ref()
-            .expect("checked by caller");
-        if doc.feature(&feature.name).is_none() {
-            let message = format!("feature '{}' lacks documentation", feature.name);
-            self.doc_problem(id, Diagnostic::doc(feature.span, message));
-        }
-        self.connected[id.index()].1.insert(feature.name.clone());
-    }
-
-    /// Reports descriptions of members and features that do not exist.
-    pub(crate) fn check_docs(&mut self) {
-        for index in 0..self.entities.len() {
-            let id = EntityId(index as u32);
-            let Some(doc) = &self.entities[index].doc else {
+        for (what, is_feature) in [("member", false), ("feature", true)] {
+            let bogus: Vec<(&str, Span)> = doc
+                .sections
+                .iter()
+                .filter_map(|s| match &s.kind {
+                    SectionKind::Member(n) if !is_feature => Some((n.as_str(), s.span)),
+                    SectionKind::Feature(n) if is_feature => Some((n.as_str(), s.span)),
+                    _ => None,
+                })
+                .filter(|(n, _)| {
+                    if is_feature {
+                        !features.iter().any(|f| f.name == *n)
+                    } else {
+                        !documented.iter().any(|(_, d, _)| d == n)
+                    }
+                })
+                .collect();
+            let Some(&(_, span)) = bogus.first() else {
                 continue;
             };
-            let (members, features) = &self.connected[index];
-            let mut problems = Vec::new();
-            for (what, feature) in [("member", false), ("feature", true)] {
-                let bogus: Vec<&crate::doc::Section> = doc
-                    .sections
-                    .iter()
-                    .filter(|s| match &s.kind {
-                        SectionKind::Member(n) if !feature => !members.contains(n),
-                        SectionKind::Feature(n) if feature => !features.contains(n),
-                        _ => false,
-                    })
-                    .collect();
-                let Some(first) = bogus.first() else { continue };
-                let names: Vec<String> = bogus
-                    .iter()
-                    .map(|s| match &s.kind {
-                        SectionKind::Member(n) | SectionKind::Feature(n) => n.clone(),
-                        _ => String::new(),
-                    })
-                    .collect();
-                let message = if names.len() > 1 {
+            let message = match &bogus[..] {
+                [(name, _)] => format!("documented {what} '{name}' does not exist"),
+                _ => {
+                    let names: Vec<&str> = bogus.iter().map(|(n, _)| *n).collect();
                     format!("documented {what}s '{}' do not exist", names.join("', '"))
-                } else {
-                    format!("documented {what} '{}' does not exist", names[0])
-                };
-                problems.push(Diagnostic::doc(first.span, message));
-            }
-            for problem in problems {
-                self.doc_problem(id, problem);
-            }
+                }
+            };
+            problems.push(Diagnostic::doc(span, message));
+        }
+        for problem in problems {
+            self.doc_problem(id, problem);
         }
     }
 }

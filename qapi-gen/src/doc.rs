@@ -231,13 +231,13 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-impl DocParser<'_, '_> {
+impl<'l> DocParser<'l, '_> {
     fn problem(&mut self, span: Span, message: impl Into<String>) -> Result<(), Diagnostic> {
         self.reporter.report(Diagnostic::doc(span, message))
     }
 
     /// The next line without `# `, `""` for a blank one, `None` at the end.
-    fn line(&mut self) -> Result<Option<String>, Diagnostic> {
+    fn line(&mut self) -> Result<Option<&'l str>, Diagnostic> {
         let Some(line) = self.lines.get(self.next) else {
             if self.next == self.lines.len() {
                 self.next += 1;
@@ -260,7 +260,7 @@ impl DocParser<'_, '_> {
         self.span = line.span;
         let text = line.text;
         if text == "#" {
-            return Ok(Some(String::new()));
+            return Ok(Some(""));
         }
         let body = match text[1..].strip_prefix(' ') {
             Some(body) => body,
@@ -269,7 +269,7 @@ impl DocParser<'_, '_> {
                 &text[1..]
             }
         };
-        Ok(Some(body.trim_end().to_string()))
+        Ok(Some(body.trim_end()))
     }
 
     fn append_line(&mut self, line: &str) {
@@ -305,27 +305,27 @@ impl DocParser<'_, '_> {
         }
     }
 
-    fn free_form(&mut self, mut line: Option<String>) -> Result<(), Diagnostic> {
+    fn free_form(&mut self, mut line: Option<&'l str>) -> Result<(), Diagnostic> {
         let mut first = true;
         while let Some(text) = line {
-            if let Some((name, _)) = at_name_colon(&text) {
+            if let Some((name, _)) = at_name_colon(text) {
                 let message = format!("'@{name}:' not allowed in free-form documentation");
                 self.problem(self.span, message)?;
             }
             if text.starts_with('=') && !first {
                 self.problem(self.span, "'=' heading must come first in a comment block")?;
             }
-            self.append_line(&text);
+            self.append_line(text);
             line = self.line()?;
             first = false;
         }
         Ok(())
     }
 
-    fn definition(&mut self, mut line: Option<String>) -> Result<(), Diagnostic> {
+    fn definition(&mut self, mut line: Option<&'l str>) -> Result<(), Diagnostic> {
         let mut no_more_args = false;
         loop {
-            while line.as_deref() == Some("") {
+            while line == Some("") {
                 line = self.line()?;
             }
             let Some(text) = line else { return Ok(()) };
@@ -334,16 +334,15 @@ impl DocParser<'_, '_> {
                     self.problem(self.span, "duplicated 'Features:' line")?;
                 }
                 line = self.line()?;
-                while line.as_deref() == Some("") {
+                while line == Some("") {
                     line = self.line()?;
                 }
                 let mut any = false;
-                while let Some((name, rest)) = line.as_deref().and_then(at_name_colon) {
-                    let (name, rest) = (name.to_string(), rest.to_string());
+                while let Some((name, rest)) = line.and_then(at_name_colon) {
                     any = true;
-                    self.new_description(name, true)?;
+                    self.new_description(name.to_string(), true)?;
                     if !rest.is_empty() {
-                        self.append_line(&rest);
+                        self.append_line(rest);
                     }
                     line = self.indented()?;
                 }
@@ -352,23 +351,21 @@ impl DocParser<'_, '_> {
                     self.problem(self.span, "feature descriptions expected")?;
                 }
                 no_more_args = true;
-            } else if let Some((name, _)) = at_name_colon(&text) {
+            } else if let Some((name, _)) = at_name_colon(text) {
                 if no_more_args {
                     let message = format!("description of '@{name}:' follows a section");
                     self.problem(self.span, message)?;
                 }
                 line = Some(text);
-                while let Some((name, rest)) = line.as_deref().and_then(at_name_colon) {
-                    let (name, rest) = (name.to_string(), rest.to_string());
-                    self.new_description(name, false)?;
+                while let Some((name, rest)) = line.and_then(at_name_colon) {
+                    self.new_description(name.to_string(), false)?;
                     if !rest.is_empty() {
-                        self.append_line(&rest);
+                        self.append_line(rest);
                     }
                     line = self.indented()?;
                 }
                 no_more_args = true;
-            } else if let Some((tag, rest)) = tagged(&text) {
-                let rest = rest.to_string();
+            } else if let Some((tag, rest)) = tagged(text) {
                 let kind = match tag {
                     "Returns" => SectionKind::Returns,
                     "Errors" => SectionKind::Errors,
@@ -398,7 +395,7 @@ impl DocParser<'_, '_> {
                 );
                 self.new_tagged_section(kind)?;
                 if !rest.is_empty() {
-                    self.append_line(&rest);
+                    self.append_line(rest);
                 }
                 line = if legacy {
                     self.legacy_section()?
@@ -414,34 +411,34 @@ impl DocParser<'_, '_> {
                     )?;
                 }
                 self.ensure_untagged_section();
-                self.append_line(&text);
+                self.append_line(text);
                 line = self.paragraph()?;
             }
         }
     }
 
     /// The rest of a section whose continuation lines are indented.
-    fn indented(&mut self) -> Result<Option<String>, Diagnostic> {
+    fn indented(&mut self) -> Result<Option<&'l str>, Diagnostic> {
         let mut line = self.line()?;
-        while line.as_deref() == Some("") {
+        while line == Some("") {
             self.append_line("");
             line = self.line()?;
         }
         let Some(first) = line else { return Ok(None) };
-        let indent = indent_of(&first);
+        let indent = indent_of(first);
         if indent == 0 {
             return Ok(Some(first));
         }
-        self.append_line(&first);
+        self.append_line(first);
         let mut after_first = false;
         loop {
             let Some(text) = self.line()? else {
                 return Ok(None);
             };
-            if at_name_colon(&text).is_some() {
+            if at_name_colon(text).is_some() {
                 return Ok(Some(text));
             }
-            if !text.is_empty() && indent_of(&text) < indent {
+            if !text.is_empty() && indent_of(text) < indent {
                 // QEMU ends the section here, except right after its first
                 // indented line, where a de-indent is an error.
                 if after_first {
@@ -450,35 +447,32 @@ impl DocParser<'_, '_> {
                 let message = format!("unexpected de-indent (expected at least {indent} spaces)");
                 self.problem(self.span, message)?;
             }
-            self.append_line(&text);
+            self.append_line(text);
             after_first = true;
         }
     }
 
     /// The rest of an old-style `Example:` or `Note:` section: everything up
     /// to the next tag or member description, blank lines included.
-    fn legacy_section(&mut self) -> Result<Option<String>, Diagnostic> {
+    fn legacy_section(&mut self) -> Result<Option<&'l str>, Diagnostic> {
         loop {
             let Some(text) = self.line()? else {
                 return Ok(None);
             };
-            if at_name_colon(&text).is_some() || tagged(&text).is_some() || text == "Features:" {
+            if at_name_colon(text).is_some() || tagged(text).is_some() || text == "Features:" {
                 return Ok(Some(text));
             }
-            self.append_line(&text);
+            self.append_line(text);
         }
     }
 
     /// The rest of a paragraph: up to a blank line.
-    fn paragraph(&mut self) -> Result<Option<String>, Diagnostic> {
+    fn paragraph(&mut self) -> Result<Option<&'l str>, Diagnostic> {
         loop {
             let line = self.line()?;
-            match line.as_deref() {
+            match line {
                 None | Some("") => return Ok(line),
-                Some(text) => {
-                    let text = text.to_string();
-                    self.append_line(&text);
-                }
+                Some(text) => self.append_line(text),
             }
         }
     }

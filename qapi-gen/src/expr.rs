@@ -4,7 +4,7 @@
 use crate::diagnostic::{Context, Diagnostic};
 use crate::doc::{Doc, DocReporter, SectionKind};
 use crate::model::{Cond, EnumValue, Feature, Pragma};
-use crate::names::{self, c_name};
+use crate::names;
 use crate::source::Span;
 use crate::value::{Node, Object, Value};
 
@@ -244,9 +244,13 @@ impl ExprChecker<'_> {
                     members: match members {
                         Some(Data::Members(members)) => members,
                         _ => {
-                            // A struct's 'data' must be members; a type name
-                            // here is not allowed by the grammar either.
-                            return Err(self.err("'data' should be an object or type name"));
+                            // The grammar allows only members here; QEMU
+                            // rejects a type name with this message.
+                            let span = expr.get("data").map_or(self.span, |n| n.span);
+                            return Err(Diagnostic::error(
+                                span,
+                                "'data' should be an object or type name",
+                            ));
                         }
                     },
                 }
@@ -307,10 +311,13 @@ impl ExprChecker<'_> {
             match expr.get(key).map(|n| &n.value) {
                 None => Ok(None),
                 Some(Value::Bool(b)) if *b == allowed => Ok(Some(*b)),
-                Some(_) => Err(self.err(format!(
-                    "flag '{key}' may only use {} value",
-                    if allowed { "true" } else { "false" }
-                ))),
+                Some(_) => Err(Diagnostic::error(
+                    expr.entry(key).map_or(self.span, |e| e.key_span),
+                    format!(
+                        "flag '{key}' may only use {} value",
+                        if allowed { "true" } else { "false" }
+                    ),
+                )),
             }
         };
         let gen = flag("gen", false)?;
@@ -521,10 +528,6 @@ impl ExprChecker<'_> {
                 name: name.clone(),
                 span: node.span,
             })),
-            Value::Array(_) => Err(Diagnostic::error(
-                node.span,
-                format!("{source} cannot be an array"),
-            )),
             _ => Err(Diagnostic::error(
                 node.span,
                 format!("{source} should be a type name"),
@@ -575,13 +578,7 @@ impl ExprChecker<'_> {
                     span: node.span,
                 })))
             }
-            Value::Array(_) => {
-                return Err(Diagnostic::error(
-                    node.span,
-                    format!("{source} cannot be an array"),
-                ))
-            }
-            Value::Bool(_) => {
+            Value::Array(_) | Value::Bool(_) => {
                 return Err(Diagnostic::error(
                     node.span,
                     format!("{source} should be an object or type name"),
@@ -601,8 +598,7 @@ impl ExprChecker<'_> {
             let at = entry.key_span;
             names::check_lower(name, permissive)
                 .map_err(|e| Diagnostic::error(at, names::message(e, &key_source)))?;
-            let cname = c_name(name);
-            if cname == "u" || cname.starts_with("has_") {
+            if names::is_reserved_member(name) {
                 return Err(Diagnostic::error(
                     at,
                     format!("{key_source} uses reserved name"),
@@ -663,7 +659,7 @@ impl ExprChecker<'_> {
                 ));
             };
             let source = format!("'features' member '{name}'");
-            names::stem(name)
+            names::check_lower(name, false)
                 .map_err(|e| Diagnostic::error(item.span, names::message(e, &source)))?;
             let cond = match object {
                 Some(f) => cond_at(f.get("if"), &source)?,

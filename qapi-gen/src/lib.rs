@@ -114,7 +114,17 @@ impl std::error::Error for Error {
 
 /// Reads, parses and checks the schema at `path` and the files it includes.
 pub fn load(path: impl AsRef<Path>, rules: DocRules) -> Result<Loaded, Error> {
-    let path = path.as_ref();
+    load_with(path.as_ref(), rules, &|p| std::fs::read(p))
+}
+
+/// Like [`load`], but files are read by `read` (given the root path, then
+/// each include's path joined onto its includer's directory): for schemas
+/// held in memory.
+pub fn load_with(
+    path: &Path,
+    rules: DocRules,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<Loaded, Error> {
     let mut sources = SourceMap::default();
     let mut reporter = doc::DocReporter::new(rules);
     let invalid =
@@ -125,7 +135,7 @@ pub fn load(path: impl AsRef<Path>, rules: DocRules) -> Result<Loaded, Error> {
                 diagnostics,
             })
         };
-    let parsed = match parser::parse_schema(path, &mut sources, &mut reporter) {
+    let parsed = match parser::parse_schema(path, read, &mut sources, &mut reporter) {
         Ok(parsed) => parsed,
         Err(parser::ParseError::Io(source)) => {
             return Err(Error::Io {

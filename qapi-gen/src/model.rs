@@ -257,9 +257,8 @@ pub struct ObjectType {
     /// The base type whose members come first.
     pub base: Option<EntityId>,
     /// The members declared here (for unions: none; the base holds them).
+    /// [`Schema::members`] adds the base's.
     pub local_members: Vec<Member>,
-    /// All members: the base's, then the local ones.
-    pub members: Vec<Member>,
     /// For unions: the discriminator and the branches.
     pub branches: Option<Branches>,
     /// For implicit objects: the definition they were made for.
@@ -420,6 +419,23 @@ impl Schema {
             SchemaItem::Definition(id) => Some(*id),
             _ => None,
         })
+    }
+
+    /// All members of an object type: its base's (recursively), then its
+    /// own. Empty for entities that are not objects.
+    pub fn members(&self, id: EntityId) -> Vec<&Member> {
+        let mut out = Vec::new();
+        self.collect_members(id, &mut out);
+        out
+    }
+
+    fn collect_members<'s>(&'s self, id: EntityId, out: &mut Vec<&'s Member>) {
+        if let Some(object) = self.entity(id).as_object() {
+            if let Some(base) = object.base {
+                self.collect_members(base, out);
+            }
+            out.extend(&object.local_members);
+        }
     }
 
     /// The pragmas in force.

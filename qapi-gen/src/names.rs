@@ -17,7 +17,10 @@ pub(crate) enum NameError {
 /// The C name QEMU derives for clash detection: every character other than
 /// a letter, digit or `_` becomes `_`. (QEMU also prefixes C keywords with
 /// `q_`, which maps equal names to equal names and so changes no clash.)
-pub fn c_name(name: &str) -> String {
+pub fn c_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return std::borrow::Cow::Borrowed(name);
+    }
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {
@@ -26,7 +29,21 @@ pub fn c_name(name: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect::<String>()
+        .into()
+}
+
+/// Whether the C name of `name` starts with `prefix` followed by `_`
+/// (`q_`, `has_`), without building the C name.
+fn c_name_starts_with(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| !c.is_ascii_alphanumeric())
+}
+
+/// Member names QEMU reserves for its generated C: `u`, `has_*`/`has-*`.
+pub(crate) fn is_reserved_member(name: &str) -> bool {
+    name == "u" || c_name_starts_with(name, "has")
 }
 
 /// The stem of a valid name: the name without its downstream `__RFQDN_`
@@ -57,7 +74,7 @@ pub(crate) fn stem(name: &str) -> Result<&str, NameError> {
         _ if is_stem(rest) => rest,
         _ => return Err(NameError::Invalid),
     };
-    if c_name(name).starts_with("q_") {
+    if c_name_starts_with(name, "q") {
         return Err(NameError::Invalid);
     }
     Ok(stem)
@@ -162,5 +179,11 @@ mod tests {
     #[test]
     fn c_names() {
         assert_eq!(c_name("a-b.c_d"), "a_b_c_d");
+        assert_eq!(c_name("plain_name"), "plain_name");
+        assert!(is_reserved_member("u"));
+        assert!(is_reserved_member("has-foo"));
+        assert!(is_reserved_member("has_foo"));
+        assert!(!is_reserved_member("hash"));
+        assert!(!is_reserved_member("has"));
     }
 }

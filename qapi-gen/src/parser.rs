@@ -50,12 +50,14 @@ pub(crate) enum ParseError {
 /// are reported through `reporter`, which may downgrade them to warnings.
 pub(crate) fn parse_schema(
     path: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     sources: &mut SourceMap,
     reporter: &mut DocReporter,
 ) -> Result<Parsed, ParseError> {
-    let text = std::fs::read(path).map_err(ParseError::Io)?;
+    let text = read(path).map_err(ParseError::Io)?;
     let file = sources.add(path.to_path_buf(), None);
     let mut state = State {
+        read,
         sources,
         reporter,
         included: HashSet::new(),
@@ -99,6 +101,7 @@ pub(crate) fn describe_io_error(err: &std::io::Error) -> String {
 }
 
 struct State<'s> {
+    read: &'s dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     sources: &'s mut SourceMap,
     reporter: &'s mut DocReporter,
     included: HashSet<PathBuf>,
@@ -237,7 +240,7 @@ impl State<'_> {
             self.items.push(Item::Include { span, file: None });
             return Ok(());
         }
-        let bytes = std::fs::read(&incl_path).map_err(|err| {
+        let bytes = (self.read)(&incl_path).map_err(|err| {
             Diagnostic::error(
                 span,
                 format!(
@@ -332,6 +335,9 @@ struct Lexer<'a> {
     file: FileId,
     line: u32,
     line_start: usize,
+    /// Whether the current line so far has a tab or a non-ASCII character,
+    /// so that columns must be counted rather than subtracted.
+    line_is_irregular: bool,
     pos: usize,
     cursor: usize,
     tok: Tok,
@@ -345,6 +351,7 @@ impl<'a> Lexer<'a> {
             file,
             line: 1,
             line_start: 0,
+            line_is_irregular: false,
             pos: 0,
             cursor: 0,
             tok: Tok::Eof,
@@ -353,10 +360,15 @@ impl<'a> Lexer<'a> {
 
     /// The position of the current token.
     fn span(&self) -> Span {
+        let col = if self.line_is_irregular {
+            column(&self.src[self.line_start..self.pos])
+        } else {
+            saturate(self.pos - self.line_start + 1)
+        };
         Span {
             file: self.file,
             line: self.line,
-            col: column(&self.src[self.line_start..self.pos]),
+            col,
         }
     }
 
@@ -404,6 +416,7 @@ impl<'a> Lexer<'a> {
                     }
                     self.line = self.line.saturating_add(1);
                     self.line_start = self.cursor;
+                    self.line_is_irregular = false;
                 }
                 _ if self.src[self.pos..].starts_with("true") => {
                     self.cursor = self.pos + 4;
@@ -415,9 +428,11 @@ impl<'a> Lexer<'a> {
                     self.tok = Tok::Bool(false);
                     return Ok(());
                 }
+                b' ' | b'\r' => {}
                 _ => {
                     let ch = self.src[self.pos..].chars().next().unwrap_or(' ');
                     self.cursor = self.pos + ch.len_utf8();
+                    self.line_is_irregular = true;
                     if !is_python_space(ch) {
                         let stray: String = self.src[self.pos..]
                             .chars()
@@ -435,6 +450,18 @@ impl<'a> Lexer<'a> {
 
     /// Reads a string after its opening quote.
     fn string(&mut self) -> Result<String, Diagnostic> {
+        let bytes = self.src.as_bytes();
+        // Fast path: printable ASCII without escapes up to the closing quote.
+        let start = self.cursor;
+        let plain = bytes[start..]
+            .iter()
+            .position(|&b| !(b' '..=b'~').contains(&b) || b == b'\\' || b == b'\'');
+        if let Some(len) = plain {
+            if bytes[start + len] == b'\'' {
+                self.cursor = start + len + 1;
+                return Ok(self.src[start..start + len].to_string());
+            }
+        }
         let mut out = String::new();
         let mut escaped = false;
         loop {

@@ -2,7 +2,7 @@
 //! does: implicit types, name resolution, and the rules that span
 //! definitions (bases, branches, clashes, returns, documentation).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::diagnostic::{Context, Diagnostic};
 use crate::doc::{Doc, DocReporter};
@@ -54,12 +54,12 @@ pub(crate) enum State {
     Done,
 }
 
-/// A member as clash detection sees it.
-#[derive(Clone)]
+/// An object member as clash detection sees it: the object declaring it
+/// and its index among that object's local members.
+#[derive(Clone, Copy)]
 pub(crate) struct Seen {
-    pub(crate) role: &'static str,
-    pub(crate) name: String,
-    pub(crate) defined_in: EntityId,
+    pub(crate) owner: EntityId,
+    pub(crate) index: usize,
 }
 
 pub(crate) struct Builder<'r> {
@@ -69,8 +69,6 @@ pub(crate) struct Builder<'r> {
     pub(crate) contexts: Vec<Option<Context>>,
     pub(crate) pending: Vec<Option<Pending>>,
     pub(crate) states: Vec<State>,
-    /// Member and feature names connected to each entity's doc.
-    pub(crate) connected: Vec<(HashSet<String>, HashSet<String>)>,
     /// Distinct feature names in order of first use, `deprecated` and
     /// `unstable` first.
     pub(crate) features: Vec<(String, Option<Span>)>,
@@ -95,7 +93,6 @@ pub(crate) fn build(
         contexts: Vec::new(),
         pending: Vec::new(),
         states: Vec::new(),
-        connected: Vec::new(),
         features: vec![],
         items: Vec::new(),
         pragma,
@@ -117,9 +114,8 @@ pub(crate) fn build(
     for index in 0..b.entities.len() {
         let id = EntityId(index as u32);
         b.check(id);
-        b.connect_doc(id);
+        b.check_doc(id);
     }
-    b.check_docs();
     if b.features.len() > MAX_FEATURES {
         if let Some(span) = b.features[MAX_FEATURES].1 {
             b.errors.push(Diagnostic::error(
@@ -166,17 +162,18 @@ impl Builder<'_> {
         } else {
             self.by_name.insert(entity.name.clone(), id);
         }
-        self.entities.push(entity);
-        self.metas.push(meta);
-        self.contexts.push(context);
-        let state = if pending.is_some() {
+        // Predefined entities need no check.
+        let state = if entity.span.is_some() {
             State::Unchecked
         } else {
             State::Done
         };
+        self.entities.push(entity);
+        self.metas.push(meta);
+        self.contexts.push(context);
+
         self.pending.push(pending);
         self.states.push(state);
-        self.connected.push(Default::default());
         id
     }
 
@@ -202,7 +199,6 @@ impl Builder<'_> {
             EntityKind::Object(ObjectType {
                 base: None,
                 local_members: Vec::new(),
-                members: Vec::new(),
                 branches: None,
                 implicit_for: None,
             }),
@@ -489,7 +485,6 @@ fn placeholder_object() -> EntityKind {
     EntityKind::Object(ObjectType {
         base: None,
         local_members: Vec::new(),
-        members: Vec::new(),
         branches: None,
         implicit_for: None,
     })

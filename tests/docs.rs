@@ -1,0 +1,54 @@
+//! Doc comments are split into the sections a generator renders.
+
+use qapi_gen::doc::SectionKind;
+use qapi_gen::{load, DocRules};
+use qapi_tests::workspace;
+
+#[test]
+fn legacy_sections_are_kept_when_lenient() {
+    let loaded = load(
+        workspace().join("tests/schemas/legacy/old-docs.json"),
+        DocRules::Lenient,
+    )
+    .expect("lenient loading succeeds");
+    let schema = &loaded.schema;
+    let command = schema.entity(schema.lookup("query-volumes").expect("defined"));
+    let doc = command.doc.as_ref().expect("documented");
+    let example = doc
+        .sections
+        .iter()
+        .find(|s| matches!(&s.kind, SectionKind::LegacyExample(tag) if tag == "Example"))
+        .expect("the Example section is kept");
+    assert!(example
+        .text
+        .contains("-> { \"execute\": \"query-volumes\" }"));
+    assert!(example.text.contains("<- { \"return\""));
+    assert_eq!(doc.since(), Some("7.2"));
+
+    let volume = schema.entity(schema.lookup("Volume").expect("defined"));
+    let doc = volume.doc.as_ref().expect("documented");
+    assert_eq!(
+        doc.member("size").map(|s| s.text.as_str()),
+        Some("the size in bytes")
+    );
+    assert_eq!(doc.body(), "A storage volume.");
+}
+
+#[test]
+fn sections_of_a_definition_doc() {
+    let schema = load(workspace().join("schema/qmp-core.json"), DocRules::Strict)
+        .expect("valid")
+        .schema;
+    for id in schema.definitions() {
+        let entity = schema.entity(id);
+        let doc = entity
+            .doc
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is documented", entity.name));
+        assert_eq!(doc.symbol.as_deref(), Some(entity.name.as_str()));
+        assert!(doc.since().is_some(), "{} has Since:", entity.name);
+        for section in &doc.sections {
+            assert_eq!(section.text.trim_matches('\n'), section.text, "trimmed");
+        }
+    }
+}
