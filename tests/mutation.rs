@@ -145,3 +145,39 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     text.extend(std::iter::repeat_n(b'[', 100_000));
     check_no_panic(&text);
 }
+
+/// Long chains of bases and of union branches, each definition naming one
+/// defined further down, are errors, not stack overflows (the test thread
+/// has a 2 MiB stack).
+#[test]
+fn deep_definition_chains_are_errors() {
+    let mut bases = String::new();
+    for i in (1..5000).rev() {
+        bases += &format!(
+            "{{ 'struct': 'Struct{i}', 'base': 'Struct{}', 'data': {{ 'm{i}': 'int' }} }}\n",
+            i - 1
+        );
+    }
+    bases += "{ 'struct': 'Struct0', 'data': { 'm0': 'int' } }\n";
+    let mut unions = String::from("{ 'enum': 'Kind', 'data': [ 'a' ] }\n");
+    for i in (1..5000).rev() {
+        unions += &format!(
+            "{{ 'union': 'Union{i}', 'base': {{ 'k': 'Kind' }}, 'discriminator': 'k', \
+             'data': {{ 'a': 'Union{}' }} }}\n",
+            i - 1
+        );
+    }
+    unions += "{ 'struct': 'Union0', 'data': { 'k': 'Kind' } }\n";
+    for text in [bases, unions] {
+        let read = |_: &Path| Ok(text.clone().into_bytes());
+        let result = load_with(Path::new("deep.json"), DocRules::Strict, &read);
+        let Err(Error::Invalid(report)) = result else {
+            panic!("a 5000-deep chain is rejected");
+        };
+        let rendered = report.render();
+        assert!(
+            rendered.contains("nests deeper than 200 levels"),
+            "{rendered}"
+        );
+    }
+}

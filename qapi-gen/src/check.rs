@@ -11,8 +11,25 @@ use crate::model::{
     AlternateType, ArrayType, Branches, EntityId, EntityKind, EnumValue, Feature, JsonType, Member,
     ObjectType, Variant,
 };
+use crate::names::c_name;
 use crate::schema::{Builder, Pending, Seen, State};
 use crate::source::Span;
+
+/// How deeply checks may nest through bases and union branches. Real
+/// schemas nest a few levels; the limit keeps hostile ones from
+/// exhausting the stack.
+const MAX_DEPTH: usize = 200;
+
+/// Object members seen so far, for clash detection: a list, indexed by C
+/// name once it grows past a few dozen (real objects stay below that).
+#[derive(Clone, Default)]
+struct SeenSet {
+    items: Vec<Seen>,
+    by_c_name: Option<HashMap<String, Seen>>,
+}
+
+/// Above this many members, clash lookups use a hash index.
+const LINEAR_LIMIT: usize = 32;
 
 /// Whether two names have the same C name (`-` and `.` read as `_`).
 /// Names are ASCII: the name rules have been checked.
@@ -106,13 +123,28 @@ impl Builder<'_> {
         }
     }
 
+    /// The member in `seen` with the same C name as `name`, if any.
+    fn find_seen(&self, seen: &mut SeenSet, name: &str) -> Option<Seen> {
+        if seen.items.len() < LINEAR_LIMIT {
+            return seen
+                .items
+                .iter()
+                .copied()
+                .find(|&p| same_c_name(&self.member(p).name, name));
+        }
+        let index = seen.by_c_name.get_or_insert_with(|| {
+            seen.items
+                .iter()
+                .map(|&p| (c_name(&self.member(p).name).into_owned(), p))
+                .collect()
+        });
+        index.get(c_name(name).as_ref()).copied()
+    }
+
     /// Adds a member to `seen`, reporting a clash of C names at `at`.
-    fn clash(&mut self, current: EntityId, at: Span, seen: &mut Vec<Seen>, member: Seen) {
+    fn clash(&mut self, current: EntityId, at: Span, seen: &mut SeenSet, member: Seen) {
         let name = &self.member(member).name;
-        let previous = seen
-            .iter()
-            .copied()
-            .find(|&p| same_c_name(&self.member(p).name, name));
+        let previous = self.find_seen(seen, name);
         if let Some(previous) = previous {
             let message = format!(
                 "{} collides with {}",
@@ -122,7 +154,10 @@ impl Builder<'_> {
             self.error(current, Diagnostic::error(at, message));
             return;
         }
-        seen.push(member);
+        if let Some(index) = &mut seen.by_c_name {
+            index.insert(c_name(&self.member(member).name).into_owned(), member);
+        }
+        seen.items.push(member);
     }
 
     fn clash_features(&mut self, id: EntityId, features: &[Feature]) {
@@ -159,7 +194,7 @@ impl Builder<'_> {
     /// Checks one entity (once), resolving its references.
     pub(crate) fn check(&mut self, id: EntityId) {
         match self.states[id.index()] {
-            State::Done => return,
+            State::Done | State::Failed => return,
             State::InProgress => {
                 let message = format!("object {} contains itself", self.name(id));
                 let span = self.span(id);
@@ -168,6 +203,23 @@ impl Builder<'_> {
             }
             State::Unchecked => {}
         }
+        if self.depth >= MAX_DEPTH {
+            let message = format!(
+                "{} nests deeper than {MAX_DEPTH} levels through bases and branches",
+                self.describe(id)
+            );
+            let span = self.span(id);
+            self.error(id, Diagnostic::error(span, message));
+            // Reported once: the schema is rejected anyway.
+            self.states[id.index()] = State::Failed;
+            return;
+        }
+        self.depth += 1;
+        self.check_entity(id);
+        self.depth -= 1;
+    }
+
+    fn check_entity(&mut self, id: EntityId) {
         self.states[id.index()] = State::InProgress;
         let features = std::mem::take(&mut self.entities[id.index()].features);
         self.clash_features(id, &features);
@@ -205,6 +257,13 @@ impl Builder<'_> {
             }
         }
         self.states[id.index()] = State::Done;
+    }
+
+    /// Checks `id` if need be; whether its check is complete (not cut
+    /// short by a cycle or the nesting limit).
+    fn check_completes(&mut self, id: EntityId) -> bool {
+        self.check(id);
+        self.states[id.index()] == State::Done
     }
 
     fn check_enum(&mut self, id: EntityId) {
@@ -262,7 +321,7 @@ impl Builder<'_> {
         local: Vec<MemberDef>,
         union: Option<(Name, Vec<BranchDef>)>,
     ) {
-        let mut seen: Vec<Seen> = Vec::new();
+        let mut seen = SeenSet::default();
         let mut base_id = None;
         if let Some(base) = &base {
             if let Some(b) = self.resolve(id, base, |_| "'base'".to_string()) {
@@ -270,8 +329,7 @@ impl Builder<'_> {
                     let message =
                         format!("'base' requires a struct type, {} isn't", self.describe(b));
                     self.error(id, Diagnostic::error(base.span, message));
-                } else {
-                    self.check(b);
+                } else if self.check_completes(b) {
                     let mut inherited = Vec::new();
                     self.flat_members(b, &mut inherited);
                     for member in inherited {
@@ -337,10 +395,11 @@ impl Builder<'_> {
         id: EntityId,
         tag: &Name,
         branches: Vec<BranchDef>,
-        seen: &[Seen],
+        seen: &SeenSet,
     ) -> Option<Branches> {
         let union_span = self.span(id);
         let tag_member = seen
+            .items
             .iter()
             .copied()
             .find(|&s| same_c_name(&self.member(s).name, &tag.name))
@@ -434,11 +493,13 @@ impl Builder<'_> {
                 ok = false;
                 continue;
             }
-            self.check(ty);
+            if !self.check_completes(ty) {
+                ok = false;
+            }
         }
         if ok {
             for (variant, _) in &variants {
-                let mut branch_seen = seen.to_vec();
+                let mut branch_seen = seen.clone();
                 self.clash_object(id, variant.ty, variant.span, &mut branch_seen);
             }
         }
@@ -451,13 +512,7 @@ impl Builder<'_> {
 
     /// Adds an object's members, and each of its branches' members, to
     /// `seen`, reporting clashes at `at`.
-    fn clash_object(
-        &mut self,
-        current: EntityId,
-        object: EntityId,
-        at: Span,
-        seen: &mut Vec<Seen>,
-    ) {
+    fn clash_object(&mut self, current: EntityId, object: EntityId, at: Span, seen: &mut SeenSet) {
         let mut members = Vec::new();
         self.flat_members(object, &mut members);
         for member in members {

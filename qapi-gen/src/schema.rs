@@ -52,6 +52,8 @@ pub(crate) enum State {
     Unchecked,
     InProgress,
     Done,
+    /// Not checked: it nests too deeply.
+    Failed,
 }
 
 /// An object member as clash detection sees it: the object declaring it
@@ -77,6 +79,8 @@ pub(crate) struct Builder<'r> {
     pub(crate) errors: Vec<Diagnostic>,
     pub(crate) reporter: &'r mut DocReporter,
     pub(crate) empty: EntityId,
+    /// How many checks are under way, nested through bases and branches.
+    pub(crate) depth: usize,
 }
 
 /// Builds and checks the schema. Returns every error found.
@@ -99,6 +103,7 @@ pub(crate) fn build(
         errors: Vec::new(),
         reporter,
         empty: EntityId(0),
+        depth: 0,
     };
     b.predefine();
     for item in defs {
