@@ -38,6 +38,28 @@ pub enum Command {
                             Example:\n  cargo qapi check ../qemu/qapi/qapi-schema.json"
     )]
     Check(CheckArgs),
+    /// Generate Rust bindings as one self-contained module file.
+    #[command(
+        after_help = "Exit status: 0 written (or current with --check), 1 invalid schema or \
+                            stale file, 2 usage or I/O error.\n\n\
+                            Examples:\n  cargo qapi generate schema/qmp.json --out src/qmp.rs\n  \
+                            cargo qapi generate schema/qmp.json --out src/qmp.rs --check"
+    )]
+    Generate(GenerateArgs),
+}
+
+/// Arguments of `cargo qapi generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The schema file (its includes are read too).
+    pub schema: PathBuf,
+    /// The Rust file to write; a crate compiles it with `mod NAME;`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write nothing; exit 1, printing a diff, when the file is not what
+    /// generation would write (for CI on checked-in bindings).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `cargo qapi check`.
@@ -77,6 +99,55 @@ pub fn run(
     };
     match cli.command {
         Command::Check(args) => check(&args, out, err),
+        Command::Generate(args) => generate(&args, out, err),
+    }
+}
+
+fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let loaded = match crate::load_for_generation(&args.schema) {
+        Ok(loaded) => loaded,
+        Err(Error::Invalid(report)) => {
+            let _ = err.write_all(report.render().as_bytes());
+            return EXIT_INVALID;
+        }
+        Err(e @ Error::Io { .. }) => {
+            let _ = writeln!(err, "cargo qapi: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    for warning in &loaded.warnings {
+        let _ = writeln!(err, "{}", warning.render(loaded.schema.sources()));
+    }
+    let origin = args.schema.display().to_string();
+    let source = crate::rust_source(&loaded.schema, &origin);
+    if args.check {
+        let current = std::fs::read_to_string(&args.out).unwrap_or_default();
+        if current == source {
+            let _ = writeln!(out, "{}: up to date", args.out.display());
+            return EXIT_OK;
+        }
+        let _ = writeln!(
+            err,
+            "{} is stale: run `cargo qapi generate {} --out {}`",
+            args.out.display(),
+            args.schema.display(),
+            args.out.display()
+        );
+        let _ = err.write_all(
+            crate::diff::unified(&current, &source, &args.out.display().to_string()).as_bytes(),
+        );
+        return EXIT_INVALID;
+    }
+    match crate::write_if_changed(&args.out, &source) {
+        Ok(written) => {
+            let state = if written { "written" } else { "unchanged" };
+            let _ = writeln!(out, "{}: {state}", args.out.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = writeln!(err, "cargo qapi: can't write '{}': {e}", args.out.display());
+            EXIT_USAGE
+        }
     }
 }
 

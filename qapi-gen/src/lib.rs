@@ -16,14 +16,20 @@
 //! ```
 #![warn(missing_docs)]
 
+mod boxing;
 mod check;
 pub mod cli;
+mod codegen;
 pub mod diagnostic;
+mod diff;
 pub mod doc;
 mod expr;
+mod generate;
+pub mod ident;
 pub mod model;
 pub mod names;
 mod parser;
+mod rustdoc;
 mod schema;
 pub mod source;
 pub mod value;
@@ -31,6 +37,7 @@ pub mod value;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Category, Diagnostic, Severity};
+pub use generate::{load_for_generation, rust_source, write_if_changed, Builder, Generated};
 pub use model::Schema;
 pub use source::{SourceMap, Span};
 
