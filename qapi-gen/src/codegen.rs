@@ -133,6 +133,24 @@ impl<'s> Codegen<'s> {
         }
     }
 
+    /// The Rust paths of commands and events, by wire name.
+    pub(crate) fn item_paths(&self) -> Vec<(String, String)> {
+        self.schema
+            .ids()
+            .filter_map(|id| {
+                let module = match self.entity(id).kind {
+                    EntityKind::Command(_) => "commands",
+                    EntityKind::Event(_) => "events",
+                    _ => return None,
+                };
+                Some((
+                    self.entity(id).name.clone(),
+                    format!("{module}::{}", self.names[&id]),
+                ))
+            })
+            .collect()
+    }
+
     fn entity(&self, id: EntityId) -> &'s Entity {
         self.schema.entity(id)
     }
@@ -807,10 +825,15 @@ impl<'s> Codegen<'s> {
         deprecated: TokenStream,
     ) -> TokenStream {
         let name = format_ident!("{}", self.name(id));
+        // `'gen': false` commands take arguments the schema cannot describe.
+        let open = matches!(&self.entity(id).kind, EntityKind::Command(c) if !c.gen);
         match arg {
             Some(arg) if self.entity(arg).is_implicit() => {
                 let members = self.schema.members(arg);
-                let fields = self.fields(arg, &members, Scope::Sub);
+                let mut fields = self.fields(arg, &members, Scope::Sub);
+                if open {
+                    self.extra_arguments(&members, &mut fields);
+                }
                 self.record(&name, docs, deprecated, &fields)
             }
             Some(arg) => {
@@ -845,6 +868,42 @@ impl<'s> Codegen<'s> {
             }
             None => self.record(&name, docs, deprecated, &Fields::default()),
         }
+    }
+
+    /// A catch-all for the arguments of a `'gen': false` command beyond
+    /// those its schema lists.
+    fn extra_arguments(&self, members: &[&Member], fields: &mut Fields) {
+        let names: Vec<String> = members
+            .iter()
+            .map(|m| ident::field_name(&m.name))
+            .chain(["extra".to_string()])
+            .collect();
+        let extra = ident(&ident::unique(names, &[], false)[members.len()]);
+        fields.defs.push(quote! {
+            /// Further arguments, which the schema does not describe.
+            pub #extra: ::qapi_types::serde_json::Map<::std::string::String, ::qapi_types::serde_json::Value>,
+        });
+        fields
+            .inits
+            .push(quote!(#extra: ::qapi_types::serde_json::Map::new(),));
+        fields
+            .writes
+            .push(quote!(::qapi_types::wire::write_rest(map, &self.#extra)?;));
+        fields
+            .reads
+            .push(quote!(#extra: ::core::mem::take(members).into_rest(),));
+        fields.setters.push(quote! {
+            /// Adds an argument the schema does not describe.
+            #[must_use]
+            pub fn with_argument(
+                mut self,
+                name: impl ::core::convert::Into<::std::string::String>,
+                value: impl ::core::convert::Into<::qapi_types::serde_json::Value>,
+            ) -> Self {
+                self.#extra.insert(name.into(), value.into());
+                self
+            }
+        });
     }
 
     fn command(&self, id: EntityId) -> TokenStream {
@@ -964,14 +1023,31 @@ impl<'s> Codegen<'s> {
 }
 
 /// Whether an entity becomes a type of its own: every explicit enum,
-/// struct, union and alternate, and `QType`.
+/// struct, union and alternate, and the predefined `QType` when used.
 fn emits_type(schema: &Schema, id: EntityId) -> bool {
     let entity = schema.entity(id);
     match entity.kind {
+        EntityKind::Enum(_) if entity.is_implicit() => is_referenced(schema, id),
         EntityKind::Enum(_) => true,
         EntityKind::Object(_) | EntityKind::Alternate(_) => !entity.is_implicit(),
         _ => false,
     }
+}
+
+/// Whether any member, branch, array or return type refers to `target`.
+fn is_referenced(schema: &Schema, target: EntityId) -> bool {
+    schema.entities().iter().any(|entity| match &entity.kind {
+        EntityKind::Object(o) => {
+            o.local_members.iter().any(|m| m.ty == target)
+                || o.branches
+                    .as_ref()
+                    .is_some_and(|b| b.variants.iter().any(|v| v.ty == target))
+        }
+        EntityKind::Alternate(a) => a.variants.iter().any(|v| v.ty == target),
+        EntityKind::Array(a) => a.element == target,
+        EntityKind::Command(c) => c.ret_type == Some(target),
+        _ => false,
+    })
 }
 
 /// What [`Codegen::fields`] produces.

@@ -37,7 +37,9 @@ pub mod value;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Category, Diagnostic, Severity};
-pub use generate::{load_for_generation, rust_source, write_if_changed, Builder, Generated};
+pub use generate::{
+    item_paths, load_for_generation, rust_source, write_if_changed, Builder, Generated,
+};
 pub use model::Schema;
 pub use source::{SourceMap, Span};
 

@@ -11,6 +11,10 @@
 //! re-exported for it.
 #![warn(missing_docs)]
 
+// Generated code names this crate by absolute path, the bindings checked in
+// here included.
+extern crate self as qapi_types;
+
 pub mod wire;
 
 use std::fmt;

@@ -1,0 +1,140 @@
+//! Generates bindings for the project's schemas and, where `../shared` is
+//! beside the checkout, for QEMU 10.0.2's three schemas; extracts the
+//! example messages of every schema's docs for the round-trip tests.
+
+use std::path::{Path, PathBuf};
+
+use qapi_gen::doc::SectionKind;
+use qapi_gen::{item_paths, load_for_generation, Builder};
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = manifest.join("../..");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
+    let qemu = root.join("../shared/qemu-10.0.2");
+    let schemas = [
+        ("example", root.join("schema/example.json")),
+        ("qmp_core", root.join("schema/qmp-core.json")),
+        ("system", qemu.join("qapi/qapi-schema.json")),
+        (
+            "storage_daemon",
+            qemu.join("storage-daemon/qapi/qapi-schema.json"),
+        ),
+        ("qga", qemu.join("qga/qapi-schema.json")),
+    ];
+    println!("cargo:rerun-if-changed={}", qemu.display());
+    for (name, path) in schemas {
+        if !path.is_file() {
+            println!(
+                "cargo:warning=notice: {} is absent; its bindings are empty",
+                path.display()
+            );
+            write(
+                &out.join(format!("{name}.rs")),
+                "/// Absent: the schema was not found at build time.\npub const ABSENT: () = ();\n",
+            );
+            write(
+                &out.join(format!("{name}_examples.rs")),
+                &dispatch(name, &[], &[]),
+            );
+            continue;
+        }
+        Builder::new(&path)
+            .out_dir(&out)
+            .file_name(format!("{name}.rs"))
+            .run();
+        let schema = load_for_generation(&path).expect("generated above").schema;
+        let examples = examples(&schema);
+        write(
+            &out.join(format!("{name}_examples.rs")),
+            &dispatch(name, &item_paths(&schema), &examples),
+        );
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    qapi_gen::write_if_changed(path, text).expect("OUT_DIR is writable");
+}
+
+/// The strict-JSON `->`/`<-` messages of every doc comment, in order.
+fn examples(schema: &qapi_gen::Schema) -> Vec<String> {
+    let mut messages = Vec::new();
+    for id in schema.definitions() {
+        let Some(doc) = &schema.entity(id).doc else {
+            continue;
+        };
+        for section in &doc.sections {
+            if matches!(
+                section.kind,
+                SectionKind::Plain | SectionKind::LegacyExample(_)
+            ) {
+                collect_messages(&section.text, &mut messages);
+            }
+        }
+    }
+    messages
+}
+
+/// Messages start at `->` or `<-` and run until the text parses as JSON;
+/// those that never do (elided with `...`) are skipped.
+fn collect_messages(text: &str, messages: &mut Vec<String>) {
+    let mut current: Option<(char, String)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let arrow = if trimmed.starts_with("->") {
+            Some('>')
+        } else if trimmed.starts_with("<-") {
+            Some('<')
+        } else {
+            None
+        };
+        if let Some(direction) = arrow {
+            current = Some((direction, trimmed[2..].to_string()));
+        } else if let Some((_, text)) = &mut current {
+            text.push('\n');
+            text.push_str(line);
+        } else {
+            continue;
+        }
+        let (direction, text) = current.as_ref().expect("set above");
+        if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+            messages.push(format!("{direction}{text}"));
+            current = None;
+        }
+    }
+}
+
+/// Rust code that round-trips a message through the type its name selects.
+fn dispatch(module: &str, paths: &[(String, String)], examples: &[String]) -> String {
+    let mut commands = String::new();
+    let mut replies = String::new();
+    let mut events = String::new();
+    for (wire, path) in paths {
+        let full = format!("crate::{module}::{path}");
+        if path.starts_with("commands::") {
+            commands.push_str(&format!(
+                "        {wire:?} => Some(crate::round_trip::<{full}>(value)),\n"
+            ));
+            replies.push_str(&format!(
+                "        {wire:?} => Some(crate::round_trip::<<{full} as qapi_types::Command>::Ok>(value)),\n"
+            ));
+        } else {
+            events.push_str(&format!(
+                "        {wire:?} => Some(crate::round_trip::<{full}>(value)),\n"
+            ));
+        }
+    }
+    format!(
+        "/// The example messages of the schema's docs, `>` or `<` first.\n\
+         pub const EXAMPLES: &[&str] = &{examples:?};\n\n\
+         /// Round-trips a command's arguments.\n\
+         #[allow(deprecated)]\n\
+         pub fn command(name: &str, value: &qapi_types::serde_json::Value) -> Option<Result<qapi_types::serde_json::Value, String>> {{\n    match name {{\n{commands}        _ => None,\n    }}\n}}\n\n\
+         /// Round-trips a command's return value.\n\
+         #[allow(deprecated)]\n\
+         pub fn reply(name: &str, value: &qapi_types::serde_json::Value) -> Option<Result<qapi_types::serde_json::Value, String>> {{\n    match name {{\n{replies}        _ => None,\n    }}\n}}\n\n\
+         /// Round-trips an event's data.\n\
+         #[allow(deprecated)]\n\
+         pub fn event(name: &str, value: &qapi_types::serde_json::Value) -> Option<Result<qapi_types::serde_json::Value, String>> {{\n    match name {{\n{events}        _ => None,\n    }}\n}}\n"
+    )
+}

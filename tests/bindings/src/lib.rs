@@ -1,0 +1,41 @@
+//! Bindings generated at build time (see `build.rs`), compiled with every
+//! warning denied, and the helpers the round-trip tests use.
+#![deny(warnings)]
+#![allow(clippy::match_single_binding, unused_variables)]
+
+use qapi_types::serde::de::DeserializeOwned;
+use qapi_types::serde::Serialize;
+use qapi_types::serde_json::Value;
+
+macro_rules! bindings {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        pub mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+
+            /// The example messages of this schema's docs, and round trips by name.
+            pub mod examples {
+                include!(concat!(env!("OUT_DIR"), "/", stringify!($name), "_examples.rs"));
+            }
+        }
+    )*};
+}
+
+bindings!(
+    /// The project's example schema.
+    example,
+    /// The core QMP protocol schema.
+    qmp_core,
+    /// QEMU 10.0.2's system emulator.
+    system,
+    /// QEMU 10.0.2's storage daemon.
+    storage_daemon,
+    /// QEMU 10.0.2's guest agent.
+    qga
+);
+
+/// Decodes `value` as `T` and encodes it again.
+pub fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
+    let typed: T = qapi_types::serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    qapi_types::serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
