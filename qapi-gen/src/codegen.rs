@@ -386,6 +386,27 @@ impl<'s> Codegen<'s> {
             from_wire.push(quote!(#wire => Self::#variant,));
         }
         let unrecognized = format_ident!("{}", UNRECOGNIZED);
+        let (as_str, from_str) = if to_wire.is_empty() {
+            (
+                quote! { let Self::#unrecognized(name) = self; name },
+                quote!(Self::#unrecognized(name.into())),
+            )
+        } else {
+            (
+                quote! {
+                    match self {
+                        #(#to_wire)*
+                        Self::#unrecognized(name) => name,
+                    }
+                },
+                quote! {
+                    match name {
+                        #(#from_wire)*
+                        other => Self::#unrecognized(other.into()),
+                    }
+                },
+            )
+        };
         quote! {
             #docs
             #deprecated
@@ -401,17 +422,11 @@ impl<'s> Codegen<'s> {
             #[allow(deprecated)]
             impl ::qapi_types::wire::Enum for #name {
                 fn as_str(&self) -> &str {
-                    match self {
-                        #(#to_wire)*
-                        Self::#unrecognized(name) => name,
-                    }
+                    #as_str
                 }
 
                 fn from_wire(name: &str) -> Self {
-                    match name {
-                        #(#from_wire)*
-                        other => Self::#unrecognized(other.into()),
-                    }
+                    #from_str
                 }
             }
 
@@ -1005,7 +1020,7 @@ impl<'s> Codegen<'s> {
             /// Any event of the schema, decoded by name.
             #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
-            #[allow(clippy::large_enum_variant)]
+            #[allow(clippy::large_enum_variant, deprecated)]
             pub enum #event {
                 #(#variants)*
                 /// An event these bindings don't know, from a newer QEMU: kept as sent.

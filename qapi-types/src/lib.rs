@@ -17,6 +17,13 @@ extern crate self as qapi_types;
 
 pub mod wire;
 
+/// Bindings for the core QMP protocol commands a client itself needs
+/// (`qmp_capabilities`, `query-version`, `query-commands`,
+/// `query-qmp-schema`), generated from the project's `schema/qmp-core.json`
+/// by `cargo qapi generate` and checked in (a test keeps them current).
+#[rustfmt::skip]
+pub mod qmp;
+
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
