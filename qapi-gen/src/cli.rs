@@ -60,6 +60,12 @@ pub struct GenerateArgs {
     /// generation would write (for CI on checked-in bindings).
     #[arg(long)]
     pub check: bool,
+    /// Leave out the rustdoc rendered from the schema's doc comments.
+    #[arg(long)]
+    pub no_docs: bool,
+    /// Skip formatting (faster; the output compiles the same).
+    #[arg(long)]
+    pub no_format: bool,
 }
 
 /// Arguments of `cargo qapi check`.
@@ -119,7 +125,11 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
         let _ = writeln!(err, "{}", warning.render(loaded.schema.sources()));
     }
     let origin = args.schema.display().to_string();
-    let source = crate::rust_source(&loaded.schema, &origin);
+    let options = crate::Options {
+        docs: !args.no_docs,
+        format: !args.no_format,
+    };
+    let source = crate::rust_source_with(&loaded.schema, &origin, options);
     if args.check {
         let current = std::fs::read_to_string(&args.out).unwrap_or_default();
         if current == source {

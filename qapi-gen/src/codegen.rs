@@ -17,6 +17,26 @@ use crate::ident::{self, ident};
 use crate::model::{Builtin, Cond, Entity, EntityId, EntityKind, Feature, Member, Schema};
 use crate::rustdoc::{markdown, Resolver};
 
+/// What to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Render the schema's doc comments as rustdoc (on by default).
+    pub docs: bool,
+    /// Format the output with prettyplease (on by default). Unformatted
+    /// output compiles the same and is generated faster, for build scripts
+    /// whose output nobody reads.
+    pub format: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            docs: true,
+            format: true,
+        }
+    }
+}
+
 /// Where generated code is: the module root or one of its submodules.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -27,6 +47,7 @@ enum Scope {
 /// Names and boxing decided for the whole schema before emitting.
 pub(crate) struct Codegen<'s> {
     schema: &'s Schema,
+    options: Options,
     /// Rust names of the emitted types, commands and events.
     names: HashMap<EntityId, String>,
     /// Rust names of union branch enums.
@@ -38,7 +59,7 @@ const EVENT_ENUM: &str = "Event";
 const UNRECOGNIZED: &str = "Unrecognized";
 
 impl<'s> Codegen<'s> {
-    pub(crate) fn new(schema: &'s Schema) -> Self {
+    pub(crate) fn new(schema: &'s Schema, options: Options) -> Self {
         let mut types = Vec::new();
         let mut commands = Vec::new();
         let mut events = Vec::new();
@@ -96,6 +117,7 @@ impl<'s> Codegen<'s> {
         names.extend(events.iter().copied().zip(event_names));
         Self {
             schema,
+            options,
             names,
             branch_names,
             boxing: Boxing::new(schema),
@@ -221,7 +243,10 @@ impl<'s> Codegen<'s> {
     }
 
     /// `#[doc]` attributes from Markdown lines.
-    fn doc_attrs(lines: &[String]) -> TokenStream {
+    fn doc_attrs(&self, lines: &[String]) -> TokenStream {
+        if !self.options.docs {
+            return quote!();
+        }
         let attrs = lines.iter().map(|line| {
             let text = if line.is_empty() {
                 String::new()
@@ -235,6 +260,9 @@ impl<'s> Codegen<'s> {
 
     /// The doc of a definition: body, sections, features, condition.
     fn item_doc(&self, id: EntityId, scope: Scope) -> Vec<String> {
+        if !self.options.docs {
+            return Vec::new();
+        }
         let entity = self.entity(id);
         let resolve = self.resolver(scope);
         let mut lines = Vec::new();
@@ -330,7 +358,12 @@ impl<'s> Codegen<'s> {
             Some(definition) => self.entity(definition),
             None => owner,
         };
-        owner.doc.as_ref()
+        owner.doc.as_ref().filter(|_| self.options.docs)
+    }
+
+    /// An entity's doc comment, unless docs are off.
+    fn doc_of(&self, id: EntityId) -> Option<&'s Doc> {
+        self.entity(id).doc.as_ref().filter(|_| self.options.docs)
     }
 
     fn ty(&self, id: EntityId) -> TokenStream {
@@ -349,7 +382,7 @@ impl<'s> Codegen<'s> {
             unreachable!("an enum")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = Self::doc_attrs(&self.item_doc(id, Scope::Root));
+        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
         let deprecated = Self::deprecation(&entity.features);
         let resolve = self.resolver(Scope::Root);
         let variant_names = ident::unique(
@@ -361,14 +394,12 @@ impl<'s> Codegen<'s> {
             true,
         );
         let mut variants = Vec::new();
-        let mut to_wire = Vec::new();
-        let mut from_wire = Vec::new();
+        let mut wires = Vec::new();
         for (value, rust) in e.values.iter().zip(&variant_names) {
             let variant = format_ident!("{}", rust);
             let wire = &value.name;
-            let mut lines = entity
-                .doc
-                .as_ref()
+            let mut lines = self
+                .doc_of(id)
                 .and_then(|d| d.member(&value.name))
                 .map(|s| markdown(&s.text, true, &resolve))
                 .unwrap_or_else(|| vec![format!("`{wire}`")]);
@@ -379,34 +410,12 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let value_docs = Self::doc_attrs(&lines);
+            let value_docs = self.doc_attrs(&lines);
             let value_deprecated = Self::deprecation(&value.features);
             variants.push(quote! { #value_docs #value_deprecated #variant, });
-            to_wire.push(quote!(Self::#variant => #wire,));
-            from_wire.push(quote!(#wire => Self::#variant,));
+            wires.push(quote!(#variant = #wire));
         }
         let unrecognized = format_ident!("{}", UNRECOGNIZED);
-        let (as_str, from_str) = if to_wire.is_empty() {
-            (
-                quote! { let Self::#unrecognized(name) = self; name },
-                quote!(Self::#unrecognized(name.into())),
-            )
-        } else {
-            (
-                quote! {
-                    match self {
-                        #(#to_wire)*
-                        Self::#unrecognized(name) => name,
-                    }
-                },
-                quote! {
-                    match name {
-                        #(#from_wire)*
-                        other => Self::#unrecognized(other.into()),
-                    }
-                },
-            )
-        };
         quote! {
             #docs
             #deprecated
@@ -419,18 +428,7 @@ impl<'s> Codegen<'s> {
                 #unrecognized(::std::string::String),
             }
 
-            #[allow(deprecated)]
-            impl ::qapi_types::wire::Enum for #name {
-                fn as_str(&self) -> &str {
-                    #as_str
-                }
-
-                fn from_wire(name: &str) -> Self {
-                    #from_str
-                }
-            }
-
-            ::qapi_types::impl_enum!(#name);
+            ::qapi_types::enumeration!(#name { #(#wires),* } else #unrecognized);
         }
     }
 
@@ -450,17 +448,6 @@ impl<'s> Codegen<'s> {
             // A member that exists only under a condition may be missing
             // from a server built without it.
             let optional = member.optional || member.cond.is_some();
-            if optional {
-                fields
-                    .writes
-                    .push(quote!(::qapi_types::wire::write_optional(map, #wire, &self.#field)?;));
-                fields.reads.push(quote!(#field: members.optional(#wire)?,));
-            } else {
-                fields
-                    .writes
-                    .push(quote!(::qapi_types::wire::write(map, #wire, &self.#field)?;));
-                fields.reads.push(quote!(#field: members.required(#wire)?,));
-            }
             let mut lines = self
                 .member_doc(member)
                 .and_then(|d| d.member(wire))
@@ -478,7 +465,7 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let docs = Self::doc_attrs(&lines);
+            let docs = self.doc_attrs(&lines);
             let deprecated = Self::deprecation(&member.features);
             let ty = if optional {
                 quote!(::core::option::Option<#inner>)
@@ -492,34 +479,28 @@ impl<'s> Codegen<'s> {
                 self.entity(member.ty).kind,
                 EntityKind::Builtin(Builtin::Str)
             ) && !self.boxing.is_boxed(owner, member.ty);
-            let (param_ty, convert) = if is_string {
-                (
-                    quote!(impl ::core::convert::Into<::std::string::String>),
-                    quote!(#field.into()),
-                )
-            } else {
-                (inner.clone(), quote!(#field))
-            };
             if optional {
                 let setter = format_ident!("with_{}", rust.trim_start_matches("r#"));
-                let setter_doc = format!(" Sets the optional member `{wire}`.");
-                fields.setters.push(quote! {
-                    #[doc = #setter_doc]
-                    #[must_use]
-                    #[allow(deprecated)]
-                    pub fn #setter(mut self, #field: #param_ty) -> Self {
-                        self.#field = ::core::option::Option::Some(#convert);
-                        self
-                    }
-                });
+                if is_string {
+                    fields.strings.push(quote!(#field: #wire => #setter));
+                } else {
+                    let unboxed = self.rust_type(member.ty, scope);
+                    fields
+                        .optional
+                        .push(quote!(#field: #wire => #setter(#unboxed)));
+                }
                 fields
                     .inits
                     .push(quote!(#field: ::core::option::Option::None,));
             } else {
-                fields.params.push(quote!(#field: #param_ty));
+                fields.required.push(quote!(#field: #wire));
                 if is_string {
-                    fields.inits.push(quote!(#field: #convert,));
+                    fields
+                        .params
+                        .push(quote!(#field: impl ::core::convert::Into<::std::string::String>));
+                    fields.inits.push(quote!(#field: #field.into(),));
                 } else {
+                    fields.params.push(quote!(#field: #inner));
                     fields.inits.push(quote!(#field,));
                 }
             }
@@ -530,7 +511,7 @@ impl<'s> Codegen<'s> {
     fn structure(&self, id: EntityId) -> TokenStream {
         let entity = self.entity(id);
         let name = format_ident!("{}", self.name(id));
-        let docs = Self::doc_attrs(&self.item_doc(id, Scope::Root));
+        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
         let deprecated = Self::deprecation(&entity.features);
         let members = self.schema.members(id);
         let fields = self.fields(id, &members, Scope::Root);
@@ -550,24 +531,17 @@ impl<'s> Codegen<'s> {
             defs,
             params,
             inits,
-            setters,
-            writes,
-            reads,
+            required,
+            optional,
+            strings,
+            flatten,
+            rest,
+            methods,
         } = fields;
         let default = if params.is_empty() {
             quote!(Default,)
         } else {
             quote!()
-        };
-        let members = if reads.is_empty() {
-            quote!(_members)
-        } else {
-            quote!(members)
-        };
-        let map = if writes.is_empty() {
-            quote!(_map)
-        } else {
-            quote!(map)
         };
         quote! {
             #docs
@@ -587,22 +561,18 @@ impl<'s> Codegen<'s> {
                     Self { #(#inits)* }
                 }
 
-                #(#setters)*
+                #(#methods)*
             }
 
-            #[allow(deprecated)]
-            impl ::qapi_types::wire::Object for #name {
-                fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(&self, #map: &mut M) -> ::core::result::Result<(), M::Error> {
-                    #(#writes)*
-                    ::core::result::Result::Ok(())
-                }
-
-                fn read_members(#members: &mut ::qapi_types::wire::Members) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-                    ::core::result::Result::Ok(Self { #(#reads)* })
+            ::qapi_types::object! {
+                #name {
+                    required { #(#required),* }
+                    optional { #(#optional),* }
+                    strings { #(#strings),* }
+                    flatten { #(#flatten),* }
+                    rest { #(#rest),* }
                 }
             }
-
-            ::qapi_types::impl_object!(#name);
         }
     }
 
@@ -612,7 +582,7 @@ impl<'s> Codegen<'s> {
         let branches = object.branches.as_ref().expect("a union");
         let name = format_ident!("{}", self.name(id));
         let branch_name = format_ident!("{}", self.branch_names[&id]);
-        let docs = Self::doc_attrs(&self.item_doc(id, Scope::Root));
+        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
         let deprecated = Self::deprecation(&entity.features);
         let members: Vec<&Member> = self
             .schema
@@ -635,12 +605,7 @@ impl<'s> Codegen<'s> {
         });
         fields.params.push(quote!(#tag_field: #branch_name));
         fields.inits.push(quote!(#tag_field,));
-        fields
-            .writes
-            .push(quote!(::qapi_types::wire::Object::write_members(&self.#tag_field, map)?;));
-        fields
-            .reads
-            .push(quote!(#tag_field: ::qapi_types::wire::Object::read_members(members)?,));
+        fields.flatten.push(quote!(#tag_field));
         let record = self.record(&name, docs, deprecated, &fields);
 
         let variant_names = ident::unique(
@@ -652,7 +617,7 @@ impl<'s> Codegen<'s> {
             &[UNRECOGNIZED],
             true,
         );
-        let tag_enum_doc = self.entity(branches.tag_type).doc.as_ref();
+        let tag_enum_doc = self.doc_of(branches.tag_type);
         let resolve = self.resolver(Scope::Root);
         let mut variants = Vec::new();
         let mut writes = Vec::new();
@@ -670,7 +635,7 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let vdocs = Self::doc_attrs(&lines);
+            let vdocs = self.doc_attrs(&lines);
             if self.names.contains_key(&variant.ty) {
                 let ty = self.held_type(id, variant.ty, Scope::Root);
                 let (read, inner) = if self.boxing.is_boxed(id, variant.ty) {
@@ -750,7 +715,7 @@ impl<'s> Codegen<'s> {
             unreachable!("an alternate")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = Self::doc_attrs(&self.item_doc(id, Scope::Root));
+        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
         let deprecated = Self::deprecation(&entity.features);
         let resolve = self.resolver(Scope::Root);
         let names = ident::unique(
@@ -767,9 +732,8 @@ impl<'s> Codegen<'s> {
         let mut de = Vec::new();
         for (variant, rust) in alternate.variants.iter().zip(&names) {
             let v = format_ident!("{}", rust);
-            let mut lines = entity
-                .doc
-                .as_ref()
+            let mut lines = self
+                .doc_of(id)
                 .and_then(|d| d.member(&variant.name))
                 .map(|s| markdown(&s.text, true, &resolve))
                 .unwrap_or_else(|| vec![format!("`{}`", variant.name)]);
@@ -779,7 +743,7 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let vdocs = Self::doc_attrs(&lines);
+            let vdocs = self.doc_attrs(&lines);
             let json = match &self.entity(variant.ty).kind {
                 EntityKind::Builtin(Builtin::Null) => {
                     variants.push(quote! { #vdocs #v, });
@@ -901,13 +865,8 @@ impl<'s> Codegen<'s> {
         fields
             .inits
             .push(quote!(#extra: ::qapi_types::serde_json::Map::new(),));
-        fields
-            .writes
-            .push(quote!(::qapi_types::wire::write_rest(map, &self.#extra)?;));
-        fields
-            .reads
-            .push(quote!(#extra: ::core::mem::take(members).into_rest(),));
-        fields.setters.push(quote! {
+        fields.rest.push(quote!(#extra));
+        fields.methods.push(quote! {
             /// Adds an argument the schema does not describe.
             #[must_use]
             pub fn with_argument(
@@ -940,7 +899,7 @@ impl<'s> Codegen<'s> {
                 vec!["The server sends no reply when this command succeeds.".to_string()],
             );
         }
-        let docs = Self::doc_attrs(&lines);
+        let docs = self.doc_attrs(&lines);
         let deprecated = Self::deprecation(&entity.features);
         let payload = self.payload(id, command.arg_type, docs, deprecated);
         let wire = &entity.name;
@@ -976,7 +935,7 @@ impl<'s> Codegen<'s> {
             unreachable!("an event")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = Self::doc_attrs(&self.item_doc(id, Scope::Sub));
+        let docs = self.doc_attrs(&self.item_doc(id, Scope::Sub));
         let deprecated = Self::deprecation(&entity.features);
         let payload = self.payload(id, event.arg_type, docs, deprecated);
         let wire = &entity.name;
@@ -1071,11 +1030,18 @@ struct Fields {
     defs: Vec<TokenStream>,
     params: Vec<TokenStream>,
     inits: Vec<TokenStream>,
-    setters: Vec<TokenStream>,
-    /// Statements writing each member into `map`.
-    writes: Vec<TokenStream>,
-    /// Field initialisers reading each member from `members`.
-    reads: Vec<TokenStream>,
+    /// `field: "wire"` of required members.
+    required: Vec<TokenStream>,
+    /// `field: "wire" => setter(Type)` of optional members.
+    optional: Vec<TokenStream>,
+    /// `field: "wire" => setter` of optional string members.
+    strings: Vec<TokenStream>,
+    /// Fields whose members are the struct's.
+    flatten: Vec<TokenStream>,
+    /// The field keeping members no other field takes.
+    rest: Vec<TokenStream>,
+    /// Further methods.
+    methods: Vec<TokenStream>,
 }
 
 fn push_paragraph(lines: &mut Vec<String>, paragraph: Vec<String>) {

@@ -38,7 +38,8 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Category, Diagnostic, Severity};
 pub use generate::{
-    item_paths, load_for_generation, rust_source, write_if_changed, Builder, Generated,
+    item_paths, load_for_generation, rust_source, rust_source_with, write_if_changed, Builder,
+    Generated, Options,
 };
 pub use model::Schema;
 pub use source::{SourceMap, Span};

@@ -16,25 +16,7 @@ pub enum QMPCapability {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for QMPCapability {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Oob => "oob",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "oob" => Self::Oob,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(QMPCapability);
+::qapi_types::enumeration!(QMPCapability { Oob = "oob" } else Unrecognized);
 
 /// A version number made of three components.
 ///
@@ -59,31 +41,10 @@ impl VersionTriple {
         Self { major, minor, micro }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for VersionTriple {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "major", &self.major)?;
-        ::qapi_types::wire::write(map, "minor", &self.minor)?;
-        ::qapi_types::wire::write(map, "micro", &self.micro)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            major: members.required("major")?,
-            minor: members.required("minor")?,
-            micro: members.required("micro")?,
-        })
-    }
+::qapi_types::object! {
+    VersionTriple { required { major : "major", minor : "minor", micro : "micro" }
+    optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(VersionTriple);
 
 /// Identifies the release of the server.
 ///
@@ -118,29 +79,10 @@ impl VersionInfo {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for VersionInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "qemu", &self.qemu)?;
-        ::qapi_types::wire::write(map, "package", &self.package)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            qemu: members.required("qemu")?,
-            package: members.required("package")?,
-        })
-    }
+::qapi_types::object! {
+    VersionInfo { required { qemu : "qemu", package : "package" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(VersionInfo);
 
 /// Describes one command the server accepts.
 ///
@@ -161,27 +103,9 @@ impl CommandInfo {
         Self { name: name.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for CommandInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-        })
-    }
+::qapi_types::object! {
+    CommandInfo { required { name : "name" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(CommandInfo);
 
 /// Kinds of entities described by introspection.
 ///
@@ -209,37 +133,11 @@ pub enum SchemaMetaType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for SchemaMetaType {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Builtin => "builtin",
-            Self::Enum => "enum",
-            Self::Array => "array",
-            Self::Object => "object",
-            Self::Alternate => "alternate",
-            Self::Command => "command",
-            Self::Event => "event",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "builtin" => Self::Builtin,
-            "enum" => Self::Enum,
-            "array" => Self::Array,
-            "object" => Self::Object,
-            "alternate" => Self::Alternate,
-            "command" => Self::Command,
-            "event" => Self::Event,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(SchemaMetaType);
+::qapi_types::enumeration!(
+    SchemaMetaType { Builtin = "builtin", Enum = "enum", Array = "array", Object =
+    "object", Alternate = "alternate", Command = "command", Event = "event" } else
+    Unrecognized
+);
 
 /// How values of a predefined type are represented in JSON.
 ///
@@ -267,39 +165,11 @@ pub enum JSONType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for JSONType {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::String => "string",
-            Self::Number => "number",
-            Self::Int => "int",
-            Self::Boolean => "boolean",
-            Self::Null => "null",
-            Self::Object => "object",
-            Self::Array => "array",
-            Self::Value => "value",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "string" => Self::String,
-            "number" => Self::Number,
-            "int" => Self::Int,
-            "boolean" => Self::Boolean,
-            "null" => Self::Null,
-            "object" => Self::Object,
-            "array" => Self::Array,
-            "value" => Self::Value,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(JSONType);
+::qapi_types::enumeration!(
+    JSONType { String = "string", Number = "number", Int = "int", Boolean = "boolean",
+    Null = "null", Object = "object", Array = "array", Value = "value" } else
+    Unrecognized
+);
 
 /// Describes one entity of the server's interface.  The members
 /// listed here are common to all entities; `meta-type` selects further
@@ -336,43 +206,12 @@ impl SchemaInfo {
             meta_type,
         }
     }
-
-    /// Sets the optional member `features`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_features(
-        mut self,
-        features: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        self.features = ::core::option::Option::Some(features);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write_optional(map, "features", &self.features)?;
-        ::qapi_types::wire::Object::write_members(&self.meta_type, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            features: members.optional("features")?,
-            meta_type: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfo { required { name : "name" } optional { features : "features" =>
+    with_features(::std::vec::Vec < ::std::string::String >) } strings {} flatten {
+    meta_type } rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfo);
 
 /// The branches of [`SchemaInfo`], by `meta-type`.
 #[derive(Clone, Debug, PartialEq)]
@@ -521,27 +360,10 @@ impl SchemaInfoBuiltin {
         Self { json_type }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoBuiltin {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "json-type", &self.json_type)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            json_type: members.required("json-type")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoBuiltin { required { json_type : "json-type" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoBuiltin);
 
 /// Describes one value of an enumeration type.
 ///
@@ -567,41 +389,12 @@ impl SchemaInfoEnumMember {
             features: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `features`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_features(
-        mut self,
-        features: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        self.features = ::core::option::Option::Some(features);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoEnumMember {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write_optional(map, "features", &self.features)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            features: members.optional("features")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoEnumMember { required { name : "name" } optional { features : "features" =>
+    with_features(::std::vec::Vec < ::std::string::String >) } strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoEnumMember);
 
 /// Additional members of a [`SchemaInfo`] describing an enumeration type.
 ///
@@ -630,41 +423,12 @@ impl SchemaInfoEnum {
             values: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `values`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_values(
-        mut self,
-        values: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        self.values = ::core::option::Option::Some(values);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoEnum {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "members", &self.members)?;
-        ::qapi_types::wire::write_optional(map, "values", &self.values)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            members: members.required("members")?,
-            values: members.optional("values")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoEnum { required { members : "members" } optional { values : "values" =>
+    with_values(::std::vec::Vec < ::std::string::String >) } strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoEnum);
 
 /// Additional members of a [`SchemaInfo`] describing an array type.
 ///
@@ -687,27 +451,10 @@ impl SchemaInfoArray {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoArray {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "element-type", &self.element_type)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            element_type: members.required("element-type")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoArray { required { element_type : "element-type" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoArray);
 
 /// Describes one member of an object type.
 ///
@@ -744,53 +491,13 @@ impl SchemaInfoObjectMember {
             features: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `default`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_default(mut self, default: ::qapi_types::serde_json::Value) -> Self {
-        self.default = ::core::option::Option::Some(default);
-        self
-    }
-
-    /// Sets the optional member `features`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_features(
-        mut self,
-        features: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
-        self.features = ::core::option::Option::Some(features);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoObjectMember {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write(map, "type", &self.r#type)?;
-        ::qapi_types::wire::write_optional(map, "default", &self.default)?;
-        ::qapi_types::wire::write_optional(map, "features", &self.features)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            r#type: members.required("type")?,
-            default: members.optional("default")?,
-            features: members.optional("features")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoObjectMember { required { name : "name", r#type : "type" } optional {
+    default : "default" => with_default(::qapi_types::serde_json::Value), features :
+    "features" => with_features(::std::vec::Vec < ::std::string::String >) } strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoObjectMember);
 
 /// Connects a value of a union's tag member to the members it adds.
 ///
@@ -820,29 +527,10 @@ impl SchemaInfoObjectVariant {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoObjectVariant {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "case", &self.case)?;
-        ::qapi_types::wire::write(map, "type", &self.r#type)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            case: members.required("case")?,
-            r#type: members.required("type")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoObjectVariant { required { case : "case", r#type : "type" } optional {}
+    strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoObjectVariant);
 
 /// Additional members of a [`SchemaInfo`] describing an object type,
 /// i.e. a struct or a union.  Members inherited from a base type are
@@ -876,54 +564,12 @@ impl SchemaInfoObject {
             variants: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `tag`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_tag(
-        mut self,
-        tag: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.tag = ::core::option::Option::Some(tag.into());
-        self
-    }
-
-    /// Sets the optional member `variants`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_variants(
-        mut self,
-        variants: ::std::vec::Vec<SchemaInfoObjectVariant>,
-    ) -> Self {
-        self.variants = ::core::option::Option::Some(variants);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoObject {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "members", &self.members)?;
-        ::qapi_types::wire::write_optional(map, "tag", &self.tag)?;
-        ::qapi_types::wire::write_optional(map, "variants", &self.variants)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            members: members.required("members")?,
-            tag: members.optional("tag")?,
-            variants: members.optional("variants")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoObject { required { members : "members" } optional { variants : "variants"
+    => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag : "tag"
+    => with_tag } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoObject);
 
 /// Describes one of the types an alternate type can take.
 ///
@@ -944,27 +590,10 @@ impl SchemaInfoAlternateMember {
         Self { r#type: r#type.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoAlternateMember {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "type", &self.r#type)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            r#type: members.required("type")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoAlternateMember { required { r#type : "type" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoAlternateMember);
 
 /// Additional members of a [`SchemaInfo`] describing an alternate type.
 /// A value of the type conforms to exactly one of the listed types,
@@ -987,27 +616,10 @@ impl SchemaInfoAlternate {
         Self { members }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoAlternate {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "members", &self.members)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            members: members.required("members")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoAlternate { required { members : "members" } optional {} strings {} flatten
+    {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoAlternate);
 
 /// Additional members of a [`SchemaInfo`] describing a command.
 ///
@@ -1043,40 +655,12 @@ impl SchemaInfoCommand {
             allow_oob: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `allow-oob`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_allow_oob(mut self, allow_oob: bool) -> Self {
-        self.allow_oob = ::core::option::Option::Some(allow_oob);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoCommand {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "arg-type", &self.arg_type)?;
-        ::qapi_types::wire::write(map, "ret-type", &self.ret_type)?;
-        ::qapi_types::wire::write_optional(map, "allow-oob", &self.allow_oob)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            arg_type: members.required("arg-type")?,
-            ret_type: members.required("ret-type")?,
-            allow_oob: members.optional("allow-oob")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoCommand { required { arg_type : "arg-type", ret_type : "ret-type" }
+    optional { allow_oob : "allow-oob" => with_allow_oob(bool) } strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoCommand);
 
 /// Additional members of a [`SchemaInfo`] describing an event.
 ///
@@ -1099,27 +683,10 @@ impl SchemaInfoEvent {
         Self { arg_type: arg_type.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SchemaInfoEvent {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "arg-type", &self.arg_type)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            arg_type: members.required("arg-type")?,
-        })
-    }
+::qapi_types::object! {
+    SchemaInfoEvent { required { arg_type : "arg-type" } optional {} strings {} flatten
+    {} rest {} }
 }
-
-::qapi_types::impl_object!(SchemaInfoEvent);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -1165,39 +732,12 @@ pub mod commands {
                 enable: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `enable`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_enable(
-            mut self,
-            enable: ::std::vec::Vec<super::QMPCapability>,
-        ) -> Self {
-            self.enable = ::core::option::Option::Some(enable);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QmpCapabilities {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "enable", &self.enable)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                enable: members.optional("enable")?,
-            })
-        }
+    ::qapi_types::object! {
+        QmpCapabilities { required {} optional { enable : "enable" =>
+        with_enable(::std::vec::Vec < super::QMPCapability >) } strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(QmpCapabilities);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QmpCapabilities {
@@ -1231,24 +771,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryVersion {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryVersion { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryVersion);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryVersion {
@@ -1284,24 +809,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryCommands {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryCommands { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryCommands);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryCommands {
@@ -1341,24 +851,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryQmpSchema {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryQmpSchema { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryQmpSchema);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryQmpSchema {

@@ -215,3 +215,102 @@ macro_rules! impl_object {
         }
     };
 }
+
+/// Implements [`Object`], `Serialize`, `Deserialize` and the setters of
+/// the optional members for a generated struct.
+///
+/// `required` and `optional` list each field with its wire name (optional
+/// ones with their setter and the type it takes; `strings` those whose
+/// setter takes `impl Into<String>`), `flatten` fields whose own members
+/// are the struct's (a union's branch), `rest` a map that keeps the
+/// members no field takes.
+#[macro_export]
+macro_rules! object {
+    (
+        $ty:ident {
+            required { $( $field:ident : $wire:literal ),* $(,)? }
+            optional { $( $ofield:ident : $owire:literal => $setter:ident ( $oty:ty ) ),* $(,)? }
+            strings { $( $sfield:ident : $swire:literal => $ssetter:ident ),* $(,)? }
+            flatten { $( $ffield:ident ),* $(,)? }
+            rest { $( $rfield:ident ),* $(,)? }
+        }
+    ) => {
+        #[allow(deprecated)]
+        impl $ty {
+            $(
+                #[doc = concat!(" Sets the optional member `", $owire, "`.")]
+                #[must_use]
+                pub fn $setter(mut self, $ofield: $oty) -> Self {
+                    self.$ofield = ::core::option::Option::Some($ofield.into());
+                    self
+                }
+            )*
+            $(
+                #[doc = concat!(" Sets the optional member `", $swire, "`.")]
+                #[must_use]
+                pub fn $ssetter(mut self, $sfield: impl ::core::convert::Into<::std::string::String>) -> Self {
+                    self.$sfield = ::core::option::Option::Some($sfield.into());
+                    self
+                }
+            )*
+        }
+
+        #[allow(deprecated)]
+        impl $crate::wire::Object for $ty {
+            #[allow(unused_variables)]
+            fn write_members<M: $crate::serde::ser::SerializeMap>(
+                &self,
+                map: &mut M,
+            ) -> ::core::result::Result<(), M::Error> {
+                $( $crate::wire::write(map, $wire, &self.$field)?; )*
+                $( $crate::wire::write_optional(map, $owire, &self.$ofield)?; )*
+                $( $crate::wire::write_optional(map, $swire, &self.$sfield)?; )*
+                $( $crate::wire::Object::write_members(&self.$ffield, map)?; )*
+                $( $crate::wire::write_rest(map, &self.$rfield)?; )*
+                ::core::result::Result::Ok(())
+            }
+
+            #[allow(unused_variables)]
+            fn read_members(
+                members: &mut $crate::wire::Members,
+            ) -> ::core::result::Result<Self, $crate::serde_json::Error> {
+                ::core::result::Result::Ok(Self {
+                    $( $field: members.required($wire)?, )*
+                    $( $ofield: members.optional($owire)?, )*
+                    $( $sfield: members.optional($swire)?, )*
+                    $( $ffield: $crate::wire::Object::read_members(members)?, )*
+                    $( $rfield: ::core::mem::take(members).into_rest(), )*
+                })
+            }
+        }
+
+        $crate::impl_object!($ty);
+    };
+}
+
+/// Implements [`Enum`], `Serialize`, `Deserialize` and `Display` for a
+/// generated enumeration: each variant with its wire name, and the
+/// variant that keeps values the bindings don't know.
+#[macro_export]
+macro_rules! enumeration {
+    ($ty:ident { $( $variant:ident = $wire:literal ),* $(,)? } else $unknown:ident) => {
+        #[allow(deprecated)]
+        impl $crate::wire::Enum for $ty {
+            fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::$unknown(name) => name,
+                }
+            }
+
+            fn from_wire(name: &str) -> Self {
+                match name {
+                    $( $wire => Self::$variant, )*
+                    other => Self::$unknown(other.into()),
+                }
+            }
+        }
+
+        $crate::impl_enum!($ty);
+    };
+}

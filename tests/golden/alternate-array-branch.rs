@@ -131,38 +131,11 @@ impl Query {
             samples: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `samples`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_samples(mut self, samples: ::std::vec::Vec<Sample>) -> Self {
-        self.samples = ::core::option::Option::Some(samples);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Query {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "names", &self.names)?;
-        ::qapi_types::wire::write_optional(map, "samples", &self.samples)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            names: members.required("names")?,
-            samples: members.optional("samples")?,
-        })
-    }
+::qapi_types::object! {
+    Query { required { names : "names" } optional { samples : "samples" =>
+    with_samples(::std::vec::Vec < Sample >) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Query);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.

@@ -17,27 +17,9 @@ impl Options {
         Self { path: path.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Options {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "path", &self.path)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            path: members.required("path")?,
-        })
-    }
+::qapi_types::object! {
+    Options { required { path : "path" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Options);
 
 /// `Preset`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,27 +33,9 @@ pub enum Preset {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Preset {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Small => "small",
-            Self::Large => "large",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "small" => Self::Small,
-            "large" => Self::Large,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Preset);
+::qapi_types::enumeration!(
+    Preset { Small = "small", Large = "large" } else Unrecognized
+);
 
 /// `Switch`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,29 +51,9 @@ pub enum Switch {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Switch {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::On => "on",
-            Self::Off => "off",
-            Self::Auto => "auto",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "on" => Self::On,
-            "off" => Self::Off,
-            "auto" => Self::Auto,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Switch);
+::qapi_types::enumeration!(
+    Switch { On = "on", Off = "off", Auto = "auto" } else Unrecognized
+);
 
 /// `Speed`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,29 +69,9 @@ pub enum Speed {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Speed {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::_10 => "10",
-            Self::_100 => "100",
-            Self::_1000 => "1000",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "10" => Self::_10,
-            "100" => Self::_100,
-            "1000" => Self::_1000,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Speed);
+::qapi_types::enumeration!(
+    Speed { _10 = "10", _100 = "100", _1000 = "1000" } else Unrecognized
+);
 
 /// `StrOrNull`
 #[derive(Clone, Debug, PartialEq)]
@@ -500,78 +424,13 @@ impl Config {
             refs: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `any`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_any(mut self, any: Anything) -> Self {
-        self.any = ::core::option::Option::Some(any);
-        self
-    }
-
-    /// Sets the optional member `switch`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_switch(mut self, switch: SwitchOrLevel) -> Self {
-        self.switch = ::core::option::Option::Some(switch);
-        self
-    }
-
-    /// Sets the optional member `speed`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_speed(mut self, speed: SpeedOrAuto) -> Self {
-        self.speed = ::core::option::Option::Some(speed);
-        self
-    }
-
-    /// Sets the optional member `opts`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_opts(mut self, opts: JustOptions) -> Self {
-        self.opts = ::core::option::Option::Some(opts);
-        self
-    }
-
-    /// Sets the optional member `refs`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_refs(mut self, refs: ::std::vec::Vec<OptionsRef>) -> Self {
-        self.refs = ::core::option::Option::Some(refs);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Config {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "label", &self.label)?;
-        ::qapi_types::wire::write_optional(map, "any", &self.any)?;
-        ::qapi_types::wire::write_optional(map, "switch", &self.switch)?;
-        ::qapi_types::wire::write_optional(map, "speed", &self.speed)?;
-        ::qapi_types::wire::write_optional(map, "opts", &self.opts)?;
-        ::qapi_types::wire::write_optional(map, "refs", &self.refs)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            label: members.required("label")?,
-            any: members.optional("any")?,
-            switch: members.optional("switch")?,
-            speed: members.optional("speed")?,
-            opts: members.optional("opts")?,
-            refs: members.optional("refs")?,
-        })
-    }
+::qapi_types::object! {
+    Config { required { label : "label" } optional { any : "any" => with_any(Anything),
+    switch : "switch" => with_switch(SwitchOrLevel), speed : "speed" =>
+    with_speed(SpeedOrAuto), opts : "opts" => with_opts(JustOptions), refs : "refs" =>
+    with_refs(::std::vec::Vec < OptionsRef >) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Config);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -597,38 +456,11 @@ pub mod commands {
                 label: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `label`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_label(mut self, label: super::StrOrNull) -> Self {
-            self.label = ::core::option::Option::Some(label);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Configure {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "config", &self.config)?;
-            ::qapi_types::wire::write_optional(map, "label", &self.label)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                config: members.required("config")?,
-                label: members.optional("label")?,
-            })
-        }
+    ::qapi_types::object! {
+        Configure { required { config : "config" } optional { label : "label" =>
+        with_label(super::StrOrNull) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Configure);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for Configure {

@@ -14,29 +14,9 @@ pub enum Color {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Color {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Red => "red",
-            Self::Green => "green",
-            Self::Blue => "blue",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "red" => Self::Red,
-            "green" => Self::Green,
-            "blue" => Self::Blue,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Color);
+::qapi_types::enumeration!(
+    Color { Red = "red", Green = "green", Blue = "blue" } else Unrecognized
+);
 
 /// `Point`
 #[derive(Clone, Debug, PartialEq)]
@@ -57,29 +37,9 @@ impl Point {
         Self { x, y }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Point {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "x", &self.x)?;
-        ::qapi_types::wire::write(map, "y", &self.y)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            x: members.required("x")?,
-            y: members.required("y")?,
-        })
-    }
+::qapi_types::object! {
+    Point { required { x : "x", y : "y" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Point);
 
 /// `ShapeKind`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,27 +53,9 @@ pub enum ShapeKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for ShapeKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Dot => "dot",
-            Self::Polygon => "polygon",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "dot" => Self::Dot,
-            "polygon" => Self::Polygon,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(ShapeKind);
+::qapi_types::enumeration!(
+    ShapeKind { Dot = "dot", Polygon = "polygon" } else Unrecognized
+);
 
 /// `Polygon`
 #[derive(Clone, Debug, PartialEq)]
@@ -132,27 +74,10 @@ impl Polygon {
         Self { vertices }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Polygon {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "vertices", &self.vertices)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            vertices: members.required("vertices")?,
-        })
-    }
+::qapi_types::object! {
+    Polygon { required { vertices : "vertices" } optional {} strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(Polygon);
 
 /// `Shape`
 #[derive(Clone, Debug, PartialEq)]
@@ -171,27 +96,9 @@ impl Shape {
         Self { kind }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Shape {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.kind, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            kind: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Shape { required {} optional {} strings {} flatten { kind } rest {} }
 }
-
-::qapi_types::impl_object!(Shape);
 
 /// The branches of [`Shape`], by `kind`.
 #[derive(Clone, Debug, PartialEq)]
@@ -358,87 +265,16 @@ impl Canvas {
             kinds: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `tags`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_tags(mut self, tags: ::std::vec::Vec<::std::string::String>) -> Self {
-        self.tags = ::core::option::Option::Some(tags);
-        self
-    }
-
-    /// Sets the optional member `weights`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_weights(mut self, weights: ::std::vec::Vec<f64>) -> Self {
-        self.weights = ::core::option::Option::Some(weights);
-        self
-    }
-
-    /// Sets the optional member `empty`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_empty(mut self, empty: ::std::vec::Vec<::qapi_types::Null>) -> Self {
-        self.empty = ::core::option::Option::Some(empty);
-        self
-    }
-
-    /// Sets the optional member `blobs`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_blobs(
-        mut self,
-        blobs: ::std::vec::Vec<::qapi_types::serde_json::Value>,
-    ) -> Self {
-        self.blobs = ::core::option::Option::Some(blobs);
-        self
-    }
-
-    /// Sets the optional member `kinds`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_kinds(mut self, kinds: ::std::vec::Vec<ShapeKind>) -> Self {
-        self.kinds = ::core::option::Option::Some(kinds);
-        self
+}
+::qapi_types::object! {
+    Canvas { required { colors : "colors", points : "points", shapes : "shapes", anchors
+    : "anchors" } optional { tags : "tags" => with_tags(::std::vec::Vec <
+    ::std::string::String >), weights : "weights" => with_weights(::std::vec::Vec < f64
+    >), empty : "empty" => with_empty(::std::vec::Vec < ::qapi_types::Null >), blobs :
+    "blobs" => with_blobs(::std::vec::Vec < ::qapi_types::serde_json::Value >), kinds :
+    "kinds" => with_kinds(::std::vec::Vec < ShapeKind >) } strings {} flatten {} rest {}
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Canvas {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "colors", &self.colors)?;
-        ::qapi_types::wire::write(map, "points", &self.points)?;
-        ::qapi_types::wire::write(map, "shapes", &self.shapes)?;
-        ::qapi_types::wire::write(map, "anchors", &self.anchors)?;
-        ::qapi_types::wire::write_optional(map, "tags", &self.tags)?;
-        ::qapi_types::wire::write_optional(map, "weights", &self.weights)?;
-        ::qapi_types::wire::write_optional(map, "empty", &self.empty)?;
-        ::qapi_types::wire::write_optional(map, "blobs", &self.blobs)?;
-        ::qapi_types::wire::write_optional(map, "kinds", &self.kinds)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            colors: members.required("colors")?,
-            points: members.required("points")?,
-            shapes: members.required("shapes")?,
-            anchors: members.required("anchors")?,
-            tags: members.optional("tags")?,
-            weights: members.optional("weights")?,
-            empty: members.optional("empty")?,
-            blobs: members.optional("blobs")?,
-            kinds: members.optional("kinds")?,
-        })
-    }
-}
-
-::qapi_types::impl_object!(Canvas);
 
 /// `Gallery`
 #[derive(Clone, Debug, PartialEq)]
@@ -459,29 +295,10 @@ impl Gallery {
         Self { first, second }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Gallery {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "first", &self.first)?;
-        ::qapi_types::wire::write(map, "second", &self.second)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            first: members.required("first")?,
-            second: members.required("second")?,
-        })
-    }
+::qapi_types::object! {
+    Gallery { required { first : "first", second : "second" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Gallery);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -504,36 +321,12 @@ pub mod commands {
                 filter: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `filter`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_filter(mut self, filter: ::std::vec::Vec<super::ShapeKind>) -> Self {
-            self.filter = ::core::option::Option::Some(filter);
-            self
+    }
+    ::qapi_types::object! {
+        QueryShapes { required {} optional { filter : "filter" =>
+        with_filter(::std::vec::Vec < super::ShapeKind >) } strings {} flatten {} rest {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryShapes {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "filter", &self.filter)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                filter: members.optional("filter")?,
-            })
-        }
-    }
-
-    ::qapi_types::impl_object!(QueryShapes);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryShapes {
@@ -556,24 +349,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryPoints {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryPoints { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryPoints);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryPoints {
@@ -605,29 +383,10 @@ pub mod commands {
             Self { colors, canvas }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for SetPalette {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "colors", &self.colors)?;
-            ::qapi_types::wire::write(map, "canvas", &self.canvas)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                colors: members.required("colors")?,
-                canvas: members.required("canvas")?,
-            })
-        }
+    ::qapi_types::object! {
+        SetPalette { required { colors : "colors", canvas : "canvas" } optional {}
+        strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(SetPalette);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for SetPalette {
@@ -661,41 +420,12 @@ pub mod events {
                 names: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `names`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_names(
-            mut self,
-            names: ::std::vec::Vec<::std::string::String>,
-        ) -> Self {
-            self.names = ::core::option::Option::Some(names);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for ShapesAdded {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "shapes", &self.shapes)?;
-            ::qapi_types::wire::write_optional(map, "names", &self.names)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                shapes: members.required("shapes")?,
-                names: members.optional("names")?,
-            })
-        }
+    ::qapi_types::object! {
+        ShapesAdded { required { shapes : "shapes" } optional { names : "names" =>
+        with_names(::std::vec::Vec < ::std::string::String >) } strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(ShapesAdded);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for ShapesAdded {

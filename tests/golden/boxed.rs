@@ -12,27 +12,9 @@ pub enum ActionKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for ActionKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Start => "start",
-            Self::Stop => "stop",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "start" => Self::Start,
-            "stop" => Self::Stop,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(ActionKind);
+::qapi_types::enumeration!(
+    ActionKind { Start = "start", Stop = "stop" } else Unrecognized
+);
 
 /// `StartArgs`
 #[derive(Clone, Debug, PartialEq)]
@@ -51,27 +33,9 @@ impl StartArgs {
         Self { delay }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for StartArgs {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "delay", &self.delay)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            delay: members.required("delay")?,
-        })
-    }
+::qapi_types::object! {
+    StartArgs { required { delay : "delay" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(StartArgs);
 
 /// `StopArgs`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -91,36 +55,11 @@ impl StopArgs {
             force: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `force`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_force(mut self, force: bool) -> Self {
-        self.force = ::core::option::Option::Some(force);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for StopArgs {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "force", &self.force)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            force: members.optional("force")?,
-        })
-    }
+::qapi_types::object! {
+    StopArgs { required {} optional { force : "force" => with_force(bool) } strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(StopArgs);
 
 /// `ActionBase`
 #[derive(Clone, Debug, PartialEq)]
@@ -144,29 +83,10 @@ impl ActionBase {
         Self { kind, id: id.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ActionBase {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "kind", &self.kind)?;
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            kind: members.required("kind")?,
-            id: members.required("id")?,
-        })
-    }
+::qapi_types::object! {
+    ActionBase { required { kind : "kind", id : "id" } optional {} strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(ActionBase);
 
 /// `Action`
 #[derive(Clone, Debug, PartialEq)]
@@ -190,29 +110,9 @@ impl Action {
         Self { id: id.into(), kind }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Action {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::Object::write_members(&self.kind, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            kind: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Action { required { id : "id" } optional {} strings {} flatten { kind } rest {} }
 }
-
-::qapi_types::impl_object!(Action);
 
 /// The branches of [`Action`], by `kind`.
 #[derive(Clone, Debug, PartialEq)]
@@ -300,38 +200,11 @@ impl Target {
             timeout: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `timeout`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_timeout(mut self, timeout: i64) -> Self {
-        self.timeout = ::core::option::Option::Some(timeout);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Target {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::write_optional(map, "timeout", &self.timeout)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            timeout: members.optional("timeout")?,
-        })
-    }
+::qapi_types::object! {
+    Target { required { id : "id" } optional { timeout : "timeout" => with_timeout(i64) }
+    strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Target);
 
 /// `ExtendedTarget`
 #[derive(Clone, Debug, PartialEq)]
@@ -360,40 +233,11 @@ impl ExtendedTarget {
             retries,
         }
     }
-
-    /// Sets the optional member `timeout`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_timeout(mut self, timeout: i64) -> Self {
-        self.timeout = ::core::option::Option::Some(timeout);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ExtendedTarget {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::write_optional(map, "timeout", &self.timeout)?;
-        ::qapi_types::wire::write(map, "retries", &self.retries)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            timeout: members.optional("timeout")?,
-            retries: members.required("retries")?,
-        })
-    }
+::qapi_types::object! {
+    ExtendedTarget { required { id : "id", retries : "retries" } optional { timeout :
+    "timeout" => with_timeout(i64) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ExtendedTarget);
 
 /// `NoArgs`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -408,24 +252,9 @@ impl NoArgs {
         Self {}
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NoArgs {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        _map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        _members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {})
-    }
+::qapi_types::object! {
+    NoArgs { required {} optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(NoArgs);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.

@@ -22,37 +22,10 @@ pub enum QType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for QType {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::None => "none",
-            Self::Qnull => "qnull",
-            Self::Qnum => "qnum",
-            Self::Qstring => "qstring",
-            Self::Qdict => "qdict",
-            Self::Qlist => "qlist",
-            Self::Qbool => "qbool",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "none" => Self::None,
-            "qnull" => Self::Qnull,
-            "qnum" => Self::Qnum,
-            "qstring" => Self::Qstring,
-            "qdict" => Self::Qdict,
-            "qlist" => Self::Qlist,
-            "qbool" => Self::Qbool,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(QType);
+::qapi_types::enumeration!(
+    QType { None = "none", Qnull = "qnull", Qnum = "qnum", Qstring = "qstring", Qdict =
+    "qdict", Qlist = "qlist", Qbool = "qbool" } else Unrecognized
+);
 
 /// `AllBuiltins`
 #[derive(Clone, Debug, PartialEq)]
@@ -135,57 +108,12 @@ impl AllBuiltins {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for AllBuiltins {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "s", &self.s)?;
-        ::qapi_types::wire::write(map, "n", &self.n)?;
-        ::qapi_types::wire::write(map, "i", &self.i)?;
-        ::qapi_types::wire::write(map, "i8", &self.i8)?;
-        ::qapi_types::wire::write(map, "i16", &self.i16)?;
-        ::qapi_types::wire::write(map, "i32", &self.i32)?;
-        ::qapi_types::wire::write(map, "i64", &self.i64)?;
-        ::qapi_types::wire::write(map, "u8", &self.u8)?;
-        ::qapi_types::wire::write(map, "u16", &self.u16)?;
-        ::qapi_types::wire::write(map, "u32", &self.u32)?;
-        ::qapi_types::wire::write(map, "u64", &self.u64)?;
-        ::qapi_types::wire::write(map, "sz", &self.sz)?;
-        ::qapi_types::wire::write(map, "b", &self.b)?;
-        ::qapi_types::wire::write(map, "nothing", &self.nothing)?;
-        ::qapi_types::wire::write(map, "anything", &self.anything)?;
-        ::qapi_types::wire::write(map, "qtype", &self.qtype)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            s: members.required("s")?,
-            n: members.required("n")?,
-            i: members.required("i")?,
-            i8: members.required("i8")?,
-            i16: members.required("i16")?,
-            i32: members.required("i32")?,
-            i64: members.required("i64")?,
-            u8: members.required("u8")?,
-            u16: members.required("u16")?,
-            u32: members.required("u32")?,
-            u64: members.required("u64")?,
-            sz: members.required("sz")?,
-            b: members.required("b")?,
-            nothing: members.required("nothing")?,
-            anything: members.required("anything")?,
-            qtype: members.required("qtype")?,
-        })
-    }
+::qapi_types::object! {
+    AllBuiltins { required { s : "s", n : "n", i : "i", i8 : "i8", i16 : "i16", i32 :
+    "i32", i64 : "i64", u8 : "u8", u16 : "u16", u32 : "u32", u64 : "u64", sz : "sz", b :
+    "b", nothing : "nothing", anything : "anything", qtype : "qtype" } optional {}
+    strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(AllBuiltins);
 
 /// `OptionalBuiltins`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -250,189 +178,17 @@ impl OptionalBuiltins {
             qtype: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `s`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_s(
-        mut self,
-        s: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.s = ::core::option::Option::Some(s.into());
-        self
-    }
-
-    /// Sets the optional member `n`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_n(mut self, n: f64) -> Self {
-        self.n = ::core::option::Option::Some(n);
-        self
-    }
-
-    /// Sets the optional member `i`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_i(mut self, i: i64) -> Self {
-        self.i = ::core::option::Option::Some(i);
-        self
-    }
-
-    /// Sets the optional member `i8`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_i8(mut self, i8: i8) -> Self {
-        self.i8 = ::core::option::Option::Some(i8);
-        self
-    }
-
-    /// Sets the optional member `i16`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_i16(mut self, i16: i16) -> Self {
-        self.i16 = ::core::option::Option::Some(i16);
-        self
-    }
-
-    /// Sets the optional member `i32`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_i32(mut self, i32: i32) -> Self {
-        self.i32 = ::core::option::Option::Some(i32);
-        self
-    }
-
-    /// Sets the optional member `i64`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_i64(mut self, i64: i64) -> Self {
-        self.i64 = ::core::option::Option::Some(i64);
-        self
-    }
-
-    /// Sets the optional member `u8`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_u8(mut self, u8: u8) -> Self {
-        self.u8 = ::core::option::Option::Some(u8);
-        self
-    }
-
-    /// Sets the optional member `u16`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_u16(mut self, u16: u16) -> Self {
-        self.u16 = ::core::option::Option::Some(u16);
-        self
-    }
-
-    /// Sets the optional member `u32`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_u32(mut self, u32: u32) -> Self {
-        self.u32 = ::core::option::Option::Some(u32);
-        self
-    }
-
-    /// Sets the optional member `u64`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_u64(mut self, u64: u64) -> Self {
-        self.u64 = ::core::option::Option::Some(u64);
-        self
-    }
-
-    /// Sets the optional member `sz`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_sz(mut self, sz: u64) -> Self {
-        self.sz = ::core::option::Option::Some(sz);
-        self
-    }
-
-    /// Sets the optional member `b`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_b(mut self, b: bool) -> Self {
-        self.b = ::core::option::Option::Some(b);
-        self
-    }
-
-    /// Sets the optional member `nothing`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_nothing(mut self, nothing: ::qapi_types::Null) -> Self {
-        self.nothing = ::core::option::Option::Some(nothing);
-        self
-    }
-
-    /// Sets the optional member `anything`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_anything(mut self, anything: ::qapi_types::serde_json::Value) -> Self {
-        self.anything = ::core::option::Option::Some(anything);
-        self
-    }
-
-    /// Sets the optional member `qtype`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_qtype(mut self, qtype: QType) -> Self {
-        self.qtype = ::core::option::Option::Some(qtype);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for OptionalBuiltins {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "s", &self.s)?;
-        ::qapi_types::wire::write_optional(map, "n", &self.n)?;
-        ::qapi_types::wire::write_optional(map, "i", &self.i)?;
-        ::qapi_types::wire::write_optional(map, "i8", &self.i8)?;
-        ::qapi_types::wire::write_optional(map, "i16", &self.i16)?;
-        ::qapi_types::wire::write_optional(map, "i32", &self.i32)?;
-        ::qapi_types::wire::write_optional(map, "i64", &self.i64)?;
-        ::qapi_types::wire::write_optional(map, "u8", &self.u8)?;
-        ::qapi_types::wire::write_optional(map, "u16", &self.u16)?;
-        ::qapi_types::wire::write_optional(map, "u32", &self.u32)?;
-        ::qapi_types::wire::write_optional(map, "u64", &self.u64)?;
-        ::qapi_types::wire::write_optional(map, "sz", &self.sz)?;
-        ::qapi_types::wire::write_optional(map, "b", &self.b)?;
-        ::qapi_types::wire::write_optional(map, "nothing", &self.nothing)?;
-        ::qapi_types::wire::write_optional(map, "anything", &self.anything)?;
-        ::qapi_types::wire::write_optional(map, "qtype", &self.qtype)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            s: members.optional("s")?,
-            n: members.optional("n")?,
-            i: members.optional("i")?,
-            i8: members.optional("i8")?,
-            i16: members.optional("i16")?,
-            i32: members.optional("i32")?,
-            i64: members.optional("i64")?,
-            u8: members.optional("u8")?,
-            u16: members.optional("u16")?,
-            u32: members.optional("u32")?,
-            u64: members.optional("u64")?,
-            sz: members.optional("sz")?,
-            b: members.optional("b")?,
-            nothing: members.optional("nothing")?,
-            anything: members.optional("anything")?,
-            qtype: members.optional("qtype")?,
-        })
-    }
+::qapi_types::object! {
+    OptionalBuiltins { required {} optional { n : "n" => with_n(f64), i : "i" =>
+    with_i(i64), i8 : "i8" => with_i8(i8), i16 : "i16" => with_i16(i16), i32 : "i32" =>
+    with_i32(i32), i64 : "i64" => with_i64(i64), u8 : "u8" => with_u8(u8), u16 : "u16" =>
+    with_u16(u16), u32 : "u32" => with_u32(u32), u64 : "u64" => with_u64(u64), sz : "sz"
+    => with_sz(u64), b : "b" => with_b(bool), nothing : "nothing" =>
+    with_nothing(::qapi_types::Null), anything : "anything" =>
+    with_anything(::qapi_types::serde_json::Value), qtype : "qtype" => with_qtype(QType)
+    } strings { s : "s" => with_s } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(OptionalBuiltins);
 
 /// `BuiltinArrays`
 #[derive(Clone, Debug, PartialEq)]
@@ -513,66 +269,13 @@ impl BuiltinArrays {
             qtypes: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `qtypes`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_qtypes(mut self, qtypes: ::std::vec::Vec<QType>) -> Self {
-        self.qtypes = ::core::option::Option::Some(qtypes);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for BuiltinArrays {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "s", &self.s)?;
-        ::qapi_types::wire::write(map, "n", &self.n)?;
-        ::qapi_types::wire::write(map, "i", &self.i)?;
-        ::qapi_types::wire::write(map, "i8", &self.i8)?;
-        ::qapi_types::wire::write(map, "i16", &self.i16)?;
-        ::qapi_types::wire::write(map, "i32", &self.i32)?;
-        ::qapi_types::wire::write(map, "i64", &self.i64)?;
-        ::qapi_types::wire::write(map, "u8", &self.u8)?;
-        ::qapi_types::wire::write(map, "u16", &self.u16)?;
-        ::qapi_types::wire::write(map, "u32", &self.u32)?;
-        ::qapi_types::wire::write(map, "u64", &self.u64)?;
-        ::qapi_types::wire::write(map, "sz", &self.sz)?;
-        ::qapi_types::wire::write(map, "b", &self.b)?;
-        ::qapi_types::wire::write(map, "nothing", &self.nothing)?;
-        ::qapi_types::wire::write(map, "anything", &self.anything)?;
-        ::qapi_types::wire::write_optional(map, "qtypes", &self.qtypes)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            s: members.required("s")?,
-            n: members.required("n")?,
-            i: members.required("i")?,
-            i8: members.required("i8")?,
-            i16: members.required("i16")?,
-            i32: members.required("i32")?,
-            i64: members.required("i64")?,
-            u8: members.required("u8")?,
-            u16: members.required("u16")?,
-            u32: members.required("u32")?,
-            u64: members.required("u64")?,
-            sz: members.required("sz")?,
-            b: members.required("b")?,
-            nothing: members.required("nothing")?,
-            anything: members.required("anything")?,
-            qtypes: members.optional("qtypes")?,
-        })
-    }
+::qapi_types::object! {
+    BuiltinArrays { required { s : "s", n : "n", i : "i", i8 : "i8", i16 : "i16", i32 :
+    "i32", i64 : "i64", u8 : "u8", u16 : "u16", u32 : "u32", u64 : "u64", sz : "sz", b :
+    "b", nothing : "nothing", anything : "anything" } optional { qtypes : "qtypes" =>
+    with_qtypes(::std::vec::Vec < QType >) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(BuiltinArrays);
 
 /// `ScalarOrObject`
 #[derive(Clone, Debug, PartialEq)]
@@ -772,52 +475,12 @@ pub mod commands {
                 count: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `opt`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_opt(mut self, opt: super::OptionalBuiltins) -> Self {
-            self.opt = ::core::option::Option::Some(opt);
-            self
-        }
-
-        /// Sets the optional member `count`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_count(mut self, count: u64) -> Self {
-            self.count = ::core::option::Option::Some(count);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for EchoBuiltins {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "all", &self.all)?;
-            ::qapi_types::wire::write_optional(map, "opt", &self.opt)?;
-            ::qapi_types::wire::write(map, "arrays", &self.arrays)?;
-            ::qapi_types::wire::write(map, "raw", &self.raw)?;
-            ::qapi_types::wire::write_optional(map, "count", &self.count)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                all: members.required("all")?,
-                opt: members.optional("opt")?,
-                arrays: members.required("arrays")?,
-                raw: members.required("raw")?,
-                count: members.optional("count")?,
-            })
-        }
+    ::qapi_types::object! {
+        EchoBuiltins { required { all : "all", arrays : "arrays", raw : "raw" } optional
+        { opt : "opt" => with_opt(super::OptionalBuiltins), count : "count" =>
+        with_count(u64) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(EchoBuiltins);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for EchoBuiltins {
@@ -861,42 +524,11 @@ pub mod events {
                 ratio: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `ratio`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_ratio(mut self, ratio: f64) -> Self {
-            self.ratio = ::core::option::Option::Some(ratio);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for BuiltinsSeen {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "text", &self.text)?;
-            ::qapi_types::wire::write(map, "flag", &self.flag)?;
-            ::qapi_types::wire::write(map, "value", &self.value)?;
-            ::qapi_types::wire::write_optional(map, "ratio", &self.ratio)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                text: members.required("text")?,
-                flag: members.required("flag")?,
-                value: members.required("value")?,
-                ratio: members.optional("ratio")?,
-            })
-        }
+    ::qapi_types::object! {
+        BuiltinsSeen { required { text : "text", flag : "flag", value : "value" }
+        optional { ratio : "ratio" => with_ratio(f64) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(BuiltinsSeen);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for BuiltinsSeen {

@@ -24,31 +24,10 @@ pub enum Transport {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Transport {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Tcp => "tcp",
-            Self::Unix => "unix",
-            Self::Vsock => "vsock",
-            Self::Rdma => "rdma",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "tcp" => Self::Tcp,
-            "unix" => Self::Unix,
-            "vsock" => Self::Vsock,
-            "rdma" => Self::Rdma,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Transport);
+::qapi_types::enumeration!(
+    Transport { Tcp = "tcp", Unix = "unix", Vsock = "vsock", Rdma = "rdma" } else
+    Unrecognized
+);
 
 /// `TcpAddress`
 #[derive(Clone, Debug, PartialEq)]
@@ -72,29 +51,10 @@ impl TcpAddress {
         Self { host: host.into(), port }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for TcpAddress {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "host", &self.host)?;
-        ::qapi_types::wire::write(map, "port", &self.port)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            host: members.required("host")?,
-            port: members.required("port")?,
-        })
-    }
+::qapi_types::object! {
+    TcpAddress { required { host : "host", port : "port" } optional {} strings {} flatten
+    {} rest {} }
 }
-
-::qapi_types::impl_object!(TcpAddress);
 
 /// `UnixAddress`
 ///
@@ -115,27 +75,9 @@ impl UnixAddress {
         Self { path: path.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for UnixAddress {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "path", &self.path)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            path: members.required("path")?,
-        })
-    }
+::qapi_types::object! {
+    UnixAddress { required { path : "path" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(UnixAddress);
 
 /// `Address`
 ///
@@ -156,27 +98,9 @@ impl Address {
         Self { transport }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Address {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.transport, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            transport: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Address { required {} optional {} strings {} flatten { transport } rest {} }
 }
-
-::qapi_types::impl_object!(Address);
 
 /// The branches of [`Address`], by `transport`.
 #[derive(Clone, Debug, PartialEq)]
@@ -291,48 +215,11 @@ impl Listener {
             tls: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `backlog`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_backlog(mut self, backlog: i64) -> Self {
-        self.backlog = ::core::option::Option::Some(backlog);
-        self
-    }
-
-    /// Sets the optional member `tls`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_tls(mut self, tls: bool) -> Self {
-        self.tls = ::core::option::Option::Some(tls);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Listener {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "addr", &self.addr)?;
-        ::qapi_types::wire::write_optional(map, "backlog", &self.backlog)?;
-        ::qapi_types::wire::write_optional(map, "tls", &self.tls)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            addr: members.required("addr")?,
-            backlog: members.optional("backlog")?,
-            tls: members.optional("tls")?,
-        })
-    }
+::qapi_types::object! {
+    Listener { required { addr : "addr" } optional { backlog : "backlog" =>
+    with_backlog(i64), tls : "tls" => with_tls(bool) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Listener);
 
 /// `ListenerRef`
 ///
@@ -412,38 +299,11 @@ impl ListenArgs {
             timeout: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `timeout`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_timeout(mut self, timeout: u32) -> Self {
-        self.timeout = ::core::option::Option::Some(timeout);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ListenArgs {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "listener", &self.listener)?;
-        ::qapi_types::wire::write_optional(map, "timeout", &self.timeout)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            listener: members.required("listener")?,
-            timeout: members.optional("timeout")?,
-        })
-    }
+::qapi_types::object! {
+    ListenArgs { required { listener : "listener" } optional { timeout : "timeout" =>
+    with_timeout(u32) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ListenArgs);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -509,24 +369,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryListeners {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryListeners { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryListeners);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryListeners {

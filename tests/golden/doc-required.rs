@@ -22,31 +22,10 @@ pub enum PowerState {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for PowerState {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::On => "on",
-            Self::Off => "off",
-            Self::Suspended => "suspended",
-            Self::Hibernated => "hibernated",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "on" => Self::On,
-            "off" => Self::Off,
-            "suspended" => Self::Suspended,
-            "hibernated" => Self::Hibernated,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(PowerState);
+::qapi_types::enumeration!(
+    PowerState { On = "on", Off = "off", Suspended = "suspended", Hibernated =
+    "hibernated" } else Unrecognized
+);
 
 /// Information about the machine's power.
 ///
@@ -79,48 +58,12 @@ impl PowerInfo {
             battery: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `uptime`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_uptime(mut self, uptime: u64) -> Self {
-        self.uptime = ::core::option::Option::Some(uptime);
-        self
-    }
-
-    /// Sets the optional member `battery`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_battery(mut self, battery: u8) -> Self {
-        self.battery = ::core::option::Option::Some(battery);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for PowerInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "state", &self.state)?;
-        ::qapi_types::wire::write_optional(map, "uptime", &self.uptime)?;
-        ::qapi_types::wire::write_optional(map, "battery", &self.battery)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            state: members.required("state")?,
-            uptime: members.optional("uptime")?,
-            battery: members.optional("battery")?,
-        })
-    }
+::qapi_types::object! {
+    PowerInfo { required { state : "state" } optional { uptime : "uptime" =>
+    with_uptime(u64), battery : "battery" => with_battery(u8) } strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(PowerInfo);
 
 /// Where the power comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,27 +77,9 @@ pub enum PowerSource {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for PowerSource {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Mains => "mains",
-            Self::Battery => "battery",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "mains" => Self::Mains,
-            "battery" => Self::Battery,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(PowerSource);
+::qapi_types::enumeration!(
+    PowerSource { Mains = "mains", Battery = "battery" } else Unrecognized
+);
 
 /// Battery details.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,27 +98,10 @@ impl BatteryInfo {
         Self { charge }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for BatteryInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "charge", &self.charge)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            charge: members.required("charge")?,
-        })
-    }
+::qapi_types::object! {
+    BatteryInfo { required { charge : "charge" } optional {} strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(BatteryInfo);
 
 /// Information about the power source.  Only the discriminator is
 /// documented here; the branches are described by their own types.
@@ -215,29 +123,10 @@ impl SourceInfo {
         Self { since_boot, source }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SourceInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "since-boot", &self.since_boot)?;
-        ::qapi_types::wire::Object::write_members(&self.source, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            since_boot: members.required("since-boot")?,
-            source: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    SourceInfo { required { since_boot : "since-boot" } optional {} strings {} flatten {
+    source } rest {} }
 }
-
-::qapi_types::impl_object!(SourceInfo);
 
 /// The branches of [`SourceInfo`], by `source`.
 #[derive(Clone, Debug, PartialEq)]
@@ -390,36 +279,11 @@ pub mod commands {
                 verbose: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `verbose`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_verbose(mut self, verbose: bool) -> Self {
-            self.verbose = ::core::option::Option::Some(verbose);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryPower {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "verbose", &self.verbose)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                verbose: members.optional("verbose")?,
-            })
-        }
+    ::qapi_types::object! {
+        QueryPower { required {} optional { verbose : "verbose" => with_verbose(bool) }
+        strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryPower);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryPower {
@@ -469,38 +333,11 @@ pub mod commands {
                 source: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `source`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_source(mut self, source: super::PowerRef) -> Self {
-            self.source = ::core::option::Option::Some(source);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for SetPower {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "state", &self.state)?;
-            ::qapi_types::wire::write_optional(map, "source", &self.source)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                state: members.required("state")?,
-                source: members.optional("source")?,
-            })
-        }
+    ::qapi_types::object! {
+        SetPower { required { state : "state" } optional { source : "source" =>
+        with_source(super::PowerRef) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(SetPower);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for SetPower {
@@ -577,29 +414,10 @@ pub mod events {
             Self { old, new }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for PowerChanged {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "old", &self.old)?;
-            ::qapi_types::wire::write(map, "new", &self.new)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                old: members.required("old")?,
-                new: members.required("new")?,
-            })
-        }
+    ::qapi_types::object! {
+        PowerChanged { required { old : "old", new : "new" } optional {} strings {}
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(PowerChanged);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for PowerChanged {

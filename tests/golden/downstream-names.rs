@@ -12,27 +12,10 @@ pub enum OrgExampleMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for OrgExampleMode {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Fast => "fast",
-            Self::OrgExampleTurbo => "__org.example_turbo",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "fast" => Self::Fast,
-            "__org.example_turbo" => Self::OrgExampleTurbo,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(OrgExampleMode);
+::qapi_types::enumeration!(
+    OrgExampleMode { Fast = "fast", OrgExampleTurbo = "__org.example_turbo" } else
+    Unrecognized
+);
 
 /// `__org.example_Settings`
 ///
@@ -60,49 +43,12 @@ impl OrgExampleSettings {
             com_example_corp_note: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `__com.example-corp_note`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_com_example_corp_note(
-        mut self,
-        com_example_corp_note: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.com_example_corp_note = ::core::option::Option::Some(
-            com_example_corp_note.into(),
-        );
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for OrgExampleSettings {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "mode", &self.mode)?;
-        ::qapi_types::wire::write(map, "__org.example_level", &self.org_example_level)?;
-        ::qapi_types::wire::write_optional(
-            map,
-            "__com.example-corp_note",
-            &self.com_example_corp_note,
-        )?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            mode: members.required("mode")?,
-            org_example_level: members.required("__org.example_level")?,
-            com_example_corp_note: members.optional("__com.example-corp_note")?,
-        })
-    }
+::qapi_types::object! {
+    OrgExampleSettings { required { mode : "mode", org_example_level :
+    "__org.example_level" } optional {} strings { com_example_corp_note :
+    "__com.example-corp_note" => with_com_example_corp_note } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(OrgExampleSettings);
 
 /// `Settings`
 #[derive(Clone, Debug, PartialEq)]
@@ -135,51 +81,12 @@ impl Settings {
             name: name.into(),
         }
     }
-
-    /// Sets the optional member `__com.example-corp_note`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_com_example_corp_note(
-        mut self,
-        com_example_corp_note: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.com_example_corp_note = ::core::option::Option::Some(
-            com_example_corp_note.into(),
-        );
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Settings {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "mode", &self.mode)?;
-        ::qapi_types::wire::write(map, "__org.example_level", &self.org_example_level)?;
-        ::qapi_types::wire::write_optional(
-            map,
-            "__com.example-corp_note",
-            &self.com_example_corp_note,
-        )?;
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            mode: members.required("mode")?,
-            org_example_level: members.required("__org.example_level")?,
-            com_example_corp_note: members.optional("__com.example-corp_note")?,
-            name: members.required("name")?,
-        })
-    }
+::qapi_types::object! {
+    Settings { required { mode : "mode", org_example_level : "__org.example_level", name
+    : "name" } optional {} strings { com_example_corp_note : "__com.example-corp_note" =>
+    with_com_example_corp_note } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Settings);
 
 /// `BackendKind`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -193,27 +100,10 @@ pub enum BackendKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for BackendKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::File => "file",
-            Self::OrgExampleCloud => "__org.example_cloud",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "file" => Self::File,
-            "__org.example_cloud" => Self::OrgExampleCloud,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(BackendKind);
+::qapi_types::enumeration!(
+    BackendKind { File = "file", OrgExampleCloud = "__org.example_cloud" } else
+    Unrecognized
+);
 
 /// `FileBackend`
 #[derive(Clone, Debug, PartialEq)]
@@ -232,27 +122,9 @@ impl FileBackend {
         Self { path: path.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FileBackend {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "path", &self.path)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            path: members.required("path")?,
-        })
-    }
+::qapi_types::object! {
+    FileBackend { required { path : "path" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(FileBackend);
 
 /// `__org.example_CloudBackend`
 #[derive(Clone, Debug, PartialEq)]
@@ -271,27 +143,10 @@ impl OrgExampleCloudBackend {
         Self { bucket: bucket.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for OrgExampleCloudBackend {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "bucket", &self.bucket)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            bucket: members.required("bucket")?,
-        })
-    }
+::qapi_types::object! {
+    OrgExampleCloudBackend { required { bucket : "bucket" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(OrgExampleCloudBackend);
 
 /// `__org.example_Backend`
 #[derive(Clone, Debug, PartialEq)]
@@ -314,45 +169,11 @@ impl OrgExampleBackend {
             kind,
         }
     }
-
-    /// Sets the optional member `__org.example_id`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_org_example_id(
-        mut self,
-        org_example_id: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.org_example_id = ::core::option::Option::Some(org_example_id.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for OrgExampleBackend {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(
-            map,
-            "__org.example_id",
-            &self.org_example_id,
-        )?;
-        ::qapi_types::wire::Object::write_members(&self.kind, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            org_example_id: members.optional("__org.example_id")?,
-            kind: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    OrgExampleBackend { required {} optional {} strings { org_example_id :
+    "__org.example_id" => with_org_example_id } flatten { kind } rest {} }
 }
-
-::qapi_types::impl_object!(OrgExampleBackend);
 
 /// The branches of [`OrgExampleBackend`], by `kind`.
 #[derive(Clone, Debug, PartialEq)]
@@ -492,27 +313,10 @@ impl COMExample2Widget {
         Self { size }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for COMExample2Widget {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "size", &self.size)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            size: members.required("size")?,
-        })
-    }
+::qapi_types::object! {
+    COMExample2Widget { required { size : "size" } optional {} strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(COMExample2Widget);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -540,38 +344,12 @@ pub mod commands {
                 backend: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `backend`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_backend(mut self, backend: super::OrgExampleBackendRef) -> Self {
-            self.backend = ::core::option::Option::Some(backend);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleApplySettings {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "settings", &self.settings)?;
-            ::qapi_types::wire::write_optional(map, "backend", &self.backend)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                settings: members.required("settings")?,
-                backend: members.optional("backend")?,
-            })
-        }
+    ::qapi_types::object! {
+        OrgExampleApplySettings { required { settings : "settings" } optional { backend :
+        "backend" => with_backend(super::OrgExampleBackendRef) } strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleApplySettings);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for OrgExampleApplySettings {
@@ -594,24 +372,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleQueryMode {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        OrgExampleQueryMode { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleQueryMode);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for OrgExampleQueryMode {
@@ -641,31 +404,10 @@ pub mod events {
             Self { org_example_level }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleSettingsChanged {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(
-                map,
-                "__org.example_level",
-                &self.org_example_level,
-            )?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                org_example_level: members.required("__org.example_level")?,
-            })
-        }
+    ::qapi_types::object! {
+        OrgExampleSettingsChanged { required { org_example_level : "__org.example_level"
+        } optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleSettingsChanged);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for OrgExampleSettingsChanged {
@@ -689,27 +431,10 @@ pub mod events {
             Self { widget }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for ComExampleWidgetResized {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "widget", &self.widget)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                widget: members.required("widget")?,
-            })
-        }
+    ::qapi_types::object! {
+        ComExampleWidgetResized { required { widget : "widget" } optional {} strings {}
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(ComExampleWidgetResized);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for ComExampleWidgetResized {

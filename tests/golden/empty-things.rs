@@ -8,20 +8,7 @@ pub enum NoValues {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for NoValues {
-    fn as_str(&self) -> &str {
-        let Self::Unrecognized(name) = self;
-        name
-    }
-
-    fn from_wire(name: &str) -> Self {
-        Self::Unrecognized(name.into())
-    }
-}
-
-::qapi_types::impl_enum!(NoValues);
+::qapi_types::enumeration!(NoValues {} else Unrecognized);
 
 /// `NoMembers`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,24 +23,9 @@ impl NoMembers {
         Self {}
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NoMembers {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        _map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        _members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {})
-    }
+::qapi_types::object! {
+    NoMembers { required {} optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(NoMembers);
 
 /// `OnlyBase`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -68,24 +40,9 @@ impl OnlyBase {
         Self {}
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for OnlyBase {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        _map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        _members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {})
-    }
+::qapi_types::object! {
+    OnlyBase { required {} optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(OnlyBase);
 
 /// `Phase`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -101,29 +58,9 @@ pub enum Phase {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Phase {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Init => "init",
-            Self::Run => "run",
-            Self::Done => "done",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "init" => Self::Init,
-            "run" => Self::Run,
-            "done" => Self::Done,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Phase);
+::qapi_types::enumeration!(
+    Phase { Init = "init", Run = "run", Done = "done" } else Unrecognized
+);
 
 /// `PhaseMarker`
 #[derive(Clone, Debug, PartialEq)]
@@ -142,27 +79,9 @@ impl PhaseMarker {
         Self { phase }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for PhaseMarker {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.phase, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            phase: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    PhaseMarker { required {} optional {} strings {} flatten { phase } rest {} }
 }
-
-::qapi_types::impl_object!(PhaseMarker);
 
 /// The branches of [`PhaseMarker`], by `phase`.
 #[derive(Clone, Debug, PartialEq)]
@@ -249,40 +168,12 @@ impl HolderOfEmpties {
             nothing,
         }
     }
-
-    /// Sets the optional member `values`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_values(mut self, values: ::std::vec::Vec<NoValues>) -> Self {
-        self.values = ::core::option::Option::Some(values);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for HolderOfEmpties {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "values", &self.values)?;
-        ::qapi_types::wire::write(map, "marker", &self.marker)?;
-        ::qapi_types::wire::write(map, "nothing", &self.nothing)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            values: members.optional("values")?,
-            marker: members.required("marker")?,
-            nothing: members.required("nothing")?,
-        })
-    }
+::qapi_types::object! {
+    HolderOfEmpties { required { marker : "marker", nothing : "nothing" } optional {
+    values : "values" => with_values(::std::vec::Vec < NoValues >) } strings {} flatten
+    {} rest {} }
 }
-
-::qapi_types::impl_object!(HolderOfEmpties);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -300,24 +191,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for NoArgsNoReturn {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        NoArgsNoReturn { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(NoArgsNoReturn);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for NoArgsNoReturn {
@@ -340,24 +216,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for EmptyData {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        EmptyData { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(EmptyData);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for EmptyData {
@@ -380,24 +241,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for EmptyStructReturned {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        EmptyStructReturned { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(EmptyStructReturned);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for EmptyStructReturned {
@@ -420,24 +266,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for EmptyFeatures {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        EmptyFeatures { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(EmptyFeatures);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for EmptyFeatures {
@@ -463,24 +294,9 @@ pub mod events {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for NothingHappened {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        NothingHappened { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(NothingHappened);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for NothingHappened {
@@ -500,24 +316,9 @@ pub mod events {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for StillNothing {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        StillNothing { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(StillNothing);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for StillNothing {

@@ -18,33 +18,10 @@ pub enum PageSize {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for PageSize {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::_4k => "4k",
-            Self::_16k => "16k",
-            Self::_64k => "64k",
-            Self::_2m => "2m",
-            Self::_1g => "1g",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "4k" => Self::_4k,
-            "16k" => Self::_16k,
-            "64k" => Self::_64k,
-            "2m" => Self::_2m,
-            "1g" => Self::_1g,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(PageSize);
+::qapi_types::enumeration!(
+    PageSize { _4k = "4k", _16k = "16k", _64k = "64k", _2m = "2m", _1g = "1g" } else
+    Unrecognized
+);
 
 /// `RefreshRate`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,29 +37,9 @@ pub enum RefreshRate {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for RefreshRate {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::_60 => "60",
-            Self::_120 => "120",
-            Self::_144 => "144",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "60" => Self::_60,
-            "120" => Self::_120,
-            "144" => Self::_144,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(RefreshRate);
+::qapi_types::enumeration!(
+    RefreshRate { _60 = "60", _120 = "120", _144 = "144" } else Unrecognized
+);
 
 /// `LinkSpeed`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,31 +57,9 @@ pub enum LinkSpeed {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for LinkSpeed {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::_2_5 => "2_5",
-            Self::_5 => "5",
-            Self::_8 => "8",
-            Self::_16 => "16",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "2_5" => Self::_2_5,
-            "5" => Self::_5,
-            "8" => Self::_8,
-            "16" => Self::_16,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(LinkSpeed);
+::qapi_types::enumeration!(
+    LinkSpeed { _2_5 = "2_5", _5 = "5", _8 = "8", _16 = "16" } else Unrecognized
+);
 
 /// `LegacyMode`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,29 +75,10 @@ pub enum LegacyMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for LegacyMode {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Raw => "RAW",
-            Self::Cooked => "Cooked",
-            Self::LineBuffered => "line_buffered",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "RAW" => Self::Raw,
-            "Cooked" => Self::Cooked,
-            "line_buffered" => Self::LineBuffered,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(LegacyMode);
+::qapi_types::enumeration!(
+    LegacyMode { Raw = "RAW", Cooked = "Cooked", LineBuffered = "line_buffered" } else
+    Unrecognized
+);
 
 /// `Cipher`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -207,43 +123,12 @@ pub enum Cipher {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Cipher {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Aes128 => "aes-128",
-            Self::Aes256 => "aes-256",
-            Self::_3des => "3des",
-            Self::XExperimentalCipher => "x-experimental-cipher",
-            Self::OrgExampleTurboCipher => "__org.example_turbo-cipher",
-            Self::Sm4 => "sm4",
-            Self::Twofish => "twofish",
-            Self::Des => "des",
-            Self::Chacha => "chacha",
-            Self::Serpent => "serpent",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "aes-128" => Self::Aes128,
-            "aes-256" => Self::Aes256,
-            "3des" => Self::_3des,
-            "x-experimental-cipher" => Self::XExperimentalCipher,
-            "__org.example_turbo-cipher" => Self::OrgExampleTurboCipher,
-            "sm4" => Self::Sm4,
-            "twofish" => Self::Twofish,
-            "des" => Self::Des,
-            "chacha" => Self::Chacha,
-            "serpent" => Self::Serpent,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Cipher);
+::qapi_types::enumeration!(
+    Cipher { Aes128 = "aes-128", Aes256 = "aes-256", _3des = "3des", XExperimentalCipher
+    = "x-experimental-cipher", OrgExampleTurboCipher = "__org.example_turbo-cipher", Sm4
+    = "sm4", Twofish = "twofish", Des = "des", Chacha = "chacha", Serpent = "serpent" }
+    else Unrecognized
+);
 
 /// `Placeholder`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -253,20 +138,7 @@ pub enum Placeholder {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Placeholder {
-    fn as_str(&self) -> &str {
-        let Self::Unrecognized(name) = self;
-        name
-    }
-
-    fn from_wire(name: &str) -> Self {
-        Self::Unrecognized(name.into())
-    }
-}
-
-::qapi_types::impl_enum!(Placeholder);
+::qapi_types::enumeration!(Placeholder {} else Unrecognized);
 
 /// `Accelerator`
 ///
@@ -286,29 +158,9 @@ pub enum Accelerator {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Accelerator {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Tcg => "tcg",
-            Self::Kvm => "kvm",
-            Self::Hvf => "hvf",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "tcg" => Self::Tcg,
-            "kvm" => Self::Kvm,
-            "hvf" => Self::Hvf,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Accelerator);
+::qapi_types::enumeration!(
+    Accelerator { Tcg = "tcg", Kvm = "kvm", Hvf = "hvf" } else Unrecognized
+);
 
 /// `CipherInfo`
 #[derive(Clone, Debug, PartialEq)]
@@ -352,56 +204,13 @@ impl CipherInfo {
             unused: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `accel`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_accel(mut self, accel: Accelerator) -> Self {
-        self.accel = ::core::option::Option::Some(accel);
-        self
-    }
-
-    /// Sets the optional member `unused`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_unused(mut self, unused: ::std::vec::Vec<Placeholder>) -> Self {
-        self.unused = ::core::option::Option::Some(unused);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for CipherInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "cipher", &self.cipher)?;
-        ::qapi_types::wire::write(map, "page", &self.page)?;
-        ::qapi_types::wire::write(map, "rate", &self.rate)?;
-        ::qapi_types::wire::write(map, "speed", &self.speed)?;
-        ::qapi_types::wire::write(map, "mode", &self.mode)?;
-        ::qapi_types::wire::write_optional(map, "accel", &self.accel)?;
-        ::qapi_types::wire::write_optional(map, "unused", &self.unused)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            cipher: members.required("cipher")?,
-            page: members.required("page")?,
-            rate: members.required("rate")?,
-            speed: members.required("speed")?,
-            mode: members.required("mode")?,
-            accel: members.optional("accel")?,
-            unused: members.optional("unused")?,
-        })
-    }
+::qapi_types::object! {
+    CipherInfo { required { cipher : "cipher", page : "page", rate : "rate", speed :
+    "speed", mode : "mode" } optional { accel : "accel" => with_accel(Accelerator),
+    unused : "unused" => with_unused(::std::vec::Vec < Placeholder >) } strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(CipherInfo);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -419,24 +228,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryCipher {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryCipher { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryCipher);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryCipher {

@@ -27,44 +27,12 @@ impl DebugInfo {
             org_example_x_trace: org_example_x_trace.into(),
         }
     }
-
-    /// Sets the optional member `x-verbose`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_x_verbose(mut self, x_verbose: bool) -> Self {
-        self.x_verbose = ::core::option::Option::Some(x_verbose);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for DebugInfo {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "x-ram-blocks", &self.x_ram_blocks)?;
-        ::qapi_types::wire::write_optional(map, "x-verbose", &self.x_verbose)?;
-        ::qapi_types::wire::write(
-            map,
-            "__org.example_x-trace",
-            &self.org_example_x_trace,
-        )?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            x_ram_blocks: members.required("x-ram-blocks")?,
-            x_verbose: members.optional("x-verbose")?,
-            org_example_x_trace: members.required("__org.example_x-trace")?,
-        })
-    }
+::qapi_types::object! {
+    DebugInfo { required { x_ram_blocks : "x-ram-blocks", org_example_x_trace :
+    "__org.example_x-trace" } optional { x_verbose : "x-verbose" => with_x_verbose(bool)
+    } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(DebugInfo);
 
 /// `TraceLevel`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,27 +46,9 @@ pub enum TraceLevel {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for TraceLevel {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Off => "off",
-            Self::XFull => "x-full",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "off" => Self::Off,
-            "x-full" => Self::XFull,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(TraceLevel);
+::qapi_types::enumeration!(
+    TraceLevel { Off = "off", XFull = "x-full" } else Unrecognized
+);
 
 /// `TraceConfig`
 ///
@@ -119,27 +69,10 @@ impl TraceConfig {
         Self { level }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for TraceConfig {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "level", &self.level)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            level: members.required("level")?,
-        })
+::qapi_types::object! {
+    TraceConfig { required { level : "level" } optional {} strings {} flatten {} rest {}
     }
 }
-
-::qapi_types::impl_object!(TraceConfig);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -161,24 +94,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for XQueryDebug {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        XQueryDebug { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(XQueryDebug);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for XQueryDebug {
@@ -205,27 +123,10 @@ pub mod commands {
             Self { x_path: x_path.into() }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleXDumpState {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "x-path", &self.x_path)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                x_path: members.required("x-path")?,
-            })
-        }
+    ::qapi_types::object! {
+        OrgExampleXDumpState { required { x_path : "x-path" } optional {} strings {}
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleXDumpState);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for OrgExampleXDumpState {
@@ -255,27 +156,10 @@ pub mod events {
             Self { count }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for XDebugTick {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "count", &self.count)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                count: members.required("count")?,
-            })
-        }
+    ::qapi_types::object! {
+        XDebugTick { required { count : "count" } optional {} strings {} flatten {} rest
+        {} }
     }
-
-    ::qapi_types::impl_object!(XDebugTick);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for XDebugTick {

@@ -77,25 +77,9 @@ impl Alpha {
         Self { a }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Alpha {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "a", &self.a)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self { a: members.required("a")? })
-    }
+::qapi_types::object! {
+    Alpha { required { a : "a" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Alpha);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -158,24 +142,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Beta {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        Beta { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Beta);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for Beta {
@@ -225,24 +194,9 @@ pub mod events {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Gamma {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        Gamma { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Gamma);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for Gamma {

@@ -21,29 +21,9 @@ pub enum Policy {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Policy {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Allow => "allow",
-            Self::Warn => "warn",
-            Self::Crash => "crash",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "allow" => Self::Allow,
-            "warn" => Self::Warn,
-            "crash" => Self::Crash,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Policy);
+::qapi_types::enumeration!(
+    Policy { Allow = "allow", Warn = "warn", Crash = "crash" } else Unrecognized
+);
 
 /// `Limits`
 ///
@@ -78,48 +58,12 @@ impl Limits {
             burst: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `soft-max`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_soft_max(mut self, soft_max: i64) -> Self {
-        self.soft_max = ::core::option::Option::Some(soft_max);
-        self
-    }
-
-    /// Sets the optional member `burst`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_burst(mut self, burst: i64) -> Self {
-        self.burst = ::core::option::Option::Some(burst);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Limits {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "max", &self.max)?;
-        ::qapi_types::wire::write_optional(map, "soft-max", &self.soft_max)?;
-        ::qapi_types::wire::write_optional(map, "burst", &self.burst)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            max: members.required("max")?,
-            soft_max: members.optional("soft-max")?,
-            burst: members.optional("burst")?,
-        })
-    }
+::qapi_types::object! {
+    Limits { required { max : "max" } optional { soft_max : "soft-max" =>
+    with_soft_max(i64), burst : "burst" => with_burst(i64) } strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(Limits);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -152,38 +96,11 @@ pub mod commands {
                 policy: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `policy`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_policy(mut self, policy: super::Policy) -> Self {
-            self.policy = ::core::option::Option::Some(policy);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for SetLimits {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "limits", &self.limits)?;
-            ::qapi_types::wire::write_optional(map, "policy", &self.policy)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                limits: members.required("limits")?,
-                policy: members.optional("policy")?,
-            })
-        }
+    ::qapi_types::object! {
+        SetLimits { required { limits : "limits" } optional { policy : "policy" =>
+        with_policy(super::Policy) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(SetLimits);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for SetLimits {
@@ -214,36 +131,11 @@ pub mod commands {
                 hard: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `hard`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_hard(mut self, hard: bool) -> Self {
-            self.hard = ::core::option::Option::Some(hard);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for ResetLimits {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "hard", &self.hard)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                hard: members.optional("hard")?,
-            })
-        }
+    ::qapi_types::object! {
+        ResetLimits { required {} optional { hard : "hard" => with_hard(bool) } strings
+        {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(ResetLimits);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for ResetLimits {
@@ -273,39 +165,11 @@ pub mod commands {
                 mode: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `mode`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_mode(
-            mut self,
-            mode: impl ::core::convert::Into<::std::string::String>,
-        ) -> Self {
-            self.mode = ::core::option::Option::Some(mode.into());
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for GuestShutdown {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "mode", &self.mode)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                mode: members.optional("mode")?,
-            })
-        }
+    ::qapi_types::object! {
+        GuestShutdown { required {} optional {} strings { mode : "mode" => with_mode }
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(GuestShutdown);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for GuestShutdown {
@@ -357,31 +221,10 @@ pub mod commands {
             self
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for NetdevAdd {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "type", &self.r#type)?;
-            ::qapi_types::wire::write(map, "id", &self.id)?;
-            ::qapi_types::wire::write_rest(map, &self.extra)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                r#type: members.required("type")?,
-                id: members.required("id")?,
-                extra: ::core::mem::take(members).into_rest(),
-            })
-        }
+    ::qapi_types::object! {
+        NetdevAdd { required { r#type : "type", id : "id" } optional {} strings {}
+        flatten {} rest { extra } }
     }
-
-    ::qapi_types::impl_object!(NetdevAdd);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for NetdevAdd {
@@ -410,27 +253,10 @@ pub mod commands {
             Self { uri: uri.into() }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for MigrateRecover {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "uri", &self.uri)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                uri: members.required("uri")?,
-            })
-        }
+    ::qapi_types::object! {
+        MigrateRecover { required { uri : "uri" } optional {} strings {} flatten {} rest
+        {} }
     }
-
-    ::qapi_types::impl_object!(MigrateRecover);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for MigrateRecover {
@@ -460,36 +286,11 @@ pub mod commands {
                 enable: ::core::option::Option::None,
             }
         }
-
-        /// Sets the optional member `enable`.
-        #[must_use]
-        #[allow(deprecated)]
-        pub fn with_enable(mut self, enable: ::std::vec::Vec<super::Policy>) -> Self {
-            self.enable = ::core::option::Option::Some(enable);
-            self
-        }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QmpCapabilities {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write_optional(map, "enable", &self.enable)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                enable: members.optional("enable")?,
-            })
-        }
+    ::qapi_types::object! {
+        QmpCapabilities { required {} optional { enable : "enable" =>
+        with_enable(::std::vec::Vec < super::Policy >) } strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QmpCapabilities);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QmpCapabilities {
@@ -524,29 +325,10 @@ pub mod commands {
             }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for BlockResize {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "node-name", &self.node_name)?;
-            ::qapi_types::wire::write(map, "size", &self.size)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                node_name: members.required("node-name")?,
-                size: members.required("size")?,
-            })
-        }
+    ::qapi_types::object! {
+        BlockResize { required { node_name : "node-name", size : "size" } optional {}
+        strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(BlockResize);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for BlockResize {
@@ -573,24 +355,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryLimits {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryLimits { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryLimits);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryLimits {
@@ -668,27 +435,10 @@ pub mod events {
             Self { which: which.into() }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for LimitReached {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "which", &self.which)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                which: members.required("which")?,
-            })
-        }
+    ::qapi_types::object! {
+        LimitReached { required { which : "which" } optional {} strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(LimitReached);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for LimitReached {

@@ -23,41 +23,11 @@ impl NetDevice {
             mac: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `mac`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_mac(
-        mut self,
-        mac: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.mac = ::core::option::Option::Some(mac.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NetDevice {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::write_optional(map, "mac", &self.mac)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            mac: members.optional("mac")?,
-        })
-    }
+::qapi_types::object! {
+    NetDevice { required { id : "id" } optional {} strings { mac : "mac" => with_mac }
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(NetDevice);
 
 /// `Undocumented`
 #[derive(Clone, Debug, PartialEq)]
@@ -76,27 +46,10 @@ impl Undocumented {
         Self { anything }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Undocumented {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "anything", &self.anything)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            anything: members.required("anything")?,
-        })
-    }
+::qapi_types::object! {
+    Undocumented { required { anything : "anything" } optional {} strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(Undocumented);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -123,24 +76,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryNet {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryNet { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryNet);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryNet {

@@ -17,27 +17,9 @@ impl ObjectId {
         Self { value: value.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ObjectId {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "value", &self.value)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            value: members.required("value")?,
-        })
-    }
+::qapi_types::object! {
+    ObjectId { required { value : "value" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ObjectId);
 
 /// `DiskFormat`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,27 +33,9 @@ pub enum DiskFormat {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for DiskFormat {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Raw => "raw",
-            Self::Qcow2 => "qcow2",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "raw" => Self::Raw,
-            "qcow2" => Self::Qcow2,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(DiskFormat);
+::qapi_types::enumeration!(
+    DiskFormat { Raw = "raw", Qcow2 = "qcow2" } else Unrecognized
+);
 
 /// `Disk`
 #[derive(Clone, Debug, PartialEq)]
@@ -97,40 +61,11 @@ impl Disk {
             owner: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `owner`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_owner(mut self, owner: Owner) -> Self {
-        self.owner = ::core::option::Option::Some(owner);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Disk {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::write(map, "format", &self.format)?;
-        ::qapi_types::wire::write_optional(map, "owner", &self.owner)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            format: members.required("format")?,
-            owner: members.optional("owner")?,
-        })
-    }
+::qapi_types::object! {
+    Disk { required { id : "id", format : "format" } optional { owner : "owner" =>
+    with_owner(Owner) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Disk);
 
 /// `Volume`
 #[derive(Clone, Debug, PartialEq)]
@@ -153,31 +88,10 @@ impl Volume {
         Self { id, disk, owner }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Volume {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "id", &self.id)?;
-        ::qapi_types::wire::write(map, "disk", &self.disk)?;
-        ::qapi_types::wire::write(map, "owner", &self.owner)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            id: members.required("id")?,
-            disk: members.required("disk")?,
-            owner: members.required("owner")?,
-        })
-    }
+::qapi_types::object! {
+    Volume { required { id : "id", disk : "disk", owner : "owner" } optional {} strings
+    {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Volume);
 
 /// `Owner`
 #[derive(Clone, Debug, PartialEq)]
@@ -196,27 +110,9 @@ impl Owner {
         Self { name: name.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Owner {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-        })
-    }
+::qapi_types::object! {
+    Owner { required { name : "name" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Owner);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -234,24 +130,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryVolumes {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryVolumes { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryVolumes);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryVolumes {
@@ -281,27 +162,10 @@ pub mod events {
             Self { disk }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for DiskAttached {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "disk", &self.disk)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                disk: members.required("disk")?,
-            })
-        }
+    ::qapi_types::object! {
+        DiskAttached { required { disk : "disk" } optional {} strings {} flatten {} rest
+        {} }
     }
-
-    ::qapi_types::impl_object!(DiskAttached);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for DiskAttached {

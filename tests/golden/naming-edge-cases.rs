@@ -17,27 +17,10 @@ impl X86CPUFeatureWord {
         Self { cpuid_eax }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for X86CPUFeatureWord {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "cpuid-eax", &self.cpuid_eax)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            cpuid_eax: members.required("cpuid-eax")?,
-        })
-    }
+::qapi_types::object! {
+    X86CPUFeatureWord { required { cpuid_eax : "cpuid-eax" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(X86CPUFeatureWord);
 
 /// `Ipv4Address`
 #[derive(Clone, Debug, PartialEq)]
@@ -56,27 +39,9 @@ impl Ipv4Address {
         Self { addr: addr.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Ipv4Address {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "addr", &self.addr)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            addr: members.required("addr")?,
-        })
-    }
+::qapi_types::object! {
+    Ipv4Address { required { addr : "addr" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Ipv4Address);
 
 /// `QCryptoTLSMode`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,27 +55,9 @@ pub enum QCryptoTLSMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for QCryptoTLSMode {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Client => "client",
-            Self::Server => "server",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "client" => Self::Client,
-            "server" => Self::Server,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(QCryptoTLSMode);
+::qapi_types::enumeration!(
+    QCryptoTLSMode { Client = "client", Server = "server" } else Unrecognized
+);
 
 /// `Keywords`
 #[derive(Clone, Debug, PartialEq)]
@@ -161,41 +108,11 @@ impl Keywords {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Keywords {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "default", &self.default)?;
-        ::qapi_types::wire::write(map, "if", &self.r#if)?;
-        ::qapi_types::wire::write(map, "case", &self.case)?;
-        ::qapi_types::wire::write(map, "errno", &self.errno)?;
-        ::qapi_types::wire::write(map, "unix", &self.unix)?;
-        ::qapi_types::wire::write(map, "type", &self.r#type)?;
-        ::qapi_types::wire::write(map, "class", &self.class)?;
-        ::qapi_types::wire::write(map, "linux", &self.linux)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            default: members.required("default")?,
-            r#if: members.required("if")?,
-            case: members.required("case")?,
-            errno: members.required("errno")?,
-            unix: members.required("unix")?,
-            r#type: members.required("type")?,
-            class: members.required("class")?,
-            linux: members.required("linux")?,
-        })
-    }
+::qapi_types::object! {
+    Keywords { required { default : "default", r#if : "if", case : "case", errno :
+    "errno", unix : "unix", r#type : "type", class : "class", linux : "linux" } optional
+    {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Keywords);
 
 /// `AlmostReserved`
 #[derive(Clone, Debug, PartialEq)]
@@ -236,49 +153,12 @@ impl AlmostReserved {
             hash_algorithm: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `hash-algorithm`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_hash_algorithm(
-        mut self,
-        hash_algorithm: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.hash_algorithm = ::core::option::Option::Some(hash_algorithm.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for AlmostReserved {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "uu", &self.uu)?;
-        ::qapi_types::wire::write(map, "u-boot", &self.u_boot)?;
-        ::qapi_types::wire::write(map, "has", &self.has)?;
-        ::qapi_types::wire::write(map, "hash", &self.hash)?;
-        ::qapi_types::wire::write(map, "hasx", &self.hasx)?;
-        ::qapi_types::wire::write_optional(map, "hash-algorithm", &self.hash_algorithm)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            uu: members.required("uu")?,
-            u_boot: members.required("u-boot")?,
-            has: members.required("has")?,
-            hash: members.required("hash")?,
-            hasx: members.required("hasx")?,
-            hash_algorithm: members.optional("hash-algorithm")?,
-        })
-    }
+::qapi_types::object! {
+    AlmostReserved { required { uu : "uu", u_boot : "u-boot", has : "has", hash : "hash",
+    hasx : "hasx" } optional {} strings { hash_algorithm : "hash-algorithm" =>
+    with_hash_algorithm } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(AlmostReserved);
 
 /// `Weird`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -298,33 +178,10 @@ pub enum Weird {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Weird {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Default => "default",
-            Self::Int => "int",
-            Self::_0 => "0",
-            Self::_1st => "1st",
-            Self::X86 => "x-86",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "default" => Self::Default,
-            "int" => Self::Int,
-            "0" => Self::_0,
-            "1st" => Self::_1st,
-            "x-86" => Self::X86,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Weird);
+::qapi_types::enumeration!(
+    Weird { Default = "default", Int = "int", _0 = "0", _1st = "1st", X86 = "x-86" } else
+    Unrecognized
+);
 
 /// `BuiltinNamed`
 #[derive(Clone, Debug, PartialEq)]
@@ -367,37 +224,10 @@ impl BuiltinNamed {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for BuiltinNamed {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "int", &self.int)?;
-        ::qapi_types::wire::write(map, "str", &self.str)?;
-        ::qapi_types::wire::write(map, "bool", &self.bool)?;
-        ::qapi_types::wire::write(map, "any", &self.any)?;
-        ::qapi_types::wire::write(map, "null", &self.null)?;
-        ::qapi_types::wire::write(map, "size", &self.size)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            int: members.required("int")?,
-            str: members.required("str")?,
-            bool: members.required("bool")?,
-            any: members.required("any")?,
-            null: members.required("null")?,
-            size: members.required("size")?,
-        })
-    }
+::qapi_types::object! {
+    BuiltinNamed { required { int : "int", str : "str", bool : "bool", any : "any", null
+    : "null", size : "size" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(BuiltinNamed);
 
 /// `FirstHalf`
 #[derive(Clone, Debug, PartialEq)]
@@ -416,27 +246,9 @@ impl FirstHalf {
         Self { a_b }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FirstHalf {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "a-b", &self.a_b)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            a_b: members.required("a-b")?,
-        })
-    }
+::qapi_types::object! {
+    FirstHalf { required { a_b : "a-b" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(FirstHalf);
 
 /// `SecondHalf`
 #[derive(Clone, Debug, PartialEq)]
@@ -455,27 +267,9 @@ impl SecondHalf {
         Self { a_b }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SecondHalf {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "a-b", &self.a_b)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            a_b: members.required("a-b")?,
-        })
-    }
+::qapi_types::object! {
+    SecondHalf { required { a_b : "a-b" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SecondHalf);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -497,27 +291,10 @@ pub mod commands {
             Self { x86 }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryCpusFast2 {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "x86", &self.x86)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                x86: members.required("x86")?,
-            })
-        }
+    ::qapi_types::object! {
+        QueryCpusFast2 { required { x86 : "x86" } optional {} strings {} flatten {} rest
+        {} }
     }
-
-    ::qapi_types::impl_object!(QueryCpusFast2);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryCpusFast2 {
@@ -547,27 +324,10 @@ pub mod events {
             Self { cpu_index }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Vcpu0Stopped {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "cpu-index", &self.cpu_index)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                cpu_index: members.required("cpu-index")?,
-            })
-        }
+    ::qapi_types::object! {
+        Vcpu0Stopped { required { cpu_index : "cpu-index" } optional {} strings {}
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Vcpu0Stopped);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for Vcpu0Stopped {

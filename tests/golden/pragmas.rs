@@ -31,42 +31,12 @@ impl LegacyRecord {
             plain,
         }
     }
-
-    /// Sets the optional member `MAX_SIZE`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_max_size(mut self, max_size: u64) -> Self {
-        self.max_size = ::core::option::Option::Some(max_size);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for LegacyRecord {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "recordId", &self.record_id)?;
-        ::qapi_types::wire::write(map, "record_name", &self.record_name)?;
-        ::qapi_types::wire::write_optional(map, "MAX_SIZE", &self.max_size)?;
-        ::qapi_types::wire::write(map, "plain", &self.plain)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            record_id: members.required("recordId")?,
-            record_name: members.required("record_name")?,
-            max_size: members.optional("MAX_SIZE")?,
-            plain: members.required("plain")?,
-        })
-    }
+::qapi_types::object! {
+    LegacyRecord { required { record_id : "recordId", record_name : "record_name", plain
+    : "plain" } optional { max_size : "MAX_SIZE" => with_max_size(u64) } strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(LegacyRecord);
 
 /// `LegacyMode`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,29 +52,10 @@ pub enum LegacyMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for LegacyMode {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Normal => "Normal",
-            Self::FastPath => "FAST_PATH",
-            Self::SlowPath => "slow_path",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "Normal" => Self::Normal,
-            "FAST_PATH" => Self::FastPath,
-            "slow_path" => Self::SlowPath,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(LegacyMode);
+::qapi_types::enumeration!(
+    LegacyMode { Normal = "Normal", FastPath = "FAST_PATH", SlowPath = "slow_path" } else
+    Unrecognized
+);
 
 /// `LegacyBranch`
 #[derive(Clone, Debug, PartialEq)]
@@ -123,27 +74,10 @@ impl LegacyBranch {
         Self { value }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for LegacyBranch {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "value", &self.value)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            value: members.required("value")?,
-        })
+::qapi_types::object! {
+    LegacyBranch { required { value : "value" } optional {} strings {} flatten {} rest {}
     }
 }
-
-::qapi_types::impl_object!(LegacyBranch);
 
 /// `LegacyUnion`
 #[derive(Clone, Debug, PartialEq)]
@@ -170,29 +104,10 @@ impl LegacyUnion {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for LegacyUnion {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "extra_info", &self.extra_info)?;
-        ::qapi_types::wire::Object::write_members(&self.mode, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            extra_info: members.required("extra_info")?,
-            mode: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    LegacyUnion { required { extra_info : "extra_info" } optional {} strings {} flatten {
+    mode } rest {} }
 }
-
-::qapi_types::impl_object!(LegacyUnion);
 
 /// The branches of [`LegacyUnion`], by `Mode`.
 #[derive(Clone, Debug, PartialEq)]
@@ -276,24 +191,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryLegacy {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryLegacy { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryLegacy);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryLegacy {
@@ -316,24 +216,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for GetCount {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        GetCount { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(GetCount);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for GetCount {
@@ -356,24 +241,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for ListNames {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        ListNames { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(ListNames);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for ListNames {
@@ -402,29 +272,10 @@ pub mod commands {
             Self { record, union }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for SetLegacy {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "record", &self.record)?;
-            ::qapi_types::wire::write(map, "union", &self.union)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                record: members.required("record")?,
-                union: members.required("union")?,
-            })
-        }
+    ::qapi_types::object! {
+        SetLegacy { required { record : "record", union : "union" } optional {} strings
+        {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(SetLegacy);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for SetLegacy {

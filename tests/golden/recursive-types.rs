@@ -21,38 +21,11 @@ impl TreeNode {
             children: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `children`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_children(mut self, children: ::std::vec::Vec<TreeNode>) -> Self {
-        self.children = ::core::option::Option::Some(children);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for TreeNode {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write_optional(map, "children", &self.children)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            children: members.optional("children")?,
-        })
-    }
+::qapi_types::object! {
+    TreeNode { required { name : "name" } optional { children : "children" =>
+    with_children(::std::vec::Vec < TreeNode >) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(TreeNode);
 
 /// `Person`
 #[derive(Clone, Debug, PartialEq)]
@@ -75,38 +48,11 @@ impl Person {
             employer: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `employer`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_employer(mut self, employer: ::std::boxed::Box<Company>) -> Self {
-        self.employer = ::core::option::Option::Some(employer);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Person {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write_optional(map, "employer", &self.employer)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            employer: members.optional("employer")?,
-        })
-    }
+::qapi_types::object! {
+    Person { required { name : "name" } optional { employer : "employer" =>
+    with_employer(Company) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Person);
 
 /// `Company`
 #[derive(Clone, Debug, PartialEq)]
@@ -132,48 +78,12 @@ impl Company {
             staff: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `ceo`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_ceo(mut self, ceo: ::std::boxed::Box<Person>) -> Self {
-        self.ceo = ::core::option::Option::Some(ceo);
-        self
-    }
-
-    /// Sets the optional member `staff`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_staff(mut self, staff: ::std::vec::Vec<Person>) -> Self {
-        self.staff = ::core::option::Option::Some(staff);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Company {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "name", &self.name)?;
-        ::qapi_types::wire::write_optional(map, "ceo", &self.ceo)?;
-        ::qapi_types::wire::write_optional(map, "staff", &self.staff)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            name: members.required("name")?,
-            ceo: members.optional("ceo")?,
-            staff: members.optional("staff")?,
-        })
-    }
+::qapi_types::object! {
+    Company { required { name : "name" } optional { ceo : "ceo" => with_ceo(Person),
+    staff : "staff" => with_staff(::std::vec::Vec < Person >) } strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(Company);
 
 /// `ExprKind`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,29 +99,9 @@ pub enum ExprKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for ExprKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Number => "number",
-            Self::Sum => "sum",
-            Self::Ref => "ref",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "number" => Self::Number,
-            "sum" => Self::Sum,
-            "ref" => Self::Ref,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(ExprKind);
+::qapi_types::enumeration!(
+    ExprKind { Number = "number", Sum = "sum", Ref = "ref" } else Unrecognized
+);
 
 /// `NumberExpr`
 #[derive(Clone, Debug, PartialEq)]
@@ -230,27 +120,9 @@ impl NumberExpr {
         Self { value }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NumberExpr {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "value", &self.value)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            value: members.required("value")?,
-        })
-    }
+::qapi_types::object! {
+    NumberExpr { required { value : "value" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(NumberExpr);
 
 /// `SumExpr`
 #[derive(Clone, Debug, PartialEq)]
@@ -269,27 +141,9 @@ impl SumExpr {
         Self { terms }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for SumExpr {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "terms", &self.terms)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            terms: members.required("terms")?,
-        })
-    }
+::qapi_types::object! {
+    SumExpr { required { terms : "terms" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(SumExpr);
 
 /// `RefExpr`
 #[derive(Clone, Debug, PartialEq)]
@@ -308,27 +162,9 @@ impl RefExpr {
         Self { target }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for RefExpr {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "target", &self.target)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            target: members.required("target")?,
-        })
-    }
+::qapi_types::object! {
+    RefExpr { required { target : "target" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(RefExpr);
 
 /// `Expr`
 #[derive(Clone, Debug, PartialEq)]
@@ -347,27 +183,9 @@ impl Expr {
         Self { kind }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Expr {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.kind, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            kind: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Expr { required {} optional {} strings {} flatten { kind } rest {} }
 }
-
-::qapi_types::impl_object!(Expr);
 
 /// The branches of [`Expr`], by `kind`.
 #[derive(Clone, Debug, PartialEq)]
@@ -519,38 +337,11 @@ impl ListCell {
             tail: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `tail`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_tail(mut self, tail: ::std::boxed::Box<ListCell>) -> Self {
-        self.tail = ::core::option::Option::Some(tail);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ListCell {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "head", &self.head)?;
-        ::qapi_types::wire::write_optional(map, "tail", &self.tail)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            head: members.required("head")?,
-            tail: members.optional("tail")?,
-        })
-    }
+::qapi_types::object! {
+    ListCell { required { head : "head" } optional { tail : "tail" => with_tail(ListCell)
+    } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ListCell);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -572,27 +363,9 @@ pub mod commands {
             Self { expr }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Evaluate {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "expr", &self.expr)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                expr: members.required("expr")?,
-            })
-        }
+    ::qapi_types::object! {
+        Evaluate { required { expr : "expr" } optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Evaluate);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for Evaluate {
@@ -615,24 +388,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QueryOrgChart {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QueryOrgChart { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QueryOrgChart);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QueryOrgChart {

@@ -17,27 +17,9 @@ impl Option {
         Self { some: some.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Option {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "some", &self.some)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            some: members.required("some")?,
-        })
-    }
+::qapi_types::object! {
+    Option { required { some : "some" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Option);
 
 /// `String`
 #[derive(Clone, Debug, PartialEq)]
@@ -56,27 +38,9 @@ impl String {
         Self { value }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for String {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "value", &self.value)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            value: members.required("value")?,
-        })
-    }
+::qapi_types::object! {
+    String { required { value : "value" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(String);
 
 /// `Vec`
 #[derive(Clone, Debug, PartialEq)]
@@ -95,27 +59,9 @@ impl Vec {
         Self { items }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Vec {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "items", &self.items)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            items: members.required("items")?,
-        })
-    }
+::qapi_types::object! {
+    Vec { required { items : "items" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Vec);
 
 /// `Box`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -135,36 +81,11 @@ impl Box {
             inner: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `inner`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_inner(mut self, inner: Option) -> Self {
-        self.inner = ::core::option::Option::Some(inner);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Box {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "inner", &self.inner)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            inner: members.optional("inner")?,
-        })
-    }
+::qapi_types::object! {
+    Box { required {} optional { inner : "inner" => with_inner(Option) } strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Box);
 
 /// `Result`
 #[derive(Clone, Debug, PartialEq)]
@@ -183,27 +104,9 @@ impl Result {
         Self { ok }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Result {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "ok", &self.ok)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            ok: members.required("ok")?,
-        })
-    }
+::qapi_types::object! {
+    Result { required { ok : "ok" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Result);
 
 /// `Keywords`
 #[derive(Clone, Debug, PartialEq)]
@@ -259,62 +162,13 @@ impl Keywords {
             r#async: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `static`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_static(mut self, r#static: Option) -> Self {
-        self.r#static = ::core::option::Option::Some(r#static);
-        self
-    }
-
-    /// Sets the optional member `async`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_async(mut self, r#async: String) -> Self {
-        self.r#async = ::core::option::Option::Some(r#async);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Keywords {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "type", &self.r#type)?;
-        ::qapi_types::wire::write(map, "in", &self.r#in)?;
-        ::qapi_types::wire::write(map, "match", &self.r#match)?;
-        ::qapi_types::wire::write(map, "self", &self.self_)?;
-        ::qapi_types::wire::write(map, "crate", &self.crate_)?;
-        ::qapi_types::wire::write(map, "super", &self.super_)?;
-        ::qapi_types::wire::write(map, "abstract", &self.r#abstract)?;
-        ::qapi_types::wire::write(map, "gen", &self.r#gen)?;
-        ::qapi_types::wire::write_optional(map, "static", &self.r#static)?;
-        ::qapi_types::wire::write_optional(map, "async", &self.r#async)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            r#type: members.required("type")?,
-            r#in: members.required("in")?,
-            r#match: members.required("match")?,
-            self_: members.required("self")?,
-            crate_: members.required("crate")?,
-            super_: members.required("super")?,
-            r#abstract: members.required("abstract")?,
-            r#gen: members.required("gen")?,
-            r#static: members.optional("static")?,
-            r#async: members.optional("async")?,
-        })
-    }
+::qapi_types::object! {
+    Keywords { required { r#type : "type", r#in : "in", r#match : "match", self_ :
+    "self", crate_ : "crate", super_ : "super", r#abstract : "abstract", r#gen : "gen" }
+    optional { r#static : "static" => with_static(Option), r#async : "async" =>
+    with_async(String) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Keywords);
 
 /// `Widths`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -336,35 +190,10 @@ pub enum Widths {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Widths {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::_144 => "144",
-            Self::_4k => "4k",
-            Self::_2_5 => "2_5",
-            Self::_25 => "25",
-            Self::Unrecognized2 => "unrecognized",
-            Self::Unrecognized3 => "Unrecognized",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "144" => Self::_144,
-            "4k" => Self::_4k,
-            "2_5" => Self::_2_5,
-            "25" => Self::_25,
-            "unrecognized" => Self::Unrecognized2,
-            "Unrecognized" => Self::Unrecognized3,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Widths);
+::qapi_types::enumeration!(
+    Widths { _144 = "144", _4k = "4k", _2_5 = "2_5", _25 = "25", Unrecognized2 =
+    "unrecognized", Unrecognized3 = "Unrecognized" } else Unrecognized
+);
 
 /// `Mixed`
 #[derive(Clone, Debug, PartialEq)]
@@ -387,31 +216,10 @@ impl Mixed {
         Self { foo_bar, foo_bar_2, u8 }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Mixed {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "fooBar", &self.foo_bar)?;
-        ::qapi_types::wire::write(map, "foo_Bar", &self.foo_bar_2)?;
-        ::qapi_types::wire::write(map, "u8", &self.u8)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            foo_bar: members.required("fooBar")?,
-            foo_bar_2: members.required("foo_Bar")?,
-            u8: members.required("u8")?,
-        })
-    }
+::qapi_types::object! {
+    Mixed { required { foo_bar : "fooBar", foo_bar_2 : "foo_Bar", u8 : "u8" } optional {}
+    strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Mixed);
 
 /// `DriveBackup`
 #[derive(Clone, Debug, PartialEq)]
@@ -430,27 +238,10 @@ impl DriveBackup {
         Self { device: device.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for DriveBackup {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "device", &self.device)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            device: members.required("device")?,
-        })
-    }
+::qapi_types::object! {
+    DriveBackup { required { device : "device" } optional {} strings {} flatten {} rest
+    {} }
 }
-
-::qapi_types::impl_object!(DriveBackup);
 
 /// `ShapeKind`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -464,27 +255,9 @@ pub enum ShapeKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for ShapeKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Circle => "circle",
-            Self::Square => "square",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "circle" => Self::Circle,
-            "square" => Self::Square,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(ShapeKind);
+::qapi_types::enumeration!(
+    ShapeKind { Circle = "circle", Square = "square" } else Unrecognized
+);
 
 /// `ShapeBranch`
 #[derive(Clone, Debug, PartialEq)]
@@ -503,27 +276,9 @@ impl ShapeBranch {
         Self { note: note.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ShapeBranch {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "note", &self.note)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            note: members.required("note")?,
-        })
-    }
+::qapi_types::object! {
+    ShapeBranch { required { note : "note" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ShapeBranch);
 
 /// `Circle`
 #[derive(Clone, Debug, PartialEq)]
@@ -542,27 +297,9 @@ impl Circle {
         Self { radius }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Circle {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "radius", &self.radius)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            radius: members.required("radius")?,
-        })
-    }
+::qapi_types::object! {
+    Circle { required { radius : "radius" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Circle);
 
 /// `Shape`
 #[derive(Clone, Debug, PartialEq)]
@@ -581,27 +318,9 @@ impl Shape {
         Self { kind }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Shape {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.kind, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            kind: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Shape { required {} optional {} strings {} flatten { kind } rest {} }
 }
-
-::qapi_types::impl_object!(Shape);
 
 /// The branches of [`Shape`], by `kind`.
 #[derive(Clone, Debug, PartialEq)]
@@ -679,29 +398,10 @@ pub enum OrgExampleLevel {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for OrgExampleLevel {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Low => "low",
-            Self::OrgExampleHigh => "__org.example_high",
-            Self::XMax => "x-max",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "low" => Self::Low,
-            "__org.example_high" => Self::OrgExampleHigh,
-            "x-max" => Self::XMax,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(OrgExampleLevel);
+::qapi_types::enumeration!(
+    OrgExampleLevel { Low = "low", OrgExampleHigh = "__org.example_high", XMax = "x-max"
+    } else Unrecognized
+);
 
 /// `Levels`
 #[derive(Clone, Debug, PartialEq)]
@@ -724,38 +424,11 @@ impl Levels {
             x_extra: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `x-extra`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_x_extra(mut self, x_extra: bool) -> Self {
-        self.x_extra = ::core::option::Option::Some(x_extra);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Levels {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "level", &self.level)?;
-        ::qapi_types::wire::write_optional(map, "x-extra", &self.x_extra)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            level: members.required("level")?,
-            x_extra: members.optional("x-extra")?,
-        })
-    }
+::qapi_types::object! {
+    Levels { required { level : "level" } optional { x_extra : "x-extra" =>
+    with_x_extra(bool) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Levels);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -818,27 +491,10 @@ pub mod commands {
             Self { device: device.into() }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for DriveBackup2 {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "device", &self.device)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                device: members.required("device")?,
-            })
-        }
+    ::qapi_types::object! {
+        DriveBackup2 { required { device : "device" } optional {} strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(DriveBackup2);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for DriveBackup2 {
@@ -861,24 +517,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleGetLevel {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        OrgExampleGetLevel { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleGetLevel);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for OrgExampleGetLevel {
@@ -908,27 +549,9 @@ pub mod events {
             Self { kind }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for Event2 {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "kind", &self.kind)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                kind: members.required("kind")?,
-            })
-        }
+    ::qapi_types::object! {
+        Event2 { required { kind : "kind" } optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(Event2);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for Event2 {
@@ -952,27 +575,10 @@ pub mod events {
             Self { level }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OrgExampleLevelChanged {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "level", &self.level)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                level: members.required("level")?,
-            })
-        }
+    ::qapi_types::object! {
+        OrgExampleLevelChanged { required { level : "level" } optional {} strings {}
+        flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(OrgExampleLevelChanged);
 
     #[allow(deprecated)]
     impl ::qapi_types::Event for OrgExampleLevelChanged {

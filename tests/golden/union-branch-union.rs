@@ -12,27 +12,7 @@ pub enum TransportKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for TransportKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Inet => "inet",
-            Self::Fd => "fd",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "inet" => Self::Inet,
-            "fd" => Self::Fd,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(TransportKind);
+::qapi_types::enumeration!(TransportKind { Inet = "inet", Fd = "fd" } else Unrecognized);
 
 /// `InetTransport`
 #[derive(Clone, Debug, PartialEq)]
@@ -59,29 +39,10 @@ impl InetTransport {
         }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for InetTransport {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "host", &self.host)?;
-        ::qapi_types::wire::write(map, "port", &self.port)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            host: members.required("host")?,
-            port: members.required("port")?,
-        })
-    }
+::qapi_types::object! {
+    InetTransport { required { host : "host", port : "port" } optional {} strings {}
+    flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(InetTransport);
 
 /// `FdTransport`
 #[derive(Clone, Debug, PartialEq)]
@@ -100,27 +61,9 @@ impl FdTransport {
         Self { fd: fd.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FdTransport {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "fd", &self.fd)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            fd: members.required("fd")?,
-        })
-    }
+::qapi_types::object! {
+    FdTransport { required { fd : "fd" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(FdTransport);
 
 /// `Transport`
 #[derive(Clone, Debug, PartialEq)]
@@ -139,27 +82,9 @@ impl Transport {
         Self { r#type }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Transport {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.r#type, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            r#type: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Transport { required {} optional {} strings {} flatten { r#type } rest {} }
 }
-
-::qapi_types::impl_object!(Transport);
 
 /// The branches of [`Transport`], by `type`.
 #[derive(Clone, Debug, PartialEq)]
@@ -236,27 +161,9 @@ pub enum ChannelKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for ChannelKind {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Socket => "socket",
-            Self::File => "file",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "socket" => Self::Socket,
-            "file" => Self::File,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(ChannelKind);
+::qapi_types::enumeration!(
+    ChannelKind { Socket = "socket", File = "file" } else Unrecognized
+);
 
 /// `FileChannel`
 #[derive(Clone, Debug, PartialEq)]
@@ -275,27 +182,10 @@ impl FileChannel {
         Self { filename: filename.into() }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FileChannel {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "filename", &self.filename)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            filename: members.required("filename")?,
-        })
-    }
+::qapi_types::object! {
+    FileChannel { required { filename : "filename" } optional {} strings {} flatten {}
+    rest {} }
 }
-
-::qapi_types::impl_object!(FileChannel);
 
 /// `Channel`
 #[derive(Clone, Debug, PartialEq)]
@@ -314,27 +204,9 @@ impl Channel {
         Self { channel_type }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Channel {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.channel_type, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            channel_type: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    Channel { required {} optional {} strings {} flatten { channel_type } rest {} }
 }
-
-::qapi_types::impl_object!(Channel);
 
 /// The branches of [`Channel`], by `channel-type`.
 #[derive(Clone, Debug, PartialEq)]
@@ -421,27 +293,10 @@ pub mod commands {
             Self { channel }
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for OpenChannel {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::qapi_types::wire::write(map, "channel", &self.channel)?;
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {
-                channel: members.required("channel")?,
-            })
-        }
+    ::qapi_types::object! {
+        OpenChannel { required { channel : "channel" } optional {} strings {} flatten {}
+        rest {} }
     }
-
-    ::qapi_types::impl_object!(OpenChannel);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for OpenChannel {

@@ -16,31 +16,10 @@ pub enum BlockDriver {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for BlockDriver {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::File => "file",
-            Self::Qcow2 => "qcow2",
-            Self::Raw => "raw",
-            Self::NullCo => "null-co",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "file" => Self::File,
-            "qcow2" => Self::Qcow2,
-            "raw" => Self::Raw,
-            "null-co" => Self::NullCo,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(BlockDriver);
+::qapi_types::enumeration!(
+    BlockDriver { File = "file", Qcow2 = "qcow2", Raw = "raw", NullCo = "null-co" } else
+    Unrecognized
+);
 
 /// `FileOptions`
 #[derive(Clone, Debug, PartialEq)]
@@ -63,38 +42,11 @@ impl FileOptions {
             locking: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `locking`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_locking(mut self, locking: bool) -> Self {
-        self.locking = ::core::option::Option::Some(locking);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FileOptions {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "filename", &self.filename)?;
-        ::qapi_types::wire::write_optional(map, "locking", &self.locking)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            filename: members.required("filename")?,
-            locking: members.optional("locking")?,
-        })
-    }
+::qapi_types::object! {
+    FileOptions { required { filename : "filename" } optional { locking : "locking" =>
+    with_locking(bool) } strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(FileOptions);
 
 /// `Qcow2Options`
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -117,49 +69,12 @@ impl Qcow2Options {
             lazy_refcounts: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `backing`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_backing(
-        mut self,
-        backing: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.backing = ::core::option::Option::Some(backing.into());
-        self
-    }
-
-    /// Sets the optional member `lazy-refcounts`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_lazy_refcounts(mut self, lazy_refcounts: bool) -> Self {
-        self.lazy_refcounts = ::core::option::Option::Some(lazy_refcounts);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Qcow2Options {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "backing", &self.backing)?;
-        ::qapi_types::wire::write_optional(map, "lazy-refcounts", &self.lazy_refcounts)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            backing: members.optional("backing")?,
-            lazy_refcounts: members.optional("lazy-refcounts")?,
-        })
-    }
+::qapi_types::object! {
+    Qcow2Options { required {} optional { lazy_refcounts : "lazy-refcounts" =>
+    with_lazy_refcounts(bool) } strings { backing : "backing" => with_backing } flatten
+    {} rest {} }
 }
-
-::qapi_types::impl_object!(Qcow2Options);
 
 /// `BlockOptions`
 #[derive(Clone, Debug, PartialEq)]
@@ -185,51 +100,11 @@ impl BlockOptions {
             driver,
         }
     }
-
-    /// Sets the optional member `read-only`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_read_only(mut self, read_only: bool) -> Self {
-        self.read_only = ::core::option::Option::Some(read_only);
-        self
-    }
-
-    /// Sets the optional member `node-name`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_node_name(
-        mut self,
-        node_name: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.node_name = ::core::option::Option::Some(node_name.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for BlockOptions {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "read-only", &self.read_only)?;
-        ::qapi_types::wire::write_optional(map, "node-name", &self.node_name)?;
-        ::qapi_types::wire::Object::write_members(&self.driver, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            read_only: members.optional("read-only")?,
-            node_name: members.optional("node-name")?,
-            driver: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    BlockOptions { required {} optional { read_only : "read-only" => with_read_only(bool)
+    } strings { node_name : "node-name" => with_node_name } flatten { driver } rest {} }
 }
-
-::qapi_types::impl_object!(BlockOptions);
 
 /// The branches of [`BlockOptions`], by `driver`.
 #[derive(Clone, Debug, PartialEq)]
@@ -323,27 +198,9 @@ impl Tagged {
         Self { driver }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for Tagged {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "driver", &self.driver)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            driver: members.required("driver")?,
-        })
-    }
+::qapi_types::object! {
+    Tagged { required { driver : "driver" } optional {} strings {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(Tagged);
 
 /// `NodeCommon`
 #[derive(Clone, Debug, PartialEq)]
@@ -366,41 +223,11 @@ impl NodeCommon {
             node_name: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `node-name`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_node_name(
-        mut self,
-        node_name: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.node_name = ::core::option::Option::Some(node_name.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NodeCommon {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "driver", &self.driver)?;
-        ::qapi_types::wire::write_optional(map, "node-name", &self.node_name)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            driver: members.required("driver")?,
-            node_name: members.optional("node-name")?,
-        })
-    }
+::qapi_types::object! {
+    NodeCommon { required { driver : "driver" } optional {} strings { node_name :
+    "node-name" => with_node_name } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(NodeCommon);
 
 /// `NodeOptions`
 #[derive(Clone, Debug, PartialEq)]
@@ -423,41 +250,11 @@ impl NodeOptions {
             driver,
         }
     }
-
-    /// Sets the optional member `node-name`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_node_name(
-        mut self,
-        node_name: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.node_name = ::core::option::Option::Some(node_name.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for NodeOptions {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write_optional(map, "node-name", &self.node_name)?;
-        ::qapi_types::wire::Object::write_members(&self.driver, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            node_name: members.optional("node-name")?,
-            driver: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    NodeOptions { required {} optional {} strings { node_name : "node-name" =>
+    with_node_name } flatten { driver } rest {} }
 }
-
-::qapi_types::impl_object!(NodeOptions);
 
 /// The branches of [`NodeOptions`], by `driver`.
 #[derive(Clone, Debug, PartialEq)]
@@ -547,27 +344,9 @@ impl DriverOnly {
         Self { driver }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for DriverOnly {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.driver, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            driver: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    DriverOnly { required {} optional {} strings {} flatten { driver } rest {} }
 }
-
-::qapi_types::impl_object!(DriverOnly);
 
 /// The branches of [`DriverOnly`], by `driver`.
 #[derive(Clone, Debug, PartialEq)]
@@ -658,51 +437,11 @@ impl ExtendedFile {
             aio: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `locking`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_locking(mut self, locking: bool) -> Self {
-        self.locking = ::core::option::Option::Some(locking);
-        self
-    }
-
-    /// Sets the optional member `aio`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_aio(
-        mut self,
-        aio: impl ::core::convert::Into<::std::string::String>,
-    ) -> Self {
-        self.aio = ::core::option::Option::Some(aio.into());
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for ExtendedFile {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "filename", &self.filename)?;
-        ::qapi_types::wire::write_optional(map, "locking", &self.locking)?;
-        ::qapi_types::wire::write_optional(map, "aio", &self.aio)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            filename: members.required("filename")?,
-            locking: members.optional("locking")?,
-            aio: members.optional("aio")?,
-        })
-    }
+::qapi_types::object! {
+    ExtendedFile { required { filename : "filename" } optional { locking : "locking" =>
+    with_locking(bool) } strings { aio : "aio" => with_aio } flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(ExtendedFile);
 
 /// `Flavor`
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -716,27 +455,9 @@ pub enum Flavor {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Enum for Flavor {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Plain => "plain",
-            Self::Extended => "extended",
-            Self::Unrecognized(name) => name,
-        }
-    }
-
-    fn from_wire(name: &str) -> Self {
-        match name {
-            "plain" => Self::Plain,
-            "extended" => Self::Extended,
-            other => Self::Unrecognized(other.into()),
-        }
-    }
-}
-
-::qapi_types::impl_enum!(Flavor);
+::qapi_types::enumeration!(
+    Flavor { Plain = "plain", Extended = "extended" } else Unrecognized
+);
 
 /// `FileFlavor`
 #[derive(Clone, Debug, PartialEq)]
@@ -755,27 +476,9 @@ impl FileFlavor {
         Self { flavor }
     }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for FileFlavor {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::Object::write_members(&self.flavor, map)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            flavor: ::qapi_types::wire::Object::read_members(members)?,
-        })
-    }
+::qapi_types::object! {
+    FileFlavor { required {} optional {} strings {} flatten { flavor } rest {} }
 }
-
-::qapi_types::impl_object!(FileFlavor);
 
 /// The branches of [`FileFlavor`], by `flavor`.
 #[derive(Clone, Debug, PartialEq)]
@@ -922,50 +625,12 @@ impl BlockSetup {
             flavor: ::core::option::Option::None,
         }
     }
-
-    /// Sets the optional member `ref`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_ref(mut self, r#ref: BlockRef) -> Self {
-        self.r#ref = ::core::option::Option::Some(r#ref);
-        self
-    }
-
-    /// Sets the optional member `flavor`.
-    #[must_use]
-    #[allow(deprecated)]
-    pub fn with_flavor(mut self, flavor: FileFlavor) -> Self {
-        self.flavor = ::core::option::Option::Some(flavor);
-        self
-    }
 }
-
-#[allow(deprecated)]
-impl ::qapi_types::wire::Object for BlockSetup {
-    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-        &self,
-        map: &mut M,
-    ) -> ::core::result::Result<(), M::Error> {
-        ::qapi_types::wire::write(map, "root", &self.root)?;
-        ::qapi_types::wire::write(map, "children", &self.children)?;
-        ::qapi_types::wire::write_optional(map, "ref", &self.r#ref)?;
-        ::qapi_types::wire::write_optional(map, "flavor", &self.flavor)?;
-        ::core::result::Result::Ok(())
-    }
-
-    fn read_members(
-        members: &mut ::qapi_types::wire::Members,
-    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-        ::core::result::Result::Ok(Self {
-            root: members.required("root")?,
-            children: members.required("children")?,
-            r#ref: members.optional("ref")?,
-            flavor: members.optional("flavor")?,
-        })
-    }
+::qapi_types::object! {
+    BlockSetup { required { root : "root", children : "children" } optional { r#ref :
+    "ref" => with_ref(BlockRef), flavor : "flavor" => with_flavor(FileFlavor) } strings
+    {} flatten {} rest {} }
 }
-
-::qapi_types::impl_object!(BlockSetup);
 
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
@@ -1024,24 +689,9 @@ pub mod commands {
             Self {}
         }
     }
-
-    #[allow(deprecated)]
-    impl ::qapi_types::wire::Object for QuerySetup {
-        fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
-            &self,
-            _map: &mut M,
-        ) -> ::core::result::Result<(), M::Error> {
-            ::core::result::Result::Ok(())
-        }
-
-        fn read_members(
-            _members: &mut ::qapi_types::wire::Members,
-        ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
-            ::core::result::Result::Ok(Self {})
-        }
+    ::qapi_types::object! {
+        QuerySetup { required {} optional {} strings {} flatten {} rest {} }
     }
-
-    ::qapi_types::impl_object!(QuerySetup);
 
     #[allow(deprecated)]
     impl ::qapi_types::Command for QuerySetup {
