@@ -44,6 +44,25 @@ enum Scope {
     Sub,
 }
 
+/// The generated items: the module root's, then those of the `commands`
+/// and `events` submodules.
+#[derive(Default)]
+pub(crate) struct Module {
+    pub(crate) root: Vec<TokenStream>,
+    pub(crate) commands: Vec<TokenStream>,
+    pub(crate) events: Vec<TokenStream>,
+}
+
+impl Module {
+    /// The submodules' doc comments, a line each.
+    pub(crate) const COMMANDS_DOC: &'static [&'static str] = &[
+        " The schema's commands: each holds its arguments and fixes, through",
+        " [`qapi_types::Command`], its wire name and what it returns.",
+    ];
+    pub(crate) const EVENTS_DOC: &'static [&'static str] =
+        &[" The schema's events, and [`Event`](events::Event), which decodes any of them."];
+}
+
 /// Names and boxing decided for the whole schema before emitting.
 pub(crate) struct Codegen<'s> {
     schema: &'s Schema,
@@ -125,34 +144,20 @@ impl<'s> Codegen<'s> {
     }
 
     /// The whole module.
-    pub(crate) fn module(&self) -> TokenStream {
-        let mut root = Vec::new();
-        let mut commands = Vec::new();
-        let mut events = Vec::new();
+    /// The whole module, as the items of its root and of its `commands`
+    /// and `events` submodules, each item a token stream of its own.
+    pub(crate) fn module(&self) -> Module {
+        let mut module = Module::default();
         for id in self.schema.ids() {
             match &self.entity(id).kind {
-                EntityKind::Command(_) => commands.push(self.command(id)),
-                EntityKind::Event(_) => events.push(self.event(id)),
-                _ if self.names.contains_key(&id) => root.push(self.ty(id)),
+                EntityKind::Command(_) => module.commands.push(self.command(id)),
+                EntityKind::Event(_) => module.events.push(self.event(id)),
+                _ if self.names.contains_key(&id) => module.root.push(self.ty(id)),
                 _ => {}
             }
         }
-        let event_enum = self.event_enum();
-        quote! {
-            #(#root)*
-
-            /// The schema's commands: each holds its arguments and fixes, through
-            /// [`qapi_types::Command`], its wire name and what it returns.
-            pub mod commands {
-                #(#commands)*
-            }
-
-            /// The schema's events, and [`Event`](events::Event), which decodes any of them.
-            pub mod events {
-                #(#events)*
-                #event_enum
-            }
-        }
+        module.events.push(self.event_enum());
+        module
     }
 
     /// The Rust paths of commands and events, by wire name.
@@ -482,18 +487,18 @@ impl<'s> Codegen<'s> {
             if optional {
                 let setter = format_ident!("with_{}", rust.trim_start_matches("r#"));
                 if is_string {
-                    fields.strings.push(quote!(#field: #wire => #setter));
+                    fields.strings.push(quote!(#field = #wire => #setter));
                 } else {
                     let unboxed = self.rust_type(member.ty, scope);
                     fields
                         .optional
-                        .push(quote!(#field: #wire => #setter(#unboxed)));
+                        .push(quote!(#field = #wire => #setter(#unboxed)));
                 }
                 fields
                     .inits
                     .push(quote!(#field: ::core::option::Option::None,));
             } else {
-                fields.required.push(quote!(#field: #wire));
+                fields.required.push(quote!(#field = #wire));
                 if is_string {
                     fields
                         .params
@@ -543,6 +548,19 @@ impl<'s> Codegen<'s> {
         } else {
             quote!()
         };
+        let mut sections = TokenStream::new();
+        for (label, entries) in [
+            ("required", required),
+            ("optional", optional),
+            ("strings", strings),
+            ("flatten", flatten),
+            ("rest", rest),
+        ] {
+            if !entries.is_empty() {
+                let label = format_ident!("{}", label);
+                sections.extend(quote!(#label { #(#entries),* }));
+            }
+        }
         quote! {
             #docs
             #deprecated
@@ -565,13 +583,7 @@ impl<'s> Codegen<'s> {
             }
 
             ::qapi_types::object! {
-                #name {
-                    required { #(#required),* }
-                    optional { #(#optional),* }
-                    strings { #(#strings),* }
-                    flatten { #(#flatten),* }
-                    rest { #(#rest),* }
-                }
+                #name { #sections }
             }
         }
     }
@@ -1030,11 +1042,11 @@ struct Fields {
     defs: Vec<TokenStream>,
     params: Vec<TokenStream>,
     inits: Vec<TokenStream>,
-    /// `field: "wire"` of required members.
+    /// `field = "wire"` of required members.
     required: Vec<TokenStream>,
-    /// `field: "wire" => setter(Type)` of optional members.
+    /// `field = "wire" => setter(Type)` of optional members.
     optional: Vec<TokenStream>,
-    /// `field: "wire" => setter` of optional string members.
+    /// `field = "wire" => setter` of optional string members.
     strings: Vec<TokenStream>,
     /// Fields whose members are the struct's.
     flatten: Vec<TokenStream>,

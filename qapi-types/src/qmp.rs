@@ -42,8 +42,7 @@ impl VersionTriple {
     }
 }
 ::qapi_types::object! {
-    VersionTriple { required { major : "major", minor : "minor", micro : "micro" }
-    optional {} strings {} flatten {} rest {} }
+    VersionTriple { required { major = "major", minor = "minor", micro = "micro" } }
 }
 
 /// Identifies the release of the server.
@@ -80,8 +79,7 @@ impl VersionInfo {
     }
 }
 ::qapi_types::object! {
-    VersionInfo { required { qemu : "qemu", package : "package" } optional {} strings {}
-    flatten {} rest {} }
+    VersionInfo { required { qemu = "qemu", package = "package" } }
 }
 
 /// Describes one command the server accepts.
@@ -104,7 +102,7 @@ impl CommandInfo {
     }
 }
 ::qapi_types::object! {
-    CommandInfo { required { name : "name" } optional {} strings {} flatten {} rest {} }
+    CommandInfo { required { name = "name" } }
 }
 
 /// Kinds of entities described by introspection.
@@ -208,9 +206,8 @@ impl SchemaInfo {
     }
 }
 ::qapi_types::object! {
-    SchemaInfo { required { name : "name" } optional { features : "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } strings {} flatten {
-    meta_type } rest {} }
+    SchemaInfo { required { name = "name" } optional { features = "features" =>
+    with_features(::std::vec::Vec < ::std::string::String >) } flatten { meta_type } }
 }
 
 /// The branches of [`SchemaInfo`], by `meta-type`.
@@ -361,8 +358,7 @@ impl SchemaInfoBuiltin {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoBuiltin { required { json_type : "json-type" } optional {} strings {}
-    flatten {} rest {} }
+    SchemaInfoBuiltin { required { json_type = "json-type" } }
 }
 
 /// Describes one value of an enumeration type.
@@ -391,9 +387,8 @@ impl SchemaInfoEnumMember {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoEnumMember { required { name : "name" } optional { features : "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } strings {} flatten {} rest
-    {} }
+    SchemaInfoEnumMember { required { name = "name" } optional { features = "features" =>
+    with_features(::std::vec::Vec < ::std::string::String >) } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an enumeration type.
@@ -425,9 +420,8 @@ impl SchemaInfoEnum {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoEnum { required { members : "members" } optional { values : "values" =>
-    with_values(::std::vec::Vec < ::std::string::String >) } strings {} flatten {} rest
-    {} }
+    SchemaInfoEnum { required { members = "members" } optional { values = "values" =>
+    with_values(::std::vec::Vec < ::std::string::String >) } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an array type.
@@ -452,8 +446,7 @@ impl SchemaInfoArray {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoArray { required { element_type : "element-type" } optional {} strings {}
-    flatten {} rest {} }
+    SchemaInfoArray { required { element_type = "element-type" } }
 }
 
 /// Describes one member of an object type.
@@ -493,10 +486,9 @@ impl SchemaInfoObjectMember {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoObjectMember { required { name : "name", r#type : "type" } optional {
-    default : "default" => with_default(::qapi_types::serde_json::Value), features :
-    "features" => with_features(::std::vec::Vec < ::std::string::String >) } strings {}
-    flatten {} rest {} }
+    SchemaInfoObjectMember { required { name = "name", r#type = "type" } optional {
+    default = "default" => with_default(::qapi_types::serde_json::Value), features =
+    "features" => with_features(::std::vec::Vec < ::std::string::String >) } }
 }
 
 /// Connects a value of a union's tag member to the members it adds.
@@ -528,8 +520,7 @@ impl SchemaInfoObjectVariant {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoObjectVariant { required { case : "case", r#type : "type" } optional {}
-    strings {} flatten {} rest {} }
+    SchemaInfoObjectVariant { required { case = "case", r#type = "type" } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an object type,
@@ -566,9 +557,9 @@ impl SchemaInfoObject {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoObject { required { members : "members" } optional { variants : "variants"
-    => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag : "tag"
-    => with_tag } flatten {} rest {} }
+    SchemaInfoObject { required { members = "members" } optional { variants = "variants"
+    => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag = "tag"
+    => with_tag } }
 }
 
 /// Describes one of the types an alternate type can take.
@@ -591,8 +582,7 @@ impl SchemaInfoAlternateMember {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoAlternateMember { required { r#type : "type" } optional {} strings {}
-    flatten {} rest {} }
+    SchemaInfoAlternateMember { required { r#type = "type" } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an alternate type.
@@ -617,8 +607,7 @@ impl SchemaInfoAlternate {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoAlternate { required { members : "members" } optional {} strings {} flatten
-    {} rest {} }
+    SchemaInfoAlternate { required { members = "members" } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing a command.
@@ -657,9 +646,8 @@ impl SchemaInfoCommand {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoCommand { required { arg_type : "arg-type", ret_type : "ret-type" }
-    optional { allow_oob : "allow-oob" => with_allow_oob(bool) } strings {} flatten {}
-    rest {} }
+    SchemaInfoCommand { required { arg_type = "arg-type", ret_type = "ret-type" }
+    optional { allow_oob = "allow-oob" => with_allow_oob(bool) } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an event.
@@ -684,8 +672,7 @@ impl SchemaInfoEvent {
     }
 }
 ::qapi_types::object! {
-    SchemaInfoEvent { required { arg_type : "arg-type" } optional {} strings {} flatten
-    {} rest {} }
+    SchemaInfoEvent { required { arg_type = "arg-type" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -734,9 +721,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QmpCapabilities { required {} optional { enable : "enable" =>
-        with_enable(::std::vec::Vec < super::QMPCapability >) } strings {} flatten {}
-        rest {} }
+        QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
+        super::QMPCapability >) } }
     }
 
     #[allow(deprecated)]
@@ -772,7 +758,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryVersion { required {} optional {} strings {} flatten {} rest {} }
+        QueryVersion {}
     }
 
     #[allow(deprecated)]
@@ -810,7 +796,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryCommands { required {} optional {} strings {} flatten {} rest {} }
+        QueryCommands {}
     }
 
     #[allow(deprecated)]
@@ -852,7 +838,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryQmpSchema { required {} optional {} strings {} flatten {} rest {} }
+        QueryQmpSchema {}
     }
 
     #[allow(deprecated)]

@@ -219,40 +219,40 @@ macro_rules! impl_object {
 /// Implements [`Object`], `Serialize`, `Deserialize` and the setters of
 /// the optional members for a generated struct.
 ///
-/// `required` and `optional` list each field with its wire name (optional
-/// ones with their setter and the type it takes; `strings` those whose
-/// setter takes `impl Into<String>`), `flatten` fields whose own members
-/// are the struct's (a union's branch), `rest` a map that keeps the
-/// members no field takes.
+/// Each section is optional: `required` and `optional` list each field
+/// with its wire name (optional ones with their setter and the type it
+/// takes; `strings` those whose setter takes `impl Into<String>`),
+/// `flatten` fields whose own members are the struct's (a union's
+/// branch), `rest` a map that keeps the members no field takes.
 #[macro_export]
 macro_rules! object {
     (
         $ty:ident {
-            required { $( $field:ident : $wire:literal ),* $(,)? }
-            optional { $( $ofield:ident : $owire:literal => $setter:ident ( $oty:ty ) ),* $(,)? }
-            strings { $( $sfield:ident : $swire:literal => $ssetter:ident ),* $(,)? }
-            flatten { $( $ffield:ident ),* $(,)? }
-            rest { $( $rfield:ident ),* $(,)? }
+            $( required { $( $field:ident = $wire:literal ),* $(,)? } )?
+            $( optional { $( $ofield:ident = $owire:literal => $setter:ident ( $oty:ty ) ),* $(,)? } )?
+            $( strings { $( $sfield:ident = $swire:literal => $ssetter:ident ),* $(,)? } )?
+            $( flatten { $( $ffield:ident ),* $(,)? } )?
+            $( rest { $( $rfield:ident ),* $(,)? } )?
         }
     ) => {
         #[allow(deprecated)]
         impl $ty {
-            $(
+            $($(
                 #[doc = concat!(" Sets the optional member `", $owire, "`.")]
                 #[must_use]
                 pub fn $setter(mut self, $ofield: $oty) -> Self {
                     self.$ofield = ::core::option::Option::Some($ofield.into());
                     self
                 }
-            )*
-            $(
+            )*)?
+            $($(
                 #[doc = concat!(" Sets the optional member `", $swire, "`.")]
                 #[must_use]
                 pub fn $ssetter(mut self, $sfield: impl ::core::convert::Into<::std::string::String>) -> Self {
                     self.$sfield = ::core::option::Option::Some($sfield.into());
                     self
                 }
-            )*
+            )*)?
         }
 
         #[allow(deprecated)]
@@ -262,11 +262,11 @@ macro_rules! object {
                 &self,
                 map: &mut M,
             ) -> ::core::result::Result<(), M::Error> {
-                $( $crate::wire::write(map, $wire, &self.$field)?; )*
-                $( $crate::wire::write_optional(map, $owire, &self.$ofield)?; )*
-                $( $crate::wire::write_optional(map, $swire, &self.$sfield)?; )*
-                $( $crate::wire::Object::write_members(&self.$ffield, map)?; )*
-                $( $crate::wire::write_rest(map, &self.$rfield)?; )*
+                $($( $crate::wire::write(map, $wire, &self.$field)?; )*)?
+                $($( $crate::wire::write_optional(map, $owire, &self.$ofield)?; )*)?
+                $($( $crate::wire::write_optional(map, $swire, &self.$sfield)?; )*)?
+                $($( $crate::wire::Object::write_members(&self.$ffield, map)?; )*)?
+                $($( $crate::wire::write_rest(map, &self.$rfield)?; )*)?
                 ::core::result::Result::Ok(())
             }
 
@@ -275,11 +275,11 @@ macro_rules! object {
                 members: &mut $crate::wire::Members,
             ) -> ::core::result::Result<Self, $crate::serde_json::Error> {
                 ::core::result::Result::Ok(Self {
-                    $( $field: members.required($wire)?, )*
-                    $( $ofield: members.optional($owire)?, )*
-                    $( $sfield: members.optional($swire)?, )*
-                    $( $ffield: $crate::wire::Object::read_members(members)?, )*
-                    $( $rfield: ::core::mem::take(members).into_rest(), )*
+                    $($( $field: members.required($wire)?, )*)?
+                    $($( $ofield: members.optional($owire)?, )*)?
+                    $($( $sfield: members.optional($swire)?, )*)?
+                    $($( $ffield: $crate::wire::Object::read_members(members)?, )*)?
+                    $($( $rfield: ::core::mem::take(members).into_rest(), )*)?
                 })
             }
         }

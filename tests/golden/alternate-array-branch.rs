@@ -133,8 +133,8 @@ impl Query {
     }
 }
 ::qapi_types::object! {
-    Query { required { names : "names" } optional { samples : "samples" =>
-    with_samples(::std::vec::Vec < Sample >) } strings {} flatten {} rest {} }
+    Query { required { names = "names" } optional { samples = "samples" =>
+    with_samples(::std::vec::Vec < Sample >) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through

@@ -18,7 +18,7 @@ impl Options {
     }
 }
 ::qapi_types::object! {
-    Options { required { path : "path" } optional {} strings {} flatten {} rest {} }
+    Options { required { path = "path" } }
 }
 
 /// `Preset`
@@ -426,10 +426,10 @@ impl Config {
     }
 }
 ::qapi_types::object! {
-    Config { required { label : "label" } optional { any : "any" => with_any(Anything),
-    switch : "switch" => with_switch(SwitchOrLevel), speed : "speed" =>
-    with_speed(SpeedOrAuto), opts : "opts" => with_opts(JustOptions), refs : "refs" =>
-    with_refs(::std::vec::Vec < OptionsRef >) } strings {} flatten {} rest {} }
+    Config { required { label = "label" } optional { any = "any" => with_any(Anything),
+    switch = "switch" => with_switch(SwitchOrLevel), speed = "speed" =>
+    with_speed(SpeedOrAuto), opts = "opts" => with_opts(JustOptions), refs = "refs" =>
+    with_refs(::std::vec::Vec < OptionsRef >) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -458,8 +458,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        Configure { required { config : "config" } optional { label : "label" =>
-        with_label(super::StrOrNull) } strings {} flatten {} rest {} }
+        Configure { required { config = "config" } optional { label = "label" =>
+        with_label(super::StrOrNull) } }
     }
 
     #[allow(deprecated)]

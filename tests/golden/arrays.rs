@@ -38,7 +38,7 @@ impl Point {
     }
 }
 ::qapi_types::object! {
-    Point { required { x : "x", y : "y" } optional {} strings {} flatten {} rest {} }
+    Point { required { x = "x", y = "y" } }
 }
 
 /// `ShapeKind`
@@ -75,8 +75,7 @@ impl Polygon {
     }
 }
 ::qapi_types::object! {
-    Polygon { required { vertices : "vertices" } optional {} strings {} flatten {} rest
-    {} }
+    Polygon { required { vertices = "vertices" } }
 }
 
 /// `Shape`
@@ -97,7 +96,7 @@ impl Shape {
     }
 }
 ::qapi_types::object! {
-    Shape { required {} optional {} strings {} flatten { kind } rest {} }
+    Shape { flatten { kind } }
 }
 
 /// The branches of [`Shape`], by `kind`.
@@ -267,13 +266,12 @@ impl Canvas {
     }
 }
 ::qapi_types::object! {
-    Canvas { required { colors : "colors", points : "points", shapes : "shapes", anchors
-    : "anchors" } optional { tags : "tags" => with_tags(::std::vec::Vec <
-    ::std::string::String >), weights : "weights" => with_weights(::std::vec::Vec < f64
-    >), empty : "empty" => with_empty(::std::vec::Vec < ::qapi_types::Null >), blobs :
-    "blobs" => with_blobs(::std::vec::Vec < ::qapi_types::serde_json::Value >), kinds :
-    "kinds" => with_kinds(::std::vec::Vec < ShapeKind >) } strings {} flatten {} rest {}
-    }
+    Canvas { required { colors = "colors", points = "points", shapes = "shapes", anchors
+    = "anchors" } optional { tags = "tags" => with_tags(::std::vec::Vec <
+    ::std::string::String >), weights = "weights" => with_weights(::std::vec::Vec < f64
+    >), empty = "empty" => with_empty(::std::vec::Vec < ::qapi_types::Null >), blobs =
+    "blobs" => with_blobs(::std::vec::Vec < ::qapi_types::serde_json::Value >), kinds =
+    "kinds" => with_kinds(::std::vec::Vec < ShapeKind >) } }
 }
 
 /// `Gallery`
@@ -296,8 +294,7 @@ impl Gallery {
     }
 }
 ::qapi_types::object! {
-    Gallery { required { first : "first", second : "second" } optional {} strings {}
-    flatten {} rest {} }
+    Gallery { required { first = "first", second = "second" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -323,9 +320,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryShapes { required {} optional { filter : "filter" =>
-        with_filter(::std::vec::Vec < super::ShapeKind >) } strings {} flatten {} rest {}
-        }
+        QueryShapes { optional { filter = "filter" => with_filter(::std::vec::Vec <
+        super::ShapeKind >) } }
     }
 
     #[allow(deprecated)]
@@ -350,7 +346,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryPoints { required {} optional {} strings {} flatten {} rest {} }
+        QueryPoints {}
     }
 
     #[allow(deprecated)]
@@ -384,8 +380,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        SetPalette { required { colors : "colors", canvas : "canvas" } optional {}
-        strings {} flatten {} rest {} }
+        SetPalette { required { colors = "colors", canvas = "canvas" } }
     }
 
     #[allow(deprecated)]
@@ -422,9 +417,8 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        ShapesAdded { required { shapes : "shapes" } optional { names : "names" =>
-        with_names(::std::vec::Vec < ::std::string::String >) } strings {} flatten {}
-        rest {} }
+        ShapesAdded { required { shapes = "shapes" } optional { names = "names" =>
+        with_names(::std::vec::Vec < ::std::string::String >) } }
     }
 
     #[allow(deprecated)]

@@ -34,7 +34,7 @@ impl StartArgs {
     }
 }
 ::qapi_types::object! {
-    StartArgs { required { delay : "delay" } optional {} strings {} flatten {} rest {} }
+    StartArgs { required { delay = "delay" } }
 }
 
 /// `StopArgs`
@@ -57,8 +57,7 @@ impl StopArgs {
     }
 }
 ::qapi_types::object! {
-    StopArgs { required {} optional { force : "force" => with_force(bool) } strings {}
-    flatten {} rest {} }
+    StopArgs { optional { force = "force" => with_force(bool) } }
 }
 
 /// `ActionBase`
@@ -84,8 +83,7 @@ impl ActionBase {
     }
 }
 ::qapi_types::object! {
-    ActionBase { required { kind : "kind", id : "id" } optional {} strings {} flatten {}
-    rest {} }
+    ActionBase { required { kind = "kind", id = "id" } }
 }
 
 /// `Action`
@@ -111,7 +109,7 @@ impl Action {
     }
 }
 ::qapi_types::object! {
-    Action { required { id : "id" } optional {} strings {} flatten { kind } rest {} }
+    Action { required { id = "id" } flatten { kind } }
 }
 
 /// The branches of [`Action`], by `kind`.
@@ -202,8 +200,8 @@ impl Target {
     }
 }
 ::qapi_types::object! {
-    Target { required { id : "id" } optional { timeout : "timeout" => with_timeout(i64) }
-    strings {} flatten {} rest {} }
+    Target { required { id = "id" } optional { timeout = "timeout" => with_timeout(i64) }
+    }
 }
 
 /// `ExtendedTarget`
@@ -235,8 +233,8 @@ impl ExtendedTarget {
     }
 }
 ::qapi_types::object! {
-    ExtendedTarget { required { id : "id", retries : "retries" } optional { timeout :
-    "timeout" => with_timeout(i64) } strings {} flatten {} rest {} }
+    ExtendedTarget { required { id = "id", retries = "retries" } optional { timeout =
+    "timeout" => with_timeout(i64) } }
 }
 
 /// `NoArgs`
@@ -253,7 +251,7 @@ impl NoArgs {
     }
 }
 ::qapi_types::object! {
-    NoArgs { required {} optional {} strings {} flatten {} rest {} }
+    NoArgs {}
 }
 
 /// The schema's commands: each holds its arguments and fixes, through

@@ -109,10 +109,9 @@ impl AllBuiltins {
     }
 }
 ::qapi_types::object! {
-    AllBuiltins { required { s : "s", n : "n", i : "i", i8 : "i8", i16 : "i16", i32 :
-    "i32", i64 : "i64", u8 : "u8", u16 : "u16", u32 : "u32", u64 : "u64", sz : "sz", b :
-    "b", nothing : "nothing", anything : "anything", qtype : "qtype" } optional {}
-    strings {} flatten {} rest {} }
+    AllBuiltins { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
+    "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
+    "b", nothing = "nothing", anything = "anything", qtype = "qtype" } }
 }
 
 /// `OptionalBuiltins`
@@ -180,14 +179,13 @@ impl OptionalBuiltins {
     }
 }
 ::qapi_types::object! {
-    OptionalBuiltins { required {} optional { n : "n" => with_n(f64), i : "i" =>
-    with_i(i64), i8 : "i8" => with_i8(i8), i16 : "i16" => with_i16(i16), i32 : "i32" =>
-    with_i32(i32), i64 : "i64" => with_i64(i64), u8 : "u8" => with_u8(u8), u16 : "u16" =>
-    with_u16(u16), u32 : "u32" => with_u32(u32), u64 : "u64" => with_u64(u64), sz : "sz"
-    => with_sz(u64), b : "b" => with_b(bool), nothing : "nothing" =>
-    with_nothing(::qapi_types::Null), anything : "anything" =>
-    with_anything(::qapi_types::serde_json::Value), qtype : "qtype" => with_qtype(QType)
-    } strings { s : "s" => with_s } flatten {} rest {} }
+    OptionalBuiltins { optional { n = "n" => with_n(f64), i = "i" => with_i(i64), i8 =
+    "i8" => with_i8(i8), i16 = "i16" => with_i16(i16), i32 = "i32" => with_i32(i32), i64
+    = "i64" => with_i64(i64), u8 = "u8" => with_u8(u8), u16 = "u16" => with_u16(u16), u32
+    = "u32" => with_u32(u32), u64 = "u64" => with_u64(u64), sz = "sz" => with_sz(u64), b
+    = "b" => with_b(bool), nothing = "nothing" => with_nothing(::qapi_types::Null),
+    anything = "anything" => with_anything(::qapi_types::serde_json::Value), qtype =
+    "qtype" => with_qtype(QType) } strings { s = "s" => with_s } }
 }
 
 /// `BuiltinArrays`
@@ -271,10 +269,10 @@ impl BuiltinArrays {
     }
 }
 ::qapi_types::object! {
-    BuiltinArrays { required { s : "s", n : "n", i : "i", i8 : "i8", i16 : "i16", i32 :
-    "i32", i64 : "i64", u8 : "u8", u16 : "u16", u32 : "u32", u64 : "u64", sz : "sz", b :
-    "b", nothing : "nothing", anything : "anything" } optional { qtypes : "qtypes" =>
-    with_qtypes(::std::vec::Vec < QType >) } strings {} flatten {} rest {} }
+    BuiltinArrays { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
+    "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
+    "b", nothing = "nothing", anything = "anything" } optional { qtypes = "qtypes" =>
+    with_qtypes(::std::vec::Vec < QType >) } }
 }
 
 /// `ScalarOrObject`
@@ -477,9 +475,9 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        EchoBuiltins { required { all : "all", arrays : "arrays", raw : "raw" } optional
-        { opt : "opt" => with_opt(super::OptionalBuiltins), count : "count" =>
-        with_count(u64) } strings {} flatten {} rest {} }
+        EchoBuiltins { required { all = "all", arrays = "arrays", raw = "raw" } optional
+        { opt = "opt" => with_opt(super::OptionalBuiltins), count = "count" =>
+        with_count(u64) } }
     }
 
     #[allow(deprecated)]
@@ -526,8 +524,8 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        BuiltinsSeen { required { text : "text", flag : "flag", value : "value" }
-        optional { ratio : "ratio" => with_ratio(f64) } strings {} flatten {} rest {} }
+        BuiltinsSeen { required { text = "text", flag = "flag", value = "value" }
+        optional { ratio = "ratio" => with_ratio(f64) } }
     }
 
     #[allow(deprecated)]

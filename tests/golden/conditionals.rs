@@ -52,8 +52,7 @@ impl TcpAddress {
     }
 }
 ::qapi_types::object! {
-    TcpAddress { required { host : "host", port : "port" } optional {} strings {} flatten
-    {} rest {} }
+    TcpAddress { required { host = "host", port = "port" } }
 }
 
 /// `UnixAddress`
@@ -76,7 +75,7 @@ impl UnixAddress {
     }
 }
 ::qapi_types::object! {
-    UnixAddress { required { path : "path" } optional {} strings {} flatten {} rest {} }
+    UnixAddress { required { path = "path" } }
 }
 
 /// `Address`
@@ -99,7 +98,7 @@ impl Address {
     }
 }
 ::qapi_types::object! {
-    Address { required {} optional {} strings {} flatten { transport } rest {} }
+    Address { flatten { transport } }
 }
 
 /// The branches of [`Address`], by `transport`.
@@ -217,8 +216,8 @@ impl Listener {
     }
 }
 ::qapi_types::object! {
-    Listener { required { addr : "addr" } optional { backlog : "backlog" =>
-    with_backlog(i64), tls : "tls" => with_tls(bool) } strings {} flatten {} rest {} }
+    Listener { required { addr = "addr" } optional { backlog = "backlog" =>
+    with_backlog(i64), tls = "tls" => with_tls(bool) } }
 }
 
 /// `ListenerRef`
@@ -301,8 +300,8 @@ impl ListenArgs {
     }
 }
 ::qapi_types::object! {
-    ListenArgs { required { listener : "listener" } optional { timeout : "timeout" =>
-    with_timeout(u32) } strings {} flatten {} rest {} }
+    ListenArgs { required { listener = "listener" } optional { timeout = "timeout" =>
+    with_timeout(u32) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -370,7 +369,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryListeners { required {} optional {} strings {} flatten {} rest {} }
+        QueryListeners {}
     }
 
     #[allow(deprecated)]

@@ -60,9 +60,8 @@ impl PowerInfo {
     }
 }
 ::qapi_types::object! {
-    PowerInfo { required { state : "state" } optional { uptime : "uptime" =>
-    with_uptime(u64), battery : "battery" => with_battery(u8) } strings {} flatten {}
-    rest {} }
+    PowerInfo { required { state = "state" } optional { uptime = "uptime" =>
+    with_uptime(u64), battery = "battery" => with_battery(u8) } }
 }
 
 /// Where the power comes from.
@@ -99,8 +98,7 @@ impl BatteryInfo {
     }
 }
 ::qapi_types::object! {
-    BatteryInfo { required { charge : "charge" } optional {} strings {} flatten {} rest
-    {} }
+    BatteryInfo { required { charge = "charge" } }
 }
 
 /// Information about the power source.  Only the discriminator is
@@ -124,8 +122,7 @@ impl SourceInfo {
     }
 }
 ::qapi_types::object! {
-    SourceInfo { required { since_boot : "since-boot" } optional {} strings {} flatten {
-    source } rest {} }
+    SourceInfo { required { since_boot = "since-boot" } flatten { source } }
 }
 
 /// The branches of [`SourceInfo`], by `source`.
@@ -281,8 +278,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryPower { required {} optional { verbose : "verbose" => with_verbose(bool) }
-        strings {} flatten {} rest {} }
+        QueryPower { optional { verbose = "verbose" => with_verbose(bool) } }
     }
 
     #[allow(deprecated)]
@@ -335,8 +331,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        SetPower { required { state : "state" } optional { source : "source" =>
-        with_source(super::PowerRef) } strings {} flatten {} rest {} }
+        SetPower { required { state = "state" } optional { source = "source" =>
+        with_source(super::PowerRef) } }
     }
 
     #[allow(deprecated)]
@@ -415,8 +411,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        PowerChanged { required { old : "old", new : "new" } optional {} strings {}
-        flatten {} rest {} }
+        PowerChanged { required { old = "old", new = "new" } }
     }
 
     #[allow(deprecated)]

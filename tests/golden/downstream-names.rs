@@ -45,9 +45,9 @@ impl OrgExampleSettings {
     }
 }
 ::qapi_types::object! {
-    OrgExampleSettings { required { mode : "mode", org_example_level :
-    "__org.example_level" } optional {} strings { com_example_corp_note :
-    "__com.example-corp_note" => with_com_example_corp_note } flatten {} rest {} }
+    OrgExampleSettings { required { mode = "mode", org_example_level =
+    "__org.example_level" } strings { com_example_corp_note = "__com.example-corp_note"
+    => with_com_example_corp_note } }
 }
 
 /// `Settings`
@@ -83,9 +83,9 @@ impl Settings {
     }
 }
 ::qapi_types::object! {
-    Settings { required { mode : "mode", org_example_level : "__org.example_level", name
-    : "name" } optional {} strings { com_example_corp_note : "__com.example-corp_note" =>
-    with_com_example_corp_note } flatten {} rest {} }
+    Settings { required { mode = "mode", org_example_level = "__org.example_level", name
+    = "name" } strings { com_example_corp_note = "__com.example-corp_note" =>
+    with_com_example_corp_note } }
 }
 
 /// `BackendKind`
@@ -123,7 +123,7 @@ impl FileBackend {
     }
 }
 ::qapi_types::object! {
-    FileBackend { required { path : "path" } optional {} strings {} flatten {} rest {} }
+    FileBackend { required { path = "path" } }
 }
 
 /// `__org.example_CloudBackend`
@@ -144,8 +144,7 @@ impl OrgExampleCloudBackend {
     }
 }
 ::qapi_types::object! {
-    OrgExampleCloudBackend { required { bucket : "bucket" } optional {} strings {}
-    flatten {} rest {} }
+    OrgExampleCloudBackend { required { bucket = "bucket" } }
 }
 
 /// `__org.example_Backend`
@@ -171,8 +170,8 @@ impl OrgExampleBackend {
     }
 }
 ::qapi_types::object! {
-    OrgExampleBackend { required {} optional {} strings { org_example_id :
-    "__org.example_id" => with_org_example_id } flatten { kind } rest {} }
+    OrgExampleBackend { strings { org_example_id = "__org.example_id" =>
+    with_org_example_id } flatten { kind } }
 }
 
 /// The branches of [`OrgExampleBackend`], by `kind`.
@@ -314,8 +313,7 @@ impl COMExample2Widget {
     }
 }
 ::qapi_types::object! {
-    COMExample2Widget { required { size : "size" } optional {} strings {} flatten {} rest
-    {} }
+    COMExample2Widget { required { size = "size" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -346,9 +344,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        OrgExampleApplySettings { required { settings : "settings" } optional { backend :
-        "backend" => with_backend(super::OrgExampleBackendRef) } strings {} flatten {}
-        rest {} }
+        OrgExampleApplySettings { required { settings = "settings" } optional { backend =
+        "backend" => with_backend(super::OrgExampleBackendRef) } }
     }
 
     #[allow(deprecated)]
@@ -373,7 +370,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        OrgExampleQueryMode { required {} optional {} strings {} flatten {} rest {} }
+        OrgExampleQueryMode {}
     }
 
     #[allow(deprecated)]
@@ -405,8 +402,8 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        OrgExampleSettingsChanged { required { org_example_level : "__org.example_level"
-        } optional {} strings {} flatten {} rest {} }
+        OrgExampleSettingsChanged { required { org_example_level = "__org.example_level"
+        } }
     }
 
     #[allow(deprecated)]
@@ -432,8 +429,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        ComExampleWidgetResized { required { widget : "widget" } optional {} strings {}
-        flatten {} rest {} }
+        ComExampleWidgetResized { required { widget = "widget" } }
     }
 
     #[allow(deprecated)]

@@ -24,7 +24,7 @@ impl NoMembers {
     }
 }
 ::qapi_types::object! {
-    NoMembers { required {} optional {} strings {} flatten {} rest {} }
+    NoMembers {}
 }
 
 /// `OnlyBase`
@@ -41,7 +41,7 @@ impl OnlyBase {
     }
 }
 ::qapi_types::object! {
-    OnlyBase { required {} optional {} strings {} flatten {} rest {} }
+    OnlyBase {}
 }
 
 /// `Phase`
@@ -80,7 +80,7 @@ impl PhaseMarker {
     }
 }
 ::qapi_types::object! {
-    PhaseMarker { required {} optional {} strings {} flatten { phase } rest {} }
+    PhaseMarker { flatten { phase } }
 }
 
 /// The branches of [`PhaseMarker`], by `phase`.
@@ -170,9 +170,8 @@ impl HolderOfEmpties {
     }
 }
 ::qapi_types::object! {
-    HolderOfEmpties { required { marker : "marker", nothing : "nothing" } optional {
-    values : "values" => with_values(::std::vec::Vec < NoValues >) } strings {} flatten
-    {} rest {} }
+    HolderOfEmpties { required { marker = "marker", nothing = "nothing" } optional {
+    values = "values" => with_values(::std::vec::Vec < NoValues >) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -192,7 +191,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        NoArgsNoReturn { required {} optional {} strings {} flatten {} rest {} }
+        NoArgsNoReturn {}
     }
 
     #[allow(deprecated)]
@@ -217,7 +216,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        EmptyData { required {} optional {} strings {} flatten {} rest {} }
+        EmptyData {}
     }
 
     #[allow(deprecated)]
@@ -242,7 +241,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        EmptyStructReturned { required {} optional {} strings {} flatten {} rest {} }
+        EmptyStructReturned {}
     }
 
     #[allow(deprecated)]
@@ -267,7 +266,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        EmptyFeatures { required {} optional {} strings {} flatten {} rest {} }
+        EmptyFeatures {}
     }
 
     #[allow(deprecated)]
@@ -295,7 +294,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        NothingHappened { required {} optional {} strings {} flatten {} rest {} }
+        NothingHappened {}
     }
 
     #[allow(deprecated)]
@@ -317,7 +316,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        StillNothing { required {} optional {} strings {} flatten {} rest {} }
+        StillNothing {}
     }
 
     #[allow(deprecated)]

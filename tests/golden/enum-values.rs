@@ -206,10 +206,9 @@ impl CipherInfo {
     }
 }
 ::qapi_types::object! {
-    CipherInfo { required { cipher : "cipher", page : "page", rate : "rate", speed :
-    "speed", mode : "mode" } optional { accel : "accel" => with_accel(Accelerator),
-    unused : "unused" => with_unused(::std::vec::Vec < Placeholder >) } strings {}
-    flatten {} rest {} }
+    CipherInfo { required { cipher = "cipher", page = "page", rate = "rate", speed =
+    "speed", mode = "mode" } optional { accel = "accel" => with_accel(Accelerator),
+    unused = "unused" => with_unused(::std::vec::Vec < Placeholder >) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -229,7 +228,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryCipher { required {} optional {} strings {} flatten {} rest {} }
+        QueryCipher {}
     }
 
     #[allow(deprecated)]

@@ -29,9 +29,9 @@ impl DebugInfo {
     }
 }
 ::qapi_types::object! {
-    DebugInfo { required { x_ram_blocks : "x-ram-blocks", org_example_x_trace :
-    "__org.example_x-trace" } optional { x_verbose : "x-verbose" => with_x_verbose(bool)
-    } strings {} flatten {} rest {} }
+    DebugInfo { required { x_ram_blocks = "x-ram-blocks", org_example_x_trace =
+    "__org.example_x-trace" } optional { x_verbose = "x-verbose" => with_x_verbose(bool)
+    } }
 }
 
 /// `TraceLevel`
@@ -70,8 +70,7 @@ impl TraceConfig {
     }
 }
 ::qapi_types::object! {
-    TraceConfig { required { level : "level" } optional {} strings {} flatten {} rest {}
-    }
+    TraceConfig { required { level = "level" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -95,7 +94,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        XQueryDebug { required {} optional {} strings {} flatten {} rest {} }
+        XQueryDebug {}
     }
 
     #[allow(deprecated)]
@@ -124,8 +123,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        OrgExampleXDumpState { required { x_path : "x-path" } optional {} strings {}
-        flatten {} rest {} }
+        OrgExampleXDumpState { required { x_path = "x-path" } }
     }
 
     #[allow(deprecated)]
@@ -157,8 +155,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        XDebugTick { required { count : "count" } optional {} strings {} flatten {} rest
-        {} }
+        XDebugTick { required { count = "count" } }
     }
 
     #[allow(deprecated)]

@@ -78,7 +78,7 @@ impl Alpha {
     }
 }
 ::qapi_types::object! {
-    Alpha { required { a : "a" } optional {} strings {} flatten {} rest {} }
+    Alpha { required { a = "a" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -143,7 +143,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        Beta { required {} optional {} strings {} flatten {} rest {} }
+        Beta {}
     }
 
     #[allow(deprecated)]
@@ -195,7 +195,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        Gamma { required {} optional {} strings {} flatten {} rest {} }
+        Gamma {}
     }
 
     #[allow(deprecated)]

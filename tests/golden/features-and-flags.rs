@@ -60,9 +60,8 @@ impl Limits {
     }
 }
 ::qapi_types::object! {
-    Limits { required { max : "max" } optional { soft_max : "soft-max" =>
-    with_soft_max(i64), burst : "burst" => with_burst(i64) } strings {} flatten {} rest
-    {} }
+    Limits { required { max = "max" } optional { soft_max = "soft-max" =>
+    with_soft_max(i64), burst = "burst" => with_burst(i64) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -98,8 +97,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        SetLimits { required { limits : "limits" } optional { policy : "policy" =>
-        with_policy(super::Policy) } strings {} flatten {} rest {} }
+        SetLimits { required { limits = "limits" } optional { policy = "policy" =>
+        with_policy(super::Policy) } }
     }
 
     #[allow(deprecated)]
@@ -133,8 +132,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        ResetLimits { required {} optional { hard : "hard" => with_hard(bool) } strings
-        {} flatten {} rest {} }
+        ResetLimits { optional { hard = "hard" => with_hard(bool) } }
     }
 
     #[allow(deprecated)]
@@ -167,8 +165,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        GuestShutdown { required {} optional {} strings { mode : "mode" => with_mode }
-        flatten {} rest {} }
+        GuestShutdown { strings { mode = "mode" => with_mode } }
     }
 
     #[allow(deprecated)]
@@ -222,8 +219,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        NetdevAdd { required { r#type : "type", id : "id" } optional {} strings {}
-        flatten {} rest { extra } }
+        NetdevAdd { required { r#type = "type", id = "id" } rest { extra } }
     }
 
     #[allow(deprecated)]
@@ -254,8 +250,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        MigrateRecover { required { uri : "uri" } optional {} strings {} flatten {} rest
-        {} }
+        MigrateRecover { required { uri = "uri" } }
     }
 
     #[allow(deprecated)]
@@ -288,8 +283,8 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QmpCapabilities { required {} optional { enable : "enable" =>
-        with_enable(::std::vec::Vec < super::Policy >) } strings {} flatten {} rest {} }
+        QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
+        super::Policy >) } }
     }
 
     #[allow(deprecated)]
@@ -326,8 +321,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        BlockResize { required { node_name : "node-name", size : "size" } optional {}
-        strings {} flatten {} rest {} }
+        BlockResize { required { node_name = "node-name", size = "size" } }
     }
 
     #[allow(deprecated)]
@@ -356,7 +350,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryLimits { required {} optional {} strings {} flatten {} rest {} }
+        QueryLimits {}
     }
 
     #[allow(deprecated)]
@@ -436,8 +430,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        LimitReached { required { which : "which" } optional {} strings {} flatten {}
-        rest {} }
+        LimitReached { required { which = "which" } }
     }
 
     #[allow(deprecated)]

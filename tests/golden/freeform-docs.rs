@@ -25,8 +25,7 @@ impl NetDevice {
     }
 }
 ::qapi_types::object! {
-    NetDevice { required { id : "id" } optional {} strings { mac : "mac" => with_mac }
-    flatten {} rest {} }
+    NetDevice { required { id = "id" } strings { mac = "mac" => with_mac } }
 }
 
 /// `Undocumented`
@@ -47,8 +46,7 @@ impl Undocumented {
     }
 }
 ::qapi_types::object! {
-    Undocumented { required { anything : "anything" } optional {} strings {} flatten {}
-    rest {} }
+    Undocumented { required { anything = "anything" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -77,7 +75,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryNet { required {} optional {} strings {} flatten {} rest {} }
+        QueryNet {}
     }
 
     #[allow(deprecated)]

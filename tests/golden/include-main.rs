@@ -18,7 +18,7 @@ impl ObjectId {
     }
 }
 ::qapi_types::object! {
-    ObjectId { required { value : "value" } optional {} strings {} flatten {} rest {} }
+    ObjectId { required { value = "value" } }
 }
 
 /// `DiskFormat`
@@ -63,8 +63,8 @@ impl Disk {
     }
 }
 ::qapi_types::object! {
-    Disk { required { id : "id", format : "format" } optional { owner : "owner" =>
-    with_owner(Owner) } strings {} flatten {} rest {} }
+    Disk { required { id = "id", format = "format" } optional { owner = "owner" =>
+    with_owner(Owner) } }
 }
 
 /// `Volume`
@@ -89,8 +89,7 @@ impl Volume {
     }
 }
 ::qapi_types::object! {
-    Volume { required { id : "id", disk : "disk", owner : "owner" } optional {} strings
-    {} flatten {} rest {} }
+    Volume { required { id = "id", disk = "disk", owner = "owner" } }
 }
 
 /// `Owner`
@@ -111,7 +110,7 @@ impl Owner {
     }
 }
 ::qapi_types::object! {
-    Owner { required { name : "name" } optional {} strings {} flatten {} rest {} }
+    Owner { required { name = "name" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -131,7 +130,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryVolumes { required {} optional {} strings {} flatten {} rest {} }
+        QueryVolumes {}
     }
 
     #[allow(deprecated)]
@@ -163,8 +162,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        DiskAttached { required { disk : "disk" } optional {} strings {} flatten {} rest
-        {} }
+        DiskAttached { required { disk = "disk" } }
     }
 
     #[allow(deprecated)]

@@ -18,8 +18,7 @@ impl X86CPUFeatureWord {
     }
 }
 ::qapi_types::object! {
-    X86CPUFeatureWord { required { cpuid_eax : "cpuid-eax" } optional {} strings {}
-    flatten {} rest {} }
+    X86CPUFeatureWord { required { cpuid_eax = "cpuid-eax" } }
 }
 
 /// `Ipv4Address`
@@ -40,7 +39,7 @@ impl Ipv4Address {
     }
 }
 ::qapi_types::object! {
-    Ipv4Address { required { addr : "addr" } optional {} strings {} flatten {} rest {} }
+    Ipv4Address { required { addr = "addr" } }
 }
 
 /// `QCryptoTLSMode`
@@ -109,9 +108,8 @@ impl Keywords {
     }
 }
 ::qapi_types::object! {
-    Keywords { required { default : "default", r#if : "if", case : "case", errno :
-    "errno", unix : "unix", r#type : "type", class : "class", linux : "linux" } optional
-    {} strings {} flatten {} rest {} }
+    Keywords { required { default = "default", r#if = "if", case = "case", errno =
+    "errno", unix = "unix", r#type = "type", class = "class", linux = "linux" } }
 }
 
 /// `AlmostReserved`
@@ -155,9 +153,9 @@ impl AlmostReserved {
     }
 }
 ::qapi_types::object! {
-    AlmostReserved { required { uu : "uu", u_boot : "u-boot", has : "has", hash : "hash",
-    hasx : "hasx" } optional {} strings { hash_algorithm : "hash-algorithm" =>
-    with_hash_algorithm } flatten {} rest {} }
+    AlmostReserved { required { uu = "uu", u_boot = "u-boot", has = "has", hash = "hash",
+    hasx = "hasx" } strings { hash_algorithm = "hash-algorithm" => with_hash_algorithm }
+    }
 }
 
 /// `Weird`
@@ -225,8 +223,8 @@ impl BuiltinNamed {
     }
 }
 ::qapi_types::object! {
-    BuiltinNamed { required { int : "int", str : "str", bool : "bool", any : "any", null
-    : "null", size : "size" } optional {} strings {} flatten {} rest {} }
+    BuiltinNamed { required { int = "int", str = "str", bool = "bool", any = "any", null
+    = "null", size = "size" } }
 }
 
 /// `FirstHalf`
@@ -247,7 +245,7 @@ impl FirstHalf {
     }
 }
 ::qapi_types::object! {
-    FirstHalf { required { a_b : "a-b" } optional {} strings {} flatten {} rest {} }
+    FirstHalf { required { a_b = "a-b" } }
 }
 
 /// `SecondHalf`
@@ -268,7 +266,7 @@ impl SecondHalf {
     }
 }
 ::qapi_types::object! {
-    SecondHalf { required { a_b : "a-b" } optional {} strings {} flatten {} rest {} }
+    SecondHalf { required { a_b = "a-b" } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -292,8 +290,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryCpusFast2 { required { x86 : "x86" } optional {} strings {} flatten {} rest
-        {} }
+        QueryCpusFast2 { required { x86 = "x86" } }
     }
 
     #[allow(deprecated)]
@@ -325,8 +322,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        Vcpu0Stopped { required { cpu_index : "cpu-index" } optional {} strings {}
-        flatten {} rest {} }
+        Vcpu0Stopped { required { cpu_index = "cpu-index" } }
     }
 
     #[allow(deprecated)]

@@ -33,9 +33,8 @@ impl LegacyRecord {
     }
 }
 ::qapi_types::object! {
-    LegacyRecord { required { record_id : "recordId", record_name : "record_name", plain
-    : "plain" } optional { max_size : "MAX_SIZE" => with_max_size(u64) } strings {}
-    flatten {} rest {} }
+    LegacyRecord { required { record_id = "recordId", record_name = "record_name", plain
+    = "plain" } optional { max_size = "MAX_SIZE" => with_max_size(u64) } }
 }
 
 /// `LegacyMode`
@@ -75,8 +74,7 @@ impl LegacyBranch {
     }
 }
 ::qapi_types::object! {
-    LegacyBranch { required { value : "value" } optional {} strings {} flatten {} rest {}
-    }
+    LegacyBranch { required { value = "value" } }
 }
 
 /// `LegacyUnion`
@@ -105,8 +103,7 @@ impl LegacyUnion {
     }
 }
 ::qapi_types::object! {
-    LegacyUnion { required { extra_info : "extra_info" } optional {} strings {} flatten {
-    mode } rest {} }
+    LegacyUnion { required { extra_info = "extra_info" } flatten { mode } }
 }
 
 /// The branches of [`LegacyUnion`], by `Mode`.
@@ -192,7 +189,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryLegacy { required {} optional {} strings {} flatten {} rest {} }
+        QueryLegacy {}
     }
 
     #[allow(deprecated)]
@@ -217,7 +214,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        GetCount { required {} optional {} strings {} flatten {} rest {} }
+        GetCount {}
     }
 
     #[allow(deprecated)]
@@ -242,7 +239,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        ListNames { required {} optional {} strings {} flatten {} rest {} }
+        ListNames {}
     }
 
     #[allow(deprecated)]
@@ -273,8 +270,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        SetLegacy { required { record : "record", union : "union" } optional {} strings
-        {} flatten {} rest {} }
+        SetLegacy { required { record = "record", union = "union" } }
     }
 
     #[allow(deprecated)]

@@ -23,8 +23,8 @@ impl TreeNode {
     }
 }
 ::qapi_types::object! {
-    TreeNode { required { name : "name" } optional { children : "children" =>
-    with_children(::std::vec::Vec < TreeNode >) } strings {} flatten {} rest {} }
+    TreeNode { required { name = "name" } optional { children = "children" =>
+    with_children(::std::vec::Vec < TreeNode >) } }
 }
 
 /// `Person`
@@ -50,8 +50,8 @@ impl Person {
     }
 }
 ::qapi_types::object! {
-    Person { required { name : "name" } optional { employer : "employer" =>
-    with_employer(Company) } strings {} flatten {} rest {} }
+    Person { required { name = "name" } optional { employer = "employer" =>
+    with_employer(Company) } }
 }
 
 /// `Company`
@@ -80,9 +80,8 @@ impl Company {
     }
 }
 ::qapi_types::object! {
-    Company { required { name : "name" } optional { ceo : "ceo" => with_ceo(Person),
-    staff : "staff" => with_staff(::std::vec::Vec < Person >) } strings {} flatten {}
-    rest {} }
+    Company { required { name = "name" } optional { ceo = "ceo" => with_ceo(Person),
+    staff = "staff" => with_staff(::std::vec::Vec < Person >) } }
 }
 
 /// `ExprKind`
@@ -121,7 +120,7 @@ impl NumberExpr {
     }
 }
 ::qapi_types::object! {
-    NumberExpr { required { value : "value" } optional {} strings {} flatten {} rest {} }
+    NumberExpr { required { value = "value" } }
 }
 
 /// `SumExpr`
@@ -142,7 +141,7 @@ impl SumExpr {
     }
 }
 ::qapi_types::object! {
-    SumExpr { required { terms : "terms" } optional {} strings {} flatten {} rest {} }
+    SumExpr { required { terms = "terms" } }
 }
 
 /// `RefExpr`
@@ -163,7 +162,7 @@ impl RefExpr {
     }
 }
 ::qapi_types::object! {
-    RefExpr { required { target : "target" } optional {} strings {} flatten {} rest {} }
+    RefExpr { required { target = "target" } }
 }
 
 /// `Expr`
@@ -184,7 +183,7 @@ impl Expr {
     }
 }
 ::qapi_types::object! {
-    Expr { required {} optional {} strings {} flatten { kind } rest {} }
+    Expr { flatten { kind } }
 }
 
 /// The branches of [`Expr`], by `kind`.
@@ -339,8 +338,8 @@ impl ListCell {
     }
 }
 ::qapi_types::object! {
-    ListCell { required { head : "head" } optional { tail : "tail" => with_tail(ListCell)
-    } strings {} flatten {} rest {} }
+    ListCell { required { head = "head" } optional { tail = "tail" => with_tail(ListCell)
+    } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -364,7 +363,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        Evaluate { required { expr : "expr" } optional {} strings {} flatten {} rest {} }
+        Evaluate { required { expr = "expr" } }
     }
 
     #[allow(deprecated)]
@@ -389,7 +388,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QueryOrgChart { required {} optional {} strings {} flatten {} rest {} }
+        QueryOrgChart {}
     }
 
     #[allow(deprecated)]

@@ -18,7 +18,7 @@ impl Option {
     }
 }
 ::qapi_types::object! {
-    Option { required { some : "some" } optional {} strings {} flatten {} rest {} }
+    Option { required { some = "some" } }
 }
 
 /// `String`
@@ -39,7 +39,7 @@ impl String {
     }
 }
 ::qapi_types::object! {
-    String { required { value : "value" } optional {} strings {} flatten {} rest {} }
+    String { required { value = "value" } }
 }
 
 /// `Vec`
@@ -60,7 +60,7 @@ impl Vec {
     }
 }
 ::qapi_types::object! {
-    Vec { required { items : "items" } optional {} strings {} flatten {} rest {} }
+    Vec { required { items = "items" } }
 }
 
 /// `Box`
@@ -83,8 +83,7 @@ impl Box {
     }
 }
 ::qapi_types::object! {
-    Box { required {} optional { inner : "inner" => with_inner(Option) } strings {}
-    flatten {} rest {} }
+    Box { optional { inner = "inner" => with_inner(Option) } }
 }
 
 /// `Result`
@@ -105,7 +104,7 @@ impl Result {
     }
 }
 ::qapi_types::object! {
-    Result { required { ok : "ok" } optional {} strings {} flatten {} rest {} }
+    Result { required { ok = "ok" } }
 }
 
 /// `Keywords`
@@ -164,10 +163,10 @@ impl Keywords {
     }
 }
 ::qapi_types::object! {
-    Keywords { required { r#type : "type", r#in : "in", r#match : "match", self_ :
-    "self", crate_ : "crate", super_ : "super", r#abstract : "abstract", r#gen : "gen" }
-    optional { r#static : "static" => with_static(Option), r#async : "async" =>
-    with_async(String) } strings {} flatten {} rest {} }
+    Keywords { required { r#type = "type", r#in = "in", r#match = "match", self_ =
+    "self", crate_ = "crate", super_ = "super", r#abstract = "abstract", r#gen = "gen" }
+    optional { r#static = "static" => with_static(Option), r#async = "async" =>
+    with_async(String) } }
 }
 
 /// `Widths`
@@ -217,8 +216,7 @@ impl Mixed {
     }
 }
 ::qapi_types::object! {
-    Mixed { required { foo_bar : "fooBar", foo_bar_2 : "foo_Bar", u8 : "u8" } optional {}
-    strings {} flatten {} rest {} }
+    Mixed { required { foo_bar = "fooBar", foo_bar_2 = "foo_Bar", u8 = "u8" } }
 }
 
 /// `DriveBackup`
@@ -239,8 +237,7 @@ impl DriveBackup {
     }
 }
 ::qapi_types::object! {
-    DriveBackup { required { device : "device" } optional {} strings {} flatten {} rest
-    {} }
+    DriveBackup { required { device = "device" } }
 }
 
 /// `ShapeKind`
@@ -277,7 +274,7 @@ impl ShapeBranch {
     }
 }
 ::qapi_types::object! {
-    ShapeBranch { required { note : "note" } optional {} strings {} flatten {} rest {} }
+    ShapeBranch { required { note = "note" } }
 }
 
 /// `Circle`
@@ -298,7 +295,7 @@ impl Circle {
     }
 }
 ::qapi_types::object! {
-    Circle { required { radius : "radius" } optional {} strings {} flatten {} rest {} }
+    Circle { required { radius = "radius" } }
 }
 
 /// `Shape`
@@ -319,7 +316,7 @@ impl Shape {
     }
 }
 ::qapi_types::object! {
-    Shape { required {} optional {} strings {} flatten { kind } rest {} }
+    Shape { flatten { kind } }
 }
 
 /// The branches of [`Shape`], by `kind`.
@@ -426,8 +423,8 @@ impl Levels {
     }
 }
 ::qapi_types::object! {
-    Levels { required { level : "level" } optional { x_extra : "x-extra" =>
-    with_x_extra(bool) } strings {} flatten {} rest {} }
+    Levels { required { level = "level" } optional { x_extra = "x-extra" =>
+    with_x_extra(bool) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -492,8 +489,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        DriveBackup2 { required { device : "device" } optional {} strings {} flatten {}
-        rest {} }
+        DriveBackup2 { required { device = "device" } }
     }
 
     #[allow(deprecated)]
@@ -518,7 +514,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        OrgExampleGetLevel { required {} optional {} strings {} flatten {} rest {} }
+        OrgExampleGetLevel {}
     }
 
     #[allow(deprecated)]
@@ -550,7 +546,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        Event2 { required { kind : "kind" } optional {} strings {} flatten {} rest {} }
+        Event2 { required { kind = "kind" } }
     }
 
     #[allow(deprecated)]
@@ -576,8 +572,7 @@ pub mod events {
         }
     }
     ::qapi_types::object! {
-        OrgExampleLevelChanged { required { level : "level" } optional {} strings {}
-        flatten {} rest {} }
+        OrgExampleLevelChanged { required { level = "level" } }
     }
 
     #[allow(deprecated)]

@@ -40,8 +40,7 @@ impl InetTransport {
     }
 }
 ::qapi_types::object! {
-    InetTransport { required { host : "host", port : "port" } optional {} strings {}
-    flatten {} rest {} }
+    InetTransport { required { host = "host", port = "port" } }
 }
 
 /// `FdTransport`
@@ -62,7 +61,7 @@ impl FdTransport {
     }
 }
 ::qapi_types::object! {
-    FdTransport { required { fd : "fd" } optional {} strings {} flatten {} rest {} }
+    FdTransport { required { fd = "fd" } }
 }
 
 /// `Transport`
@@ -83,7 +82,7 @@ impl Transport {
     }
 }
 ::qapi_types::object! {
-    Transport { required {} optional {} strings {} flatten { r#type } rest {} }
+    Transport { flatten { r#type } }
 }
 
 /// The branches of [`Transport`], by `type`.
@@ -183,8 +182,7 @@ impl FileChannel {
     }
 }
 ::qapi_types::object! {
-    FileChannel { required { filename : "filename" } optional {} strings {} flatten {}
-    rest {} }
+    FileChannel { required { filename = "filename" } }
 }
 
 /// `Channel`
@@ -205,7 +203,7 @@ impl Channel {
     }
 }
 ::qapi_types::object! {
-    Channel { required {} optional {} strings {} flatten { channel_type } rest {} }
+    Channel { flatten { channel_type } }
 }
 
 /// The branches of [`Channel`], by `channel-type`.
@@ -294,8 +292,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        OpenChannel { required { channel : "channel" } optional {} strings {} flatten {}
-        rest {} }
+        OpenChannel { required { channel = "channel" } }
     }
 
     #[allow(deprecated)]

@@ -44,8 +44,8 @@ impl FileOptions {
     }
 }
 ::qapi_types::object! {
-    FileOptions { required { filename : "filename" } optional { locking : "locking" =>
-    with_locking(bool) } strings {} flatten {} rest {} }
+    FileOptions { required { filename = "filename" } optional { locking = "locking" =>
+    with_locking(bool) } }
 }
 
 /// `Qcow2Options`
@@ -71,9 +71,8 @@ impl Qcow2Options {
     }
 }
 ::qapi_types::object! {
-    Qcow2Options { required {} optional { lazy_refcounts : "lazy-refcounts" =>
-    with_lazy_refcounts(bool) } strings { backing : "backing" => with_backing } flatten
-    {} rest {} }
+    Qcow2Options { optional { lazy_refcounts = "lazy-refcounts" =>
+    with_lazy_refcounts(bool) } strings { backing = "backing" => with_backing } }
 }
 
 /// `BlockOptions`
@@ -102,8 +101,8 @@ impl BlockOptions {
     }
 }
 ::qapi_types::object! {
-    BlockOptions { required {} optional { read_only : "read-only" => with_read_only(bool)
-    } strings { node_name : "node-name" => with_node_name } flatten { driver } rest {} }
+    BlockOptions { optional { read_only = "read-only" => with_read_only(bool) } strings {
+    node_name = "node-name" => with_node_name } flatten { driver } }
 }
 
 /// The branches of [`BlockOptions`], by `driver`.
@@ -199,7 +198,7 @@ impl Tagged {
     }
 }
 ::qapi_types::object! {
-    Tagged { required { driver : "driver" } optional {} strings {} flatten {} rest {} }
+    Tagged { required { driver = "driver" } }
 }
 
 /// `NodeCommon`
@@ -225,8 +224,8 @@ impl NodeCommon {
     }
 }
 ::qapi_types::object! {
-    NodeCommon { required { driver : "driver" } optional {} strings { node_name :
-    "node-name" => with_node_name } flatten {} rest {} }
+    NodeCommon { required { driver = "driver" } strings { node_name = "node-name" =>
+    with_node_name } }
 }
 
 /// `NodeOptions`
@@ -252,8 +251,8 @@ impl NodeOptions {
     }
 }
 ::qapi_types::object! {
-    NodeOptions { required {} optional {} strings { node_name : "node-name" =>
-    with_node_name } flatten { driver } rest {} }
+    NodeOptions { strings { node_name = "node-name" => with_node_name } flatten { driver
+    } }
 }
 
 /// The branches of [`NodeOptions`], by `driver`.
@@ -345,7 +344,7 @@ impl DriverOnly {
     }
 }
 ::qapi_types::object! {
-    DriverOnly { required {} optional {} strings {} flatten { driver } rest {} }
+    DriverOnly { flatten { driver } }
 }
 
 /// The branches of [`DriverOnly`], by `driver`.
@@ -439,8 +438,8 @@ impl ExtendedFile {
     }
 }
 ::qapi_types::object! {
-    ExtendedFile { required { filename : "filename" } optional { locking : "locking" =>
-    with_locking(bool) } strings { aio : "aio" => with_aio } flatten {} rest {} }
+    ExtendedFile { required { filename = "filename" } optional { locking = "locking" =>
+    with_locking(bool) } strings { aio = "aio" => with_aio } }
 }
 
 /// `Flavor`
@@ -477,7 +476,7 @@ impl FileFlavor {
     }
 }
 ::qapi_types::object! {
-    FileFlavor { required {} optional {} strings {} flatten { flavor } rest {} }
+    FileFlavor { flatten { flavor } }
 }
 
 /// The branches of [`FileFlavor`], by `flavor`.
@@ -627,9 +626,8 @@ impl BlockSetup {
     }
 }
 ::qapi_types::object! {
-    BlockSetup { required { root : "root", children : "children" } optional { r#ref :
-    "ref" => with_ref(BlockRef), flavor : "flavor" => with_flavor(FileFlavor) } strings
-    {} flatten {} rest {} }
+    BlockSetup { required { root = "root", children = "children" } optional { r#ref =
+    "ref" => with_ref(BlockRef), flavor = "flavor" => with_flavor(FileFlavor) } }
 }
 
 /// The schema's commands: each holds its arguments and fixes, through
@@ -690,7 +688,7 @@ pub mod commands {
         }
     }
     ::qapi_types::object! {
-        QuerySetup { required {} optional {} strings {} flatten {} rest {} }
+        QuerySetup {}
     }
 
     #[allow(deprecated)]
