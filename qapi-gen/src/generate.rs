@@ -100,7 +100,7 @@ fn space_items(source: &str) -> String {
             let prev_trimmed = prev.trim_start();
             let ends_item = prev_trimmed == "}"
                 || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
-            let starts_item = ["///", "#[", "pub ", "fn ", "impl", "::qapi_types::impl_"]
+            let starts_item = ["///", "#[", "pub ", "fn ", "impl", "::qapi_types::"]
                 .iter()
                 .any(|p| trimmed.starts_with(p));
             let same_level = prev.len() - prev_trimmed.len() == line.len() - trimmed.len();

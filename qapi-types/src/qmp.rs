@@ -16,6 +16,7 @@ pub enum QMPCapability {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(QMPCapability { Oob = "oob" } else Unrecognized);
 
 /// A version number made of three components.
@@ -41,6 +42,7 @@ impl VersionTriple {
         Self { major, minor, micro }
     }
 }
+
 ::qapi_types::object! {
     VersionTriple { required { major = "major", minor = "minor", micro = "micro" } }
 }
@@ -78,6 +80,7 @@ impl VersionInfo {
         }
     }
 }
+
 ::qapi_types::object! {
     VersionInfo { required { qemu = "qemu", package = "package" } }
 }
@@ -101,6 +104,7 @@ impl CommandInfo {
         Self { name: name.into() }
     }
 }
+
 ::qapi_types::object! {
     CommandInfo { required { name = "name" } }
 }
@@ -131,6 +135,7 @@ pub enum SchemaMetaType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     SchemaMetaType { Builtin = "builtin", Enum = "enum", Array = "array", Object =
     "object", Alternate = "alternate", Command = "command", Event = "event" } else
@@ -163,6 +168,7 @@ pub enum JSONType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     JSONType { String = "string", Number = "number", Int = "int", Boolean = "boolean",
     Null = "null", Object = "object", Array = "array", Value = "value" } else
@@ -205,6 +211,7 @@ impl SchemaInfo {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfo { required { name = "name" } optional { features = "features" =>
     with_features(::std::vec::Vec < ::std::string::String >) } flatten { meta_type } }
@@ -267,34 +274,42 @@ impl ::qapi_types::wire::Object for SchemaInfoBranch {
         match self {
             Self::Builtin(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "builtin")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Enum(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "enum")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Array(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "array")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Object(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "object")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Alternate(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "alternate")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Command(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "command")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Event(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "event")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "meta-type", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -357,6 +372,7 @@ impl SchemaInfoBuiltin {
         Self { json_type }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoBuiltin { required { json_type = "json-type" } }
 }
@@ -386,6 +402,7 @@ impl SchemaInfoEnumMember {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoEnumMember { required { name = "name" } optional { features = "features" =>
     with_features(::std::vec::Vec < ::std::string::String >) } }
@@ -419,6 +436,7 @@ impl SchemaInfoEnum {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoEnum { required { members = "members" } optional { values = "values" =>
     with_values(::std::vec::Vec < ::std::string::String >) } }
@@ -445,6 +463,7 @@ impl SchemaInfoArray {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoArray { required { element_type = "element-type" } }
 }
@@ -485,6 +504,7 @@ impl SchemaInfoObjectMember {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoObjectMember { required { name = "name", r#type = "type" } optional {
     default = "default" => with_default(::qapi_types::serde_json::Value), features =
@@ -519,6 +539,7 @@ impl SchemaInfoObjectVariant {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoObjectVariant { required { case = "case", r#type = "type" } }
 }
@@ -556,6 +577,7 @@ impl SchemaInfoObject {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoObject { required { members = "members" } optional { variants = "variants"
     => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag = "tag"
@@ -581,6 +603,7 @@ impl SchemaInfoAlternateMember {
         Self { r#type: r#type.into() }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoAlternateMember { required { r#type = "type" } }
 }
@@ -606,6 +629,7 @@ impl SchemaInfoAlternate {
         Self { members }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoAlternate { required { members = "members" } }
 }
@@ -645,6 +669,7 @@ impl SchemaInfoCommand {
         }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoCommand { required { arg_type = "arg-type", ret_type = "ret-type" }
     optional { allow_oob = "allow-oob" => with_allow_oob(bool) } }
@@ -671,6 +696,7 @@ impl SchemaInfoEvent {
         Self { arg_type: arg_type.into() }
     }
 }
+
 ::qapi_types::object! {
     SchemaInfoEvent { required { arg_type = "arg-type" } }
 }
@@ -720,6 +746,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
         super::QMPCapability >) } }
@@ -757,6 +784,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryVersion {}
     }
@@ -795,6 +823,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryCommands {}
     }
@@ -837,6 +866,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryQmpSchema {}
     }

@@ -38,6 +38,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OneOrMany {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Single(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Array(_) => {
                     Self::Many(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -94,9 +95,11 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for Sample {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Scalar(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Array(_) => {
                     Self::Histogram(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -132,6 +135,7 @@ impl Query {
         }
     }
 }
+
 ::qapi_types::object! {
     Query { required { names = "names" } optional { samples = "samples" =>
     with_samples(::std::vec::Vec < Sample >) } }

@@ -17,6 +17,7 @@ impl Options {
         Self { path: path.into() }
     }
 }
+
 ::qapi_types::object! {
     Options { required { path = "path" } }
 }
@@ -33,6 +34,7 @@ pub enum Preset {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Preset { Small = "small", Large = "large" } else Unrecognized
 );
@@ -51,6 +53,7 @@ pub enum Switch {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Switch { On = "on", Off = "off", Auto = "auto" } else Unrecognized
 );
@@ -69,6 +72,7 @@ pub enum Speed {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Speed { _10 = "10", _100 = "100", _1000 = "1000" } else Unrecognized
 );
@@ -109,6 +113,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for StrOrNull {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::S(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Null => Self::N,
                 other => {
                     return ::core::result::Result::Err(
@@ -171,13 +176,16 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for Anything {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Number(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Options(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Preset(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -229,6 +237,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SwitchOrLevel {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Switch(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Level(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -280,6 +289,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SpeedOrAuto {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Speed(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Auto(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -377,9 +387,11 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OptionsRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Reference(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 other => {
                     return ::core::result::Result::Err(
@@ -425,6 +437,7 @@ impl Config {
         }
     }
 }
+
 ::qapi_types::object! {
     Config { required { label = "label" } optional { any = "any" => with_any(Anything),
     switch = "switch" => with_switch(SwitchOrLevel), speed = "speed" =>
@@ -457,6 +470,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         Configure { required { config = "config" } optional { label = "label" =>
         with_label(super::StrOrNull) } }

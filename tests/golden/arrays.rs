@@ -14,6 +14,7 @@ pub enum Color {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Color { Red = "red", Green = "green", Blue = "blue" } else Unrecognized
 );
@@ -37,6 +38,7 @@ impl Point {
         Self { x, y }
     }
 }
+
 ::qapi_types::object! {
     Point { required { x = "x", y = "y" } }
 }
@@ -53,6 +55,7 @@ pub enum ShapeKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     ShapeKind { Dot = "dot", Polygon = "polygon" } else Unrecognized
 );
@@ -74,6 +77,7 @@ impl Polygon {
         Self { vertices }
     }
 }
+
 ::qapi_types::object! {
     Polygon { required { vertices = "vertices" } }
 }
@@ -95,6 +99,7 @@ impl Shape {
         Self { kind }
     }
 }
+
 ::qapi_types::object! {
     Shape { flatten { kind } }
 }
@@ -130,14 +135,17 @@ impl ::qapi_types::wire::Object for ShapeBranch {
         match self {
             Self::Dot(branch) => {
                 ::qapi_types::wire::write(map, "kind", "dot")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Polygon(branch) => {
                 ::qapi_types::wire::write(map, "kind", "polygon")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -202,6 +210,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PointOrName {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Point(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -265,6 +274,7 @@ impl Canvas {
         }
     }
 }
+
 ::qapi_types::object! {
     Canvas { required { colors = "colors", points = "points", shapes = "shapes", anchors
     = "anchors" } optional { tags = "tags" => with_tags(::std::vec::Vec <
@@ -293,6 +303,7 @@ impl Gallery {
         Self { first, second }
     }
 }
+
 ::qapi_types::object! {
     Gallery { required { first = "first", second = "second" } }
 }
@@ -319,6 +330,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         QueryShapes { optional { filter = "filter" => with_filter(::std::vec::Vec <
         super::ShapeKind >) } }
@@ -345,6 +357,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryPoints {}
     }
@@ -379,6 +392,7 @@ pub mod commands {
             Self { colors, canvas }
         }
     }
+
     ::qapi_types::object! {
         SetPalette { required { colors = "colors", canvas = "canvas" } }
     }
@@ -416,6 +430,7 @@ pub mod events {
             }
         }
     }
+
     ::qapi_types::object! {
         ShapesAdded { required { shapes = "shapes" } optional { names = "names" =>
         with_names(::std::vec::Vec < ::std::string::String >) } }

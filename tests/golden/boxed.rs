@@ -12,6 +12,7 @@ pub enum ActionKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     ActionKind { Start = "start", Stop = "stop" } else Unrecognized
 );
@@ -33,6 +34,7 @@ impl StartArgs {
         Self { delay }
     }
 }
+
 ::qapi_types::object! {
     StartArgs { required { delay = "delay" } }
 }
@@ -56,6 +58,7 @@ impl StopArgs {
         }
     }
 }
+
 ::qapi_types::object! {
     StopArgs { optional { force = "force" => with_force(bool) } }
 }
@@ -82,6 +85,7 @@ impl ActionBase {
         Self { kind, id: id.into() }
     }
 }
+
 ::qapi_types::object! {
     ActionBase { required { kind = "kind", id = "id" } }
 }
@@ -108,6 +112,7 @@ impl Action {
         Self { id: id.into(), kind }
     }
 }
+
 ::qapi_types::object! {
     Action { required { id = "id" } flatten { kind } }
 }
@@ -143,14 +148,17 @@ impl ::qapi_types::wire::Object for ActionBranch {
         match self {
             Self::Start(branch) => {
                 ::qapi_types::wire::write(map, "kind", "start")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Stop(branch) => {
                 ::qapi_types::wire::write(map, "kind", "stop")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -199,6 +207,7 @@ impl Target {
         }
     }
 }
+
 ::qapi_types::object! {
     Target { required { id = "id" } optional { timeout = "timeout" => with_timeout(i64) }
     }
@@ -232,6 +241,7 @@ impl ExtendedTarget {
         }
     }
 }
+
 ::qapi_types::object! {
     ExtendedTarget { required { id = "id", retries = "retries" } optional { timeout =
     "timeout" => with_timeout(i64) } }
@@ -250,6 +260,7 @@ impl NoArgs {
         Self {}
     }
 }
+
 ::qapi_types::object! {
     NoArgs {}
 }

@@ -22,6 +22,7 @@ pub enum QType {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     QType { None = "none", Qnull = "qnull", Qnum = "qnum", Qstring = "qstring", Qdict =
     "qdict", Qlist = "qlist", Qbool = "qbool" } else Unrecognized
@@ -108,6 +109,7 @@ impl AllBuiltins {
         }
     }
 }
+
 ::qapi_types::object! {
     AllBuiltins { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
     "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
@@ -178,6 +180,7 @@ impl OptionalBuiltins {
         }
     }
 }
+
 ::qapi_types::object! {
     OptionalBuiltins { optional { n = "n" => with_n(f64), i = "i" => with_i(i64), i8 =
     "i8" => with_i8(i8), i16 = "i16" => with_i16(i16), i32 = "i32" => with_i32(i32), i64
@@ -268,6 +271,7 @@ impl BuiltinArrays {
         }
     }
 }
+
 ::qapi_types::object! {
     BuiltinArrays { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
     "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
@@ -321,9 +325,11 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ScalarOrObject {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Number(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Null => Self::Nothing,
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Object(::qapi_types::wire::alternate_branch(value)?)
@@ -374,6 +380,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for TextOrNull {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Text(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 other => {
                     return ::core::result::Result::Err(
@@ -423,6 +430,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SizeOrFlag {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Bytes(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Auto(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -474,6 +482,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         EchoBuiltins { required { all = "all", arrays = "arrays", raw = "raw" } optional
         { opt = "opt" => with_opt(super::OptionalBuiltins), count = "count" =>
@@ -523,6 +532,7 @@ pub mod events {
             }
         }
     }
+
     ::qapi_types::object! {
         BuiltinsSeen { required { text = "text", flag = "flag", value = "value" }
         optional { ratio = "ratio" => with_ratio(f64) } }

@@ -24,6 +24,7 @@ pub enum Transport {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Transport { Tcp = "tcp", Unix = "unix", Vsock = "vsock", Rdma = "rdma" } else
     Unrecognized
@@ -51,6 +52,7 @@ impl TcpAddress {
         Self { host: host.into(), port }
     }
 }
+
 ::qapi_types::object! {
     TcpAddress { required { host = "host", port = "port" } }
 }
@@ -74,6 +76,7 @@ impl UnixAddress {
         Self { path: path.into() }
     }
 }
+
 ::qapi_types::object! {
     UnixAddress { required { path = "path" } }
 }
@@ -97,6 +100,7 @@ impl Address {
         Self { transport }
     }
 }
+
 ::qapi_types::object! {
     Address { flatten { transport } }
 }
@@ -142,16 +146,19 @@ impl ::qapi_types::wire::Object for AddressBranch {
         match self {
             Self::Tcp(branch) => {
                 ::qapi_types::wire::write(map, "transport", "tcp")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unix(branch) => {
                 ::qapi_types::wire::write(map, "transport", "unix")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Vsock => ::qapi_types::wire::write(map, "transport", "vsock"),
             Self::Rdma => ::qapi_types::wire::write(map, "transport", "rdma"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "transport", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -215,6 +222,7 @@ impl Listener {
         }
     }
 }
+
 ::qapi_types::object! {
     Listener { required { addr = "addr" } optional { backlog = "backlog" =>
     with_backlog(i64), tls = "tls" => with_tls(bool) } }
@@ -262,6 +270,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ListenerRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -299,6 +308,7 @@ impl ListenArgs {
         }
     }
 }
+
 ::qapi_types::object! {
     ListenArgs { required { listener = "listener" } optional { timeout = "timeout" =>
     with_timeout(u32) } }
@@ -368,6 +378,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryListeners {}
     }

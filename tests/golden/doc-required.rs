@@ -22,6 +22,7 @@ pub enum PowerState {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     PowerState { On = "on", Off = "off", Suspended = "suspended", Hibernated =
     "hibernated" } else Unrecognized
@@ -59,6 +60,7 @@ impl PowerInfo {
         }
     }
 }
+
 ::qapi_types::object! {
     PowerInfo { required { state = "state" } optional { uptime = "uptime" =>
     with_uptime(u64), battery = "battery" => with_battery(u8) } }
@@ -76,6 +78,7 @@ pub enum PowerSource {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     PowerSource { Mains = "mains", Battery = "battery" } else Unrecognized
 );
@@ -97,6 +100,7 @@ impl BatteryInfo {
         Self { charge }
     }
 }
+
 ::qapi_types::object! {
     BatteryInfo { required { charge = "charge" } }
 }
@@ -121,6 +125,7 @@ impl SourceInfo {
         Self { since_boot, source }
     }
 }
+
 ::qapi_types::object! {
     SourceInfo { required { since_boot = "since-boot" } flatten { source } }
 }
@@ -160,11 +165,13 @@ impl ::qapi_types::wire::Object for SourceInfoBranch {
         match self {
             Self::Battery(branch) => {
                 ::qapi_types::wire::write(map, "source", "battery")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Mains => ::qapi_types::wire::write(map, "source", "mains"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "source", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -229,6 +236,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -277,6 +285,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         QueryPower { optional { verbose = "verbose" => with_verbose(bool) } }
     }
@@ -330,6 +339,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         SetPower { required { state = "state" } optional { source = "source" =>
         with_source(super::PowerRef) } }
@@ -410,6 +420,7 @@ pub mod events {
             Self { old, new }
         }
     }
+
     ::qapi_types::object! {
         PowerChanged { required { old = "old", new = "new" } }
     }

@@ -12,6 +12,7 @@ pub enum OrgExampleMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     OrgExampleMode { Fast = "fast", OrgExampleTurbo = "__org.example_turbo" } else
     Unrecognized
@@ -44,6 +45,7 @@ impl OrgExampleSettings {
         }
     }
 }
+
 ::qapi_types::object! {
     OrgExampleSettings { required { mode = "mode", org_example_level =
     "__org.example_level" } strings { com_example_corp_note = "__com.example-corp_note"
@@ -82,6 +84,7 @@ impl Settings {
         }
     }
 }
+
 ::qapi_types::object! {
     Settings { required { mode = "mode", org_example_level = "__org.example_level", name
     = "name" } strings { com_example_corp_note = "__com.example-corp_note" =>
@@ -100,6 +103,7 @@ pub enum BackendKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     BackendKind { File = "file", OrgExampleCloud = "__org.example_cloud" } else
     Unrecognized
@@ -122,6 +126,7 @@ impl FileBackend {
         Self { path: path.into() }
     }
 }
+
 ::qapi_types::object! {
     FileBackend { required { path = "path" } }
 }
@@ -143,6 +148,7 @@ impl OrgExampleCloudBackend {
         Self { bucket: bucket.into() }
     }
 }
+
 ::qapi_types::object! {
     OrgExampleCloudBackend { required { bucket = "bucket" } }
 }
@@ -169,6 +175,7 @@ impl OrgExampleBackend {
         }
     }
 }
+
 ::qapi_types::object! {
     OrgExampleBackend { strings { org_example_id = "__org.example_id" =>
     with_org_example_id } flatten { kind } }
@@ -205,14 +212,17 @@ impl ::qapi_types::wire::Object for OrgExampleBackendBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "kind", "file")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::OrgExampleCloud(branch) => {
                 ::qapi_types::wire::write(map, "kind", "__org.example_cloud")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -279,6 +289,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OrgExampleBackendRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::OrgExampleName(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -312,6 +323,7 @@ impl COMExample2Widget {
         Self { size }
     }
 }
+
 ::qapi_types::object! {
     COMExample2Widget { required { size = "size" } }
 }
@@ -343,6 +355,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         OrgExampleApplySettings { required { settings = "settings" } optional { backend =
         "backend" => with_backend(super::OrgExampleBackendRef) } }
@@ -369,6 +382,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         OrgExampleQueryMode {}
     }
@@ -401,6 +415,7 @@ pub mod events {
             Self { org_example_level }
         }
     }
+
     ::qapi_types::object! {
         OrgExampleSettingsChanged { required { org_example_level = "__org.example_level"
         } }
@@ -428,6 +443,7 @@ pub mod events {
             Self { widget }
         }
     }
+
     ::qapi_types::object! {
         ComExampleWidgetResized { required { widget = "widget" } }
     }

@@ -8,6 +8,7 @@ pub enum NoValues {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(NoValues {} else Unrecognized);
 
 /// `NoMembers`
@@ -23,6 +24,7 @@ impl NoMembers {
         Self {}
     }
 }
+
 ::qapi_types::object! {
     NoMembers {}
 }
@@ -40,6 +42,7 @@ impl OnlyBase {
         Self {}
     }
 }
+
 ::qapi_types::object! {
     OnlyBase {}
 }
@@ -58,6 +61,7 @@ pub enum Phase {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Phase { Init = "init", Run = "run", Done = "done" } else Unrecognized
 );
@@ -79,6 +83,7 @@ impl PhaseMarker {
         Self { phase }
     }
 }
+
 ::qapi_types::object! {
     PhaseMarker { flatten { phase } }
 }
@@ -119,6 +124,7 @@ impl ::qapi_types::wire::Object for PhaseMarkerBranch {
             Self::Done => ::qapi_types::wire::write(map, "phase", "done"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "phase", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -169,6 +175,7 @@ impl HolderOfEmpties {
         }
     }
 }
+
 ::qapi_types::object! {
     HolderOfEmpties { required { marker = "marker", nothing = "nothing" } optional {
     values = "values" => with_values(::std::vec::Vec < NoValues >) } }
@@ -190,6 +197,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         NoArgsNoReturn {}
     }
@@ -215,6 +223,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         EmptyData {}
     }
@@ -240,6 +249,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         EmptyStructReturned {}
     }
@@ -265,6 +275,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         EmptyFeatures {}
     }
@@ -293,6 +304,7 @@ pub mod events {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         NothingHappened {}
     }
@@ -315,6 +327,7 @@ pub mod events {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         StillNothing {}
     }

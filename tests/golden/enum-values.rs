@@ -18,6 +18,7 @@ pub enum PageSize {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     PageSize { _4k = "4k", _16k = "16k", _64k = "64k", _2m = "2m", _1g = "1g" } else
     Unrecognized
@@ -37,6 +38,7 @@ pub enum RefreshRate {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     RefreshRate { _60 = "60", _120 = "120", _144 = "144" } else Unrecognized
 );
@@ -57,6 +59,7 @@ pub enum LinkSpeed {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     LinkSpeed { _2_5 = "2_5", _5 = "5", _8 = "8", _16 = "16" } else Unrecognized
 );
@@ -75,6 +78,7 @@ pub enum LegacyMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     LegacyMode { Raw = "RAW", Cooked = "Cooked", LineBuffered = "line_buffered" } else
     Unrecognized
@@ -123,6 +127,7 @@ pub enum Cipher {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Cipher { Aes128 = "aes-128", Aes256 = "aes-256", _3des = "3des", XExperimentalCipher
     = "x-experimental-cipher", OrgExampleTurboCipher = "__org.example_turbo-cipher", Sm4
@@ -138,6 +143,7 @@ pub enum Placeholder {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(Placeholder {} else Unrecognized);
 
 /// `Accelerator`
@@ -158,6 +164,7 @@ pub enum Accelerator {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Accelerator { Tcg = "tcg", Kvm = "kvm", Hvf = "hvf" } else Unrecognized
 );
@@ -205,6 +212,7 @@ impl CipherInfo {
         }
     }
 }
+
 ::qapi_types::object! {
     CipherInfo { required { cipher = "cipher", page = "page", rate = "rate", speed =
     "speed", mode = "mode" } optional { accel = "accel" => with_accel(Accelerator),
@@ -227,6 +235,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryCipher {}
     }

@@ -28,6 +28,7 @@ impl DebugInfo {
         }
     }
 }
+
 ::qapi_types::object! {
     DebugInfo { required { x_ram_blocks = "x-ram-blocks", org_example_x_trace =
     "__org.example_x-trace" } optional { x_verbose = "x-verbose" => with_x_verbose(bool)
@@ -46,6 +47,7 @@ pub enum TraceLevel {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     TraceLevel { Off = "off", XFull = "x-full" } else Unrecognized
 );
@@ -69,6 +71,7 @@ impl TraceConfig {
         Self { level }
     }
 }
+
 ::qapi_types::object! {
     TraceConfig { required { level = "level" } }
 }
@@ -93,6 +96,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         XQueryDebug {}
     }
@@ -122,6 +126,7 @@ pub mod commands {
             Self { x_path: x_path.into() }
         }
     }
+
     ::qapi_types::object! {
         OrgExampleXDumpState { required { x_path = "x-path" } }
     }
@@ -154,6 +159,7 @@ pub mod events {
             Self { count }
         }
     }
+
     ::qapi_types::object! {
         XDebugTick { required { count = "count" } }
     }

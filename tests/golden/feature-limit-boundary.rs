@@ -77,6 +77,7 @@ impl Alpha {
         Self { a }
     }
 }
+
 ::qapi_types::object! {
     Alpha { required { a = "a" } }
 }
@@ -142,6 +143,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         Beta {}
     }
@@ -194,6 +196,7 @@ pub mod events {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         Gamma {}
     }

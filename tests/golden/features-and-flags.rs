@@ -21,6 +21,7 @@ pub enum Policy {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Policy { Allow = "allow", Warn = "warn", Crash = "crash" } else Unrecognized
 );
@@ -59,6 +60,7 @@ impl Limits {
         }
     }
 }
+
 ::qapi_types::object! {
     Limits { required { max = "max" } optional { soft_max = "soft-max" =>
     with_soft_max(i64), burst = "burst" => with_burst(i64) } }
@@ -96,6 +98,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         SetLimits { required { limits = "limits" } optional { policy = "policy" =>
         with_policy(super::Policy) } }
@@ -131,6 +134,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         ResetLimits { optional { hard = "hard" => with_hard(bool) } }
     }
@@ -164,6 +168,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         GuestShutdown { strings { mode = "mode" => with_mode } }
     }
@@ -218,6 +223,7 @@ pub mod commands {
             self
         }
     }
+
     ::qapi_types::object! {
         NetdevAdd { required { r#type = "type", id = "id" } rest { extra } }
     }
@@ -249,6 +255,7 @@ pub mod commands {
             Self { uri: uri.into() }
         }
     }
+
     ::qapi_types::object! {
         MigrateRecover { required { uri = "uri" } }
     }
@@ -282,6 +289,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
         super::Policy >) } }
@@ -320,6 +328,7 @@ pub mod commands {
             }
         }
     }
+
     ::qapi_types::object! {
         BlockResize { required { node_name = "node-name", size = "size" } }
     }
@@ -349,6 +358,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryLimits {}
     }
@@ -429,6 +439,7 @@ pub mod events {
             Self { which: which.into() }
         }
     }
+
     ::qapi_types::object! {
         LimitReached { required { which = "which" } }
     }

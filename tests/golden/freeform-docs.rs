@@ -24,6 +24,7 @@ impl NetDevice {
         }
     }
 }
+
 ::qapi_types::object! {
     NetDevice { required { id = "id" } strings { mac = "mac" => with_mac } }
 }
@@ -45,6 +46,7 @@ impl Undocumented {
         Self { anything }
     }
 }
+
 ::qapi_types::object! {
     Undocumented { required { anything = "anything" } }
 }
@@ -74,6 +76,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryNet {}
     }

@@ -17,6 +17,7 @@ impl ObjectId {
         Self { value: value.into() }
     }
 }
+
 ::qapi_types::object! {
     ObjectId { required { value = "value" } }
 }
@@ -33,6 +34,7 @@ pub enum DiskFormat {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     DiskFormat { Raw = "raw", Qcow2 = "qcow2" } else Unrecognized
 );
@@ -62,6 +64,7 @@ impl Disk {
         }
     }
 }
+
 ::qapi_types::object! {
     Disk { required { id = "id", format = "format" } optional { owner = "owner" =>
     with_owner(Owner) } }
@@ -88,6 +91,7 @@ impl Volume {
         Self { id, disk, owner }
     }
 }
+
 ::qapi_types::object! {
     Volume { required { id = "id", disk = "disk", owner = "owner" } }
 }
@@ -109,6 +113,7 @@ impl Owner {
         Self { name: name.into() }
     }
 }
+
 ::qapi_types::object! {
     Owner { required { name = "name" } }
 }
@@ -129,6 +134,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryVolumes {}
     }
@@ -161,6 +167,7 @@ pub mod events {
             Self { disk }
         }
     }
+
     ::qapi_types::object! {
         DiskAttached { required { disk = "disk" } }
     }

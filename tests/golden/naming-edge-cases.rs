@@ -17,6 +17,7 @@ impl X86CPUFeatureWord {
         Self { cpuid_eax }
     }
 }
+
 ::qapi_types::object! {
     X86CPUFeatureWord { required { cpuid_eax = "cpuid-eax" } }
 }
@@ -38,6 +39,7 @@ impl Ipv4Address {
         Self { addr: addr.into() }
     }
 }
+
 ::qapi_types::object! {
     Ipv4Address { required { addr = "addr" } }
 }
@@ -54,6 +56,7 @@ pub enum QCryptoTLSMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     QCryptoTLSMode { Client = "client", Server = "server" } else Unrecognized
 );
@@ -107,6 +110,7 @@ impl Keywords {
         }
     }
 }
+
 ::qapi_types::object! {
     Keywords { required { default = "default", r#if = "if", case = "case", errno =
     "errno", unix = "unix", r#type = "type", class = "class", linux = "linux" } }
@@ -152,6 +156,7 @@ impl AlmostReserved {
         }
     }
 }
+
 ::qapi_types::object! {
     AlmostReserved { required { uu = "uu", u_boot = "u-boot", has = "has", hash = "hash",
     hasx = "hasx" } strings { hash_algorithm = "hash-algorithm" => with_hash_algorithm }
@@ -176,6 +181,7 @@ pub enum Weird {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Weird { Default = "default", Int = "int", _0 = "0", _1st = "1st", X86 = "x-86" } else
     Unrecognized
@@ -222,6 +228,7 @@ impl BuiltinNamed {
         }
     }
 }
+
 ::qapi_types::object! {
     BuiltinNamed { required { int = "int", str = "str", bool = "bool", any = "any", null
     = "null", size = "size" } }
@@ -244,6 +251,7 @@ impl FirstHalf {
         Self { a_b }
     }
 }
+
 ::qapi_types::object! {
     FirstHalf { required { a_b = "a-b" } }
 }
@@ -265,6 +273,7 @@ impl SecondHalf {
         Self { a_b }
     }
 }
+
 ::qapi_types::object! {
     SecondHalf { required { a_b = "a-b" } }
 }
@@ -289,6 +298,7 @@ pub mod commands {
             Self { x86 }
         }
     }
+
     ::qapi_types::object! {
         QueryCpusFast2 { required { x86 = "x86" } }
     }
@@ -321,6 +331,7 @@ pub mod events {
             Self { cpu_index }
         }
     }
+
     ::qapi_types::object! {
         Vcpu0Stopped { required { cpu_index = "cpu-index" } }
     }

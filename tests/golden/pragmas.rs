@@ -32,6 +32,7 @@ impl LegacyRecord {
         }
     }
 }
+
 ::qapi_types::object! {
     LegacyRecord { required { record_id = "recordId", record_name = "record_name", plain
     = "plain" } optional { max_size = "MAX_SIZE" => with_max_size(u64) } }
@@ -51,6 +52,7 @@ pub enum LegacyMode {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     LegacyMode { Normal = "Normal", FastPath = "FAST_PATH", SlowPath = "slow_path" } else
     Unrecognized
@@ -73,6 +75,7 @@ impl LegacyBranch {
         Self { value }
     }
 }
+
 ::qapi_types::object! {
     LegacyBranch { required { value = "value" } }
 }
@@ -102,6 +105,7 @@ impl LegacyUnion {
         }
     }
 }
+
 ::qapi_types::object! {
     LegacyUnion { required { extra_info = "extra_info" } flatten { mode } }
 }
@@ -139,12 +143,14 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
         match self {
             Self::Normal(branch) => {
                 ::qapi_types::wire::write(map, "Mode", "Normal")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::FastPath => ::qapi_types::wire::write(map, "Mode", "FAST_PATH"),
             Self::SlowPath => ::qapi_types::wire::write(map, "Mode", "slow_path"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "Mode", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -188,6 +194,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryLegacy {}
     }
@@ -213,6 +220,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         GetCount {}
     }
@@ -238,6 +246,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         ListNames {}
     }
@@ -269,6 +278,7 @@ pub mod commands {
             Self { record, union }
         }
     }
+
     ::qapi_types::object! {
         SetLegacy { required { record = "record", union = "union" } }
     }

@@ -22,6 +22,7 @@ impl TreeNode {
         }
     }
 }
+
 ::qapi_types::object! {
     TreeNode { required { name = "name" } optional { children = "children" =>
     with_children(::std::vec::Vec < TreeNode >) } }
@@ -49,6 +50,7 @@ impl Person {
         }
     }
 }
+
 ::qapi_types::object! {
     Person { required { name = "name" } optional { employer = "employer" =>
     with_employer(Company) } }
@@ -79,6 +81,7 @@ impl Company {
         }
     }
 }
+
 ::qapi_types::object! {
     Company { required { name = "name" } optional { ceo = "ceo" => with_ceo(Person),
     staff = "staff" => with_staff(::std::vec::Vec < Person >) } }
@@ -98,6 +101,7 @@ pub enum ExprKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     ExprKind { Number = "number", Sum = "sum", Ref = "ref" } else Unrecognized
 );
@@ -119,6 +123,7 @@ impl NumberExpr {
         Self { value }
     }
 }
+
 ::qapi_types::object! {
     NumberExpr { required { value = "value" } }
 }
@@ -140,6 +145,7 @@ impl SumExpr {
         Self { terms }
     }
 }
+
 ::qapi_types::object! {
     SumExpr { required { terms = "terms" } }
 }
@@ -161,6 +167,7 @@ impl RefExpr {
         Self { target }
     }
 }
+
 ::qapi_types::object! {
     RefExpr { required { target = "target" } }
 }
@@ -182,6 +189,7 @@ impl Expr {
         Self { kind }
     }
 }
+
 ::qapi_types::object! {
     Expr { flatten { kind } }
 }
@@ -219,18 +227,22 @@ impl ::qapi_types::wire::Object for ExprBranch {
         match self {
             Self::Number(branch) => {
                 ::qapi_types::wire::write(map, "kind", "number")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Sum(branch) => {
                 ::qapi_types::wire::write(map, "kind", "sum")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Ref(branch) => {
                 ::qapi_types::wire::write(map, "kind", "ref")?;
+
                 ::qapi_types::wire::Object::write_members(&**branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -302,6 +314,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ExprOrName {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Expr(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -337,6 +350,7 @@ impl ListCell {
         }
     }
 }
+
 ::qapi_types::object! {
     ListCell { required { head = "head" } optional { tail = "tail" => with_tail(ListCell)
     } }
@@ -362,6 +376,7 @@ pub mod commands {
             Self { expr }
         }
     }
+
     ::qapi_types::object! {
         Evaluate { required { expr = "expr" } }
     }
@@ -387,6 +402,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QueryOrgChart {}
     }

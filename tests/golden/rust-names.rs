@@ -17,6 +17,7 @@ impl Option {
         Self { some: some.into() }
     }
 }
+
 ::qapi_types::object! {
     Option { required { some = "some" } }
 }
@@ -38,6 +39,7 @@ impl String {
         Self { value }
     }
 }
+
 ::qapi_types::object! {
     String { required { value = "value" } }
 }
@@ -59,6 +61,7 @@ impl Vec {
         Self { items }
     }
 }
+
 ::qapi_types::object! {
     Vec { required { items = "items" } }
 }
@@ -82,6 +85,7 @@ impl Box {
         }
     }
 }
+
 ::qapi_types::object! {
     Box { optional { inner = "inner" => with_inner(Option) } }
 }
@@ -103,6 +107,7 @@ impl Result {
         Self { ok }
     }
 }
+
 ::qapi_types::object! {
     Result { required { ok = "ok" } }
 }
@@ -162,6 +167,7 @@ impl Keywords {
         }
     }
 }
+
 ::qapi_types::object! {
     Keywords { required { r#type = "type", r#in = "in", r#match = "match", self_ =
     "self", crate_ = "crate", super_ = "super", r#abstract = "abstract", r#gen = "gen" }
@@ -189,6 +195,7 @@ pub enum Widths {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Widths { _144 = "144", _4k = "4k", _2_5 = "2_5", _25 = "25", Unrecognized2 =
     "unrecognized", Unrecognized3 = "Unrecognized" } else Unrecognized
@@ -215,6 +222,7 @@ impl Mixed {
         Self { foo_bar, foo_bar_2, u8 }
     }
 }
+
 ::qapi_types::object! {
     Mixed { required { foo_bar = "fooBar", foo_bar_2 = "foo_Bar", u8 = "u8" } }
 }
@@ -236,6 +244,7 @@ impl DriveBackup {
         Self { device: device.into() }
     }
 }
+
 ::qapi_types::object! {
     DriveBackup { required { device = "device" } }
 }
@@ -252,6 +261,7 @@ pub enum ShapeKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     ShapeKind { Circle = "circle", Square = "square" } else Unrecognized
 );
@@ -273,6 +283,7 @@ impl ShapeBranch {
         Self { note: note.into() }
     }
 }
+
 ::qapi_types::object! {
     ShapeBranch { required { note = "note" } }
 }
@@ -294,6 +305,7 @@ impl Circle {
         Self { radius }
     }
 }
+
 ::qapi_types::object! {
     Circle { required { radius = "radius" } }
 }
@@ -315,6 +327,7 @@ impl Shape {
         Self { kind }
     }
 }
+
 ::qapi_types::object! {
     Shape { flatten { kind } }
 }
@@ -350,11 +363,13 @@ impl ::qapi_types::wire::Object for ShapeBranch2 {
         match self {
             Self::Circle(branch) => {
                 ::qapi_types::wire::write(map, "kind", "circle")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Square => ::qapi_types::wire::write(map, "kind", "square"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -395,6 +410,7 @@ pub enum OrgExampleLevel {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     OrgExampleLevel { Low = "low", OrgExampleHigh = "__org.example_high", XMax = "x-max"
     } else Unrecognized
@@ -422,6 +438,7 @@ impl Levels {
         }
     }
 }
+
 ::qapi_types::object! {
     Levels { required { level = "level" } optional { x_extra = "x-extra" =>
     with_x_extra(bool) } }
@@ -488,6 +505,7 @@ pub mod commands {
             Self { device: device.into() }
         }
     }
+
     ::qapi_types::object! {
         DriveBackup2 { required { device = "device" } }
     }
@@ -513,6 +531,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         OrgExampleGetLevel {}
     }
@@ -545,6 +564,7 @@ pub mod events {
             Self { kind }
         }
     }
+
     ::qapi_types::object! {
         Event2 { required { kind = "kind" } }
     }
@@ -571,6 +591,7 @@ pub mod events {
             Self { level }
         }
     }
+
     ::qapi_types::object! {
         OrgExampleLevelChanged { required { level = "level" } }
     }

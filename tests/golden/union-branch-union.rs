@@ -12,6 +12,7 @@ pub enum TransportKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(TransportKind { Inet = "inet", Fd = "fd" } else Unrecognized);
 
 /// `InetTransport`
@@ -39,6 +40,7 @@ impl InetTransport {
         }
     }
 }
+
 ::qapi_types::object! {
     InetTransport { required { host = "host", port = "port" } }
 }
@@ -60,6 +62,7 @@ impl FdTransport {
         Self { fd: fd.into() }
     }
 }
+
 ::qapi_types::object! {
     FdTransport { required { fd = "fd" } }
 }
@@ -81,6 +84,7 @@ impl Transport {
         Self { r#type }
     }
 }
+
 ::qapi_types::object! {
     Transport { flatten { r#type } }
 }
@@ -116,14 +120,17 @@ impl ::qapi_types::wire::Object for TransportBranch {
         match self {
             Self::Inet(branch) => {
                 ::qapi_types::wire::write(map, "type", "inet")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Fd(branch) => {
                 ::qapi_types::wire::write(map, "type", "fd")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "type", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -160,6 +167,7 @@ pub enum ChannelKind {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     ChannelKind { Socket = "socket", File = "file" } else Unrecognized
 );
@@ -181,6 +189,7 @@ impl FileChannel {
         Self { filename: filename.into() }
     }
 }
+
 ::qapi_types::object! {
     FileChannel { required { filename = "filename" } }
 }
@@ -202,6 +211,7 @@ impl Channel {
         Self { channel_type }
     }
 }
+
 ::qapi_types::object! {
     Channel { flatten { channel_type } }
 }
@@ -237,14 +247,17 @@ impl ::qapi_types::wire::Object for ChannelBranch {
         match self {
             Self::Socket(branch) => {
                 ::qapi_types::wire::write(map, "channel-type", "socket")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "channel-type", "file")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "channel-type", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -291,6 +304,7 @@ pub mod commands {
             Self { channel }
         }
     }
+
     ::qapi_types::object! {
         OpenChannel { required { channel = "channel" } }
     }

@@ -16,6 +16,7 @@ pub enum BlockDriver {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     BlockDriver { File = "file", Qcow2 = "qcow2", Raw = "raw", NullCo = "null-co" } else
     Unrecognized
@@ -43,6 +44,7 @@ impl FileOptions {
         }
     }
 }
+
 ::qapi_types::object! {
     FileOptions { required { filename = "filename" } optional { locking = "locking" =>
     with_locking(bool) } }
@@ -70,6 +72,7 @@ impl Qcow2Options {
         }
     }
 }
+
 ::qapi_types::object! {
     Qcow2Options { optional { lazy_refcounts = "lazy-refcounts" =>
     with_lazy_refcounts(bool) } strings { backing = "backing" => with_backing } }
@@ -100,6 +103,7 @@ impl BlockOptions {
         }
     }
 }
+
 ::qapi_types::object! {
     BlockOptions { optional { read_only = "read-only" => with_read_only(bool) } strings {
     node_name = "node-name" => with_node_name } flatten { driver } }
@@ -142,16 +146,19 @@ impl ::qapi_types::wire::Object for BlockOptionsBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "driver", "file")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Qcow2(branch) => {
                 ::qapi_types::wire::write(map, "driver", "qcow2")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Raw => ::qapi_types::wire::write(map, "driver", "raw"),
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -197,6 +204,7 @@ impl Tagged {
         Self { driver }
     }
 }
+
 ::qapi_types::object! {
     Tagged { required { driver = "driver" } }
 }
@@ -223,6 +231,7 @@ impl NodeCommon {
         }
     }
 }
+
 ::qapi_types::object! {
     NodeCommon { required { driver = "driver" } strings { node_name = "node-name" =>
     with_node_name } }
@@ -250,6 +259,7 @@ impl NodeOptions {
         }
     }
 }
+
 ::qapi_types::object! {
     NodeOptions { strings { node_name = "node-name" => with_node_name } flatten { driver
     } }
@@ -290,16 +300,19 @@ impl ::qapi_types::wire::Object for NodeOptionsBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "driver", "file")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Raw(branch) => {
                 ::qapi_types::wire::write(map, "driver", "raw")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Qcow2 => ::qapi_types::wire::write(map, "driver", "qcow2"),
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -343,6 +356,7 @@ impl DriverOnly {
         Self { driver }
     }
 }
+
 ::qapi_types::object! {
     DriverOnly { flatten { driver } }
 }
@@ -386,6 +400,7 @@ impl ::qapi_types::wire::Object for DriverOnlyBranch {
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -437,6 +452,7 @@ impl ExtendedFile {
         }
     }
 }
+
 ::qapi_types::object! {
     ExtendedFile { required { filename = "filename" } optional { locking = "locking" =>
     with_locking(bool) } strings { aio = "aio" => with_aio } }
@@ -454,6 +470,7 @@ pub enum Flavor {
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
+
 ::qapi_types::enumeration!(
     Flavor { Plain = "plain", Extended = "extended" } else Unrecognized
 );
@@ -475,6 +492,7 @@ impl FileFlavor {
         Self { flavor }
     }
 }
+
 ::qapi_types::object! {
     FileFlavor { flatten { flavor } }
 }
@@ -510,14 +528,17 @@ impl ::qapi_types::wire::Object for FileFlavorBranch {
         match self {
             Self::Plain(branch) => {
                 ::qapi_types::wire::write(map, "flavor", "plain")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Extended(branch) => {
                 ::qapi_types::wire::write(map, "flavor", "extended")?;
+
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "flavor", case)?;
+
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -584,6 +605,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for BlockRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Definition(::qapi_types::wire::alternate_branch(value)?)
                 }
+
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Reference(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -625,6 +647,7 @@ impl BlockSetup {
         }
     }
 }
+
 ::qapi_types::object! {
     BlockSetup { required { root = "root", children = "children" } optional { r#ref =
     "ref" => with_ref(BlockRef), flavor = "flavor" => with_flavor(FileFlavor) } }
@@ -687,6 +710,7 @@ pub mod commands {
             Self {}
         }
     }
+
     ::qapi_types::object! {
         QuerySetup {}
     }
