@@ -63,6 +63,23 @@ pub trait EventSet: Sized {
     /// `Unrecognized` variant; an error means a known event's data did not
     /// match its type.
     fn decode(raw: &RawEvent) -> Result<Self, serde_json::Error>;
+
+    /// Decodes an event and keeps when it happened.
+    fn decode_timestamped(raw: &RawEvent) -> Result<Timestamped<Self>, serde_json::Error> {
+        Ok(Timestamped {
+            event: Self::decode(raw)?,
+            timestamp: raw.timestamp,
+        })
+    }
+}
+
+/// An event with the time the server says it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timestamped<E> {
+    /// The event.
+    pub event: E,
+    /// When it happened.
+    pub timestamp: Timestamp,
 }
 
 /// An empty object: what a command without return value returns.
