@@ -15,7 +15,15 @@
 // here included.
 extern crate self as qapi_types;
 
+#[cfg(feature = "tokio")]
+pub mod client;
+pub mod error;
+pub mod protocol;
 pub mod wire;
+
+#[cfg(feature = "tokio")]
+pub use client::{Config, Events, EventsError, Qmp};
+pub use error::Error;
 
 /// Bindings for the core QMP protocol commands a client itself needs
 /// (`qmp_capabilities`, `query-version`, `query-commands`,

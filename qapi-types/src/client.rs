@@ -1,0 +1,489 @@
+//! The async QMP client (tokio): one connection shared by many tasks,
+//! replies matched to callers by id, events to subscribers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+
+use crate::error::Error;
+use crate::protocol::{write_request, Execution, Greeting, Message};
+use crate::{Command, EventSet, OobCommand, RawEvent, Timestamped};
+
+/// How a [`Qmp`] client behaves.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Turn on out-of-band execution when the server offers it.
+    pub oob: bool,
+    /// With out-of-band execution on, at most this many in-band commands
+    /// are in flight, so that out-of-band ones still get through (the
+    /// protocol asks for at most 8).
+    pub max_in_band: usize,
+    /// Events buffered for a subscriber that falls behind.
+    pub event_buffer: usize,
+    /// The longest line accepted from the server.
+    pub max_line: usize,
+    /// Use QEMU 2.12's syntax for out-of-band execution.
+    pub legacy_oob: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            oob: true,
+            max_in_band: 8,
+            event_buffer: 1024,
+            max_line: 64 << 20,
+            legacy_oob: false,
+        }
+    }
+}
+
+/// A QMP connection. Clones share it.
+#[derive(Clone)]
+pub struct Qmp {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    outgoing: mpsc::UnboundedSender<Vec<u8>>,
+    state: Mutex<State>,
+    next_id: AtomicU64,
+    /// Gone once the connection closes, so that subscribers learn it.
+    events: Mutex<Option<broadcast::Sender<RawEvent>>>,
+    first_subscriber: Mutex<Option<broadcast::Receiver<RawEvent>>>,
+    in_band: Arc<Semaphore>,
+    greeting: Greeting,
+    config: Config,
+}
+
+struct State {
+    pending: BTreeMap<u64, Pending>,
+    closed: Option<Arc<str>>,
+    negotiated: bool,
+    oob: bool,
+    dropped_replies: u64,
+}
+
+struct Pending {
+    reply: oneshot::Sender<Result<Value, Error>>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Qmp {
+    /// Connects to a QMP server on a unix socket and negotiates
+    /// capabilities.
+    pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let stream = tokio::net::UnixStream::connect(path).await?;
+        Self::connect(stream, Config::default()).await
+    }
+
+    /// Connects to a QMP server over TCP and negotiates capabilities.
+    pub async fn connect_tcp(address: impl tokio::net::ToSocketAddrs) -> Result<Self, Error> {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Self::connect(stream, Config::default()).await
+    }
+
+    /// Reads the greeting from any stream and negotiates capabilities.
+    pub async fn connect<S>(stream: S, config: Config) -> Result<Self, Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let client = Self::handshake(stream, config).await?;
+        let enable: Vec<&str> = if client.shared.config.oob && client.greeting().offers("oob") {
+            vec!["oob"]
+        } else {
+            Vec::new()
+        };
+        client.negotiate(&enable).await?;
+        Ok(client)
+    }
+
+    /// Reads the greeting from a stream; capabilities are not negotiated
+    /// yet (see [`Qmp::negotiate`]).
+    pub async fn handshake<S>(stream: S, config: Config) -> Result<Self, Error>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read, mut write) = tokio::io::split(stream);
+        let mut reader = BufReader::new(read);
+        let greeting = loop {
+            let line = read_line(&mut reader, config.max_line)
+                .await?
+                .ok_or_else(|| {
+                    Error::Closed("the server closed the connection before its greeting".into())
+                })?;
+            match Message::parse(&line) {
+                Ok(Message::Greeting(greeting)) => break greeting,
+                // Events before the greeting: not in the protocol; skip.
+                Ok(_) => continue,
+                Err(e) => return Err(Error::Protocol(format!("expected the greeting: {e}"))),
+            }
+        };
+        let (outgoing, mut requests) = mpsc::unbounded_channel::<Vec<u8>>();
+        let (events, first) = broadcast::channel(config.event_buffer.max(1));
+        let shared = Arc::new(Shared {
+            outgoing,
+            state: Mutex::new(State {
+                pending: BTreeMap::new(),
+                closed: None,
+                negotiated: false,
+                oob: false,
+                dropped_replies: 0,
+            }),
+            next_id: AtomicU64::new(1),
+            events: Mutex::new(Some(events)),
+            first_subscriber: Mutex::new(Some(first)),
+            in_band: Arc::new(Semaphore::new(config.max_in_band.max(1))),
+            greeting,
+            config,
+        });
+        let writer_shared = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            while let Some(bytes) = requests.recv().await {
+                if let Err(error) = async {
+                    write.write_all(&bytes).await?;
+                    write.flush().await
+                }
+                .await
+                {
+                    if let Some(shared) = writer_shared.upgrade() {
+                        shared.close(&format!("write failed: {error}"));
+                    }
+                    return;
+                }
+            }
+        });
+        let reader_shared = Arc::downgrade(&shared);
+        let max_line = shared.config.max_line;
+        tokio::spawn(async move {
+            let why = loop {
+                let line = match read_line(&mut reader, max_line).await {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break "the server closed the connection".to_string(),
+                    Err(error) => break error.to_string(),
+                };
+                let Some(shared) = reader_shared.upgrade() else {
+                    return;
+                };
+                shared.dispatch(&line);
+            };
+            if let Some(shared) = reader_shared.upgrade() {
+                shared.close(&why);
+            }
+        });
+        Ok(Self { shared })
+    }
+
+    /// The server's greeting.
+    pub fn greeting(&self) -> &Greeting {
+        &self.shared.greeting
+    }
+
+    /// Whether out-of-band execution was negotiated.
+    pub fn oob_enabled(&self) -> bool {
+        self.shared.state.lock().expect("not poisoned").oob
+    }
+
+    /// Leaves capabilities negotiation, turning on `enable`.
+    pub async fn negotiate(&self, enable: &[&str]) -> Result<(), Error> {
+        let arguments = if enable.is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::json!({ "enable": enable })
+        };
+        self.call("qmp_capabilities", arguments, Execution::InBand)
+            .await?;
+        let mut state = self.shared.state.lock().expect("not poisoned");
+        state.negotiated = true;
+        state.oob = enable.contains(&"oob");
+        Ok(())
+    }
+
+    /// Executes a command and decodes its reply.
+    pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
+        let arguments =
+            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let value = self.call(C::NAME, arguments, Execution::InBand).await?;
+        decode::<C>(value)
+    }
+
+    /// Executes a command out of band: only commands the schema marks
+    /// `allow-oob` implement [`OobCommand`].
+    pub async fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
+        let arguments =
+            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let execution = if self.shared.config.legacy_oob {
+            Execution::OutOfBandLegacy
+        } else {
+            Execution::OutOfBand
+        };
+        let value = self.call(C::NAME, arguments, execution).await?;
+        decode::<C>(value)
+    }
+
+    /// [`Qmp::execute`] with a time limit. The connection and the other
+    /// calls are unaffected when it expires.
+    pub async fn execute_timeout<C: Command>(
+        &self,
+        command: &C,
+        timeout: Duration,
+    ) -> Result<C::Ok, Error> {
+        tokio::time::timeout(timeout, self.execute(command))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: C::NAME.to_string(),
+                })
+            })
+    }
+
+    /// Executes a command the bindings lack: a name and JSON arguments.
+    pub async fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
+        self.call(name, arguments, Execution::InBand).await
+    }
+
+    /// Events from now on (the first subscriber also gets those that
+    /// arrived since the connection was made). A subscriber that falls
+    /// more than [`Config::event_buffer`] events behind is told how many
+    /// it missed.
+    pub fn events(&self) -> Events {
+        let receiver = self
+            .shared
+            .first_subscriber
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .unwrap_or_else(
+                || match &*self.shared.events.lock().expect("not poisoned") {
+                    Some(sender) => sender.subscribe(),
+                    // Closed: a receiver whose sender is gone.
+                    None => broadcast::channel(1).1,
+                },
+            );
+        Events { receiver }
+    }
+
+    /// How many replies arrived with an id no call was waiting for.
+    pub fn dropped_replies(&self) -> u64 {
+        self.shared
+            .state
+            .lock()
+            .expect("not poisoned")
+            .dropped_replies
+    }
+
+    async fn call(
+        &self,
+        name: &str,
+        arguments: Value,
+        execution: Execution,
+    ) -> Result<Value, Error> {
+        let shared = &self.shared;
+        let (negotiated, oob) = {
+            let state = shared.state.lock().expect("not poisoned");
+            if let Some(why) = &state.closed {
+                return Err(Error::Closed(why.clone()));
+            }
+            (state.negotiated, state.oob)
+        };
+        if !negotiated && name != "qmp_capabilities" {
+            return Err(Error::NotNegotiated {
+                command: name.to_string(),
+            });
+        }
+        let permit = if oob && execution == Execution::InBand {
+            Some(
+                shared
+                    .in_band
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("never closed"),
+            )
+        } else {
+            None
+        };
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, receive) = oneshot::channel();
+        {
+            let mut state = shared.state.lock().expect("not poisoned");
+            if let Some(why) = &state.closed {
+                return Err(Error::Closed(why.clone()));
+            }
+            state.pending.insert(
+                id,
+                Pending {
+                    reply,
+                    _permit: permit,
+                },
+            );
+        }
+        let mut bytes = Vec::with_capacity(64);
+        write_request(&mut bytes, name, &arguments, Some(id), execution);
+        if shared.outgoing.send(bytes).is_err() {
+            shared
+                .state
+                .lock()
+                .expect("not poisoned")
+                .pending
+                .remove(&id);
+            return Err(Error::Closed("the connection's writer stopped".into()));
+        }
+        match receive.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(Error::Command { error, .. })) => Err(Error::Command {
+                command: name.to_string(),
+                error,
+            }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(Error::Closed("the connection closed".into())),
+        }
+    }
+}
+
+fn decode<C: Command>(value: Value) -> Result<C::Ok, Error> {
+    serde_json::from_value(value).map_err(|e| Error::Decode {
+        command: C::NAME.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Shared {
+    /// Handles one line from the server.
+    fn dispatch(&self, line: &[u8]) {
+        let message = match Message::parse(line) {
+            Ok(message) => message,
+            Err(error) => {
+                log_dropped(&format!("{error}: {}", String::from_utf8_lossy(line)));
+                return;
+            }
+        };
+        let (id, result) = match message {
+            Message::Event(event) => {
+                if let Some(sender) = &*self.events.lock().expect("not poisoned") {
+                    let _ = sender.send(event);
+                }
+                return;
+            }
+            Message::Greeting(_) => return,
+            Message::Return { id, value } => (id, Ok(value)),
+            Message::Error { id, error } => (
+                id,
+                Err(Error::Command {
+                    command: String::new(),
+                    error,
+                }),
+            ),
+        };
+        let mut state = self.state.lock().expect("not poisoned");
+        let pending = match id {
+            Some(id) => id.as_u64().and_then(|id| state.pending.remove(&id)),
+            // An error the server could not attribute (it could not read
+            // the id): it concerns the oldest request still waiting, as
+            // the server reads requests in order.
+            None => state.pending.pop_first().map(|(_, pending)| pending),
+        };
+        match pending {
+            Some(pending) => {
+                // The caller may have given up (a timeout): then nobody
+                // is told, and the permit is released all the same.
+                let _ = pending.reply.send(result);
+            }
+            None => {
+                state.dropped_replies += 1;
+                log_dropped(&format!(
+                    "a reply nobody waits for: {}",
+                    String::from_utf8_lossy(line)
+                ));
+            }
+        }
+    }
+
+    /// Marks the connection closed and fails every waiting call.
+    fn close(&self, why: &str) {
+        let mut state = self.state.lock().expect("not poisoned");
+        if state.closed.is_some() {
+            return;
+        }
+        let why: Arc<str> = why.into();
+        state.closed = Some(why.clone());
+        for (_, pending) in std::mem::take(&mut state.pending) {
+            let _ = pending.reply.send(Err(Error::Closed(why.clone())));
+        }
+        self.events.lock().expect("not poisoned").take();
+    }
+}
+
+/// Replies and lines that cannot be used are reported on standard error
+/// when `QAPI_LOG` is set, and counted ([`Qmp::dropped_replies`]).
+fn log_dropped(what: &str) {
+    if std::env::var_os("QAPI_LOG").is_some() {
+        eprintln!("qapi-types: dropped {what}");
+    }
+}
+
+/// Reads one line, `\r\n` or `\n` terminated; `None` at end of stream.
+/// Lines longer than `limit` are an error.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, Error> {
+    loop {
+        let mut line = Vec::new();
+        let read = (&mut *reader)
+            .take(limit.saturating_add(1) as u64)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if line.len() > limit {
+            return Err(Error::Protocol(format!("a line longer than {limit} bytes")));
+        }
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Some(line));
+        }
+    }
+}
+
+/// A subscription to a connection's events.
+pub struct Events {
+    receiver: broadcast::Receiver<RawEvent>,
+}
+
+/// Why [`Events::next`] returned no event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventsError {
+    /// The subscriber fell behind: this many events were dropped for it.
+    Lagged(u64),
+    /// The connection closed.
+    Closed,
+}
+
+impl Events {
+    /// The next event as it arrived.
+    pub async fn next(&mut self) -> Result<RawEvent, EventsError> {
+        self.receiver.recv().await.map_err(|e| match e {
+            broadcast::error::RecvError::Lagged(n) => EventsError::Lagged(n),
+            broadcast::error::RecvError::Closed => EventsError::Closed,
+        })
+    }
+
+    /// The next event, decoded with the schema's event set `E`.
+    pub async fn next_typed<E: EventSet>(
+        &mut self,
+    ) -> Result<Result<Timestamped<E>, serde_json::Error>, EventsError> {
+        let raw = self.next().await?;
+        Ok(E::decode_timestamped(&raw))
+    }
+}

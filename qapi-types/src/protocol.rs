@@ -1,0 +1,214 @@
+//! The QMP wire protocol: the greeting, requests, and the messages a
+//! server sends (replies, errors, events), one JSON object a line.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::RawEvent;
+
+/// The server's greeting: `{"QMP": {"version": ..., "capabilities": [...]}}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Greeting {
+    /// What the greeting holds.
+    #[serde(rename = "QMP")]
+    pub qmp: GreetingBody,
+}
+
+/// The contents of the greeting.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GreetingBody {
+    /// The server's version, as `query-version` returns it; kept as JSON
+    /// so that older shapes are accepted too.
+    #[serde(default)]
+    pub version: Value,
+    /// The capabilities the server offers (`oob`).
+    #[serde(default)]
+    pub capabilities: Vec<Value>,
+}
+
+impl Greeting {
+    /// Whether the server offers a capability.
+    pub fn offers(&self, capability: &str) -> bool {
+        self.qmp
+            .capabilities
+            .iter()
+            .any(|c| c.as_str() == Some(capability))
+    }
+}
+
+/// An error a server answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QmpError {
+    /// The error class (`GenericError`, `CommandNotFound`, …).
+    pub class: String,
+    /// The human-readable message.
+    pub desc: String,
+}
+
+/// A message from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    /// A success, with the request's id if it had one.
+    Return {
+        /// The id.
+        id: Option<Value>,
+        /// The returned value.
+        value: Value,
+    },
+    /// An error, with the request's id if the server could read it.
+    Error {
+        /// The id.
+        id: Option<Value>,
+        /// The error.
+        error: QmpError,
+    },
+    /// An asynchronous event.
+    Event(RawEvent),
+    /// A greeting (at the start of a connection).
+    Greeting(Greeting),
+}
+
+impl Message {
+    /// Parses one line of server output.
+    pub fn parse(line: &[u8]) -> Result<Self, String> {
+        let mut object: Map<String, Value> =
+            serde_json::from_slice(line).map_err(|e| format!("malformed JSON: {e}"))?;
+        let id = object.remove("id");
+        if let Some(value) = object.remove("return") {
+            return Ok(Message::Return { id, value });
+        }
+        if let Some(error) = object.remove("error") {
+            let error =
+                serde_json::from_value(error).map_err(|e| format!("malformed error: {e}"))?;
+            return Ok(Message::Error { id, error });
+        }
+        if object.contains_key("event") {
+            let event = serde_json::from_value(Value::Object(object))
+                .map_err(|e| format!("malformed event: {e}"))?;
+            return Ok(Message::Event(event));
+        }
+        if object.contains_key("QMP") {
+            let greeting = serde_json::from_value(Value::Object(object))
+                .map_err(|e| format!("malformed greeting: {e}"))?;
+            return Ok(Message::Greeting(greeting));
+        }
+        Err("a message that is neither a reply, an error, an event nor a greeting".to_string())
+    }
+}
+
+/// How a command is to be executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Execution {
+    /// In band: `{"execute": ...}`.
+    InBand,
+    /// Out of band: `{"exec-oob": ...}`.
+    OutOfBand,
+    /// Out of band with QEMU 2.12's syntax:
+    /// `{"execute": ..., "control": {"run-oob": true}}`.
+    OutOfBandLegacy,
+}
+
+/// Writes a request as one line: `{"execute":"NAME","arguments":{...},"id":N}`
+/// with no whitespace, `arguments` left out when empty. QEMU reads its
+/// monitor a byte at a time, so every byte saved counts.
+pub fn write_request(
+    out: &mut Vec<u8>,
+    name: &str,
+    arguments: &Value,
+    id: Option<u64>,
+    execution: Execution,
+) {
+    let key = match execution {
+        Execution::OutOfBand => "exec-oob",
+        _ => "execute",
+    };
+    out.extend_from_slice(b"{\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    serde_json::to_writer(&mut *out, name).expect("strings serialize");
+    let empty = matches!(arguments, Value::Object(map) if map.is_empty()) || arguments.is_null();
+    if !empty {
+        out.extend_from_slice(b",\"arguments\":");
+        serde_json::to_writer(&mut *out, arguments).expect("JSON values serialize");
+    }
+    if execution == Execution::OutOfBandLegacy {
+        out.extend_from_slice(b",\"control\":{\"run-oob\":true}");
+    }
+    if let Some(id) = id {
+        out.extend_from_slice(b",\"id\":");
+        out.extend_from_slice(id.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_are_minimal() {
+        let mut out = Vec::new();
+        write_request(
+            &mut out,
+            "query-version",
+            &json!({}),
+            Some(7),
+            Execution::InBand,
+        );
+        assert_eq!(out, b"{\"execute\":\"query-version\",\"id\":7}\n");
+        out.clear();
+        write_request(
+            &mut out,
+            "yank",
+            &json!({"instances": []}),
+            Some(8),
+            Execution::OutOfBand,
+        );
+        assert_eq!(
+            out,
+            b"{\"exec-oob\":\"yank\",\"arguments\":{\"instances\":[]},\"id\":8}\n"
+        );
+        out.clear();
+        write_request(
+            &mut out,
+            "migrate-pause",
+            &json!({}),
+            Some(9),
+            Execution::OutOfBandLegacy,
+        );
+        assert_eq!(
+            out,
+            b"{\"execute\":\"migrate-pause\",\"control\":{\"run-oob\":true},\"id\":9}\n"
+        );
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            Message::parse(br#"{"return": {}, "id": 3}"#),
+            Ok(Message::Return {
+                id: Some(json!(3)),
+                value: json!({})
+            })
+        );
+        let Ok(Message::Error { id: None, error }) =
+            Message::parse(br#"{"error": {"class": "GenericError", "desc": "JSON parse error"}}"#)
+        else {
+            panic!("an error without id");
+        };
+        assert_eq!(error.class, "GenericError");
+        assert!(matches!(
+            Message::parse(br#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}"#),
+            Ok(Message::Event(_))
+        ));
+        let Ok(Message::Greeting(greeting)) =
+            Message::parse(br#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": ["oob"]}}"#)
+        else {
+            panic!("a greeting");
+        };
+        assert!(greeting.offers("oob"));
+        assert!(Message::parse(b"{not json").is_err());
+        assert!(Message::parse(b"{}").is_err());
+    }
+}

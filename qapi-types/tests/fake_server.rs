@@ -1,0 +1,394 @@
+//! The async client against a scripted fake server on a socket pair:
+//! negotiation, typed calls and errors, events interleaved with replies,
+//! ids matching out-of-order replies, and every fault a server can cause.
+
+use std::time::Duration;
+
+use qapi_types::qmp::commands::{QmpCapabilities, QueryVersion};
+use qapi_types::serde_json::{json, Value};
+use qapi_types::{Config, Error, EventsError, Qmp};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": ["oob"]}}"#;
+
+/// The server side of a connection.
+struct Server {
+    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    writer: tokio::net::unix::OwnedWriteHalf,
+}
+
+impl Server {
+    async fn recv(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        Some(qapi_types::serde_json::from_str(&line).expect("the client sends JSON"))
+    }
+
+    async fn send(&mut self, value: Value) {
+        self.send_raw(format!("{value}\r\n").as_bytes()).await;
+    }
+
+    async fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer
+            .write_all(bytes)
+            .await
+            .expect("the client reads");
+    }
+
+    /// Answers `qmp_capabilities`.
+    async fn accept_negotiation(&mut self) -> Value {
+        let request = self.recv().await.expect("a request");
+        assert_eq!(request["execute"], "qmp_capabilities");
+        self.send(json!({ "return": {}, "id": request["id"] }))
+            .await;
+        request
+    }
+}
+
+/// A client connected to a server running `script`, negotiated unless
+/// `negotiate` is false.
+async fn connect<F, Fut>(
+    negotiate: bool,
+    config: Config,
+    script: F,
+) -> (Result<Qmp, Error>, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(Server) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let (client, server) = UnixStream::pair().expect("a socket pair");
+    let (read, write) = server.into_split();
+    let task = tokio::spawn(async move {
+        let mut server = Server {
+            reader: BufReader::new(read),
+            writer: write,
+        };
+        server.send_raw(format!("{GREETING}\r\n").as_bytes()).await;
+        script(server).await;
+    });
+    let qmp = if negotiate {
+        Qmp::connect(client, config).await
+    } else {
+        Qmp::handshake(client, config).await
+    };
+    (qmp, task)
+}
+
+#[tokio::test]
+async fn negotiates_and_executes_typed_commands() {
+    let (qmp, server) = connect(true, Config::default(), |mut server| async move {
+        let negotiation = server.accept_negotiation().await;
+        assert_eq!(negotiation["arguments"], json!({ "enable": ["oob"] }));
+        let request = server.recv().await.expect("query-version");
+        assert_eq!(request, json!({ "execute": "query-version", "id": request["id"] }));
+        server
+            .send(json!({ "return": { "qemu": { "major": 10, "minor": 0, "micro": 2 }, "package": "v10.0.2" }, "id": request["id"] }))
+            .await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    assert!(qmp.oob_enabled());
+    assert!(qmp.greeting().offers("oob"));
+    let version = qmp.execute(&QueryVersion::new()).await.expect("a version");
+    assert_eq!(version.qemu.major, 10);
+    assert_eq!(version.package, "v10.0.2");
+    server.await.expect("the script ran");
+}
+
+#[tokio::test]
+async fn commands_before_negotiation_are_refused_locally() {
+    let (qmp, _server) = connect(false, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("handshake");
+    let error = qmp
+        .execute(&QueryVersion::new())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(error, Error::NotNegotiated { ref command } if command == "query-version"),
+        "{error}"
+    );
+    qmp.execute(&QmpCapabilities::new())
+        .await
+        .expect("negotiation works");
+}
+
+#[tokio::test]
+async fn errors_name_the_command() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        server
+            .send(json!({ "error": { "class": "CommandNotFound", "desc": "The command query-version has not been found" }, "id": request["id"] }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let error = qmp
+        .expect("connected")
+        .execute(&QueryVersion::new())
+        .await
+        .expect_err("an error");
+    let Error::Command { command, error } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(command, "query-version");
+    assert_eq!(error.class, "CommandNotFound");
+}
+
+#[tokio::test]
+async fn replies_out_of_order_reach_their_callers_and_events_their_subscribers() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let first = server.recv().await.expect("first");
+        let second = server.recv().await.expect("second");
+        server
+            .send(json!({ "event": "STOP", "timestamp": { "seconds": 1, "microseconds": 2 } }))
+            .await;
+        server
+            .send(json!({ "return": "second", "id": second["id"] }))
+            .await;
+        server
+            .send(json!({ "event": "RESUME", "timestamp": { "seconds": 3, "microseconds": 4 } }))
+            .await;
+        server
+            .send(json!({ "return": "first", "id": first["id"] }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let mut events = qmp.events();
+    let (first, second) = tokio::join!(qmp.execute_raw("first", json!({})), async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        qmp.execute_raw("second", json!({})).await
+    });
+    assert_eq!(first.expect("first"), json!("first"));
+    assert_eq!(second.expect("second"), json!("second"));
+    assert_eq!(events.next().await.expect("an event").event, "STOP");
+    assert_eq!(events.next().await.expect("an event").event, "RESUME");
+}
+
+#[tokio::test]
+async fn unknown_ids_malformed_lines_and_idless_errors() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        server.send(json!({ "return": {}, "id": 999_999 })).await;
+        server.send_raw(b"{this is not json\r\n").await;
+        server.send(json!({ "return": "ok", "id": request["id"] })).await;
+        let _ = server.recv().await.expect("another request");
+        server.send(json!({ "error": { "class": "GenericError", "desc": "JSON parse error, expecting value" } })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).await.expect("ok"),
+        json!("ok")
+    );
+    assert_eq!(qmp.dropped_replies(), 1);
+    let error = qmp
+        .execute_raw("y", json!({}))
+        .await
+        .expect_err("the id-less error");
+    assert!(
+        matches!(&error, Error::Command { command, .. } if command == "y"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_dying_server_fails_every_pending_call_promptly() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let _ = server.recv().await;
+        let _ = server.recv().await;
+        // Dropping the server closes the socket mid-command.
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let calls = tokio::time::timeout(
+        Duration::from_secs(5),
+        futures_join(
+            qmp.execute_raw("a", json!({})),
+            qmp.execute_raw("b", json!({})),
+        ),
+    )
+    .await
+    .expect("no call hangs");
+    assert!(matches!(calls.0, Err(Error::Closed(_))), "{:?}", calls.0);
+    assert!(matches!(calls.1, Err(Error::Closed(_))), "{:?}", calls.1);
+    assert!(matches!(
+        qmp.execute_raw("c", json!({})).await,
+        Err(Error::Closed(_))
+    ));
+    assert_eq!(qmp.events().next().await, Err(EventsError::Closed));
+}
+
+async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    tokio::join!(a, b)
+}
+
+#[tokio::test]
+async fn an_oversized_line_closes_the_connection() {
+    let config = Config {
+        max_line: 1024,
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        let huge = "x".repeat(4096);
+        server
+            .send(json!({ "return": huge, "id": request["id"] }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let error = qmp
+        .expect("connected")
+        .execute_raw("big", json!({}))
+        .await
+        .expect_err("too long");
+    assert!(
+        matches!(&error, Error::Closed(why) if why.contains("longer than 1024")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn timeouts_and_cancellations_leave_the_connection_usable() {
+    // Without out-of-band execution, nothing limits the commands in flight.
+    let config = Config {
+        oob: false,
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        let slow = server.recv().await.expect("the slow one");
+        // 101 more: one is cancelled by its caller, 100 wait.
+        let mut others = Vec::new();
+        for _ in 0..101 {
+            others.push(server.recv().await.expect("a request"));
+        }
+        for request in others {
+            server.send(json!({ "return": request["execute"], "id": request["id"] })).await;
+        }
+        server.send(json!({ "return": {}, "id": slow["id"] })).await;
+        let last = server.recv().await.expect("after the timeout");
+        server.send(json!({ "return": { "qemu": { "major": 1, "minor": 2, "micro": 3 }, "package": "" }, "id": last["id"] })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let slow = qmp
+        .execute_timeout(&QueryVersion::new(), Duration::from_millis(50))
+        .await;
+    assert!(matches!(slow, Err(Error::Timeout { .. })), "{slow:?}");
+    let cancelled = {
+        let qmp = qmp.clone();
+        tokio::spawn(async move { qmp.execute_raw("cancelled", json!({})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    cancelled.abort();
+    let mut waiting = Vec::new();
+    for i in 0..100 {
+        let qmp = qmp.clone();
+        waiting.push(tokio::spawn(async move {
+            qmp.execute_raw(&format!("call-{i}"), json!({})).await
+        }));
+    }
+    for (i, call) in waiting.into_iter().enumerate() {
+        assert_eq!(
+            call.await.expect("joined").expect("answered"),
+            json!(format!("call-{i}"))
+        );
+    }
+    let version = qmp
+        .execute(&QueryVersion::new())
+        .await
+        .expect("still usable");
+    assert_eq!(version.qemu.minor, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_tasks_times_a_thousand_commands_all_matched() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        // Echo each request's name back as its return value.
+        while let Some(request) = server.recv().await {
+            server
+                .send(json!({ "return": request["execute"], "id": request["id"] }))
+                .await;
+        }
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let mut tasks = Vec::new();
+    for task in 0..100 {
+        let qmp = qmp.clone();
+        tasks.push(tokio::spawn(async move {
+            for call in 0..1000 {
+                let name = format!("t{task}-c{call}");
+                assert_eq!(
+                    qmp.execute_raw(&name, json!({})).await.expect("answered"),
+                    json!(name)
+                );
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("every reply matched its caller");
+    }
+}
+
+#[tokio::test]
+async fn at_most_eight_in_band_commands_are_in_flight_with_oob() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        // Read what the client sends before anything is answered.
+        let mut requests = Vec::new();
+        while let Ok(Some(request)) =
+            tokio::time::timeout(Duration::from_millis(200), server.recv()).await
+        {
+            requests.push(request);
+        }
+        assert_eq!(
+            requests.len(),
+            8,
+            "only 8 in-band commands are sent before replies"
+        );
+        for request in requests {
+            server
+                .send(json!({ "return": {}, "id": request["id"] }))
+                .await;
+        }
+        while let Some(request) = server.recv().await {
+            server
+                .send(json!({ "return": {}, "id": request["id"] }))
+                .await;
+        }
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let mut calls = Vec::new();
+    for i in 0..20 {
+        let qmp = qmp.clone();
+        calls.push(tokio::spawn(async move {
+            qmp.execute_raw(&format!("c{i}"), json!({})).await
+        }));
+    }
+    for call in calls {
+        call.await.expect("joined").expect("answered");
+    }
+}

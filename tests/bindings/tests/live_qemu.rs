@@ -1,0 +1,247 @@
+//! The async client against real QEMU 10.0.2 processes started here on
+//! unix sockets in temporary directories (and killed at the end):
+//! qemu-storage-daemon and qemu-system-x86_64 -M none. Skipped, with a
+//! notice, where the binaries are not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use qapi_bindings_tests::{storage_daemon as sd, system};
+use qapi_types::serde_json::{self, json};
+use qapi_types::{Error, Qmp};
+
+/// A QEMU process and its temporary directory, both gone on drop.
+struct Qemu {
+    child: Child,
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("qapi-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Starts `binary` with `args` (where `SOCKET` stands for the monitor
+/// socket's path) and waits for the socket; `None` when not installed.
+fn start(binary: &str, args: &[&str]) -> Option<Qemu> {
+    if Process::new(binary).arg("--version").output().is_err() {
+        println!("notice: {binary} is not installed; skipping (scripts/install-qemu installs it)");
+        return None;
+    }
+    let dir = temp_dir(binary);
+    let socket = dir.join("qmp.sock");
+    let socket_str = socket.to_str().expect("utf-8 path");
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("SOCKET", socket_str))
+        .collect();
+    let child = Process::new(binary)
+        .args(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("QEMU starts");
+    let qemu = Qemu { child, dir, socket };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !qemu.socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{binary} did not create its socket"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(qemu)
+}
+
+fn storage_daemon() -> Option<Qemu> {
+    start(
+        "qemu-storage-daemon",
+        &[
+            "--chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "--monitor",
+            "chardev=mon",
+        ],
+    )
+}
+
+fn system_emulator() -> Option<Qemu> {
+    start(
+        "qemu-system-x86_64",
+        &[
+            "-M",
+            "none",
+            "-nodefaults",
+            "-display",
+            "none",
+            "-chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "-mon",
+            "chardev=mon,mode=control",
+        ],
+    )
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().expect("utf-8").to_string()
+}
+
+#[tokio::test]
+async fn storage_daemon_typed_commands_errors_and_job_events() {
+    let Some(qemu) = storage_daemon() else { return };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let version = qmp
+        .execute(&sd::commands::QueryVersion::new())
+        .await
+        .expect("a version");
+    assert_eq!((version.qemu.major, version.qemu.minor), (10, 0));
+
+    // A typed error that names the command.
+    let error = qmp
+        .execute(&sd::commands::BlockdevDel::new("no-such-node"))
+        .await
+        .expect_err("no such node");
+    let Error::Command { command, error } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!(command, "blockdev-del");
+    assert_eq!(error.class, "GenericError");
+
+    // A job: its status changes arrive as typed events, between replies.
+    let mut events = qmp.events();
+    let options: sd::BlockdevCreateOptions = serde_json::from_value(
+        json!({ "driver": "file", "filename": path(&qemu.dir, "disk.img"), "size": 1 << 20 }),
+    )
+    .expect("typed options");
+    qmp.execute(&sd::commands::BlockdevCreate::new("create0", options))
+        .await
+        .expect("job started");
+    let mut seen = Vec::new();
+    while !seen.contains(&sd::JobStatus::Concluded) {
+        let event = tokio::time::timeout(
+            Duration::from_secs(20),
+            events.next_typed::<sd::events::Event>(),
+        )
+        .await
+        .expect("the job progresses")
+        .expect("subscribed")
+        .expect("decodes");
+        if let sd::events::Event::JobStatusChange(change) = event.event {
+            assert_eq!(change.id, "create0");
+            seen.push(change.status);
+        }
+    }
+    assert!(seen.contains(&sd::JobStatus::Running), "{seen:?}");
+    qmp.execute(&sd::commands::JobDismiss::new("create0"))
+        .await
+        .expect("dismissed");
+    let jobs = qmp
+        .execute(&sd::commands::QueryJobs::new())
+        .await
+        .expect("jobs");
+    assert!(jobs.is_empty());
+    assert!(
+        std::fs::metadata(qemu.dir.join("disk.img"))
+            .expect("created")
+            .len()
+            >= 1 << 20
+    );
+}
+
+#[tokio::test]
+async fn system_emulator_out_of_band_overtakes_in_band() {
+    let Some(qemu) = system_emulator() else {
+        return;
+    };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    assert!(qmp.oob_enabled(), "QEMU offers oob on a socket monitor");
+    // Queue slow in-band commands, then one out-of-band: its reply comes
+    // before the in-band ones that were queued ahead of it.
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut slow = Vec::new();
+    for i in 0..4 {
+        let (qmp, order) = (qmp.clone(), order.clone());
+        slow.push(tokio::spawn(async move {
+            let schema = qmp
+                .execute(&system::commands::QueryQmpSchema::new())
+                .await
+                .expect("the schema");
+            assert!(schema.len() > 1000);
+            order
+                .lock()
+                .expect("not poisoned")
+                .push(format!("schema-{i}"));
+        }));
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let yank = qmp
+        .execute_oob(&system::commands::QueryYank::new())
+        .await
+        .expect("oob reply");
+    order.lock().expect("not poisoned").push("yank".to_string());
+    assert!(!yank.is_empty());
+    for task in slow {
+        task.await.expect("joined");
+    }
+    let order = order.lock().expect("not poisoned").clone();
+    let yank_at = order.iter().position(|o| o == "yank").expect("recorded");
+    assert!(
+        yank_at < order.len() - 1,
+        "the out-of-band reply overtook in-band ones: {order:?}"
+    );
+}
+
+#[tokio::test]
+async fn system_emulator_stop_and_cont_events() {
+    let Some(qemu) = system_emulator() else {
+        return;
+    };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let mut events = qmp.events();
+    qmp.execute(&system::commands::Stop::new())
+        .await
+        .expect("stopped");
+    qmp.execute(&system::commands::Cont::new())
+        .await
+        .expect("continued");
+    let mut names = Vec::new();
+    while names.len() < 2 {
+        let event = tokio::time::timeout(
+            Duration::from_secs(10),
+            events.next_typed::<system::events::Event>(),
+        )
+        .await
+        .expect("events arrive")
+        .expect("subscribed")
+        .expect("decodes");
+        match event.event {
+            system::events::Event::Stop(_) => names.push("STOP"),
+            system::events::Event::Resume(_) => names.push("RESUME"),
+            _ => {}
+        }
+        assert!(event.timestamp.to_system_time().is_some());
+    }
+    assert_eq!(names, ["STOP", "RESUME"]);
+    let status = qmp
+        .execute(&system::commands::QueryStatus::new())
+        .await
+        .expect("status");
+    assert!(status.running);
+}
