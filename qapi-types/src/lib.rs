@@ -19,11 +19,15 @@ extern crate self as qapi_types;
 pub mod client;
 pub mod error;
 pub mod protocol;
+#[cfg(feature = "tokio")]
+pub mod qga;
 pub mod wire;
 
 #[cfg(feature = "tokio")]
 pub use client::{Config, Events, EventsError, Qmp};
 pub use error::Error;
+#[cfg(feature = "tokio")]
+pub use qga::Qga;
 
 /// Bindings for the core QMP protocol commands a client itself needs
 /// (`qmp_capabilities`, `query-version`, `query-commands`,

@@ -35,8 +35,9 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// Starts `binary` with `args` (where `SOCKET` stands for the monitor
-/// socket's path) and waits for the socket; `None` when not installed.
+/// Starts `binary` with `args` (where `SOCKET`, `STATEDIR` and `PIDFILE`
+/// stand for paths in a temporary directory) and waits for the socket;
+/// `None` when not installed.
 fn start(binary: &str, args: &[&str]) -> Option<Qemu> {
     if Process::new(binary).arg("--version").output().is_err() {
         println!("notice: {binary} is not installed; skipping (scripts/install-qemu installs it)");
@@ -45,9 +46,14 @@ fn start(binary: &str, args: &[&str]) -> Option<Qemu> {
     let dir = temp_dir(binary);
     let socket = dir.join("qmp.sock");
     let socket_str = socket.to_str().expect("utf-8 path");
+    let dir_str = dir.to_str().expect("utf-8 path");
     let args: Vec<String> = args
         .iter()
-        .map(|a| a.replace("SOCKET", socket_str))
+        .map(|a| match *a {
+            "STATEDIR" => dir_str.to_string(),
+            "PIDFILE" => format!("{dir_str}/pid"),
+            other => other.replace("SOCKET", socket_str),
+        })
         .collect();
     let child = Process::new(binary)
         .args(&args)
@@ -244,4 +250,49 @@ async fn system_emulator_stop_and_cont_events() {
         .await
         .expect("status");
     assert!(status.running);
+}
+
+/// qemu-ga run on the host, listening on a unix socket, its state and
+/// pid files in the temporary directory.
+fn guest_agent() -> Option<Qemu> {
+    start(
+        "qemu-ga",
+        &[
+            "-m",
+            "unix-listen",
+            "-p",
+            "SOCKET",
+            "-t",
+            "STATEDIR",
+            "-f",
+            "PIDFILE",
+        ],
+    )
+}
+
+#[tokio::test]
+async fn guest_agent_sync_ping_and_info() {
+    let Some(agent) = guest_agent() else { return };
+    let qga = qapi_types::Qga::connect_unix(&agent.socket)
+        .await
+        .expect("connected and synchronised");
+    qga.execute(&qapi_bindings_tests::qga::commands::GuestPing::new())
+        .await
+        .expect("pong");
+    let info = qga
+        .execute(&qapi_bindings_tests::qga::commands::GuestInfo::new())
+        .await
+        .expect("info");
+    assert!(info.version.starts_with("10.0"), "{}", info.version);
+    assert!(info
+        .supported_commands
+        .iter()
+        .any(|c| c.name == "guest-ping"));
+    // An explicit resynchronisation, then the connection is usable again.
+    qga.sync().await.expect("synchronised again");
+    let id = qga
+        .execute(&qapi_bindings_tests::qga::commands::GuestSyncDelimited::new(4242))
+        .await
+        .expect("echoed");
+    assert_eq!(id, 4242);
 }

@@ -1,0 +1,171 @@
+//! The guest-agent client against a scripted fake agent: the 0xFF
+//! resynchronisation (and the parse error the agent answers it with),
+//! commands without a success response, and resynchronising after a
+//! timeout.
+
+use std::time::Duration;
+
+use qapi_types::serde_json::{json, Value};
+use qapi_types::{Command, Error, Qga};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+/// A command whose success the agent does not answer, like
+/// `guest-shutdown`.
+#[derive(qapi_types::serde::Serialize)]
+#[serde(crate = "qapi_types::serde")]
+struct Shutdown {}
+
+impl Command for Shutdown {
+    const NAME: &'static str = "guest-shutdown";
+    const ALLOW_OOB: bool = false;
+    const SUCCESS_RESPONSE: bool = false;
+    type Ok = qapi_types::Empty;
+}
+
+struct Agent {
+    reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    writer: tokio::net::unix::OwnedWriteHalf,
+}
+
+impl Agent {
+    /// The next request; a leading 0xFF is answered as qemu-ga does.
+    async fn recv(&mut self) -> Option<Value> {
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line).await.ok()? == 0 {
+            return None;
+        }
+        if line.first() == Some(&0xff) {
+            line.remove(0);
+            self.writer
+                .write_all(b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\uFFFD'\"}}\n")
+                .await
+                .ok()?;
+        }
+        let request: Value = qapi_types::serde_json::from_slice(&line).expect("JSON");
+        if request["execute"] == "guest-sync-delimited" {
+            let mut bytes = vec![0xff];
+            bytes.extend_from_slice(
+                format!("{}\n", json!({ "return": request["arguments"]["id"] })).as_bytes(),
+            );
+            self.writer.write_all(&bytes).await.ok()?;
+            return Box::pin(self.recv()).await;
+        }
+        Some(request)
+    }
+
+    async fn send(&mut self, value: Value) {
+        self.writer
+            .write_all(format!("{value}\n").as_bytes())
+            .await
+            .expect("written");
+    }
+}
+
+async fn agent<F, Fut>(script: F) -> UnixStream
+where
+    F: FnOnce(Agent) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (client, server) = UnixStream::pair().expect("a pair");
+    let (read, writer) = server.into_split();
+    tokio::spawn(script(Agent {
+        reader: BufReader::new(read),
+        writer,
+    }));
+    client
+}
+
+#[tokio::test]
+async fn synchronises_and_skips_stale_output() {
+    let stream = agent(|mut agent| async move {
+        // Output a previous client left unread.
+        agent.send(json!({ "return": "stale" })).await;
+        let ping = agent.recv().await.expect("ping");
+        assert_eq!(ping, json!({ "execute": "guest-ping" }));
+        agent.send(json!({ "return": {} })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .await
+            .expect("pong"),
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn commands_without_success_response_complete_once_sent() {
+    let stream = agent(|mut agent| async move {
+        let shutdown = agent.recv().await.expect("shutdown");
+        assert_eq!(shutdown["execute"], "guest-shutdown");
+        // No reply: the agent is going away.
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    tokio::time::timeout(Duration::from_secs(5), qga.execute(&Shutdown {}))
+        .await
+        .expect("does not wait for a reply")
+        .expect("sent");
+}
+
+#[tokio::test]
+async fn a_timeout_is_followed_by_a_resynchronisation() {
+    let stream = agent(|mut agent| async move {
+        let slow = agent.recv().await.expect("the slow one");
+        assert_eq!(slow["execute"], "guest-slow");
+        // Answer only after the client gave up: the late answer comes
+        // before the resynchronisation the next call starts with, and
+        // must be skipped.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        agent.send(json!({ "return": "late" })).await;
+        let ping = agent.recv().await.expect("ping");
+        assert_eq!(ping["execute"], "guest-ping");
+        agent.send(json!({ "return": "pong" })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    let slow = tokio::time::timeout(
+        Duration::from_millis(50),
+        qga.execute_raw("guest-slow", json!({})),
+    )
+    .await;
+    assert!(slow.is_err(), "timed out");
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .await
+            .expect("pong"),
+        json!("pong")
+    );
+}
+
+#[tokio::test]
+async fn errors_name_the_command_and_a_closed_agent_is_reported() {
+    let stream = agent(|mut agent| async move {
+        let request = agent.recv().await.expect("a request");
+        assert_eq!(request["execute"], "guest-file-open");
+        agent
+            .send(json!({ "error": { "class": "GenericError", "desc": "failed to open file" } }))
+            .await;
+        // The agent goes away.
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    let error = qga
+        .execute_raw("guest-file-open", json!({ "path": "/nope" }))
+        .await
+        .expect_err("an error");
+    assert!(
+        matches!(&error, Error::Command { command, .. } if command == "guest-file-open"),
+        "{error}"
+    );
+    let error = qga
+        .execute_raw("guest-ping", json!({}))
+        .await
+        .expect_err("gone");
+    assert!(matches!(error, Error::Closed(_) | Error::Io(_)), "{error}");
+}
