@@ -470,6 +470,17 @@ pub enum EventsError {
     Closed,
 }
 
+impl std::fmt::Display for EventsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventsError::Lagged(n) => write!(f, "the subscriber fell behind: {n} events dropped"),
+            EventsError::Closed => f.write_str("the connection closed"),
+        }
+    }
+}
+
+impl std::error::Error for EventsError {}
+
 impl Events {
     /// The next event as it arrived.
     pub async fn next(&mut self) -> Result<RawEvent, EventsError> {

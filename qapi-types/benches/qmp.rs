@@ -1,0 +1,184 @@
+//! Round trips against qemu-storage-daemon: 10,000 sequential and 10,000
+//! pipelined `query-version` calls through the typed async client, each
+//! beside a minimal raw client measured in the same run (JSON lines with
+//! ids of the same shape, written and read directly on a std socket), and
+//! the bytes each request puts on the wire.
+//!
+//! `cargo bench -p qapi-types --bench qmp`
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use qapi_types::qmp::commands::QueryVersion;
+use qapi_types::{Config, Qmp};
+
+const CALLS: usize = 10_000;
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("qapi-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A monitor for each client: a monitor serves one connection at a time.
+    let socket = dir.join("typed.sock");
+    let raw_socket = dir.join("raw.sock");
+    let daemon = Process::new("qemu-storage-daemon")
+        .arg("--chardev")
+        .arg(format!(
+            "socket,id=mon0,path={},server=on,wait=off",
+            socket.display()
+        ))
+        .args(["--monitor", "chardev=mon0"])
+        .arg("--chardev")
+        .arg(format!(
+            "socket,id=mon1,path={},server=on,wait=off",
+            raw_socket.display()
+        ))
+        .args(["--monitor", "chardev=mon1"])
+        .stdin(Stdio::null())
+        .spawn();
+    let Ok(mut daemon) = daemon else {
+        println!("notice: qemu-storage-daemon is not installed; nothing to measure");
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() || !raw_socket.exists() {
+        assert!(Instant::now() < deadline, "the daemon opens its monitor");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // The same protocol setup for both clients: no out-of-band execution,
+    // so that nothing limits pipelining but the server.
+    let qmp = runtime
+        .block_on(Qmp::connect(
+            runtime
+                .block_on(tokio::net::UnixStream::connect(&socket))
+                .expect("connects"),
+            Config {
+                oob: false,
+                ..Config::default()
+            },
+        ))
+        .expect("negotiated");
+    let mut raw = Raw::connect(&raw_socket);
+
+    let raw_sequential = raw.sequential();
+    let typed_sequential = runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            qmp.execute(&QueryVersion::new()).await.expect("a version");
+        }
+        start.elapsed()
+    });
+    let raw_pipelined = raw.pipelined();
+    let typed_pipelined = runtime.block_on(async {
+        let start = Instant::now();
+        let calls: Vec<_> = (0..CALLS)
+            .map(|_| {
+                let qmp = qmp.clone();
+                tokio::spawn(async move { qmp.execute(&QueryVersion::new()).await })
+            })
+            .collect();
+        for call in calls {
+            call.await.expect("joined").expect("a version");
+        }
+        start.elapsed()
+    });
+    report("sequential", typed_sequential, raw_sequential);
+    report("pipelined", typed_pipelined, raw_pipelined);
+    let mut request = Vec::new();
+    qapi_types::protocol::write_request(
+        &mut request,
+        "query-version",
+        &qapi_types::serde_json::json!({}),
+        Some(CALLS as u64),
+        qapi_types::protocol::Execution::InBand,
+    );
+    println!(
+        "bytes a request puts on the wire: {} ({})",
+        request.len(),
+        String::from_utf8_lossy(&request).trim_end()
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn report(what: &str, typed: Duration, raw: Duration) {
+    let rate = |d: Duration| CALLS as f64 / d.as_secs_f64();
+    println!(
+        "{what}: typed client {:.0} commands/s, raw client {:.0} commands/s: ratio {:.2} (target 0.95: {})",
+        rate(typed),
+        rate(raw),
+        rate(typed) / rate(raw),
+        if rate(typed) >= 0.95 * rate(raw) { "met" } else { "NOT met" }
+    );
+}
+
+/// A minimal client: lines with ids, written and read directly.
+struct Raw {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    next_id: u64,
+}
+
+impl Raw {
+    fn connect(socket: &Path) -> Self {
+        let stream = UnixStream::connect(socket).expect("connects");
+        let mut raw = Self {
+            reader: BufReader::new(stream.try_clone().expect("a clone")),
+            writer: stream,
+            next_id: 1,
+        };
+        raw.line(); // the greeting
+        raw.writer
+            .write_all(b"{\"execute\":\"qmp_capabilities\",\"id\":0}\n")
+            .expect("written");
+        raw.line();
+        raw
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("a line");
+        line
+    }
+
+    fn request(&mut self) -> Vec<u8> {
+        let id = self.next_id;
+        self.next_id += 1;
+        format!("{{\"execute\":\"query-version\",\"id\":{id}}}\n").into_bytes()
+    }
+
+    fn sequential(&mut self) -> Duration {
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            let request = self.request();
+            self.writer.write_all(&request).expect("written");
+            let reply = self.line();
+            assert!(reply.contains("\"return\""));
+        }
+        start.elapsed()
+    }
+
+    fn pipelined(&mut self) -> Duration {
+        let requests: Vec<Vec<u8>> = (0..CALLS).map(|_| self.request()).collect();
+        let mut writer = self.writer.try_clone().expect("a clone");
+        let start = Instant::now();
+        let sender = std::thread::spawn(move || {
+            for request in requests {
+                writer.write_all(&request).expect("written");
+            }
+        });
+        for _ in 0..CALLS {
+            let reply = self.line();
+            assert!(reply.contains("\"return\""));
+        }
+        sender.join().expect("all sent");
+        start.elapsed()
+    }
+}
