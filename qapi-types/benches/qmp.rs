@@ -16,6 +16,8 @@ use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::{Config, Qmp};
 
 const CALLS: usize = 10_000;
+const ROUNDS: usize = 5;
+const PER_ROUND: usize = CALLS / ROUNDS;
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("qapi-bench-{}", std::process::id()));
@@ -66,28 +68,34 @@ fn main() {
         .expect("negotiated");
     let mut raw = Raw::connect(&raw_socket);
 
-    let raw_sequential = raw.sequential();
-    let typed_sequential = runtime.block_on(async {
-        let start = Instant::now();
-        for _ in 0..CALLS {
-            qmp.execute(&QueryVersion::new()).await.expect("a version");
-        }
-        start.elapsed()
-    });
-    let raw_pipelined = raw.pipelined();
-    let typed_pipelined = runtime.block_on(async {
-        let start = Instant::now();
-        let calls: Vec<_> = (0..CALLS)
-            .map(|_| {
-                let qmp = qmp.clone();
-                tokio::spawn(async move { qmp.execute(&QueryVersion::new()).await })
-            })
-            .collect();
-        for call in calls {
-            call.await.expect("joined").expect("a version");
-        }
-        start.elapsed()
-    });
+    // Alternate the clients over rounds, so that drift in the daemon or
+    // the machine affects both alike.
+    let (mut raw_sequential, mut typed_sequential) = (Duration::ZERO, Duration::ZERO);
+    let (mut raw_pipelined, mut typed_pipelined) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..ROUNDS {
+        raw_sequential += raw.sequential();
+        typed_sequential += runtime.block_on(async {
+            let start = Instant::now();
+            for _ in 0..PER_ROUND {
+                qmp.execute(&QueryVersion::new()).await.expect("a version");
+            }
+            start.elapsed()
+        });
+        raw_pipelined += raw.pipelined();
+        typed_pipelined += runtime.block_on(async {
+            let start = Instant::now();
+            let calls: Vec<_> = (0..PER_ROUND)
+                .map(|_| {
+                    let qmp = qmp.clone();
+                    tokio::spawn(async move { qmp.execute(&QueryVersion::new()).await })
+                })
+                .collect();
+            for call in calls {
+                call.await.expect("joined").expect("a version");
+            }
+            start.elapsed()
+        });
+    }
     report("sequential", typed_sequential, raw_sequential);
     report("pipelined", typed_pipelined, raw_pipelined);
     let mut request = Vec::new();
@@ -156,7 +164,7 @@ impl Raw {
 
     fn sequential(&mut self) -> Duration {
         let start = Instant::now();
-        for _ in 0..CALLS {
+        for _ in 0..PER_ROUND {
             let request = self.request();
             self.writer.write_all(&request).expect("written");
             let reply = self.line();
@@ -166,7 +174,7 @@ impl Raw {
     }
 
     fn pipelined(&mut self) -> Duration {
-        let requests: Vec<Vec<u8>> = (0..CALLS).map(|_| self.request()).collect();
+        let requests: Vec<Vec<u8>> = (0..PER_ROUND).map(|_| self.request()).collect();
         let mut writer = self.writer.try_clone().expect("a clone");
         let start = Instant::now();
         let sender = std::thread::spawn(move || {
@@ -174,7 +182,7 @@ impl Raw {
                 writer.write_all(&request).expect("written");
             }
         });
-        for _ in 0..CALLS {
+        for _ in 0..PER_ROUND {
             let reply = self.line();
             assert!(reply.contains("\"return\""));
         }

@@ -15,6 +15,7 @@
 // here included.
 extern crate self as qapi_types;
 
+pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod client;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod protocol;
 pub mod qga;
 pub mod wire;
 
+pub use blocking::BlockingQmp;
 #[cfg(feature = "tokio")]
 pub use client::{Config, Events, EventsError, Qmp};
 pub use error::Error;

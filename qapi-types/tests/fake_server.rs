@@ -392,3 +392,74 @@ async fn at_most_eight_in_band_commands_are_in_flight_with_oob() {
         call.await.expect("joined").expect("answered");
     }
 }
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
+    let config = Config {
+        event_buffer: 4,
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        for i in 0..10 {
+            server.send(json!({ "event": format!("E{i}"), "timestamp": { "seconds": i, "microseconds": 0 } })).await;
+        }
+        let request = server.recv().await.expect("a request");
+        server.send(json!({ "return": {}, "id": request["id"] })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let mut events = qmp.events();
+    // A round trip: every event sent before the reply has been read.
+    qmp.execute_raw("sync", json!({})).await.expect("answered");
+    assert_eq!(events.next().await, Err(EventsError::Lagged(6)));
+    for i in 6..9 {
+        assert_eq!(events.next().await.expect("kept").event, format!("E{i}"));
+    }
+    // An event the bindings don't know decodes to the raw fallback.
+    let unknown = events
+        .next_typed::<qapi_types::qmp::events::Event>()
+        .await
+        .expect("kept")
+        .expect("decodes");
+    assert!(
+        matches!(&unknown.event, qapi_types::qmp::events::Event::Unrecognized(raw) if raw.event == "E9")
+    );
+    assert_eq!(unknown.timestamp.seconds, 9);
+}
+
+#[tokio::test]
+async fn qemu_2_12_out_of_band_syntax_can_be_selected() {
+    let config = Config {
+        legacy_oob: true,
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        assert_eq!(request["execute"], "x-oob-test");
+        assert_eq!(request["control"], json!({ "run-oob": true }));
+        server
+            .send(json!({ "return": {}, "id": request["id"] }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    qmp.execute_oob(&OobTest {}).await.expect("answered");
+}
+
+/// An out-of-band command for the syntax test.
+#[derive(qapi_types::serde::Serialize)]
+#[serde(crate = "qapi_types::serde")]
+struct OobTest {}
+
+impl qapi_types::Command for OobTest {
+    const NAME: &'static str = "x-oob-test";
+    const ALLOW_OOB: bool = true;
+    const SUCCESS_RESPONSE: bool = true;
+    type Ok = qapi_types::Empty;
+}
+
+impl qapi_types::OobCommand for OobTest {}

@@ -296,3 +296,44 @@ async fn guest_agent_sync_ping_and_info() {
         .expect("echoed");
     assert_eq!(id, 4242);
 }
+
+#[test]
+fn blocking_client_against_the_storage_daemon() {
+    let Some(qemu) = storage_daemon() else { return };
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    assert!(qmp.oob_enabled());
+    let version = qmp
+        .execute(&sd::commands::QueryVersion::new())
+        .expect("a version");
+    assert_eq!(version.qemu.major, 10);
+    let error = qmp
+        .execute(&sd::commands::BlockdevDel::new("nope"))
+        .expect_err("no such node");
+    assert!(
+        matches!(&error, Error::Command { command, .. } if command == "blockdev-del"),
+        "{error}"
+    );
+    let options: sd::BlockdevCreateOptions = serde_json::from_value(
+        json!({ "driver": "file", "filename": path(&qemu.dir, "b.img"), "size": 1 << 20 }),
+    )
+    .expect("typed options");
+    qmp.execute(&sd::commands::BlockdevCreate::new("create1", options))
+        .expect("job started");
+    let mut statuses = Vec::new();
+    while !statuses.contains(&"concluded".to_string()) {
+        let event = qmp
+            .next_event(Duration::from_secs(20))
+            .expect("reads")
+            .expect("an event in time");
+        if event.event == "JOB_STATUS_CHANGE" {
+            statuses.push(event.data["status"].as_str().expect("a status").to_string());
+        }
+    }
+    assert!(statuses.contains(&"running".to_string()), "{statuses:?}");
+    assert_eq!(
+        qmp.next_event(Duration::from_millis(50)).expect("reads"),
+        None
+    );
+    qmp.execute(&sd::commands::JobDismiss::new("create1"))
+        .expect("dismissed");
+}
