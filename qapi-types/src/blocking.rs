@@ -142,13 +142,9 @@ impl BlockingQmp {
     }
 
     fn typed<C: Command>(&self, command: &C, execution: Execution) -> Result<C::Ok, Error> {
-        let arguments =
-            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let arguments = crate::protocol::arguments(command)?;
         let value = self.lock().call(C::NAME, &arguments, execution)?;
-        serde_json::from_value(value).map_err(|e| Error::Decode {
-            command: C::NAME.to_string(),
-            message: e.to_string(),
-        })
+        crate::protocol::decode_reply::<C>(value)
     }
 }
 

@@ -208,24 +208,22 @@ impl Qmp {
 
     /// Executes a command and decodes its reply.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
-        let arguments =
-            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let arguments = crate::protocol::arguments(command)?;
         let value = self.call(C::NAME, arguments, Execution::InBand).await?;
-        decode::<C>(value)
+        crate::protocol::decode_reply::<C>(value)
     }
 
     /// Executes a command out of band: only commands the schema marks
     /// `allow-oob` implement [`OobCommand`].
     pub async fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
-        let arguments =
-            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let arguments = crate::protocol::arguments(command)?;
         let execution = if self.shared.config.legacy_oob {
             Execution::OutOfBandLegacy
         } else {
             Execution::OutOfBand
         };
         let value = self.call(C::NAME, arguments, execution).await?;
-        decode::<C>(value)
+        crate::protocol::decode_reply::<C>(value)
     }
 
     /// [`Qmp::execute`] with a time limit. The connection and the other
@@ -346,13 +344,6 @@ impl Qmp {
             Err(_) => Err(Error::Closed("the connection closed".into())),
         }
     }
-}
-
-fn decode<C: Command>(value: Value) -> Result<C::Ok, Error> {
-    serde_json::from_value(value).map_err(|e| Error::Decode {
-        command: C::NAME.to_string(),
-        message: e.to_string(),
-    })
 }
 
 impl Shared {

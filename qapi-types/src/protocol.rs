@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::RawEvent;
+use crate::error::Error;
+use crate::{Command, RawEvent};
 
 /// The server's greeting: `{"QMP": {"version": ..., "capabilities": [...]}}`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -94,6 +95,19 @@ impl Message {
         }
         Err("a message that is neither a reply, an error, an event nor a greeting".to_string())
     }
+}
+
+/// A command's arguments as JSON.
+pub(crate) fn arguments<C: Command>(command: &C) -> Result<Value, Error> {
+    serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))
+}
+
+/// A command's reply as its return type.
+pub(crate) fn decode_reply<C: Command>(value: Value) -> Result<C::Ok, Error> {
+    serde_json::from_value(value).map_err(|e| Error::Decode {
+        command: C::NAME.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// How a command is to be executed.

@@ -80,18 +80,14 @@ impl Qga {
     /// Executes a command. Commands without a success response
     /// (`guest-shutdown`, …) complete once sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
-        let arguments =
-            serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))?;
+        let arguments = crate::protocol::arguments(command)?;
         let value = if C::SUCCESS_RESPONSE {
             self.call(C::NAME, &arguments, true).await?
         } else {
             self.call(C::NAME, &arguments, false).await?;
             Value::Object(Default::default())
         };
-        serde_json::from_value(value).map_err(|e| Error::Decode {
-            command: C::NAME.to_string(),
-            message: e.to_string(),
-        })
+        crate::protocol::decode_reply::<C>(value)
     }
 
     /// [`Qga::execute`] with a time limit; after a timeout the next call
