@@ -504,6 +504,12 @@ impl<'s> Codegen<'s> {
                         .params
                         .push(quote!(#field: impl ::core::convert::Into<::std::string::String>));
                     fields.inits.push(quote!(#field: #field.into(),));
+                } else if self.boxing.is_boxed(owner, member.ty) {
+                    // A boxed member takes its value unboxed too.
+                    fields
+                        .params
+                        .push(quote!(#field: impl ::core::convert::Into<#inner>));
+                    fields.inits.push(quote!(#field: #field.into(),));
                 } else {
                     fields.params.push(quote!(#field: #inner));
                     fields.inits.push(quote!(#field,));

@@ -163,8 +163,10 @@ impl RefExpr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(target: ::std::boxed::Box<ExprOrName>) -> Self {
-        Self { target }
+    pub fn new(
+        target: impl ::core::convert::Into<::std::boxed::Box<ExprOrName>>,
+    ) -> Self {
+        Self { target: target.into() }
     }
 }
 
