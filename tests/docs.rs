@@ -52,3 +52,23 @@ fn sections_of_a_definition_doc() {
         }
     }
 }
+
+#[test]
+fn unindented_continuations_of_older_releases_stay_with_their_member() {
+    let loaded = load(
+        workspace().join("tests/schemas/legacy/old-docs.json"),
+        DocRules::Lenient,
+    )
+    .expect("lenient loading succeeds");
+    let schema = &loaded.schema;
+    let doc = schema
+        .entity(schema.lookup("HostInfo").expect("defined"))
+        .doc
+        .as_ref()
+        .expect("documented");
+    let release = &doc.member("kernel-release").expect("described").text;
+    assert!(release.contains("* Windows: the build number"), "{release}");
+    let version = &doc.member("kernel-version").expect("described").text;
+    assert_eq!(version, "the version field of uname(2)");
+    assert!(doc.since().expect("since").starts_with("7.2"));
+}

@@ -7,10 +7,15 @@ use std::path::{Path, PathBuf};
 use qapi_gen::{load_for_generation, rust_source};
 use qapi_tests::{golden, workspace};
 
-/// The schemas with goldens: the positive corpus and the Rust-name traps.
+/// The schemas with goldens: the positive corpus, the Rust-name traps,
+/// and doc comments as older QEMU releases wrote them.
 fn inputs() -> Vec<PathBuf> {
     let mut inputs = Vec::new();
-    for dir in ["tests/schemas/valid", "tests/schemas/golden"] {
+    for dir in [
+        "tests/schemas/valid",
+        "tests/schemas/golden",
+        "tests/schemas/legacy",
+    ] {
         for entry in std::fs::read_dir(workspace().join(dir)).expect("exists") {
             let path = entry.expect("readable").path();
             if path.extension().is_some_and(|e| e == "json") {

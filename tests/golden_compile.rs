@@ -66,6 +66,10 @@ mod include_main;
 #[allow(dead_code)]
 #[rustfmt::skip]
 mod naming_edge_cases;
+#[path = "golden/old-docs.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod old_docs;
 #[path = "golden/pragmas.rs"]
 #[allow(dead_code)]
 #[rustfmt::skip]
@@ -104,6 +108,7 @@ macro_rules! unknown_events_are_kept {
 #[test]
 fn goldens_compile_and_keep_unknown_events() {
     unknown_events_are_kept!(
+        old_docs,
         alternate_array_branch,
         alternates,
         arrays,

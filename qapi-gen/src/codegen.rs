@@ -252,7 +252,7 @@ impl<'s> Codegen<'s> {
         if !self.options.docs {
             return quote!();
         }
-        let attrs = lines.iter().map(|line| {
+        let attrs = lines.iter().flat_map(|line| line.split('\n')).map(|line| {
             let text = if line.is_empty() {
                 String::new()
             } else {
@@ -294,7 +294,18 @@ impl<'s> Codegen<'s> {
                 SectionKind::Plain => markdown(&section.text, false, resolve),
                 SectionKind::Returns => labelled("Returns", &section.text, resolve),
                 SectionKind::Errors => labelled("Errors", &section.text, resolve),
-                SectionKind::Since => vec![format!("*Since: {}*", section.text.trim())],
+                SectionKind::Since => {
+                    // Older releases wrote more after the version.
+                    let (version, rest) =
+                        section.text.split_once('\n').unwrap_or((&section.text, ""));
+                    let mut lines = vec![format!("*Since: {}*", version.trim())];
+                    let rest = markdown(rest, true, resolve);
+                    if !rest.is_empty() {
+                        lines.push(String::new());
+                        lines.extend(rest);
+                    }
+                    lines
+                }
                 SectionKind::LegacyNote(_) => {
                     let mut body = markdown(&section.text, true, resolve);
                     if let Some(first) = body.first_mut() {

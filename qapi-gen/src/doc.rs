@@ -122,6 +122,11 @@ pub(crate) struct DocReporter {
 }
 
 impl DocReporter {
+    /// Whether problems are warnings (older releases' doc comments).
+    pub(crate) fn lenient(&self) -> bool {
+        self.rules == DocRules::Lenient
+    }
+
     pub(crate) fn new(rules: DocRules) -> Self {
         Self {
             rules,
@@ -225,6 +230,11 @@ fn tagged(line: &str) -> Option<(&str, &str)> {
         }
         Some((*tag, rest.trim_start_matches(' ')))
     })
+}
+
+/// Whether a line starts a description or a tagged section.
+fn starts_section(line: &str) -> bool {
+    at_name_colon(line).is_some() || tagged(line).is_some() || line == "Features:"
 }
 
 fn indent_of(line: &str) -> usize {
@@ -420,13 +430,19 @@ impl<'l> DocParser<'l, '_> {
     /// The rest of a section whose continuation lines are indented.
     fn indented(&mut self) -> Result<Option<&'l str>, Diagnostic> {
         let mut line = self.line()?;
+        let mut blank_before = false;
         while line == Some("") {
+            blank_before = true;
             self.append_line("");
             line = self.line()?;
         }
         let Some(first) = line else { return Ok(None) };
         let indent = indent_of(first);
         if indent == 0 {
+            if self.reporter.lenient() && !blank_before && !starts_section(first) {
+                // Older releases continued a section without indenting.
+                return self.unindented_continuation(first);
+            }
             return Ok(Some(first));
         }
         self.append_line(first);
@@ -472,7 +488,24 @@ impl<'l> DocParser<'l, '_> {
             let line = self.line()?;
             match line {
                 None | Some("") => return Ok(line),
+                // Older releases started sections without a blank line.
+                Some(text) if self.reporter.lenient() && starts_section(text) => return Ok(line),
                 Some(text) => self.append_line(text),
+            }
+        }
+    }
+
+    /// Under lenient rules: a section continued by unindented lines, up to
+    /// a blank line or the start of another section.
+    fn unindented_continuation(&mut self, first: &'l str) -> Result<Option<&'l str>, Diagnostic> {
+        let mut text = first;
+        loop {
+            self.append_line(text);
+            match self.line()? {
+                None => return Ok(None),
+                Some("") => return Ok(Some("")),
+                Some(next) if starts_section(next) => return Ok(Some(next)),
+                Some(next) => text = next,
             }
         }
     }
