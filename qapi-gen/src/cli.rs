@@ -2,31 +2,51 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::{load, DocRules, Error};
+use crate::{load, DocRules, Error, Loaded};
 
-/// Exit status: the schema is valid.
+/// Exit status: success (the schema is valid, the file current).
 pub const EXIT_OK: i32 = 0;
-/// Exit status: the schema is invalid.
+/// Exit status: the schema is invalid, or a checked file is stale.
 pub const EXIT_INVALID: i32 = 1;
 /// Exit status: bad usage, or a file could not be read.
 pub const EXIT_USAGE: i32 = 2;
 
-/// `cargo qapi`: check QAPI schemas and generate Rust bindings from them.
+/// `cargo qapi`: check QAPI schemas, generate Rust bindings from them or
+/// from a running QEMU, and compare schema versions.
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo-qapi",
     bin_name = "cargo qapi",
     version,
-    after_help = "Example:\n  cargo qapi check schema/example.json"
+    after_help = "Examples:\n  \
+        cargo qapi check schema/example.json\n  \
+        cargo qapi generate schema/qmp-core.json --out src/qmp.rs --check\n  \
+        cargo qapi introspect --out qsd.json --qemu qemu-storage-daemon\n  \
+        cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
+        cargo qapi --color never check schema/example.json"
 )]
 pub struct Cli {
+    /// When to colour diagnostics: `auto` colours them on a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = Colour::Auto, value_name = "WHEN")]
+    pub color: Colour,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// When diagnostics are coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Colour {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.
@@ -35,37 +55,34 @@ pub enum Command {
     /// Parse and check a schema; report every problem as FILE:LINE:COL.
     #[command(
         after_help = "Exit status: 0 valid, 1 invalid, 2 usage or I/O error.\n\n\
-                            Example:\n  cargo qapi check ../qemu/qapi/qapi-schema.json"
+        Examples:\n  \
+        cargo qapi check ../qemu/qapi/qapi-schema.json\n  \
+        cargo qapi check --lenient-docs qemu-7.2/qapi/qapi-schema.json"
     )]
     Check(CheckArgs),
-    /// Generate Rust bindings as one self-contained module file.
+    /// Generate Rust bindings as one self-contained module file, from a
+    /// schema, an introspection, or both.
     #[command(
         after_help = "Exit status: 0 written (or current with --check), 1 invalid schema or \
-                            stale file, 2 usage or I/O error.\n\n\
-                            Examples:\n  cargo qapi generate schema/qmp.json --out src/qmp.rs\n  \
-                            cargo qapi generate schema/qmp.json --out src/qmp.rs --check"
+        stale file, 2 usage or I/O error.\n\n\
+        Examples:\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs --check\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs --no-docs --no-format\n  \
+        cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
+        cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs"
     )]
     Generate(GenerateArgs),
-}
-
-/// Arguments of `cargo qapi generate`.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// The schema file (its includes are read too).
-    pub schema: PathBuf,
-    /// The Rust file to write; a crate compiles it with `mod NAME;`.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Write nothing; exit 1, printing a diff, when the file is not what
-    /// generation would write (for CI on checked-in bindings).
-    #[arg(long)]
-    pub check: bool,
-    /// Leave out the rustdoc rendered from the schema's doc comments.
-    #[arg(long)]
-    pub no_docs: bool,
-    /// Skip formatting (faster; the output compiles the same).
-    #[arg(long)]
-    pub no_format: bool,
+    /// Capture a QEMU's introspection (the query-qmp-schema reply) from
+    /// its QMP socket, or from a QEMU started for the purpose.
+    #[command(
+        after_help = "Exit status: 0 captured, 2 QEMU could not be started or queried.\n\n\
+        Examples:\n  \
+        cargo qapi introspect --socket /run/qemu/qmp.sock --out qemu.json\n  \
+        cargo qapi introspect --out qsd.json --qemu qemu-storage-daemon\n  \
+        cargo qapi introspect --out system.json --qemu qemu-system-x86_64 -M none -display none"
+    )]
+    Introspect(IntrospectArgs),
 }
 
 /// Arguments of `cargo qapi check`.
@@ -79,12 +96,86 @@ pub struct CheckArgs {
     pub lenient_docs: bool,
 }
 
+/// Arguments of `cargo qapi generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The schema file (its includes are read too). With --introspect:
+    /// the source the introspected QEMU was built from (optional).
+    #[arg(required_unless_present = "introspect")]
+    pub schema: Option<PathBuf>,
+    /// An introspection file (from `cargo qapi introspect`): the bindings
+    /// hold exactly what that QEMU exposes. Without SCHEMA, they are
+    /// generated from the introspection alone, with names derived for the
+    /// types QEMU does not name.
+    #[arg(long, value_name = "FILE")]
+    pub introspect: Option<PathBuf>,
+    /// The Rust file to write; a crate compiles it with `mod NAME;`.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1, printing a diff, when the file is not what
+    /// generation would write (for CI on checked-in bindings).
+    #[arg(long)]
+    pub check: bool,
+    /// Leave out the rustdoc rendered from the schema's doc comments.
+    #[arg(long)]
+    pub no_docs: bool,
+    /// Skip formatting (faster; the output compiles the same).
+    #[arg(long)]
+    pub no_format: bool,
+}
+
+/// Arguments of `cargo qapi introspect`.
+#[derive(Debug, Args)]
+pub struct IntrospectArgs {
+    /// The QMP socket of a running QEMU.
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "qemu",
+        conflicts_with = "qemu"
+    )]
+    pub socket: Option<PathBuf>,
+    /// Start this QEMU binary with these arguments and a QMP monitor of
+    /// its own, capture, and stop it. Takes the rest of the command line,
+    /// so it comes last.
+    #[arg(long, value_name = "BINARY [ARGS]", num_args = 1.., allow_hyphen_values = true)]
+    pub qemu: Vec<OsString>,
+    /// Where to write the introspection JSON (standard output by default).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
 /// Runs the command line `args` (program name first; a leading `qapi`
 /// argument, as cargo passes it, is skipped) and returns the exit status.
+/// `--color auto` writes plain text: [`run_on_terminal`] is for a
+/// terminal.
 pub fn run(
     args: impl IntoIterator<Item = OsString>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+) -> i32 {
+    run_with(args, out, err, false)
+}
+
+/// Like [`run`], for a process whose standard error may be a terminal:
+/// `--color auto` colours diagnostics when it is one and `NO_COLOR` is not
+/// set.
+pub fn run_on_terminal(args: impl IntoIterator<Item = OsString>) -> i32 {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    run_with(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+        terminal,
+    )
+}
+
+fn run_with(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    terminal: bool,
 ) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|a| a == "qapi") {
@@ -103,28 +194,97 @@ pub fn run(
             return code;
         }
     };
+    let colour = match cli.color {
+        Colour::Auto => terminal,
+        Colour::Always => true,
+        Colour::Never => false,
+    };
+    let mut report = Reporter { err, colour };
     match cli.command {
-        Command::Check(args) => check(&args, out, err),
-        Command::Generate(args) => generate(&args, out, err),
+        Command::Check(args) => check(&args, out, &mut report),
+        Command::Generate(args) => generate(&args, out, &mut report),
+        Command::Introspect(args) => introspect(&args, out, &mut report),
     }
 }
 
-fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let loaded = match crate::load_for_generation(&args.schema) {
-        Ok(loaded) => loaded,
-        Err(Error::Invalid(report)) => {
-            let _ = err.write_all(report.render().as_bytes());
-            return EXIT_INVALID;
+/// Writes diagnostics and errors to standard error.
+struct Reporter<'a> {
+    err: &'a mut dyn Write,
+    colour: bool,
+}
+
+impl Reporter<'_> {
+    /// Reports a failed load and returns the exit status it calls for.
+    fn error(&mut self, error: &Error) -> i32 {
+        match error {
+            Error::Invalid(report) => {
+                let _ = self
+                    .err
+                    .write_all(report.render_styled(self.colour).as_bytes());
+                EXIT_INVALID
+            }
+            Error::Io { .. } | Error::Introspection { .. } => {
+                self.line(&format!("cargo qapi: {error}"));
+                EXIT_USAGE
+            }
         }
-        Err(e @ Error::Io { .. }) => {
-            let _ = writeln!(err, "cargo qapi: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    for warning in &loaded.warnings {
-        let _ = writeln!(err, "{}", warning.render(loaded.schema.sources()));
     }
-    let origin = args.schema.display().to_string();
+
+    fn warnings(&mut self, loaded: &Loaded) {
+        for warning in &loaded.warnings {
+            let text = warning.render_styled(loaded.schema.sources(), self.colour);
+            let _ = writeln!(self.err, "{text}");
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        let _ = writeln!(self.err, "{text}");
+    }
+}
+
+fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
+    let rules = if args.lenient_docs {
+        DocRules::Lenient
+    } else {
+        DocRules::Strict
+    };
+    match load(&args.schema, rules) {
+        Ok(loaded) => {
+            report.warnings(&loaded);
+            let _ = writeln!(out, "{}: {}", args.schema.display(), loaded.schema.counts());
+            EXIT_OK
+        }
+        Err(error) => report.error(&error),
+    }
+}
+
+fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
+    let loaded = match (&args.introspect, &args.schema) {
+        (Some(introspection), source) => {
+            match crate::introspect::load(introspection, source.as_deref()) {
+                Ok(introspected) => {
+                    for note in &introspected.notes {
+                        report.line(&format!("note: {note}"));
+                    }
+                    introspected.loaded
+                }
+                Err(error) => return report.error(&error),
+            }
+        }
+        (None, Some(schema)) => match crate::load_for_generation(schema) {
+            Ok(loaded) => loaded,
+            Err(error) => return report.error(&error),
+        },
+        // clap requires one of them.
+        (None, None) => return EXIT_USAGE,
+    };
+    report.warnings(&loaded);
+    let origin = match (&args.introspect, &args.schema) {
+        (Some(i), Some(s)) => format!("{} as introspected in {}", s.display(), i.display()),
+        (Some(i), None) => format!("the introspection {}", i.display()),
+        (None, Some(s)) => s.display().to_string(),
+        (None, None) => String::new(),
+    };
     let options = crate::Options {
         docs: !args.no_docs,
         format: !args.no_format,
@@ -136,16 +296,13 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
             let _ = writeln!(out, "{}: up to date", args.out.display());
             return EXIT_OK;
         }
-        let _ = writeln!(
-            err,
-            "{} is stale: run `cargo qapi generate {} --out {}`",
+        report.line(&format!(
+            "{} is stale: run `cargo qapi {}`",
             args.out.display(),
-            args.schema.display(),
-            args.out.display()
-        );
-        let _ = err.write_all(
-            crate::diff::unified(&current, &source, &args.out.display().to_string()).as_bytes(),
-        );
+            regenerate_command(args)
+        ));
+        let diff = crate::diff::unified(&current, &source, &args.out.display().to_string());
+        let _ = report.err.write_all(diff.as_bytes());
         return EXIT_INVALID;
     }
     match crate::write_if_changed(&args.out, &source) {
@@ -155,33 +312,70 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i3
             EXIT_OK
         }
         Err(e) => {
-            let _ = writeln!(err, "cargo qapi: can't write '{}': {e}", args.out.display());
+            report.line(&format!(
+                "cargo qapi: can't write '{}': {e}",
+                args.out.display()
+            ));
             EXIT_USAGE
         }
     }
 }
 
-fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let rules = if args.lenient_docs {
-        DocRules::Lenient
-    } else {
-        DocRules::Strict
+/// The `generate` command line that brings `args.out` up to date.
+fn regenerate_command(args: &GenerateArgs) -> String {
+    let mut words = vec!["generate".to_string()];
+    if let Some(introspection) = &args.introspect {
+        words.push(format!("--introspect {}", introspection.display()));
+    }
+    if let Some(schema) = &args.schema {
+        words.push(schema.display().to_string());
+    }
+    words.push(format!("--out {}", args.out.display()));
+    if args.no_docs {
+        words.push("--no-docs".into());
+    }
+    if args.no_format {
+        words.push("--no-format".into());
+    }
+    words.join(" ")
+}
+
+fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
+    let captured = match (&args.socket, args.qemu.split_first()) {
+        (Some(socket), _) => crate::capture::from_socket(socket),
+        (None, Some((binary, rest))) => crate::capture::from_qemu(binary, rest),
+        // clap requires one of them.
+        (None, None) => return EXIT_USAGE,
     };
-    match load(&args.schema, rules) {
-        Ok(loaded) => {
-            for warning in &loaded.warnings {
-                let _ = writeln!(err, "{}", warning.render(loaded.schema.sources()));
-            }
-            let _ = writeln!(out, "{}: {}", args.schema.display(), loaded.schema.counts());
+    let json = match captured {
+        Ok(json) => json,
+        Err(e) => {
+            report.line(&format!("cargo qapi: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    match &args.out {
+        None => {
+            let _ = out.write_all(json.as_bytes());
             EXIT_OK
         }
-        Err(Error::Invalid(report)) => {
-            let _ = err.write_all(report.render().as_bytes());
-            EXIT_INVALID
-        }
-        Err(e @ Error::Io { .. }) => {
-            let _ = writeln!(err, "cargo qapi: {e}");
-            EXIT_USAGE
-        }
+        Some(path) => match write_file(path, &json) {
+            Ok(()) => {
+                let count = json.lines().count().saturating_sub(2);
+                let _ = writeln!(out, "{}: {count} entities", path.display());
+                EXIT_OK
+            }
+            Err(e) => {
+                report.line(&format!(
+                    "cargo qapi: can't write '{}': {e}",
+                    path.display()
+                ));
+                EXIT_USAGE
+            }
+        },
     }
+}
+
+fn write_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    crate::write_if_changed(path, contents).map(|_| ())
 }

@@ -1,5 +1,6 @@
 //! Diagnostics: what is wrong with a schema, where, and how to print it.
 
+use anstyle::{AnsiColor, Style};
 use std::fmt::{self, Write as _};
 
 use crate::source::{SourceMap, Span};
@@ -98,13 +99,22 @@ impl Diagnostic {
     /// Renders the diagnostic as QEMU does: include chain, definition
     /// context, then `FILE:LINE:COL: message`.
     pub fn render(&self, sources: &SourceMap) -> String {
-        let mut out = String::new();
-        let prefix = match self.severity {
-            Severity::Error => "",
-            Severity::Warning => "warning: ",
+        self.render_styled(sources, false)
+    }
+
+    /// Like [`Diagnostic::render`], with ANSI colours when `colour` is
+    /// set (for a terminal): positions bold, errors red, warnings yellow.
+    pub fn render_styled(&self, sources: &SourceMap, colour: bool) -> String {
+        let style = |s: Style| if colour { s } else { Style::new() };
+        let place = style(Style::new().bold());
+        let (label, prefix) = match self.severity {
+            Severity::Error => (style(AnsiColor::Red.on_default().bold()), ""),
+            Severity::Warning => (style(AnsiColor::Yellow.on_default().bold()), "warning: "),
         };
+        let message = format!("{label}{prefix}{}{label:#}", self.message);
+        let mut out = String::new();
         let Some(span) = self.span else {
-            let _ = write!(out, "{prefix}{}", self.message);
+            out.push_str(&message);
             return out;
         };
         for site in sources.include_chain(span.file) {
@@ -121,13 +131,13 @@ impl Diagnostic {
         }
         let _ = write!(
             out,
-            "{path}:{}:{}: {prefix}{}",
-            span.line, span.col, self.message
+            "{place}{path}:{}:{}:{place:#} {message}",
+            span.line, span.col
         );
         for (note_span, note) in &self.notes {
             let _ = write!(
                 out,
-                "\n{}:{}:{}: {note}",
+                "\n{place}{}:{}:{}:{place:#} {note}",
                 sources.path(note_span.file).display(),
                 note_span.line,
                 note_span.col

@@ -144,12 +144,34 @@ pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<bool> {
 /// ```
 ///
 /// and in the crate: `mod qmp { include!(concat!(env!("OUT_DIR"), "/qmp.rs")); }`.
+///
+/// Without a schema source, from the QEMU the build machine runs (see
+/// [`Builder::qemu`]) or from an introspection file captured with
+/// `cargo qapi introspect` (see [`Builder::introspection`]):
+///
+/// ```no_run
+/// qapi_gen::Builder::qemu("qemu-storage-daemon", &[])
+///     .file_name("qsd.rs")
+///     .run();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
-    schema: PathBuf,
+    input: Input,
+    source: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     file_name: Option<String>,
     options: Options,
+}
+
+/// Where a [`Builder`] reads the schema from.
+#[derive(Clone, Debug)]
+enum Input {
+    /// A schema file.
+    Schema(PathBuf),
+    /// An introspection file.
+    Introspection(PathBuf),
+    /// A QEMU binary and its arguments, to capture the introspection from.
+    Qemu(PathBuf, Vec<std::ffi::OsString>),
 }
 
 /// What [`Builder::generate`] did.
@@ -157,21 +179,55 @@ pub struct Builder {
 pub struct Generated {
     /// The file written (or left as it was).
     pub path: PathBuf,
-    /// Every schema file read, for `cargo:rerun-if-changed`.
+    /// Every file read (schema files, the introspection file, the QEMU
+    /// binary), for `cargo:rerun-if-changed`.
     pub inputs: Vec<PathBuf>,
     /// Doc-comment problems, reported as warnings.
     pub warnings: Vec<String>,
+    /// Where the schema source and the introspection disagree beyond
+    /// build conditions.
+    pub notes: Vec<String>,
 }
 
 impl Builder {
     /// Bindings for the schema at `schema` (its includes are read too).
     pub fn new(schema: impl Into<PathBuf>) -> Self {
+        Self::with_input(Input::Schema(schema.into()))
+    }
+
+    /// Bindings for what the QEMU that an introspection file (from
+    /// `cargo qapi introspect`) describes exposes. Without
+    /// [`Builder::schema_source`], names are derived for the types QEMU
+    /// does not name (see `cargo qapi generate --introspect`).
+    pub fn introspection(file: impl Into<PathBuf>) -> Self {
+        Self::with_input(Input::Introspection(file.into()))
+    }
+
+    /// Bindings for what a QEMU binary exposes: it is started with `args`
+    /// and a QMP monitor of its own, asked for its introspection, and
+    /// stopped. The binary is looked up on `PATH`; the introspection is
+    /// kept beside the bindings (`NAME.introspection.json`).
+    pub fn qemu(binary: impl Into<PathBuf>, args: &[&str]) -> Self {
+        let args = args.iter().map(Into::into).collect();
+        Self::with_input(Input::Qemu(binary.into(), args))
+    }
+
+    fn with_input(input: Input) -> Self {
         Self {
-            schema: schema.into(),
+            input,
+            source: None,
             out_dir: None,
             file_name: None,
             options: Options::default(),
         }
+    }
+
+    /// For introspection input: the schema source the QEMU was built from.
+    /// The bindings then hold exactly what that build exposes, with the
+    /// source's names, exact integer types and docs.
+    pub fn schema_source(mut self, schema: impl Into<PathBuf>) -> Self {
+        self.source = Some(schema.into());
+        self
     }
 
     /// Whether to render doc comments as rustdoc (default: yes).
@@ -192,16 +248,22 @@ impl Builder {
         self
     }
 
-    /// The file name; the schema's name with `.rs` by default
-    /// (`qapi-schema.json` → `qapi-schema.rs`).
+    /// The file name; by default the input's name with `.rs`
+    /// (`qapi-schema.json` → `qapi-schema.rs`, `qemu-storage-daemon` →
+    /// `qemu-storage-daemon.rs`).
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
         self
     }
 
+    fn input_path(&self) -> &Path {
+        match &self.input {
+            Input::Schema(p) | Input::Introspection(p) | Input::Qemu(p, _) => p,
+        }
+    }
+
     /// Generates the bindings and writes them if they changed.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let loaded = load_for_generation(&self.schema)?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -213,34 +275,79 @@ impl Builder {
         };
         let file_name = self.file_name.clone().unwrap_or_else(|| {
             let stem = self
-                .schema
+                .input_path()
                 .file_stem()
                 .map_or("bindings".into(), |s| s.to_string_lossy());
             format!("{stem}.rs")
         });
-        let path = out_dir.join(file_name);
-        let source = rust_source_with(
-            &loaded.schema,
-            &self.schema.display().to_string(),
-            self.options,
-        );
+        let path = out_dir.join(&file_name);
+        let mut inputs = Vec::new();
+        let (loaded, notes, origin) = match &self.input {
+            Input::Schema(schema) => {
+                let loaded = load_for_generation(schema)?;
+                (loaded, Vec::new(), schema.display().to_string())
+            }
+            Input::Introspection(file) => {
+                inputs.push(file.clone());
+                let introspected = crate::introspect::load(file, self.source.as_deref())?;
+                let origin = format!("the introspection {}", file.display());
+                (introspected.loaded, introspected.notes, origin)
+            }
+            Input::Qemu(binary, args) => {
+                let json = crate::capture::from_qemu(binary.as_os_str(), args).map_err(|e| {
+                    Error::Introspection {
+                        path: binary.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                let stem = file_name.strip_suffix(".rs").unwrap_or(&file_name);
+                let file = out_dir.join(format!("{stem}.introspection.json"));
+                write_if_changed(&file, &json).map_err(|source| Error::Io {
+                    path: file.clone(),
+                    source,
+                })?;
+                inputs.extend(find_on_path(binary));
+                let introspected = crate::introspect::load(&file, self.source.as_deref())?;
+                let origin = format!("the introspection of {}", binary.display());
+                (introspected.loaded, introspected.notes, origin)
+            }
+        };
+        let origin = match &self.source {
+            Some(source) if !matches!(self.input, Input::Schema(_)) => {
+                format!("{} as exposed by {origin}", source.display())
+            }
+            _ => origin,
+        };
+        let source = rust_source_with(&loaded.schema, &origin, self.options);
         write_if_changed(&path, &source).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?;
         let sources = loaded.schema.sources();
         let warnings = render_all(&loaded.warnings, sources);
+        inputs.extend(
+            sources
+                .files()
+                .iter()
+                .map(|f| f.path.clone())
+                .filter(|p| p.is_file()),
+        );
         Ok(Generated {
             path,
-            inputs: sources.files().iter().map(|f| f.path.clone()).collect(),
+            inputs,
             warnings,
+            notes,
         })
     }
 
     /// For build scripts: generates, prints `cargo:rerun-if-changed` for
-    /// every schema file and `cargo:warning` for every warning, and on an
-    /// invalid schema prints its diagnostics and exits with status 1.
+    /// every input and `cargo:warning` for every warning and note, and on
+    /// an invalid schema or a failed capture prints what went wrong and
+    /// exits with status 1.
     pub fn run(&self) -> Generated {
+        if let Input::Qemu(..) = self.input {
+            println!("cargo:rerun-if-env-changed=PATH");
+        }
         match self.generate() {
             Ok(generated) => {
                 for input in &generated.inputs {
@@ -249,27 +356,39 @@ impl Builder {
                 // Older releases' schemas carry hundreds of doc-comment
                 // problems: show a few, count the rest.
                 const SHOWN: usize = 10;
-                for warning in generated.warnings.iter().take(SHOWN) {
+                let shown = generated.notes.iter().chain(&generated.warnings);
+                for warning in shown.take(SHOWN) {
                     for line in warning.lines() {
                         println!("cargo:warning={line}");
                     }
                 }
-                if generated.warnings.len() > SHOWN {
+                let total = generated.notes.len() + generated.warnings.len();
+                if total > SHOWN {
                     println!(
-                        "cargo:warning={} more doc-comment warnings; `cargo qapi check --lenient-docs {}` lists them all",
-                        generated.warnings.len() - SHOWN,
-                        self.schema.display()
+                        "cargo:warning={} more warnings; `cargo qapi check --lenient-docs` or `cargo qapi generate --introspect` lists them all",
+                        total - SHOWN,
                     );
                 }
                 generated
             }
             Err(error) => {
-                println!("cargo:rerun-if-changed={}", self.schema.display());
+                println!("cargo:rerun-if-changed={}", self.input_path().display());
                 eprintln!("{error}");
                 std::process::exit(1);
             }
         }
     }
+}
+
+/// Where `binary` is: itself when it names a path, else the first match
+/// on `PATH`.
+fn find_on_path(binary: &Path) -> Option<PathBuf> {
+    if binary.components().count() > 1 {
+        return Some(binary.to_path_buf());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(binary))
+        .find(|p| p.is_file())
 }
 
 fn render_all(diagnostics: &[Diagnostic], sources: &crate::SourceMap) -> Vec<String> {

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod boxing;
+pub mod capture;
 mod check;
 pub mod cli;
 mod codegen;
@@ -26,9 +27,12 @@ pub mod doc;
 mod expr;
 mod generate;
 pub mod ident;
+pub mod introspect;
 pub mod model;
 pub mod names;
 mod parser;
+mod reconstruct;
+mod resolve;
 mod rustdoc;
 mod schema;
 pub mod source;
@@ -76,9 +80,14 @@ pub struct Report {
 impl Report {
     /// Every diagnostic rendered, one after the other.
     pub fn render(&self) -> String {
+        self.render_styled(false)
+    }
+
+    /// Like [`Report::render`], with ANSI colours when `colour` is set.
+    pub fn render_styled(&self, colour: bool) -> String {
         let mut out = String::new();
         for diag in &self.diagnostics {
-            out.push_str(&diag.render(&self.sources));
+            out.push_str(&diag.render_styled(&self.sources, colour));
             out.push('\n');
         }
         out
@@ -97,6 +106,13 @@ pub enum Error {
     },
     /// The schema is invalid.
     Invalid(Report),
+    /// An introspection file is not a `query-qmp-schema` reply.
+    Introspection {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -109,6 +125,9 @@ impl std::fmt::Display for Error {
                 parser::describe_io_error(source)
             ),
             Error::Invalid(report) => f.write_str(report.render().trim_end()),
+            Error::Introspection { path, message } => {
+                write!(f, "{}: {message}", path.display())
+            }
         }
     }
 }
@@ -117,7 +136,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::Invalid(_) => None,
+            Error::Invalid(_) | Error::Introspection { .. } => None,
         }
     }
 }

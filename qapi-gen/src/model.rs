@@ -438,6 +438,113 @@ impl Schema {
         }
     }
 
+    /// The entities an entity refers to (not counting the definition an
+    /// implicit object was made for).
+    pub(crate) fn references(&self, id: EntityId) -> Vec<EntityId> {
+        let mut out = Vec::new();
+        match &self.entity(id).kind {
+            EntityKind::Builtin(_) | EntityKind::Enum(_) => {}
+            EntityKind::Array(a) => out.push(a.element),
+            EntityKind::Object(o) => {
+                out.extend(o.base);
+                out.extend(o.local_members.iter().map(|m| m.ty));
+                if let Some(branches) = &o.branches {
+                    out.push(branches.tag_type);
+                    out.extend(branches.variants.iter().map(|v| v.ty));
+                }
+            }
+            EntityKind::Alternate(a) => out.extend(a.variants.iter().map(|v| v.ty)),
+            EntityKind::Command(c) => out.extend(c.arg_type.iter().chain(&c.ret_type)),
+            EntityKind::Event(e) => out.extend(e.arg_type),
+        }
+        out
+    }
+
+    /// The schema cut down to the entities in `roots`, what they refer to,
+    /// and the builtins, renumbered; the other definitions leave the
+    /// top-level items too.
+    pub(crate) fn retain(&self, roots: impl IntoIterator<Item = EntityId>) -> Schema {
+        let mut keep = vec![false; self.entities.len()];
+        let mut stack: Vec<EntityId> = roots.into_iter().collect();
+        stack.extend(
+            self.ids()
+                .filter(|&id| self.entity(id).span.is_none() || self.entity(id).name == "QType"),
+        );
+        while let Some(id) = stack.pop() {
+            if !std::mem::replace(&mut keep[id.index()], true) {
+                stack.extend(self.references(id));
+            }
+        }
+        let mut new_ids = vec![None; self.entities.len()];
+        let mut next = 0u32;
+        for (old, kept) in keep.iter().enumerate() {
+            if *kept {
+                new_ids[old] = Some(EntityId(next));
+                next += 1;
+            }
+        }
+        // Every reference of a kept entity is kept: the fallback is unused.
+        let map = |id: EntityId| new_ids[id.index()].unwrap_or(id);
+        let entities: Vec<Entity> = self
+            .entities
+            .iter()
+            .zip(&keep)
+            .filter(|(_, kept)| **kept)
+            .map(|(entity, _)| {
+                let mut entity = entity.clone();
+                match &mut entity.kind {
+                    EntityKind::Builtin(_) | EntityKind::Enum(_) => {}
+                    EntityKind::Array(a) => a.element = map(a.element),
+                    EntityKind::Object(o) => {
+                        o.base = o.base.map(map);
+                        o.implicit_for = o.implicit_for.and_then(|id| new_ids[id.index()]);
+                        for member in &mut o.local_members {
+                            member.ty = map(member.ty);
+                            member.defined_in = map(member.defined_in);
+                        }
+                        if let Some(branches) = &mut o.branches {
+                            branches.tag_type = map(branches.tag_type);
+                            for variant in &mut branches.variants {
+                                variant.ty = map(variant.ty);
+                            }
+                        }
+                    }
+                    EntityKind::Alternate(a) => {
+                        for variant in &mut a.variants {
+                            variant.ty = map(variant.ty);
+                        }
+                    }
+                    EntityKind::Command(c) => {
+                        c.arg_type = c.arg_type.map(map);
+                        c.ret_type = c.ret_type.map(map);
+                    }
+                    EntityKind::Event(e) => e.arg_type = e.arg_type.map(map),
+                }
+                entity
+            })
+            .collect();
+        let by_name = entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), EntityId(i as u32)))
+            .collect();
+        let items = self
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                SchemaItem::Definition(id) => new_ids[id.index()].map(SchemaItem::Definition),
+                other => Some(other.clone()),
+            })
+            .collect();
+        Schema {
+            entities,
+            by_name,
+            items,
+            pragma: self.pragma.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+
     /// The pragmas in force.
     pub fn pragma(&self) -> &Pragma {
         &self.pragma

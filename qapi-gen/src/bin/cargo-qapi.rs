@@ -1,10 +1,5 @@
 //! `cargo qapi`: see [`qapi_gen::cli`].
 
 fn main() {
-    let code = qapi_gen::cli::run(
-        std::env::args_os(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
-    std::process::exit(code);
+    std::process::exit(qapi_gen::cli::run_on_terminal(std::env::args_os()));
 }

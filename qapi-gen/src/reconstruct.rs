@@ -1,0 +1,655 @@
+//! A QAPI schema rebuilt from an [`Introspection`], so that bindings can be
+//! generated for the QEMU a user runs without its schema source.
+//!
+//! Commands and events keep their names. The server masks type names, so
+//! each type is named after its first use, visiting commands and then
+//! events in name order and, from there, breadth first:
+//!
+//! - arguments (or event data) that only one command (or event) uses are
+//!   written inline, as the schema source writes them; shared ones are
+//!   named `{Command}Arguments` (`{Event}Data`);
+//! - a command's return type is `{Command}Return`; for an array, its
+//!   element is `{Command}Item`;
+//! - the type of member `m` of type `P` is `{P}{M}` (for an array, its
+//!   element), with `P` the command's or event's name for inline
+//!   arguments;
+//! - union branch `c` of `P` is `{P}{C}`; an alternate's alternative is
+//!   `{P}{Kind}`, its branch named after its JSON kind (`string`, `int`,
+//!   `object`...).
+//!
+//! A name already taken gets a number. Names the server did not mask (a
+//! QEMU built to show them) are kept. The names depend only on the
+//! commands and events that use a type, so they stay put when the server
+//! gains unrelated definitions.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+
+use qapi_types::qmp::{JSONType, SchemaInfo, SchemaInfoBranch, SchemaInfoObject};
+
+use crate::ident;
+use crate::introspect::Introspection;
+
+/// Rebuilds a QAPI schema (in QAPI's own syntax) from an introspection.
+pub(crate) fn reconstruct(intro: &Introspection) -> Result<String, String> {
+    let mut commands: Vec<&SchemaInfo> = Vec::new();
+    let mut events: Vec<&SchemaInfo> = Vec::new();
+    for info in intro.infos() {
+        check_name(&info.name)?;
+        match &info.meta_type {
+            SchemaInfoBranch::Command(_) => commands.push(info),
+            SchemaInfoBranch::Event(_) => events.push(info),
+            _ => {}
+        }
+    }
+    commands.sort_by(|a, b| a.name.cmp(&b.name));
+    events.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut namer = Namer::new(intro);
+    for info in intro.infos() {
+        if matches!(
+            info.meta_type,
+            SchemaInfoBranch::Command(_) | SchemaInfoBranch::Event(_)
+        ) {
+            namer.taken.insert(info.name.clone());
+        }
+    }
+    for info in commands.iter().chain(&events) {
+        namer.root(info);
+    }
+    while let Some(name) = namer.queue.pop_front() {
+        namer.visit(name);
+    }
+    let mut out = Emitter::default();
+    for &name in &namer.order {
+        out.ty(&namer, name)?;
+    }
+    for info in commands.iter().chain(&events) {
+        out.root(&namer, info)?;
+    }
+    Ok(out.finish())
+}
+
+/// Names may only hold characters QAPI names are made of, so that the
+/// schema text needs no escapes.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.+[]".contains(&b))
+    {
+        return Err(format!("'{name}' is not a QAPI name"));
+    }
+    Ok(())
+}
+
+/// The QAPI builtin for a JSON type.
+fn builtin(json: &JSONType) -> &'static str {
+    match json {
+        JSONType::String => "str",
+        JSONType::Number => "number",
+        JSONType::Int => "int",
+        JSONType::Boolean => "bool",
+        JSONType::Null => "null",
+        _ => "any",
+    }
+}
+
+/// How an alternative is told apart on the wire, as a branch name.
+fn kind(intro: &Introspection, name: &str) -> &'static str {
+    match intro.get(name).map(|i| &i.meta_type) {
+        Some(SchemaInfoBranch::Builtin(b)) => match b.json_type {
+            JSONType::String => "string",
+            JSONType::Number => "number",
+            JSONType::Int => "int",
+            JSONType::Boolean => "boolean",
+            JSONType::Null => "null",
+            _ => "value",
+        },
+        Some(SchemaInfoBranch::Enum(_)) => "enum",
+        Some(SchemaInfoBranch::Array(_)) => "array",
+        _ => "object",
+    }
+}
+
+/// Whether the server left `name` unmasked and it can be kept.
+fn is_real_type_name(name: &str) -> bool {
+    crate::names::check_camel(name).is_ok() && !name.ends_with("List")
+}
+
+/// Whether a member or value name needs the `member-name-exceptions`
+/// pragma.
+fn needs_exception(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_')
+}
+
+/// The CamelCase form of a wire name, for derived names.
+fn camel(name: &str) -> String {
+    ident::item_name(name)
+}
+
+/// Names for the masked types, decided before anything is written.
+struct Namer<'a> {
+    intro: &'a Introspection,
+    /// QAPI names of object, enum and alternate types, by server name.
+    names: HashMap<&'a str, String>,
+    /// Why each type has its name, for its doc comment.
+    origins: HashMap<&'a str, String>,
+    /// Names in use.
+    taken: HashSet<String>,
+    /// Named types in naming order.
+    order: Vec<&'a str>,
+    /// Types not visited yet.
+    queue: VecDeque<&'a str>,
+    /// How often each type is referenced.
+    uses: HashMap<&'a str, usize>,
+    /// Arguments and event data written inline.
+    inline: HashSet<&'a str>,
+}
+
+impl<'a> Namer<'a> {
+    fn new(intro: &'a Introspection) -> Self {
+        let mut uses: HashMap<&str, usize> = HashMap::new();
+        let mut count = |name: &'a str| *uses.entry(name).or_default() += 1;
+        for info in intro.infos() {
+            match &info.meta_type {
+                SchemaInfoBranch::Command(c) => {
+                    count(&c.arg_type);
+                    count(&c.ret_type);
+                }
+                SchemaInfoBranch::Event(e) => count(&e.arg_type),
+                SchemaInfoBranch::Array(a) => count(&a.element_type),
+                SchemaInfoBranch::Object(o) => {
+                    o.members.iter().for_each(|m| count(&m.r#type));
+                    o.variants.iter().flatten().for_each(|v| count(&v.r#type));
+                }
+                SchemaInfoBranch::Alternate(a) => a.members.iter().for_each(|m| count(&m.r#type)),
+                _ => {}
+            }
+        }
+        Self {
+            intro,
+            names: HashMap::new(),
+            origins: HashMap::new(),
+            taken: HashSet::new(),
+            order: Vec::new(),
+            queue: VecDeque::new(),
+            uses,
+            inline: HashSet::new(),
+        }
+    }
+
+    /// Names what a command or event uses.
+    fn root(&mut self, info: &'a SchemaInfo) {
+        let wire = info.name.as_str();
+        let base = camel(wire);
+        let (arg, ret) = match &info.meta_type {
+            SchemaInfoBranch::Command(c) => (c.arg_type.as_str(), Some(c.ret_type.as_str())),
+            SchemaInfoBranch::Event(e) => (e.arg_type.as_str(), None),
+            _ => return,
+        };
+        let is_command = ret.is_some();
+        if !self.intro.is_empty_object(arg) {
+            match self.plain_object(arg) {
+                // QAPI has no member-name exceptions for inline members.
+                Some(object)
+                    if self.uses.get(arg) == Some(&1)
+                        && !is_real_type_name(arg)
+                        && !object.members.iter().any(|m| needs_exception(&m.name)) =>
+                {
+                    self.inline.insert(arg);
+                    self.members(object, &base, wire);
+                }
+                _ => {
+                    let (suffix, what) = if is_command {
+                        ("Arguments", "Arguments")
+                    } else {
+                        ("Data", "Data")
+                    };
+                    self.name(
+                        arg,
+                        format!("{base}{suffix}"),
+                        format!("{what} of @{wire}."),
+                    );
+                }
+            }
+        }
+        if let Some(ret) = ret.filter(|r| !self.intro.is_empty_object(r)) {
+            match self.intro.get(ret).map(|i| &i.meta_type) {
+                Some(SchemaInfoBranch::Array(a)) => self.name(
+                    &a.element_type,
+                    format!("{base}Item"),
+                    format!("An element of what @{wire} returns."),
+                ),
+                _ => self.name(
+                    ret,
+                    format!("{base}Return"),
+                    format!("What @{wire} returns."),
+                ),
+            }
+        }
+    }
+
+    /// The object `name`, if it is one without branches.
+    fn plain_object(&self, name: &str) -> Option<&'a SchemaInfoObject> {
+        let intro: &'a Introspection = self.intro;
+        match &intro.get(name)?.meta_type {
+            SchemaInfoBranch::Object(o) if o.variants.as_ref().is_none_or(|v| v.is_empty()) => {
+                Some(o)
+            }
+            _ => None,
+        }
+    }
+
+    /// Names the types of an object's members; `parent` is the object's
+    /// QAPI name (or the command's or event's, for inline arguments).
+    fn members(&mut self, object: &'a SchemaInfoObject, parent: &str, parent_wire: &str) {
+        for member in &object.members {
+            self.name(
+                &member.r#type,
+                format!("{parent}{}", camel(&member.name)),
+                format!("The type of @{parent_wire}'s member '{}'.", member.name),
+            );
+        }
+    }
+
+    /// Gives `name` (or, for an array, its element) a name, unless it has
+    /// one or is a builtin.
+    fn name(&mut self, name: &'a str, suggestion: String, origin: String) {
+        let intro: &'a Introspection = self.intro;
+        let Some(info) = intro.get(name) else {
+            return;
+        };
+        match &info.meta_type {
+            SchemaInfoBranch::Array(a) => {
+                return self.name(&a.element_type, suggestion, origin);
+            }
+            SchemaInfoBranch::Object(_)
+            | SchemaInfoBranch::Enum(_)
+            | SchemaInfoBranch::Alternate(_) => {}
+            _ => return,
+        }
+        if self.names.contains_key(name) {
+            return;
+        }
+        let chosen = if is_real_type_name(name) && !self.taken.contains(name) {
+            name.to_string()
+        } else {
+            let mut candidate = if suggestion.ends_with("List") {
+                format!("{suggestion}Type")
+            } else {
+                suggestion
+            };
+            if is_real_type_name(&candidate) {
+                let stem = candidate.clone();
+                let mut n = 2;
+                while self.taken.contains(&candidate) {
+                    candidate = format!("{stem}{n}");
+                    n += 1;
+                }
+            } else {
+                let mut n = self.names.len();
+                candidate = format!("Type{n}");
+                while self.taken.contains(&candidate) {
+                    n += 1;
+                    candidate = format!("Type{n}");
+                }
+            }
+            candidate
+        };
+        self.taken.insert(chosen.clone());
+        self.names.insert(name, chosen);
+        self.origins.insert(name, origin);
+        self.order.push(name);
+        self.queue.push_back(name);
+    }
+
+    /// Names what type `name` refers to.
+    fn visit(&mut self, name: &'a str) {
+        let intro: &'a Introspection = self.intro;
+        let Some(info) = intro.get(name) else {
+            return;
+        };
+        let parent = self.names[name].clone();
+        match &info.meta_type {
+            SchemaInfoBranch::Object(o) => {
+                self.members(o, &parent, &parent);
+                for variant in o.variants.iter().flatten() {
+                    if !intro.is_empty_object(&variant.r#type) {
+                        self.name(
+                            &variant.r#type,
+                            format!("{parent}{}", camel(&variant.case)),
+                            format!("Branch '{}' of @{parent}.", variant.case),
+                        );
+                    }
+                }
+            }
+            SchemaInfoBranch::Alternate(a) => {
+                for member in &a.members {
+                    let kind = kind(intro, &member.r#type);
+                    self.name(
+                        &member.r#type,
+                        format!("{parent}{}", camel(kind)),
+                        format!("The {kind} alternative of @{parent}."),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A QAPI value: what the schema text is made of.
+enum Q {
+    Str(String),
+    Bool(bool),
+    List(Vec<Q>),
+    Dict(Vec<(String, Q)>),
+}
+
+impl Q {
+    fn str(s: impl Into<String>) -> Q {
+        Q::Str(s.into())
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Q::Str(s) => {
+                let _ = write!(out, "'{s}'");
+            }
+            Q::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Q::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(if i == 0 { " " } else { ", " });
+                    item.write(out);
+                }
+                out.push_str(" ]");
+            }
+            Q::Dict(entries) => {
+                out.push('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    out.push_str(if i == 0 { " " } else { ", " });
+                    let _ = write!(out, "'{key}': ");
+                    value.write(out);
+                }
+                out.push_str(" }");
+            }
+        }
+    }
+}
+
+/// The schema text and the pragma lists it needs.
+#[derive(Default)]
+struct Emitter {
+    body: String,
+    command_name_exceptions: Vec<String>,
+    command_returns_exceptions: Vec<String>,
+    member_name_exceptions: Vec<String>,
+    documented: Vec<String>,
+}
+
+impl Emitter {
+    fn finish(self) -> String {
+        let list = |names: Vec<String>| Q::List(names.into_iter().map(Q::Str).collect());
+        let pragma = Q::Dict(vec![(
+            "pragma".into(),
+            Q::Dict(vec![
+                ("doc-required".into(), Q::Bool(false)),
+                (
+                    "command-name-exceptions".into(),
+                    list(self.command_name_exceptions),
+                ),
+                (
+                    "command-returns-exceptions".into(),
+                    list(self.command_returns_exceptions),
+                ),
+                (
+                    "member-name-exceptions".into(),
+                    list(self.member_name_exceptions),
+                ),
+                ("documentation-exceptions".into(), list(self.documented)),
+            ]),
+        )]);
+        let mut out = String::from("# Rebuilt from a query-qmp-schema reply by cargo qapi.\n\n");
+        pragma.write(&mut out);
+        out.push_str("\n\n");
+        out.push_str(&self.body);
+        out
+    }
+
+    /// A reference to type `name`.
+    fn type_ref(namer: &Namer<'_>, name: &str) -> Result<Q, String> {
+        let info = namer
+            .intro
+            .get(name)
+            .ok_or_else(|| format!("type '{name}' is referenced but not described"))?;
+        Ok(match &info.meta_type {
+            SchemaInfoBranch::Builtin(b) => Q::str(builtin(&b.json_type)),
+            SchemaInfoBranch::Array(a) => {
+                let element = namer.intro.get(&a.element_type).ok_or_else(|| {
+                    format!("type '{}' is referenced but not described", a.element_type)
+                })?;
+                if matches!(element.meta_type, SchemaInfoBranch::Array(_)) {
+                    return Err(format!("array '{name}' holds arrays, which QAPI has not"));
+                }
+                Q::List(vec![Self::type_ref(namer, &a.element_type)?])
+            }
+            SchemaInfoBranch::Object(_)
+            | SchemaInfoBranch::Enum(_)
+            | SchemaInfoBranch::Alternate(_) => match namer.names.get(name) {
+                Some(n) => Q::str(n.clone()),
+                None => {
+                    return Err(format!(
+                        "type '{name}' is not reached from a command or event"
+                    ))
+                }
+            },
+            _ => return Err(format!("'{name}' is used as a type but is not one")),
+        })
+    }
+
+    fn features(features: &Option<Vec<String>>, entries: &mut Vec<(String, Q)>) {
+        if let Some(features) = features.as_ref().filter(|f| !f.is_empty()) {
+            entries.push((
+                "features".into(),
+                Q::List(features.iter().map(|f| Q::str(f.clone())).collect()),
+            ));
+        }
+    }
+
+    /// An object's members as a QAPI `data` dictionary; notes `owner` for
+    /// the member-name pragma when a name needs it.
+    fn members(
+        &mut self,
+        namer: &Namer<'_>,
+        object: &SchemaInfoObject,
+        owner: &str,
+        features: &mut Vec<String>,
+    ) -> Result<Q, String> {
+        let mut entries = Vec::with_capacity(object.members.len());
+        let mut excepted = false;
+        for member in &object.members {
+            check_name(&member.name)?;
+            excepted |= needs_exception(&member.name);
+            let key = if member.default.is_some() {
+                format!("*{}", member.name)
+            } else {
+                member.name.clone()
+            };
+            let ty = Self::type_ref(namer, &member.r#type)?;
+            let value = match member.features.as_ref().filter(|f| !f.is_empty()) {
+                Some(list) => {
+                    features.extend(list.iter().cloned());
+                    let mut dict = vec![("type".into(), ty)];
+                    Self::features(&member.features, &mut dict);
+                    Q::Dict(dict)
+                }
+                None => ty,
+            };
+            entries.push((key, value));
+        }
+        if excepted {
+            self.member_name_exceptions.push(owner.to_string());
+        }
+        Ok(Q::Dict(entries))
+    }
+
+    /// Writes a definition with its doc comment.
+    fn definition(
+        &mut self,
+        name: &str,
+        text: &str,
+        features: Vec<String>,
+        entries: Vec<(String, Q)>,
+    ) {
+        let mut features = features;
+        features.sort();
+        features.dedup();
+        let _ = writeln!(self.body, "##\n# @{name}:\n#\n# {text}");
+        if !features.is_empty() {
+            self.body.push_str("#\n# Features:\n#\n");
+            for feature in &features {
+                let _ = writeln!(self.body, "# @{feature}: As the server reports it.");
+            }
+        }
+        self.body.push_str("##\n");
+        Q::Dict(entries).write(&mut self.body);
+        self.body.push_str("\n\n");
+        self.documented.push(name.to_string());
+    }
+
+    /// Writes a named type.
+    fn ty(&mut self, namer: &Namer<'_>, server_name: &str) -> Result<(), String> {
+        let Some(info) = namer.intro.get(server_name) else {
+            return Ok(());
+        };
+        let name = namer.names[server_name].clone();
+        let mut features = info.features.clone().unwrap_or_default();
+        let mut entries = Vec::new();
+        match &info.meta_type {
+            SchemaInfoBranch::Enum(e) => {
+                let mut values = Vec::with_capacity(e.members.len());
+                let mut excepted = false;
+                for value in &e.members {
+                    check_name(&value.name)?;
+                    excepted |= needs_exception(&value.name);
+                    values.push(match value.features.as_ref().filter(|f| !f.is_empty()) {
+                        Some(list) => {
+                            features.extend(list.iter().cloned());
+                            let mut dict = vec![("name".into(), Q::str(value.name.clone()))];
+                            Self::features(&value.features, &mut dict);
+                            Q::Dict(dict)
+                        }
+                        None => Q::str(value.name.clone()),
+                    });
+                }
+                if excepted {
+                    self.member_name_exceptions.push(name.clone());
+                }
+                entries.push(("enum".into(), Q::str(name.clone())));
+                entries.push(("data".into(), Q::List(values)));
+            }
+            SchemaInfoBranch::Object(o) => {
+                let data = self.members(namer, o, &name, &mut features)?;
+                match (&o.tag, o.variants.as_ref().filter(|v| !v.is_empty())) {
+                    (Some(tag), Some(variants)) => {
+                        let mut branches = Vec::new();
+                        for variant in variants {
+                            check_name(&variant.case)?;
+                            if !namer.intro.is_empty_object(&variant.r#type) {
+                                branches.push((
+                                    variant.case.clone(),
+                                    Self::type_ref(namer, &variant.r#type)?,
+                                ));
+                            }
+                        }
+                        entries.push(("union".into(), Q::str(name.clone())));
+                        entries.push(("base".into(), data));
+                        entries.push(("discriminator".into(), Q::str(tag.clone())));
+                        entries.push(("data".into(), Q::Dict(branches)));
+                    }
+                    _ => {
+                        entries.push(("struct".into(), Q::str(name.clone())));
+                        entries.push(("data".into(), data));
+                    }
+                }
+            }
+            SchemaInfoBranch::Alternate(a) => {
+                let mut branches: Vec<(String, Q)> = Vec::new();
+                for member in &a.members {
+                    let mut branch = kind(namer.intro, &member.r#type).to_string();
+                    let mut n = 2;
+                    while branches.iter().any(|(b, _)| *b == branch) {
+                        branch = format!("{}{n}", kind(namer.intro, &member.r#type));
+                        n += 1;
+                    }
+                    branches.push((branch, Self::type_ref(namer, &member.r#type)?));
+                }
+                entries.push(("alternate".into(), Q::str(name.clone())));
+                entries.push(("data".into(), Q::Dict(branches)));
+            }
+            _ => return Ok(()),
+        }
+        Self::features(&info.features, &mut entries);
+        let origin = namer.origins.get(server_name).cloned().unwrap_or_default();
+        self.definition(&name, &origin, features, entries);
+        Ok(())
+    }
+
+    /// Writes a command or event.
+    fn root(&mut self, namer: &Namer<'_>, info: &SchemaInfo) -> Result<(), String> {
+        let name = info.name.clone();
+        let mut features = info.features.clone().unwrap_or_default();
+        let mut entries = Vec::new();
+        let (meta, arg) = match &info.meta_type {
+            SchemaInfoBranch::Command(c) => ("command", c.arg_type.as_str()),
+            SchemaInfoBranch::Event(e) => ("event", e.arg_type.as_str()),
+            _ => return Ok(()),
+        };
+        entries.push((meta.into(), Q::str(name.clone())));
+        if !namer.intro.is_empty_object(arg) {
+            if namer.inline.contains(arg) {
+                let Some(object) = namer.plain_object(arg) else {
+                    return Ok(());
+                };
+                let data = self.members(namer, object, &name, &mut features)?;
+                entries.push(("data".into(), data));
+            } else {
+                let boxed = namer.plain_object(arg).is_none();
+                entries.push(("data".into(), Self::type_ref(namer, arg)?));
+                if boxed {
+                    entries.push(("boxed".into(), Q::Bool(true)));
+                }
+            }
+        }
+        if let SchemaInfoBranch::Command(c) = &info.meta_type {
+            if !namer.intro.is_empty_object(&c.ret_type) {
+                let returns = Self::type_ref(namer, &c.ret_type)?;
+                let object_like = |ty: &str| {
+                    matches!(
+                        namer.intro.get(ty).map(|i| &i.meta_type),
+                        Some(SchemaInfoBranch::Object(_))
+                    )
+                };
+                let allowed = match namer.intro.get(&c.ret_type).map(|i| &i.meta_type) {
+                    Some(SchemaInfoBranch::Array(a)) => object_like(&a.element_type),
+                    _ => object_like(&c.ret_type),
+                };
+                if !allowed {
+                    self.command_returns_exceptions.push(name.clone());
+                }
+                entries.push(("returns".into(), returns));
+            }
+            if c.allow_oob == Some(true) {
+                entries.push(("allow-oob".into(), Q::Bool(true)));
+            }
+            if name.contains('_') {
+                self.command_name_exceptions.push(name.clone());
+            }
+        }
+        Self::features(&info.features, &mut entries);
+        let text = format!("The server's `{name}` {meta}, from its introspection.");
+        self.definition(&name, &text, features, entries);
+        Ok(())
+    }
+}
