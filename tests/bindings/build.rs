@@ -23,6 +23,7 @@ fn main() {
         ("qga", qemu.join("qga/qapi-schema.json")),
     ];
     println!("cargo:rerun-if-changed={}", qemu.display());
+    introspected(&qemu, &out);
     for (name, path) in schemas {
         if !path.is_file() {
             println!(
@@ -49,6 +50,58 @@ fn main() {
             &out.join(format!("{name}_examples.rs")),
             &dispatch(name, &item_paths(&schema), &examples),
         );
+    }
+}
+
+/// Bindings from the introspection of the QEMU binaries installed here,
+/// captured now: from the introspection alone, and with QEMU's schema
+/// source resolved against it (where `../shared` has it).
+fn introspected(qemu: &Path, out: &Path) {
+    let binaries: [(&str, &str, &[&str], PathBuf); 2] = [
+        (
+            "storage_daemon_introspected",
+            "qemu-storage-daemon",
+            &[],
+            qemu.join("storage-daemon/qapi/qapi-schema.json"),
+        ),
+        (
+            "system_introspected",
+            "qemu-system-x86_64",
+            &["-M", "none", "-nodefaults", "-display", "none"],
+            qemu.join("qapi/qapi-schema.json"),
+        ),
+    ];
+    for (name, binary, args, source) in binaries {
+        let resolved = name.replace("introspected", "resolved");
+        let installed = std::process::Command::new(binary)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            println!("cargo:warning=notice: {binary} is not installed; its introspected bindings are empty");
+            for module in [name, &resolved] {
+                write(
+                    &out.join(format!("{module}.rs")),
+                    "/// Absent: QEMU was not installed at build time.\npub const ABSENT: () = ();\n",
+                );
+            }
+            continue;
+        }
+        Builder::qemu(binary, args)
+            .file_name(format!("{name}.rs"))
+            .run();
+        let introspection = out.join(format!("{name}.introspection.json"));
+        if source.is_file() {
+            Builder::introspection(&introspection)
+                .schema_source(&source)
+                .file_name(format!("{resolved}.rs"))
+                .run();
+        } else {
+            write(
+                &out.join(format!("{resolved}.rs")),
+                "/// Absent: the schema was not found at build time.\npub const ABSENT: () = ();\n",
+            );
+        }
     }
 }
 

@@ -34,6 +34,28 @@ bindings!(
     qga
 );
 
+macro_rules! introspected {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        pub mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+        }
+    )*};
+}
+
+introspected!(
+    /// The installed qemu-storage-daemon, from its introspection alone.
+    storage_daemon_introspected,
+    /// The storage daemon's schema source, as the installed
+    /// qemu-storage-daemon exposes it.
+    storage_daemon_resolved,
+    /// The installed qemu-system-x86_64, from its introspection alone.
+    system_introspected,
+    /// The system emulator's schema source, as the installed
+    /// qemu-system-x86_64 exposes it.
+    system_resolved
+);
+
 /// Decodes `value` as `T` and encodes it again.
 pub fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
     let typed: T = qapi_types::serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
