@@ -2,6 +2,14 @@
 //! checks that each decodes an event it does not know as `Unrecognized`.
 #![deny(warnings)]
 
+#[path = "golden/introspection/server.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod introspected_server;
+#[path = "golden/introspection/conditionals.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod introspected_conditionals;
 #[path = "golden/alternate-array-branch.rs"]
 #[allow(dead_code)]
 #[rustfmt::skip]
@@ -108,6 +116,8 @@ macro_rules! unknown_events_are_kept {
 #[test]
 fn goldens_compile_and_keep_unknown_events() {
     unknown_events_are_kept!(
+        introspected_server,
+        introspected_conditionals,
         old_docs,
         alternate_array_branch,
         alternates,

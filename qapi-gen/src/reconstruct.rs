@@ -18,9 +18,10 @@
 //!   `object`...).
 //!
 //! A name already taken gets a number. Names the server did not mask (a
-//! QEMU built to show them) are kept. The names depend only on the
-//! commands and events that use a type, so they stay put when the server
-//! gains unrelated definitions.
+//! QEMU built to show them) are kept. A name depends only on the uses of
+//! its type, not on the server's numbering or order, so it stays put when
+//! the server gains definitions, unless one of them uses the type before
+//! its old first use.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
@@ -256,13 +257,21 @@ impl<'a> Namer<'a> {
     /// one or is a builtin.
     fn name(&mut self, name: &'a str, suggestion: String, origin: String) {
         let intro: &'a Introspection = self.intro;
-        let Some(info) = intro.get(name) else {
+        let Some(mut info) = intro.get(name) else {
             return;
         };
-        match &info.meta_type {
-            SchemaInfoBranch::Array(a) => {
-                return self.name(&a.element_type, suggestion, origin);
+        let mut name = name;
+        if let SchemaInfoBranch::Array(a) = &info.meta_type {
+            // QAPI has no arrays of arrays: `type_ref` rejects them.
+            match intro.get(&a.element_type) {
+                Some(element) if !matches!(element.meta_type, SchemaInfoBranch::Array(_)) => {
+                    name = &a.element_type;
+                    info = element;
+                }
+                _ => return,
             }
+        }
+        match &info.meta_type {
             SchemaInfoBranch::Object(_)
             | SchemaInfoBranch::Enum(_)
             | SchemaInfoBranch::Alternate(_) => {}
@@ -509,7 +518,12 @@ impl Emitter {
         if !features.is_empty() {
             self.body.push_str("#\n# Features:\n#\n");
             for feature in &features {
-                let _ = writeln!(self.body, "# @{feature}: As the server reports it.");
+                let text = match feature.as_str() {
+                    "deprecated" => "The server marks this deprecated.",
+                    "unstable" => "The server marks this unstable.",
+                    _ => "A feature the server reports.",
+                };
+                let _ = writeln!(self.body, "# @{feature}: {text}");
             }
         }
         self.body.push_str("##\n");

@@ -1,0 +1,317 @@
+//! Bindings from introspection files (hand-written `query-qmp-schema`
+//! replies; the live captures of real QEMU are in
+//! `tests/bindings/tests/introspected.rs`): rebuilt alone, with derived
+//! names, and resolved against a schema source with conditions.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use qapi_gen::introspect::{self, Introspection};
+use qapi_gen::model::EntityKind;
+use qapi_gen::{rust_source, Error, Schema};
+use qapi_tests::{golden, workspace};
+
+fn fixture(name: &str) -> PathBuf {
+    workspace().join("tests/schemas/introspection").join(name)
+}
+
+fn rebuilt(text: &str) -> Result<Schema, Error> {
+    let intro = Introspection::from_json(text).map_err(|message| Error::Introspection {
+        path: PathBuf::from("test"),
+        message,
+    })?;
+    introspect::rebuild(&intro, Path::new("test")).map(|l| l.schema)
+}
+
+fn server() -> String {
+    std::fs::read_to_string(fixture("server.json")).expect("fixture")
+}
+
+#[test]
+fn rebuilt_schema_and_bindings_match_goldens() {
+    let path = fixture("server.json");
+    let intro = Introspection::read(&path).expect("valid introspection");
+    let text = introspect::to_qapi(&intro).expect("rebuilds");
+    let dir = workspace().join("tests/golden/introspection");
+    golden(&dir.join("server.qapi"), &text).unwrap();
+    let loaded = introspect::load(&path, None).expect("loads");
+    assert!(loaded.notes.is_empty());
+    assert!(loaded.loaded.warnings.is_empty());
+    let source = rust_source(
+        &loaded.loaded.schema,
+        "tests/schemas/introspection/server.json",
+    );
+    golden(&dir.join("server.rs"), &source).unwrap();
+}
+
+/// Each masked type is named after its first use, and the shapes that
+/// decide how commands are written come through.
+#[test]
+fn masked_types_get_names_from_their_uses() {
+    let schema = rebuilt(&server()).expect("rebuilds");
+    let meta = |name: &str| schema.lookup(name).map(|id| schema.entity(id).meta());
+    let expected = [
+        ("QueryDisksItem", "struct"),
+        ("DiskStateChangedState", "enum"),
+        ("DiskAddArguments", "union"),
+        ("DiskAddArgumentsDriver", "enum"),
+        ("DiskAddArgumentsFile", "struct"),
+        ("DiskAddArgumentsNbd", "struct"),
+        ("DiskAddArgumentsFileLocking", "alternate"),
+        ("DiskAddArgumentsNbdServer", "alternate"),
+        ("DiskAddArgumentsNbdServerObject", "struct"),
+        ("DiskLegacyResizeArguments", "struct"),
+        // Unmasked names are kept.
+        ("DiskStats", "struct"),
+        // Names may not end in `List`.
+        ("DiskStatsListType", "struct"),
+    ];
+    for (name, kind) in expected {
+        assert_eq!(meta(name), Some(kind), "{name}");
+    }
+    let command = |name: &str| match &schema.entity(schema.lookup(name).expect(name)).kind {
+        EntityKind::Command(c) => c.clone(),
+        _ => panic!("{name} is not a command"),
+    };
+    // One command's own arguments are inline; shared ones, or a union,
+    // are a named type passed boxed.
+    let query_disks = command("query-disks");
+    let args = schema.entity(query_disks.arg_type.expect("has arguments"));
+    assert!(args.is_implicit(), "{}", args.name);
+    assert!(command("disk-add").boxed && command("disk-check").boxed);
+    assert!(command("disk-check").allow_oob && command("ping").allow_oob);
+    assert!(!command("disk-add").allow_oob);
+    // Inline members can't have uppercase names: named arguments instead.
+    assert!(!command("disk_legacy_resize").boxed);
+    assert!(command("ping").arg_type.is_none() && command("ping").ret_type.is_none());
+    let returns = schema.entity(command("disk-check").ret_type.expect("returns"));
+    assert_eq!(returns.name, "int");
+    // The empty branch is implicit; the others are declared.
+    let union = schema.entity(schema.lookup("DiskAddArguments").unwrap());
+    let branches = &union
+        .as_object()
+        .unwrap()
+        .branches
+        .as_ref()
+        .unwrap()
+        .variants;
+    let declared: Vec<(&str, bool)> = branches
+        .iter()
+        .map(|v| (v.name.as_str(), v.implicit))
+        .collect();
+    assert_eq!(declared, [("file", false), ("nbd", false), ("null", true)]);
+}
+
+/// Renumbering the masked names, reordering the reply and adding a command
+/// with types of its own leave every existing derived name as it was.
+#[test]
+fn derived_names_are_stable() {
+    let names = |schema: &Schema| -> Vec<String> {
+        let mut names: Vec<String> = schema
+            .definitions()
+            .map(|id| schema.entity(id).name.clone())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = names(&rebuilt(&server()).unwrap());
+    let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
+    let renumber = |s: &str| -> String {
+        let inner = s.trim_start_matches('[').trim_end_matches(']');
+        match inner.parse::<u32>() {
+            Ok(n) => s.replace(inner, &(n + 100).to_string()),
+            Err(_) => s.to_string(),
+        }
+    };
+    fn walk(value: &mut serde_json::Value, f: &dyn Fn(&str) -> String) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        serde_json::Value::String(s)
+                            if ["name", "type", "arg-type", "ret-type", "element-type"]
+                                .contains(&key.as_str()) =>
+                        {
+                            *s = f(s)
+                        }
+                        other => walk(other, f),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, f)),
+            _ => {}
+        }
+    }
+    for info in &mut infos {
+        walk(info, &renumber);
+    }
+    infos.reverse();
+    infos.push(serde_json::json!({"name": "aaa-first", "meta-type": "command", "arg-type": "900", "ret-type": "100"}));
+    infos.push(serde_json::json!({"name": "900", "meta-type": "object", "members": [{"name": "mode", "type": "901"}]}));
+    infos.push(
+        serde_json::json!({"name": "901", "meta-type": "enum", "members": [{"name": "fast"}]}),
+    );
+    let after = names(&rebuilt(&serde_json::to_string(&infos).unwrap()).unwrap());
+    let added: Vec<&String> = after.iter().filter(|n| !before.contains(n)).collect();
+    assert_eq!(added, ["AaaFirstMode", "aaa-first"]);
+    assert_eq!(after.len(), before.len() + 2);
+}
+
+#[test]
+fn source_resolved_against_a_build_matches_golden() {
+    let path = fixture("conditionals-build.json");
+    let source = workspace().join("tests/schemas/valid/conditionals.json");
+    let loaded = introspect::load(&path, Some(&source)).expect("loads");
+    assert_eq!(loaded.notes, Vec::<String>::new());
+    let schema = &loaded.loaded.schema;
+    // Conditions are resolved: nothing conditional is left.
+    for id in schema.ids() {
+        let entity = schema.entity(id);
+        assert!(entity.cond.is_none(), "{}", entity.name);
+        for member in schema.members(id) {
+            assert!(member.cond.is_none(), "{}.{}", entity.name, member.name);
+        }
+    }
+    let transport = schema.lookup("Transport").expect("present");
+    let values: Vec<&str> = schema
+        .entity(transport)
+        .as_enum()
+        .unwrap()
+        .values
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(values, ["tcp", "unix", "rdma"]);
+    let listener = schema.lookup("Listener").expect("present");
+    let members: Vec<&str> = schema
+        .members(listener)
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(members, ["addr", "tls"]);
+    let features: Vec<&str> = schema
+        .entity(listener)
+        .features
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(features, ["secure"]);
+    let source = rust_source(schema, "tests/schemas/valid/conditionals.json");
+    golden(
+        &workspace().join("tests/golden/introspection/conditionals.rs"),
+        &source,
+    )
+    .unwrap();
+}
+
+/// A source of another version: what differs is left out and noted.
+#[test]
+fn disagreements_between_source_and_server_are_noted() {
+    let mut infos: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("conditionals-build.json")).unwrap())
+            .unwrap();
+    // The server lacks TcpAddress's port and has a command the source lacks.
+    for info in &mut infos {
+        if info["name"] == "6" {
+            info["members"] = serde_json::json!([{"name": "host", "type": "str"}, {"name": "ipv6", "type": "bool", "default": null}]);
+        }
+    }
+    infos.retain(|i| i["name"] != "LISTENER_READY");
+    infos.push(serde_json::json!({"name": "new-command", "meta-type": "command", "arg-type": "0", "ret-type": "0"}));
+    let dir = std::env::temp_dir().join(format!("qapi-introspection-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("other.json");
+    std::fs::write(&path, serde_json::to_string(&infos).unwrap()).unwrap();
+    let source = workspace().join("tests/schemas/valid/conditionals.json");
+    let loaded = introspect::load(&path, Some(&source)).expect("loads");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        loaded.notes,
+        [
+            "the server's command 'new-command' is not in the schema: the bindings lack it",
+            "member 'port' of 'TcpAddress' is not on the server: left out",
+            "the server's 'TcpAddress' has member 'ipv6', which the schema lacks",
+        ]
+    );
+    let schema = &loaded.loaded.schema;
+    assert!(schema.lookup("LISTENER_READY").is_none());
+    let tcp = schema.lookup("TcpAddress").unwrap();
+    assert_eq!(schema.members(tcp).len(), 1);
+}
+
+#[test]
+fn bad_introspection_is_an_error() {
+    let cases = [
+        ("", "not JSON"),
+        ("{}", "expected an array"),
+        ("[1]", "not a query-qmp-schema reply"),
+        (r#"[{"name":"x"}]"#, "not a query-qmp-schema reply"),
+        (
+            r#"[{"name":"c","meta-type":"command","arg-type":"9","ret-type":"9"}]"#,
+            "type '9' is referenced but not described",
+        ),
+        (
+            r#"[{"name":"a","meta-type":"event","arg-type":"a"},{"name":"a","meta-type":"event","arg-type":"a"}]"#,
+            "'a' is described twice",
+        ),
+        (
+            r#"[{"name":"it's","meta-type":"event","arg-type":"0"}]"#,
+            "'it's' is not a QAPI name",
+        ),
+        (
+            r#"[{"name":"c","meta-type":"command","arg-type":"c","ret-type":"c"}]"#,
+            "'c' is used as a type but is not one",
+        ),
+    ];
+    for (text, expected) in cases {
+        match rebuilt(text) {
+            Err(Error::Introspection { message, .. }) => {
+                assert!(message.contains(expected), "{text}: {message}")
+            }
+            Err(e) => panic!("{text}: {e}"),
+            Ok(_) => panic!("{text}: accepted"),
+        }
+    }
+    // A reply object is accepted as well as its `return` array.
+    let reply = format!("{{\"return\": {}}}", server());
+    assert!(rebuilt(&reply).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Entities dropped, retyped or renamed at random never panic: the
+    /// result is bindings or an error.
+    #[test]
+    fn mutated_introspection_does_not_panic(
+        edits in prop::collection::vec((0usize..64, 0usize..4, 0usize..64), 1..6),
+    ) {
+        let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
+        let names: Vec<String> = infos.iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
+        for (at, edit, other) in edits {
+            let n = infos.len();
+            if n == 0 {
+                break;
+            }
+            let other_name = names[other % names.len()].clone();
+            let info = &mut infos[at % n];
+            match edit {
+                0 => {
+                    infos.remove(at % n);
+                }
+                1 => info["arg-type"] = serde_json::Value::String(other_name),
+                2 => {
+                    if let Some(members) = info["members"].as_array_mut() {
+                        for m in members {
+                            m["type"] = serde_json::Value::String(other_name.clone());
+                        }
+                    }
+                }
+                _ => info["element-type"] = serde_json::Value::String(other_name),
+            }
+        }
+        if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
+            let _ = rust_source(&schema, "mutated");
+        }
+    }
+}
