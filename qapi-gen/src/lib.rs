@@ -31,6 +31,7 @@ pub mod names;
 mod parser;
 mod rustdoc;
 mod schema;
+pub mod schema_diff;
 pub mod source;
 pub mod value;
 
