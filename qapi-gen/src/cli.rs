@@ -2,26 +2,32 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::Schema;
 use crate::{load, DocRules, Error};
 
 /// Exit status: the schema is valid.
 pub const EXIT_OK: i32 = 0;
 /// Exit status: the schema is invalid.
 pub const EXIT_INVALID: i32 = 1;
-/// Exit status: bad usage, or a file could not be read.
+/// Exit status: bad usage, or a file could not be read (and, for `diff`,
+/// a schema is invalid).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status of `diff`: some change breaks clients of the old schema.
+pub const EXIT_BREAKING: i32 = 1;
 
-/// `cargo qapi`: check QAPI schemas and generate Rust bindings from them.
+/// `cargo qapi`: check QAPI schemas, generate Rust bindings from them, and
+/// compare two versions of one.
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo-qapi",
     bin_name = "cargo qapi",
     version,
-    after_help = "Example:\n  cargo qapi check schema/example.json"
+    after_help = "Examples:\n  cargo qapi check schema/example.json\n  \
+                  cargo qapi diff schema/example.json tests/schemas/diff/example-next.json"
 )]
 pub struct Cli {
     /// What to do.
@@ -46,6 +52,32 @@ pub enum Command {
                             cargo qapi generate schema/qmp.json --out src/qmp.rs --check"
     )]
     Generate(GenerateArgs),
+    /// Compare two schemas: what changed, and what breaks clients of the
+    /// old one.
+    #[command(
+        after_help = "One line a change ('+' added, '-' removed, '~' changed), breaking ones \
+                            marked [breaking: why], then a summary. Doc-comment problems are \
+                            ignored.\n\n\
+                            Exit status: 0 nothing breaks, 1 some change breaks clients, 2 usage \
+                            or I/O error or invalid schema.\n\n\
+                            Examples:\n  cargo qapi diff schema/example.json \
+                            tests/schemas/diff/example-next.json\n  \
+                            cargo qapi diff ../qemu-9.2/qapi/qapi-schema.json \
+                            ../qemu-10.0/qapi/qapi-schema.json --json"
+    )]
+    Diff(DiffArgs),
+}
+
+/// Arguments of `cargo qapi diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old schema file (its includes are read too).
+    pub old: PathBuf,
+    /// The new schema file.
+    pub new: PathBuf,
+    /// Print the changes as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `cargo qapi generate`.
@@ -106,6 +138,42 @@ pub fn run(
     match cli.command {
         Command::Check(args) => check(&args, out, err),
         Command::Generate(args) => generate(&args, out, err),
+        Command::Diff(args) => diff(&args, out, err),
+    }
+}
+
+/// Reads a schema for `diff`: a schema file and its includes, with
+/// doc-comment problems ignored (they change nothing on the wire).
+fn load_schema(path: &Path) -> Result<Schema, Error> {
+    crate::load_for_generation(path).map(|loaded| loaded.schema)
+}
+
+fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut schemas = Vec::with_capacity(2);
+    for path in [&args.old, &args.new] {
+        match load_schema(path) {
+            Ok(schema) => schemas.push(schema),
+            Err(Error::Invalid(report)) => {
+                let _ = err.write_all(report.render().as_bytes());
+                return EXIT_USAGE;
+            }
+            Err(e @ Error::Io { .. }) => {
+                let _ = writeln!(err, "cargo qapi: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let changes = crate::schema_diff::compare(&schemas[0], &schemas[1]);
+    let text = if args.json {
+        format!("{:#}\n", changes.to_json())
+    } else {
+        changes.render_text()
+    };
+    let _ = out.write_all(text.as_bytes());
+    if changes.breaking() > 0 {
+        EXIT_BREAKING
+    } else {
+        EXIT_OK
     }
 }
 
