@@ -1,7 +1,7 @@
-//! The `cargo qapi check` command line: exit statuses and the shape of
-//! its diagnostics.
+//! The `cargo qapi` command line: exit statuses and the shape of its
+//! output and diagnostics.
 
-use qapi_gen::cli::{run, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use qapi_gen::cli::{run, EXIT_BREAKING, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 fn cargo_qapi(args: &[&str]) -> (i32, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -245,4 +245,108 @@ fn builder_reports_every_input_and_fails_on_bad_schemas() {
             .contains("tests/schemas/cli/sub.json:3:22: member 'shade' uses unknown type"),
         "{error}"
     );
+}
+
+#[test]
+fn diff_exits_one_on_breaking_changes_and_prints_them() {
+    let (code, out, err) = cargo_qapi(&[
+        "qapi",
+        "diff",
+        "schema/example.json",
+        "tests/schemas/diff/example-next.json",
+    ]);
+    assert_eq!(code, EXIT_BREAKING, "{err}");
+    assert!(err.is_empty(), "doc warnings are not printed: {err}");
+    let golden = std::fs::read_to_string("tests/golden/diff/example.txt").expect("golden");
+    assert_eq!(out, golden);
+}
+
+#[test]
+fn diff_exits_zero_when_nothing_breaks() {
+    let (code, out, err) = cargo_qapi(&[
+        "qapi",
+        "diff",
+        "tests/schemas/diff/compatible-old.json",
+        "tests/schemas/diff/compatible-new.json",
+    ]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.contains("+ command 'paint': argument 'opacity': added\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n6 changes, 0 breaking\n"), "{out}");
+
+    let (code, out, _) = cargo_qapi(&["diff", "schema/example.json", "schema/example.json"]);
+    assert_eq!((code, out.as_str()), (EXIT_OK, "no changes\n"));
+}
+
+#[test]
+fn diff_ignores_old_doc_comments() {
+    let path = "tests/schemas/legacy/old-docs.json";
+    let (code, out, err) = cargo_qapi(&["qapi", "diff", path, path]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert_eq!(out, "no changes\n");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn diff_json_parses_and_matches_the_golden() {
+    let (code, out, err) = cargo_qapi(&[
+        "qapi",
+        "diff",
+        "--json",
+        "schema/example.json",
+        "tests/schemas/diff/example-next.json",
+    ]);
+    assert_eq!(code, EXIT_BREAKING, "{err}");
+    let json: qapi_types::serde_json::Value =
+        qapi_types::serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(json["breaking"], 7);
+    assert_eq!(json["changes"].as_array().map(Vec::len), Some(15));
+    assert_eq!(json["changes"][2]["name"], "snapshot-delete");
+    assert_eq!(json["changes"][2]["change"], "removed");
+    let golden = std::fs::read_to_string("tests/golden/diff/example.json").expect("golden");
+    assert_eq!(out, golden);
+}
+
+#[test]
+fn diff_of_an_invalid_or_missing_schema_exits_two() {
+    let (code, out, err) = cargo_qapi(&[
+        "qapi",
+        "diff",
+        "schema/example.json",
+        "tests/schemas/cli/main.json",
+    ]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("tests/schemas/cli/sub.json:3:22: member 'shade' uses unknown type 'Shade'"),
+        "{err}"
+    );
+    let (code, _, err) = cargo_qapi(&[
+        "qapi",
+        "diff",
+        "tests/schemas/no-such-file.json",
+        "schema/example.json",
+    ]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(
+        err.contains("can't read schema file 'tests/schemas/no-such-file.json'"),
+        "{err}"
+    );
+    assert_eq!(
+        cargo_qapi(&["qapi", "diff", "schema/example.json"]).0,
+        EXIT_USAGE
+    );
+}
+
+#[test]
+fn diff_help_explains_the_exit_status_with_an_example() {
+    let (code, out, _) = cargo_qapi(&["qapi", "diff", "--help"]);
+    assert_eq!(code, EXIT_OK);
+    assert!(
+        out.contains("cargo qapi diff schema/example.json tests/schemas/diff/example-next.json"),
+        "{out}"
+    );
+    assert!(out.contains("1 some change breaks clients"), "{out}");
 }

@@ -6,14 +6,18 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::model::Schema;
 use crate::{load, DocRules, Error, Loaded};
 
 /// Exit status: success (the schema is valid, the file current).
 pub const EXIT_OK: i32 = 0;
 /// Exit status: the schema is invalid, or a checked file is stale.
 pub const EXIT_INVALID: i32 = 1;
-/// Exit status: bad usage, or a file could not be read.
+/// Exit status: bad usage, or a file could not be read (and, for `diff`,
+/// a schema is invalid).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit status of `diff`: some change breaks clients of the old schema.
+pub const EXIT_BREAKING: i32 = 1;
 
 /// `cargo qapi`: check QAPI schemas, generate Rust bindings from them or
 /// from a running QEMU, and compare schema versions.
@@ -27,6 +31,7 @@ pub const EXIT_USAGE: i32 = 2;
         cargo qapi generate schema/qmp-core.json --out src/qmp.rs --check\n  \
         cargo qapi introspect --out qsd.json --qemu qemu-storage-daemon\n  \
         cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
+        cargo qapi diff schema/example.json tests/schemas/diff/example-next.json\n  \
         cargo qapi --color never check schema/example.json"
 )]
 pub struct Cli {
@@ -83,6 +88,35 @@ pub enum Command {
         cargo qapi introspect --out system.json --qemu qemu-system-x86_64 -M none -display none"
     )]
     Introspect(IntrospectArgs),
+    /// Compare two schemas: what changed, and what breaks clients of the
+    /// old one.
+    #[command(
+        after_help = "One line a change ('+' added, '-' removed, '~' changed), breaking ones \
+                            marked [breaking: why], then a summary. Doc-comment problems are \
+                            ignored.\n\n\
+                            Exit status: 0 nothing breaks, 1 some change breaks clients, 2 usage \
+                            or I/O error or invalid schema.\n\n\
+                            Examples:\n  cargo qapi diff schema/example.json \
+                            tests/schemas/diff/example-next.json\n  \
+                            cargo qapi diff ../qemu-9.2/qapi/qapi-schema.json \
+                            ../qemu-10.0/qapi/qapi-schema.json --json\n  \
+                            cargo qapi diff qemu-9.2.json qemu-10.0.json   \
+                            (two `cargo qapi introspect` captures)"
+    )]
+    Diff(DiffArgs),
+}
+
+/// Arguments of `cargo qapi diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old schema file (its includes are read too), or an
+    /// introspection file from `cargo qapi introspect`.
+    pub old: PathBuf,
+    /// The new schema file or introspection file.
+    pub new: PathBuf,
+    /// Print the changes as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `cargo qapi check`.
@@ -204,6 +238,53 @@ fn run_with(
         Command::Check(args) => check(&args, out, &mut report),
         Command::Generate(args) => generate(&args, out, &mut report),
         Command::Introspect(args) => introspect(&args, out, &mut report),
+        Command::Diff(args) => diff(&args, out, &mut report),
+    }
+}
+
+/// Reads a schema for `diff`: a schema file and its includes, with
+/// doc-comment problems ignored (they change nothing on the wire), or an
+/// introspection file (rebuilt with derived type names).
+fn load_schema(path: &Path) -> Result<Schema, Error> {
+    let head = std::fs::File::open(path)
+        .and_then(|f| {
+            let mut head = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head)?;
+            Ok(head)
+        })
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if crate::introspect::looks_like_introspection(&head) {
+        crate::introspect::load(path, None).map(|i| i.loaded.schema)
+    } else {
+        crate::load_for_generation(path).map(|loaded| loaded.schema)
+    }
+}
+
+fn diff(args: &DiffArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
+    let mut schemas = Vec::with_capacity(2);
+    for path in [&args.old, &args.new] {
+        match load_schema(path) {
+            Ok(schema) => schemas.push(schema),
+            Err(error) => {
+                report.error(&error);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let changes = crate::schema_diff::compare(&schemas[0], &schemas[1]);
+    let text = if args.json {
+        format!("{:#}\n", changes.to_json())
+    } else {
+        changes.render_text()
+    };
+    let _ = out.write_all(text.as_bytes());
+    if changes.breaking() > 0 {
+        EXIT_BREAKING
+    } else {
+        EXIT_OK
     }
 }
 

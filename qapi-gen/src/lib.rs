@@ -35,6 +35,7 @@ mod reconstruct;
 mod resolve;
 mod rustdoc;
 mod schema;
+pub mod schema_diff;
 pub mod source;
 pub mod value;
 
