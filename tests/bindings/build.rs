@@ -1,6 +1,9 @@
-//! Generates bindings for the project's schemas and, where `../shared` is
-//! beside the checkout, for QEMU 10.0.2's three schemas; extracts the
-//! example messages of every schema's docs for the round-trip tests.
+//! Generates bindings for the project's protocol schema and, where
+//! `../shared` is beside the checkout, for QEMU 10.0.2's three schemas
+//! (the example schema's are checked in as `src/example.rs`); captures
+//! the introspection of the installed QEMU binaries and generates bindings
+//! from it; extracts the example messages of every schema's docs for the
+//! round-trip tests.
 
 use std::path::{Path, PathBuf};
 
@@ -40,10 +43,15 @@ fn main() {
             );
             continue;
         }
-        Builder::new(&path)
-            .out_dir(&out)
-            .file_name(format!("{name}.rs"))
-            .run();
+        // The example schema's bindings are checked in (src/example.rs).
+        if name != "example" {
+            Builder::new(&path)
+                .out_dir(&out)
+                .file_name(format!("{name}.rs"))
+                .run();
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
         let schema = load_for_generation(&path).expect("generated above").schema;
         let examples = examples(&schema);
         write(
@@ -57,6 +65,10 @@ fn main() {
 /// captured now: from the introspection alone, and with QEMU's schema
 /// source resolved against it (where `../shared` has it).
 fn introspected(qemu: &Path, out: &Path) {
+    println!("cargo::rustc-check-cfg=cfg(qemu_introspected)");
+    println!("cargo::rustc-check-cfg=cfg(qemu_resolved)");
+    let mut captured = 0;
+    let mut resolved_count = 0;
     let binaries: [(&str, &str, &[&str], PathBuf); 2] = [
         (
             "storage_daemon_introspected",
@@ -79,6 +91,10 @@ fn introspected(qemu: &Path, out: &Path) {
             .is_ok_and(|o| o.status.success());
         if !installed {
             println!("cargo:warning=notice: {binary} is not installed; its introspected bindings are empty");
+            // Run again once it is: a path that does not exist counts as
+            // changed.
+            println!("cargo:rerun-if-env-changed=PATH");
+            println!("cargo:rerun-if-changed=/usr/bin/{binary}");
             for module in [name, &resolved] {
                 write(
                     &out.join(format!("{module}.rs")),
@@ -90,18 +106,26 @@ fn introspected(qemu: &Path, out: &Path) {
         Builder::qemu(binary, args)
             .file_name(format!("{name}.rs"))
             .run();
+        captured += 1;
         let introspection = out.join(format!("{name}.introspection.json"));
         if source.is_file() {
             Builder::introspection(&introspection)
                 .schema_source(&source)
                 .file_name(format!("{resolved}.rs"))
                 .run();
+            resolved_count += 1;
         } else {
             write(
                 &out.join(format!("{resolved}.rs")),
                 "/// Absent: the schema was not found at build time.\npub const ABSENT: () = ();\n",
             );
         }
+    }
+    if captured == 2 {
+        println!("cargo::rustc-cfg=qemu_introspected");
+    }
+    if resolved_count == 2 {
+        println!("cargo::rustc-cfg=qemu_resolved");
     }
 }
 

@@ -7,6 +7,8 @@ use qapi_types::serde::de::DeserializeOwned;
 use qapi_types::serde::Serialize;
 use qapi_types::serde_json::Value;
 
+pub mod qemu;
+
 macro_rules! bindings {
     ($($(#[$doc:meta])* $name:ident),*) => {$(
         $(#[$doc])*
@@ -21,9 +23,19 @@ macro_rules! bindings {
     )*};
 }
 
+/// The project's example schema, from bindings checked in as
+/// `src/example.rs` (`cargo qapi generate schema/example.json --out
+/// tests/bindings/src/example.rs`; CI runs it with `--check`).
+pub mod example {
+    include!("example.rs");
+
+    /// The example messages of this schema's docs, and round trips by name.
+    pub mod examples {
+        include!(concat!(env!("OUT_DIR"), "/example_examples.rs"));
+    }
+}
+
 bindings!(
-    /// The project's example schema.
-    example,
     /// The core QMP protocol schema.
     qmp_core,
     /// QEMU 10.0.2's system emulator.

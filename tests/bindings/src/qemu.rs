@@ -1,0 +1,126 @@
+//! Real QEMU processes for the live tests, started on unix sockets in
+//! temporary directories and killed (the directories removed) on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+/// A QEMU process and its temporary directory, both gone on drop.
+pub struct Qemu {
+    child: Child,
+    /// The temporary directory.
+    pub dir: PathBuf,
+    /// The monitor's socket.
+    pub socket: PathBuf,
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("qapi-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Starts `binary` with `args` (where `SOCKET`, `STATEDIR` and `PIDFILE`
+/// stand for paths in a temporary directory) and waits for the socket;
+/// `None` when not installed.
+pub fn start(binary: &str, args: &[&str]) -> Option<Qemu> {
+    if Process::new(binary).arg("--version").output().is_err() {
+        println!("notice: {binary} is not installed; skipping (scripts/install-qemu installs it)");
+        return None;
+    }
+    let dir = temp_dir(binary);
+    let socket = dir.join("qmp.sock");
+    let socket_str = socket.to_str().expect("utf-8 path");
+    let dir_str = dir.to_str().expect("utf-8 path");
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| match *a {
+            "STATEDIR" => dir_str.to_string(),
+            "PIDFILE" => format!("{dir_str}/pid"),
+            other => other.replace("SOCKET", socket_str),
+        })
+        .collect();
+    let child = Process::new(binary)
+        .args(&args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("QEMU starts");
+    let qemu = Qemu { child, dir, socket };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !qemu.socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{binary} did not create its socket"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(qemu)
+}
+
+/// qemu-storage-daemon with a QMP monitor.
+pub fn storage_daemon() -> Option<Qemu> {
+    start(
+        "qemu-storage-daemon",
+        &[
+            "--chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "--monitor",
+            "chardev=mon",
+        ],
+    )
+}
+
+/// qemu-system-x86_64 -M none with a QMP monitor.
+pub fn system_emulator() -> Option<Qemu> {
+    start(
+        "qemu-system-x86_64",
+        &[
+            "-M",
+            "none",
+            "-nodefaults",
+            "-display",
+            "none",
+            "-chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "-mon",
+            "chardev=mon,mode=control",
+        ],
+    )
+}
+
+/// The path of `name` in `dir`, as a string.
+pub fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().expect("utf-8").to_string()
+}
+
+/// qemu-ga run on the host, listening on a unix socket, its state and
+/// pid files in the temporary directory.
+pub fn guest_agent() -> Option<Qemu> {
+    start(
+        "qemu-ga",
+        &[
+            "-m",
+            "unix-listen",
+            "-p",
+            "SOCKET",
+            "-t",
+            "STATEDIR",
+            "-f",
+            "PIDFILE",
+        ],
+    )
+}

@@ -1,0 +1,157 @@
+//! The README's three ways to use the project, run as written: each block
+//! marked `<!-- tested: NAME -->` is put into a fresh crate outside the
+//! workspace, its `cargo qapi` lines are run, and the crate is built.
+//!
+//! One test in this file: it changes the process's directory, as a user's
+//! shell would be in their crate.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use qapi_tests::workspace;
+
+/// The marked blocks of the README, by name, without their fences.
+fn tested_blocks() -> HashMap<String, String> {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let mut blocks = HashMap::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .strip_prefix("<!-- tested: ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let fence = lines.next().expect("a block follows its marker");
+        assert!(fence.starts_with("```"), "{name}: {fence}");
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+        blocks.insert(name.to_string(), body.join("\n") + "\n");
+    }
+    blocks
+}
+
+/// Runs the `cargo qapi` lines of a shell block in the current directory.
+fn run_commands(block: &str) {
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(args[..2], ["cargo", "qapi"], "{line}");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let argv = std::iter::once("cargo-qapi")
+            .chain(args[1..].iter().copied())
+            .map(Into::into);
+        let code = qapi_gen::cli::run(argv, &mut out, &mut err);
+        assert_eq!(code, 0, "{line}:\n{}", String::from_utf8_lossy(&err));
+    }
+}
+
+/// Builds the crate in the current directory, warnings denied.
+fn build(what: &str) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--offline", "--quiet"])
+        .env("CARGO_TARGET_DIR", workspace().join("target/readme"))
+        .env("RUSTFLAGS", "-D warnings")
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "{what} does not build");
+}
+
+fn write(path: impl AsRef<Path>, text: &str) {
+    let path = path.as_ref();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("directory");
+    }
+    std::fs::write(path, text).expect("writable");
+}
+
+fn qemu_storage_daemon_installed() -> bool {
+    let installed = Command::new("qemu-storage-daemon")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        println!("notice: qemu-storage-daemon is not installed; skipping the introspection way (scripts/install-qemu installs it)");
+    }
+    installed
+}
+
+#[test]
+fn the_three_ways_work_as_written() {
+    let blocks = tested_blocks();
+    let block = |name: &str| {
+        blocks
+            .get(name)
+            .unwrap_or_else(|| panic!("README lacks the block '{name}'"))
+            .clone()
+    };
+    let dir: PathBuf = std::env::temp_dir().join(format!("qapi-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ws = workspace().display().to_string();
+    write(
+        dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"readme-example\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nqapi-types = {{ path = \"{ws}/qapi-types\" }}\n\n\
+             [build-dependencies]\nqapi-gen = {{ path = \"{ws}/qapi-gen\" }}\n\n\
+             [workspace]\n"
+        ),
+    );
+    // The workspace's lock file: the same dependency versions, offline.
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).expect("lock file");
+    std::fs::create_dir_all(dir.join("schema")).expect("schema dir");
+    std::fs::copy(
+        workspace().join("schema/qmp-core.json"),
+        dir.join("schema/qmp.json"),
+    )
+    .expect("schema");
+    std::env::set_current_dir(&dir).expect("cd");
+
+    // 1: a build script, and the module including its output.
+    write("build.rs", &block("build.rs"));
+    let mut lib = block("lib.rs");
+
+    // 2: checked-in bindings, current by --check.
+    run_commands(&block("checked-in"));
+    assert!(Path::new("src/qmp_checked_in.rs").is_file());
+    lib.push_str("pub mod qmp_checked_in;\n");
+
+    // 3: bindings from a QEMU's introspection, on the command line.
+    let qemu = qemu_storage_daemon_installed();
+    if qemu {
+        run_commands(&block("introspection"));
+        assert!(Path::new("qsd.json").is_file());
+        lib.push_str("pub mod qsd;\n");
+    }
+    write("src/lib.rs", &lib);
+    build("the build-script and checked-in ways");
+
+    // A stale checked-in file fails --check.
+    let checked_in = std::fs::read_to_string("src/qmp_checked_in.rs").expect("written");
+    write(
+        "src/qmp_checked_in.rs",
+        &checked_in.replacen("pub", "pub(crate)", 1),
+    );
+    let check_line = block("checked-in")
+        .lines()
+        .find(|l| l.ends_with("--check"))
+        .expect("a --check line")
+        .to_string();
+    let args: Vec<&str> = check_line.split_whitespace().skip(1).collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let argv = std::iter::once("cargo-qapi").chain(args).map(Into::into);
+    assert_eq!(qapi_gen::cli::run(argv, &mut out, &mut err), 1);
+
+    // 3, from a build script.
+    if qemu {
+        write("build.rs", &block("build-introspection.rs"));
+        write(
+            "src/lib.rs",
+            "pub mod qsd {\n    include!(concat!(env!(\"OUT_DIR\"), \"/qsd.rs\"));\n}\n",
+        );
+        build("the build-script introspection way");
+    }
+    std::env::set_current_dir(workspace()).expect("cd back");
+    let _ = std::fs::remove_dir_all(&dir);
+}
