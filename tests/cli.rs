@@ -350,3 +350,79 @@ fn diff_help_explains_the_exit_status_with_an_example() {
     );
     assert!(out.contains("1 some change breaks clients"), "{out}");
 }
+
+/// Every option of every subcommand appears in an example of its `--help`
+/// (global options in the top-level help's).
+#[test]
+fn help_shows_every_option_in_an_example() {
+    use clap::CommandFactory;
+    let cli = qapi_gen::cli::Cli::command();
+    let mut commands: Vec<(String, Vec<String>)> = vec![(
+        String::new(),
+        cli.get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect(),
+    )];
+    for sub in cli.get_subcommands() {
+        let longs = sub
+            .get_arguments()
+            .filter(|a| !a.is_global_set())
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        commands.push((sub.get_name().to_string(), longs));
+    }
+    assert!(commands.len() >= 5, "{commands:?}");
+    for (name, longs) in commands {
+        let mut args = vec!["qapi"];
+        if !name.is_empty() {
+            args.push(&name);
+        }
+        args.push("--help");
+        let (code, out, _) = cargo_qapi(&args);
+        assert_eq!(code, EXIT_OK);
+        let examples = out
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("`{name} --help` has no examples:\n{out}"));
+        for long in longs.iter().filter(|l| *l != "--help" && *l != "--version") {
+            assert!(
+                examples.contains(long.as_str()),
+                "`{name} --help` has no example of {long}:\n{out}"
+            );
+        }
+    }
+}
+
+/// `--color always` colours diagnostics; `never`, and `auto` off a
+/// terminal, do not.
+#[test]
+fn diagnostics_are_coloured_only_when_asked_or_on_a_terminal() {
+    let schema = "tests/schemas/cli/main.json";
+    let (code, _, coloured) = cargo_qapi(&["qapi", "--color", "always", "check", schema]);
+    assert_eq!(code, EXIT_INVALID);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    let plain_text: String = {
+        // Strip the escapes: the text is the same.
+        let mut out = String::new();
+        let mut rest = coloured.as_str();
+        while let Some(start) = rest.find('\u{1b}') {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('m').expect("an SGR sequence") + start + 1;
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    };
+    for args in [
+        vec!["qapi", "--color", "never", "check", schema],
+        vec!["qapi", "check", schema],
+        vec!["qapi", "check", "--color", "never", schema],
+    ] {
+        let (code, _, plain) = cargo_qapi(&args);
+        assert_eq!(code, EXIT_INVALID);
+        assert!(!plain.contains('\u{1b}'), "{args:?}: {plain}");
+        assert_eq!(plain, plain_text, "{args:?}");
+    }
+    let (code, _, err) = cargo_qapi(&["qapi", "--color", "sometimes", "check", schema]);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+}

@@ -63,9 +63,34 @@ pub fn to_json(reply: &Value) -> Result<String, CaptureError> {
         ));
     };
     let mut out = String::from("[\n");
+    let json = |v: &Value| serde_json::to_string(v).map_err(|e| CaptureError(e.to_string()));
     for (i, info) in infos.iter().enumerate() {
-        let line = serde_json::to_string(info).map_err(|e| CaptureError(e.to_string()))?;
-        out.push_str(&line);
+        // `name` and `meta-type` first, for the reader.
+        match info {
+            Value::Object(map) => {
+                let first = ["name", "meta-type"];
+                let keys = first
+                    .iter()
+                    .copied()
+                    .filter(|k| map.contains_key(*k))
+                    .chain(
+                        map.keys()
+                            .map(String::as_str)
+                            .filter(|k| !first.contains(k)),
+                    );
+                out.push('{');
+                for (n, key) in keys.enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&json(&Value::String(key.to_string()))?);
+                    out.push(':');
+                    out.push_str(&json(&map[key])?);
+                }
+                out.push('}');
+            }
+            other => out.push_str(&json(other)?),
+        }
         out.push_str(if i + 1 < infos.len() { ",\n" } else { "\n" });
     }
     out.push_str("]\n");
@@ -181,5 +206,34 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captures_are_one_entity_a_line_name_first() {
+        let reply = serde_json::json!([
+            {"arg-type": "0", "meta-type": "event", "name": "STOP"},
+            {"json-type": "string", "meta-type": "builtin", "name": "str"}
+        ]);
+        assert_eq!(
+            to_json(&reply).unwrap(),
+            "[\n{\"name\":\"STOP\",\"meta-type\":\"event\",\"arg-type\":\"0\"},\n\
+             {\"name\":\"str\",\"meta-type\":\"builtin\",\"json-type\":\"string\"}\n]\n"
+        );
+        let back: Value = serde_json::from_str(&to_json(&reply).unwrap()).unwrap();
+        assert_eq!(back, reply);
+        assert!(to_json(&serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn a_missing_socket_or_binary_is_an_error() {
+        let error = from_socket(Path::new("/nonexistent/qmp.sock")).unwrap_err();
+        assert!(error.to_string().contains("can't talk QMP"), "{error}");
+        let error = from_qemu(OsStr::new("/nonexistent/qemu"), &[]).unwrap_err();
+        assert!(error.to_string().contains("can't start"), "{error}");
     }
 }
