@@ -32,6 +32,7 @@ mod parser;
 mod rustdoc;
 mod schema;
 pub mod source;
+mod table;
 pub mod value;
 
 use std::path::{Path, PathBuf};

@@ -465,3 +465,23 @@ fn lookups_by_name() {
     assert_eq!(BINDINGS.command("yank").map(|c| c.allow_oob), Some(true));
     assert_eq!(BINDINGS.event("STOP").map(|e| e.data), Some("q_empty"));
 }
+
+#[test]
+fn the_checked_in_core_bindings_describe_themselves() {
+    let schema = &qapi_types::qmp::SCHEMA;
+    let names: Vec<&str> = schema.commands.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "qmp_capabilities",
+            "query-version",
+            "query-commands",
+            "query-qmp-schema"
+        ]
+    );
+    assert!(schema.types.windows(2).all(|w| w[0].name < w[1].name));
+    assert_eq!(
+        schema.command("query-qmp-schema").map(|c| c.returns),
+        Some("[SchemaInfo]")
+    );
+}
