@@ -4,7 +4,9 @@
 //! Layout of the generated module: the schema's types at its root,
 //! commands in `commands`, events in `events` (with `events::Event`, which
 //! decodes any of them), so that a command and a type of the same name
-//! (`drive-backup`, `DriveBackup`) never clash.
+//! (`drive-backup`, `DriveBackup`) never clash; `SCHEMA` at the root
+//! describes them all for a run-time comparison with a server
+//! ([`crate::table`]).
 
 use std::collections::HashMap;
 
@@ -156,6 +158,7 @@ impl<'s> Codegen<'s> {
                 _ => {}
             }
         }
+        module.root.push(crate::table::binding_schema(self.schema));
         module.events.push(self.event_enum());
         module
     }

@@ -37,6 +37,7 @@ mod rustdoc;
 mod schema;
 pub mod schema_diff;
 pub mod source;
+mod table;
 pub mod value;
 
 use std::path::{Path, PathBuf};

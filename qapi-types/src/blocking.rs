@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::protocol::{write_request, Execution, Greeting, Message};
+use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, OobCommand, RawEvent};
 
 /// The longest line accepted from the server.
@@ -98,6 +99,14 @@ impl BlockingQmp {
     /// Executes a command out of band (only `allow-oob` commands).
     pub fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
         self.typed(command, Execution::OutOfBand)
+    }
+
+    /// Compares `bindings` (the `SCHEMA` of generated bindings) with what
+    /// the server describes in its `query-qmp-schema` reply: see
+    /// [`crate::schema`].
+    pub fn check_schema(&self, bindings: &BindingSchema) -> Result<SchemaReport, Error> {
+        let server = self.execute(&crate::qmp::commands::QueryQmpSchema::new())?;
+        Ok(crate::schema::check(bindings, &server))
     }
 
     /// Executes a command the bindings lack: a name and JSON arguments.

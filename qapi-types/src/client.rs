@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::Error;
 use crate::protocol::{write_request, Execution, Greeting, Message};
+use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, EventSet, OobCommand, RawEvent, Timestamped};
 
 /// How a [`Qmp`] client behaves.
@@ -240,6 +241,16 @@ impl Qmp {
                     command: C::NAME.to_string(),
                 })
             })
+    }
+
+    /// Compares `bindings` (the `SCHEMA` of generated bindings) with what
+    /// the server describes in its `query-qmp-schema` reply: see
+    /// [`crate::schema`].
+    pub async fn check_schema(&self, bindings: &BindingSchema) -> Result<SchemaReport, Error> {
+        let server = self
+            .execute(&crate::qmp::commands::QueryQmpSchema::new())
+            .await?;
+        Ok(crate::schema::check(bindings, &server))
     }
 
     /// Executes a command the bindings lack: a name and JSON arguments.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod qga;
+pub mod schema;
 pub mod wire;
 
 pub use blocking::BlockingQmp;

@@ -701,6 +701,137 @@ impl SchemaInfoEvent {
     SchemaInfoEvent { required { arg_type = "arg-type" } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("qmp_capabilities", "q_obj_qmp_capabilities-arg", "q_empty"),
+            C::new("query-version", "q_empty", "VersionInfo"),
+            C::new("query-commands", "q_empty", "[CommandInfo]"),
+            C::new("query-qmp-schema", "q_empty", "[SchemaInfo]"),
+        ],
+        events: &[],
+        types: &[
+            T::structure("CommandInfo", &[M::required("name", "str")]),
+            T::enumeration(
+                "JSONType",
+                &[
+                    V::new("string"),
+                    V::new("number"),
+                    V::new("int"),
+                    V::new("boolean"),
+                    V::new("null"),
+                    V::new("object"),
+                    V::new("array"),
+                    V::new("value"),
+                ],
+            ),
+            T::enumeration("QMPCapability", &[V::new("oob")]),
+            T::union(
+                "SchemaInfo",
+                &[
+                    M::required("name", "str"),
+                    M::required("meta-type", "SchemaMetaType"),
+                    M::optional("features", "[str]"),
+                ],
+                "meta-type",
+                &[
+                    B::new("builtin", "SchemaInfoBuiltin"),
+                    B::new("enum", "SchemaInfoEnum"),
+                    B::new("array", "SchemaInfoArray"),
+                    B::new("object", "SchemaInfoObject"),
+                    B::new("alternate", "SchemaInfoAlternate"),
+                    B::new("command", "SchemaInfoCommand"),
+                    B::new("event", "SchemaInfoEvent"),
+                ],
+            ),
+            T::structure(
+                "SchemaInfoAlternate",
+                &[M::required("members", "[SchemaInfoAlternateMember]")],
+            ),
+            T::structure("SchemaInfoAlternateMember", &[M::required("type", "str")]),
+            T::structure("SchemaInfoArray", &[M::required("element-type", "str")]),
+            T::structure("SchemaInfoBuiltin", &[M::required("json-type", "JSONType")]),
+            T::structure(
+                "SchemaInfoCommand",
+                &[
+                    M::required("arg-type", "str"),
+                    M::required("ret-type", "str"),
+                    M::optional("allow-oob", "bool"),
+                ],
+            ),
+            T::structure(
+                "SchemaInfoEnum",
+                &[
+                    M::required("members", "[SchemaInfoEnumMember]"),
+                    M::optional("values", "[str]"),
+                ],
+            ),
+            T::structure(
+                "SchemaInfoEnumMember",
+                &[M::required("name", "str"), M::optional("features", "[str]")],
+            ),
+            T::structure("SchemaInfoEvent", &[M::required("arg-type", "str")]),
+            T::structure(
+                "SchemaInfoObject",
+                &[
+                    M::required("members", "[SchemaInfoObjectMember]"),
+                    M::optional("tag", "str"),
+                    M::optional("variants", "[SchemaInfoObjectVariant]"),
+                ],
+            ),
+            T::structure(
+                "SchemaInfoObjectMember",
+                &[
+                    M::required("name", "str"),
+                    M::required("type", "str"),
+                    M::optional("default", "any"),
+                    M::optional("features", "[str]"),
+                ],
+            ),
+            T::structure(
+                "SchemaInfoObjectVariant",
+                &[M::required("case", "str"), M::required("type", "str")],
+            ),
+            T::enumeration(
+                "SchemaMetaType",
+                &[
+                    V::new("builtin"),
+                    V::new("enum"),
+                    V::new("array"),
+                    V::new("object"),
+                    V::new("alternate"),
+                    V::new("command"),
+                    V::new("event"),
+                ],
+            ),
+            T::structure(
+                "VersionInfo",
+                &[M::required("qemu", "VersionTriple"), M::required("package", "str")],
+            ),
+            T::structure(
+                "VersionTriple",
+                &[
+                    M::required("major", "int"),
+                    M::required("minor", "int"),
+                    M::required("micro", "int"),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_qmp_capabilities-arg",
+                &[M::optional("enable", "[QMPCapability]")],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -463,3 +463,43 @@ impl qapi_types::Command for OobTest {
 }
 
 impl qapi_types::OobCommand for OobTest {}
+
+#[tokio::test]
+async fn check_schema_asks_for_the_schema_and_compares() {
+    let (qmp, server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("query-qmp-schema");
+        assert_eq!(request["execute"], "query-qmp-schema");
+        // A server that knows only `query-version`, whose reply lacks
+        // `package`.
+        server
+            .send(json!({ "return": [
+                { "name": "query-version", "meta-type": "command", "arg-type": "0", "ret-type": "1" },
+                { "name": "0", "meta-type": "object", "members": [] },
+                { "name": "1", "meta-type": "object", "members": [ { "name": "qemu", "type": "2" } ] },
+                { "name": "2", "meta-type": "object", "members": [
+                    { "name": "major", "type": "int" }, { "name": "minor", "type": "int" },
+                    { "name": "micro", "type": "int" } ] },
+                { "name": "int", "meta-type": "builtin", "json-type": "int" }
+            ], "id": request["id"] }))
+            .await;
+    })
+    .await;
+    let report = qmp
+        .expect("connected")
+        .check_schema(&qapi_types::qmp::SCHEMA)
+        .await
+        .expect("a report");
+    let errors: Vec<String> = report.incompatibilities().map(|m| m.to_string()).collect();
+    assert_eq!(
+        errors,
+        [
+            "command 'qmp_capabilities': not known to the server",
+            "command 'query-version' return 'package': required by the bindings, absent on the server",
+            "command 'query-commands': not known to the server",
+            "command 'query-qmp-schema': not known to the server",
+        ]
+    );
+    assert!(!report.is_compatible());
+    server.await.expect("the script ran");
+}

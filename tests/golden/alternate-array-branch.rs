@@ -141,6 +141,32 @@ impl Query {
     with_samples(::std::vec::Vec < Sample >) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("run-query", "Query", "q_empty")],
+        events: &[],
+        types: &[
+            T::alternate("OneOrMany", &[A::new("str"), A::new("[str]")]),
+            T::structure(
+                "Query",
+                &[M::required("names", "OneOrMany"), M::optional("samples", "[Sample]")],
+            ),
+            T::alternate(
+                "Sample",
+                &[A::new("uint64"), A::new("bool"), A::new("[uint64]")],
+            ),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -445,6 +445,60 @@ impl Config {
     with_refs(::std::vec::Vec < OptionsRef >) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("configure", "q_obj_configure-arg", "q_empty")],
+        events: &[],
+        types: &[
+            T::alternate(
+                "Anything",
+                &[
+                    A::new("number"),
+                    A::new("bool"),
+                    A::new("null"),
+                    A::new("Options"),
+                    A::new("Preset"),
+                ],
+            ),
+            T::structure(
+                "Config",
+                &[
+                    M::required("label", "StrOrNull"),
+                    M::optional("any", "Anything"),
+                    M::optional("switch", "SwitchOrLevel"),
+                    M::optional("speed", "SpeedOrAuto"),
+                    M::optional("opts", "JustOptions"),
+                    M::optional("refs", "[OptionsRef]"),
+                ],
+            ),
+            T::alternate("JustOptions", &[A::new("Options")]),
+            T::structure("Options", &[M::required("path", "str")]),
+            T::alternate(
+                "OptionsRef",
+                &[A::new("Options"), A::new("str"), A::new("null")],
+            ),
+            T::enumeration("Preset", &[V::new("small"), V::new("large")]),
+            T::enumeration("Speed", &[V::new("10"), V::new("100"), V::new("1000")]),
+            T::alternate("SpeedOrAuto", &[A::new("Speed"), A::new("bool")]),
+            T::alternate("StrOrNull", &[A::new("str"), A::new("null")]),
+            T::enumeration("Switch", &[V::new("on"), V::new("off"), V::new("auto")]),
+            T::alternate("SwitchOrLevel", &[A::new("Switch"), A::new("uint8")]),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_configure-arg",
+                &[M::required("config", "Config"), M::optional("label", "StrOrNull")],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

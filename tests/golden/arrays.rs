@@ -308,6 +308,64 @@ impl Gallery {
     Gallery { required { first = "first", second = "second" } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("query-shapes", "q_obj_query-shapes-arg", "[Shape]"),
+            C::new("query-points", "q_empty", "[Point]"),
+            C::new("set-palette", "q_obj_set-palette-arg", "q_empty"),
+        ],
+        events: &[E::new("SHAPES_ADDED", "q_obj_SHAPES_ADDED-arg")],
+        types: &[
+            T::structure(
+                "Canvas",
+                &[
+                    M::required("colors", "[Color]"),
+                    M::required("points", "[Point]"),
+                    M::required("shapes", "[Shape]"),
+                    M::required("anchors", "[PointOrName]"),
+                    M::optional("tags", "[str]"),
+                    M::optional("weights", "[number]"),
+                    M::optional("empty", "[null]"),
+                    M::optional("blobs", "[any]"),
+                    M::optional("kinds", "[ShapeKind]").conditional(),
+                ],
+            ),
+            T::enumeration("Color", &[V::new("red"), V::new("green"), V::new("blue")]),
+            T::structure("Point", &[M::required("x", "int"), M::required("y", "int")]),
+            T::alternate("PointOrName", &[A::new("Point"), A::new("str")]),
+            T::structure("Polygon", &[M::required("vertices", "[Point]")]),
+            T::union(
+                "Shape",
+                &[M::required("kind", "ShapeKind")],
+                "kind",
+                &[B::new("dot", "Point"), B::new("polygon", "Polygon")],
+            ),
+            T::enumeration("ShapeKind", &[V::new("dot"), V::new("polygon")]),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_SHAPES_ADDED-arg",
+                &[M::required("shapes", "[Shape]"), M::optional("names", "[str]")],
+            ),
+            T::structure(
+                "q_obj_query-shapes-arg",
+                &[M::optional("filter", "[ShapeKind]")],
+            ),
+            T::structure(
+                "q_obj_set-palette-arg",
+                &[M::required("colors", "[Color]"), M::required("canvas", "Canvas")],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

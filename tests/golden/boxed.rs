@@ -265,6 +265,55 @@ impl NoArgs {
     NoArgs {}
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("ping", "Target", "q_empty"),
+            C::new("probe", "Target", "q_empty"),
+            C::new("perform", "Action", "Target"),
+            C::new("probe-harder", "ExtendedTarget", "q_empty"),
+            C::new("noop", "NoArgs", "q_empty"),
+        ],
+        events: &[
+            E::new("TARGET_LOST", "Target"),
+            E::new("ACTION_DONE", "Action"),
+            E::new("TARGET_FOUND", "ExtendedTarget"),
+        ],
+        types: &[
+            T::union(
+                "Action",
+                &[M::required("kind", "ActionKind"), M::required("id", "str")],
+                "kind",
+                &[B::new("start", "StartArgs"), B::new("stop", "StopArgs")],
+            ),
+            T::enumeration("ActionKind", &[V::new("start"), V::new("stop")]),
+            T::structure(
+                "ExtendedTarget",
+                &[
+                    M::required("id", "str"),
+                    M::optional("timeout", "int"),
+                    M::required("retries", "int"),
+                ],
+            ),
+            T::structure("NoArgs", &[]),
+            T::structure("StartArgs", &[M::required("delay", "int")]),
+            T::structure("StopArgs", &[M::optional("force", "bool")]),
+            T::structure(
+                "Target",
+                &[M::required("id", "str"), M::optional("timeout", "int")],
+            ),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

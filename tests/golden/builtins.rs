@@ -444,6 +444,116 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SizeOrFlag {
     }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("echo-builtins", "q_obj_echo-builtins-arg", "AllBuiltins")],
+        events: &[E::new("BUILTINS_SEEN", "q_obj_BUILTINS_SEEN-arg")],
+        types: &[
+            T::structure(
+                "AllBuiltins",
+                &[
+                    M::required("s", "str"),
+                    M::required("n", "number"),
+                    M::required("i", "int"),
+                    M::required("i8", "int8"),
+                    M::required("i16", "int16"),
+                    M::required("i32", "int32"),
+                    M::required("i64", "int64"),
+                    M::required("u8", "uint8"),
+                    M::required("u16", "uint16"),
+                    M::required("u32", "uint32"),
+                    M::required("u64", "uint64"),
+                    M::required("sz", "size"),
+                    M::required("b", "bool"),
+                    M::required("nothing", "null"),
+                    M::required("anything", "any"),
+                    M::required("qtype", "QType"),
+                ],
+            ),
+            T::structure(
+                "BuiltinArrays",
+                &[
+                    M::required("s", "[str]"),
+                    M::required("n", "[number]"),
+                    M::required("i", "[int]"),
+                    M::required("i8", "[int8]"),
+                    M::required("i16", "[int16]"),
+                    M::required("i32", "[int32]"),
+                    M::required("i64", "[int64]"),
+                    M::required("u8", "[uint8]"),
+                    M::required("u16", "[uint16]"),
+                    M::required("u32", "[uint32]"),
+                    M::required("u64", "[uint64]"),
+                    M::required("sz", "[size]"),
+                    M::required("b", "[bool]"),
+                    M::required("nothing", "[null]"),
+                    M::required("anything", "[any]"),
+                    M::optional("qtypes", "[QType]"),
+                ],
+            ),
+            T::structure(
+                "OptionalBuiltins",
+                &[
+                    M::optional("s", "str"),
+                    M::optional("n", "number"),
+                    M::optional("i", "int"),
+                    M::optional("i8", "int8"),
+                    M::optional("i16", "int16"),
+                    M::optional("i32", "int32"),
+                    M::optional("i64", "int64"),
+                    M::optional("u8", "uint8"),
+                    M::optional("u16", "uint16"),
+                    M::optional("u32", "uint32"),
+                    M::optional("u64", "uint64"),
+                    M::optional("sz", "size"),
+                    M::optional("b", "bool"),
+                    M::optional("nothing", "null"),
+                    M::optional("anything", "any"),
+                    M::optional("qtype", "QType"),
+                ],
+            ),
+            T::enumeration(
+                "QType",
+                &[
+                    V::new("none"),
+                    V::new("qnull"),
+                    V::new("qnum"),
+                    V::new("qstring"),
+                    V::new("qdict"),
+                    V::new("qlist"),
+                    V::new("qbool"),
+                ],
+            ),
+            T::structure(
+                "q_obj_BUILTINS_SEEN-arg",
+                &[
+                    M::required("text", "str"),
+                    M::required("flag", "bool"),
+                    M::required("value", "any"),
+                    M::optional("ratio", "number"),
+                ],
+            ),
+            T::structure(
+                "q_obj_echo-builtins-arg",
+                &[
+                    M::required("all", "AllBuiltins"),
+                    M::optional("opt", "OptionalBuiltins"),
+                    M::required("arrays", "BuiltinArrays"),
+                    M::required("raw", "any"),
+                    M::optional("count", "size"),
+                ],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -314,6 +314,68 @@ impl ListenArgs {
     with_timeout(u32) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("listen", "ListenArgs", "q_empty").conditional(),
+            C::new("query-listeners", "q_empty", "[Listener]").conditional(),
+        ],
+        events: &[E::new("LISTENER_READY", "ListenArgs").conditional()],
+        types: &[
+            T::union(
+                "Address",
+                &[M::required("transport", "Transport")],
+                "transport",
+                &[
+                    B::new("tcp", "TcpAddress"),
+                    B::new("unix", "UnixAddress").conditional(),
+                ],
+            ),
+            T::structure(
+                "ListenArgs",
+                &[
+                    M::required("listener", "ListenerRef"),
+                    M::optional("timeout", "uint32").conditional(),
+                ],
+            ),
+            T::structure(
+                "Listener",
+                &[
+                    M::required("addr", "Address"),
+                    M::optional("backlog", "int").conditional(),
+                    M::optional("tls", "bool").conditional(),
+                ],
+            ),
+            T::alternate(
+                "ListenerRef",
+                &[A::new("Listener"), A::new("str").conditional()],
+            ),
+            T::structure(
+                "TcpAddress",
+                &[M::required("host", "str"), M::required("port", "uint16")],
+            ),
+            T::enumeration(
+                "Transport",
+                &[
+                    V::new("tcp"),
+                    V::new("unix").conditional(),
+                    V::new("vsock").conditional(),
+                    V::new("rdma").conditional(),
+                ],
+            ),
+            T::structure("UnixAddress", &[M::required("path", "str")]),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

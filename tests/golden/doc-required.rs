@@ -250,6 +250,60 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
     }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("query-power", "q_obj_query-power-arg", "PowerInfo"),
+            C::new("set-power", "q_obj_set-power-arg", "q_empty"),
+            C::new("query-power-info", "BatteryInfo", "[PowerInfo]"),
+        ],
+        events: &[E::new("POWER_CHANGED", "q_obj_POWER_CHANGED-arg")],
+        types: &[
+            T::structure("BatteryInfo", &[M::required("charge", "uint8")]),
+            T::structure(
+                "PowerInfo",
+                &[
+                    M::required("state", "PowerState"),
+                    M::optional("uptime", "uint64"),
+                    M::optional("battery", "uint8"),
+                ],
+            ),
+            T::alternate("PowerRef", &[A::new("SourceInfo"), A::new("str")]),
+            T::enumeration("PowerSource", &[V::new("mains"), V::new("battery")]),
+            T::enumeration(
+                "PowerState",
+                &[V::new("on"), V::new("off"), V::new("suspended"), V::new("hibernated")],
+            ),
+            T::union(
+                "SourceInfo",
+                &[
+                    M::required("source", "PowerSource"),
+                    M::required("since-boot", "bool"),
+                ],
+                "source",
+                &[B::new("battery", "BatteryInfo")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_POWER_CHANGED-arg",
+                &[M::required("old", "PowerState"), M::required("new", "PowerState")],
+            ),
+            T::structure("q_obj_query-power-arg", &[M::optional("verbose", "bool")]),
+            T::structure(
+                "q_obj_set-power-arg",
+                &[M::required("state", "PowerState"), M::optional("source", "PowerRef")],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -181,6 +181,29 @@ impl HolderOfEmpties {
     values = "values" => with_values(::std::vec::Vec < NoValues >) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("no-args-no-return", "q_empty", "q_empty"),
+            C::new("empty-data", "q_empty", "q_empty"),
+            C::new("empty-struct-returned", "q_empty", "NoMembers"),
+            C::new("empty-features", "q_empty", "q_empty"),
+        ],
+        events: &[
+            E::new("NOTHING_HAPPENED", "q_empty"),
+            E::new("STILL_NOTHING", "q_empty"),
+        ],
+        types: &[T::structure("NoMembers", &[]), T::structure("q_empty", &[])],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -219,6 +219,68 @@ impl CipherInfo {
     unused = "unused" => with_unused(::std::vec::Vec < Placeholder >) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("query-cipher", "q_empty", "CipherInfo")],
+        events: &[],
+        types: &[
+            T::enumeration(
+                "Accelerator",
+                &[V::new("tcg"), V::new("kvm"), V::new("hvf")],
+            ),
+            T::enumeration(
+                "Cipher",
+                &[
+                    V::new("aes-128"),
+                    V::new("aes-256"),
+                    V::new("3des"),
+                    V::new("x-experimental-cipher"),
+                    V::new("__org.example_turbo-cipher"),
+                    V::new("sm4").conditional(),
+                    V::new("twofish").conditional(),
+                    V::new("des"),
+                    V::new("chacha"),
+                    V::new("serpent").conditional(),
+                ],
+            ),
+            T::structure(
+                "CipherInfo",
+                &[
+                    M::required("cipher", "Cipher"),
+                    M::required("page", "PageSize"),
+                    M::required("rate", "RefreshRate"),
+                    M::required("speed", "LinkSpeed"),
+                    M::required("mode", "LegacyMode"),
+                    M::optional("accel", "Accelerator"),
+                    M::optional("unused", "[Placeholder]"),
+                ],
+            ),
+            T::enumeration(
+                "LegacyMode",
+                &[V::new("RAW"), V::new("Cooked"), V::new("line_buffered")],
+            ),
+            T::enumeration(
+                "LinkSpeed",
+                &[V::new("2_5"), V::new("5"), V::new("8"), V::new("16")],
+            ),
+            T::enumeration(
+                "PageSize",
+                &[V::new("4k"), V::new("16k"), V::new("64k"), V::new("2m"), V::new("1g")],
+            ),
+            T::enumeration("Placeholder", &[]),
+            T::enumeration("RefreshRate", &[V::new("60"), V::new("120"), V::new("144")]),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -76,6 +76,43 @@ impl TraceConfig {
     TraceConfig { required { level = "level" } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("x-query-debug", "q_empty", "DebugInfo"),
+            C::new(
+                "__org.example_x-dump-state",
+                "q_obj___org.example_x-dump-state-arg",
+                "q_empty",
+            ),
+        ],
+        events: &[E::new("x-DEBUG_TICK", "q_obj_x-DEBUG_TICK-arg")],
+        types: &[
+            T::structure(
+                "DebugInfo",
+                &[
+                    M::required("x-ram-blocks", "int"),
+                    M::optional("x-verbose", "bool"),
+                    M::required("__org.example_x-trace", "str"),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj___org.example_x-dump-state-arg",
+                &[M::required("x-path", "str")],
+            ),
+            T::structure("q_obj_x-DEBUG_TICK-arg", &[M::required("count", "int")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -66,6 +66,66 @@ impl Limits {
     with_soft_max(i64), burst = "burst" => with_burst(i64) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("set-limits", "q_obj_set-limits-arg", "q_empty"),
+            C::new("reset-limits", "q_obj_reset-limits-arg", "q_empty"),
+            C::new("guest-shutdown", "q_obj_guest-shutdown-arg", "q_empty"),
+            C::new("netdev-add", "q_obj_netdev-add-arg", "q_empty"),
+            C::new("migrate-recover", "q_obj_migrate-recover-arg", "q_empty")
+                .allow_oob(),
+            C::new("qmp-capabilities", "q_obj_qmp-capabilities-arg", "q_empty"),
+            C::new("block-resize", "q_obj_block-resize-arg", "q_empty"),
+            C::new("query-limits", "q_empty", "Limits").allow_oob(),
+            C::new("resize-all", "Limits", "q_empty"),
+        ],
+        events: &[E::new("LIMIT_REACHED", "q_obj_LIMIT_REACHED-arg")],
+        types: &[
+            T::structure(
+                "Limits",
+                &[
+                    M::required("max", "int"),
+                    M::optional("soft-max", "int"),
+                    M::optional("burst", "int"),
+                ],
+            ),
+            T::enumeration(
+                "Policy",
+                &[V::new("allow"), V::new("warn"), V::new("crash")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_LIMIT_REACHED-arg", &[M::required("which", "str")]),
+            T::structure(
+                "q_obj_block-resize-arg",
+                &[M::required("node-name", "str"), M::required("size", "size")],
+            ),
+            T::structure("q_obj_guest-shutdown-arg", &[M::optional("mode", "str")]),
+            T::structure("q_obj_migrate-recover-arg", &[M::required("uri", "str")]),
+            T::structure(
+                "q_obj_netdev-add-arg",
+                &[M::required("type", "str"), M::required("id", "str")],
+            ),
+            T::structure(
+                "q_obj_qmp-capabilities-arg",
+                &[M::optional("enable", "[Policy]")],
+            ),
+            T::structure("q_obj_reset-limits-arg", &[M::optional("hard", "bool")]),
+            T::structure(
+                "q_obj_set-limits-arg",
+                &[M::required("limits", "Limits"), M::optional("policy", "Policy")],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -118,6 +118,43 @@ impl Owner {
     Owner { required { name = "name" } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("query-volumes", "q_empty", "[Volume]")],
+        events: &[E::new("DISK_ATTACHED", "q_obj_DISK_ATTACHED-arg")],
+        types: &[
+            T::structure(
+                "Disk",
+                &[
+                    M::required("id", "ObjectId"),
+                    M::required("format", "DiskFormat"),
+                    M::optional("owner", "Owner"),
+                ],
+            ),
+            T::enumeration("DiskFormat", &[V::new("raw"), V::new("qcow2")]),
+            T::structure("ObjectId", &[M::required("value", "str")]),
+            T::structure("Owner", &[M::required("name", "str")]),
+            T::structure(
+                "Volume",
+                &[
+                    M::required("id", "ObjectId"),
+                    M::required("disk", "Disk"),
+                    M::required("owner", "Owner"),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_DISK_ATTACHED-arg", &[M::required("disk", "Disk")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

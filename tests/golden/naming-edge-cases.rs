@@ -278,6 +278,27 @@ impl SecondHalf {
     SecondHalf { required { a_b = "a-b" } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("query-cpus-fast-2", "q_obj_query-cpus-fast-2-arg", "q_empty"),
+        ],
+        events: &[E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg")],
+        types: &[
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_VCPU_0_STOPPED-arg", &[M::required("cpu-index", "int")]),
+            T::structure("q_obj_query-cpus-fast-2-arg", &[M::required("x86", "bool")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -178,6 +178,55 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
     }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("query_legacy", "q_empty", "[str]"),
+            C::new("get-count", "q_empty", "int"),
+            C::new("list-names", "q_empty", "[LegacyMode]"),
+            C::new("set_legacy", "q_obj_set_legacy-arg", "q_empty"),
+        ],
+        events: &[],
+        types: &[
+            T::structure("LegacyBranch", &[M::required("value", "int")]),
+            T::enumeration(
+                "LegacyMode",
+                &[V::new("Normal"), V::new("FAST_PATH"), V::new("slow_path")],
+            ),
+            T::structure(
+                "LegacyRecord",
+                &[
+                    M::required("recordId", "int"),
+                    M::required("record_name", "str"),
+                    M::optional("MAX_SIZE", "size"),
+                    M::required("plain", "bool"),
+                ],
+            ),
+            T::union(
+                "LegacyUnion",
+                &[M::required("Mode", "LegacyMode"), M::required("extra_info", "str")],
+                "Mode",
+                &[B::new("Normal", "LegacyBranch")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_set_legacy-arg",
+                &[
+                    M::required("record", "LegacyRecord"),
+                    M::required("union", "LegacyUnion"),
+                ],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

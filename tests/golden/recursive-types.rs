@@ -358,6 +358,49 @@ impl ListCell {
     } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("evaluate", "q_obj_evaluate-arg", "NumberExpr"),
+            C::new("query-org-chart", "q_empty", "[TreeNode]"),
+        ],
+        events: &[],
+        types: &[
+            T::union(
+                "Expr",
+                &[M::required("kind", "ExprKind")],
+                "kind",
+                &[
+                    B::new("number", "NumberExpr"),
+                    B::new("sum", "SumExpr"),
+                    B::new("ref", "RefExpr"),
+                ],
+            ),
+            T::enumeration(
+                "ExprKind",
+                &[V::new("number"), V::new("sum"), V::new("ref")],
+            ),
+            T::alternate("ExprOrName", &[A::new("Expr"), A::new("str")]),
+            T::structure("NumberExpr", &[M::required("value", "number")]),
+            T::structure("RefExpr", &[M::required("target", "ExprOrName")]),
+            T::structure("SumExpr", &[M::required("terms", "[ExprOrName]")]),
+            T::structure(
+                "TreeNode",
+                &[M::required("name", "str"), M::optional("children", "[TreeNode]")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_evaluate-arg", &[M::required("expr", "Expr")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -444,6 +444,63 @@ impl Levels {
     with_x_extra(bool) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("drive-backup", "DriveBackup", "Option"),
+            C::new("drive_backup", "q_obj_drive_backup-arg", "q_empty"),
+            C::new("__org.example_get-level", "q_empty", "Levels"),
+        ],
+        events: &[
+            E::new("EVENT", "q_obj_EVENT-arg"),
+            E::new(
+                "__ORG.EXAMPLE_LEVEL_CHANGED",
+                "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
+            ),
+        ],
+        types: &[
+            T::structure("DriveBackup", &[M::required("device", "str")]),
+            T::structure(
+                "Levels",
+                &[
+                    M::required("level", "__org.example_Level"),
+                    M::optional("x-extra", "bool"),
+                ],
+            ),
+            T::structure("Option", &[M::required("some", "str")]),
+            T::enumeration(
+                "Widths",
+                &[
+                    V::new("144"),
+                    V::new("4k"),
+                    V::new("2_5"),
+                    V::new("25"),
+                    V::new("unrecognized"),
+                    V::new("Unrecognized"),
+                ],
+            ),
+            T::enumeration(
+                "__org.example_Level",
+                &[V::new("low"), V::new("__org.example_high"), V::new("x-max")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_EVENT-arg", &[M::required("kind", "Widths")]),
+            T::structure(
+                "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
+                &[M::required("level", "__org.example_Level")],
+            ),
+            T::structure("q_obj_drive_backup-arg", &[M::required("device", "str")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

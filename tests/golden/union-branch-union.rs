@@ -284,6 +284,44 @@ impl ::qapi_types::wire::Object for ChannelBranch {
     }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[C::new("open-channel", "q_obj_open-channel-arg", "q_empty")],
+        events: &[],
+        types: &[
+            T::union(
+                "Channel",
+                &[M::required("channel-type", "ChannelKind")],
+                "channel-type",
+                &[B::new("socket", "Transport"), B::new("file", "FileChannel")],
+            ),
+            T::enumeration("ChannelKind", &[V::new("socket"), V::new("file")]),
+            T::structure("FdTransport", &[M::required("fd", "str")]),
+            T::structure("FileChannel", &[M::required("filename", "str")]),
+            T::structure(
+                "InetTransport",
+                &[M::required("host", "str"), M::required("port", "str")],
+            ),
+            T::union(
+                "Transport",
+                &[M::required("type", "TransportKind")],
+                "type",
+                &[B::new("inet", "InetTransport"), B::new("fd", "FdTransport")],
+            ),
+            T::enumeration("TransportKind", &[V::new("inet"), V::new("fd")]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_open-channel-arg", &[M::required("channel", "Channel")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -653,6 +653,82 @@ impl BlockSetup {
     "ref" => with_ref(BlockRef), flavor = "flavor" => with_flavor(FileFlavor) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("blockdev-add", "BlockOptions", "q_empty"),
+            C::new("query-setup", "q_empty", "BlockSetup"),
+        ],
+        events: &[],
+        types: &[
+            T::enumeration(
+                "BlockDriver",
+                &[V::new("file"), V::new("qcow2"), V::new("raw"), V::new("null-co")],
+            ),
+            T::union(
+                "BlockOptions",
+                &[
+                    M::required("driver", "BlockDriver"),
+                    M::optional("read-only", "bool"),
+                    M::optional("node-name", "str"),
+                ],
+                "driver",
+                &[
+                    B::new("file", "FileOptions"),
+                    B::new("qcow2", "Qcow2Options").conditional(),
+                ],
+            ),
+            T::alternate("BlockRef", &[A::new("BlockOptions"), A::new("str")]),
+            T::structure(
+                "BlockSetup",
+                &[
+                    M::required("root", "BlockOptions"),
+                    M::required("children", "[NodeOptions]"),
+                    M::optional("ref", "BlockRef"),
+                    M::optional("flavor", "FileFlavor"),
+                ],
+            ),
+            T::structure(
+                "ExtendedFile",
+                &[
+                    M::required("filename", "str"),
+                    M::optional("locking", "bool"),
+                    M::optional("aio", "str"),
+                ],
+            ),
+            T::union(
+                "FileFlavor",
+                &[M::required("flavor", "Flavor")],
+                "flavor",
+                &[B::new("plain", "FileOptions"), B::new("extended", "ExtendedFile")],
+            ),
+            T::structure(
+                "FileOptions",
+                &[M::required("filename", "str"), M::optional("locking", "bool")],
+            ),
+            T::enumeration("Flavor", &[V::new("plain"), V::new("extended")]),
+            T::union(
+                "NodeOptions",
+                &[M::required("driver", "BlockDriver"), M::optional("node-name", "str")],
+                "driver",
+                &[B::new("file", "FileOptions"), B::new("raw", "FileOptions")],
+            ),
+            T::structure(
+                "Qcow2Options",
+                &[M::optional("backing", "str"), M::optional("lazy-refcounts", "bool")],
+            ),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

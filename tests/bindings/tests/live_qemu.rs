@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use qapi_bindings_tests::qemu::{guest_agent, path, storage_daemon, system_emulator};
 use qapi_bindings_tests::{storage_daemon as sd, system};
+use qapi_types::schema::{Location, MismatchKind, ServerOnly};
 use qapi_types::serde_json::{self, json};
 use qapi_types::{Error, Qmp};
 
@@ -220,4 +221,111 @@ fn blocking_client_against_the_storage_daemon() {
     );
     qmp.execute(&sd::commands::JobDismiss::new("create1"))
         .expect("dismissed");
+}
+
+/// The storage daemon's own bindings: everything they use is there, but
+/// for what QEMU's schema makes conditional and this build leaves out
+/// (`io_uring` and the `virtio-blk-*` drivers, the `console` chardev
+/// backend).
+#[tokio::test]
+async fn storage_daemon_bindings_match_the_storage_daemon() {
+    let Some(qemu) = storage_daemon() else { return };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let report = qmp.check_schema(&sd::SCHEMA).await.expect("a report");
+    assert!(report.is_compatible(), "{report}");
+    for mismatch in report.mismatches() {
+        assert!(mismatch.conditional, "{mismatch}");
+        assert!(
+            matches!(mismatch.kind, MismatchKind::UnknownValue(_)),
+            "{mismatch}"
+        );
+    }
+    assert!(report.mismatches().iter().any(|m| m.to_string()
+        == "command 'blockdev-add' argument 'driver': value 'io_uring' not known to the server \
+            (conditional in the schema)"));
+    // The same schema: the server has nothing more.
+    assert_eq!(report.server_only(), ServerOnly::default());
+}
+
+/// The system emulator's bindings against the storage daemon: what they
+/// share (block devices, jobs, NBD, objects) matches; the rest is missing.
+#[tokio::test]
+async fn system_bindings_against_the_storage_daemon_lack_system_commands() {
+    let Some(qemu) = storage_daemon() else { return };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let report = qmp.check_schema(&system::SCHEMA).await.expect("a report");
+    assert!(!report.is_compatible());
+    let missing = report
+        .incompatibilities()
+        .find(|m| m.location == Location::Command("query-cpus-fast".into()))
+        .expect("query-cpus-fast is reported");
+    assert_eq!(missing.kind, MismatchKind::Missing);
+    assert_eq!(
+        missing.to_string(),
+        "command 'query-cpus-fast': not known to the server"
+    );
+    for mismatch in report.incompatibilities() {
+        assert!(
+            matches!(mismatch.location, Location::Command(_))
+                && mismatch.kind == MismatchKind::Missing,
+            "{mismatch}"
+        );
+    }
+    // Shared commands are checked, not just found.
+    assert!(system::SCHEMA.command("blockdev-add").is_some());
+    assert!(!report
+        .mismatches()
+        .iter()
+        .any(|m| m.location == Location::Command("blockdev-add".into())));
+    assert!(report
+        .mismatches()
+        .iter()
+        .any(|m| m.location == Location::Event("SHUTDOWN".into()) && !m.is_incompatible()));
+}
+
+/// The checked-in core protocol bindings against the system emulator.
+#[tokio::test]
+async fn core_bindings_match_the_system_emulator() {
+    let Some(qemu) = system_emulator() else {
+        return;
+    };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let report = qmp
+        .check_schema(&qapi_types::qmp::SCHEMA)
+        .await
+        .expect("a report");
+    assert!(report.is_compatible(), "{report}");
+    assert!(report.mismatches().is_empty(), "{report}");
+    assert!(report.server_only().commands > 200, "{report}");
+}
+
+#[test]
+fn blocking_client_checks_the_schema() {
+    let Some(qemu) = storage_daemon() else { return };
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let report = qmp.check_schema(&sd::SCHEMA).expect("a report");
+    assert!(report.is_compatible(), "{report}");
+    let report = qmp.check_schema(&system::SCHEMA).expect("a report");
+    assert!(!report.is_compatible(), "{report}");
+}
+
+/// The system emulator's bindings against qemu-system-x86_64: only what
+/// this build leaves out of QEMU's conditional definitions is absent
+/// (other targets' CPU model commands, other hosts' backends).
+#[tokio::test]
+async fn system_bindings_match_the_system_emulator() {
+    let Some(qemu) = system_emulator() else {
+        return;
+    };
+    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let report = qmp.check_schema(&system::SCHEMA).await.expect("a report");
+    assert!(report.is_compatible(), "{report}");
+    for mismatch in report.mismatches() {
+        assert!(mismatch.conditional, "{mismatch}");
+    }
+    assert!(report.mismatches().iter().any(|m| {
+        m.to_string()
+        == "command 'query-gic-capabilities': not known to the server (conditional in the schema)"
+    }));
+    assert_eq!(report.server_only(), ServerOnly::default());
 }

@@ -1,0 +1,487 @@
+//! `qapi_types::schema::check` on small hand-written bindings and server
+//! schemas: a server that matches, then one difference at a time, then
+//! server input that no QEMU sends.
+
+use qapi_types::qmp::SchemaInfo;
+use qapi_types::schema::{
+    check, Alternative, BindingSchema, Branch, CommandDef, EnumValue, EventDef, Location, Member,
+    MismatchKind, SchemaReport, TypeDef,
+};
+use qapi_types::serde_json::{self, json, Value};
+
+/// Bindings as the generator writes them: types sorted by name.
+static BINDINGS: BindingSchema = BindingSchema {
+    commands: &[
+        CommandDef::new("blockdev-add", "BlockdevOptions", "q_empty"),
+        CommandDef::new("blockdev-del", "q_obj_blockdev-del-arg", "q_empty"),
+        CommandDef::new("query-thing", "q_empty", "Thing"),
+        CommandDef::new("yank", "q_empty", "q_empty").allow_oob(),
+        CommandDef::new("set-mode", "q_obj_set-mode-arg", "q_empty"),
+        CommandDef::new("query-cpus-fast", "q_empty", "[int]"),
+        CommandDef::new("query-sgx", "q_empty", "q_empty").conditional(),
+    ],
+    events: &[
+        EventDef::new("SHUTDOWN", "q_obj_SHUTDOWN-arg"),
+        EventDef::new("STOP", "q_empty"),
+    ],
+    types: &[
+        TypeDef::enumeration(
+            "BlockdevDriver",
+            &[
+                EnumValue::new("file"),
+                EnumValue::new("null-co"),
+                EnumValue::new("sgx-drv").conditional(),
+            ],
+        ),
+        TypeDef::union(
+            "BlockdevOptions",
+            &[
+                Member::required("driver", "BlockdevDriver"),
+                Member::optional("node-name", "str"),
+            ],
+            "driver",
+            &[Branch::new("file", "BlockdevOptionsFile")],
+        ),
+        TypeDef::structure(
+            "BlockdevOptionsFile",
+            &[
+                Member::required("filename", "str"),
+                Member::optional("aio", "str"),
+                Member::optional("backing", "BlockdevRef"),
+            ],
+        ),
+        TypeDef::alternate(
+            "BlockdevRef",
+            &[Alternative::new("BlockdevOptions"), Alternative::new("str")],
+        ),
+        TypeDef::enumeration("Mode", &[EnumValue::new("fast"), EnumValue::new("slow")]),
+        TypeDef::structure(
+            "Thing",
+            &[
+                Member::required("name", "str"),
+                Member::required("size", "int"),
+                Member::optional("ratio", "number"),
+                Member::required("sev", "str").conditional(),
+            ],
+        ),
+        TypeDef::structure("q_empty", &[]),
+        TypeDef::structure(
+            "q_obj_SHUTDOWN-arg",
+            &[
+                Member::required("guest", "bool"),
+                Member::required("reason", "str"),
+            ],
+        ),
+        TypeDef::structure(
+            "q_obj_blockdev-del-arg",
+            &[
+                Member::required("node-name", "str"),
+                Member::optional("force", "bool"),
+            ],
+        ),
+        TypeDef::structure("q_obj_set-mode-arg", &[Member::required("mode", "Mode")]),
+    ],
+};
+
+/// A server that has everything the bindings use (but the conditional
+/// `query-sgx` and `sgx-drv`), and more: type names masked as QEMU does.
+fn server() -> Vec<Value> {
+    let value = json!([
+        { "name": "blockdev-add", "meta-type": "command", "arg-type": "1", "ret-type": "0" },
+        { "name": "blockdev-del", "meta-type": "command", "arg-type": "2", "ret-type": "0" },
+        { "name": "query-thing", "meta-type": "command", "arg-type": "0", "ret-type": "3" },
+        { "name": "yank", "meta-type": "command", "arg-type": "0", "ret-type": "0", "allow-oob": true },
+        { "name": "set-mode", "meta-type": "command", "arg-type": "4", "ret-type": "0" },
+        { "name": "query-cpus-fast", "meta-type": "command", "arg-type": "0", "ret-type": "[int]" },
+        { "name": "query-new", "meta-type": "command", "arg-type": "0", "ret-type": "0" },
+        { "name": "SHUTDOWN", "meta-type": "event", "arg-type": "5" },
+        { "name": "STOP", "meta-type": "event", "arg-type": "0" },
+        { "name": "0", "meta-type": "object", "members": [] },
+        { "name": "1", "meta-type": "object",
+          "members": [ { "name": "driver", "type": "6" },
+                       { "name": "node-name", "type": "str", "default": null } ],
+          "tag": "driver",
+          "variants": [ { "case": "file", "type": "7" }, { "case": "null-co", "type": "0" } ] },
+        { "name": "6", "meta-type": "enum",
+          "members": [ { "name": "file" }, { "name": "null-co" } ], "values": [ "file", "null-co" ] },
+        { "name": "7", "meta-type": "object",
+          "members": [ { "name": "filename", "type": "str" },
+                       { "name": "aio", "type": "str", "default": null },
+                       { "name": "backing", "type": "8", "default": null } ] },
+        { "name": "8", "meta-type": "alternate", "members": [ { "type": "1" }, { "type": "str" } ] },
+        { "name": "2", "meta-type": "object",
+          "members": [ { "name": "node-name", "type": "str" },
+                       { "name": "force", "type": "bool", "default": null } ] },
+        { "name": "3", "meta-type": "object",
+          "members": [ { "name": "name", "type": "str" }, { "name": "size", "type": "int" },
+                       { "name": "ratio", "type": "number", "default": null },
+                       { "name": "extra", "type": "str", "default": null } ] },
+        { "name": "4", "meta-type": "object", "members": [ { "name": "mode", "type": "9" } ] },
+        { "name": "9", "meta-type": "enum", "members": [ { "name": "fast" }, { "name": "slow" } ] },
+        { "name": "5", "meta-type": "object",
+          "members": [ { "name": "guest", "type": "bool" }, { "name": "reason", "type": "str" } ] },
+        { "name": "[int]", "meta-type": "array", "element-type": "int" },
+        { "name": "str", "meta-type": "builtin", "json-type": "string" },
+        { "name": "int", "meta-type": "builtin", "json-type": "int" },
+        { "name": "number", "meta-type": "builtin", "json-type": "number" },
+        { "name": "bool", "meta-type": "builtin", "json-type": "boolean" }
+    ]);
+    match value {
+        Value::Array(items) => items,
+        _ => unreachable!(),
+    }
+}
+
+/// The server entry named `name`.
+fn entry<'a>(server: &'a mut [Value], name: &str) -> &'a mut Value {
+    server
+        .iter_mut()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no entry {name}"))
+}
+
+/// The member `member` of object `name`.
+fn member<'a>(server: &'a mut [Value], name: &str, member: &str) -> &'a mut Value {
+    entry(server, name)["members"]
+        .as_array_mut()
+        .expect("members")
+        .iter_mut()
+        .find(|m| m["name"] == member)
+        .unwrap_or_else(|| panic!("no member {member} in {name}"))
+}
+
+fn remove_member(server: &mut [Value], name: &str, member: &str) {
+    entry(server, name)["members"]
+        .as_array_mut()
+        .expect("members")
+        .retain(|m| m["name"] != member);
+}
+
+fn decode(server: Vec<Value>) -> Vec<SchemaInfo> {
+    serde_json::from_value(Value::Array(server)).expect("SchemaInfo decodes")
+}
+
+fn report(bindings: &BindingSchema, server: Vec<Value>) -> SchemaReport {
+    check(bindings, &decode(server))
+}
+
+/// The incompatibilities, as displayed.
+fn errors(report: &SchemaReport) -> Vec<String> {
+    report.incompatibilities().map(|m| m.to_string()).collect()
+}
+
+/// The notes, as displayed.
+fn notes(report: &SchemaReport) -> Vec<String> {
+    report
+        .mismatches()
+        .iter()
+        .filter(|m| !m.is_incompatible())
+        .map(|m| m.to_string())
+        .collect()
+}
+
+const BASE_NOTES: [&str; 2] = [
+    "command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema)",
+    "command 'query-sgx': not known to the server (conditional in the schema)",
+];
+
+#[test]
+fn a_server_with_everything_is_compatible_and_conditional_absences_are_notes() {
+    let report = report(&BINDINGS, server());
+    assert!(report.is_compatible(), "{report}");
+    assert_eq!(errors(&report), Vec::<String>::new());
+    assert_eq!(notes(&report), BASE_NOTES);
+    // `query-new` and `Thing`'s `extra`: fine, counted.
+    let only = report.server_only();
+    assert_eq!((only.commands, only.events, only.members), (1, 0, 1));
+    assert!(report.to_string().starts_with(
+        "compatible: 0 incompatibilities, 2 notes; the server has 1 commands, 0 events and 1 members the bindings lack\n  note: "
+    ));
+}
+
+#[test]
+fn a_missing_command_is_incompatible_a_missing_event_a_note() {
+    let mut server = server();
+    server.retain(|e| e["name"] != "query-cpus-fast" && e["name"] != "SHUTDOWN");
+    let report = report(&BINDINGS, server);
+    assert!(!report.is_compatible());
+    assert_eq!(
+        errors(&report),
+        ["command 'query-cpus-fast': not known to the server"]
+    );
+    assert!(notes(&report).contains(&"event 'SHUTDOWN': not known to the server".to_string()));
+    let missing = &report.incompatibilities().next().expect("one");
+    assert_eq!(
+        missing.location,
+        Location::Command("query-cpus-fast".into())
+    );
+    assert_eq!(missing.kind, MismatchKind::Missing);
+    assert!(report
+        .to_string()
+        .starts_with("incompatible: 1 incompatibilities, 3 notes"));
+}
+
+#[test]
+fn an_argument_the_server_does_not_know() {
+    let mut server = server();
+    remove_member(&mut server, "2", "force");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        ["command 'blockdev-del' argument 'force': not known to the server"]
+    );
+    assert_eq!(notes(&report), BASE_NOTES);
+}
+
+#[test]
+fn arguments_the_server_requires_and_replies_it_may_leave_out() {
+    let mut server = server();
+    // Arguments: a new required one, and one the bindings make optional.
+    entry(&mut server, "2")["members"]
+        .as_array_mut()
+        .expect("members")
+        .push(json!({ "name": "id", "type": "str" }));
+    member(&mut server, "2", "force")
+        .as_object_mut()
+        .expect("an object")
+        .remove("default");
+    // Replies: a member the bindings require becomes optional, another goes.
+    member(&mut server, "3", "size")["default"] = Value::Null;
+    remove_member(&mut server, "3", "name");
+    // Optional or conditional in the bindings: no matter.
+    remove_member(&mut server, "3", "ratio");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'blockdev-del' argument 'force': required by the server, optional in the bindings",
+            "command 'blockdev-del' argument 'id': required by the server, absent from the bindings",
+            "command 'query-thing' return 'name': required by the bindings, absent on the server",
+            "command 'query-thing' return 'size': required by the bindings, optional on the server",
+        ]
+    );
+}
+
+#[test]
+fn out_of_band_execution_the_server_does_not_allow() {
+    let mut server = server();
+    entry(&mut server, "yank")
+        .as_object_mut()
+        .expect("an object")
+        .remove("allow-oob");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        ["command 'yank': allow-oob in the bindings, not on the server"]
+    );
+}
+
+#[test]
+fn enum_values_the_bindings_can_send() {
+    let mut server = server();
+    entry(&mut server, "9")["members"] = json!([{ "name": "fast" }]);
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        ["command 'set-mode' argument 'mode': value 'slow' not known to the server"]
+    );
+    assert_eq!(
+        report.incompatibilities().next().map(|m| &m.kind),
+        Some(&MismatchKind::UnknownValue("slow".into()))
+    );
+}
+
+#[test]
+fn kinds_of_json_values_and_numbers() {
+    let mut server = server();
+    member(&mut server, "3", "size")["type"] = json!("str");
+    // A number the server sends as integers decodes: fine.
+    member(&mut server, "3", "ratio")["type"] = json!("int");
+    // Integers the server sends as numbers may be fractions.
+    entry(&mut server, "query-cpus-fast")["ret-type"] = json!("[number]");
+    server.push(json!({ "name": "[number]", "meta-type": "array", "element-type": "number" }));
+    // Arguments: a string where the server wants an integer.
+    member(&mut server, "2", "node-name")["type"] = json!("int");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'blockdev-del' argument 'node-name': the bindings send str, the server expects int",
+            "command 'query-thing' return 'size': the bindings expect int, the server sends str",
+            "command 'query-cpus-fast' return '[]': the bindings expect int, the server sends number",
+        ]
+    );
+}
+
+#[test]
+fn recursive_types_through_unions_and_alternates_are_compared_once() {
+    let mut server = server();
+    // BlockdevOptions reaches itself through `backing`: a difference in it
+    // is reported once, where first reached.
+    remove_member(&mut server, "7", "aio");
+    // The alternate loses its object alternative.
+    entry(&mut server, "8")["members"] = json!([{ "type": "str" }]);
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'blockdev-add' argument '[driver=file].aio': not known to the server",
+            "command 'blockdev-add' argument '[driver=file].backing': the bindings send object, the server expects str",
+        ]
+    );
+}
+
+#[test]
+fn a_union_that_is_not_one_on_the_server() {
+    let mut server = server();
+    let union = entry(&mut server, "1").as_object_mut().expect("an object");
+    union.remove("tag");
+    union.remove("variants");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        ["command 'blockdev-add' arguments: a union on 'driver' in the bindings, not a union on the server"]
+    );
+}
+
+#[test]
+fn a_branch_the_server_does_not_list_is_empty() {
+    let mut server = server();
+    // `file` without members: the bindings' `filename` is unknown.
+    entry(&mut server, "1")["variants"] = json!([]);
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'blockdev-add' argument '[driver=file].filename': not known to the server",
+            "command 'blockdev-add' argument '[driver=file].aio': not known to the server",
+            "command 'blockdev-add' argument '[driver=file].backing': not known to the server"
+        ]
+    );
+}
+
+/// Bindings with a type that reaches itself, for the hostile servers.
+static NODES: BindingSchema = BindingSchema {
+    commands: &[CommandDef::new("walk", "q_empty", "Node")],
+    events: &[],
+    types: &[
+        TypeDef::structure(
+            "Node",
+            &[
+                Member::required("name", "str"),
+                Member::optional("next", "Node"),
+                Member::optional("children", "[Node]"),
+                Member::optional("value", "Value"),
+            ],
+        ),
+        TypeDef::alternate(
+            "Value",
+            &[Alternative::new("int"), Alternative::new("Node")],
+        ),
+        TypeDef::structure("q_empty", &[]),
+    ],
+};
+
+#[test]
+fn any_server_input_gives_a_report() {
+    let hostile = json!([
+        { "name": "walk", "meta-type": "command", "arg-type": "walk", "ret-type": "n" },
+        // Listed twice: the first counts.
+        { "name": "walk", "meta-type": "event", "arg-type": "0" },
+        { "name": "n", "meta-type": "object",
+          "members": [ { "name": "name", "type": "missing" },
+                       { "name": "next", "type": "n", "default": null },
+                       { "name": "children", "type": "a", "default": null },
+                       { "name": "value", "type": "alt", "default": null } ] },
+        // An array of itself, an alternate of itself.
+        { "name": "a", "meta-type": "array", "element-type": "a" },
+        { "name": "alt", "meta-type": "alternate", "members": [ { "type": "alt" }, { "type": "future" } ] },
+        { "name": "future", "meta-type": "quantum", "spin": 1 },
+        { "name": "odd", "meta-type": "builtin", "json-type": "bytes" }
+    ]);
+    let Value::Array(items) = hostile else {
+        unreachable!()
+    };
+    let report = report(&NODES, items);
+    let all: Vec<String> = report.mismatches().iter().map(|m| m.to_string()).collect();
+    assert_eq!(
+        all,
+        [
+            "command 'walk' arguments: cannot check: the server's 'walk' is not a type",
+            "command 'walk' return 'name': cannot check: the server describes no type 'missing'",
+            "command 'walk' return 'children[]': the bindings expect object, the server sends array",
+            "command 'walk' return 'value': cannot check: the server's type 'future' has meta-type 'quantum'",
+        ],
+    );
+    // What cannot be checked is a note; the array of arrays is wrong.
+    assert_eq!(report.incompatibilities().count(), 1);
+}
+
+#[test]
+fn a_server_whose_types_nest_without_end_is_not_followed() {
+    // Each level is a new server type: nothing to memoize.
+    const DEPTH: usize = 20_000;
+    let mut server = vec![
+        json!({ "name": "walk", "meta-type": "command", "arg-type": "e", "ret-type": "n0" }),
+        json!({ "name": "e", "meta-type": "object", "members": [] }),
+        json!({ "name": "str", "meta-type": "builtin", "json-type": "string" }),
+    ];
+    for i in 0..DEPTH {
+        server.push(json!({ "name": format!("n{i}"), "meta-type": "object",
+            "members": [ { "name": "name", "type": "str" },
+                         { "name": "next", "type": format!("n{}", i + 1), "default": null } ] }));
+    }
+    server.push(json!({ "name": format!("n{DEPTH}"), "meta-type": "object", "members": [] }));
+    let report = report(&NODES, server);
+    assert_eq!(report.mismatches().len(), 1, "{report}");
+    let mismatch = &report.mismatches()[0];
+    assert_eq!(
+        mismatch.kind,
+        MismatchKind::Unrecognized("nested more than 100 levels deep".into())
+    );
+    assert_eq!(mismatch.path.matches("next").count(), 101);
+    assert!(report.is_compatible());
+}
+
+#[test]
+fn lookups_by_name() {
+    for ty in BINDINGS.types {
+        assert_eq!(BINDINGS.lookup(ty.name), Some(ty));
+    }
+    assert_eq!(BINDINGS.lookup("Nope"), None);
+    // A hand-written table out of order is still searched.
+    static UNSORTED: BindingSchema = BindingSchema {
+        commands: &[],
+        events: &[],
+        types: &[
+            TypeDef::structure("b", &[]),
+            TypeDef::structure("a", &[]),
+            TypeDef::structure("c", &[]),
+        ],
+    };
+    for name in ["a", "b", "c"] {
+        assert_eq!(UNSORTED.lookup(name).map(|t| t.name), Some(name));
+    }
+    assert_eq!(BINDINGS.command("yank").map(|c| c.allow_oob), Some(true));
+    assert_eq!(BINDINGS.event("STOP").map(|e| e.data), Some("q_empty"));
+}
+
+#[test]
+fn the_checked_in_core_bindings_describe_themselves() {
+    let schema = &qapi_types::qmp::SCHEMA;
+    let names: Vec<&str> = schema.commands.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "qmp_capabilities",
+            "query-version",
+            "query-commands",
+            "query-qmp-schema"
+        ]
+    );
+    assert!(schema.types.windows(2).all(|w| w[0].name < w[1].name));
+    assert_eq!(
+        schema.command("query-qmp-schema").map(|c| c.returns),
+        Some("[SchemaInfo]")
+    );
+}
