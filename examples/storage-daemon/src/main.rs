@@ -2,8 +2,9 @@
 //! temporary directory and drives it with typed commands: bindings for
 //! the whole daemon, generated at build time from its introspection (see
 //! `build.rs`), and the core protocol bindings of `qapi_types::qmp`. It
-//! creates an image with a job, follows the job's events, opens the image
-//! as a block node, and stops the daemon.
+//! checks both against the daemon's schema, creates an image with a job,
+//! follows the job's events, opens the image as a block node, and stops
+//! the daemon.
 //!
 //! `cargo run -p storage-daemon-example`
 
@@ -62,6 +63,25 @@ async fn run(socket: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>
     let qmp = Qmp::connect_unix(socket).await?;
     println!("greeting: {}", qmp.greeting().qmp.version);
     println!("out-of-band execution: {}", qmp.oob_enabled());
+
+    // Both sets of bindings, checked against what the daemon exposes.
+    for (name, bindings) in [
+        ("the core protocol bindings", &qapi_types::qmp::SCHEMA),
+        ("the daemon's bindings", &qsd::SCHEMA),
+    ] {
+        let report = qmp.check_schema(bindings).await?;
+        println!(
+            "{name}: {}",
+            if report.is_compatible() {
+                "compatible with this daemon"
+            } else {
+                "NOT compatible with this daemon"
+            }
+        );
+        if !report.is_compatible() {
+            return Err(report.to_string().into());
+        }
+    }
 
     // The project's core protocol bindings.
     let version = qmp.execute(&QueryVersion::new()).await?;

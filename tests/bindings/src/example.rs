@@ -2052,6 +2052,527 @@ impl ComExampleVendorInfo {
     strings { serial = "serial" => with_serial } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("volume-create", "VolumeSpec", "VolumeSummary"),
+            C::new("volume-delete", "q_obj_volume-delete-arg", "q_empty"),
+            C::new("volume_resize", "q_obj_volume_resize-arg", "q_empty"),
+            C::new("volume-set-options", "VolumeOptionsUpdate", "q_empty"),
+            C::new("volume-flush", "q_obj_volume-flush-arg", "q_empty"),
+            C::new("query-volumes", "q_obj_query-volumes-arg", "[VolumeInfo]"),
+            C::new("query-volume", "q_obj_query-volume-arg", "VolumeInfo"),
+            C::new("query-pool-free-bytes", "q_obj_query-pool-free-bytes-arg", "size"),
+            C::new("snapshot-create", "q_obj_snapshot-create-arg", "SnapshotInfo"),
+            C::new("snapshot-delete", "q_obj_snapshot-delete-arg", "q_empty"),
+            C::new(
+                "query-snapshot-tree",
+                "q_obj_query-snapshot-tree-arg",
+                "[SnapshotNode]",
+            ),
+            C::new("export-add", "ExportOptions", "q_empty"),
+            C::new("export-remove", "q_obj_export-remove-arg", "q_empty"),
+            C::new(
+                "query-export-tree",
+                "q_obj_query-export-tree-arg",
+                "ExportDirectory",
+            ),
+            C::new("query-jobs", "q_obj_query-jobs-arg", "[JobInfo]"),
+            C::new("job-cancel", "q_obj_job-cancel-arg", "q_empty").allow_oob(),
+            C::new("query-network-ports", "q_empty", "[NetworkPortInfo]"),
+            C::new(
+                "query-pool-stats",
+                "q_obj_query-pool-stats-arg",
+                "[LegacyPoolStats]",
+            ),
+            C::new("property-get", "q_obj_property-get-arg", "PropertyValue"),
+            C::new("property-set", "q_obj_property-set-arg", "q_empty"),
+            C::new("appliance-reboot", "q_obj_appliance-reboot-arg", "q_empty"),
+            C::new("x-debug-volume-map", "q_obj_x-debug-volume-map-arg", "VolumeMap")
+                .conditional(),
+            C::new(
+                "__com.example_query-vendor-info",
+                "q_empty",
+                "__com.example_VendorInfo",
+            ),
+        ],
+        events: &[
+            E::new("VOLUME_HEALTH_CHANGED", "q_obj_VOLUME_HEALTH_CHANGED-arg"),
+            E::new("SNAPSHOT_CREATED", "SnapshotInfo"),
+            E::new("JOB_STATUS_CHANGE", "JobInfo"),
+            E::new("APPLIANCE_READY", "q_empty"),
+            E::new("__com.example_VENDOR_ALERT", "q_obj___com.example_VENDOR_ALERT-arg"),
+        ],
+        types: &[
+            T::alternate(
+                "CacheConfig",
+                &[A::new("bool"), A::new("CachePreset"), A::new("CacheSettings")],
+            ),
+            T::enumeration(
+                "CachePreset",
+                &[V::new("writeback"), V::new("writethrough"), V::new("read-ahead")],
+            ),
+            T::structure(
+                "CacheSettings",
+                &[
+                    M::required("mode", "CachePreset"),
+                    M::optional("size", "size"),
+                    M::optional("flush-interval-ms", "uint32"),
+                ],
+            ),
+            T::structure(
+                "EncryptionInfo",
+                &[
+                    M::required("cipher", "str"),
+                    M::required("key-id", "str"),
+                    M::optional("key-created", "Timestamp"),
+                ],
+            ),
+            T::enumeration(
+                "ExportAccess",
+                &[V::new("none"), V::new("read-only"), V::new("read-write")],
+            ),
+            T::structure(
+                "ExportDirectory",
+                &[M::required("path", "str"), M::optional("entries", "[ExportEntry]")],
+            ),
+            T::structure(
+                "ExportEntry",
+                &[
+                    M::required("name", "str"),
+                    M::optional("size", "size"),
+                    M::optional("directory", "ExportDirectory"),
+                ],
+            ),
+            T::union(
+                "ExportOptions",
+                &[
+                    M::required("id", "str"),
+                    M::required("volume-id", "str"),
+                    M::required("protocol", "ExportProtocol"),
+                    M::optional("writable", "bool"),
+                    M::optional("description", "str"),
+                ],
+                "protocol",
+                &[
+                    B::new("nfs", "ExportOptionsNfs"),
+                    B::new("iscsi", "ExportOptionsIscsi"),
+                    B::new("nvme-tcp", "ExportOptionsNvme").conditional(),
+                ],
+            ),
+            T::structure(
+                "ExportOptionsIscsi",
+                &[
+                    M::required("target", "str"),
+                    M::required("lun", "uint8"),
+                    M::optional("chap-user", "str"),
+                    M::optional("chap-secret-id", "str"),
+                ],
+            ),
+            T::structure(
+                "ExportOptionsNfs",
+                &[
+                    M::required("path", "str"),
+                    M::optional("port", "uint16"),
+                    M::optional("allowed-hosts", "[str]"),
+                    M::optional("default-access", "ExportAccess"),
+                ],
+            ),
+            T::structure(
+                "ExportOptionsNvme",
+                &[
+                    M::required("nqn", "str"),
+                    M::optional("port", "uint16"),
+                    M::optional("namespace-id", "uint32"),
+                ],
+            ),
+            T::enumeration(
+                "ExportProtocol",
+                &[
+                    V::new("nfs"),
+                    V::new("iscsi"),
+                    V::new("nvme-tcp").conditional(),
+                    V::new("ublk"),
+                ],
+            ),
+            T::enumeration(
+                "HealthState",
+                &[
+                    V::new("ok"),
+                    V::new("degraded"),
+                    V::new("failed"),
+                    V::new("rebuilding").conditional(),
+                ],
+            ),
+            T::union(
+                "JobInfo",
+                &[
+                    M::required("id", "str"),
+                    M::required("type", "JobType"),
+                    M::required("status", "JobStatus"),
+                    M::required("progress", "JobProgress"),
+                    M::required("started", "Timestamp"),
+                    M::optional("eta-seconds", "int"),
+                    M::optional("error-code", "int32"),
+                    M::optional("error", "str"),
+                ],
+                "type",
+                &[
+                    B::new("replicate", "JobReplicateInfo"),
+                    B::new("scrub", "JobScrubInfo"),
+                    B::new("rebalance", "JobRebalanceInfo"),
+                ],
+            ),
+            T::structure(
+                "JobProgress",
+                &[
+                    M::required("current", "uint64"),
+                    M::required("total", "uint64"),
+                    M::optional("rate", "number"),
+                ],
+            ),
+            T::structure(
+                "JobRebalanceInfo",
+                &[M::required("from-pool", "str"), M::required("to-pool", "str")],
+            ),
+            T::structure(
+                "JobReplicateInfo",
+                &[
+                    M::required("source-id", "str"),
+                    M::required("target", "str"),
+                    M::optional("lag", "uint64"),
+                ],
+            ),
+            T::structure(
+                "JobScrubInfo",
+                &[
+                    M::required("volume-id", "str"),
+                    M::required("errors-found", "uint64"),
+                    M::required("errors-repaired", "uint64"),
+                ],
+            ),
+            T::enumeration(
+                "JobStatus",
+                &[
+                    V::new("pending"),
+                    V::new("running"),
+                    V::new("paused"),
+                    V::new("completed"),
+                    V::new("failed"),
+                    V::new("cancelled"),
+                ],
+            ),
+            T::enumeration(
+                "JobType",
+                &[
+                    V::new("replicate"),
+                    V::new("scrub"),
+                    V::new("rebalance"),
+                    V::new("trim"),
+                ],
+            ),
+            T::alternate("LabelOrNull", &[A::new("str"), A::new("null")]),
+            T::structure(
+                "LegacyPoolStats",
+                &[
+                    M::required("pool", "str"),
+                    M::required("bytes_total", "size"),
+                    M::required("bytes_used", "size"),
+                    M::required("Reads", "uint64"),
+                    M::required("Writes", "uint64"),
+                ],
+            ),
+            T::enumeration(
+                "LinkSpeed",
+                &[V::new("1g"), V::new("2_5g"), V::new("10g"), V::new("100g")],
+            ),
+            T::structure(
+                "NetworkPortInfo",
+                &[
+                    M::required("name", "str"),
+                    M::required("speed", "LinkSpeed"),
+                    M::required("mtu", "uint16"),
+                    M::required("link-up", "bool"),
+                    M::required("mac-address", "str"),
+                ],
+            ),
+            T::structure(
+                "PropertyValue",
+                &[M::required("type", "QType"), M::required("value", "any")],
+            ),
+            T::enumeration(
+                "QType",
+                &[
+                    V::new("none"),
+                    V::new("qnull"),
+                    V::new("qnum"),
+                    V::new("qstring"),
+                    V::new("qdict"),
+                    V::new("qlist"),
+                    V::new("qbool"),
+                ],
+            ),
+            T::enumeration(
+                "RetentionKeep",
+                &[V::new("forever"), V::new("until-replaced")],
+            ),
+            T::enumeration("SectorSize", &[V::new("512"), V::new("4k"), V::new("64k")]),
+            T::structure(
+                "SnapshotInfo",
+                &[
+                    M::required("id", "str"),
+                    M::required("name", "str"),
+                    M::required("volume-id", "str"),
+                    M::required("created", "Timestamp"),
+                    M::required("size", "size"),
+                    M::optional("expires", "Timestamp"),
+                ],
+            ),
+            T::structure(
+                "SnapshotNode",
+                &[
+                    M::required("snapshot", "SnapshotInfo"),
+                    M::optional("children", "[SnapshotNode]"),
+                ],
+            ),
+            T::alternate(
+                "SnapshotRetention",
+                &[
+                    A::new("uint32"),
+                    A::new("RetentionKeep"),
+                    A::new("Timestamp").conditional(),
+                ],
+            ),
+            T::enumeration(
+                "StorageTier",
+                &[V::new("hot"), V::new("warm"), V::new("cold"), V::new("archive")],
+            ),
+            T::structure(
+                "Tag",
+                &[M::required("key", "str"), M::optional("value", "str")],
+            ),
+            T::structure(
+                "Timestamp",
+                &[M::required("seconds", "int64"), M::required("microseconds", "uint32")],
+            ),
+            T::structure(
+                "VolumeExtent",
+                &[
+                    M::required("offset", "uint64"),
+                    M::required("length", "uint64"),
+                    M::required("allocated", "bool"),
+                    M::optional("zero", "bool"),
+                ],
+            ),
+            T::structure(
+                "VolumeFilter",
+                &[
+                    M::optional("match", "str"),
+                    M::optional("in", "[str]"),
+                    M::optional("type", "VolumeFormat"),
+                    M::optional("health", "HealthState"),
+                    M::optional("self", "bool"),
+                    M::optional("static", "bool"),
+                    M::optional("abstract", "bool"),
+                ],
+            ),
+            T::enumeration(
+                "VolumeFormat",
+                &[
+                    V::new("raw"),
+                    V::new("qcow2"),
+                    V::new("sparse"),
+                    V::new("vdo").conditional(),
+                    V::new("legacy-vmdk"),
+                    V::new("zoned"),
+                ],
+            ),
+            T::structure(
+                "VolumeInfo",
+                &[
+                    M::required("id", "str"),
+                    M::required("name", "str"),
+                    M::required("size", "size"),
+                    M::required("health", "HealthState"),
+                    M::required("pool", "str"),
+                    M::required("format", "VolumeFormat"),
+                    M::required("sector-size", "SectorSize"),
+                    M::required("allocated", "size"),
+                    M::optional("backing-id", "str"),
+                    M::optional("label", "str"),
+                    M::optional("qos", "VolumeQos"),
+                    M::required("tags", "[Tag]"),
+                    M::optional("encryption", "EncryptionInfo").conditional(),
+                    M::optional("dedup-ratio", "number").conditional(),
+                    M::optional("tier", "StorageTier").conditional(),
+                    M::optional("replica-lag", "uint64").conditional(),
+                    M::optional("legacy-path", "str"),
+                    M::optional("heat-score", "uint8"),
+                ],
+            ),
+            T::structure("VolumeMap", &[M::required("extents", "[VolumeExtent]")]),
+            T::structure(
+                "VolumeOptionsUpdate",
+                &[
+                    M::required("id", "str"),
+                    M::optional("label", "LabelOrNull"),
+                    M::optional("qos", "VolumeQos"),
+                    M::optional("cache", "CacheConfig"),
+                    M::optional("tier", "StorageTier").conditional(),
+                    M::optional("rekey", "bool").conditional(),
+                    M::optional("size", "size"),
+                    M::optional("allow-shrink", "bool"),
+                ],
+            ),
+            T::structure(
+                "VolumeQos",
+                &[
+                    M::optional("iops-limit", "uint32"),
+                    M::optional("bandwidth-limit", "size"),
+                    M::optional("burst-seconds", "uint16"),
+                    M::optional("priority", "int8"),
+                ],
+            ),
+            T::alternate("VolumeRef", &[A::new("VolumeSpec"), A::new("str")]),
+            T::structure(
+                "VolumeSpec",
+                &[
+                    M::required("name", "str"),
+                    M::required("size", "size"),
+                    M::optional("pool", "str"),
+                    M::optional("label", "str"),
+                    M::optional("format", "VolumeFormat"),
+                    M::optional("sector-size", "SectorSize"),
+                    M::optional("backing", "VolumeRef"),
+                    M::optional("qos", "VolumeQos"),
+                    M::optional("cache", "CacheConfig"),
+                    M::optional("tags", "[Tag]"),
+                ],
+            ),
+            T::structure(
+                "VolumeSummary",
+                &[
+                    M::required("id", "str"),
+                    M::required("name", "str"),
+                    M::required("size", "size"),
+                    M::required("health", "HealthState"),
+                ],
+            ),
+            T::structure(
+                "__com.example_VendorInfo",
+                &[
+                    M::required("vendor", "str"),
+                    M::required("model", "str"),
+                    M::required("firmware", "str"),
+                    M::optional("serial", "str"),
+                    M::optional("temperature", "int16"),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_VOLUME_HEALTH_CHANGED-arg",
+                &[
+                    M::required("id", "str"),
+                    M::required("previous", "HealthState"),
+                    M::required("current", "HealthState"),
+                    M::optional("reason", "str"),
+                ],
+            ),
+            T::structure(
+                "q_obj___com.example_VENDOR_ALERT-arg",
+                &[M::required("code", "uint16"), M::required("message", "str")],
+            ),
+            T::structure(
+                "q_obj_appliance-reboot-arg",
+                &[M::optional("delay", "uint32"), M::optional("reason", "str")],
+            ),
+            T::structure(
+                "q_obj_export-remove-arg",
+                &[M::required("id", "str"), M::optional("force", "bool")],
+            ),
+            T::structure(
+                "q_obj_job-cancel-arg",
+                &[
+                    M::required("id", "str"),
+                    M::optional("if", "JobStatus"),
+                    M::optional("force", "bool"),
+                ],
+            ),
+            T::structure(
+                "q_obj_property-get-arg",
+                &[M::required("path", "str"), M::required("property", "str")],
+            ),
+            T::structure(
+                "q_obj_property-set-arg",
+                &[
+                    M::required("path", "str"),
+                    M::required("property", "str"),
+                    M::required("value", "any"),
+                ],
+            ),
+            T::structure(
+                "q_obj_query-export-tree-arg",
+                &[M::required("id", "str"), M::optional("max-depth", "uint16")],
+            ),
+            T::structure("q_obj_query-jobs-arg", &[M::optional("status", "JobStatus")]),
+            T::structure(
+                "q_obj_query-pool-free-bytes-arg",
+                &[M::optional("pool", "str")],
+            ),
+            T::structure("q_obj_query-pool-stats-arg", &[M::optional("pool", "str")]),
+            T::structure(
+                "q_obj_query-snapshot-tree-arg",
+                &[M::required("volume-id", "str")],
+            ),
+            T::structure("q_obj_query-volume-arg", &[M::required("id", "str")]),
+            T::structure(
+                "q_obj_query-volumes-arg",
+                &[M::optional("filter", "VolumeFilter")],
+            ),
+            T::structure(
+                "q_obj_snapshot-create-arg",
+                &[
+                    M::required("volume-id", "str"),
+                    M::required("name", "str"),
+                    M::optional("group-members", "[str]"),
+                    M::optional("retention", "SnapshotRetention"),
+                    M::optional("quiesce", "bool"),
+                    M::optional("async", "bool"),
+                ],
+            ),
+            T::structure("q_obj_snapshot-delete-arg", &[M::required("id", "str")]),
+            T::structure(
+                "q_obj_volume-delete-arg",
+                &[M::required("id", "str"), M::optional("force", "bool")],
+            ),
+            T::structure("q_obj_volume-flush-arg", &[M::required("id", "str")]),
+            T::structure(
+                "q_obj_volume_resize-arg",
+                &[
+                    M::required("id", "str"),
+                    M::required("size", "size"),
+                    M::optional("allow-shrink", "bool"),
+                ],
+            ),
+            T::structure(
+                "q_obj_x-debug-volume-map-arg",
+                &[
+                    M::required("id", "str"),
+                    M::optional("offset", "uint64"),
+                    M::optional("length", "uint64"),
+                ],
+            ),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

@@ -131,6 +131,21 @@ mod introspected {
         assert_eq!(live, captured);
     }
 
+    /// Bindings from a build's introspection match that build exactly:
+    /// the run-time check finds nothing, not even a note.
+    #[tokio::test]
+    async fn the_run_time_check_finds_nothing_to_report() {
+        for (qemu, bindings) in [
+            (storage_daemon(), &sdi::SCHEMA),
+            (system_emulator(), &sysi::SCHEMA),
+        ] {
+            let Some(qemu) = qemu else { return };
+            let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+            let report = qmp.check_schema(bindings).await.expect("checked");
+            assert!(report.mismatches().is_empty(), "{report}");
+        }
+    }
+
     /// `cargo qapi introspect --socket` against a running QEMU.
     #[test]
     fn cargo_qapi_introspect_on_a_socket() {
@@ -200,6 +215,33 @@ mod resolved {
             .await
             .expect("SEV information");
         assert!(!sev.enabled);
+    }
+
+    /// The source resolved against a build matches that build exactly: the
+    /// run-time check finds nothing, where the source's own bindings have
+    /// notes on what the build left out.
+    #[tokio::test]
+    async fn the_run_time_check_finds_nothing_to_report() {
+        for (qemu, resolved, source) in [
+            (
+                storage_daemon(),
+                &sdr::SCHEMA,
+                &qapi_bindings_tests::storage_daemon::SCHEMA,
+            ),
+            (
+                system_emulator(),
+                &sysr::SCHEMA,
+                &qapi_bindings_tests::system::SCHEMA,
+            ),
+        ] {
+            let Some(qemu) = qemu else { return };
+            let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+            let report = qmp.check_schema(resolved).await.expect("checked");
+            assert!(report.mismatches().is_empty(), "{report}");
+            let report = qmp.check_schema(source).await.expect("checked");
+            assert!(report.is_compatible(), "{report}");
+            assert!(!report.mismatches().is_empty(), "{report}");
+        }
     }
 
     /// What the build lacks is left out, and nothing is conditional any

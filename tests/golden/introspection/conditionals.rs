@@ -260,6 +260,53 @@ impl ListenArgs {
     with_timeout(u32) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("listen", "ListenArgs", "q_empty"),
+            C::new("query-listeners", "q_empty", "[Listener]"),
+        ],
+        events: &[E::new("LISTENER_READY", "ListenArgs")],
+        types: &[
+            T::union(
+                "Address",
+                &[M::required("transport", "Transport")],
+                "transport",
+                &[B::new("tcp", "TcpAddress"), B::new("unix", "UnixAddress")],
+            ),
+            T::structure(
+                "ListenArgs",
+                &[
+                    M::required("listener", "ListenerRef"),
+                    M::optional("timeout", "uint32"),
+                ],
+            ),
+            T::structure(
+                "Listener",
+                &[M::required("addr", "Address"), M::optional("tls", "bool")],
+            ),
+            T::alternate("ListenerRef", &[A::new("Listener")]),
+            T::structure(
+                "TcpAddress",
+                &[M::required("host", "str"), M::required("port", "uint16")],
+            ),
+            T::enumeration(
+                "Transport",
+                &[V::new("tcp"), V::new("unix"), V::new("rdma")],
+            ),
+            T::structure("UnixAddress", &[M::required("path", "str")]),
+            T::structure("q_empty", &[]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {

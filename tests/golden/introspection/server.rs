@@ -462,6 +462,114 @@ impl DiskAddArgumentsNbdServerObject {
     => with_port(i64) } }
 }
 
+/// The commands, events and types these bindings use, for
+/// `check_schema` against a server.
+pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+    #[allow(unused_imports)]
+    use ::qapi_types::schema::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T,
+    };
+    BindingSchema {
+        commands: &[
+            C::new("disk-add", "DiskAddArguments", "q_empty"),
+            C::new("disk-check", "DiskAddArguments", "int").allow_oob(),
+            C::new("disk_legacy_resize", "DiskLegacyResizeArguments", "q_empty"),
+            C::new("ping", "q_empty", "q_empty").allow_oob(),
+            C::new("query-disk-stats", "q_empty", "DiskStats"),
+            C::new("query-disks", "q_obj_query-disks-arg", "[QueryDisksItem]"),
+        ],
+        events: &[
+            E::new("DISK_ADDED", "DiskAddArguments"),
+            E::new("DISK_STATE_CHANGED", "q_obj_DISK_STATE_CHANGED-arg"),
+            E::new("SHUTDOWN", "q_empty"),
+        ],
+        types: &[
+            T::union(
+                "DiskAddArguments",
+                &[
+                    M::required("driver", "DiskAddArgumentsDriver"),
+                    M::optional("node-name", "str"),
+                ],
+                "driver",
+                &[
+                    B::new("file", "DiskAddArgumentsFile"),
+                    B::new("nbd", "DiskAddArgumentsNbd"),
+                ],
+            ),
+            T::enumeration(
+                "DiskAddArgumentsDriver",
+                &[V::new("file"), V::new("null"), V::new("nbd")],
+            ),
+            T::structure(
+                "DiskAddArgumentsFile",
+                &[
+                    M::required("filename", "str"),
+                    M::optional("locking", "DiskAddArgumentsFileLocking"),
+                ],
+            ),
+            T::alternate(
+                "DiskAddArgumentsFileLocking",
+                &[A::new("bool"), A::new("DiskAddArgumentsDriver")],
+            ),
+            T::structure(
+                "DiskAddArgumentsNbd",
+                &[
+                    M::required("server", "DiskAddArgumentsNbdServer"),
+                    M::optional("export", "str"),
+                ],
+            ),
+            T::alternate(
+                "DiskAddArgumentsNbdServer",
+                &[
+                    A::new("str"),
+                    A::new("DiskAddArgumentsNbdServerObject"),
+                    A::new("null"),
+                ],
+            ),
+            T::structure(
+                "DiskAddArgumentsNbdServerObject",
+                &[M::required("host", "str"), M::optional("port", "int")],
+            ),
+            T::structure(
+                "DiskLegacyResizeArguments",
+                &[M::required("name", "str"), M::required("SIZE_MB", "int")],
+            ),
+            T::enumeration(
+                "DiskStateChangedState",
+                &[V::new("idle"), V::new("busy"), V::new("gone")],
+            ),
+            T::structure(
+                "DiskStats",
+                &[
+                    M::required("reads", "int"),
+                    M::optional("list", "[DiskStatsListType]"),
+                ],
+            ),
+            T::structure("DiskStatsListType", &[M::required("when", "number")]),
+            T::structure(
+                "QueryDisksItem",
+                &[
+                    M::required("name", "str"),
+                    M::required("size", "int"),
+                    M::required("state", "DiskStateChangedState"),
+                    M::optional("tags", "[str]"),
+                    M::optional("backing", "QueryDisksItem"),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_DISK_STATE_CHANGED-arg",
+                &[
+                    M::required("name", "str"),
+                    M::required("state", "DiskStateChangedState"),
+                ],
+            ),
+            T::structure("q_obj_query-disks-arg", &[M::optional("all", "bool")]),
+        ],
+    }
+};
+
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
