@@ -251,9 +251,11 @@ impl<'s> Codegen<'s> {
     }
 
     /// `#[doc]` attributes from Markdown lines.
-    fn doc_attrs(&self, lines: &[String]) -> TokenStream {
+    /// `None` without docs: adds nothing, without allocating as an empty
+    /// token stream does.
+    fn doc_attrs(&self, lines: &[String]) -> Option<TokenStream> {
         if !self.options.docs {
-            return quote!();
+            return None;
         }
         let attrs = lines.iter().flat_map(|line| line.split('\n')).map(|line| {
             let text = if line.is_empty() {
@@ -263,7 +265,7 @@ impl<'s> Codegen<'s> {
             };
             quote!(#[doc = #text])
         });
-        quote!(#(#attrs)*)
+        Some(quote!(#(#attrs)*))
     }
 
     /// The doc of a definition: body, sections, features, condition.
@@ -361,12 +363,11 @@ impl<'s> Codegen<'s> {
     }
 
     /// `#[deprecated]` for items with the `deprecated` feature.
-    fn deprecation(features: &[Feature]) -> TokenStream {
-        if features.iter().any(Feature::is_deprecated) {
-            quote!(#[deprecated(note = "deprecated in the QAPI schema")])
-        } else {
-            quote!()
-        }
+    fn deprecation(features: &[Feature]) -> Option<TokenStream> {
+        features
+            .iter()
+            .any(Feature::is_deprecated)
+            .then(|| quote!(#[deprecated(note = "deprecated in the QAPI schema")]))
     }
 
     /// The doc comment documenting a member: its owner's, or for an
@@ -548,8 +549,8 @@ impl<'s> Codegen<'s> {
     fn record(
         &self,
         name: &proc_macro2::Ident,
-        docs: TokenStream,
-        deprecated: TokenStream,
+        docs: Option<TokenStream>,
+        deprecated: Option<TokenStream>,
         fields: &Fields,
     ) -> TokenStream {
         let Fields {
@@ -832,8 +833,8 @@ impl<'s> Codegen<'s> {
         &self,
         id: EntityId,
         arg: Option<EntityId>,
-        docs: TokenStream,
-        deprecated: TokenStream,
+        docs: Option<TokenStream>,
+        deprecated: Option<TokenStream>,
     ) -> TokenStream {
         let name = format_ident!("{}", self.name(id));
         // `'gen': false` commands take arguments the schema cannot describe.

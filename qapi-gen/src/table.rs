@@ -5,15 +5,15 @@
 //!
 //! Types are named as in the schema (arrays as `[Element]`), and the
 //! table of types is sorted by name for binary search. Everything is one
-//! static of `const fn` constructor calls, a line an entry once
-//! formatted: about a sixth of the system emulator's bindings, 2% of
-//! their build time.
+//! static of `const fn` constructor calls, a line an entry once formatted,
+//! each type's members (values, branches, alternatives) written in one
+//! string, as QAPI writes them: `"*device: str, slot: str"`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::model::{Cond, EntityId, EntityKind, Schema};
 
@@ -52,10 +52,7 @@ pub(crate) fn binding_schema(schema: &Schema) -> TokenStream {
         /// `check_schema` against a server.
         pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             #[allow(unused_imports)]
-            use ::qapi_types::schema::{
-                Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-                EventDef as E, Member as M, TypeDef as T,
-            };
+            use ::qapi_types::schema::{BindingSchema, CommandDef as C, EventDef as E, TypeDef as T};
             BindingSchema {
                 commands: &[#(#commands),*],
                 events: &[#(#events),*],
@@ -104,75 +101,70 @@ impl Reached {
         kinds.into_values().collect()
     }
 
-    /// The table entry of a named type: one `quote!`, its members, values
-    /// or alternatives repeated within (cheaper than one each).
+    /// The table entry of a named type: its members, values, branches or
+    /// alternatives written in one string each (see
+    /// `qapi_types::schema::Entries`).
     fn entry(&mut self, schema: &Schema, id: EntityId) -> TokenStream {
         let name = &schema.entity(id).name;
         match &schema.entity(id).kind {
             EntityKind::Enum(e) => {
-                let values = e.values.iter().map(|v| &v.name);
-                let conds = e.values.iter().map(|v| conditional(&v.cond));
-                quote!(T::enumeration(#name, &[#(V::new(#values) #conds),*]))
+                let values = entries(e.values.iter().map(|v| (&v.cond, v.name.clone())));
+                quote!(T::enumeration(#name, #values))
             }
             EntityKind::Object(object) => {
                 let members = schema.members(id);
-                let names = members.iter().map(|m| &m.name);
-                let ctors = members.iter().map(|m| {
-                    if m.optional {
-                        format_ident!("optional")
-                    } else {
-                        format_ident!("required")
-                    }
-                });
-                let types: Vec<Cow<str>> = members
-                    .iter()
-                    .map(|m| self.reference(schema, Some(m.ty)))
-                    .collect();
-                let conds = members.iter().map(|m| conditional(&m.cond));
-                let members = quote!(&[#(M::#ctors(#names, #types) #conds),*]);
+                let members = entries(members.iter().map(|m| {
+                    let star = if m.optional { "*" } else { "" };
+                    let ty = self.reference(schema, Some(m.ty));
+                    (&m.cond, format!("{star}{}: {ty}", m.name))
+                }));
                 match &object.branches {
                     None => quote!(T::structure(#name, #members)),
                     Some(branches) => {
                         let tag = &branches.tag;
                         // Implicit branches add no members.
-                        let declared: Vec<_> =
-                            branches.variants.iter().filter(|v| !v.implicit).collect();
-                        let cases = declared.iter().map(|v| &v.name);
-                        let types: Vec<Cow<str>> = declared
-                            .iter()
-                            .map(|v| self.reference(schema, Some(v.ty)))
-                            .collect();
-                        let conds = declared.iter().map(|v| conditional(&v.cond));
-                        quote!(T::union(#name, #members, #tag, &[#(B::new(#cases, #types) #conds),*]))
+                        let declared = branches.variants.iter().filter(|v| !v.implicit);
+                        let branches = entries(declared.map(|v| {
+                            let ty = self.reference(schema, Some(v.ty));
+                            (&v.cond, format!("{}: {ty}", v.name))
+                        }));
+                        quote!(T::union(#name, #members, #tag, #branches))
                     }
                 }
             }
             EntityKind::Alternate(alternate) => {
-                let types: Vec<Cow<str>> = alternate
-                    .variants
-                    .iter()
-                    .map(|v| self.reference(schema, Some(v.ty)))
-                    .collect();
-                let conds = alternate.variants.iter().map(|v| conditional(&v.cond));
-                quote!(T::alternate(#name, &[#(A::new(#types) #conds),*]))
+                let alternatives = entries(
+                    alternate
+                        .variants
+                        .iter()
+                        .map(|v| (&v.cond, self.reference(schema, Some(v.ty)).into_owned())),
+                );
+                quote!(T::alternate(#name, #alternatives))
             }
             // Builtins and arrays are named, not described; commands and
             // events are not types.
-            _ => quote!(T::structure(#name, &[])),
+            _ => quote!(T::structure(#name, "")),
         }
     }
 }
 
-/// `.conditional()` for what exists only under a condition.
-fn conditional(cond: &Option<Cond>) -> TokenStream {
-    flag(cond.is_some(), || quote!(.conditional()))
+/// Entries joined by `", "`, conditional ones marked with `~`.
+fn entries<'c>(entries: impl Iterator<Item = (&'c Option<Cond>, String)>) -> String {
+    let mut text = String::new();
+    for (cond, entry) in entries {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        if cond.is_some() {
+            text.push('~');
+        }
+        text.push_str(&entry);
+    }
+    text
 }
 
-/// `tokens()` when `set`.
-fn flag(set: bool, tokens: impl FnOnce() -> TokenStream) -> TokenStream {
-    if set {
-        tokens()
-    } else {
-        TokenStream::new()
-    }
+/// `tokens()` when `set` (`None` adds nothing, without allocating as an
+/// empty token stream does).
+fn flag(set: bool, tokens: impl FnOnce() -> TokenStream) -> Option<TokenStream> {
+    set.then(tokens)
 }

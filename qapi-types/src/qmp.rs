@@ -706,8 +706,7 @@ impl SchemaInfoEvent {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -718,116 +717,49 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::structure("CommandInfo", &[M::required("name", "str")]),
+            T::structure("CommandInfo", "name: str"),
             T::enumeration(
                 "JSONType",
-                &[
-                    V::new("string"),
-                    V::new("number"),
-                    V::new("int"),
-                    V::new("boolean"),
-                    V::new("null"),
-                    V::new("object"),
-                    V::new("array"),
-                    V::new("value"),
-                ],
+                "string, number, int, boolean, null, object, array, value",
             ),
-            T::enumeration("QMPCapability", &[V::new("oob")]),
+            T::enumeration("QMPCapability", "oob"),
             T::union(
                 "SchemaInfo",
-                &[
-                    M::required("name", "str"),
-                    M::required("meta-type", "SchemaMetaType"),
-                    M::optional("features", "[str]"),
-                ],
+                "name: str, meta-type: SchemaMetaType, *features: [str]",
                 "meta-type",
-                &[
-                    B::new("builtin", "SchemaInfoBuiltin"),
-                    B::new("enum", "SchemaInfoEnum"),
-                    B::new("array", "SchemaInfoArray"),
-                    B::new("object", "SchemaInfoObject"),
-                    B::new("alternate", "SchemaInfoAlternate"),
-                    B::new("command", "SchemaInfoCommand"),
-                    B::new("event", "SchemaInfoEvent"),
-                ],
+                "builtin: SchemaInfoBuiltin, enum: SchemaInfoEnum, array: SchemaInfoArray, object: SchemaInfoObject, alternate: SchemaInfoAlternate, command: SchemaInfoCommand, event: SchemaInfoEvent",
             ),
-            T::structure(
-                "SchemaInfoAlternate",
-                &[M::required("members", "[SchemaInfoAlternateMember]")],
-            ),
-            T::structure("SchemaInfoAlternateMember", &[M::required("type", "str")]),
-            T::structure("SchemaInfoArray", &[M::required("element-type", "str")]),
-            T::structure("SchemaInfoBuiltin", &[M::required("json-type", "JSONType")]),
+            T::structure("SchemaInfoAlternate", "members: [SchemaInfoAlternateMember]"),
+            T::structure("SchemaInfoAlternateMember", "type: str"),
+            T::structure("SchemaInfoArray", "element-type: str"),
+            T::structure("SchemaInfoBuiltin", "json-type: JSONType"),
             T::structure(
                 "SchemaInfoCommand",
-                &[
-                    M::required("arg-type", "str"),
-                    M::required("ret-type", "str"),
-                    M::optional("allow-oob", "bool"),
-                ],
+                "arg-type: str, ret-type: str, *allow-oob: bool",
             ),
             T::structure(
                 "SchemaInfoEnum",
-                &[
-                    M::required("members", "[SchemaInfoEnumMember]"),
-                    M::optional("values", "[str]"),
-                ],
+                "members: [SchemaInfoEnumMember], *values: [str]",
             ),
-            T::structure(
-                "SchemaInfoEnumMember",
-                &[M::required("name", "str"), M::optional("features", "[str]")],
-            ),
-            T::structure("SchemaInfoEvent", &[M::required("arg-type", "str")]),
+            T::structure("SchemaInfoEnumMember", "name: str, *features: [str]"),
+            T::structure("SchemaInfoEvent", "arg-type: str"),
             T::structure(
                 "SchemaInfoObject",
-                &[
-                    M::required("members", "[SchemaInfoObjectMember]"),
-                    M::optional("tag", "str"),
-                    M::optional("variants", "[SchemaInfoObjectVariant]"),
-                ],
+                "members: [SchemaInfoObjectMember], *tag: str, *variants: [SchemaInfoObjectVariant]",
             ),
             T::structure(
                 "SchemaInfoObjectMember",
-                &[
-                    M::required("name", "str"),
-                    M::required("type", "str"),
-                    M::optional("default", "any"),
-                    M::optional("features", "[str]"),
-                ],
+                "name: str, type: str, *default: any, *features: [str]",
             ),
-            T::structure(
-                "SchemaInfoObjectVariant",
-                &[M::required("case", "str"), M::required("type", "str")],
-            ),
+            T::structure("SchemaInfoObjectVariant", "case: str, type: str"),
             T::enumeration(
                 "SchemaMetaType",
-                &[
-                    V::new("builtin"),
-                    V::new("enum"),
-                    V::new("array"),
-                    V::new("object"),
-                    V::new("alternate"),
-                    V::new("command"),
-                    V::new("event"),
-                ],
+                "builtin, enum, array, object, alternate, command, event",
             ),
-            T::structure(
-                "VersionInfo",
-                &[M::required("qemu", "VersionTriple"), M::required("package", "str")],
-            ),
-            T::structure(
-                "VersionTriple",
-                &[
-                    M::required("major", "int"),
-                    M::required("minor", "int"),
-                    M::required("micro", "int"),
-                ],
-            ),
-            T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_qmp_capabilities-arg",
-                &[M::optional("enable", "[QMPCapability]")],
-            ),
+            T::structure("VersionInfo", "qemu: VersionTriple, package: str"),
+            T::structure("VersionTriple", "major: int, minor: int, micro: int"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_qmp_capabilities-arg", "*enable: [QMPCapability]"),
         ],
     }
 };

@@ -89,27 +89,27 @@ pub enum TypeKind {
     /// An enumeration.
     Enum {
         /// Its values.
-        values: &'static [EnumValue],
+        values: Entries<EnumValue>,
     },
     /// A struct: an object whose members are always the same.
     Struct {
         /// Its members, the base's included.
-        members: &'static [Member],
+        members: Entries<Member>,
     },
     /// A union: common members, one of which selects a branch.
     Union {
         /// The common members, the discriminator included.
-        members: &'static [Member],
+        members: Entries<Member>,
         /// The discriminator's name.
         tag: &'static str,
         /// The branches that add members.
-        branches: &'static [Branch],
+        branches: Entries<Branch>,
     },
     /// An alternate: a value of one of several types, told apart by
     /// JSON type.
     Alternate {
         /// The alternatives.
-        alternatives: &'static [Alternative],
+        alternatives: Entries<Alternative>,
     },
 }
 
@@ -208,129 +208,157 @@ impl EventDef {
 
 impl TypeDef {
     /// An enumeration.
-    pub const fn enumeration(name: &'static str, values: &'static [EnumValue]) -> Self {
+    pub const fn enumeration(name: &'static str, values: &'static str) -> Self {
         Self {
             name,
-            kind: TypeKind::Enum { values },
+            kind: TypeKind::Enum {
+                values: Entries::new(values),
+            },
         }
     }
 
     /// A struct.
-    pub const fn structure(name: &'static str, members: &'static [Member]) -> Self {
+    pub const fn structure(name: &'static str, members: &'static str) -> Self {
         Self {
             name,
-            kind: TypeKind::Struct { members },
+            kind: TypeKind::Struct {
+                members: Entries::new(members),
+            },
         }
     }
 
     /// A union.
     pub const fn union(
         name: &'static str,
-        members: &'static [Member],
+        members: &'static str,
         tag: &'static str,
-        branches: &'static [Branch],
+        branches: &'static str,
     ) -> Self {
         Self {
             name,
             kind: TypeKind::Union {
-                members,
+                members: Entries::new(members),
                 tag,
-                branches,
+                branches: Entries::new(branches),
             },
         }
     }
 
     /// An alternate.
-    pub const fn alternate(name: &'static str, alternatives: &'static [Alternative]) -> Self {
+    pub const fn alternate(name: &'static str, alternatives: &'static str) -> Self {
         Self {
             name,
-            kind: TypeKind::Alternate { alternatives },
+            kind: TypeKind::Alternate {
+                alternatives: Entries::new(alternatives),
+            },
         }
     }
 }
 
-impl Member {
-    /// A required member.
-    pub const fn required(name: &'static str, ty: &'static str) -> Self {
+/// Entries of a [`TypeDef`], written in one string: `", "` between
+/// entries, a leading `~` on those the schema makes conditional.
+///
+/// - members: `name: type`, with `*` before the name of optional ones
+///   (as QAPI writes them): `"*device: str, slot: str, ~*tls: bool"`;
+/// - enumeration values: `"tcp, unix, ~vsock"`;
+/// - union branches: `case: type`: `"tcp: TcpAddress, ~unix: UnixAddress"`;
+/// - alternatives: their types: `"Listener, ~str"`.
+///
+/// QAPI names hold none of `,`, `:`, `*`, `~` or spaces. A malformed entry
+/// reads as one with an empty name or type (which matches nothing on a
+/// server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entries<T> {
+    text: &'static str,
+    entry: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Entry + 'static> Entries<T> {
+    /// The entries written in `text`.
+    pub const fn new(text: &'static str) -> Self {
         Self {
+            text,
+            entry: std::marker::PhantomData,
+        }
+    }
+
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = T> + Clone + 'static {
+        self.text
+            .split(", ")
+            .filter(|e| !e.trim().is_empty())
+            .map(T::parse)
+    }
+
+    /// The text, as generated.
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
+}
+
+impl<T: Entry + 'static> IntoIterator for Entries<T> {
+    type Item = T;
+    type IntoIter = Box<dyn Iterator<Item = T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// An entry of [`Entries`].
+pub trait Entry: Sized {
+    /// Reads one entry (without the `", "` between entries).
+    fn parse(text: &'static str) -> Self;
+}
+
+/// Splits off the conditional marker `~`.
+fn conditional(text: &'static str) -> (&'static str, bool) {
+    match text.strip_prefix('~') {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    }
+}
+
+impl Entry for Member {
+    fn parse(text: &'static str) -> Self {
+        let (text, conditional) = conditional(text);
+        let (text, optional) = match text.strip_prefix('*') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        let (name, ty) = text.split_once(": ").unwrap_or((text, ""));
+        Member {
             name,
             ty,
-            optional: false,
-            conditional: false,
-        }
-    }
-
-    /// An optional member.
-    pub const fn optional(name: &'static str, ty: &'static str) -> Self {
-        Self {
-            name,
-            ty,
-            optional: true,
-            conditional: false,
-        }
-    }
-
-    /// The member exists only under a condition.
-    pub const fn conditional(self) -> Self {
-        Self {
-            conditional: true,
-            ..self
+            optional,
+            conditional,
         }
     }
 }
 
-impl EnumValue {
-    /// A value.
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            conditional: false,
-        }
-    }
-
-    /// The value exists only under a condition.
-    pub const fn conditional(self) -> Self {
-        Self {
-            conditional: true,
-            ..self
-        }
+impl Entry for EnumValue {
+    fn parse(text: &'static str) -> Self {
+        let (name, conditional) = conditional(text);
+        EnumValue { name, conditional }
     }
 }
 
-impl Branch {
-    /// The branch for `case`, adding the members of `ty`.
-    pub const fn new(case: &'static str, ty: &'static str) -> Self {
-        Self {
+impl Entry for Branch {
+    fn parse(text: &'static str) -> Self {
+        let (text, conditional) = conditional(text);
+        let (case, ty) = text.split_once(": ").unwrap_or((text, ""));
+        Branch {
             case,
             ty,
-            conditional: false,
-        }
-    }
-
-    /// The branch exists only under a condition.
-    pub const fn conditional(self) -> Self {
-        Self {
-            conditional: true,
-            ..self
+            conditional,
         }
     }
 }
 
-impl Alternative {
-    /// An alternative of type `ty`.
-    pub const fn new(ty: &'static str) -> Self {
-        Self {
-            ty,
-            conditional: false,
-        }
-    }
-
-    /// The alternative exists only under a condition.
-    pub const fn conditional(self) -> Self {
-        Self {
-            conditional: true,
-            ..self
-        }
+impl Entry for Alternative {
+    fn parse(text: &'static str) -> Self {
+        let (ty, conditional) = conditional(text);
+        Alternative { ty, conditional }
     }
 }
 
@@ -714,9 +742,9 @@ enum Bindings {
     Bool,
     Null,
     Any,
-    Enum(&'static [EnumValue]),
-    Object(&'static [Member], Option<(&'static str, &'static [Branch])>),
-    Alternate(&'static [Alternative]),
+    Enum(Entries<EnumValue>),
+    Object(Entries<Member>, Option<(&'static str, Entries<Branch>)>),
+    Alternate(Entries<Alternative>),
     Array(&'static str),
     Unknown,
 }
@@ -1199,8 +1227,8 @@ impl<'a> Checker<'a, '_> {
     fn object(
         &mut self,
         task: &Task<'a>,
-        members: &'static [Member],
-        branches: Option<(&'static str, &'static [Branch])>,
+        members: Entries<Member>,
+        branches: Option<(&'static str, Entries<Branch>)>,
         (server_members, server_tag, variants): (
             &'a [SchemaInfoObjectMember],
             Option<&'a str>,

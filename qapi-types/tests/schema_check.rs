@@ -4,8 +4,7 @@
 
 use qapi_types::qmp::SchemaInfo;
 use qapi_types::schema::{
-    check, Alternative, BindingSchema, Branch, CommandDef, EnumValue, EventDef, Location, Member,
-    MismatchKind, SchemaReport, TypeDef,
+    check, BindingSchema, CommandDef, EventDef, Location, MismatchKind, SchemaReport, TypeDef,
 };
 use qapi_types::serde_json::{self, json, Value};
 
@@ -25,61 +24,24 @@ static BINDINGS: BindingSchema = BindingSchema {
         EventDef::new("STOP", "q_empty"),
     ],
     types: &[
-        TypeDef::enumeration(
-            "BlockdevDriver",
-            &[
-                EnumValue::new("file"),
-                EnumValue::new("null-co"),
-                EnumValue::new("sgx-drv").conditional(),
-            ],
-        ),
+        TypeDef::enumeration("BlockdevDriver", "file, null-co, ~sgx-drv"),
         TypeDef::union(
             "BlockdevOptions",
-            &[
-                Member::required("driver", "BlockdevDriver"),
-                Member::optional("node-name", "str"),
-            ],
+            "driver: BlockdevDriver, *node-name: str",
             "driver",
-            &[Branch::new("file", "BlockdevOptionsFile")],
+            "file: BlockdevOptionsFile",
         ),
         TypeDef::structure(
             "BlockdevOptionsFile",
-            &[
-                Member::required("filename", "str"),
-                Member::optional("aio", "str"),
-                Member::optional("backing", "BlockdevRef"),
-            ],
+            "filename: str, *aio: str, *backing: BlockdevRef",
         ),
-        TypeDef::alternate(
-            "BlockdevRef",
-            &[Alternative::new("BlockdevOptions"), Alternative::new("str")],
-        ),
-        TypeDef::enumeration("Mode", &[EnumValue::new("fast"), EnumValue::new("slow")]),
-        TypeDef::structure(
-            "Thing",
-            &[
-                Member::required("name", "str"),
-                Member::required("size", "int"),
-                Member::optional("ratio", "number"),
-                Member::required("sev", "str").conditional(),
-            ],
-        ),
-        TypeDef::structure("q_empty", &[]),
-        TypeDef::structure(
-            "q_obj_SHUTDOWN-arg",
-            &[
-                Member::required("guest", "bool"),
-                Member::required("reason", "str"),
-            ],
-        ),
-        TypeDef::structure(
-            "q_obj_blockdev-del-arg",
-            &[
-                Member::required("node-name", "str"),
-                Member::optional("force", "bool"),
-            ],
-        ),
-        TypeDef::structure("q_obj_set-mode-arg", &[Member::required("mode", "Mode")]),
+        TypeDef::alternate("BlockdevRef", "BlockdevOptions, str"),
+        TypeDef::enumeration("Mode", "fast, slow"),
+        TypeDef::structure("Thing", "name: str, size: int, *ratio: number, ~sev: str"),
+        TypeDef::structure("q_empty", ""),
+        TypeDef::structure("q_obj_SHUTDOWN-arg", "guest: bool, reason: str"),
+        TypeDef::structure("q_obj_blockdev-del-arg", "node-name: str, *force: bool"),
+        TypeDef::structure("q_obj_set-mode-arg", "mode: Mode"),
     ],
 };
 
@@ -367,18 +329,10 @@ static NODES: BindingSchema = BindingSchema {
     types: &[
         TypeDef::structure(
             "Node",
-            &[
-                Member::required("name", "str"),
-                Member::optional("next", "Node"),
-                Member::optional("children", "[Node]"),
-                Member::optional("value", "Value"),
-            ],
+            "name: str, *next: Node, *children: [Node], *value: Value",
         ),
-        TypeDef::alternate(
-            "Value",
-            &[Alternative::new("int"), Alternative::new("Node")],
-        ),
-        TypeDef::structure("q_empty", &[]),
+        TypeDef::alternate("Value", "int, Node"),
+        TypeDef::structure("q_empty", ""),
     ],
 };
 
@@ -454,9 +408,9 @@ fn lookups_by_name() {
         commands: &[],
         events: &[],
         types: &[
-            TypeDef::structure("b", &[]),
-            TypeDef::structure("a", &[]),
-            TypeDef::structure("c", &[]),
+            TypeDef::structure("b", ""),
+            TypeDef::structure("a", ""),
+            TypeDef::structure("c", ""),
         ],
     };
     for name in ["a", "b", "c"] {
@@ -484,4 +438,63 @@ fn the_checked_in_core_bindings_describe_themselves() {
         schema.command("query-qmp-schema").map(|c| c.returns),
         Some("[SchemaInfo]")
     );
+}
+
+/// The one-string entries read as written, and malformed ones read as
+/// entries that match nothing rather than failing.
+#[test]
+fn entries_read_as_written() {
+    use qapi_types::schema::{Alternative, Branch, EnumValue, Member, TypeKind};
+    let structure = TypeDef::structure("S", "a: str, *b: [int], ~*c: Thing, ~d: bool");
+    let TypeKind::Struct { members } = structure.kind else {
+        panic!("a struct")
+    };
+    let members: Vec<Member> = members.iter().collect();
+    let summary: Vec<(&str, &str, bool, bool)> = members
+        .iter()
+        .map(|m| (m.name, m.ty, m.optional, m.conditional))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("a", "str", false, false),
+            ("b", "[int]", true, false),
+            ("c", "Thing", true, true),
+            ("d", "bool", false, true),
+        ]
+    );
+    let union = TypeDef::union("U", "kind: K", "kind", "x: X, ~y: Y");
+    let TypeKind::Union { branches, .. } = union.kind else {
+        panic!("a union")
+    };
+    let branches: Vec<Branch> = branches.iter().collect();
+    assert_eq!(
+        (branches[1].case, branches[1].ty, branches[1].conditional),
+        ("y", "Y", true)
+    );
+    let values = TypeDef::enumeration("E", "p, ~q");
+    let TypeKind::Enum { values } = values.kind else {
+        panic!("an enum")
+    };
+    let values: Vec<EnumValue> = values.iter().collect();
+    assert_eq!((values[1].name, values[1].conditional), ("q", true));
+    let alternate = TypeDef::alternate("A", "str, ~Thing");
+    let TypeKind::Alternate { alternatives } = alternate.kind else {
+        panic!("an alternate")
+    };
+    let alternatives: Vec<Alternative> = alternatives.iter().collect();
+    assert_eq!(
+        (alternatives[1].ty, alternatives[1].conditional),
+        ("Thing", true)
+    );
+    // Empty and malformed text.
+    let TypeKind::Struct { members } = TypeDef::structure("E", "").kind else {
+        panic!("a struct")
+    };
+    assert_eq!(members.iter().count(), 0);
+    let TypeKind::Struct { members } = TypeDef::structure("M", "no-type, *: , ~").kind else {
+        panic!("a struct")
+    };
+    let names: Vec<(&str, &str)> = members.iter().map(|m| (m.name, m.ty)).collect();
+    assert_eq!(names, [("no-type", ""), ("", ""), ("", "")]);
 }

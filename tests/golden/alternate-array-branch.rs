@@ -146,23 +146,16 @@ impl Query {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("run-query", "Query", "q_empty")],
         events: &[],
         types: &[
-            T::alternate("OneOrMany", &[A::new("str"), A::new("[str]")]),
-            T::structure(
-                "Query",
-                &[M::required("names", "OneOrMany"), M::optional("samples", "[Sample]")],
-            ),
-            T::alternate(
-                "Sample",
-                &[A::new("uint64"), A::new("bool"), A::new("[uint64]")],
-            ),
-            T::structure("q_empty", &[]),
+            T::alternate("OneOrMany", "str, [str]"),
+            T::structure("Query", "names: OneOrMany, *samples: [Sample]"),
+            T::alternate("Sample", "uint64, bool, [uint64]"),
+            T::structure("q_empty", ""),
         ],
     }
 };

@@ -450,51 +450,28 @@ impl Config {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("configure", "q_obj_configure-arg", "q_empty")],
         events: &[],
         types: &[
-            T::alternate(
-                "Anything",
-                &[
-                    A::new("number"),
-                    A::new("bool"),
-                    A::new("null"),
-                    A::new("Options"),
-                    A::new("Preset"),
-                ],
-            ),
+            T::alternate("Anything", "number, bool, null, Options, Preset"),
             T::structure(
                 "Config",
-                &[
-                    M::required("label", "StrOrNull"),
-                    M::optional("any", "Anything"),
-                    M::optional("switch", "SwitchOrLevel"),
-                    M::optional("speed", "SpeedOrAuto"),
-                    M::optional("opts", "JustOptions"),
-                    M::optional("refs", "[OptionsRef]"),
-                ],
+                "label: StrOrNull, *any: Anything, *switch: SwitchOrLevel, *speed: SpeedOrAuto, *opts: JustOptions, *refs: [OptionsRef]",
             ),
-            T::alternate("JustOptions", &[A::new("Options")]),
-            T::structure("Options", &[M::required("path", "str")]),
-            T::alternate(
-                "OptionsRef",
-                &[A::new("Options"), A::new("str"), A::new("null")],
-            ),
-            T::enumeration("Preset", &[V::new("small"), V::new("large")]),
-            T::enumeration("Speed", &[V::new("10"), V::new("100"), V::new("1000")]),
-            T::alternate("SpeedOrAuto", &[A::new("Speed"), A::new("bool")]),
-            T::alternate("StrOrNull", &[A::new("str"), A::new("null")]),
-            T::enumeration("Switch", &[V::new("on"), V::new("off"), V::new("auto")]),
-            T::alternate("SwitchOrLevel", &[A::new("Switch"), A::new("uint8")]),
-            T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_configure-arg",
-                &[M::required("config", "Config"), M::optional("label", "StrOrNull")],
-            ),
+            T::alternate("JustOptions", "Options"),
+            T::structure("Options", "path: str"),
+            T::alternate("OptionsRef", "Options, str, null"),
+            T::enumeration("Preset", "small, large"),
+            T::enumeration("Speed", "10, 100, 1000"),
+            T::alternate("SpeedOrAuto", "Speed, bool"),
+            T::alternate("StrOrNull", "str, null"),
+            T::enumeration("Switch", "on, off, auto"),
+            T::alternate("SwitchOrLevel", "Switch, uint8"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_configure-arg", "config: Config, *label: StrOrNull"),
         ],
     }
 };

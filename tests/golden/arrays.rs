@@ -313,8 +313,7 @@ impl Gallery {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -326,42 +325,18 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::structure(
                 "Canvas",
-                &[
-                    M::required("colors", "[Color]"),
-                    M::required("points", "[Point]"),
-                    M::required("shapes", "[Shape]"),
-                    M::required("anchors", "[PointOrName]"),
-                    M::optional("tags", "[str]"),
-                    M::optional("weights", "[number]"),
-                    M::optional("empty", "[null]"),
-                    M::optional("blobs", "[any]"),
-                    M::optional("kinds", "[ShapeKind]").conditional(),
-                ],
+                "colors: [Color], points: [Point], shapes: [Shape], anchors: [PointOrName], *tags: [str], *weights: [number], *empty: [null], *blobs: [any], ~*kinds: [ShapeKind]",
             ),
-            T::enumeration("Color", &[V::new("red"), V::new("green"), V::new("blue")]),
-            T::structure("Point", &[M::required("x", "int"), M::required("y", "int")]),
-            T::alternate("PointOrName", &[A::new("Point"), A::new("str")]),
-            T::structure("Polygon", &[M::required("vertices", "[Point]")]),
-            T::union(
-                "Shape",
-                &[M::required("kind", "ShapeKind")],
-                "kind",
-                &[B::new("dot", "Point"), B::new("polygon", "Polygon")],
-            ),
-            T::enumeration("ShapeKind", &[V::new("dot"), V::new("polygon")]),
-            T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_SHAPES_ADDED-arg",
-                &[M::required("shapes", "[Shape]"), M::optional("names", "[str]")],
-            ),
-            T::structure(
-                "q_obj_query-shapes-arg",
-                &[M::optional("filter", "[ShapeKind]")],
-            ),
-            T::structure(
-                "q_obj_set-palette-arg",
-                &[M::required("colors", "[Color]"), M::required("canvas", "Canvas")],
-            ),
+            T::enumeration("Color", "red, green, blue"),
+            T::structure("Point", "x: int, y: int"),
+            T::alternate("PointOrName", "Point, str"),
+            T::structure("Polygon", "vertices: [Point]"),
+            T::union("Shape", "kind: ShapeKind", "kind", "dot: Point, polygon: Polygon"),
+            T::enumeration("ShapeKind", "dot, polygon"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_SHAPES_ADDED-arg", "shapes: [Shape], *names: [str]"),
+            T::structure("q_obj_query-shapes-arg", "*filter: [ShapeKind]"),
+            T::structure("q_obj_set-palette-arg", "colors: [Color], canvas: Canvas"),
         ],
     }
 };

@@ -270,8 +270,7 @@ impl NoArgs {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -289,27 +288,17 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "Action",
-                &[M::required("kind", "ActionKind"), M::required("id", "str")],
+                "kind: ActionKind, id: str",
                 "kind",
-                &[B::new("start", "StartArgs"), B::new("stop", "StopArgs")],
+                "start: StartArgs, stop: StopArgs",
             ),
-            T::enumeration("ActionKind", &[V::new("start"), V::new("stop")]),
-            T::structure(
-                "ExtendedTarget",
-                &[
-                    M::required("id", "str"),
-                    M::optional("timeout", "int"),
-                    M::required("retries", "int"),
-                ],
-            ),
-            T::structure("NoArgs", &[]),
-            T::structure("StartArgs", &[M::required("delay", "int")]),
-            T::structure("StopArgs", &[M::optional("force", "bool")]),
-            T::structure(
-                "Target",
-                &[M::required("id", "str"), M::optional("timeout", "int")],
-            ),
-            T::structure("q_empty", &[]),
+            T::enumeration("ActionKind", "start, stop"),
+            T::structure("ExtendedTarget", "id: str, *timeout: int, retries: int"),
+            T::structure("NoArgs", ""),
+            T::structure("StartArgs", "delay: int"),
+            T::structure("StopArgs", "*force: bool"),
+            T::structure("Target", "id: str, *timeout: int"),
+            T::structure("q_empty", ""),
         ],
     }
 };

@@ -319,8 +319,7 @@ impl ListenArgs {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -331,47 +330,17 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "Address",
-                &[M::required("transport", "Transport")],
+                "transport: Transport",
                 "transport",
-                &[
-                    B::new("tcp", "TcpAddress"),
-                    B::new("unix", "UnixAddress").conditional(),
-                ],
+                "tcp: TcpAddress, ~unix: UnixAddress",
             ),
-            T::structure(
-                "ListenArgs",
-                &[
-                    M::required("listener", "ListenerRef"),
-                    M::optional("timeout", "uint32").conditional(),
-                ],
-            ),
-            T::structure(
-                "Listener",
-                &[
-                    M::required("addr", "Address"),
-                    M::optional("backlog", "int").conditional(),
-                    M::optional("tls", "bool").conditional(),
-                ],
-            ),
-            T::alternate(
-                "ListenerRef",
-                &[A::new("Listener"), A::new("str").conditional()],
-            ),
-            T::structure(
-                "TcpAddress",
-                &[M::required("host", "str"), M::required("port", "uint16")],
-            ),
-            T::enumeration(
-                "Transport",
-                &[
-                    V::new("tcp"),
-                    V::new("unix").conditional(),
-                    V::new("vsock").conditional(),
-                    V::new("rdma").conditional(),
-                ],
-            ),
-            T::structure("UnixAddress", &[M::required("path", "str")]),
-            T::structure("q_empty", &[]),
+            T::structure("ListenArgs", "listener: ListenerRef, ~*timeout: uint32"),
+            T::structure("Listener", "addr: Address, ~*backlog: int, ~*tls: bool"),
+            T::alternate("ListenerRef", "Listener, ~str"),
+            T::structure("TcpAddress", "host: str, port: uint16"),
+            T::enumeration("Transport", "tcp, ~unix, ~vsock, ~rdma"),
+            T::structure("UnixAddress", "path: str"),
+            T::structure("q_empty", ""),
         ],
     }
 };

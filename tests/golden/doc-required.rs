@@ -255,8 +255,7 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -266,40 +265,24 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[E::new("POWER_CHANGED", "q_obj_POWER_CHANGED-arg")],
         types: &[
-            T::structure("BatteryInfo", &[M::required("charge", "uint8")]),
+            T::structure("BatteryInfo", "charge: uint8"),
             T::structure(
                 "PowerInfo",
-                &[
-                    M::required("state", "PowerState"),
-                    M::optional("uptime", "uint64"),
-                    M::optional("battery", "uint8"),
-                ],
+                "state: PowerState, *uptime: uint64, *battery: uint8",
             ),
-            T::alternate("PowerRef", &[A::new("SourceInfo"), A::new("str")]),
-            T::enumeration("PowerSource", &[V::new("mains"), V::new("battery")]),
-            T::enumeration(
-                "PowerState",
-                &[V::new("on"), V::new("off"), V::new("suspended"), V::new("hibernated")],
-            ),
+            T::alternate("PowerRef", "SourceInfo, str"),
+            T::enumeration("PowerSource", "mains, battery"),
+            T::enumeration("PowerState", "on, off, suspended, hibernated"),
             T::union(
                 "SourceInfo",
-                &[
-                    M::required("source", "PowerSource"),
-                    M::required("since-boot", "bool"),
-                ],
+                "source: PowerSource, since-boot: bool",
                 "source",
-                &[B::new("battery", "BatteryInfo")],
+                "battery: BatteryInfo",
             ),
-            T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_POWER_CHANGED-arg",
-                &[M::required("old", "PowerState"), M::required("new", "PowerState")],
-            ),
-            T::structure("q_obj_query-power-arg", &[M::optional("verbose", "bool")]),
-            T::structure(
-                "q_obj_set-power-arg",
-                &[M::required("state", "PowerState"), M::optional("source", "PowerRef")],
-            ),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_POWER_CHANGED-arg", "old: PowerState, new: PowerState"),
+            T::structure("q_obj_query-power-arg", "*verbose: bool"),
+            T::structure("q_obj_set-power-arg", "state: PowerState, *source: PowerRef"),
         ],
     }
 };

@@ -333,8 +333,7 @@ impl COMExample2Widget {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -356,65 +355,38 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             ),
         ],
         types: &[
-            T::enumeration(
-                "BackendKind",
-                &[V::new("file"), V::new("__org.example_cloud")],
-            ),
-            T::structure("FileBackend", &[M::required("path", "str")]),
+            T::enumeration("BackendKind", "file, __org.example_cloud"),
+            T::structure("FileBackend", "path: str"),
             T::structure(
                 "Settings",
-                &[
-                    M::required("mode", "__org.example_Mode"),
-                    M::required("__org.example_level", "int"),
-                    M::optional("__com.example-corp_note", "str"),
-                    M::required("name", "str"),
-                ],
+                "mode: __org.example_Mode, __org.example_level: int, *__com.example-corp_note: str, name: str",
             ),
-            T::structure("__COM.Example-2_Widget", &[M::required("size", "int")]),
+            T::structure("__COM.Example-2_Widget", "size: int"),
             T::union(
                 "__org.example_Backend",
-                &[
-                    M::required("kind", "BackendKind"),
-                    M::optional("__org.example_id", "str"),
-                ],
+                "kind: BackendKind, *__org.example_id: str",
                 "kind",
-                &[
-                    B::new("file", "FileBackend"),
-                    B::new("__org.example_cloud", "__org.example_CloudBackend"),
-                ],
+                "file: FileBackend, __org.example_cloud: __org.example_CloudBackend",
             ),
-            T::alternate(
-                "__org.example_BackendRef",
-                &[A::new("__org.example_Backend"), A::new("str")],
-            ),
-            T::structure("__org.example_CloudBackend", &[M::required("bucket", "str")]),
-            T::enumeration(
-                "__org.example_Mode",
-                &[V::new("fast"), V::new("__org.example_turbo")],
-            ),
+            T::alternate("__org.example_BackendRef", "__org.example_Backend, str"),
+            T::structure("__org.example_CloudBackend", "bucket: str"),
+            T::enumeration("__org.example_Mode", "fast, __org.example_turbo"),
             T::structure(
                 "__org.example_Settings",
-                &[
-                    M::required("mode", "__org.example_Mode"),
-                    M::required("__org.example_level", "int"),
-                    M::optional("__com.example-corp_note", "str"),
-                ],
+                "mode: __org.example_Mode, __org.example_level: int, *__com.example-corp_note: str",
             ),
-            T::structure("q_empty", &[]),
+            T::structure("q_empty", ""),
             T::structure(
                 "q_obj___com.example_WIDGET_RESIZED-arg",
-                &[M::required("widget", "__COM.Example-2_Widget")],
+                "widget: __COM.Example-2_Widget",
             ),
             T::structure(
                 "q_obj___org.example_SETTINGS_CHANGED-arg",
-                &[M::required("__org.example_level", "int")],
+                "__org.example_level: int",
             ),
             T::structure(
                 "q_obj___org.example_apply-settings-arg",
-                &[
-                    M::required("settings", "Settings"),
-                    M::optional("backend", "__org.example_BackendRef"),
-                ],
+                "settings: Settings, *backend: __org.example_BackendRef",
             ),
         ],
     }

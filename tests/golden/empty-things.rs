@@ -186,8 +186,7 @@ impl HolderOfEmpties {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -200,7 +199,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             E::new("NOTHING_HAPPENED", "q_empty"),
             E::new("STILL_NOTHING", "q_empty"),
         ],
-        types: &[T::structure("NoMembers", &[]), T::structure("q_empty", &[])],
+        types: &[T::structure("NoMembers", ""), T::structure("q_empty", "")],
     }
 };
 

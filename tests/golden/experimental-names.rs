@@ -81,8 +81,7 @@ impl TraceConfig {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -97,18 +96,11 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::structure(
                 "DebugInfo",
-                &[
-                    M::required("x-ram-blocks", "int"),
-                    M::optional("x-verbose", "bool"),
-                    M::required("__org.example_x-trace", "str"),
-                ],
+                "x-ram-blocks: int, *x-verbose: bool, __org.example_x-trace: str",
             ),
-            T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj___org.example_x-dump-state-arg",
-                &[M::required("x-path", "str")],
-            ),
-            T::structure("q_obj_x-DEBUG_TICK-arg", &[M::required("count", "int")]),
+            T::structure("q_empty", ""),
+            T::structure("q_obj___org.example_x-dump-state-arg", "x-path: str"),
+            T::structure("q_obj_x-DEBUG_TICK-arg", "count: int"),
         ],
     }
 };

@@ -87,13 +87,12 @@ impl Alpha {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("beta", "q_empty", "q_empty")],
         events: &[E::new("GAMMA", "q_empty")],
-        types: &[T::structure("q_empty", &[])],
+        types: &[T::structure("q_empty", "")],
     }
 };
 

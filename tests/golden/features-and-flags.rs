@@ -71,8 +71,7 @@ impl Limits {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -89,39 +88,17 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[E::new("LIMIT_REACHED", "q_obj_LIMIT_REACHED-arg")],
         types: &[
-            T::structure(
-                "Limits",
-                &[
-                    M::required("max", "int"),
-                    M::optional("soft-max", "int"),
-                    M::optional("burst", "int"),
-                ],
-            ),
-            T::enumeration(
-                "Policy",
-                &[V::new("allow"), V::new("warn"), V::new("crash")],
-            ),
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_LIMIT_REACHED-arg", &[M::required("which", "str")]),
-            T::structure(
-                "q_obj_block-resize-arg",
-                &[M::required("node-name", "str"), M::required("size", "size")],
-            ),
-            T::structure("q_obj_guest-shutdown-arg", &[M::optional("mode", "str")]),
-            T::structure("q_obj_migrate-recover-arg", &[M::required("uri", "str")]),
-            T::structure(
-                "q_obj_netdev-add-arg",
-                &[M::required("type", "str"), M::required("id", "str")],
-            ),
-            T::structure(
-                "q_obj_qmp-capabilities-arg",
-                &[M::optional("enable", "[Policy]")],
-            ),
-            T::structure("q_obj_reset-limits-arg", &[M::optional("hard", "bool")]),
-            T::structure(
-                "q_obj_set-limits-arg",
-                &[M::required("limits", "Limits"), M::optional("policy", "Policy")],
-            ),
+            T::structure("Limits", "max: int, *soft-max: int, *burst: int"),
+            T::enumeration("Policy", "allow, warn, crash"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_LIMIT_REACHED-arg", "which: str"),
+            T::structure("q_obj_block-resize-arg", "node-name: str, size: size"),
+            T::structure("q_obj_guest-shutdown-arg", "*mode: str"),
+            T::structure("q_obj_migrate-recover-arg", "uri: str"),
+            T::structure("q_obj_netdev-add-arg", "type: str, id: str"),
+            T::structure("q_obj_qmp-capabilities-arg", "*enable: [Policy]"),
+            T::structure("q_obj_reset-limits-arg", "*hard: bool"),
+            T::structure("q_obj_set-limits-arg", "limits: Limits, *policy: Policy"),
         ],
     }
 };

@@ -56,18 +56,14 @@ impl Undocumented {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("query-net", "q_empty", "[NetDevice]")],
         events: &[],
         types: &[
-            T::structure(
-                "NetDevice",
-                &[M::required("id", "str"), M::optional("mac", "str")],
-            ),
-            T::structure("q_empty", &[]),
+            T::structure("NetDevice", "id: str, *mac: str"),
+            T::structure("q_empty", ""),
         ],
     }
 };

@@ -123,34 +123,19 @@ impl Owner {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("query-volumes", "q_empty", "[Volume]")],
         events: &[E::new("DISK_ATTACHED", "q_obj_DISK_ATTACHED-arg")],
         types: &[
-            T::structure(
-                "Disk",
-                &[
-                    M::required("id", "ObjectId"),
-                    M::required("format", "DiskFormat"),
-                    M::optional("owner", "Owner"),
-                ],
-            ),
-            T::enumeration("DiskFormat", &[V::new("raw"), V::new("qcow2")]),
-            T::structure("ObjectId", &[M::required("value", "str")]),
-            T::structure("Owner", &[M::required("name", "str")]),
-            T::structure(
-                "Volume",
-                &[
-                    M::required("id", "ObjectId"),
-                    M::required("disk", "Disk"),
-                    M::required("owner", "Owner"),
-                ],
-            ),
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_DISK_ATTACHED-arg", &[M::required("disk", "Disk")]),
+            T::structure("Disk", "id: ObjectId, format: DiskFormat, *owner: Owner"),
+            T::enumeration("DiskFormat", "raw, qcow2"),
+            T::structure("ObjectId", "value: str"),
+            T::structure("Owner", "name: str"),
+            T::structure("Volume", "id: ObjectId, disk: Disk, owner: Owner"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_DISK_ATTACHED-arg", "disk: Disk"),
         ],
     }
 };

@@ -283,8 +283,7 @@ impl SecondHalf {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -292,9 +291,9 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg")],
         types: &[
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_VCPU_0_STOPPED-arg", &[M::required("cpu-index", "int")]),
-            T::structure("q_obj_query-cpus-fast-2-arg", &[M::required("x86", "bool")]),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_VCPU_0_STOPPED-arg", "cpu-index: int"),
+            T::structure("q_obj_query-cpus-fast-2-arg", "x86: bool"),
         ],
     }
 };

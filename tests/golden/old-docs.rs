@@ -72,18 +72,14 @@ impl HostInfo {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("query-volumes", "q_empty", "[Volume]")],
         events: &[],
         types: &[
-            T::structure(
-                "Volume",
-                &[M::required("name", "str"), M::required("size", "size")],
-            ),
-            T::structure("q_empty", &[]),
+            T::structure("Volume", "name: str, size: size"),
+            T::structure("q_empty", ""),
         ],
     }
 };

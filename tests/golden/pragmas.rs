@@ -183,8 +183,7 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -195,33 +194,22 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::structure("LegacyBranch", &[M::required("value", "int")]),
-            T::enumeration(
-                "LegacyMode",
-                &[V::new("Normal"), V::new("FAST_PATH"), V::new("slow_path")],
-            ),
+            T::structure("LegacyBranch", "value: int"),
+            T::enumeration("LegacyMode", "Normal, FAST_PATH, slow_path"),
             T::structure(
                 "LegacyRecord",
-                &[
-                    M::required("recordId", "int"),
-                    M::required("record_name", "str"),
-                    M::optional("MAX_SIZE", "size"),
-                    M::required("plain", "bool"),
-                ],
+                "recordId: int, record_name: str, *MAX_SIZE: size, plain: bool",
             ),
             T::union(
                 "LegacyUnion",
-                &[M::required("Mode", "LegacyMode"), M::required("extra_info", "str")],
+                "Mode: LegacyMode, extra_info: str",
                 "Mode",
-                &[B::new("Normal", "LegacyBranch")],
+                "Normal: LegacyBranch",
             ),
-            T::structure("q_empty", &[]),
+            T::structure("q_empty", ""),
             T::structure(
                 "q_obj_set_legacy-arg",
-                &[
-                    M::required("record", "LegacyRecord"),
-                    M::required("union", "LegacyUnion"),
-                ],
+                "record: LegacyRecord, union: LegacyUnion",
             ),
         ],
     }

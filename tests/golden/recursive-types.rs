@@ -363,8 +363,7 @@ impl ListCell {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -375,28 +374,18 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "Expr",
-                &[M::required("kind", "ExprKind")],
+                "kind: ExprKind",
                 "kind",
-                &[
-                    B::new("number", "NumberExpr"),
-                    B::new("sum", "SumExpr"),
-                    B::new("ref", "RefExpr"),
-                ],
+                "number: NumberExpr, sum: SumExpr, ref: RefExpr",
             ),
-            T::enumeration(
-                "ExprKind",
-                &[V::new("number"), V::new("sum"), V::new("ref")],
-            ),
-            T::alternate("ExprOrName", &[A::new("Expr"), A::new("str")]),
-            T::structure("NumberExpr", &[M::required("value", "number")]),
-            T::structure("RefExpr", &[M::required("target", "ExprOrName")]),
-            T::structure("SumExpr", &[M::required("terms", "[ExprOrName]")]),
-            T::structure(
-                "TreeNode",
-                &[M::required("name", "str"), M::optional("children", "[TreeNode]")],
-            ),
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_evaluate-arg", &[M::required("expr", "Expr")]),
+            T::enumeration("ExprKind", "number, sum, ref"),
+            T::alternate("ExprOrName", "Expr, str"),
+            T::structure("NumberExpr", "value: number"),
+            T::structure("RefExpr", "target: ExprOrName"),
+            T::structure("SumExpr", "terms: [ExprOrName]"),
+            T::structure("TreeNode", "name: str, *children: [TreeNode]"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_evaluate-arg", "expr: Expr"),
         ],
     }
 };

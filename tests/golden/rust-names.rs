@@ -449,8 +449,7 @@ impl Levels {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -466,37 +465,18 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             ),
         ],
         types: &[
-            T::structure("DriveBackup", &[M::required("device", "str")]),
-            T::structure(
-                "Levels",
-                &[
-                    M::required("level", "__org.example_Level"),
-                    M::optional("x-extra", "bool"),
-                ],
-            ),
-            T::structure("Option", &[M::required("some", "str")]),
-            T::enumeration(
-                "Widths",
-                &[
-                    V::new("144"),
-                    V::new("4k"),
-                    V::new("2_5"),
-                    V::new("25"),
-                    V::new("unrecognized"),
-                    V::new("Unrecognized"),
-                ],
-            ),
-            T::enumeration(
-                "__org.example_Level",
-                &[V::new("low"), V::new("__org.example_high"), V::new("x-max")],
-            ),
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_EVENT-arg", &[M::required("kind", "Widths")]),
+            T::structure("DriveBackup", "device: str"),
+            T::structure("Levels", "level: __org.example_Level, *x-extra: bool"),
+            T::structure("Option", "some: str"),
+            T::enumeration("Widths", "144, 4k, 2_5, 25, unrecognized, Unrecognized"),
+            T::enumeration("__org.example_Level", "low, __org.example_high, x-max"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_EVENT-arg", "kind: Widths"),
             T::structure(
                 "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
-                &[M::required("level", "__org.example_Level")],
+                "level: __org.example_Level",
             ),
-            T::structure("q_obj_drive_backup-arg", &[M::required("device", "str")]),
+            T::structure("q_obj_drive_backup-arg", "device: str"),
         ],
     }
 };

@@ -289,8 +289,7 @@ impl ::qapi_types::wire::Object for ChannelBranch {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[C::new("open-channel", "q_obj_open-channel-arg", "q_empty")],
@@ -298,26 +297,23 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "Channel",
-                &[M::required("channel-type", "ChannelKind")],
+                "channel-type: ChannelKind",
                 "channel-type",
-                &[B::new("socket", "Transport"), B::new("file", "FileChannel")],
+                "socket: Transport, file: FileChannel",
             ),
-            T::enumeration("ChannelKind", &[V::new("socket"), V::new("file")]),
-            T::structure("FdTransport", &[M::required("fd", "str")]),
-            T::structure("FileChannel", &[M::required("filename", "str")]),
-            T::structure(
-                "InetTransport",
-                &[M::required("host", "str"), M::required("port", "str")],
-            ),
+            T::enumeration("ChannelKind", "socket, file"),
+            T::structure("FdTransport", "fd: str"),
+            T::structure("FileChannel", "filename: str"),
+            T::structure("InetTransport", "host: str, port: str"),
             T::union(
                 "Transport",
-                &[M::required("type", "TransportKind")],
+                "type: TransportKind",
                 "type",
-                &[B::new("inet", "InetTransport"), B::new("fd", "FdTransport")],
+                "inet: InetTransport, fd: FdTransport",
             ),
-            T::enumeration("TransportKind", &[V::new("inet"), V::new("fd")]),
-            T::structure("q_empty", &[]),
-            T::structure("q_obj_open-channel-arg", &[M::required("channel", "Channel")]),
+            T::enumeration("TransportKind", "inet, fd"),
+            T::structure("q_empty", ""),
+            T::structure("q_obj_open-channel-arg", "channel: Channel"),
         ],
     }
 };

@@ -658,8 +658,7 @@ impl BlockSetup {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -668,63 +667,35 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::enumeration(
-                "BlockDriver",
-                &[V::new("file"), V::new("qcow2"), V::new("raw"), V::new("null-co")],
-            ),
+            T::enumeration("BlockDriver", "file, qcow2, raw, null-co"),
             T::union(
                 "BlockOptions",
-                &[
-                    M::required("driver", "BlockDriver"),
-                    M::optional("read-only", "bool"),
-                    M::optional("node-name", "str"),
-                ],
+                "driver: BlockDriver, *read-only: bool, *node-name: str",
                 "driver",
-                &[
-                    B::new("file", "FileOptions"),
-                    B::new("qcow2", "Qcow2Options").conditional(),
-                ],
+                "file: FileOptions, ~qcow2: Qcow2Options",
             ),
-            T::alternate("BlockRef", &[A::new("BlockOptions"), A::new("str")]),
+            T::alternate("BlockRef", "BlockOptions, str"),
             T::structure(
                 "BlockSetup",
-                &[
-                    M::required("root", "BlockOptions"),
-                    M::required("children", "[NodeOptions]"),
-                    M::optional("ref", "BlockRef"),
-                    M::optional("flavor", "FileFlavor"),
-                ],
+                "root: BlockOptions, children: [NodeOptions], *ref: BlockRef, *flavor: FileFlavor",
             ),
-            T::structure(
-                "ExtendedFile",
-                &[
-                    M::required("filename", "str"),
-                    M::optional("locking", "bool"),
-                    M::optional("aio", "str"),
-                ],
-            ),
+            T::structure("ExtendedFile", "filename: str, *locking: bool, *aio: str"),
             T::union(
                 "FileFlavor",
-                &[M::required("flavor", "Flavor")],
+                "flavor: Flavor",
                 "flavor",
-                &[B::new("plain", "FileOptions"), B::new("extended", "ExtendedFile")],
+                "plain: FileOptions, extended: ExtendedFile",
             ),
-            T::structure(
-                "FileOptions",
-                &[M::required("filename", "str"), M::optional("locking", "bool")],
-            ),
-            T::enumeration("Flavor", &[V::new("plain"), V::new("extended")]),
+            T::structure("FileOptions", "filename: str, *locking: bool"),
+            T::enumeration("Flavor", "plain, extended"),
             T::union(
                 "NodeOptions",
-                &[M::required("driver", "BlockDriver"), M::optional("node-name", "str")],
+                "driver: BlockDriver, *node-name: str",
                 "driver",
-                &[B::new("file", "FileOptions"), B::new("raw", "FileOptions")],
+                "file: FileOptions, raw: FileOptions",
             ),
-            T::structure(
-                "Qcow2Options",
-                &[M::optional("backing", "str"), M::optional("lazy-refcounts", "bool")],
-            ),
-            T::structure("q_empty", &[]),
+            T::structure("Qcow2Options", "*backing: str, *lazy-refcounts: bool"),
+            T::structure("q_empty", ""),
         ],
     }
 };

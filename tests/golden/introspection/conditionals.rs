@@ -265,8 +265,7 @@ impl ListenArgs {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -277,32 +276,17 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "Address",
-                &[M::required("transport", "Transport")],
+                "transport: Transport",
                 "transport",
-                &[B::new("tcp", "TcpAddress"), B::new("unix", "UnixAddress")],
+                "tcp: TcpAddress, unix: UnixAddress",
             ),
-            T::structure(
-                "ListenArgs",
-                &[
-                    M::required("listener", "ListenerRef"),
-                    M::optional("timeout", "uint32"),
-                ],
-            ),
-            T::structure(
-                "Listener",
-                &[M::required("addr", "Address"), M::optional("tls", "bool")],
-            ),
-            T::alternate("ListenerRef", &[A::new("Listener")]),
-            T::structure(
-                "TcpAddress",
-                &[M::required("host", "str"), M::required("port", "uint16")],
-            ),
-            T::enumeration(
-                "Transport",
-                &[V::new("tcp"), V::new("unix"), V::new("rdma")],
-            ),
-            T::structure("UnixAddress", &[M::required("path", "str")]),
-            T::structure("q_empty", &[]),
+            T::structure("ListenArgs", "listener: ListenerRef, *timeout: uint32"),
+            T::structure("Listener", "addr: Address, *tls: bool"),
+            T::alternate("ListenerRef", "Listener"),
+            T::structure("TcpAddress", "host: str, port: uint16"),
+            T::enumeration("Transport", "tcp, unix, rdma"),
+            T::structure("UnixAddress", "path: str"),
+            T::structure("q_empty", ""),
         ],
     }
 };

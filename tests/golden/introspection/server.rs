@@ -467,8 +467,7 @@ impl DiskAddArgumentsNbdServerObject {
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T,
+        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
     };
     BindingSchema {
         commands: &[
@@ -487,85 +486,39 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         types: &[
             T::union(
                 "DiskAddArguments",
-                &[
-                    M::required("driver", "DiskAddArgumentsDriver"),
-                    M::optional("node-name", "str"),
-                ],
+                "driver: DiskAddArgumentsDriver, *node-name: str",
                 "driver",
-                &[
-                    B::new("file", "DiskAddArgumentsFile"),
-                    B::new("nbd", "DiskAddArgumentsNbd"),
-                ],
+                "file: DiskAddArgumentsFile, nbd: DiskAddArgumentsNbd",
             ),
-            T::enumeration(
-                "DiskAddArgumentsDriver",
-                &[V::new("file"), V::new("null"), V::new("nbd")],
-            ),
+            T::enumeration("DiskAddArgumentsDriver", "file, null, nbd"),
             T::structure(
                 "DiskAddArgumentsFile",
-                &[
-                    M::required("filename", "str"),
-                    M::optional("locking", "DiskAddArgumentsFileLocking"),
-                ],
+                "filename: str, *locking: DiskAddArgumentsFileLocking",
             ),
-            T::alternate(
-                "DiskAddArgumentsFileLocking",
-                &[A::new("bool"), A::new("DiskAddArgumentsDriver")],
-            ),
+            T::alternate("DiskAddArgumentsFileLocking", "bool, DiskAddArgumentsDriver"),
             T::structure(
                 "DiskAddArgumentsNbd",
-                &[
-                    M::required("server", "DiskAddArgumentsNbdServer"),
-                    M::optional("export", "str"),
-                ],
+                "server: DiskAddArgumentsNbdServer, *export: str",
             ),
             T::alternate(
                 "DiskAddArgumentsNbdServer",
-                &[
-                    A::new("str"),
-                    A::new("DiskAddArgumentsNbdServerObject"),
-                    A::new("null"),
-                ],
+                "str, DiskAddArgumentsNbdServerObject, null",
             ),
-            T::structure(
-                "DiskAddArgumentsNbdServerObject",
-                &[M::required("host", "str"), M::optional("port", "int")],
-            ),
-            T::structure(
-                "DiskLegacyResizeArguments",
-                &[M::required("name", "str"), M::required("SIZE_MB", "int")],
-            ),
-            T::enumeration(
-                "DiskStateChangedState",
-                &[V::new("idle"), V::new("busy"), V::new("gone")],
-            ),
-            T::structure(
-                "DiskStats",
-                &[
-                    M::required("reads", "int"),
-                    M::optional("list", "[DiskStatsListType]"),
-                ],
-            ),
-            T::structure("DiskStatsListType", &[M::required("when", "number")]),
+            T::structure("DiskAddArgumentsNbdServerObject", "host: str, *port: int"),
+            T::structure("DiskLegacyResizeArguments", "name: str, SIZE_MB: int"),
+            T::enumeration("DiskStateChangedState", "idle, busy, gone"),
+            T::structure("DiskStats", "reads: int, *list: [DiskStatsListType]"),
+            T::structure("DiskStatsListType", "when: number"),
             T::structure(
                 "QueryDisksItem",
-                &[
-                    M::required("name", "str"),
-                    M::required("size", "int"),
-                    M::required("state", "DiskStateChangedState"),
-                    M::optional("tags", "[str]"),
-                    M::optional("backing", "QueryDisksItem"),
-                ],
+                "name: str, size: int, state: DiskStateChangedState, *tags: [str], *backing: QueryDisksItem",
             ),
-            T::structure("q_empty", &[]),
+            T::structure("q_empty", ""),
             T::structure(
                 "q_obj_DISK_STATE_CHANGED-arg",
-                &[
-                    M::required("name", "str"),
-                    M::required("state", "DiskStateChangedState"),
-                ],
+                "name: str, state: DiskStateChangedState",
             ),
-            T::structure("q_obj_query-disks-arg", &[M::optional("all", "bool")]),
+            T::structure("q_obj_query-disks-arg", "*all: bool"),
         ],
     }
 };
