@@ -26,6 +26,10 @@ fn main() {
         ("qga", qemu.join("qga/qapi-schema.json")),
     ];
     println!("cargo:rerun-if-changed={}", qemu.display());
+    println!("cargo::rustc-check-cfg=cfg(qemu_schemas)");
+    if schemas.iter().all(|(_, path)| path.is_file()) {
+        println!("cargo::rustc-cfg=qemu_schemas");
+    }
     introspected(&qemu, &out);
     for (name, path) in schemas {
         if !path.is_file() {
