@@ -426,3 +426,108 @@ fn diagnostics_are_coloured_only_when_asked_or_on_a_terminal() {
     let (code, _, err) = cargo_qapi(&["qapi", "--color", "sometimes", "check", schema]);
     assert_eq!(code, EXIT_USAGE, "{err}");
 }
+
+/// `generate --introspect FILE SCHEMA` resolves the source against the
+/// build, and `--check` accepts what the build-script builder writes from
+/// the same inputs.
+#[test]
+fn generate_from_an_introspection_and_a_source_matches_the_builder() {
+    let dir = scratch("introspect-source");
+    let out = dir.join("resolved.rs");
+    let (introspection, source) = (
+        "tests/schemas/introspection/conditionals-build.json",
+        "tests/schemas/valid/conditionals.json",
+    );
+    let out_arg = out.to_str().expect("utf-8");
+    let args = [
+        "qapi",
+        "generate",
+        "--introspect",
+        introspection,
+        source,
+        "--out",
+        out_arg,
+    ];
+    let (code, _, err) = cargo_qapi(&args);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let generated = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        generated.contains("as exposed by the introspection"),
+        "{}",
+        &generated[..200]
+    );
+    assert!(!generated.contains("Only in QEMU builds"));
+    qapi_gen::Builder::introspection(introspection)
+        .schema_source(source)
+        .out_dir(&dir)
+        .file_name("builder.rs")
+        .generate()
+        .expect("generates");
+    let builder = std::fs::read_to_string(dir.join("builder.rs")).expect("written");
+    assert_eq!(builder, generated);
+    let mut check = args.to_vec();
+    check.push("--check");
+    let (code, _, err) = cargo_qapi(&check);
+    assert_eq!(code, EXIT_OK, "{err}");
+    // A schema source only goes with introspection input.
+    let error = qapi_gen::Builder::new(source)
+        .schema_source(source)
+        .out_dir(&dir)
+        .generate()
+        .expect_err("rejected");
+    assert!(error.to_string().contains("introspection input"), "{error}");
+}
+
+/// `--names-from` keeps the names an earlier introspection gave; without
+/// it a regenerated file may differ. It needs --introspect and no SCHEMA.
+#[test]
+fn generate_names_from_an_earlier_introspection() {
+    let dir = scratch("names-from");
+    let out = dir.join("server.rs");
+    let out_arg = out.to_str().expect("utf-8");
+    let server = "tests/schemas/introspection/server.json";
+    let args = [
+        "qapi",
+        "generate",
+        "--introspect",
+        server,
+        "--names-from",
+        server,
+        "--out",
+        out_arg,
+    ];
+    let (code, _, err) = cargo_qapi(&args);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let alone = [
+        "qapi",
+        "generate",
+        "--introspect",
+        server,
+        "--out",
+        out_arg,
+        "--check",
+    ];
+    let (code, _, err) = cargo_qapi(&alone);
+    assert_eq!(code, EXIT_OK, "the same names either way: {err}");
+    let (code, _, err) = cargo_qapi(&[
+        "qapi",
+        "generate",
+        "--names-from",
+        server,
+        "schema/example.json",
+        "--out",
+        out_arg,
+    ]);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+}
+
+/// `diff` of a schema against itself rebuilt from hand-written
+/// introspection files: the same file twice reports nothing.
+#[test]
+fn diff_of_introspection_files() {
+    let server = "tests/schemas/introspection/server.json";
+    let (code, out, err) = cargo_qapi(&["qapi", "diff", server, server]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert_eq!(out, "no changes\n");
+}

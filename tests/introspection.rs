@@ -1,6 +1,6 @@
 //! Bindings from introspection files (hand-written `query-qmp-schema`
 //! replies; the live captures of real QEMU are in
-//! `tests/bindings/tests/introspected.rs`): rebuilt alone, with derived
+//! `tests/bindings/tests/live_introspected.rs`): rebuilt alone, with derived
 //! names, and resolved against a schema source with conditions.
 
 use std::path::{Path, PathBuf};
@@ -277,6 +277,56 @@ fn bad_introspection_is_an_error() {
     assert!(rebuilt(&reply).is_ok());
 }
 
+/// `server.json` as a newer server might send it: masked names
+/// renumbered, entities reordered, and a new command, sorting first, that
+/// uses an existing enum (which takes that enum's derived name when
+/// rebuilt alone).
+fn upgraded_server() -> String {
+    let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
+    let text = serde_json::to_string(&infos).unwrap();
+    // Renumber: every masked name n becomes n + 100.
+    let renumbered = (0..20).rev().fold(text, |text, n| {
+        text.replace(&format!("\"{n}\""), &format!("\"{}\"", n + 100))
+            .replace(&format!("\"[{n}]\""), &format!("\"[{}]\"", n + 100))
+    });
+    infos = serde_json::from_str(&renumbered).unwrap();
+    infos.reverse();
+    infos.push(serde_json::json!({"name": "aaa-first", "meta-type": "command", "arg-type": "900", "ret-type": "100"}));
+    infos.push(serde_json::json!({"name": "900", "meta-type": "object", "members": [{"name": "state", "type": "103"}]}));
+    serde_json::to_string(&infos).unwrap()
+}
+
+/// Rebuilt alone, the upgrade renames the shared enum; rebuilt like the
+/// earlier capture, every name stays, and `diff` reports only the new
+/// command.
+#[test]
+fn names_of_an_earlier_capture_are_kept() {
+    let dir = std::env::temp_dir().join(format!("qapi-upgrade-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_path = dir.join("new.json");
+    std::fs::write(&new_path, upgraded_server()).unwrap();
+    let old = rebuilt(&server()).unwrap();
+    let new = Introspection::read(&new_path).unwrap();
+    let alone = introspect::rebuild(&new, &new_path).unwrap().schema;
+    assert!(alone.lookup("AaaFirstState").is_some());
+    assert!(alone.lookup("DiskStateChangedState").is_none());
+    let like = introspect::rebuild_like(&new, &new_path, &old)
+        .unwrap()
+        .schema;
+    for id in old.definitions() {
+        let name = &old.entity(id).name;
+        assert!(like.lookup(name).is_some(), "{name} is gone");
+    }
+    assert!(like.lookup("AaaFirstState").is_none());
+    let (a, b) = introspect::load_pair(&fixture("server.json"), &new_path).unwrap();
+    let changes = qapi_gen::schema_diff::compare(&a, &b);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        changes.render_text(),
+        "+ command 'aaa-first': added\n1 change, 0 breaking\n"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -312,6 +362,96 @@ proptest! {
         }
         if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
             let _ = rust_source(&schema, "mutated");
+        }
+    }
+
+    /// Tags, cases, features and names changed at random are errors or
+    /// bindings, never a panic or broken schema text.
+    #[test]
+    fn mutated_strings_do_not_panic(
+        at in 0usize..64,
+        field in 0usize..5,
+        text in "[a-z'\\n\\[\\]# ]{0,6}",
+    ) {
+        let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
+        let n = infos.len();
+        let info = &mut infos[at % n];
+        let value = serde_json::Value::String(text);
+        match field {
+            0 => info["tag"] = value,
+            1 => info["features"] = serde_json::json!([value]),
+            2 => info["ret-type"] = value,
+            3 => {
+                if let Some(variants) = info["variants"].as_array_mut() {
+                    for v in variants {
+                        v["case"] = value.clone();
+                    }
+                }
+            }
+            _ => {
+                if let Some(members) = info["members"].as_array_mut() {
+                    for m in members {
+                        m["name"] = value.clone();
+                    }
+                }
+            }
+        }
+        if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
+            let _ = rust_source(&schema, "mutated");
+        }
+    }
+
+    /// A build's introspection mutated at random, resolved against the
+    /// source: bindings or an error, never a panic; where nothing is
+    /// noted, nothing conditional is left.
+    #[test]
+    fn mutated_builds_resolve_without_panic(
+        edits in prop::collection::vec((0usize..32, 0usize..3, 0usize..32), 1..4),
+    ) {
+        let text = std::fs::read_to_string(fixture("conditionals-build.json")).unwrap();
+        let mut infos: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let names: Vec<String> = infos.iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
+        for (at, edit, other) in edits {
+            let n = infos.len();
+            if n == 0 {
+                break;
+            }
+            let other_name = names[other % names.len()].clone();
+            match edit {
+                0 => {
+                    infos.remove(at % n);
+                }
+                1 => {
+                    if let Some(members) = infos[at % n]["members"].as_array_mut() {
+                        if !members.is_empty() {
+                            members.remove(other % members.len());
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(members) = infos[at % n]["members"].as_array_mut() {
+                        for m in members {
+                            m["type"] = serde_json::Value::String(other_name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("qapi-resolve-prop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{:x}.json", infos.len() * 7919 + names.len()));
+        std::fs::write(&path, serde_json::to_string(&infos).unwrap()).unwrap();
+        let source = workspace().join("tests/schemas/valid/conditionals.json");
+        let result = introspect::load(&path, Some(&source));
+        let _ = std::fs::remove_file(&path);
+        if let Ok(introspected) = result {
+            let schema = &introspected.loaded.schema;
+            let _ = rust_source(schema, "mutated");
+            if introspected.notes.is_empty() {
+                for id in schema.ids() {
+                    prop_assert!(schema.entity(id).cond.is_none());
+                }
+            }
         }
     }
 }

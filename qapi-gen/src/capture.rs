@@ -192,14 +192,26 @@ impl Drop for Running {
 struct TempDir(PathBuf);
 
 impl TempDir {
+    /// A new directory only this user can enter: one that exists already
+    /// (perhaps made by someone else to plant a socket) is never reused.
     fn new() -> Result<Self, CaptureError> {
+        use std::os::unix::fs::DirBuilderExt;
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("cargo-qapi-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| CaptureError(format!("can't create '{}': {e}", dir.display())))?;
-        Ok(Self(dir))
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!("cargo-qapi-{}-{n}", std::process::id()));
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(Self(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => {}
+                Err(e) => {
+                    return Err(CaptureError(format!(
+                        "can't create '{}': {e}",
+                        dir.display()
+                    )))
+                }
+            }
+        }
     }
 }
 

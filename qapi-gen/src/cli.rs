@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::model::Schema;
 use crate::{load, DocRules, Error, Loaded};
 
 /// Exit status: success (the schema is valid, the file current).
@@ -75,7 +74,8 @@ pub enum Command {
         cargo qapi generate schema/qmp.json --out src/qmp.rs --check\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --no-docs --no-format\n  \
         cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
-        cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs"
+        cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs\n  \
+        cargo qapi generate --introspect qsd-10.1.json --names-from qsd-10.0.json --out src/qsd.rs"
     )]
     Generate(GenerateArgs),
     /// Capture a QEMU's introspection (the query-qmp-schema reply) from
@@ -143,6 +143,17 @@ pub struct GenerateArgs {
     /// types QEMU does not name.
     #[arg(long, value_name = "FILE")]
     pub introspect: Option<PathBuf>,
+    /// With --introspect and no SCHEMA: keep the type names of FILE (the
+    /// introspection the bindings were generated from before, or a
+    /// schema) wherever its types pair up with the introspection's, so
+    /// that code written against them keeps compiling after an upgrade.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "introspect",
+        conflicts_with = "schema"
+    )]
+    pub names_from: Option<PathBuf>,
     /// The Rust file to write; a crate compiles it with `mod NAME;`.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -242,39 +253,15 @@ fn run_with(
     }
 }
 
-/// Reads a schema for `diff`: a schema file and its includes, with
-/// doc-comment problems ignored (they change nothing on the wire), or an
-/// introspection file (rebuilt with derived type names).
-fn load_schema(path: &Path) -> Result<Schema, Error> {
-    let head = std::fs::File::open(path)
-        .and_then(|f| {
-            let mut head = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head)?;
-            Ok(head)
-        })
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    if crate::introspect::looks_like_introspection(&head) {
-        crate::introspect::load(path, None).map(|i| i.loaded.schema)
-    } else {
-        crate::load_for_generation(path).map(|loaded| loaded.schema)
-    }
-}
-
 fn diff(args: &DiffArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
-    let mut schemas = Vec::with_capacity(2);
-    for path in [&args.old, &args.new] {
-        match load_schema(path) {
-            Ok(schema) => schemas.push(schema),
-            Err(error) => {
-                report.error(&error);
-                return EXIT_USAGE;
-            }
+    let (old, new) = match crate::introspect::load_pair(&args.old, &args.new) {
+        Ok(pair) => pair,
+        Err(error) => {
+            report.error(&error);
+            return EXIT_USAGE;
         }
-    }
-    let changes = crate::schema_diff::compare(&schemas[0], &schemas[1]);
+    };
+    let changes = crate::schema_diff::compare(&old, &new);
     let text = if args.json {
         format!("{:#}\n", changes.to_json())
     } else {
@@ -341,6 +328,15 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
 
 fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
     let loaded = match (&args.introspect, &args.schema) {
+        (Some(introspection), None) if args.names_from.is_some() => {
+            match rebuild_named(
+                introspection,
+                args.names_from.as_deref().unwrap_or(introspection),
+            ) {
+                Ok(loaded) => loaded,
+                Err(error) => return report.error(&error),
+            }
+        }
         (Some(introspection), source) => {
             match crate::introspect::load(introspection, source.as_deref()) {
                 Ok(introspected) => {
@@ -361,8 +357,9 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     };
     report.warnings(&loaded);
     let origin = match (&args.introspect, &args.schema) {
-        (Some(i), Some(s)) => format!("{} as introspected in {}", s.display(), i.display()),
-        (Some(i), None) => format!("the introspection {}", i.display()),
+        (Some(i), source) => {
+            crate::generate::introspection_origin(&i.display().to_string(), source.as_deref())
+        }
         (None, Some(s)) => s.display().to_string(),
         (None, None) => String::new(),
     };
@@ -402,6 +399,19 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     }
 }
 
+/// The introspection at `path` rebuilt with the type names of
+/// `names_from` (a schema or another introspection) where types pair up.
+fn rebuild_named(path: &Path, names_from: &Path) -> Result<Loaded, Error> {
+    let previous = match crate::introspect::read_input(names_from)? {
+        crate::introspect::Input::Schema(schema) => schema,
+        crate::introspect::Input::Introspection(intro) => {
+            crate::introspect::rebuild(&intro, names_from)?.schema
+        }
+    };
+    let intro = crate::introspect::Introspection::read(path)?;
+    crate::introspect::rebuild_like(&intro, path, &previous)
+}
+
 /// The `generate` command line that brings `args.out` up to date.
 fn regenerate_command(args: &GenerateArgs) -> String {
     let mut words = vec!["generate".to_string()];
@@ -410,6 +420,9 @@ fn regenerate_command(args: &GenerateArgs) -> String {
     }
     if let Some(schema) = &args.schema {
         words.push(schema.display().to_string());
+    }
+    if let Some(names_from) = &args.names_from {
+        words.push(format!("--names-from {}", names_from.display()));
     }
     words.push(format!("--out {}", args.out.display()));
     if args.no_docs {

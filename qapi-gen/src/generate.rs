@@ -284,13 +284,22 @@ impl Builder {
         let mut inputs = Vec::new();
         let (loaded, notes, origin) = match &self.input {
             Input::Schema(schema) => {
+                if let Some(source) = &self.source {
+                    return Err(Error::Introspection {
+                        path: source.clone(),
+                        message: "a schema source is for introspection input \
+                                  (Builder::introspection or Builder::qemu)"
+                            .into(),
+                    });
+                }
                 let loaded = load_for_generation(schema)?;
                 (loaded, Vec::new(), schema.display().to_string())
             }
             Input::Introspection(file) => {
                 inputs.push(file.clone());
                 let introspected = crate::introspect::load(file, self.source.as_deref())?;
-                let origin = format!("the introspection {}", file.display());
+                let origin =
+                    introspection_origin(&file.display().to_string(), self.source.as_deref());
                 (introspected.loaded, introspected.notes, origin)
             }
             Input::Qemu(binary, args) => {
@@ -308,15 +317,10 @@ impl Builder {
                 })?;
                 inputs.extend(find_on_path(binary));
                 let introspected = crate::introspect::load(&file, self.source.as_deref())?;
-                let origin = format!("the introspection of {}", binary.display());
+                let of = format!("of {}", binary.display());
+                let origin = introspection_origin(&of, self.source.as_deref());
                 (introspected.loaded, introspected.notes, origin)
             }
-        };
-        let origin = match &self.source {
-            Some(source) if !matches!(self.input, Input::Schema(_)) => {
-                format!("{} as exposed by {origin}", source.display())
-            }
-            _ => origin,
         };
         let source = rust_source_with(&loaded.schema, &origin, self.options);
         write_if_changed(&path, &source).map_err(|source| Error::Io {
@@ -377,6 +381,20 @@ impl Builder {
                 std::process::exit(1);
             }
         }
+    }
+}
+
+/// What the `@generated` header says bindings from an introspection come
+/// from: `the introspection FILE` (or `of BINARY`), and the schema source
+/// when there is one. The command line and [`Builder`] say the same, so
+/// that either's `--check` accepts the other's file.
+pub(crate) fn introspection_origin(introspection: &str, source: Option<&Path>) -> String {
+    match source {
+        Some(source) => format!(
+            "{} as exposed by the introspection {introspection}",
+            source.display()
+        ),
+        None => format!("the introspection {introspection}"),
     }
 }
 

@@ -143,11 +143,20 @@ pub fn load(path: &Path, source: Option<&Path>) -> Result<Introspected, crate::E
 
 /// The schema rebuilt from `intro` alone; `path` names it in messages.
 pub fn rebuild(intro: &Introspection, path: &Path) -> Result<crate::Loaded, crate::Error> {
-    let text =
-        crate::reconstruct::reconstruct(intro).map_err(|message| crate::Error::Introspection {
+    rebuild_with(intro, path, &HashMap::new())
+}
+
+fn rebuild_with(
+    intro: &Introspection,
+    path: &Path,
+    names: &HashMap<String, String>,
+) -> Result<crate::Loaded, crate::Error> {
+    let text = crate::reconstruct::reconstruct_named(intro, names).map_err(|message| {
+        crate::Error::Introspection {
             path: path.to_path_buf(),
             message,
-        })?;
+        }
+    })?;
     let virtual_path = std::path::PathBuf::from(format!("{} (rebuilt as QAPI)", path.display()));
     let mut loaded = crate::load_with(&virtual_path, crate::DocRules::Lenient, &|p| {
         if p == virtual_path {
@@ -164,4 +173,66 @@ pub fn rebuild(intro: &Introspection, path: &Path) -> Result<crate::Loaded, crat
 /// The schema rebuilt from an introspection, as QAPI schema text.
 pub fn to_qapi(intro: &Introspection) -> Result<String, String> {
     crate::reconstruct::reconstruct(intro)
+}
+
+/// Like [`rebuild`], with the type names of `previous` (a schema rebuilt
+/// from an earlier introspection, or a schema source) wherever its types
+/// pair up with the introspection's: the names stay what they were when
+/// the server gains or moves definitions.
+pub fn rebuild_like(
+    intro: &Introspection,
+    path: &Path,
+    previous: &crate::Schema,
+) -> Result<crate::Loaded, crate::Error> {
+    let names = crate::resolve::type_names(previous, intro);
+    rebuild_with(intro, path, &names)
+}
+
+/// What a file holds: a schema (with its includes) or an introspection.
+#[derive(Debug)]
+pub enum Input {
+    /// A schema, loaded with lenient doc rules and its warnings dropped.
+    Schema(crate::Schema),
+    /// An introspection.
+    Introspection(Introspection),
+}
+
+/// Reads a schema file or an introspection file, telling them apart by
+/// their first bytes (see [`looks_like_introspection`]).
+pub fn read_input(path: &Path) -> Result<Input, crate::Error> {
+    let io = |source| crate::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).map_err(io)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 64), &mut head).map_err(io)?;
+    if looks_like_introspection(&head) {
+        Introspection::read(path).map(Input::Introspection)
+    } else {
+        crate::load_for_generation(path).map(|loaded| Input::Schema(loaded.schema))
+    }
+}
+
+/// Two versions of an interface, schema or introspection files, as
+/// schemas to compare: an introspection is rebuilt with the other side's
+/// type names wherever the types pair up (see [`rebuild_like`]), so that
+/// a type is not reported as renamed because its derived name moved.
+pub fn load_pair(old: &Path, new: &Path) -> Result<(crate::Schema, crate::Schema), crate::Error> {
+    Ok(match (read_input(old)?, read_input(new)?) {
+        (Input::Schema(a), Input::Schema(b)) => (a, b),
+        (Input::Introspection(a), Input::Introspection(b)) => {
+            let a = rebuild(&a, old)?.schema;
+            let b = rebuild_like(&b, new, &a)?.schema;
+            (a, b)
+        }
+        (Input::Schema(a), Input::Introspection(b)) => {
+            let b = rebuild_like(&b, new, &a)?.schema;
+            (a, b)
+        }
+        (Input::Introspection(a), Input::Schema(b)) => {
+            let a = rebuild_like(&a, old, &b)?.schema;
+            (a, b)
+        }
+    })
 }

@@ -33,10 +33,20 @@ use crate::introspect::Introspection;
 
 /// Rebuilds a QAPI schema (in QAPI's own syntax) from an introspection.
 pub(crate) fn reconstruct(intro: &Introspection) -> Result<String, String> {
+    reconstruct_named(intro, &HashMap::new())
+}
+
+/// Like [`reconstruct`], with the names of `preferred` (by server name)
+/// for the types it names: kept from an earlier introspection of the same
+/// QEMU's interface, so that names stay put across upgrades.
+pub(crate) fn reconstruct_named(
+    intro: &Introspection,
+    preferred: &HashMap<String, String>,
+) -> Result<String, String> {
     let mut commands: Vec<&SchemaInfo> = Vec::new();
     let mut events: Vec<&SchemaInfo> = Vec::new();
     for info in intro.infos() {
-        check_name(&info.name)?;
+        check_names(info)?;
         match &info.meta_type {
             SchemaInfoBranch::Command(_) => commands.push(info),
             SchemaInfoBranch::Event(_) => events.push(info),
@@ -46,6 +56,18 @@ pub(crate) fn reconstruct(intro: &Introspection) -> Result<String, String> {
     commands.sort_by(|a, b| a.name.cmp(&b.name));
     events.sort_by(|a, b| a.name.cmp(&b.name));
     let mut namer = Namer::new(intro);
+    for name in preferred.values() {
+        check_name(name)?;
+    }
+    namer.preferred = preferred
+        .iter()
+        .filter(|(server, name)| intro.get(server).is_some() && is_real_type_name(name))
+        .map(|(server, name)| (server.as_str(), name.as_str()))
+        .collect();
+    // Preferred names are reserved for their types.
+    namer
+        .taken
+        .extend(namer.preferred.values().map(|n| n.to_string()));
     for info in intro.infos() {
         if matches!(
             info.meta_type,
@@ -81,6 +103,41 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err(format!("'{name}' is not a QAPI name"));
     }
     Ok(())
+}
+
+/// Checks every name an entity holds (its own, its members', values',
+/// cases', tag's and features', and the types it names) with
+/// [`check_name`]: they are written into the schema text.
+fn check_names(info: &SchemaInfo) -> Result<(), String> {
+    fn features(f: &Option<Vec<String>>) -> impl Iterator<Item = &str> {
+        f.iter().flatten().map(String::as_str)
+    }
+    let mut names: Vec<&str> = vec![&info.name];
+    names.extend(features(&info.features));
+    match &info.meta_type {
+        SchemaInfoBranch::Enum(e) => {
+            for value in &e.members {
+                names.push(&value.name);
+                names.extend(features(&value.features));
+            }
+        }
+        SchemaInfoBranch::Array(a) => names.push(&a.element_type),
+        SchemaInfoBranch::Object(o) => {
+            for member in &o.members {
+                names.extend([member.name.as_str(), member.r#type.as_str()]);
+                names.extend(features(&member.features));
+            }
+            names.extend(o.tag.as_deref());
+            for variant in o.variants.iter().flatten() {
+                names.extend([variant.case.as_str(), variant.r#type.as_str()]);
+            }
+        }
+        SchemaInfoBranch::Alternate(a) => names.extend(a.members.iter().map(|m| m.r#type.as_str())),
+        SchemaInfoBranch::Command(c) => names.extend([c.arg_type.as_str(), c.ret_type.as_str()]),
+        SchemaInfoBranch::Event(e) => names.push(&e.arg_type),
+        _ => {}
+    }
+    names.into_iter().try_for_each(check_name)
 }
 
 /// The QAPI builtin for a JSON type.
@@ -145,6 +202,8 @@ struct Namer<'a> {
     uses: HashMap<&'a str, usize>,
     /// Arguments and event data written inline.
     inline: HashSet<&'a str>,
+    /// Names to give types, by server name, before deriving any.
+    preferred: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> Namer<'a> {
@@ -176,6 +235,7 @@ impl<'a> Namer<'a> {
             queue: VecDeque::new(),
             uses,
             inline: HashSet::new(),
+            preferred: HashMap::new(),
         }
     }
 
@@ -280,7 +340,9 @@ impl<'a> Namer<'a> {
         if self.names.contains_key(name) {
             return;
         }
-        let chosen = if is_real_type_name(name) && !self.taken.contains(name) {
+        let chosen = if let Some(preferred) = self.preferred.get(name) {
+            preferred.to_string()
+        } else if is_real_type_name(name) && !self.taken.contains(name) {
             name.to_string()
         } else {
             let mut candidate = if suggestion.ends_with("List") {
@@ -296,7 +358,7 @@ impl<'a> Namer<'a> {
                     n += 1;
                 }
             } else {
-                let mut n = self.names.len();
+                let mut n = 1;
                 candidate = format!("Type{n}");
                 while self.taken.contains(&candidate) {
                     n += 1;
@@ -478,7 +540,6 @@ impl Emitter {
         let mut entries = Vec::with_capacity(object.members.len());
         let mut excepted = false;
         for member in &object.members {
-            check_name(&member.name)?;
             excepted |= needs_exception(&member.name);
             let key = if member.default.is_some() {
                 format!("*{}", member.name)
@@ -545,7 +606,6 @@ impl Emitter {
                 let mut values = Vec::with_capacity(e.members.len());
                 let mut excepted = false;
                 for value in &e.members {
-                    check_name(&value.name)?;
                     excepted |= needs_exception(&value.name);
                     values.push(match value.features.as_ref().filter(|f| !f.is_empty()) {
                         Some(list) => {
@@ -569,7 +629,6 @@ impl Emitter {
                     (Some(tag), Some(variants)) => {
                         let mut branches = Vec::new();
                         for variant in variants {
-                            check_name(&variant.case)?;
                             if !namer.intro.is_empty_object(&variant.r#type) {
                                 branches.push((
                                     variant.case.clone(),

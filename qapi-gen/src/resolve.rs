@@ -20,6 +20,33 @@ use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
 /// The source cut down to what the introspected build exposes, and where
 /// the two disagree beyond conditions (a schema of another QEMU version).
 pub(crate) fn resolve(source: &Schema, intro: &Introspection) -> (Schema, Vec<String>) {
+    let (pairing, roots) = pair(source, intro);
+    let schema = pairing.apply();
+    (schema.retain(roots), pairing.notes)
+}
+
+/// The source's names of the server's types, by server name: for the
+/// named types (not builtins, arrays or implicit objects) that pair up.
+pub(crate) fn type_names(source: &Schema, intro: &Introspection) -> HashMap<String, String> {
+    let (pairing, _) = pair(source, intro);
+    pairing
+        .paired
+        .iter()
+        .filter(|(id, _)| {
+            let entity = source.entity(**id);
+            !entity.is_implicit()
+                && matches!(
+                    entity.kind,
+                    EntityKind::Object(_) | EntityKind::Enum(_) | EntityKind::Alternate(_)
+                )
+        })
+        .map(|(id, server)| (server.to_string(), source.entity(*id).name.clone()))
+        .collect()
+}
+
+/// Walks the source and the introspection side by side from the commands
+/// and events both have, which it returns.
+fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<EntityId>) {
     let mut pairing = Pairing {
         source,
         intro,
@@ -67,8 +94,7 @@ pub(crate) fn resolve(source: &Schema, intro: &Introspection) -> (Schema, Vec<St
     while let Some((id, name)) = pairing.stack.pop() {
         pairing.pair(id, name);
     }
-    let schema = pairing.apply();
-    (schema.retain(roots), pairing.notes)
+    (pairing, roots)
 }
 
 fn meta(info: &SchemaInfo) -> &'static str {
@@ -183,6 +209,13 @@ impl<'a> Pairing<'a> {
                         ));
                     }
                 }
+                if o.branches.as_ref().map(|b| b.tag.as_str()) != i.tag.as_deref() {
+                    self.notes.push(format!(
+                        "'{}': the server's discriminator is {}",
+                        entity.name,
+                        i.tag.as_deref().map_or("none".into(), |t| format!("'{t}'"))
+                    ));
+                }
                 if let Some(branches) = &o.branches {
                     let cases: HashMap<&str, &str> = i
                         .variants
@@ -285,26 +318,33 @@ impl<'a> Pairing<'a> {
             keep_features(&mut entity.features, (id, None));
             match &mut entity.kind {
                 EntityKind::Object(o) => {
-                    if let Some(present) = self.members.get(&id) {
-                        o.local_members
-                            .retain(|m| present.contains(m.name.as_str()));
+                    // What could not be paired keeps only what every build has.
+                    match self.members.get(&id) {
+                        Some(present) => o
+                            .local_members
+                            .retain(|m| present.contains(m.name.as_str())),
+                        None => o.local_members.retain(|m| m.cond.is_none()),
                     }
                     for member in &mut o.local_members {
                         member.cond = None;
                         keep_features(&mut member.features, (id, Some(member.name.clone())));
                     }
-                    if let (Some(branches), Some(present)) =
-                        (&mut o.branches, self.variants.get(&id))
-                    {
-                        branches.variants.retain(|v| present.contains(&v.name));
+                    if let Some(branches) = &mut o.branches {
+                        match self.variants.get(&id) {
+                            Some(present) => {
+                                branches.variants.retain(|v| present.contains(&v.name))
+                            }
+                            None => branches.variants.retain(|v| v.cond.is_none()),
+                        }
                         for variant in &mut branches.variants {
                             variant.cond = None;
                         }
                     }
                 }
                 EntityKind::Enum(e) => {
-                    if let Some(present) = self.values.get(&id) {
-                        e.values.retain(|v| present.contains(v.name.as_str()));
+                    match self.values.get(&id) {
+                        Some(present) => e.values.retain(|v| present.contains(v.name.as_str())),
+                        None => e.values.retain(|v| v.cond.is_none()),
                     }
                     for value in &mut e.values {
                         value.cond = None;
@@ -312,8 +352,9 @@ impl<'a> Pairing<'a> {
                     }
                 }
                 EntityKind::Alternate(a) => {
-                    if let Some(present) = self.variants.get(&id) {
-                        a.variants.retain(|v| present.contains(&v.name));
+                    match self.variants.get(&id) {
+                        Some(present) => a.variants.retain(|v| present.contains(&v.name)),
+                        None => a.variants.retain(|v| v.cond.is_none()),
                     }
                     for variant in &mut a.variants {
                         variant.cond = None;

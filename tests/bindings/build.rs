@@ -69,10 +69,16 @@ fn main() {
 /// captured now: from the introspection alone, and with QEMU's schema
 /// source resolved against it (where `../shared` has it).
 fn introspected(qemu: &Path, out: &Path) {
-    println!("cargo::rustc-check-cfg=cfg(qemu_introspected)");
-    println!("cargo::rustc-check-cfg=cfg(qemu_resolved)");
-    let mut captured = 0;
-    let mut resolved_count = 0;
+    // Each module that holds bindings sets a cfg of its name, for the
+    // tests that use it.
+    for module in [
+        "storage_daemon_introspected",
+        "storage_daemon_resolved",
+        "system_introspected",
+        "system_resolved",
+    ] {
+        println!("cargo::rustc-check-cfg=cfg({module})");
+    }
     let binaries: [(&str, &str, &[&str], PathBuf); 2] = [
         (
             "storage_daemon_introspected",
@@ -98,7 +104,11 @@ fn introspected(qemu: &Path, out: &Path) {
             // Run again once it is: a path that does not exist counts as
             // changed.
             println!("cargo:rerun-if-env-changed=PATH");
-            println!("cargo:rerun-if-changed=/usr/bin/{binary}");
+            if let Some(path) = std::env::var_os("PATH") {
+                for dir in std::env::split_paths(&path) {
+                    println!("cargo:rerun-if-changed={}", dir.join(binary).display());
+                }
+            }
             for module in [name, &resolved] {
                 write(
                     &out.join(format!("{module}.rs")),
@@ -110,26 +120,20 @@ fn introspected(qemu: &Path, out: &Path) {
         Builder::qemu(binary, args)
             .file_name(format!("{name}.rs"))
             .run();
-        captured += 1;
+        println!("cargo::rustc-cfg={name}");
         let introspection = out.join(format!("{name}.introspection.json"));
         if source.is_file() {
             Builder::introspection(&introspection)
                 .schema_source(&source)
                 .file_name(format!("{resolved}.rs"))
                 .run();
-            resolved_count += 1;
+            println!("cargo::rustc-cfg={resolved}");
         } else {
             write(
                 &out.join(format!("{resolved}.rs")),
                 "/// Absent: the schema was not found at build time.\npub const ABSENT: () = ();\n",
             );
         }
-    }
-    if captured == 2 {
-        println!("cargo::rustc-cfg=qemu_introspected");
-    }
-    if resolved_count == 2 {
-        println!("cargo::rustc-cfg=qemu_resolved");
     }
 }
 

@@ -4,25 +4,35 @@
 //! binaries with typed commands. Skipped, with a notice, where the
 //! binaries (or `../shared`) were absent at build time.
 
-#[cfg(not(qemu_introspected))]
+#[cfg(not(storage_daemon_introspected))]
 #[test]
-fn skipped_without_qemu() {
-    println!("notice: QEMU was not installed at build time; the introspection tests are skipped (scripts/install-qemu installs it)");
+fn skipped_without_storage_daemon_introspected() {
+    println!("notice: qemu-storage-daemon was not installed at build time; these tests are skipped (scripts/install-qemu installs QEMU)");
 }
 
-#[cfg(not(qemu_resolved))]
+#[cfg(not(system_introspected))]
 #[test]
-fn skipped_without_schema_source() {
-    println!("notice: ../shared/qemu-10.0.2 or QEMU was absent at build time; the resolved-bindings tests are skipped");
+fn skipped_without_system_introspected() {
+    println!("notice: qemu-system-x86_64 was not installed at build time; these tests are skipped (scripts/install-qemu installs QEMU)");
 }
 
-#[cfg(qemu_introspected)]
-mod introspected {
-    use std::time::Duration;
+#[cfg(not(storage_daemon_resolved))]
+#[test]
+fn skipped_without_storage_daemon_resolved() {
+    println!("notice: qemu-storage-daemon or ../shared/qemu-10.0.2 was absent at build time; these tests are skipped (scripts/install-qemu installs QEMU)");
+}
 
-    use qapi_bindings_tests::qemu::{storage_daemon, system_emulator};
-    use qapi_bindings_tests::{storage_daemon_introspected as sdi, system_introspected as sysi};
-    use qapi_types::{Error, EventSet, Qmp};
+#[cfg(not(system_resolved))]
+#[test]
+fn skipped_without_system_resolved() {
+    println!("notice: qemu-system-x86_64 or ../shared/qemu-10.0.2 was absent at build time; these tests are skipped (scripts/install-qemu installs QEMU)");
+}
+
+#[cfg(storage_daemon_introspected)]
+mod storage_daemon_introspected {
+    use qapi_bindings_tests::qemu::storage_daemon;
+    use qapi_bindings_tests::storage_daemon_introspected as sdi;
+    use qapi_types::{Error, Qmp};
 
     #[tokio::test]
     async fn storage_daemon_from_its_introspection_alone() {
@@ -61,6 +71,48 @@ mod introspected {
             .expect_err("gone");
         assert!(matches!(error, Error::Command { .. }), "{error}");
     }
+
+    /// Bindings from a build's introspection match that build
+    /// exactly: the run-time check finds nothing, not even a note.
+    #[tokio::test]
+    async fn the_run_time_check_finds_nothing_to_report() {
+        let Some(qemu) = storage_daemon() else { return };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp.check_schema(&sdi::SCHEMA).await.expect("checked");
+        assert!(report.mismatches().is_empty(), "{report}");
+    }
+
+    /// `cargo qapi introspect --socket` against a running QEMU.
+    #[test]
+    fn cargo_qapi_introspect_on_a_socket() {
+        let Some(qemu) = storage_daemon() else { return };
+        let out = qemu.dir.join("capture.json");
+        let argv = [
+            "cargo-qapi",
+            "qapi",
+            "introspect",
+            "--socket",
+            qemu.socket.to_str().expect("utf-8"),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ];
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let code = qapi_gen::cli::run(argv.map(Into::into), &mut stdout, &mut stderr);
+        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
+        let introspection =
+            qapi_gen::introspect::Introspection::read(&out).expect("a valid capture");
+        assert!(introspection.get("blockdev-add").is_some());
+        assert!(introspection.get("query-cpus-fast").is_none());
+    }
+}
+
+#[cfg(system_introspected)]
+mod system_introspected {
+    use std::time::Duration;
+
+    use qapi_bindings_tests::qemu::system_emulator;
+    use qapi_bindings_tests::system_introspected as sysi;
+    use qapi_types::{EventSet, Qmp};
 
     #[tokio::test]
     async fn system_emulator_from_its_introspection_alone() {
@@ -131,49 +183,23 @@ mod introspected {
         assert_eq!(live, captured);
     }
 
-    /// Bindings from a build's introspection match that build exactly:
-    /// the run-time check finds nothing, not even a note.
+    /// Bindings from a build's introspection match that build
+    /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        for (qemu, bindings) in [
-            (storage_daemon(), &sdi::SCHEMA),
-            (system_emulator(), &sysi::SCHEMA),
-        ] {
-            let Some(qemu) = qemu else { return };
-            let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
-            let report = qmp.check_schema(bindings).await.expect("checked");
-            assert!(report.mismatches().is_empty(), "{report}");
-        }
-    }
-
-    /// `cargo qapi introspect --socket` against a running QEMU.
-    #[test]
-    fn cargo_qapi_introspect_on_a_socket() {
-        let Some(qemu) = storage_daemon() else { return };
-        let out = qemu.dir.join("capture.json");
-        let argv = [
-            "cargo-qapi",
-            "qapi",
-            "introspect",
-            "--socket",
-            qemu.socket.to_str().expect("utf-8"),
-            "--out",
-            out.to_str().expect("utf-8"),
-        ];
-        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-        let code = qapi_gen::cli::run(argv.map(Into::into), &mut stdout, &mut stderr);
-        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&stderr));
-        let introspection =
-            qapi_gen::introspect::Introspection::read(&out).expect("a valid capture");
-        assert!(introspection.get("blockdev-add").is_some());
-        assert!(introspection.get("query-cpus-fast").is_none());
+        let Some(qemu) = system_emulator() else {
+            return;
+        };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp.check_schema(&sysi::SCHEMA).await.expect("checked");
+        assert!(report.mismatches().is_empty(), "{report}");
     }
 }
 
-#[cfg(qemu_resolved)]
-mod resolved {
-    use qapi_bindings_tests::qemu::{storage_daemon, system_emulator};
-    use qapi_bindings_tests::{storage_daemon_resolved as sdr, system_resolved as sysr};
+#[cfg(storage_daemon_resolved)]
+mod storage_daemon_resolved {
+    use qapi_bindings_tests::qemu::storage_daemon;
+    use qapi_bindings_tests::storage_daemon_resolved as sdr;
     use qapi_types::Qmp;
 
     #[tokio::test]
@@ -198,6 +224,37 @@ mod resolved {
         assert_eq!(node.image.virtual_size, 1 << 20);
     }
 
+    /// Bindings from a build's introspection resolved against the source match that build
+    /// exactly: the run-time check finds nothing, not even a note.
+    #[tokio::test]
+    async fn the_run_time_check_finds_nothing_to_report() {
+        let Some(qemu) = storage_daemon() else { return };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp.check_schema(&sdr::SCHEMA).await.expect("checked");
+        assert!(report.mismatches().is_empty(), "{report}");
+    }
+
+    /// The source's own bindings, against the same build, have notes on
+    /// what the build left out.
+    #[tokio::test]
+    async fn the_sources_bindings_have_notes() {
+        let Some(qemu) = storage_daemon() else { return };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp
+            .check_schema(&qapi_bindings_tests::storage_daemon::SCHEMA)
+            .await
+            .expect("checked");
+        assert!(report.is_compatible(), "{report}");
+        assert!(!report.mismatches().is_empty(), "{report}");
+    }
+}
+
+#[cfg(system_resolved)]
+mod system_resolved {
+    use qapi_bindings_tests::qemu::system_emulator;
+    use qapi_bindings_tests::system_resolved as sysr;
+    use qapi_types::Qmp;
+
     #[tokio::test]
     async fn system_emulator_with_its_schema_source() {
         let Some(qemu) = system_emulator() else {
@@ -217,31 +274,32 @@ mod resolved {
         assert!(!sev.enabled);
     }
 
-    /// The source resolved against a build matches that build exactly: the
-    /// run-time check finds nothing, where the source's own bindings have
-    /// notes on what the build left out.
+    /// Bindings from a build's introspection resolved against the source match that build
+    /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        for (qemu, resolved, source) in [
-            (
-                storage_daemon(),
-                &sdr::SCHEMA,
-                &qapi_bindings_tests::storage_daemon::SCHEMA,
-            ),
-            (
-                system_emulator(),
-                &sysr::SCHEMA,
-                &qapi_bindings_tests::system::SCHEMA,
-            ),
-        ] {
-            let Some(qemu) = qemu else { return };
-            let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
-            let report = qmp.check_schema(resolved).await.expect("checked");
-            assert!(report.mismatches().is_empty(), "{report}");
-            let report = qmp.check_schema(source).await.expect("checked");
-            assert!(report.is_compatible(), "{report}");
-            assert!(!report.mismatches().is_empty(), "{report}");
-        }
+        let Some(qemu) = system_emulator() else {
+            return;
+        };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp.check_schema(&sysr::SCHEMA).await.expect("checked");
+        assert!(report.mismatches().is_empty(), "{report}");
+    }
+
+    /// The source's own bindings, against the same build, have notes on
+    /// what the build left out.
+    #[tokio::test]
+    async fn the_sources_bindings_have_notes() {
+        let Some(qemu) = system_emulator() else {
+            return;
+        };
+        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let report = qmp
+            .check_schema(&qapi_bindings_tests::system::SCHEMA)
+            .await
+            .expect("checked");
+        assert!(report.is_compatible(), "{report}");
+        assert!(!report.mismatches().is_empty(), "{report}");
     }
 
     /// What the build lacks is left out, and nothing is conditional any
