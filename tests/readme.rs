@@ -123,7 +123,19 @@ fn the_three_ways_work_as_written() {
         run_commands(&block("introspection"));
         assert!(Path::new("qsd.json").is_file());
         lib.push_str("pub mod qsd;\n");
+        // The same names when regenerated with --names-from.
+        let before = std::fs::read_to_string("src/qsd.rs").expect("generated");
+        run_commands(&block("names-from"));
+        let after = std::fs::read_to_string("src/qsd.rs").expect("generated");
+        assert_eq!(before, after);
     }
+    // The run-time check, on the build script's bindings.
+    lib.push_str(&format!(
+        "\n/// The README's check.\n\
+         pub async fn check(qmp: &qapi_types::Qmp) -> Result<(), qapi_types::Error> {{\n\
+         use crate::qmp as qmp_bindings;\n{}Ok(())\n}}\n",
+        block("check_schema")
+    ));
     write("src/lib.rs", &lib);
     build("the build-script and checked-in ways");
 

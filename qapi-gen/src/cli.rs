@@ -292,7 +292,7 @@ impl Reporter<'_> {
                 EXIT_INVALID
             }
             Error::Io { .. } | Error::Introspection { .. } => {
-                self.line(&format!("cargo qapi: {error}"));
+                self.failure(&error.to_string());
                 EXIT_USAGE
             }
         }
@@ -307,6 +307,26 @@ impl Reporter<'_> {
 
     fn line(&mut self, text: &str) {
         let _ = writeln!(self.err, "{text}");
+    }
+
+    /// `note: TEXT`, the label cyan on a terminal.
+    fn note(&mut self, text: &str) {
+        self.labelled("note:", anstyle::AnsiColor::Cyan, text);
+    }
+
+    /// `cargo qapi: TEXT` for what stopped the command, red on a
+    /// terminal.
+    fn failure(&mut self, text: &str) {
+        self.labelled("cargo qapi:", anstyle::AnsiColor::Red, text);
+    }
+
+    fn labelled(&mut self, label: &str, colour: anstyle::AnsiColor, text: &str) {
+        let style = if self.colour {
+            colour.on_default().bold()
+        } else {
+            anstyle::Style::new()
+        };
+        let _ = writeln!(self.err, "{style}{label}{style:#} {text}");
     }
 }
 
@@ -341,7 +361,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             match crate::introspect::load(introspection, source.as_deref()) {
                 Ok(introspected) => {
                     for note in &introspected.notes {
-                        report.line(&format!("note: {note}"));
+                        report.note(note);
                     }
                     introspected.loaded
                 }
@@ -390,10 +410,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             EXIT_OK
         }
         Err(e) => {
-            report.line(&format!(
-                "cargo qapi: can't write '{}': {e}",
-                args.out.display()
-            ));
+            report.failure(&format!("can't write '{}': {e}", args.out.display()));
             EXIT_USAGE
         }
     }
@@ -444,7 +461,7 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
     let json = match captured {
         Ok(json) => json,
         Err(e) => {
-            report.line(&format!("cargo qapi: {e}"));
+            report.failure(&e.to_string());
             return EXIT_USAGE;
         }
     };
@@ -460,10 +477,7 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
                 EXIT_OK
             }
             Err(e) => {
-                report.line(&format!(
-                    "cargo qapi: can't write '{}': {e}",
-                    path.display()
-                ));
+                report.failure(&format!("can't write '{}': {e}", path.display()));
                 EXIT_USAGE
             }
         },

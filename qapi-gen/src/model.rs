@@ -466,10 +466,8 @@ impl Schema {
     pub(crate) fn retain(&self, roots: impl IntoIterator<Item = EntityId>) -> Schema {
         let mut keep = vec![false; self.entities.len()];
         let mut stack: Vec<EntityId> = roots.into_iter().collect();
-        stack.extend(
-            self.ids()
-                .filter(|&id| self.entity(id).span.is_none() || self.entity(id).name == "QType"),
-        );
+        // The predefined entities (builtins, `QType`) have no position.
+        stack.extend(self.ids().filter(|&id| self.entity(id).span.is_none()));
         while let Some(id) = stack.pop() {
             if !std::mem::replace(&mut keep[id.index()], true) {
                 stack.extend(self.references(id));
