@@ -327,6 +327,41 @@ fn names_of_an_earlier_capture_are_kept() {
     );
 }
 
+/// Applies `(entity, edit, other)` edits: remove the entity, point its
+/// `arg-type`, its members' types or its `element-type` at another
+/// entity, or remove one of its members.
+fn mutate(infos: &mut Vec<serde_json::Value>, edits: &[(usize, usize, usize)]) {
+    let names: Vec<String> = infos
+        .iter()
+        .map(|i| i["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for &(at, edit, other) in edits {
+        if infos.is_empty() {
+            break;
+        }
+        let at = at % infos.len();
+        let other_name = serde_json::Value::String(names[other % names.len()].clone());
+        let info = &mut infos[at];
+        match edit {
+            0 => {
+                infos.remove(at);
+            }
+            1 => info["arg-type"] = other_name,
+            2 => {
+                for m in info["members"].as_array_mut().into_iter().flatten() {
+                    m["type"] = other_name.clone();
+                }
+            }
+            3 => info["element-type"] = other_name,
+            _ => {
+                if let Some(members) = info["members"].as_array_mut().filter(|m| !m.is_empty()) {
+                    members.remove(other % members.len());
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -334,32 +369,10 @@ proptest! {
     /// result is bindings or an error.
     #[test]
     fn mutated_introspection_does_not_panic(
-        edits in prop::collection::vec((0usize..64, 0usize..4, 0usize..64), 1..6),
+        edits in prop::collection::vec((0usize..64, 0usize..5, 0usize..64), 1..6),
     ) {
         let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
-        let names: Vec<String> = infos.iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
-        for (at, edit, other) in edits {
-            let n = infos.len();
-            if n == 0 {
-                break;
-            }
-            let other_name = names[other % names.len()].clone();
-            let info = &mut infos[at % n];
-            match edit {
-                0 => {
-                    infos.remove(at % n);
-                }
-                1 => info["arg-type"] = serde_json::Value::String(other_name),
-                2 => {
-                    if let Some(members) = info["members"].as_array_mut() {
-                        for m in members {
-                            m["type"] = serde_json::Value::String(other_name.clone());
-                        }
-                    }
-                }
-                _ => info["element-type"] = serde_json::Value::String(other_name),
-            }
-        }
+        mutate(&mut infos, &edits);
         if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
             let _ = rust_source(&schema, "mutated");
         }
@@ -406,40 +419,14 @@ proptest! {
     /// noted, nothing conditional is left.
     #[test]
     fn mutated_builds_resolve_without_panic(
-        edits in prop::collection::vec((0usize..32, 0usize..3, 0usize..32), 1..4),
+        edits in prop::collection::vec((0usize..32, 0usize..5, 0usize..32), 1..4),
     ) {
         let text = std::fs::read_to_string(fixture("conditionals-build.json")).unwrap();
         let mut infos: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-        let names: Vec<String> = infos.iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
-        for (at, edit, other) in edits {
-            let n = infos.len();
-            if n == 0 {
-                break;
-            }
-            let other_name = names[other % names.len()].clone();
-            match edit {
-                0 => {
-                    infos.remove(at % n);
-                }
-                1 => {
-                    if let Some(members) = infos[at % n]["members"].as_array_mut() {
-                        if !members.is_empty() {
-                            members.remove(other % members.len());
-                        }
-                    }
-                }
-                _ => {
-                    if let Some(members) = infos[at % n]["members"].as_array_mut() {
-                        for m in members {
-                            m["type"] = serde_json::Value::String(other_name.clone());
-                        }
-                    }
-                }
-            }
-        }
+        mutate(&mut infos, &edits);
         let dir = std::env::temp_dir().join(format!("qapi-resolve-prop-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{:x}.json", infos.len() * 7919 + names.len()));
+        let path = dir.join("mutated.json");
         std::fs::write(&path, serde_json::to_string(&infos).unwrap()).unwrap();
         let source = workspace().join("tests/schemas/valid/conditionals.json");
         let result = introspect::load(&path, Some(&source));
