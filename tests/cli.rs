@@ -531,3 +531,34 @@ fn diff_of_introspection_files() {
     assert_eq!(code, EXIT_OK, "{err}");
     assert_eq!(out, "no changes\n");
 }
+
+/// The builder's `names_from` is the command line's `--names-from`.
+#[test]
+fn builder_names_from_matches_the_command_line() {
+    let dir = scratch("builder-names-from");
+    let server = "tests/schemas/introspection/server.json";
+    let out = dir.join("cli.rs");
+    let out_arg = out.to_str().expect("utf-8");
+    let (code, _, err) = cargo_qapi(&[
+        "qapi",
+        "generate",
+        "--introspect",
+        server,
+        "--names-from",
+        server,
+        "--out",
+        out_arg,
+    ]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let generated = qapi_gen::Builder::introspection(server)
+        .names_from(server)
+        .out_dir(&dir)
+        .file_name("builder.rs")
+        .generate()
+        .expect("generates");
+    assert_eq!(generated.inputs.len(), 2, "{:?}", generated.inputs);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("written"),
+        std::fs::read_to_string(dir.join("builder.rs")).expect("written")
+    );
+}

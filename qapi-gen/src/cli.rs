@@ -349,7 +349,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
 fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
     let loaded = match (&args.introspect, &args.schema) {
         (Some(introspection), None) if args.names_from.is_some() => {
-            match rebuild_named(
+            match crate::introspect::load_named(
                 introspection,
                 args.names_from.as_deref().unwrap_or(introspection),
             ) {
@@ -414,19 +414,6 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             EXIT_USAGE
         }
     }
-}
-
-/// The introspection at `path` rebuilt with the type names of
-/// `names_from` (a schema or another introspection) where types pair up.
-fn rebuild_named(path: &Path, names_from: &Path) -> Result<Loaded, Error> {
-    let previous = match crate::introspect::read_input(names_from)? {
-        crate::introspect::Input::Schema(schema) => schema,
-        crate::introspect::Input::Introspection(intro) => {
-            crate::introspect::rebuild(&intro, names_from)?.schema
-        }
-    };
-    let intro = crate::introspect::Introspection::read(path)?;
-    crate::introspect::rebuild_like(&intro, path, &previous)
 }
 
 /// The `generate` command line that brings `args.out` up to date.

@@ -158,6 +158,7 @@ pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<bool> {
 pub struct Builder {
     input: Input,
     source: Option<PathBuf>,
+    names_from: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     file_name: Option<String>,
     options: Options,
@@ -216,6 +217,7 @@ impl Builder {
         Self {
             input,
             source: None,
+            names_from: None,
             out_dir: None,
             file_name: None,
             options: Options::default(),
@@ -227,6 +229,16 @@ impl Builder {
     /// source's names, exact integer types and docs.
     pub fn schema_source(mut self, schema: impl Into<PathBuf>) -> Self {
         self.source = Some(schema.into());
+        self
+    }
+
+    /// For introspection input without a schema source: keep the type
+    /// names of `file` (the introspection the bindings were generated from
+    /// before, or a schema) wherever its types pair up with the
+    /// introspection's, so that code using them keeps compiling when QEMU
+    /// is upgraded (see `cargo qapi generate --names-from`).
+    pub fn names_from(mut self, file: impl Into<PathBuf>) -> Self {
+        self.names_from = Some(file.into());
         self
     }
 
@@ -297,7 +309,7 @@ impl Builder {
             }
             Input::Introspection(file) => {
                 inputs.push(file.clone());
-                let introspected = crate::introspect::load(file, self.source.as_deref())?;
+                let introspected = self.load_introspection(file, &mut inputs)?;
                 let origin =
                     introspection_origin(&file.display().to_string(), self.source.as_deref());
                 (introspected.loaded, introspected.notes, origin)
@@ -316,7 +328,7 @@ impl Builder {
                     source,
                 })?;
                 inputs.extend(find_on_path(binary));
-                let introspected = crate::introspect::load(&file, self.source.as_deref())?;
+                let introspected = self.load_introspection(&file, &mut inputs)?;
                 let of = format!("of {}", binary.display());
                 let origin = introspection_origin(&of, self.source.as_deref());
                 (introspected.loaded, introspected.notes, origin)
@@ -342,6 +354,25 @@ impl Builder {
             warnings,
             notes,
         })
+    }
+
+    /// An introspection file as a schema: resolved against the schema
+    /// source, or rebuilt (with the names of [`Builder::names_from`]).
+    fn load_introspection(
+        &self,
+        file: &Path,
+        inputs: &mut Vec<PathBuf>,
+    ) -> Result<crate::introspect::Introspected, Error> {
+        match (&self.source, &self.names_from) {
+            (None, Some(names_from)) => {
+                inputs.push(names_from.clone());
+                Ok(crate::introspect::Introspected {
+                    loaded: crate::introspect::load_named(file, names_from)?,
+                    notes: Vec::new(),
+                })
+            }
+            (source, _) => crate::introspect::load(file, source.as_deref()),
+        }
     }
 
     /// For build scripts: generates, prints `cargo:rerun-if-changed` for

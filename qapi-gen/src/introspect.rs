@@ -236,3 +236,15 @@ pub fn load_pair(old: &Path, new: &Path) -> Result<(crate::Schema, crate::Schema
         }
     })
 }
+
+/// The introspection at `path` rebuilt with the type names of
+/// `names_from` (a schema, or the introspection bindings were generated
+/// from before) wherever their types pair up (see [`rebuild_like`]).
+pub fn load_named(path: &Path, names_from: &Path) -> Result<crate::Loaded, crate::Error> {
+    let previous = match read_input(names_from)? {
+        Input::Schema(schema) => schema,
+        Input::Introspection(intro) => rebuild(&intro, names_from)?.schema,
+    };
+    let intro = Introspection::read(path)?;
+    rebuild_like(&intro, path, &previous)
+}
