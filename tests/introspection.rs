@@ -442,3 +442,35 @@ proptest! {
         }
     }
 }
+
+/// A schema against what QEMU built from it would report (every condition
+/// holding): `diff` finds nothing, both ways, for the project's example
+/// schema and QEMU's own.
+#[test]
+fn a_schema_and_its_introspection_do_not_differ() {
+    let mut schemas = vec![workspace().join("schema/example.json")];
+    if let Some(qemu) = qapi_tests::qemu_dir() {
+        schemas.push(qemu.join("storage-daemon/qapi/qapi-schema.json"));
+        schemas.push(qemu.join("qapi/qapi-schema.json"));
+    }
+    let dir = std::env::temp_dir().join(format!("qapi-of-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, path) in schemas.iter().enumerate() {
+        let schema = qapi_gen::load_for_generation(path).unwrap().schema;
+        let intro = introspect::of_schema(&schema);
+        assert!(intro.get("q_empty").is_some());
+        let file = dir.join(format!("{i}.json"));
+        std::fs::write(&file, serde_json::to_string(intro.infos()).unwrap()).unwrap();
+        for (old, new) in [(path, &file), (&file, path)] {
+            let (a, b) = introspect::load_pair(old, new).unwrap();
+            let changes = qapi_gen::schema_diff::compare(&a, &b);
+            assert!(
+                changes.is_empty(),
+                "{}:\n{}",
+                path.display(),
+                changes.render_text()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

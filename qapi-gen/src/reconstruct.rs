@@ -171,7 +171,8 @@ fn kind(intro: &Introspection, name: &str) -> &'static str {
 
 /// Whether the server left `name` unmasked and it can be kept.
 fn is_real_type_name(name: &str) -> bool {
-    crate::names::check_camel(name).is_ok() && !name.ends_with("List")
+    // `QType` is predefined: a server's type of that name is renamed.
+    crate::names::check_camel(name).is_ok() && !name.ends_with("List") && name != "QType"
 }
 
 /// Whether a member or value name needs the `member-name-exceptions`
@@ -255,6 +256,7 @@ impl<'a> Namer<'a> {
                 Some(object)
                     if self.uses.get(arg) == Some(&1)
                         && !is_real_type_name(arg)
+                        && !self.preferred.contains_key(arg)
                         && !object.members.iter().any(|m| needs_exception(&m.name)) =>
                 {
                     self.inline.insert(arg);

@@ -250,6 +250,41 @@ mod storage_daemon_resolved {
 }
 
 #[cfg(system_resolved)]
+mod system_diff {
+    use qapi_gen::schema_diff::{compare, ChangeKind};
+    use std::path::Path;
+
+    /// `cargo qapi diff` of QEMU's schema source against the installed
+    /// build's introspection: only what the wire shows is compared, so
+    /// the changes are exactly what this build leaves out, every one a
+    /// removal; the other way round, additions.
+    #[test]
+    fn source_against_the_build_shows_what_the_build_leaves_out() {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/qemu-10.0.2/qapi/qapi-schema.json");
+        let capture = Path::new(concat!(
+            env!("OUT_DIR"),
+            "/system_introspected.introspection.json"
+        ));
+        let (old, new) = qapi_gen::introspect::load_pair(&source, capture).expect("loads");
+        let changes = compare(&old, &new);
+        assert!(!changes.changes().is_empty());
+        for change in changes.changes() {
+            assert_eq!(change.kind, ChangeKind::Removed, "{change}");
+        }
+        let text = changes.render_text();
+        assert!(
+            text.contains("- union 'Netdev': branch 'af-xdp': removed"),
+            "{text}"
+        );
+        let (old, new) = qapi_gen::introspect::load_pair(capture, &source).expect("loads");
+        for change in compare(&old, &new).changes() {
+            assert_eq!(change.kind, ChangeKind::Added, "{change}");
+        }
+    }
+}
+
+#[cfg(system_resolved)]
 mod system_resolved {
     use qapi_bindings_tests::qemu::system_emulator;
     use qapi_bindings_tests::system_resolved as sysr;
