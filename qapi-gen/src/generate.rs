@@ -77,6 +77,7 @@ fn syntax_tree(module: Module) -> syn::File {
     }
     syn::File {
         shebang: None,
+        frontmatter: None,
         attrs: Vec::new(),
         items,
     }
