@@ -95,12 +95,14 @@ impl Introspection {
 }
 
 /// Whether a file's contents look like introspection JSON rather than a
-/// QAPI schema: a JSON array, or an object with a `return` member.
+/// QAPI schema: a JSON array, or an object whose first key is written in
+/// double quotes (a saved reply, `{"return": [...]}` or `{"id": 1,
+/// "return": [...]}`); QAPI schemas quote their keys with single quotes.
 pub fn looks_like_introspection(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim_start();
     trimmed.starts_with('[')
-        || (trimmed.starts_with('{') && trimmed[1..].trim_start().starts_with("\"return\""))
+        || (trimmed.starts_with('{') && trimmed[1..].trim_start().starts_with('"'))
 }
 
 /// A schema read from an introspection.
@@ -403,5 +405,35 @@ fn json_type_name(json: crate::model::JsonType) -> &'static str {
         JsonType::Object => "object",
         JsonType::Array => "array",
         JsonType::Value => "value",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn introspection_and_schemas_are_told_apart() {
+        for introspection in [
+            "[{\"name\": \"query-status\"}]",
+            "  \n{\"return\": []}",
+            "{\"id\": 1, \"return\": []}",
+            "{ \"QMP\": {} }",
+        ] {
+            assert!(
+                looks_like_introspection(introspection.as_bytes()),
+                "{introspection}"
+            );
+        }
+        for schema in [
+            "{ 'command': 'query-status' }",
+            "# a comment\n{ 'include': 'a.json' }",
+            "{'struct': 'S', 'data': {}}",
+            "",
+        ] {
+            assert!(!looks_like_introspection(schema.as_bytes()), "{schema}");
+        }
+        let reply = Introspection::from_json("{\"id\": 1, \"return\": []}").expect("read");
+        assert!(reply.infos().is_empty());
     }
 }

@@ -7,19 +7,31 @@
 //! arguments are compared as the command's arguments, an event's inline
 //! data as the event's members, a union's inline base as the union's
 //! members. Members are compared flattened (base members included), so
-//! moving a member into a base is not a change. Types are compared by
-//! name as written (`int`, `VolumeInfo`, `[Tag]` for an array); a named
-//! type is compared once, as itself, not again wherever it is used.
+//! moving a member into a base is not a change; a change to a member a
+//! struct inherits from a base it has in both schemas is reported once,
+//! on the base. A named type is compared once, as itself, not again
+//! wherever it is used.
+//!
+//! Where a member, branch, alternative, argument or return type is
+//! another type in the new schema, the two are compared by what they put
+//! on the wire, not by name: type names are not part of the wire ABI, so
+//! a type renamed with the same members, `int` for `int64`, or an enum
+//! renamed with the same values is reported as the same on the wire and
+//! breaks nothing; a wider integer accepts what clients send, an
+//! alternate holding the old type accepts it too. Alternatives are paired
+//! by JSON type (their names are not on the wire).
 //!
 //! # What breaks a client
 //!
-//! A type's direction comes from its use in the *old* schema: what a
-//! command's arguments reach (through members, bases, union branches,
-//! alternatives and array elements) is *input*, what a command's return
-//! type or an event's data reach is *output*; a type can be both. A type
-//! neither reaches is used by no command or event: its changes are
-//! reported, never as breaking. A change is breaking when it breaks in
-//! either of the type's directions.
+//! A type's direction comes from its use in both schemas: what a
+//! command's arguments reach (through members, union branches,
+//! alternatives and array elements, a base's members counting as the
+//! struct's) is *input*, what a command's return type or an event's data
+//! reach is *output*; a type can be both. Only a direction the type has
+//! in both schemas counts: a type that no command or event uses in one of
+//! them (a base only, a type whose last use went away) has its changes
+//! reported, never as breaking (where its use changed, that is reported).
+//! A change is breaking when it breaks in either direction.
 //!
 //! Breaking:
 //! - a command or event removed;
@@ -27,29 +39,31 @@
 //! - an input member (a command argument included) removed, added as
 //!   required, or made required;
 //! - an output member that was required removed or made optional;
-//! - any member's, alternative's or union branch's type changed, and a
-//!   command's return type changed (a union branch that gains a type, or
-//!   loses it for an implicit empty one, is judged as the additions or
-//!   removals of its type's members);
+//! - a member's, alternative's, union branch's, argument's or return type
+//!   changed to one that does not accept what clients send (input) or
+//!   sends what they can't read (output), judged as above; a union branch
+//!   that gains a type, or loses it for an implicit empty one, is judged
+//!   as the additions or removals of its type's members, and a command
+//!   without a return type as returning an empty object;
 //! - an input enum value, union branch or alternative removed;
 //! - an alternative added to an output alternate (clients cannot decode
 //!   the new JSON type; unions and enums keep what they don't know);
 //! - a union's discriminator changed;
 //! - `allow-oob` or `allow-preconfig` dropped; `success-response`
-//!   changed either way;
-//! - a command's or event's arguments changed from or to a union type
-//!   (branches cannot be compared member by member; other argument type
-//!   changes are compared member by member).
+//!   changed either way.
 //!
 //! Not breaking (reported): additions of commands, events, types,
 //! optional input members, output members, enum values and union
 //! branches; removals of named types (where they were used, that use
 //! changed and is reported), of output enum values, output union
-//! branches and optional output members; `deprecated`, `unstable` and
-//! any other feature added or removed; `boxed`, `coroutine` and `gen`
-//! changed, and `allow-oob`/`allow-preconfig` added; conditions (`if`)
-//! changed, which only say in which builds something exists. Enum
-//! `prefix` changes (C only) and reordering are ignored.
+//! branches and optional output members; types that are the same on the
+//! wire or compatible in the type's directions; alternatives renamed;
+//! `deprecated`, `unstable` and any other feature added or removed;
+//! `boxed`, `coroutine` and `gen` changed, and `allow-oob`/`allow-preconfig`
+//! added; conditions (`if`) changed, which only say in which builds
+//! something exists (compared as logic: `{'all': ['A']}` is `A`, and the
+//! order of `all` and `any` does not matter). Enum `prefix` changes (C
+//! only) and reordering are ignored.
 //!
 //! # Order
 //!
@@ -62,6 +76,8 @@
 //! then by name); changes to one subject in a fixed order (a member's
 //! type before its optionality).
 
+mod wire;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -70,6 +86,7 @@ use serde_json::{json, Value};
 use crate::model::{
     Command, Cond, EntityId, EntityKind, EnumValue, Feature, Member, Schema, Variant,
 };
+use wire::{Compat, Wire};
 
 /// The kinds of definition compared, in the order changes are listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -349,12 +366,14 @@ pub fn compare(old: &Schema, new: &Schema) -> Changes {
     let mut cmp = Comparison {
         old,
         new,
-        use_of: directions(old),
+        old_use: directions(old),
+        new_use: directions(new),
+        wire: Wire::new(old, new),
         changes: Vec::new(),
     };
     let old_defs = compared_definitions(old);
     let new_defs = compared_definitions(new);
-    for (name, &(old_kind, old_id)) in &old_defs {
+    for (&name, &(old_kind, old_id)) in &old_defs {
         match new_defs.get(name) {
             Some(&(new_kind, new_id)) => {
                 cmp.definition(name, (old_kind, old_id), (new_kind, new_id));
@@ -369,12 +388,12 @@ pub fn compare(old: &Schema, new: &Schema) -> Changes {
             }
         }
     }
-    for (name, &(new_kind, _)) in &new_defs {
+    for (&name, &(new_kind, _)) in &new_defs {
         if !old_defs.contains_key(name) {
             cmp.push(Subject::new(new_kind, name), ChangeKind::Added, None);
         }
     }
-    let mut changes = cmp.changes;
+    let mut changes = merged(cmp.changes);
     changes.sort_by(|a, b| {
         (a.definition, &a.name, &a.part, &a.feature).cmp(&(
             b.definition,
@@ -384,6 +403,40 @@ pub fn compare(old: &Schema, new: &Schema) -> Changes {
         ))
     });
     Changes { changes }
+}
+
+/// The changes with those found more than once (a base's member, through
+/// each struct built on it) reported once: breaking if any of them is.
+fn merged(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for change in changes {
+        let key = format!(
+            "{:?}\0{}\0{:?}\0{:?}\0{:?}\0{}\0{:?}\0{:?}",
+            change.definition,
+            change.name,
+            change.part,
+            change.feature,
+            change.kind,
+            change.detail,
+            change.old,
+            change.new
+        );
+        match seen.get(&key) {
+            Some(&i) => {
+                let first = &mut out[i];
+                if change.breaking && !first.breaking {
+                    first.breaking = true;
+                    first.reason = change.reason;
+                }
+            }
+            None => {
+                seen.insert(key, out.len());
+                out.push(change);
+            }
+        }
+    }
+    out
 }
 
 /// The definitions compared, by name: explicit commands, events and types.
@@ -413,7 +466,7 @@ fn definition_kind(schema: &Schema, id: EntityId) -> Option<DefinitionKind> {
 }
 
 /// In which directions a type travels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct Use {
     /// Clients send it (command arguments).
     input: bool,
@@ -445,10 +498,19 @@ impl Use {
             output: self.output || other.output,
         }
     }
+
+    fn intersection(self, other: Use) -> Use {
+        Use {
+            input: self.input && other.input,
+            output: self.output && other.output,
+        }
+    }
 }
 
 /// Each entity's direction, by walking from commands and events through
-/// members, bases, branches, alternatives and array elements.
+/// members (a base's included), branches, alternatives and array
+/// elements. A struct used only as a base travels in no direction of its
+/// own: its members travel as members of the structs built on it.
 fn directions(schema: &Schema) -> Vec<Use> {
     let mut uses = vec![Use::default(); schema.entities().len()];
     let mut stack: Vec<(EntityId, Use)> = Vec::new();
@@ -474,8 +536,7 @@ fn directions(schema: &Schema) -> Vec<Use> {
         *slot = slot.union(dir);
         match &schema.entity(id).kind {
             EntityKind::Object(object) => {
-                stack.extend(object.base.map(|b| (b, dir)));
-                stack.extend(object.local_members.iter().map(|m| (m.ty, dir)));
+                stack.extend(schema.members(id).iter().map(|m| (m.ty, dir)));
                 if let Some(branches) = &object.branches {
                     stack.push((branches.tag_type, dir));
                     stack.extend(branches.variants.iter().map(|v| (v.ty, dir)));
@@ -568,13 +629,19 @@ struct Comparison<'s> {
     old: &'s Schema,
     new: &'s Schema,
     /// Directions of the old schema's entities.
-    use_of: Vec<Use>,
+    old_use: Vec<Use>,
+    /// Directions of the new schema's entities.
+    new_use: Vec<Use>,
+    /// Types compared by what they put on the wire.
+    wire: Wire<'s>,
     changes: Vec<Change>,
 }
 
 impl<'s> Comparison<'s> {
-    fn use_of(&self, id: EntityId) -> Use {
-        self.use_of.get(id.index()).copied().unwrap_or_default()
+    /// The directions a definition travels in both schemas.
+    fn use_of(&self, old: EntityId, new: EntityId) -> Use {
+        let get = |uses: &[Use], id: EntityId| uses.get(id.index()).copied().unwrap_or_default();
+        get(&self.old_use, old).intersection(get(&self.new_use, new))
     }
 
     /// Records an addition or removal.
@@ -591,6 +658,26 @@ impl<'s> Comparison<'s> {
         reason: Option<&str>,
     ) {
         self.record(subject, ChangeKind::Changed, detail, old, new, reason);
+    }
+
+    /// Records that the type at `subject` is another one: `PREFIX 'old' →
+    /// 'new'`, with the verdict of comparing the two on the wire.
+    fn retyped(
+        &mut self,
+        subject: Subject<'_>,
+        prefix: &str,
+        (old, new): (Option<String>, Option<String>),
+        compat: Compat,
+    ) {
+        let mut detail = format!("{prefix}{}", arrow(old.as_deref(), new.as_deref()));
+        if compat == Compat::Same {
+            detail.push_str(" (the same on the wire)");
+        }
+        let reason = match &compat {
+            Compat::Breaking(reason) => Some(reason.as_str()),
+            _ => None,
+        };
+        self.changed(subject, detail, (old, new), reason);
     }
 
     fn record(
@@ -618,15 +705,27 @@ impl<'s> Comparison<'s> {
 
     fn definition(
         &mut self,
-        name: &str,
+        name: &'s str,
         (old_kind, old_id): (DefinitionKind, EntityId),
         (new_kind, new_id): (DefinitionKind, EntityId),
     ) {
         let subject = Subject::new(old_kind, name);
+        let use_ = self.use_of(old_id, new_id);
         if old_kind != new_kind {
-            let used = matches!(old_kind, DefinitionKind::Command | DefinitionKind::Event)
-                || self.use_of(old_id).any();
-            let reason = format!("clients handle it as {}", article(old_kind.as_str()));
+            let reason = if matches!(old_kind, DefinitionKind::Command | DefinitionKind::Event)
+                || matches!(new_kind, DefinitionKind::Command | DefinitionKind::Event)
+            {
+                Some(format!(
+                    "clients handle it as {}",
+                    article(old_kind.as_str())
+                ))
+            } else {
+                // A struct that became a union may still read the same.
+                match self.wire.definitions(old_id, new_id, use_) {
+                    Compat::Breaking(why) => Some(why),
+                    _ => None,
+                }
+            };
             self.changed(
                 subject,
                 format!(
@@ -638,11 +737,10 @@ impl<'s> Comparison<'s> {
                     Some(old_kind.as_str().to_string()),
                     Some(new_kind.as_str().to_string()),
                 ),
-                used.then_some(reason.as_str()),
+                reason.as_deref(),
             );
             return;
         }
-        let use_ = self.use_of(old_id);
         match (&self.old.entity(old_id).kind, &self.new.entity(new_id).kind) {
             (EntityKind::Command(old), EntityKind::Command(new)) => {
                 self.command(&subject, old, new);
@@ -658,9 +756,9 @@ impl<'s> Comparison<'s> {
                 self.members(
                     &subject,
                     Part::Member,
-                    self.old.members(old_id),
-                    self.new.members(new_id),
+                    (self.old.members(old_id), self.new.members(new_id)),
                     use_,
+                    Some((old_id, new_id)),
                 );
                 if let (Some(old), Some(new)) = (&old.branches, &new.branches) {
                     if old.tag != new.tag {
@@ -671,17 +769,11 @@ impl<'s> Comparison<'s> {
                             use_.any().then_some("clients use the old discriminator"),
                         );
                     }
-                    self.variants(&subject, Part::Branch, &old.variants, &new.variants, use_);
+                    self.branches(&subject, &old.variants, &new.variants, use_);
                 }
             }
             (EntityKind::Alternate(old), EntityKind::Alternate(new)) => {
-                self.variants(
-                    &subject,
-                    Part::Alternative,
-                    &old.variants,
-                    &new.variants,
-                    use_,
-                );
+                self.alternatives(&subject, &old.variants, &new.variants, use_);
             }
             _ => {}
         }
@@ -690,7 +782,7 @@ impl<'s> Comparison<'s> {
         self.cond(&subject, old.cond.as_ref(), new.cond.as_ref());
     }
 
-    fn command(&mut self, subject: &Subject<'_>, old: &Command, new: &Command) {
+    fn command(&mut self, subject: &Subject<'s>, old: &Command, new: &Command) {
         let success_reason = if old.success_response {
             "clients wait for a response that is no longer sent"
         } else {
@@ -728,12 +820,9 @@ impl<'s> Comparison<'s> {
         let old_ret = old.ret_type.map(|t| type_name(self.old, t));
         let new_ret = new.ret_type.map(|t| type_name(self.new, t));
         if old_ret != new_ret {
-            self.changed(
-                subject.part(Part::Returns),
-                arrow(old_ret.as_deref(), new_ret.as_deref()),
-                (old_ret, new_ret),
-                Some("clients decode the reply as the old type"),
-            );
+            // No return type is an empty object on the wire.
+            let compat = self.wire.compare(old.ret_type, new.ret_type, Use::OUTPUT);
+            self.retyped(subject.part(Part::Returns), "", (old_ret, new_ret), compat);
         }
     }
 
@@ -759,10 +848,11 @@ impl<'s> Comparison<'s> {
     /// A command's arguments or an event's data. Inline on both sides:
     /// member by member. A named type on both sides: the type is compared
     /// as itself. Otherwise the type changed: that is reported, and the
-    /// members are compared as well.
+    /// members are compared as well (a union's branches as part of the
+    /// type change).
     fn arguments(
         &mut self,
-        subject: &Subject<'_>,
+        subject: &Subject<'s>,
         old: Option<EntityId>,
         new: Option<EntityId>,
         dir: Use,
@@ -789,11 +879,16 @@ impl<'s> Comparison<'s> {
                     .is_some_and(|o| o.is_union())
             };
             let union = is_union(self.old, old) || is_union(self.new, new);
-            self.changed(
+            let compat = match self.wire.compare(old, new, dir) {
+                // The members are reported one by one below.
+                Compat::Breaking(_) if !union => Compat::Compatible,
+                compat => compat,
+            };
+            self.retyped(
                 subject.part(Part::Arguments),
-                arrow(old_written.as_deref(), new_written.as_deref()),
+                "",
                 (old_written, new_written),
-                union.then_some("clients build them as the old type"),
+                compat,
             );
         }
         let part = if subject.definition == DefinitionKind::Command {
@@ -803,23 +898,29 @@ impl<'s> Comparison<'s> {
         };
         let old_members = old.map(|id| self.old.members(id)).unwrap_or_default();
         let new_members = new.map(|id| self.new.members(id)).unwrap_or_default();
-        self.members(subject, part, old_members, new_members, dir);
+        self.members(subject, part, (old_members, new_members), dir, None);
     }
 
+    /// Members, flattened. For the members of two objects (`objects`), a
+    /// change to a member that a base declares in both schemas is
+    /// reported on that base.
     fn members(
         &mut self,
-        subject: &Subject<'_>,
+        subject: &Subject<'s>,
         part: fn(String) -> Part,
-        old: Vec<&'s Member>,
-        new: Vec<&'s Member>,
+        (old, new): (Vec<&'s Member>, Vec<&'s Member>),
         dir: Use,
+        objects: Option<(EntityId, EntityId)>,
     ) {
         let new_by_name: HashMap<&str, &Member> =
             new.iter().map(|m| (m.name.as_str(), *m)).collect();
         let old_names: HashSet<&str> = old.iter().map(|m| m.name.as_str()).collect();
         for o in old {
-            let at = subject.part(part(o.name.clone()));
-            let Some(n) = new_by_name.get(o.name.as_str()) else {
+            let n = new_by_name.get(o.name.as_str()).copied();
+            let at = self
+                .reported_on(subject, objects, (Some(o), n))
+                .part(part(o.name.clone()));
+            let Some(n) = n else {
                 let reason = if dir.input {
                     Some("clients that pass it are rejected")
                 } else if dir.output && !o.optional {
@@ -832,19 +933,8 @@ impl<'s> Comparison<'s> {
             };
             let (old_ty, new_ty) = (type_name(self.old, o.ty), type_name(self.new, n.ty));
             if old_ty != new_ty {
-                let reason = if dir.input {
-                    Some("clients send values of the old type")
-                } else if dir.output {
-                    Some("clients expect values of the old type")
-                } else {
-                    None
-                };
-                self.changed(
-                    at.clone(),
-                    format!("type {}", arrow(Some(&old_ty), Some(&new_ty))),
-                    (Some(old_ty), Some(new_ty)),
-                    reason,
-                );
+                let compat = self.wire.compare(Some(o.ty), Some(n.ty), dir);
+                self.retyped(at.clone(), "type ", (Some(old_ty), Some(new_ty)), compat);
             }
             if o.optional != n.optional {
                 let (detail, reason) = if n.optional {
@@ -874,18 +964,50 @@ impl<'s> Comparison<'s> {
             if !old_names.contains(n.name.as_str()) {
                 let reason =
                     (dir.input && !n.optional).then_some("clients that omit it are rejected");
-                self.push(
-                    subject.part(part(n.name.clone())),
-                    ChangeKind::Added,
-                    reason,
-                );
+                let at = self
+                    .reported_on(subject, objects, (None, Some(n)))
+                    .part(part(n.name.clone()));
+                self.push(at, ChangeKind::Added, reason);
             }
+        }
+    }
+
+    /// Where a change to a member of `objects` is reported: on the named
+    /// base that declares it in both schemas (the member added or removed
+    /// there, the objects having that base in both), else on `subject`.
+    fn reported_on(
+        &self,
+        subject: &Subject<'s>,
+        objects: Option<(EntityId, EntityId)>,
+        (old, new): (Option<&'s Member>, Option<&'s Member>),
+    ) -> Subject<'s> {
+        let Some((old_object, new_object)) = objects else {
+            return subject.clone();
+        };
+        let named = |schema: &'s Schema, member: Option<&'s Member>, object: EntityId| {
+            member
+                .map(|m| m.defined_in)
+                .filter(|&owner| owner != object && !schema.entity(owner).is_implicit())
+                .map(|owner| schema.entity(owner).name.as_str())
+        };
+        let owner = match (
+            named(self.old, old, old_object),
+            named(self.new, new, new_object),
+        ) {
+            (Some(o), Some(n)) if o == n => Some(o),
+            (Some(o), None) if new.is_none() && has_base(self.new, new_object, o) => Some(o),
+            (None, Some(n)) if old.is_none() && has_base(self.old, old_object, n) => Some(n),
+            _ => None,
+        };
+        match owner {
+            Some(owner) => Subject::new(DefinitionKind::Struct, owner),
+            None => subject.clone(),
         }
     }
 
     fn values(
         &mut self,
-        subject: &Subject<'_>,
+        subject: &Subject<'s>,
         old: &'s [EnumValue],
         new: &'s [EnumValue],
         dir: Use,
@@ -916,24 +1038,22 @@ impl<'s> Comparison<'s> {
         }
     }
 
-    /// Union branches or alternatives. A union's implicit empty branches
-    /// (discriminator values without a branch) come and go with the
-    /// values, which are reported on the enum; they count only where a
-    /// branch gains or loses a type.
-    fn variants(
+    /// Union branches, by discriminator value. A union's implicit empty
+    /// branches (discriminator values without a branch) come and go with
+    /// the values, which are reported on the enum; they count only where
+    /// a branch gains or loses a type.
+    fn branches(
         &mut self,
-        subject: &Subject<'_>,
-        part: fn(String) -> Part,
+        subject: &Subject<'s>,
         old: &'s [Variant],
         new: &'s [Variant],
         dir: Use,
     ) {
-        let alternate = subject.definition == DefinitionKind::Alternate;
         let new_by_name: HashMap<&str, &Variant> =
             new.iter().map(|v| (v.name.as_str(), v)).collect();
         let old_names: HashSet<&str> = old.iter().map(|v| v.name.as_str()).collect();
         for o in old {
-            let at = subject.part(part(o.name.clone()));
+            let at = subject.part(Part::Branch(o.name.clone()));
             let Some(n) = new_by_name.get(o.name.as_str()) else {
                 if !o.implicit {
                     let reason = dir.input.then_some("clients that send it are rejected");
@@ -941,17 +1061,13 @@ impl<'s> Comparison<'s> {
                 }
                 continue;
             };
-            let written =
-                |schema: &Schema, v: &Variant| (!v.implicit).then(|| type_name(schema, v.ty));
+            let ty = |v: &Variant| (!v.implicit).then_some(v.ty);
+            let written = |schema: &Schema, v: &Variant| ty(v).map(|t| type_name(schema, t));
             let (old_ty, new_ty) = (written(self.old, o), written(self.new, n));
             if old_ty != new_ty {
-                let reason = self.branch_type_reason(o, n, dir);
-                self.changed(
-                    at.clone(),
-                    format!("type {}", arrow(old_ty.as_deref(), new_ty.as_deref())),
-                    (old_ty, new_ty),
-                    reason,
-                );
+                // An empty branch is an empty object on the wire.
+                let compat = self.wire.compare(ty(o), ty(n), dir);
+                self.retyped(at.clone(), "type ", (old_ty, new_ty), compat);
             }
             if !o.implicit && !n.implicit {
                 self.cond(&at, o.cond.as_ref(), n.cond.as_ref());
@@ -959,10 +1075,64 @@ impl<'s> Comparison<'s> {
         }
         for n in new {
             if !n.implicit && !old_names.contains(n.name.as_str()) {
-                let reason = (alternate && dir.output)
+                self.push(
+                    subject.part(Part::Branch(n.name.clone())),
+                    ChangeKind::Added,
+                    None,
+                );
+            }
+        }
+    }
+
+    /// An alternate's alternatives, paired by JSON type (their names are
+    /// not on the wire); reported under their old names, and the new
+    /// ones for additions.
+    fn alternatives(
+        &mut self,
+        subject: &Subject<'s>,
+        old: &'s [Variant],
+        new: &'s [Variant],
+        dir: Use,
+    ) {
+        let (old_schema, new_schema) = (self.old, self.new);
+        let paired = |o: &Variant| {
+            let category = wire::category(old_schema, Some(o.ty));
+            new.iter()
+                .find(|n| wire::category(new_schema, Some(n.ty)) == category)
+        };
+        for o in old {
+            let at = subject.part(Part::Alternative(o.name.clone()));
+            let Some(n) = paired(o) else {
+                let reason = dir.input.then_some("clients that send it are rejected");
+                self.push(at, ChangeKind::Removed, reason);
+                continue;
+            };
+            if o.name != n.name {
+                self.changed(
+                    at.clone(),
+                    format!("renamed {}", arrow(Some(&o.name), Some(&n.name))),
+                    (Some(o.name.clone()), Some(n.name.clone())),
+                    None,
+                );
+            }
+            let (old_ty, new_ty) = (type_name(self.old, o.ty), type_name(self.new, n.ty));
+            if old_ty != new_ty {
+                let compat = self.wire.compare(Some(o.ty), Some(n.ty), dir);
+                self.retyped(at.clone(), "type ", (Some(old_ty), Some(new_ty)), compat);
+            }
+            self.cond(&at, o.cond.as_ref(), n.cond.as_ref());
+        }
+        for n in new {
+            let category = wire::category(new_schema, Some(n.ty));
+            if !old
+                .iter()
+                .any(|o| wire::category(old_schema, Some(o.ty)) == category)
+            {
+                let reason = dir
+                    .output
                     .then_some("clients cannot decode values of the new alternative");
                 self.push(
-                    subject.part(part(n.name.clone())),
+                    subject.part(Part::Alternative(n.name.clone())),
                     ChangeKind::Added,
                     reason,
                 );
@@ -970,37 +1140,13 @@ impl<'s> Comparison<'s> {
         }
     }
 
-    /// Why a branch's new type breaks clients. A branch that was empty
-    /// gains the members of its new type, one that becomes empty loses
-    /// those of its old type: judged as those members' additions or
-    /// removals.
-    fn branch_type_reason(&self, old: &Variant, new: &Variant, dir: Use) -> Option<&'static str> {
-        if old.implicit {
-            let required = self.new.members(new.ty).iter().any(|m| !m.optional);
-            (dir.input && required).then_some("clients that omit its new members are rejected")
-        } else if new.implicit {
-            let members = self.old.members(old.ty);
-            if dir.input && !members.is_empty() {
-                Some("clients that pass its members are rejected")
-            } else if dir.output && members.iter().any(|m| !m.optional) {
-                Some("clients that read its members find them missing")
-            } else {
-                None
-            }
-        } else if dir.input {
-            Some("clients send values of the old type")
-        } else if dir.output {
-            Some("clients expect values of the old type")
-        } else {
-            None
-        }
-    }
-
-    /// Features added and removed: reported, never breaking.
-    fn features(&mut self, subject: &Subject<'_>, old: &[Feature], new: &[Feature]) {
+    /// Features added and removed, and their conditions: reported, never
+    /// breaking.
+    fn features(&mut self, subject: &Subject<'s>, old: &'s [Feature], new: &'s [Feature]) {
         for o in old {
-            if !new.iter().any(|n| n.name == o.name) {
-                self.push(subject.feature(&o.name), ChangeKind::Removed, None);
+            match new.iter().find(|n| n.name == o.name) {
+                Some(n) => self.cond(&subject.feature(&o.name), o.cond.as_ref(), n.cond.as_ref()),
+                None => self.push(subject.feature(&o.name), ChangeKind::Removed, None),
             }
         }
         for n in new {
@@ -1010,9 +1156,11 @@ impl<'s> Comparison<'s> {
         }
     }
 
-    /// A changed condition: reported, never breaking.
+    /// A changed condition: reported, never breaking. Conditions are
+    /// compared as logic (see [`canonical`]), not as written.
     fn cond(&mut self, subject: &Subject<'_>, old: Option<&Cond>, new: Option<&Cond>) {
-        if old != new {
+        let (old_canonical, new_canonical) = (old.map(canonical), new.map(canonical));
+        if old_canonical != new_canonical {
             let (old, new) = (old.map(cond_text), new.map(cond_text));
             self.changed(
                 subject.clone(),
@@ -1024,9 +1172,58 @@ impl<'s> Comparison<'s> {
     }
 }
 
+/// Whether `base` (by name) is among the bases of object `id`.
+fn has_base(schema: &Schema, id: EntityId, base: &str) -> bool {
+    let mut current = schema.entity(id).as_object().and_then(|o| o.base);
+    // Bases never form a cycle in a checked schema; the bound is a guard.
+    for _ in 0..schema.entities().len() {
+        let Some(id) = current else {
+            return false;
+        };
+        if schema.entity(id).name == base {
+            return true;
+        }
+        current = schema.entity(id).as_object().and_then(|o| o.base);
+    }
+    false
+}
+
+/// A condition in a form that compares equal to any other way of writing
+/// the same: nested `all`s (`any`s) flattened, one-element ones unwrapped,
+/// double negations removed, operands sorted and without repeats.
+fn canonical(cond: &Cond) -> Cond {
+    match cond {
+        Cond::Name(name) => Cond::Name(name.clone()),
+        Cond::Not(inner) => match canonical(inner) {
+            Cond::Not(inner) => *inner,
+            inner => Cond::Not(Box::new(inner)),
+        },
+        Cond::All(conds) | Cond::Any(conds) => {
+            let all = matches!(cond, Cond::All(_));
+            let mut operands: Vec<Cond> = Vec::new();
+            for operand in conds.iter().map(canonical) {
+                match operand {
+                    Cond::All(inner) if all => operands.extend(inner),
+                    Cond::Any(inner) if !all => operands.extend(inner),
+                    operand => operands.push(operand),
+                }
+            }
+            operands.sort_by_key(cond_text);
+            operands.dedup();
+            if operands.len() == 1 {
+                operands.remove(0)
+            } else if all {
+                Cond::All(operands)
+            } else {
+                Cond::Any(operands)
+            }
+        }
+    }
+}
+
 /// `a struct`, `an enum`.
 fn article(word: &str) -> String {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    if word.starts_with(['a', 'e', 'i', 'o']) {
         format!("an {word}")
     } else {
         format!("a {word}")
@@ -1178,7 +1375,7 @@ mod tests {
             lines(&old, &new),
             [
                 "- enum 'Kind': value 'b': removed",
-                "~ union 'Job': branch 'a': type 'Alpha' → 'Beta' [breaking: clients expect values of the old type]",
+                "~ union 'Job': branch 'a': type 'Alpha' → 'Beta' [breaking: clients that read member 'x' find it missing]",
                 "- union 'Job': branch 'b': removed",
                 "~ union 'Job': branch 'c': type none → 'Alpha'",
             ]
@@ -1190,7 +1387,7 @@ mod tests {
         );
         assert_eq!(
             lines(&old, &new),
-            ["~ union 'Job': branch 'b': type 'Beta' → none [breaking: clients that read its members find them missing]"]
+            ["~ union 'Job': branch 'b': type 'Beta' → none [breaking: clients that read member 'y' find it missing]"]
         );
     }
 
@@ -1203,7 +1400,7 @@ mod tests {
         );
         assert_eq!(
             lines(&old, &new),
-            ["~ union 'Job': branch 'b': type 'Beta' → none [breaking: clients that pass its members are rejected]"]
+            ["~ union 'Job': branch 'b': type 'Beta' → none [breaking: clients that pass member 'y' are rejected]"]
         );
         // A discriminator value gains a branch with a required member.
         let new = old.replace(
@@ -1212,7 +1409,7 @@ mod tests {
         );
         assert_eq!(
             lines(&old, &new),
-            ["~ union 'Job': branch 'c': type none → 'Alpha' [breaking: clients that omit its new members are rejected]"]
+            ["~ union 'Job': branch 'c': type none → 'Alpha' [breaking: clients that omit member 'x' are rejected]"]
         );
     }
 
@@ -1283,7 +1480,7 @@ mod tests {
                    { 'command': 'c', 'data': { 's': 'Spec' } }";
         assert_eq!(
             lines(old, new),
-            ["~ struct 'Spec': changed from struct to alternate [breaking: clients handle it as a struct]"]
+            ["~ struct 'Spec': changed from struct to alternate [breaking: clients send values of the old type]"]
         );
     }
 
@@ -1309,8 +1506,8 @@ mod tests {
                 "~ command 'pre': flag 'allow-preconfig': true → false [breaking: clients that run it before the machine is built are rejected]",
                 "~ command 'pre': flag 'coroutine': true → false",
                 "~ command 'quiet': flag 'success-response': false → true [breaking: clients do not expect the response that is now sent]",
-                "~ command 'ret': returns: 'Reply' → none [breaking: clients decode the reply as the old type]",
-                "~ command 'ret-list': returns: '[Reply]' → 'Reply' [breaking: clients decode the reply as the old type]",
+                "~ command 'ret': returns: 'Reply' → none [breaking: clients that read member 'a' find it missing]",
+                "~ command 'ret-list': returns: '[Reply]' → 'Reply' [breaking: clients expect values of the old type]",
             ]
         );
     }
@@ -1337,7 +1534,7 @@ mod tests {
         assert_eq!(
             lines(&old, &new),
             [
-                "~ command 'c': arguments: 'Job' → 'Alpha' [breaking: clients build them as the old type]",
+                "~ command 'c': arguments: 'Job' → 'Alpha' [breaking: branch 'a': clients that pass member 'kind' are rejected]",
                 "- command 'c': argument 'kind': removed [breaking: clients that pass it are rejected]",
                 "+ command 'c': argument 'x': added [breaking: clients that omit it are rejected]",
             ]
@@ -1402,6 +1599,225 @@ mod tests {
                 "+ struct 'St': added",
                 "+ union 'Un': added",
                 "+ alternate 'Alt': added",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_base_member_is_reported_once_on_the_base() {
+        let old = "{ 'struct': 'Base', 'data': { 'a': 'int' } }
+                   { 'struct': 'One', 'base': 'Base', 'data': { 'b': 'str' } }
+                   { 'struct': 'Two', 'base': 'Base', 'data': { 'c': 'str' } }
+                   { 'command': 'c', 'data': { 'one': 'One' }, 'returns': 'Two' }";
+        let new = old.replace(
+            "'data': { 'a': 'int' }",
+            "'data': { 'a': 'int', 'n': 'int' }",
+        );
+        assert_eq!(
+            lines(old, &new),
+            ["+ struct 'Base': member 'n': added [breaking: clients that omit it are rejected]"]
+        );
+        // Only a struct built on it is on the wire: the base alone breaks
+        // nothing.
+        let output_only = old.replace("'data': { 'one': 'One' }, ", "");
+        let new = output_only.replace(
+            "'data': { 'a': 'int' }",
+            "'data': { 'a': 'int', 'n': 'int' }",
+        );
+        assert_eq!(
+            lines(&output_only, &new),
+            ["+ struct 'Base': member 'n': added"]
+        );
+        // A member moved into the base: new to a struct that has the base.
+        let moved = old
+            .replace(
+                "'data': { 'a': 'int' }",
+                "'data': { 'a': 'int', 'b': 'str' }",
+            )
+            .replace(
+                "'base': 'Base', 'data': { 'b': 'str' }",
+                "'base': 'Base', 'data': {}",
+            );
+        assert_eq!(
+            lines(old, &moved),
+            ["+ struct 'Base': member 'b': added"],
+            "Two, only returned, gains it"
+        );
+    }
+
+    #[test]
+    fn renamed_types_are_compared_on_the_wire() {
+        let old = "{ 'struct': 'Foo', 'data': { 'x': 'int', '*y': 'str' } }
+                   { 'enum': 'Kind', 'data': [ 'a', 'b' ] }
+                   { 'command': 'c', 'data': { 'f': 'Foo', 'k': 'Kind', 'n': 'int' },
+                     'returns': 'Foo' }";
+        let new = "{ 'struct': 'Bar', 'data': { '*y': 'str', 'x': 'int64' } }
+                   { 'enum': 'Sort', 'data': [ 'b', 'a' ] }
+                   { 'command': 'c', 'data': { 'f': 'Bar', 'k': 'Sort', 'n': 'int64' },
+                     'returns': 'Bar' }";
+        assert_eq!(
+            lines(old, new),
+            [
+                "~ command 'c': returns: 'Foo' → 'Bar' (the same on the wire)",
+                "~ command 'c': argument 'f': type 'Foo' → 'Bar' (the same on the wire)",
+                "~ command 'c': argument 'k': type 'Kind' → 'Sort' (the same on the wire)",
+                "~ command 'c': argument 'n': type 'int' → 'int64' (the same on the wire)",
+                "- enum 'Kind': removed",
+                "+ enum 'Sort': added",
+                "+ struct 'Bar': added",
+                "- struct 'Foo': removed",
+            ]
+        );
+        // What differs inside a renamed type decides.
+        let new = new.replace("'*y': 'str'", "'y': 'str'");
+        assert_eq!(
+            lines(old, &new)[1],
+            "~ command 'c': argument 'f': type 'Foo' → 'Bar' [breaking: clients that omit member 'y' are rejected]"
+        );
+    }
+
+    #[test]
+    fn wider_and_narrower_types_by_direction() {
+        let old = "{ 'struct': 'Out', 'data': { 'w': 'int32', 'n': 'int64', 's': 'str' } }
+                   { 'command': 'c', 'data': { 'w': 'int32', 'n': 'int64', 's': 'str',
+                                               'e': 'Mode' },
+                     'returns': 'Out' }
+                   { 'enum': 'Mode', 'data': [ 'a' ] }
+                   { 'alternate': 'StrOrNull', 'data': { 's': 'str', 'n': 'null' } }";
+        let new = old
+            .replace(
+                "'w': 'int32', 'n': 'int64', 's': 'str' }",
+                "'w': 'int64', 'n': 'uint8', 's': 'StrOrNull' }",
+            )
+            .replace(
+                "'w': 'int32', 'n': 'int64', 's': 'str',",
+                "'w': 'int64', 'n': 'uint8', 's': 'StrOrNull',",
+            )
+            .replace("'e': 'Mode'", "'e': 'str'");
+        assert_eq!(
+            lines(old, &new),
+            [
+                "~ command 'c': argument 'e': type 'Mode' → 'str'",
+                "~ command 'c': argument 'n': type 'int64' → 'uint8' [breaking: clients send values of the old type]",
+                "~ command 'c': argument 's': type 'str' → 'StrOrNull'",
+                "~ command 'c': argument 'w': type 'int32' → 'int64'",
+                "~ struct 'Out': member 'n': type 'int64' → 'uint8'",
+                "~ struct 'Out': member 's': type 'str' → 'StrOrNull' [breaking: clients cannot decode the alternate's other JSON types]",
+                "~ struct 'Out': member 'w': type 'int32' → 'int64' [breaking: clients expect values of the old type]",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_return_type_is_an_empty_object() {
+        let old = "{ 'struct': 'Empty', 'data': {} }
+                   { 'struct': 'Info', 'data': { '*x': 'int' } }
+                   { 'struct': 'Needed', 'data': { 'x': 'int' } }
+                   { 'command': 'a', 'returns': 'Empty' }
+                   { 'command': 'b' }
+                   { 'command': 'c', 'returns': 'Info' }
+                   { 'command': 'd', 'returns': 'Needed' }";
+        let new = old
+            .replace("'a', 'returns': 'Empty'", "'a'")
+            .replace("'command': 'b'", "'command': 'b', 'returns': 'Needed'")
+            .replace("'c', 'returns': 'Info'", "'c'")
+            .replace("'d', 'returns': 'Needed'", "'d'");
+        assert_eq!(
+            lines(old, &new),
+            [
+                "~ command 'a': returns: 'Empty' → none (the same on the wire)",
+                "~ command 'b': returns: none → 'Needed'",
+                "~ command 'c': returns: 'Info' → none",
+                "~ command 'd': returns: 'Needed' → none [breaking: clients that read member 'x' find it missing]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_type_no_longer_used_breaks_nothing() {
+        let old = "{ 'struct': 'Args', 'data': { 'a': 'int' } }
+                   { 'command': 'c', 'data': 'Args' }";
+        let new = "{ 'struct': 'Args', 'data': { 'a': 'int', 'b': 'int' } }
+                   { 'command': 'c', 'data': { 'a': 'int' } }";
+        assert_eq!(
+            lines(old, new),
+            [
+                "~ command 'c': arguments: 'Args' → {...} (the same on the wire)",
+                "+ struct 'Args': member 'b': added",
+            ]
+        );
+    }
+
+    #[test]
+    fn alternatives_are_paired_by_json_type() {
+        let old = "{ 'alternate': 'Alt', 'data': { 'n': 'int', 'o': 'null' } }
+                   { 'struct': 'Reply', 'data': { 'a': 'Alt' } }
+                   { 'command': 'c', 'data': { 'a': 'Alt' }, 'returns': 'Reply' }";
+        let renamed = old.replace(
+            "{ 'n': 'int', 'o': 'null' }",
+            "{ 'null': 'null', 'num': 'int' }",
+        );
+        assert_eq!(
+            lines(old, &renamed),
+            [
+                "~ alternate 'Alt': alternative 'n': renamed 'n' → 'num'",
+                "~ alternate 'Alt': alternative 'o': renamed 'o' → 'null'"
+            ]
+        );
+        let widened = old.replace("'n': 'int'", "'n': 'number'");
+        assert_eq!(
+            lines(old, &widened),
+            ["~ alternate 'Alt': alternative 'n': type 'int' → 'number' [breaking: clients expect values of the old type]"]
+        );
+    }
+
+    #[test]
+    fn conditions_are_compared_as_logic() {
+        let old = "{ 'command': 'a', 'if': 'CONFIG_A' }
+                   { 'command': 'b', 'if': { 'all': [ 'CONFIG_A', 'CONFIG_B' ] } }
+                   { 'command': 'c', 'if': { 'not': { 'not': 'CONFIG_C' } } }
+                   { 'command': 'd', 'features': [ 'deprecated' ] }";
+        let new = "{ 'command': 'a', 'if': { 'all': [ 'CONFIG_A' ] } }
+                   { 'command': 'b', 'if': { 'all': [ 'CONFIG_B', { 'all': [ 'CONFIG_A' ] } ] } }
+                   { 'command': 'c', 'if': 'CONFIG_C' }
+                   { 'command': 'd', 'features': [ { 'name': 'deprecated', 'if': 'CONFIG_D' } ] }";
+        assert_eq!(
+            lines(old, new),
+            ["~ command 'd': feature 'deprecated': condition none → 'CONFIG_D'"]
+        );
+    }
+
+    #[test]
+    fn a_struct_and_a_union_compare_branch_by_branch() {
+        let old = "{ 'enum': 'Kind', 'data': [ 'a', 'b' ] }
+                   { 'struct': 'Alpha', 'data': { 'x': 'int' } }
+                   { 'union': 'Job', 'base': { 'kind': 'Kind' }, 'discriminator': 'kind',
+                     'data': { 'a': 'Alpha' } }
+                   { 'command': 'c', 'returns': 'Job' }";
+        let new = old.replace(
+            "{ 'union': 'Job', 'base': { 'kind': 'Kind' }, 'discriminator': 'kind',
+                     'data': { 'a': 'Alpha' } }",
+            "{ 'struct': 'Job', 'data': { 'kind': 'Kind', '*x': 'int' } }",
+        );
+        assert_eq!(
+            lines(old, &new),
+            ["~ union 'Job': changed from union to struct [breaking: branch 'a': clients that read member 'x' may find it missing]"]
+        );
+        // A struct that became a union with its members in the base reads
+        // the same.
+        let strict = "{ 'enum': 'Kind', 'data': [ 'a', 'b' ] }
+                      { 'struct': 'Job', 'data': { 'kind': 'Kind', 'x': 'int' } }
+                      { 'command': 'c', 'returns': 'Job' }";
+        let union = "{ 'enum': 'Kind', 'data': [ 'a', 'b' ] }
+                     { 'struct': 'Extra', 'data': { 'y': 'int' } }
+                     { 'union': 'Job', 'base': { 'kind': 'Kind', 'x': 'int' },
+                       'discriminator': 'kind', 'data': { 'a': 'Extra' } }
+                     { 'command': 'c', 'returns': 'Job' }";
+        assert_eq!(
+            lines(strict, union),
+            [
+                "+ struct 'Extra': added",
+                "~ struct 'Job': changed from struct to union"
             ]
         );
     }
