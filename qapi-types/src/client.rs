@@ -12,7 +12,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::Error;
-use crate::protocol::{write_request, Execution, Greeting, Message};
+use crate::protocol::{
+    log_dropped, violation, write_request, Execution, Greeting, Message, ParseError,
+};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, EventSet, OobCommand, RawEvent, Timestamped};
 
@@ -69,6 +71,7 @@ struct State {
     negotiated: bool,
     oob: bool,
     dropped_replies: u64,
+    ignored_messages: u64,
 }
 
 struct Pending {
@@ -122,9 +125,18 @@ impl Qmp {
                 })?;
             match Message::parse(&line) {
                 Ok(Message::Greeting(greeting)) => break greeting,
-                // Events before the greeting: not in the protocol; skip.
-                Ok(_) => continue,
-                Err(e) => return Err(Error::Protocol(format!("expected the greeting: {e}"))),
+                // Not JSON: an HMP monitor, or no monitor at all.
+                Err(ParseError::NotAnObject(_)) => {
+                    return Err(Error::NotQmp {
+                        sent: crate::protocol::excerpt(&line),
+                    })
+                }
+                Err(e @ ParseError::MalformedGreeting(_)) => {
+                    return Err(violation(&e, &line));
+                }
+                // Other messages before the greeting: not in the
+                // protocol; skip.
+                _ => continue,
             }
         };
         let (outgoing, mut requests) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -137,6 +149,7 @@ impl Qmp {
                 negotiated: false,
                 oob: false,
                 dropped_replies: 0,
+                ignored_messages: 0,
             }),
             next_id: AtomicU64::new(1),
             events: Mutex::new(Some(events)),
@@ -155,7 +168,7 @@ impl Qmp {
                 .await
                 {
                     if let Some(shared) = writer_shared.upgrade() {
-                        shared.close(&format!("write failed: {error}"));
+                        shared.close(Error::Closed(format!("write failed: {error}").into()));
                     }
                     return;
                 }
@@ -164,19 +177,21 @@ impl Qmp {
         let reader_shared = Arc::downgrade(&shared);
         let max_line = shared.config.max_line;
         tokio::spawn(async move {
-            let why = loop {
+            let error = loop {
                 let line = match read_line(&mut reader, max_line).await {
                     Ok(Some(line)) => line,
-                    Ok(None) => break "the server closed the connection".to_string(),
-                    Err(error) => break error.to_string(),
+                    Ok(None) => break Error::Closed("the server closed the connection".into()),
+                    Err(error) => break Error::Closed(error.to_string().into()),
                 };
                 let Some(shared) = reader_shared.upgrade() else {
                     return;
                 };
-                shared.dispatch(&line);
+                if let Err(error) = shared.dispatch(&line) {
+                    break error;
+                }
             };
             if let Some(shared) = reader_shared.upgrade() {
-                shared.close(&why);
+                shared.close(error);
             }
         });
         Ok(Self { shared })
@@ -239,6 +254,7 @@ impl Qmp {
             .unwrap_or_else(|_| {
                 Err(Error::Timeout {
                     command: C::NAME.to_string(),
+                    limit: timeout,
                 })
             })
     }
@@ -286,6 +302,18 @@ impl Qmp {
             .lock()
             .expect("not poisoned")
             .dropped_replies
+    }
+
+    /// How many messages were ignored: JSON objects that are neither a
+    /// reply, an event nor a greeting (a newer protocol's, perhaps), and
+    /// events too malformed to deliver. Lines that are not JSON objects
+    /// are not ignored: they close the connection.
+    pub fn ignored_messages(&self) -> u64 {
+        self.shared
+            .state
+            .lock()
+            .expect("not poisoned")
+            .ignored_messages
     }
 
     async fn call(
@@ -358,31 +386,35 @@ impl Qmp {
 }
 
 impl Shared {
-    /// Handles one line from the server.
-    fn dispatch(&self, line: &[u8]) {
-        let message = match Message::parse(line) {
-            Ok(message) => message,
-            Err(error) => {
-                log_dropped(&format!("{error}: {}", String::from_utf8_lossy(line)));
-                return;
-            }
-        };
-        let (id, result) = match message {
-            Message::Event(event) => {
+    /// Handles one line from the server. An error is a line that breaks
+    /// the protocol: the connection is to be closed with it.
+    fn dispatch(&self, line: &[u8]) -> Result<(), Error> {
+        let (id, result) = match Message::parse(line) {
+            Ok(Message::Event(event)) => {
                 if let Some(sender) = &*self.events.lock().expect("not poisoned") {
                     let _ = sender.send(event);
                 }
-                return;
+                return Ok(());
             }
-            Message::Greeting(_) => return,
-            Message::Return { id, value } => (id, Ok(value)),
-            Message::Error { id, error } => (
+            Ok(Message::Greeting(_)) => return Ok(()),
+            Ok(Message::Return { id, value }) => (id, Ok(value)),
+            Ok(Message::Error { id, error }) => (
                 id,
                 Err(Error::Command {
                     command: String::new(),
                     error,
                 }),
             ),
+            // A reply all the same: its call fails.
+            Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
+                (id.clone(), Err(violation(error, line)))
+            }
+            Err(error @ ParseError::NotAnObject(_)) => return Err(violation(&error, line)),
+            Err(error) => {
+                self.state.lock().expect("not poisoned").ignored_messages += 1;
+                log_dropped(&format!("{error}: {}", crate::protocol::excerpt(line)));
+                return Ok(());
+            }
         };
         let mut state = self.state.lock().expect("not poisoned");
         let pending = match id {
@@ -402,32 +434,29 @@ impl Shared {
                 state.dropped_replies += 1;
                 log_dropped(&format!(
                     "a reply nobody waits for: {}",
-                    String::from_utf8_lossy(line)
+                    crate::protocol::excerpt(line)
                 ));
             }
         }
+        Ok(())
     }
 
-    /// Marks the connection closed and fails every waiting call.
-    fn close(&self, why: &str) {
+    /// Marks the connection closed and fails every waiting call with
+    /// `error`; later calls fail with [`Error::Closed`].
+    fn close(&self, error: Error) {
         let mut state = self.state.lock().expect("not poisoned");
         if state.closed.is_some() {
             return;
         }
-        let why: Arc<str> = why.into();
-        state.closed = Some(why.clone());
+        let why: Arc<str> = match &error {
+            Error::Closed(why) => why.clone(),
+            other => other.to_string().into(),
+        };
+        state.closed = Some(why);
         for (_, pending) in std::mem::take(&mut state.pending) {
-            let _ = pending.reply.send(Err(Error::Closed(why.clone())));
+            let _ = pending.reply.send(Err(error.clone()));
         }
         self.events.lock().expect("not poisoned").take();
-    }
-}
-
-/// Replies and lines that cannot be used are reported on standard error
-/// when `QAPI_LOG` is set, and counted ([`Qmp::dropped_replies`]).
-fn log_dropped(what: &str) {
-    if std::env::var_os("QAPI_LOG").is_some() {
-        eprintln!("qapi-types: dropped {what}");
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::protocol::QmpError;
 
@@ -26,10 +27,25 @@ pub enum Error {
     Closed(Arc<str>),
     /// The server sent something the protocol does not allow.
     Protocol(String),
+    /// The server's first line is not JSON: it is not a QMP server (an
+    /// HMP monitor, say, or something else entirely).
+    NotQmp {
+        /// The beginning of what it sent.
+        sent: String,
+    },
     /// The call took longer than its timeout.
     Timeout {
         /// The command's wire name.
         command: String,
+        /// The time limit.
+        limit: Duration,
+    },
+    /// No greeting came within the time limit: the server may not be a
+    /// QMP server, or may be serving another client (a QEMU monitor
+    /// serves one at a time).
+    NoGreeting {
+        /// The time limit.
+        limit: Duration,
     },
     /// Commands other than `qmp_capabilities` are refused until
     /// capabilities are negotiated.
@@ -52,7 +68,13 @@ impl fmt::Display for Error {
             }
             Error::Closed(why) => write!(f, "connection closed: {why}"),
             Error::Protocol(what) => write!(f, "protocol error: {what}"),
-            Error::Timeout { command } => write!(f, "{command}: no reply in time"),
+            Error::NotQmp { sent } => write!(f, "not a QMP server: it sent '{sent}'"),
+            Error::Timeout { command, limit } => {
+                write!(f, "no reply to '{command}' within {}", Seconds(*limit))
+            }
+            Error::NoGreeting { limit } => {
+                write!(f, "no QMP greeting within {}", Seconds(*limit))
+            }
             Error::NotNegotiated { command } => {
                 write!(
                     f,
@@ -60,6 +82,26 @@ impl fmt::Display for Error {
                 )
             }
             Error::Io(error) => write!(f, "I/O error: {error}"),
+        }
+    }
+}
+
+/// A time limit as people write it: `30 s`, `1.5 s`, `200 ms`.
+struct Seconds(Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d.subsec_nanos() == 0 {
+            write!(f, "{} s", d.as_secs())
+        } else if d < Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
+            write!(f, "{} ms", d.as_millis())
+        } else if d < Duration::from_millis(1) {
+            write!(f, "{} µs", d.as_micros())
+        } else {
+            // Three significant decimals at most, trailing zeros dropped.
+            let text = format!("{:.3}", d.as_secs_f64());
+            write!(f, "{} s", text.trim_end_matches('0').trim_end_matches('.'))
         }
     }
 }
@@ -76,5 +118,44 @@ impl std::error::Error for Error {
 impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Self {
         Error::Io(Arc::new(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_limits_read_naturally() {
+        let timeout = |limit| {
+            Error::Timeout {
+                command: "query-qmp-schema".into(),
+                limit,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            timeout(Duration::from_secs(30)),
+            "no reply to 'query-qmp-schema' within 30 s"
+        );
+        assert_eq!(
+            timeout(Duration::from_millis(200)),
+            "no reply to 'query-qmp-schema' within 200 ms"
+        );
+        assert_eq!(
+            timeout(Duration::from_millis(1500)),
+            "no reply to 'query-qmp-schema' within 1.5 s"
+        );
+        assert_eq!(
+            timeout(Duration::from_micros(1)),
+            "no reply to 'query-qmp-schema' within 1 µs"
+        );
+        assert_eq!(
+            Error::NoGreeting {
+                limit: Duration::from_secs(30)
+            }
+            .to_string(),
+            "no QMP greeting within 30 s"
+        );
     }
 }

@@ -71,29 +71,111 @@ pub enum Message {
 
 impl Message {
     /// Parses one line of server output.
-    pub fn parse(line: &[u8]) -> Result<Self, String> {
+    pub fn parse(line: &[u8]) -> Result<Self, ParseError> {
         let mut object: Map<String, Value> =
-            serde_json::from_slice(line).map_err(|e| format!("malformed JSON: {e}"))?;
+            serde_json::from_slice(line).map_err(|e| ParseError::NotAnObject(e.to_string()))?;
         let id = object.remove("id");
         if let Some(value) = object.remove("return") {
             return Ok(Message::Return { id, value });
         }
         if let Some(error) = object.remove("error") {
-            let error =
-                serde_json::from_value(error).map_err(|e| format!("malformed error: {e}"))?;
-            return Ok(Message::Error { id, error });
+            return match serde_json::from_value(error) {
+                Ok(error) => Ok(Message::Error { id, error }),
+                Err(e) => Err(ParseError::MalformedError {
+                    id,
+                    reason: e.to_string(),
+                }),
+            };
         }
         if object.contains_key("event") {
             let event = serde_json::from_value(Value::Object(object))
-                .map_err(|e| format!("malformed event: {e}"))?;
+                .map_err(|e| ParseError::MalformedEvent(e.to_string()))?;
             return Ok(Message::Event(event));
         }
         if object.contains_key("QMP") {
             let greeting = serde_json::from_value(Value::Object(object))
-                .map_err(|e| format!("malformed greeting: {e}"))?;
+                .map_err(|e| ParseError::MalformedGreeting(e.to_string()))?;
             return Ok(Message::Greeting(greeting));
         }
-        Err("a message that is neither a reply, an error, an event nor a greeting".to_string())
+        Err(ParseError::Unrecognized)
+    }
+}
+
+/// Why a line of server output is not a [`Message`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Not a JSON object: not JSON at all, nested deeper than the parser
+    /// accepts, or another JSON value. The protocol allows nothing else,
+    /// so the client and the server no longer agree on what is sent.
+    NotAnObject(String),
+    /// An error reply whose `error` is not `{"class": ..., "desc": ...}`:
+    /// it still answers the request with this id (or the oldest one).
+    MalformedError {
+        /// The reply's id.
+        id: Option<Value>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An object with an `event` key that is not an event.
+    MalformedEvent(String),
+    /// An object with a `QMP` key that is not a greeting.
+    MalformedGreeting(String),
+    /// A JSON object that is neither a reply, an error, an event nor a
+    /// greeting (perhaps of a newer protocol).
+    Unrecognized,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::NotAnObject(reason) => write!(f, "not a JSON object ({reason})"),
+            ParseError::MalformedError { reason, .. } => write!(f, "malformed error: {reason}"),
+            ParseError::MalformedEvent(reason) => write!(f, "malformed event: {reason}"),
+            ParseError::MalformedGreeting(reason) => write!(f, "malformed greeting: {reason}"),
+            ParseError::Unrecognized => {
+                f.write_str("a message that is neither a reply, an error, an event nor a greeting")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// The beginning of a line, for an error message: at most [`EXCERPT`]
+/// characters, control characters escaped, `…` where it was cut.
+pub(crate) fn excerpt(line: &[u8]) -> String {
+    // Four bytes a character at most: enough to fill the excerpt.
+    let text = String::from_utf8_lossy(&line[..line.len().min(EXCERPT * 4)]);
+    let mut out = String::new();
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(EXCERPT) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if chars.next().is_some() || line.len() > EXCERPT * 4 {
+        out.push('…');
+    }
+    out
+}
+
+/// How many characters of a line [`excerpt`] keeps.
+const EXCERPT: usize = 80;
+
+/// The error for a line that breaks the protocol: what is wrong with it
+/// and how it begins.
+pub(crate) fn violation(error: &ParseError, line: &[u8]) -> Error {
+    Error::Protocol(format!("the server sent {error}: '{}'", excerpt(line)))
+}
+
+/// Lines that cannot be used are reported on standard error when
+/// `QAPI_LOG` is set.
+pub(crate) fn log_dropped(what: &str) {
+    if std::env::var_os("QAPI_LOG").is_some() {
+        eprintln!("qapi-types: dropped {what}");
     }
 }
 
@@ -212,6 +294,7 @@ mod tests {
             panic!("an error without id");
         };
         assert_eq!(error.class, "GenericError");
+
         assert!(matches!(
             Message::parse(br#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}"#),
             Ok(Message::Event(_))
@@ -222,7 +305,54 @@ mod tests {
             panic!("a greeting");
         };
         assert!(greeting.offers("oob"));
-        assert!(Message::parse(b"{not json").is_err());
-        assert!(Message::parse(b"{}").is_err());
+        assert!(matches!(
+            Message::parse(br#"{"QMP": 5}"#),
+            Err(ParseError::MalformedGreeting(_))
+        ));
+        assert!(matches!(
+            Message::parse(br#"{"event": "STOP"}"#),
+            Err(ParseError::MalformedEvent(_))
+        ));
+        assert!(matches!(
+            Message::parse(b"{not json"),
+            Err(ParseError::NotAnObject(_))
+        ));
+        assert!(matches!(
+            Message::parse(b"[1]"),
+            Err(ParseError::NotAnObject(_))
+        ));
+        let deep = [vec![b'['; 100_000], vec![b']'; 100_000]].concat();
+        assert!(matches!(
+            Message::parse(&deep),
+            Err(ParseError::NotAnObject(_))
+        ));
+        assert_eq!(Message::parse(b"{}"), Err(ParseError::Unrecognized));
+        assert_eq!(
+            Message::parse(br#"{"error": {"class": "GenericError"}, "id": 4}"#),
+            Err(ParseError::MalformedError {
+                id: Some(json!(4)),
+                reason: "missing field `desc`".into()
+            })
+        );
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt(b"{this is not json"), "{this is not json");
+        let long = excerpt(&vec![b'['; 100_000]);
+        assert_eq!(long, format!("{}…", "[".repeat(80)));
+        assert_eq!(excerpt(b"a\tb\x1b[0m"), "a\\tb\\u{1b}[0m");
+        assert_eq!(excerpt(b"\xff\xfe"), "\u{fffd}\u{fffd}");
+        assert_eq!(excerpt("é".repeat(80).as_bytes()), "é".repeat(80));
+        assert_eq!(
+            excerpt("é".repeat(81).as_bytes()),
+            format!("{}…", "é".repeat(80))
+        );
+        assert_eq!(excerpt(b""), "");
     }
 }

@@ -13,7 +13,7 @@ use tokio::io::{
 use tokio::sync::Mutex;
 
 use crate::error::Error;
-use crate::protocol::{write_request, Execution, Message};
+use crate::protocol::{write_request, Execution, Message, ParseError};
 use crate::Command;
 
 /// The longest line accepted from the agent.
@@ -102,6 +102,7 @@ impl Qga {
             .unwrap_or_else(|_| {
                 Err(Error::Timeout {
                     command: C::NAME.to_string(),
+                    limit: timeout,
                 })
             })
     }
@@ -134,6 +135,14 @@ impl Qga {
                         command: name.to_string(),
                         error,
                     })
+                }
+                // A line that is not JSON: the call fails, and the next
+                // one resynchronises first (`needs_sync` is still set).
+                Err(error @ ParseError::NotAnObject(_)) => {
+                    return Err(crate::protocol::violation(&error, &line))
+                }
+                Err(ref error @ ParseError::MalformedError { .. }) => {
+                    break Err(crate::protocol::violation(error, &line))
                 }
                 // The agent sends no events; skip anything else.
                 _ => continue,

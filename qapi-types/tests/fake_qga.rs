@@ -169,3 +169,41 @@ async fn errors_name_the_command_and_a_closed_agent_is_reported() {
         .expect_err("gone");
     assert!(matches!(error, Error::Closed(_) | Error::Io(_)), "{error}");
 }
+
+/// A line that is not JSON fails the call (rather than being skipped
+/// while the caller waits forever); the next call resynchronises.
+#[tokio::test]
+async fn a_line_that_is_not_json_fails_the_call_and_the_next_resynchronises() {
+    let stream = agent(|mut agent| async move {
+        let request = agent.recv().await.expect("a request");
+        assert_eq!(request["execute"], "guest-info");
+        agent
+            .writer
+            .write_all(b"{this is not json\n")
+            .await
+            .expect("written");
+        let ping = agent.recv().await.expect("ping, after a resynchronisation");
+        assert_eq!(ping["execute"], "guest-ping");
+        agent.send(json!({ "return": "pong" })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        qga.execute_raw("guest-info", json!({})),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("a protocol error");
+    assert!(
+        matches!(&error, Error::Protocol(what) if what.contains("'{this is not json'")),
+        "{error}"
+    );
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .await
+            .expect("pong"),
+        json!("pong")
+    );
+}

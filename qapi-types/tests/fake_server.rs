@@ -176,12 +176,14 @@ async fn replies_out_of_order_reach_their_callers_and_events_their_subscribers()
 }
 
 #[tokio::test]
-async fn unknown_ids_malformed_lines_and_idless_errors() {
+async fn unknown_ids_unknown_messages_and_idless_errors() {
     let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
         server.send(json!({ "return": {}, "id": 999_999 })).await;
-        server.send_raw(b"{this is not json\r\n").await;
+        // JSON objects the client can't use: skipped, counted.
+        server.send(json!({ "something-new": 1 })).await;
+        server.send(json!({ "event": "NO-TIMESTAMP" })).await;
         server.send(json!({ "return": "ok", "id": request["id"] })).await;
         let _ = server.recv().await.expect("another request");
         server.send(json!({ "error": { "class": "GenericError", "desc": "JSON parse error, expecting value" } })).await;
@@ -194,6 +196,7 @@ async fn unknown_ids_malformed_lines_and_idless_errors() {
         json!("ok")
     );
     assert_eq!(qmp.dropped_replies(), 1);
+    assert_eq!(qmp.ignored_messages(), 2);
     let error = qmp
         .execute_raw("y", json!({}))
         .await
@@ -201,6 +204,112 @@ async fn unknown_ids_malformed_lines_and_idless_errors() {
     assert!(
         matches!(&error, Error::Command { command, .. } if command == "y"),
         "{error}"
+    );
+}
+
+/// A line that is not JSON (or nested deeper than the parser accepts)
+/// means client and server no longer agree: every waiting call fails
+/// with a protocol error naming the line, and the connection closes.
+#[tokio::test]
+async fn a_line_that_is_not_a_json_object_fails_every_waiting_call() {
+    let deep = [vec![b'['; 100_000], vec![b']'; 100_000], b"\r\n".to_vec()].concat();
+    let lines: [&[u8]; 3] = [b"{this is not json\r\n", &deep, b"[1, 2]\n"];
+    let excerpts = [
+        "'{this is not json'".to_string(),
+        format!("'{}…'", "[".repeat(80)),
+        "'[1, 2]'".to_string(),
+    ];
+    for (line, excerpt) in lines.into_iter().zip(excerpts) {
+        let line = line.to_vec();
+        let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+            server.accept_negotiation().await;
+            let _ = server.recv().await.expect("a request");
+            let _ = server.recv().await.expect("another request");
+            server.send_raw(&line).await;
+            std::future::pending::<()>().await;
+        })
+        .await;
+        let qmp = qmp.expect("connected");
+        let mut events = qmp.events();
+        let (a, b) = tokio::time::timeout(
+            Duration::from_secs(5),
+            futures_join(
+                qmp.execute_raw("a", json!({})),
+                qmp.execute_raw("b", json!({})),
+            ),
+        )
+        .await
+        .expect("no call hangs");
+        for result in [a, b] {
+            let error = result.expect_err("a protocol error");
+            assert!(
+                matches!(&error, Error::Protocol(what) if what.contains("not a JSON object") && what.ends_with(&excerpt)),
+                "{error}"
+            );
+        }
+        let later = qmp.execute_raw("c", json!({})).await.expect_err("closed");
+        assert!(
+            matches!(&later, Error::Closed(why) if why.contains("not a JSON object")),
+            "{later}"
+        );
+        assert_eq!(events.next().await, Err(EventsError::Closed));
+    }
+}
+
+/// An error reply whose body is malformed still answers its call.
+#[tokio::test]
+async fn a_malformed_error_reply_fails_its_call() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        server
+            .send(json!({ "error": { "class": "GenericError" }, "id": request["id"] }))
+            .await;
+        let request = server.recv().await.expect("another request");
+        server
+            .send(json!({ "return": 7, "id": request["id"] }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let error = tokio::time::timeout(Duration::from_secs(5), qmp.execute_raw("x", json!({})))
+        .await
+        .expect("no hang")
+        .expect_err("a protocol error");
+    assert!(
+        matches!(&error, Error::Protocol(what) if what.contains("malformed error") && what.contains("desc")),
+        "{error}"
+    );
+    assert_eq!(
+        qmp.execute_raw("y", json!({})).await.expect("still usable"),
+        json!(7)
+    );
+}
+
+/// A server whose first line is not JSON is not a QMP server: an HMP
+/// monitor, say.
+#[tokio::test]
+async fn a_server_that_does_not_speak_json_is_not_qmp() {
+    let (client, mut server) = UnixStream::pair().expect("a socket pair");
+    let _server = tokio::spawn(async move {
+        server
+            .write_all(b"QEMU 10.0.2 monitor - type 'help' for more information\r\n(qemu) ")
+            .await
+            .expect("written");
+        std::future::pending::<()>().await;
+    });
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        Qmp::connect(client, Config::default()),
+    )
+    .await
+    .expect("no hang")
+    .err()
+    .expect("not QMP");
+    assert_eq!(
+        error.to_string(),
+        "not a QMP server: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
     );
 }
 
