@@ -1,17 +1,26 @@
 //! The blocking QMP client, over std sockets: the same typed calls as
 //! [`crate::Qmp`], one at a time, with events kept until asked for.
+//!
+//! Without a time limit a call waits as long as the server takes.
+//! [`BlockingQmp::connect_unix_timeout`] bounds connecting (the greeting
+//! and the negotiation), [`BlockingQmp::set_timeout`] every call after.
+//! A call that runs out of time closes the connection: its reply may
+//! still come, and the client, which matches replies to the one call it
+//! has outstanding, does not wait for it. Later calls fail with
+//! [`Error::Closed`]; connect again.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::protocol::{write_request, Execution, Greeting, Message};
+use crate::protocol::{excerpt, log_dropped, violation, write_request, Execution, Greeting};
+use crate::protocol::{Message, ParseError};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, OobCommand, RawEvent};
 
@@ -31,18 +40,45 @@ struct Inner {
     events: VecDeque<RawEvent>,
     event_limit: usize,
     lagged: u64,
+    ignored: u64,
     negotiated: bool,
     oob: bool,
-    closed: bool,
+    /// Why the connection can't be used any more.
+    closed: Option<Arc<str>>,
     /// A line begun before a read timed out, kept for the next read.
     partial: Vec<u8>,
+    /// The time limit of each call ([`BlockingQmp::set_timeout`]).
+    timeout: Option<Duration>,
+    /// The socket's read and write timeouts as last set, so that they
+    /// are only set when they change.
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
 }
 
 impl BlockingQmp {
     /// Connects to a QMP server on a unix socket, reads its greeting and
     /// negotiates (turning on out-of-band execution when offered).
     pub fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let stream = UnixStream::connect(path)?;
+        Self::open(path.as_ref(), None)
+    }
+
+    /// [`BlockingQmp::connect_unix`] with a time limit: connecting and
+    /// the greeting must come within `timeout` ([`Error::NoGreeting`]
+    /// otherwise: a QEMU monitor serves one client at a time, so one
+    /// that serves another client sends none), and the answer to the
+    /// negotiation within `timeout` more ([`Error::Timeout`]). Calls
+    /// after that have no limit unless [`BlockingQmp::set_timeout`] sets
+    /// one.
+    pub fn connect_unix_timeout(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, Error> {
+        Self::open(path.as_ref(), Some(timeout))
+    }
+
+    fn open(path: &Path, timeout: Option<Duration>) -> Result<Self, Error> {
+        let deadline = deadline(timeout);
+        let stream = match (timeout, deadline) {
+            (Some(limit), Some(deadline)) => connect_before(path, limit, deadline)?,
+            _ => UnixStream::connect(path)?,
+        };
         let mut inner = Inner {
             reader: BufReader::new(stream.try_clone()?),
             writer: stream,
@@ -50,15 +86,44 @@ impl BlockingQmp {
             events: VecDeque::new(),
             event_limit: 1024,
             lagged: 0,
+            ignored: 0,
             negotiated: false,
             oob: false,
-            closed: false,
+            closed: None,
             partial: Vec::new(),
+            timeout: None,
+            read_timeout: None,
+            write_timeout: None,
         };
         let greeting = loop {
-            let line = inner.line()?;
-            if let Ok(Message::Greeting(greeting)) = Message::parse(&line) {
-                break greeting;
+            let line = match inner.line(deadline) {
+                Ok(Some(line)) => line,
+                Ok(None) => {
+                    return Err(Error::NoGreeting {
+                        limit: timeout.unwrap_or_default(),
+                    })
+                }
+                Err(Error::Closed(_)) => {
+                    return Err(Error::Closed(
+                        "the server closed the connection before its greeting".into(),
+                    ))
+                }
+                Err(error) => return Err(error),
+            };
+            match Message::parse(&line) {
+                Ok(Message::Greeting(greeting)) => break greeting,
+                // Not JSON: an HMP monitor, or no monitor at all.
+                Err(ParseError::NotAnObject(_)) => {
+                    return Err(Error::NotQmp {
+                        sent: excerpt(&line),
+                    })
+                }
+                Err(error @ ParseError::MalformedGreeting(_)) => {
+                    return Err(violation(&error, &line))
+                }
+                // Other messages before the greeting: not in the
+                // protocol; skip.
+                _ => continue,
             }
         };
         let enable = if greeting.offers("oob") {
@@ -66,7 +131,7 @@ impl BlockingQmp {
         } else {
             Value::Object(Default::default())
         };
-        inner.call("qmp_capabilities", &enable, Execution::InBand)?;
+        inner.call("qmp_capabilities", &enable, Execution::InBand, timeout)?;
         inner.negotiated = true;
         inner.oob = greeting.offers("oob");
         Ok(Self {
@@ -83,6 +148,14 @@ impl BlockingQmp {
     /// Whether out-of-band execution was negotiated.
     pub fn oob_enabled(&self) -> bool {
         self.lock().oob
+    }
+
+    /// Bounds every later call: the reply must come within `timeout`
+    /// (`None`: no limit, the default). A call that runs out of time
+    /// fails with [`Error::Timeout`] and closes the connection (see the
+    /// [module](self) documentation).
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        self.lock().timeout = timeout;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -111,37 +184,39 @@ impl BlockingQmp {
 
     /// Executes a command the bindings lack: a name and JSON arguments.
     pub fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
-        self.lock().call(name, &arguments, Execution::InBand)
+        let mut inner = self.lock();
+        let timeout = inner.timeout;
+        inner.call(name, &arguments, Execution::InBand, timeout)
     }
 
     /// The next event: one that arrived while waiting for a reply, or the
     /// next the server sends within `timeout` (`None` if none does).
+    /// The connection stays usable when none does.
     pub fn next_event(&self, timeout: Duration) -> Result<Option<RawEvent>, Error> {
         let mut inner = self.lock();
         if let Some(event) = inner.events.pop_front() {
             return Ok(Some(event));
         }
-        inner
-            .reader
-            .get_ref()
-            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))?;
-        let line = inner.line();
-        inner.reader.get_ref().set_read_timeout(None)?;
-        let line = match line {
-            Ok(line) => line,
-            Err(Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Ok(None)
+        if let Some(why) = &inner.closed {
+            return Err(Error::Closed(why.clone()));
+        }
+        let deadline = deadline(Some(timeout.max(Duration::from_millis(1))));
+        loop {
+            let Some(line) = inner.line(deadline)? else {
+                return Ok(None);
+            };
+            match Message::parse(&line) {
+                Ok(Message::Event(event)) => return Ok(Some(event)),
+                Ok(Message::Greeting(_)) => {}
+                Ok(Message::Return { .. } | Message::Error { .. })
+                | Err(ParseError::MalformedError { .. }) => {
+                    log_dropped(&format!("a reply nobody waits for: {}", excerpt(&line)));
+                }
+                Err(error @ ParseError::NotAnObject(_)) => {
+                    return Err(inner.violation(&error, &line))
+                }
+                Err(error) => inner.ignore(&error, &line),
             }
-            Err(e) => return Err(e),
-        };
-        match Message::parse(&line) {
-            Ok(Message::Event(event)) => Ok(Some(event)),
-            _ => Ok(None),
         }
     }
 
@@ -150,11 +225,64 @@ impl BlockingQmp {
         self.lock().lagged
     }
 
+    /// How many messages were ignored: JSON objects that are neither a
+    /// reply, an event nor a greeting (a newer protocol's, perhaps), and
+    /// events too malformed to deliver. Lines that are not JSON objects
+    /// are not ignored: they close the connection.
+    pub fn ignored_messages(&self) -> u64 {
+        self.lock().ignored
+    }
+
     fn typed<C: Command>(&self, command: &C, execution: Execution) -> Result<C::Ok, Error> {
         let arguments = crate::protocol::arguments(command)?;
-        let value = self.lock().call(C::NAME, &arguments, execution)?;
+        let value = {
+            let mut inner = self.lock();
+            let timeout = inner.timeout;
+            inner.call(C::NAME, &arguments, execution, timeout)?
+        };
         crate::protocol::decode_reply::<C>(value)
     }
+}
+
+/// When `timeout` from now is (`None` without a limit, or one too far
+/// away to represent).
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|timeout| Instant::now().checked_add(timeout))
+}
+
+/// How long until `deadline`: `Some(None)` without one, `None` once it
+/// has passed.
+fn left(deadline: Option<Instant>) -> Option<Option<Duration>> {
+    match deadline {
+        None => Some(None),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then_some(Some(left))
+        }
+    }
+}
+
+/// Connects before `deadline`. A unix socket's `connect` blocks while
+/// the server's backlog is full (a QEMU monitor serving another client
+/// accepts no one else), and std offers no time limit for it: the
+/// connection is made on a thread of its own, left behind if it takes
+/// too long.
+fn connect_before(path: &Path, limit: Duration, deadline: Instant) -> Result<UnixStream, Error> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("qmp-connect".into())
+        .spawn(move || {
+            let _ = sender.send(UnixStream::connect(path));
+        })?;
+    match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(connected) => Ok(connected?),
+        Err(_) => Err(Error::NoGreeting { limit }),
+    }
+}
+
+fn timed_out(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 impl Inner {
@@ -163,9 +291,10 @@ impl Inner {
         name: &str,
         arguments: &Value,
         execution: Execution,
+        timeout: Option<Duration>,
     ) -> Result<Value, Error> {
-        if self.closed {
-            return Err(Error::Closed("the connection closed".into()));
+        if let Some(why) = &self.closed {
+            return Err(Error::Closed(why.clone()));
         }
         if !self.negotiated && name != "qmp_capabilities" {
             return Err(Error::NotNegotiated {
@@ -176,9 +305,18 @@ impl Inner {
         self.next_id += 1;
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, arguments, Some(id), execution);
-        self.writer.write_all(&bytes)?;
+        let deadline = deadline(timeout);
+        let out_of_time = || Error::Timeout {
+            command: name.to_string(),
+            limit: timeout.unwrap_or_default(),
+        };
+        if !self.send(&bytes, deadline)? {
+            return Err(self.give_up(out_of_time()));
+        }
         loop {
-            let line = self.line()?;
+            let Some(line) = self.line(deadline)? else {
+                return Err(self.give_up(out_of_time()));
+            };
             let (reply_id, result) = match Message::parse(&line) {
                 Ok(Message::Return { id, value }) => (id, Ok(value)),
                 Ok(Message::Error { id, error }) => (
@@ -196,40 +334,95 @@ impl Inner {
                     self.events.push_back(event);
                     continue;
                 }
-                _ => continue,
+                Ok(Message::Greeting(_)) => continue,
+                // A reply all the same: the call fails.
+                Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
+                    (id.clone(), Err(violation(error, &line)))
+                }
+                Err(error @ ParseError::NotAnObject(_)) => {
+                    return Err(self.violation(&error, &line))
+                }
+                Err(error) => {
+                    self.ignore(&error, &line);
+                    continue;
+                }
             };
             // Only this call is outstanding: an id-less error is its own.
             match reply_id {
                 None => return result,
                 Some(reply_id) if reply_id.as_u64() == Some(id) => return result,
-                Some(_) => continue,
+                Some(_) => {
+                    log_dropped(&format!("a reply nobody waits for: {}", excerpt(&line)));
+                    continue;
+                }
             }
         }
     }
 
-    fn line(&mut self) -> Result<Vec<u8>, Error> {
+    /// Writes a request; `false` if `deadline` passed first.
+    fn send(&mut self, bytes: &[u8], deadline: Option<Instant>) -> Result<bool, Error> {
+        let Some(left) = left(deadline) else {
+            return Ok(false);
+        };
+        if self.write_timeout != left {
+            self.writer.set_write_timeout(left)?;
+            self.write_timeout = left;
+        }
+        match self.writer.write_all(bytes) {
+            Ok(()) => Ok(true),
+            // Part of the request may be written: the stream is unusable
+            // either way.
+            Err(error) if deadline.is_some() && timed_out(&error) => Ok(false),
+            Err(error) => {
+                self.close(format!("writing failed: {error}"));
+                Err(error.into())
+            }
+        }
+    }
+
+    /// The next non-empty line; `None` if `deadline` passes first (a
+    /// line begun is kept for the next call).
+    fn line(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
         loop {
-            let limit = (MAX_LINE + 1).saturating_sub(self.partial.len()) as u64;
-            let read = (&mut self.reader)
-                .take(limit)
-                .read_until(b'\n', &mut self.partial)?;
-            if read == 0 && self.partial.is_empty() {
-                self.closed = true;
-                return Err(Error::Closed("the server closed the connection".into()));
+            let Some(left) = left(deadline) else {
+                return Ok(None);
+            };
+            if self.read_timeout != left {
+                self.reader.get_ref().set_read_timeout(left)?;
+                self.read_timeout = left;
             }
-            if self.partial.len() > MAX_LINE {
-                self.closed = true;
-                return Err(Error::Protocol(format!(
-                    "a line longer than {MAX_LINE} bytes"
-                )));
-            }
-            if self.partial.last() != Some(&b'\n') {
-                if read == 0 {
-                    self.closed = true;
-                    return Err(Error::Closed(
-                        "the server closed the connection mid-line".into(),
-                    ));
+            // One read at a time, so that a server trickling bytes can't
+            // keep a read from timing out.
+            let buffer = match self.reader.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                // What was read is in `partial`; the deadline is checked
+                // again.
+                Err(error) if deadline.is_some() && timed_out(&error) => continue,
+                Err(error) => {
+                    self.close(format!("reading failed: {error}"));
+                    return Err(error.into());
                 }
+            };
+            if buffer.is_empty() {
+                let why = if self.partial.is_empty() {
+                    "the server closed the connection"
+                } else {
+                    "the server closed the connection mid-line"
+                };
+                return Err(self.closing(why));
+            }
+            let end = buffer.iter().position(|&b| b == b'\n');
+            let used = end.map_or(buffer.len(), |end| end + 1);
+            if self.partial.len() + end.unwrap_or(used) > MAX_LINE {
+                let error = Error::Protocol(format!("a line longer than {MAX_LINE} bytes"));
+                self.close(error.to_string());
+                return Err(error);
+            }
+            self.partial.extend_from_slice(&buffer[..used]);
+            self.reader.consume(used);
+            let complete = end.is_some();
+            if !complete {
                 continue;
             }
             let mut line = std::mem::take(&mut self.partial);
@@ -237,8 +430,43 @@ impl Inner {
                 line.pop();
             }
             if !line.iter().all(u8::is_ascii_whitespace) {
-                return Ok(line);
+                return Ok(Some(line));
             }
         }
+    }
+
+    /// Marks the connection unusable; the first reason is kept.
+    fn close(&mut self, why: impl Into<Arc<str>>) {
+        if self.closed.is_none() {
+            self.closed = Some(why.into());
+        }
+    }
+
+    /// [`Error::Closed`] for `why`, the connection marked closed.
+    fn closing(&mut self, why: &str) -> Error {
+        self.close(why);
+        Error::Closed(why.into())
+    }
+
+    /// A call out of time: the connection is closed, as its reply may
+    /// still come.
+    fn give_up(&mut self, error: Error) -> Error {
+        self.close(format!(
+            "{error}: its reply may still come, so the connection is not used any more"
+        ));
+        error
+    }
+
+    /// A line that breaks the protocol: the connection is closed.
+    fn violation(&mut self, error: &ParseError, line: &[u8]) -> Error {
+        let error = violation(error, line);
+        self.close(error.to_string());
+        error
+    }
+
+    /// A message of no use, counted and logged.
+    fn ignore(&mut self, error: &ParseError, line: &[u8]) {
+        self.ignored += 1;
+        log_dropped(&format!("{error}: {}", excerpt(line)));
     }
 }

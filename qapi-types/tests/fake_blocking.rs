@@ -1,0 +1,359 @@
+//! The blocking client against scripted fake servers on unix sockets:
+//! lines that break the protocol, servers that don't speak QMP, and time
+//! limits on connecting and on calls.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use qapi_types::serde_json::{self, json, Value};
+use qapi_types::{BlockingQmp, Error};
+
+const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": []}}"#;
+
+/// How long a test waits before calling a client hung.
+const HUNG: Duration = Duration::from_secs(10);
+
+/// A socket in a directory of its own, removed when dropped.
+struct Socket {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Socket {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "qapi-types-blocking-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("qmp.sock");
+        Self { dir, path }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The server side of a connection.
+struct Server {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Server {
+    fn recv(&mut self) -> Option<Value> {
+        let mut line = String::new();
+        if self.reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        Some(serde_json::from_str(&line).expect("the client sends JSON"))
+    }
+
+    fn send(&mut self, value: Value) {
+        self.send_raw(format!("{value}\r\n").as_bytes());
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        // The client may have given up: that is what some tests check.
+        let _ = self.writer.write_all(bytes);
+    }
+
+    fn accept_negotiation(&mut self) {
+        let request = self.recv().expect("qmp_capabilities");
+        assert_eq!(request["execute"], "qmp_capabilities");
+        self.send(json!({ "return": {}, "id": request["id"] }));
+    }
+
+    /// Keeps the connection open until the client closes it.
+    fn linger(mut self) {
+        while self.recv().is_some() {}
+    }
+}
+
+/// A server on `socket` that runs `script` for one client.
+fn serve(socket: &Socket, script: impl FnOnce(Server) + Send + 'static) {
+    let listener = UnixListener::bind(&socket.path).expect("bound");
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("a client");
+        let server = Server {
+            reader: BufReader::new(stream.try_clone().expect("a clone")),
+            writer: stream,
+        };
+        script(server);
+    });
+}
+
+/// A QMP server that greets and negotiates, then runs `script`.
+fn serve_qmp(socket: &Socket, script: impl FnOnce(&mut Server) + Send + 'static) {
+    serve(socket, |mut server| {
+        server.send_raw(format!("{GREETING}\r\n").as_bytes());
+        server.accept_negotiation();
+        script(&mut server);
+        server.linger();
+    });
+}
+
+/// Runs `f` on a thread of its own and fails the test if it takes longer
+/// than [`HUNG`], rather than hanging the test run.
+fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(f());
+    });
+    receiver.recv_timeout(HUNG).expect("the client hung")
+}
+
+#[test]
+fn a_line_that_is_not_a_json_object_fails_the_call_and_closes() {
+    let deep = [vec![b'['; 100_000], vec![b']'; 100_000], b"\r\n".to_vec()].concat();
+    let lines: [&[u8]; 3] = [b"{this is not json\r\n", &deep, b"\"a string\"\n"];
+    let excerpts = [
+        "'{this is not json'".to_string(),
+        format!("'{}…'", "[".repeat(80)),
+        "'\"a string\"'".to_string(),
+    ];
+    for (line, excerpt) in lines.into_iter().zip(excerpts) {
+        let socket = Socket::new();
+        let line = line.to_vec();
+        serve_qmp(&socket, move |server| {
+            let _ = server.recv().expect("a request");
+            server.send_raw(&line);
+        });
+        let path = socket.path.clone();
+        let (error, later) = within(move || {
+            let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+            let error = qmp
+                .execute_raw("x", json!({}))
+                .expect_err("a protocol error");
+            let later = qmp.execute_raw("y", json!({})).expect_err("closed");
+            (error, later)
+        });
+        assert!(
+            matches!(&error, Error::Protocol(what) if what.contains("not a JSON object") && what.ends_with(&excerpt)),
+            "{error}"
+        );
+        assert!(
+            matches!(&later, Error::Closed(why) if why.contains("not a JSON object")),
+            "{later}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_error_reply_fails_its_call_and_unknown_messages_are_skipped() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let request = server.recv().expect("a request");
+        server.send(json!({ "error": "no body", "id": request["id"] }));
+        let request = server.recv().expect("another request");
+        server.send(json!({ "something-new": true }));
+        server.send(json!({ "return": "stale", "id": 12345 }));
+        server.send(json!({ "return": "ok", "id": request["id"] }));
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let error = qmp.execute_raw("x", json!({})).expect_err("malformed");
+        assert!(
+            matches!(&error, Error::Protocol(what) if what.contains("malformed error")),
+            "{error}"
+        );
+        assert_eq!(qmp.execute_raw("y", json!({})).expect("usable"), "ok");
+        assert_eq!(qmp.ignored_messages(), 1);
+    });
+}
+
+#[test]
+fn a_server_that_does_not_speak_json_is_not_qmp() {
+    let socket = Socket::new();
+    serve(&socket, |mut server| {
+        server.send_raw(b"QEMU 10.0.2 monitor - type 'help' for more information\r\n(qemu) ");
+        server.linger();
+    });
+    let path = socket.path.clone();
+    let error = within(move || BlockingQmp::connect_unix(&path).err().expect("not QMP"));
+    assert_eq!(
+        error.to_string(),
+        "not a QMP server: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
+    );
+}
+
+#[test]
+fn a_server_that_never_greets_times_out() {
+    let socket = Socket::new();
+    serve(&socket, Server::linger);
+    let path = socket.path.clone();
+    let start = Instant::now();
+    let error = within(move || {
+        BlockingQmp::connect_unix_timeout(&path, Duration::from_millis(200))
+            .err()
+            .expect("no greeting")
+    });
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    assert!(matches!(error, Error::NoGreeting { .. }), "{error}");
+    assert_eq!(error.to_string(), "no QMP greeting within 200 ms");
+}
+
+#[test]
+fn a_server_that_never_answers_the_negotiation_times_out() {
+    let socket = Socket::new();
+    serve(&socket, |mut server| {
+        server.send_raw(format!("{GREETING}\r\n").as_bytes());
+        server.linger();
+    });
+    let path = socket.path.clone();
+    let error = within(move || {
+        BlockingQmp::connect_unix_timeout(&path, Duration::from_millis(200))
+            .err()
+            .expect("no answer")
+    });
+    assert_eq!(
+        error.to_string(),
+        "no reply to 'qmp_capabilities' within 200 ms"
+    );
+}
+
+#[test]
+fn a_call_out_of_time_fails_and_closes_the_connection() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let _ = server.recv().expect("a request");
+        // Never answered; the next one would be.
+        if let Some(request) = server.recv() {
+            server.send(json!({ "return": {}, "id": request["id"] }));
+        }
+    });
+    let path = socket.path.clone();
+    let (error, later, elapsed) = within(move || {
+        let qmp =
+            BlockingQmp::connect_unix_timeout(&path, Duration::from_secs(5)).expect("connected");
+        qmp.set_timeout(Some(Duration::from_millis(200)));
+        let start = Instant::now();
+        let error = qmp
+            .execute_raw("query-qmp-schema", json!({}))
+            .expect_err("out of time");
+        let elapsed = start.elapsed();
+        let later = qmp
+            .execute_raw("query-version", json!({}))
+            .expect_err("closed");
+        (error, later, elapsed)
+    });
+    assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+    assert!(
+        matches!(&error, Error::Timeout { command, limit } if command == "query-qmp-schema" && *limit == Duration::from_millis(200)),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "no reply to 'query-qmp-schema' within 200 ms"
+    );
+    assert!(
+        matches!(&later, Error::Closed(why) if why.contains("no reply to 'query-qmp-schema'")),
+        "{later}"
+    );
+}
+
+/// The limit is on the whole call: a reply that arrives in pieces is
+/// put together, and a server that trickles bytes forever can't extend
+/// the deadline.
+#[test]
+fn a_deadline_covers_the_whole_reply() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let request = server.recv().expect("a request");
+        let reply = format!("{}\r\n", json!({ "return": "pieces", "id": request["id"] }));
+        for piece in reply.as_bytes().chunks(8) {
+            server.send_raw(piece);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = server.recv().expect("another request");
+        // A byte every 50 ms, never a whole line.
+        for _ in 0..100 {
+            server.send_raw(b" ");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let path = socket.path.clone();
+    let (answer, error, elapsed) = within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        qmp.set_timeout(Some(Duration::from_secs(3)));
+        let answer = qmp.execute_raw("pieces", json!({}));
+        qmp.set_timeout(Some(Duration::from_millis(300)));
+        let start = Instant::now();
+        let error = qmp
+            .execute_raw("trickle", json!({}))
+            .expect_err("out of time");
+        (answer, error, start.elapsed())
+    });
+    assert_eq!(answer.expect("put together"), "pieces");
+    assert!(matches!(error, Error::Timeout { .. }), "{error}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+}
+
+/// Waiting for an event in vain keeps the connection, and what arrived
+/// of a line meanwhile.
+#[test]
+fn waiting_for_events_keeps_partial_lines() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let event = format!(
+            "{}\r\n",
+            json!({ "event": "STOP", "timestamp": { "seconds": 1, "microseconds": 2 } })
+        );
+        let (first, second) = event.as_bytes().split_at(10);
+        server.send_raw(first);
+        std::thread::sleep(Duration::from_millis(300));
+        server.send_raw(second);
+        let request = server.recv().expect("a request");
+        server.send(json!({ "return": "still here", "id": request["id"] }));
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        assert_eq!(
+            qmp.next_event(Duration::from_millis(50)).expect("no error"),
+            None
+        );
+        let event = qmp
+            .next_event(Duration::from_secs(5))
+            .expect("no error")
+            .expect("the event");
+        assert_eq!(event.event, "STOP");
+        qmp.set_timeout(Some(Duration::from_secs(5)));
+        assert_eq!(
+            qmp.execute_raw("x", json!({})).expect("usable"),
+            "still here"
+        );
+    });
+}
+
+#[test]
+fn an_oversized_line_closes_the_connection() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let _ = server.recv().expect("a request");
+        server.send_raw(&vec![b'x'; (64 << 20) + 1]);
+        server.send_raw(b"\n");
+    });
+    let path = socket.path.clone();
+    let (error, later) = within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let error = qmp.execute_raw("x", json!({})).expect_err("too long");
+        (error, qmp.execute_raw("y", json!({})).expect_err("closed"))
+    });
+    assert!(
+        matches!(&error, Error::Protocol(what) if what.contains("longer than")),
+        "{error}"
+    );
+    assert!(matches!(later, Error::Closed(_)), "{later}");
+}
