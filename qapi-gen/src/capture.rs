@@ -1,18 +1,33 @@
 //! Capturing a QEMU's introspection: `query-qmp-schema` over a QMP
 //! monitor, on a socket given or of a QEMU started for the purpose.
 
+use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use qapi_types::serde_json::{self, Value};
-use qapi_types::BlockingQmp;
+use qapi_types::{BlockingQmp, Error};
 
-/// How long a QEMU may take to open its monitor and answer.
+/// How long a QEMU may take to open its monitor, to greet, to negotiate
+/// and to answer.
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a QEMU asked to `quit` may take to exit before it is killed.
+const QUIT: Duration = Duration::from_secs(2);
+
+/// How much of a QEMU's standard output, and of its standard error, is
+/// kept for an error message: the end.
+const OUTPUT_TAIL: usize = 8 << 10;
+
+/// The longest path of a unix socket (`sun_path` holds 108 bytes, the
+/// last a NUL).
+const SOCKET_PATH_MAX: usize = 107;
 
 /// Why the introspection could not be captured.
 #[derive(Debug)]
@@ -27,31 +42,71 @@ impl fmt::Display for CaptureError {
 impl std::error::Error for CaptureError {}
 
 /// Runs `query-qmp-schema` on the QMP monitor at `socket` and returns the
-/// reply as introspection JSON (see [`to_json`]).
+/// reply as introspection JSON (see [`to_json`]). Each step (the
+/// greeting, the negotiation, the query) must be done within 30 s.
 pub fn from_socket(socket: &Path) -> Result<String, CaptureError> {
-    let socket = socket.to_path_buf();
-    let (tx, rx) = mpsc::channel();
-    // The blocking client has no deadline of its own: a server that never
-    // answers must not hang the caller.
-    std::thread::spawn(move || {
-        let _ = tx.send(query(&socket));
-    });
-    match rx.recv_timeout(TIMEOUT) {
-        Ok(result) => result,
-        Err(_) => Err(CaptureError(format!(
-            "no answer to query-qmp-schema within {} s",
-            TIMEOUT.as_secs()
-        ))),
-    }
+    from_socket_within(socket, TIMEOUT)
 }
 
-fn query(socket: &Path) -> Result<String, CaptureError> {
-    let qmp = BlockingQmp::connect_unix(socket)
-        .map_err(|e| CaptureError(format!("can't talk QMP on '{}': {e}", socket.display())))?;
-    let reply = qmp
-        .execute_raw("query-qmp-schema", Value::Object(Default::default()))
-        .map_err(|e| CaptureError(format!("query-qmp-schema failed: {e}")))?;
-    to_json(&reply)
+fn from_socket_within(socket: &Path, timeout: Duration) -> Result<String, CaptureError> {
+    let qmp = connect(socket, timeout).map_err(|failure| CaptureError(failure.message))?;
+    query(&qmp, timeout).map_err(|failure| CaptureError(failure.message))
+}
+
+/// What went wrong, and when.
+struct Failure {
+    stage: Stage,
+    message: String,
+    /// Whether the connection can still be used (to send `quit`).
+    usable: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Before the monitor's socket exists.
+    Starting,
+    Connecting,
+    Querying,
+}
+
+fn connect(socket: &Path, timeout: Duration) -> Result<BlockingQmp, Failure> {
+    BlockingQmp::connect_unix_timeout(socket, timeout).map_err(|error| {
+        let at = socket.display();
+        let message = match &error {
+            Error::NotQmp { sent } => format!("'{at}' is not a QMP monitor: it sent '{sent}'"),
+            Error::NoGreeting { .. } => format!(
+                "can't talk QMP on '{at}': {error} (a QEMU monitor serves one client at a \
+                 time: is another client connected? Or is it not a QMP monitor?)"
+            ),
+            Error::Timeout { .. } | Error::Command { .. } => {
+                format!("can't talk QMP on '{at}': the negotiation failed: {error}")
+            }
+            _ => format!("can't talk QMP on '{at}': {error}"),
+        };
+        Failure {
+            stage: Stage::Connecting,
+            message,
+            usable: false,
+        }
+    })
+}
+
+fn query(qmp: &BlockingQmp, timeout: Duration) -> Result<String, Failure> {
+    qmp.set_timeout(Some(timeout));
+    let failure = |message, usable| Failure {
+        stage: Stage::Querying,
+        message,
+        usable,
+    };
+    match qmp.execute_raw("query-qmp-schema", Value::Object(Default::default())) {
+        Ok(reply) => to_json(&reply).map_err(|CaptureError(message)| failure(message, true)),
+        Err(Error::Command { error, .. }) => Err(failure(
+            format!("query-qmp-schema failed: {}: {}", error.class, error.desc),
+            true,
+        )),
+        Err(error @ Error::Timeout { .. }) => Err(failure(error.to_string(), false)),
+        Err(error) => Err(failure(format!("query-qmp-schema failed: {error}"), false)),
+    }
 }
 
 /// The `query-qmp-schema` reply as a file: a JSON array, one entity a
@@ -99,12 +154,24 @@ pub fn to_json(reply: &Value) -> Result<String, CaptureError> {
 
 /// Starts `binary` with `args` and a QMP monitor of its own on a unix
 /// socket in a temporary directory, captures its introspection, and
-/// stops it. qemu-storage-daemon gets its monitor with `--chardev` and
-/// `--monitor`, every other binary with `-qmp`.
+/// stops it: asks it to `quit` (so that a QEMU that daemonized, or one a
+/// wrapper script started, exits too), and kills it if it is still
+/// running 2 s later. qemu-storage-daemon gets its monitor with
+/// `--chardev` and `--monitor`, every other binary with `-chardev` and
+/// `-mon`. What it writes to standard output and error is kept (the last
+/// 8 KiB of each) for the error message.
 pub fn from_qemu(binary: &OsStr, args: &[OsString]) -> Result<String, CaptureError> {
-    let dir = TempDir::new()?;
-    let socket = dir.0.join("qmp.sock");
-    let log = dir.0.join("stderr");
+    from_qemu_in(&std::env::temp_dir(), binary, args, TIMEOUT)
+}
+
+fn from_qemu_in(
+    base: &Path,
+    binary: &OsStr,
+    args: &[OsString],
+    timeout: Duration,
+) -> Result<String, CaptureError> {
+    let dir = TempDir::new(base)?;
+    let socket = dir.0.join(SOCKET);
     let is_storage_daemon = Path::new(binary)
         .file_name()
         .is_some_and(|n| n.to_string_lossy().contains("storage-daemon"));
@@ -116,75 +183,311 @@ pub fn from_qemu(binary: &OsStr, args: &[OsString]) -> Result<String, CaptureErr
             .arg(chardev(&socket))
             .args(["--monitor", "chardev=cargo-qapi"]);
     } else {
-        let mut spec = OsString::from("unix:");
-        spec.push(socket.as_os_str());
-        spec.push(",server=on,wait=off");
-        command.arg("-qmp").arg(spec);
+        command
+            .arg("-chardev")
+            .arg(chardev(&socket))
+            .args(["-mon", "chardev=cargo-qapi,mode=control"]);
     }
-    let stderr = std::fs::File::create(&log)
-        .map_err(|e| CaptureError(format!("can't create '{}': {e}", log.display())))?;
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .map_err(|e| CaptureError(format!("can't start '{}': {e}", binary.to_string_lossy())))?;
-    let mut qemu = Running(child);
-    let result = wait_for_socket(&mut qemu.0, &socket).and_then(|()| from_socket(&socket));
-    qemu.stop();
-    result.map_err(|CaptureError(message)| {
-        let output = std::fs::read_to_string(&log).unwrap_or_default();
-        match output.trim() {
-            "" => CaptureError(message),
-            output => CaptureError(format!(
-                "{message}\n{} said:\n{output}",
-                binary.to_string_lossy()
-            )),
+    let mut qemu = Running::start(command, binary)?;
+    let mut qmp = None;
+    let result = match qemu.wait_for_socket(&socket, timeout) {
+        Err(message) => Err(Failure {
+            stage: Stage::Starting,
+            message,
+            usable: false,
+        }),
+        Ok(()) => {
+            connect(&socket, timeout).and_then(|connected| query(qmp.insert(connected), timeout))
         }
-    })
+    };
+    let result = result.map_err(|failure| {
+        let usable = failure.usable;
+        (qemu.explain(failure), usable)
+    });
+    let usable = result.as_ref().map_or_else(|(_, usable)| *usable, |_| true);
+    // An unusable connection is closed first: a monitor serves one
+    // client at a time, and `stop` may need another.
+    let qmp = qmp.filter(|_| usable);
+    qemu.stop(qmp.as_ref(), &socket);
+    drop(qmp);
+    result.map_err(
+        |(message, _)| match qemu.output.describe(&binary.to_string_lossy()) {
+            None => CaptureError(message),
+            Some(output) => CaptureError(format!("{message}\n{output}")),
+        },
+    )
 }
 
+/// The socket's file name in the temporary directory.
+const SOCKET: &str = "qmp.sock";
+
+/// `socket,id=cargo-qapi,path=PATH,server=on,wait=off`.
 fn chardev(socket: &Path) -> OsString {
     let mut spec = OsString::from("socket,id=cargo-qapi,path=");
-    spec.push(socket.as_os_str());
+    spec.push(option_value(socket.as_os_str()));
     spec.push(",server=on,wait=off");
     spec
 }
 
-fn wait_for_socket(child: &mut Child, socket: &Path) -> Result<(), CaptureError> {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if socket.exists() {
-            return Ok(());
+/// `value` as the value of a QEMU option (`key=value,...`): a comma is
+/// written twice.
+fn option_value(value: &OsStr) -> OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut escaped = Vec::with_capacity(value.len());
+    for &byte in value.as_bytes() {
+        escaped.push(byte);
+        if byte == b',' {
+            escaped.push(b',');
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(CaptureError(format!(
-                "QEMU exited ({status}) before opening its monitor"
-            )));
-        }
-        if Instant::now() > deadline {
-            return Err(CaptureError(format!(
-                "QEMU did not open its monitor within {} s",
-                TIMEOUT.as_secs()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    }
+    OsString::from_vec(escaped)
+}
+
+/// `30 s`, or `200 ms` for a limit of less than a second.
+fn seconds(limit: Duration) -> String {
+    if limit < Duration::from_secs(1) {
+        format!("{} ms", limit.as_millis())
+    } else {
+        format!("{} s", limit.as_secs())
     }
 }
 
-/// A started QEMU, killed when dropped.
-struct Running(Child);
+/// A started QEMU, killed when dropped, its output kept.
+struct Running {
+    child: Child,
+    output: Output,
+    /// Whether the process started exited before its monitor was
+    /// reached (it daemonized, or a wrapper left QEMU running): then its
+    /// exit says nothing about QEMU.
+    exited_early: bool,
+}
 
 impl Running {
-    fn stop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    fn start(mut command: Command, binary: &OsStr) -> Result<Self, CaptureError> {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                CaptureError(format!("can't start '{}': {e}", binary.to_string_lossy()))
+            })?;
+        let pipes = [
+            (
+                "standard error",
+                child.stderr.take().map(|p| Box::new(p) as _),
+            ),
+            (
+                "standard output",
+                child.stdout.take().map(|p| Box::new(p) as _),
+            ),
+        ];
+        let mut qemu = Self {
+            child,
+            output: Output::default(),
+            exited_early: false,
+        };
+        for (name, pipe) in pipes {
+            let Some(pipe) = pipe else { continue };
+            if let Err(e) = qemu.output.drain(name, pipe) {
+                return Err(CaptureError(format!("can't read QEMU's {name}: {e}")));
+            }
+        }
+        Ok(qemu)
+    }
+
+    fn wait_for_socket(&mut self, socket: &Path, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if socket.exists() {
+                return Ok(());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // A QEMU that daemonizes exits once the daemon is ready.
+                if socket.exists() {
+                    self.exited_early = true;
+                    return Ok(());
+                }
+                return Err(format!("QEMU exited ({status}) before opening its monitor"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "QEMU did not open its monitor within {}",
+                    seconds(timeout)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The message for a failure: QEMU exiting meanwhile explains it
+    /// better than what the connection reported.
+    fn explain(&mut self, failure: Failure) -> String {
+        if self.exited_early {
+            return failure.message;
+        }
+        let doing = match failure.stage {
+            Stage::Starting => return failure.message,
+            Stage::Connecting => "while cargo qapi was connecting to its monitor",
+            Stage::Querying => "while answering query-qmp-schema",
+        };
+        // The connection closes a little before the process is gone.
+        match self.exit_within(Duration::from_millis(500)) {
+            Some(status) => format!("QEMU exited ({status}) {doing}"),
+            None => failure.message,
+        }
+    }
+
+    fn exit_within(&mut self, wait: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Asks QEMU to quit, on `qmp` or else on a new connection, and waits
+    /// for it to close the connection and for the process started to
+    /// exit; kills that process if it still runs after [`QUIT`].
+    fn stop(&mut self, qmp: Option<&BlockingQmp>, socket: &Path) {
+        let deadline = Instant::now() + QUIT;
+        let fresh;
+        let running = self.exited_early || matches!(self.child.try_wait(), Ok(None));
+        let qmp = match qmp {
+            Some(qmp) => Some(qmp),
+            None if running && socket.exists() => {
+                fresh = BlockingQmp::connect_unix_timeout(socket, QUIT / 2).ok();
+                fresh.as_ref()
+            }
+            None => None,
+        };
+        if let Some(qmp) = qmp {
+            qmp.set_timeout(Some(QUIT));
+            // QEMU may close the connection before it answers.
+            let _ = qmp.execute_raw("quit", Value::Object(Default::default()));
+            // Once the connection closes, QEMU is on its way out.
+            while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                if !matches!(qmp.next_event(left), Ok(Some(_))) {
+                    break;
+                }
+            }
+            let _ = self.exit_within(deadline.saturating_duration_since(Instant::now()));
+        }
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop();
+        self.kill();
+    }
+}
+
+/// What a QEMU writes to standard error and output: the last
+/// [`OUTPUT_TAIL`] bytes of each, read by threads so that it never
+/// blocks on a full pipe.
+#[derive(Default)]
+struct Output {
+    streams: Vec<Stream>,
+}
+
+/// A stream's name, what is kept of it, and its reader.
+type Stream = (&'static str, Arc<Mutex<Tail>>, JoinHandle<()>);
+
+#[derive(Default)]
+struct Tail {
+    bytes: VecDeque<u8>,
+    /// Whether earlier bytes were dropped.
+    cut: bool,
+}
+
+impl Output {
+    fn drain(&mut self, name: &'static str, mut pipe: Box<dyn Read + Send>) -> std::io::Result<()> {
+        let tail = Arc::new(Mutex::new(Tail::default()));
+        let kept = tail.clone();
+        let reader = std::thread::Builder::new()
+            .name("qemu-output".into())
+            .spawn(move || {
+                let mut buffer = [0; 8192];
+                loop {
+                    let read = match pipe.read(&mut buffer) {
+                        Ok(0) => return,
+                        Ok(read) => read,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => return,
+                    };
+                    let mut tail = kept.lock().unwrap_or_else(|p| p.into_inner());
+                    tail.bytes.extend(&buffer[..read]);
+                    let excess = tail.bytes.len().saturating_sub(OUTPUT_TAIL);
+                    if excess > 0 {
+                        tail.bytes.drain(..excess);
+                        tail.cut = true;
+                    }
+                }
+            })?;
+        self.streams.push((name, tail, reader));
+        Ok(())
+    }
+
+    /// `BINARY said:` and what it wrote, with the stream named when it
+    /// wrote to both; `None` if it wrote nothing. Waits a little for the
+    /// readers to reach the end (a process QEMU left behind may keep the
+    /// pipes open).
+    fn describe(&self, binary: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while !self
+            .streams
+            .iter()
+            .all(|(_, _, reader)| reader.is_finished())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let texts: Vec<(&str, String)> = self
+            .streams
+            .iter()
+            .filter_map(|(name, tail, _)| {
+                let tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                let bytes: Vec<u8> = tail.bytes.iter().copied().collect();
+                let mut text = String::from_utf8_lossy(&bytes).into_owned();
+                // Cut: from the first whole line.
+                if tail.cut {
+                    if let Some(newline) = text.find('\n') {
+                        text.drain(..=newline);
+                    }
+                }
+                let text = text.trim();
+                let cut = if tail.cut {
+                    format!(" (the last {} KiB)", OUTPUT_TAIL >> 10)
+                } else {
+                    String::new()
+                };
+                (!text.is_empty()).then(|| (*name, format!("{cut}:\n{text}")))
+            })
+            .collect();
+        match &texts[..] {
+            [] => None,
+            [(_, text)] => Some(format!("{binary} said{text}")),
+            [(first, text), rest @ ..] => {
+                let mut out = format!("{binary} said on {first}{text}");
+                for (name, text) in rest {
+                    out.push_str(&format!("\nand on {name}{text}"));
+                }
+                Some(out)
+            }
+        }
     }
 }
 
@@ -192,15 +495,22 @@ impl Drop for Running {
 struct TempDir(PathBuf);
 
 impl TempDir {
-    /// A new directory only this user can enter: one that exists already
-    /// (perhaps made by someone else to plant a socket) is never reused.
-    fn new() -> Result<Self, CaptureError> {
+    /// A new directory in `base` only this user can enter: one that
+    /// exists already (perhaps made by someone else to plant a socket)
+    /// is never reused. In `/tmp` instead where `base` is too long for a
+    /// socket's path.
+    fn new(base: &Path) -> Result<Self, CaptureError> {
         use std::os::unix::fs::DirBuilderExt;
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
+        let mut base = base.to_path_buf();
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!("cargo-qapi-{}-{n}", std::process::id()));
+            let dir = base.join(format!("cargo-qapi-{}-{n}", std::process::id()));
+            if dir.join(SOCKET).as_os_str().len() > SOCKET_PATH_MAX && base != Path::new("/tmp") {
+                base = PathBuf::from("/tmp");
+                continue;
+            }
             match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => return Ok(Self(dir)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => {}
@@ -247,5 +557,425 @@ mod tests {
         assert!(error.to_string().contains("can't talk QMP"), "{error}");
         let error = from_qemu(OsStr::new("/nonexistent/qemu"), &[]).unwrap_err();
         assert!(error.to_string().contains("can't start"), "{error}");
+    }
+
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+
+    const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": []}}"#;
+
+    /// A short limit for the fake servers that never answer.
+    const SHORT: Duration = Duration::from_millis(200);
+
+    /// Whether `binary` runs here; a notice if not.
+    fn installed(binary: &str) -> bool {
+        let found = Command::new(binary)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            eprintln!("notice: {binary} is not installed; skipped (scripts/install-qemu)");
+        }
+        found
+    }
+
+    /// A fake monitor at `socket` answering one client with `script`,
+    /// which gets each line the client sends and returns what to send
+    /// back (`None`: nothing, and keep the connection open).
+    fn fake_monitor(
+        socket: &Path,
+        greeting: &'static str,
+        mut script: impl FnMut(&Value) -> Option<String> + Send + 'static,
+    ) {
+        let listener = UnixListener::bind(socket).expect("bound");
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("a client");
+            let _ = stream.write_all(greeting.as_bytes());
+            let mut reader = BufReader::new(stream.try_clone().expect("a clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let request: Value = serde_json::from_str(&line).expect("JSON");
+                if let Some(reply) = script(&request) {
+                    let _ = stream.write_all(reply.as_bytes());
+                }
+                line.clear();
+            }
+        });
+    }
+
+    fn reply(request: &Value, value: Value) -> Option<String> {
+        let id = &request["id"];
+        Some(format!(
+            "{}\r\n",
+            serde_json::json!({ "return": value, "id": id })
+        ))
+    }
+
+    /// Captures from a fake monitor: the error.
+    fn capture_from_fake(
+        greeting: &'static str,
+        script: impl FnMut(&Value) -> Option<String> + Send + 'static,
+    ) -> String {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let socket = dir.0.join(SOCKET);
+        fake_monitor(&socket, greeting, script);
+        from_socket_within(&socket, SHORT)
+            .expect_err("no capture")
+            .to_string()
+    }
+
+    /// Answers the negotiation, then `then` for the rest.
+    fn negotiating(
+        mut then: impl FnMut(&Value) -> Option<String> + Send + 'static,
+    ) -> impl FnMut(&Value) -> Option<String> + Send + 'static {
+        move |request| {
+            if request["execute"] == "qmp_capabilities" {
+                reply(request, serde_json::json!({}))
+            } else {
+                then(request)
+            }
+        }
+    }
+
+    const QMP_GREETING: &str = concat!(
+        r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": []}}"#,
+        "\r\n"
+    );
+
+    #[test]
+    fn errors_name_the_stage_that_failed() {
+        let _ = GREETING;
+        let error = capture_from_fake("", |_| None);
+        assert!(
+            error.contains("no QMP greeting within 200 ms")
+                && error.contains("a QEMU monitor serves one client at a time"),
+            "{error}"
+        );
+        let error = capture_from_fake(
+            "QEMU 10.0.2 monitor - type 'help' for more information\r\n(qemu) ",
+            |_| None,
+        );
+        assert!(
+            error.ends_with(
+                "is not a QMP monitor: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
+            ),
+            "{error}"
+        );
+        let error = capture_from_fake(QMP_GREETING, |_| None);
+        assert!(
+            error.ends_with("the negotiation failed: no reply to 'qmp_capabilities' within 200 ms"),
+            "{error}"
+        );
+        let error = capture_from_fake(QMP_GREETING, negotiating(|_| None));
+        assert_eq!(error, "no reply to 'query-qmp-schema' within 200 ms");
+        let error = capture_from_fake(
+            QMP_GREETING,
+            negotiating(|request| {
+                Some(format!(
+                    "{}\r\n",
+                    serde_json::json!({ "error": { "class": "CommandNotFound", "desc": "The command query-qmp-schema has not been found" }, "id": request["id"] })
+                ))
+            }),
+        );
+        assert_eq!(
+            error,
+            "query-qmp-schema failed: CommandNotFound: The command query-qmp-schema has not been found"
+        );
+        let error = capture_from_fake(
+            QMP_GREETING,
+            negotiating(|_| Some("{\"return\": [\r\n".into())),
+        );
+        assert!(
+            error.starts_with(
+                "query-qmp-schema failed: protocol error: the server sent not a JSON object"
+            ),
+            "{error}"
+        );
+    }
+
+    /// A monitor serves one client at a time: another client connected
+    /// means no greeting (or, once the backlog is full, no connection),
+    /// not a hang.
+    #[test]
+    fn a_busy_monitor_is_a_greeting_timeout() {
+        if !installed("qemu-storage-daemon") {
+            return;
+        }
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let socket = dir.0.join(SOCKET);
+        let daemon = Command::new("qemu-storage-daemon")
+            .arg("--chardev")
+            .arg(chardev(&socket))
+            .args(["--monitor", "chardev=cargo-qapi"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("started");
+        let mut daemon = Running {
+            child: daemon,
+            output: Output::default(),
+            exited_early: false,
+        };
+        daemon.wait_for_socket(&socket, TIMEOUT).expect("a monitor");
+        let first = BlockingQmp::connect_unix_timeout(&socket, TIMEOUT).expect("served");
+        // The first waits in the backlog for a greeting; so does the
+        // second (the first stays there though its client is gone); the
+        // backlog full, the third can't even connect.
+        for _ in 0..3 {
+            let start = Instant::now();
+            let error = from_socket_within(&socket, SHORT).unwrap_err().to_string();
+            assert!(error.contains("no QMP greeting within 200 ms"), "{error}");
+            assert!(start.elapsed() < Duration::from_secs(5));
+        }
+        first
+            .execute_raw("query-version", Value::Object(Default::default()))
+            .expect("the first client is still served");
+        daemon.stop(Some(&first), &socket);
+    }
+
+    #[test]
+    fn an_hmp_monitor_is_not_a_qmp_monitor() {
+        if !installed("qemu-system-x86_64") {
+            return;
+        }
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let socket = dir.0.join(SOCKET);
+        let mut monitor = OsString::from("unix:");
+        monitor.push(option_value(socket.as_os_str()));
+        monitor.push(",server=on,wait=off");
+        let qemu = Command::new("qemu-system-x86_64")
+            .args(["-M", "none", "-display", "none", "-monitor"])
+            .arg(monitor)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("started");
+        let mut qemu = Running {
+            child: qemu,
+            output: Output::default(),
+            exited_early: false,
+        };
+        qemu.wait_for_socket(&socket, TIMEOUT).expect("a monitor");
+        let error = from_socket_within(&socket, TIMEOUT)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.ends_with("is not a QMP monitor: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'")
+                || error.contains("is not a QMP monitor: it sent 'QEMU "),
+            "{error}"
+        );
+        qemu.kill();
+    }
+
+    #[test]
+    fn option_values_double_commas() {
+        assert_eq!(option_value(OsStr::new("/tmp/a,b,,c")), "/tmp/a,,b,,,,c");
+        assert_eq!(
+            chardev(Path::new("/tmp/a,b/qmp.sock")),
+            "socket,id=cargo-qapi,path=/tmp/a,,b/qmp.sock,server=on,wait=off"
+        );
+    }
+
+    /// A scratch directory whose name holds what QEMU's option syntax
+    /// treats specially.
+    fn awkward_base() -> TempDir {
+        let parent = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let base = parent.0.join("a,b=c");
+        std::fs::create_dir(&base).expect("created");
+        parent
+    }
+
+    #[test]
+    fn a_comma_in_the_temporary_directory_is_escaped() {
+        for (binary, args) in [
+            ("qemu-storage-daemon", &[][..]),
+            (
+                "qemu-system-x86_64",
+                &["-M", "none", "-display", "none"][..],
+            ),
+        ] {
+            if !installed(binary) {
+                continue;
+            }
+            let parent = awkward_base();
+            let args: Vec<OsString> = args.iter().map(Into::into).collect();
+            let json = from_qemu_in(&parent.0.join("a,b=c"), OsStr::new(binary), &args, TIMEOUT)
+                .unwrap_or_else(|e| panic!("{binary}: {e}"));
+            assert!(json.contains("\"query-qmp-schema\""));
+        }
+    }
+
+    #[test]
+    fn a_temporary_directory_too_long_for_a_socket_falls_back_to_tmp() {
+        let long = std::env::temp_dir().join("d".repeat(100));
+        let dir = TempDir::new(&long).expect("a directory");
+        assert!(dir.0.starts_with("/tmp"), "{}", dir.0.display());
+        assert!(dir.0.join(SOCKET).as_os_str().len() <= SOCKET_PATH_MAX);
+        let short = TempDir::new(Path::new("/tmp")).expect("a directory");
+        assert_eq!(short.0.parent(), Some(Path::new("/tmp")));
+        if installed("qemu-storage-daemon") {
+            from_qemu_in(&long, OsStr::new("qemu-storage-daemon"), &[], TIMEOUT)
+                .expect("captured through /tmp");
+        }
+    }
+
+    /// Waits for QEMU's pid file to go (QEMU removes it as it exits);
+    /// kills the process it names if it does not.
+    fn assert_exits(pidfile: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pidfile.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Ok(pid) = std::fs::read_to_string(pidfile) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+            panic!("QEMU {} was left running", pid.trim());
+        }
+    }
+
+    #[test]
+    fn a_qemu_that_daemonizes_is_asked_to_quit() {
+        for (binary, args) in [
+            ("qemu-storage-daemon", &["--daemonize", "--pidfile"][..]),
+            (
+                "qemu-system-x86_64",
+                &["-M", "none", "-display", "none", "-daemonize", "-pidfile"][..],
+            ),
+        ] {
+            if !installed(binary) {
+                continue;
+            }
+            let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+            let pidfile = dir.0.join("pid");
+            let mut args: Vec<OsString> = args.iter().map(Into::into).collect();
+            args.push(pidfile.clone().into());
+            let json = from_qemu(OsStr::new(binary), &args).unwrap_or_else(|e| panic!("{e}"));
+            assert!(json.contains("\"query-qmp-schema\""));
+            assert_exits(&pidfile);
+        }
+    }
+
+    /// A script in `dir` named `name`.
+    fn script(dir: &Path, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{text}\n")).expect("written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    #[test]
+    fn a_qemu_started_by_a_wrapper_is_asked_to_quit() {
+        if !installed("qemu-storage-daemon") {
+            return;
+        }
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        // No `exec`: killing the shell would leave the daemon running.
+        let wrapper = script(
+            &dir.0,
+            "wrapped-storage-daemon",
+            "qemu-storage-daemon \"$@\"\necho wrapper done",
+        );
+        let pidfile = dir.0.join("pid");
+        let args = [OsString::from("--pidfile"), pidfile.clone().into()];
+        from_qemu(wrapper.as_os_str(), &args).unwrap_or_else(|e| panic!("{e}"));
+        assert_exits(&pidfile);
+    }
+
+    #[test]
+    fn what_qemu_writes_is_kept_in_part_and_shown() {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        // 20 MB on standard error, then a word on each.
+        let spammer = script(
+            &dir.0,
+            "spam",
+            "head -c 20000000 /dev/zero | tr '\\0' 'x' >&2\n\
+             echo >&2\necho 'the end of stderr' >&2\necho 'and of stdout'\nexit 1",
+        );
+        let error = from_qemu(spammer.as_os_str(), &[]).unwrap_err().to_string();
+        assert!(error.len() < 2 * OUTPUT_TAIL, "{} bytes", error.len());
+        assert!(
+            error.starts_with("QEMU exited (exit status: 1) before opening its monitor\n"),
+            "{}",
+            &error[..200]
+        );
+        assert!(
+            error.contains(" said on standard error (the last 8 KiB):\n"),
+            "{}",
+            &error[..200]
+        );
+        assert!(error.contains("\nthe end of stderr\nand on standard output:\nand of stdout"));
+        assert!(
+            error.ends_with("and of stdout"),
+            "{}",
+            &error[error.len() - 100..]
+        );
+        assert!(!error.contains('\0'));
+        if installed("qemu-storage-daemon") {
+            let error = from_qemu(OsStr::new("qemu-storage-daemon"), &["--help".into()])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(
+                    "QEMU exited (exit status: 0) before opening its monitor\n\
+                     qemu-storage-daemon said:\nUsage: qemu-storage-daemon"
+                ),
+                "{error}"
+            );
+        }
+    }
+
+    /// A fake QEMU, run by [`a_qemu_exiting_mid_query_is_reported_as_such`]
+    /// through a script: it serves its monitor until the query, then
+    /// exits with status 3. Does nothing when run as a test.
+    #[test]
+    #[ignore = "a fake QEMU, started by another test"]
+    fn fake_qemu() {
+        let Some(args) = std::env::var_os("CARGO_QAPI_FAKE_QEMU_ARGS") else {
+            return;
+        };
+        let args = std::fs::read_to_string(args).expect("the arguments");
+        let path = args
+            .lines()
+            .find_map(|arg| arg.strip_prefix("socket,id=cargo-qapi,path="))
+            .and_then(|rest| rest.strip_suffix(",server=on,wait=off"))
+            .expect("a chardev")
+            .replace(",,", ",");
+        let (done, wait) = std::sync::mpsc::channel();
+        fake_monitor(
+            Path::new(&path),
+            QMP_GREETING,
+            negotiating(move |_| {
+                eprintln!("fake QEMU: dying");
+                let _ = done.send(());
+                None
+            }),
+        );
+        let _ = wait.recv();
+        std::process::exit(3);
+    }
+
+    #[test]
+    fn a_qemu_exiting_mid_query_is_reported_as_such() {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let test = std::env::current_exe().expect("this test");
+        let args = dir.0.join("args");
+        let wrapper = script(
+            &dir.0,
+            "fake-storage-daemon",
+            &format!(
+                "printf '%s\\n' \"$@\" > '{}'\n\
+                 CARGO_QAPI_FAKE_QEMU_ARGS='{}' exec '{}' --exact capture::tests::fake_qemu \
+                 --ignored --nocapture --test-threads 1",
+                args.display(),
+                args.display(),
+                test.display()
+            ),
+        );
+        let error = from_qemu(wrapper.as_os_str(), &[]).unwrap_err().to_string();
+        assert!(
+            error.starts_with("QEMU exited (exit status: 3) while answering query-qmp-schema\n"),
+            "{error}"
+        );
+        assert!(error.contains("fake QEMU: dying"), "{error}");
     }
 }
