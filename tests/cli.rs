@@ -562,3 +562,117 @@ fn builder_names_from_matches_the_command_line() {
         std::fs::read_to_string(dir.join("builder.rs")).expect("written")
     );
 }
+
+/// Standard output that fails like `/dev/full` on every write, like a
+/// closed pipe, or (buffered) only when flushed.
+struct Unwritable {
+    kind: std::io::ErrorKind,
+    on_flush_only: bool,
+}
+
+impl std::io::Write for Unwritable {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.on_flush_only {
+            Ok(buf.len())
+        } else {
+            Err(self.kind.into())
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(self.kind.into())
+    }
+}
+
+/// Output that can't be written is an error, whatever the subcommand:
+/// `cargo qapi diff a b > /dev/full` used to print nothing and exit 0
+/// (or 1).
+#[test]
+fn output_that_can_not_be_written_is_an_error() {
+    let dir = scratch("unwritable-output");
+    let bindings = dir.join("bindings.rs");
+    let bindings = bindings.to_str().expect("utf-8");
+    let capture = dir.join("qsd.json");
+    let capture = capture.to_str().expect("utf-8");
+    let diff = [
+        "qapi",
+        "diff",
+        "schema/example.json",
+        "tests/schemas/diff/example-next.json",
+    ];
+    let generate = [
+        "qapi",
+        "generate",
+        "schema/qmp-core.json",
+        "--out",
+        bindings,
+    ];
+    let mut cases: Vec<Vec<&str>> = vec![
+        vec!["qapi", "check", "schema/example.json"],
+        diff.to_vec(),
+        [&diff[..], &["--json"]].concat(),
+        generate.to_vec(),
+        [&generate[..], &["--check"]].concat(),
+        vec!["qapi", "--help"],
+        vec!["qapi", "introspect", "--help"],
+    ];
+    let storage_daemon = std::process::Command::new("qemu-storage-daemon")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if storage_daemon {
+        cases.push(vec!["qapi", "introspect", "--qemu", "qemu-storage-daemon"]);
+        cases.push(vec![
+            "qapi",
+            "introspect",
+            "--out",
+            capture,
+            "--qemu",
+            "qemu-storage-daemon",
+        ]);
+    } else {
+        eprintln!("notice: qemu-storage-daemon is not installed; introspect not checked");
+    }
+    for args in &cases {
+        let argv = std::iter::once("cargo-qapi")
+            .chain(args.iter().copied())
+            .map(Into::into);
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut err = Vec::new();
+        let code = run(argv, &mut full, &mut err);
+        let err = String::from_utf8(err).expect("utf-8");
+        assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+        assert!(
+            err.ends_with(
+                "cargo qapi: can't write standard output: No space left on device (os error 28)\n"
+            ),
+            "{args:?}: {err}"
+        );
+        for (kind, on_flush_only) in [
+            (std::io::ErrorKind::BrokenPipe, false),
+            (std::io::ErrorKind::BrokenPipe, true),
+        ] {
+            let argv = std::iter::once("cargo-qapi")
+                .chain(args.iter().copied())
+                .map(Into::into);
+            let mut err = Vec::new();
+            let code = run(
+                argv,
+                &mut Unwritable {
+                    kind,
+                    on_flush_only,
+                },
+                &mut err,
+            );
+            let err = String::from_utf8(err).expect("utf-8");
+            assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+            assert!(
+                err.contains("cargo qapi: can't write standard output: "),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}

@@ -229,14 +229,17 @@ fn run_with(
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
             let text = e.render().to_string();
-            let _ = if e.use_stderr() {
-                err.write_all(text.as_bytes())
-            } else {
-                out.write_all(text.as_bytes())
+            if e.use_stderr() {
+                let _ = err.write_all(text.as_bytes());
+                return EXIT_USAGE;
+            }
+            // --help, --version.
+            let mut report = Reporter { err, colour: false };
+            return match emit(out, &text, &mut report) {
+                Ok(()) => EXIT_OK,
+                Err(code) => code,
             };
-            return code;
         }
     };
     let colour = match cli.color {
@@ -267,12 +270,26 @@ fn diff(args: &DiffArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 
     } else {
         changes.render_text()
     };
-    let _ = out.write_all(text.as_bytes());
+    if let Err(code) = emit(out, &text, report) {
+        return code;
+    }
     if changes.breaking() > 0 {
         EXIT_BREAKING
     } else {
         EXIT_OK
     }
+}
+
+/// Writes `text` to standard output and flushes it. A failure (a full
+/// disk, a closed pipe) is reported, and the exit status it calls for
+/// returned: output that did not arrive is not a success.
+fn emit(out: &mut dyn Write, text: &str, report: &mut Reporter<'_>) -> Result<(), i32> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            report.failure(&format!("can't write standard output: {e}"));
+            EXIT_USAGE
+        })
 }
 
 /// Writes diagnostics and errors to standard error.
@@ -339,8 +356,11 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
     match load(&args.schema, rules) {
         Ok(loaded) => {
             report.warnings(&loaded);
-            let _ = writeln!(out, "{}: {}", args.schema.display(), loaded.schema.counts());
-            EXIT_OK
+            let text = format!("{}: {}\n", args.schema.display(), loaded.schema.counts());
+            match emit(out, &text, report) {
+                Ok(()) => EXIT_OK,
+                Err(code) => code,
+            }
         }
         Err(error) => report.error(&error),
     }
@@ -391,8 +411,11 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     if args.check {
         let current = std::fs::read_to_string(&args.out).unwrap_or_default();
         if current == source {
-            let _ = writeln!(out, "{}: up to date", args.out.display());
-            return EXIT_OK;
+            let text = format!("{}: up to date\n", args.out.display());
+            return match emit(out, &text, report) {
+                Ok(()) => EXIT_OK,
+                Err(code) => code,
+            };
         }
         report.line(&format!(
             "{} is stale: run `cargo qapi {}`",
@@ -406,8 +429,11 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     match crate::write_if_changed(&args.out, &source) {
         Ok(written) => {
             let state = if written { "written" } else { "unchanged" };
-            let _ = writeln!(out, "{}: {state}", args.out.display());
-            EXIT_OK
+            let text = format!("{}: {state}\n", args.out.display());
+            match emit(out, &text, report) {
+                Ok(()) => EXIT_OK,
+                Err(code) => code,
+            }
         }
         Err(e) => {
             report.failure(&format!("can't write '{}': {e}", args.out.display()));
@@ -453,15 +479,18 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
         }
     };
     match &args.out {
-        None => {
-            let _ = out.write_all(json.as_bytes());
-            EXIT_OK
-        }
+        None => match emit(out, &json, report) {
+            Ok(()) => EXIT_OK,
+            Err(code) => code,
+        },
         Some(path) => match write_file(path, &json) {
             Ok(()) => {
                 let count = json.lines().count().saturating_sub(2);
-                let _ = writeln!(out, "{}: {count} entities", path.display());
-                EXIT_OK
+                let text = format!("{}: {count} entities\n", path.display());
+                match emit(out, &text, report) {
+                    Ok(()) => EXIT_OK,
+                    Err(code) => code,
+                }
             }
             Err(e) => {
                 report.failure(&format!("can't write '{}': {e}", path.display()));
