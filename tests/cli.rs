@@ -676,3 +676,17 @@ fn output_that_can_not_be_written_is_an_error() {
         }
     }
 }
+
+/// Without a source, the error names both.
+#[test]
+fn introspect_needs_a_socket_or_a_qemu_and_says_so() {
+    let (code, _, err) = cargo_qapi(&["qapi", "introspect"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(
+        err.contains("--socket <PATH>") && err.contains("--qemu <BINARY [ARGS]>"),
+        "{err}"
+    );
+    let (code, _, err) = cargo_qapi(&["qapi", "introspect", "--socket", "x", "--qemu", "y"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(err.contains("cannot be used with"), "{err}");
+}

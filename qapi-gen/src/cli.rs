@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::{load, DocRules, Error, Loaded};
 
@@ -171,14 +171,10 @@ pub struct GenerateArgs {
 
 /// Arguments of `cargo qapi introspect`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["socket", "qemu"])))]
 pub struct IntrospectArgs {
     /// The QMP socket of a running QEMU.
-    #[arg(
-        long,
-        value_name = "PATH",
-        required_unless_present = "qemu",
-        conflicts_with = "qemu"
-    )]
+    #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Start this QEMU binary with these arguments and a QMP monitor of
     /// its own, capture, and stop it. Takes the rest of the command line,
