@@ -689,7 +689,7 @@ mod tests {
         );
         assert!(
             error.starts_with(
-                "query-qmp-schema failed: protocol error: the server sent not a JSON object"
+                "query-qmp-schema failed: protocol error: the server sent a line that is not a JSON object"
             ),
             "{error}"
         );

@@ -129,10 +129,14 @@ pub enum ParseError {
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ParseError::NotAnObject(reason) => write!(f, "not a JSON object ({reason})"),
-            ParseError::MalformedError { reason, .. } => write!(f, "malformed error: {reason}"),
-            ParseError::MalformedEvent(reason) => write!(f, "malformed event: {reason}"),
-            ParseError::MalformedGreeting(reason) => write!(f, "malformed greeting: {reason}"),
+            ParseError::NotAnObject(reason) => {
+                write!(f, "a line that is not a JSON object ({reason})")
+            }
+            ParseError::MalformedError { reason, .. } => {
+                write!(f, "a malformed error reply ({reason})")
+            }
+            ParseError::MalformedEvent(reason) => write!(f, "a malformed event ({reason})"),
+            ParseError::MalformedGreeting(reason) => write!(f, "a malformed greeting ({reason})"),
             ParseError::Unrecognized => {
                 f.write_str("a message that is neither a reply, an error, an event nor a greeting")
             }

@@ -165,7 +165,7 @@ fn a_malformed_error_reply_fails_its_call_and_unknown_messages_are_skipped() {
         let qmp = BlockingQmp::connect_unix(&path).expect("connected");
         let error = qmp.execute_raw("x", json!({})).expect_err("malformed");
         assert!(
-            matches!(&error, Error::Protocol(what) if what.contains("malformed error")),
+            matches!(&error, Error::Protocol(what) if what.contains("a malformed error reply")),
             "{error}"
         );
         assert_eq!(qmp.execute_raw("y", json!({})).expect("usable"), "ok");

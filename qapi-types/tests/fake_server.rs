@@ -278,7 +278,7 @@ async fn a_malformed_error_reply_fails_its_call() {
         .expect("no hang")
         .expect_err("a protocol error");
     assert!(
-        matches!(&error, Error::Protocol(what) if what.contains("malformed error") && what.contains("desc")),
+        matches!(&error, Error::Protocol(what) if what.contains("a malformed error reply") && what.contains("desc")),
         "{error}"
     );
     assert_eq!(
