@@ -493,24 +493,15 @@ pub struct Events {
 }
 
 /// Why [`Events::next`] returned no event.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EventsError {
     /// The subscriber fell behind: this many events were dropped for it.
+    #[error("the subscriber fell behind: {0} events dropped")]
     Lagged(u64),
     /// The connection closed.
+    #[error("the connection closed")]
     Closed,
 }
-
-impl std::fmt::Display for EventsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EventsError::Lagged(n) => write!(f, "the subscriber fell behind: {n} events dropped"),
-            EventsError::Closed => f.write_str("the connection closed"),
-        }
-    }
-}
-
-impl std::error::Error for EventsError {}
 
 impl Events {
     /// The next event as it arrived.

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::protocol::QmpError;
 
-/// An error of a client call.
-#[derive(Clone, Debug)]
+/// An error of a client call. New kinds of failure may be added.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The server answered with an error.
+    #[error("{command}: {}: {}", error.class, error.desc)]
     Command {
         /// The command's wire name.
         command: String,
@@ -17,6 +19,7 @@ pub enum Error {
         error: QmpError,
     },
     /// The reply did not match the command's return type.
+    #[error("{command}: unexpected reply: {message}")]
     Decode {
         /// The command's wire name.
         command: String,
@@ -24,16 +27,20 @@ pub enum Error {
         message: String,
     },
     /// The connection is closed (or broke); the text says why.
+    #[error("connection closed: {0}")]
     Closed(Arc<str>),
     /// The server sent something the protocol does not allow.
+    #[error("protocol error: {0}")]
     Protocol(String),
     /// The server's first line is not JSON: it is not a QMP server (an
     /// HMP monitor, say, or something else entirely).
+    #[error("not a QMP server: it sent '{sent}'")]
     NotQmp {
         /// The beginning of what it sent.
         sent: String,
     },
     /// The call took longer than its timeout.
+    #[error("no reply to '{command}' within {}", Seconds(*limit))]
     Timeout {
         /// The command's wire name.
         command: String,
@@ -43,47 +50,21 @@ pub enum Error {
     /// No greeting came within the time limit: the server may not be a
     /// QMP server, or may be serving another client (a QEMU monitor
     /// serves one at a time).
+    #[error("no QMP greeting within {}", Seconds(*limit))]
     NoGreeting {
         /// The time limit.
         limit: Duration,
     },
     /// Commands other than `qmp_capabilities` are refused until
     /// capabilities are negotiated.
+    #[error("{command}: capabilities are not negotiated yet (send qmp_capabilities first)")]
     NotNegotiated {
         /// The command's wire name.
         command: String,
     },
     /// Reading or writing failed.
-    Io(Arc<std::io::Error>),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Command { command, error } => {
-                write!(f, "{command}: {}: {}", error.class, error.desc)
-            }
-            Error::Decode { command, message } => {
-                write!(f, "{command}: unexpected reply: {message}")
-            }
-            Error::Closed(why) => write!(f, "connection closed: {why}"),
-            Error::Protocol(what) => write!(f, "protocol error: {what}"),
-            Error::NotQmp { sent } => write!(f, "not a QMP server: it sent '{sent}'"),
-            Error::Timeout { command, limit } => {
-                write!(f, "no reply to '{command}' within {}", Seconds(*limit))
-            }
-            Error::NoGreeting { limit } => {
-                write!(f, "no QMP greeting within {}", Seconds(*limit))
-            }
-            Error::NotNegotiated { command } => {
-                write!(
-                    f,
-                    "{command}: capabilities are not negotiated yet (send qmp_capabilities first)"
-                )
-            }
-            Error::Io(error) => write!(f, "I/O error: {error}"),
-        }
-    }
+    #[error("I/O error: {0}")]
+    Io(#[source] Arc<std::io::Error>),
 }
 
 /// A time limit as people write it: `30 s`, `1.5 s`, `200 ms`.
@@ -102,15 +83,6 @@ impl fmt::Display for Seconds {
             // Three significant decimals at most, trailing zeros dropped.
             let text = format!("{:.3}", d.as_secs_f64());
             write!(f, "{} s", text.trim_end_matches('0').trim_end_matches('.'))
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io(error) => Some(&**error),
-            _ => None,
         }
     }
 }

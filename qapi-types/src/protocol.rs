@@ -102,15 +102,17 @@ impl Message {
 }
 
 /// Why a line of server output is not a [`Message`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
     /// Not a JSON object: not JSON at all, nested deeper than the parser
     /// accepts, or another JSON value. The protocol allows nothing else,
     /// so the client and the server no longer agree on what is sent.
+    #[error("a line that is not a JSON object ({0})")]
     NotAnObject(String),
     /// An error reply whose `error` is not `{"class": ..., "desc": ...}`:
     /// it still answers the request with this id (or the oldest one).
+    #[error("a malformed error reply ({reason})")]
     MalformedError {
         /// The reply's id.
         id: Option<Value>,
@@ -118,33 +120,16 @@ pub enum ParseError {
         reason: String,
     },
     /// An object with an `event` key that is not an event.
+    #[error("a malformed event ({0})")]
     MalformedEvent(String),
     /// An object with a `QMP` key that is not a greeting.
+    #[error("a malformed greeting ({0})")]
     MalformedGreeting(String),
     /// A JSON object that is neither a reply, an error, an event nor a
     /// greeting (perhaps of a newer protocol).
+    #[error("a message that is neither a reply, an error, an event nor a greeting")]
     Unrecognized,
 }
-
-impl std::fmt::Display for ParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParseError::NotAnObject(reason) => {
-                write!(f, "a line that is not a JSON object ({reason})")
-            }
-            ParseError::MalformedError { reason, .. } => {
-                write!(f, "a malformed error reply ({reason})")
-            }
-            ParseError::MalformedEvent(reason) => write!(f, "a malformed event ({reason})"),
-            ParseError::MalformedGreeting(reason) => write!(f, "a malformed greeting ({reason})"),
-            ParseError::Unrecognized => {
-                f.write_str("a message that is neither a reply, an error, an event nor a greeting")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// The beginning of a line, for an error message: at most [`EXCERPT`]
 /// characters, control characters escaped, `…` where it was cut.
