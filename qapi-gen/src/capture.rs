@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -30,16 +29,9 @@ const OUTPUT_TAIL: usize = 8 << 10;
 const SOCKET_PATH_MAX: usize = 107;
 
 /// Why the introspection could not be captured.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct CaptureError(String);
-
-impl fmt::Display for CaptureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CaptureError {}
 
 /// Runs `query-qmp-schema` on the QMP monitor at `socket` and returns the
 /// reply as introspection JSON (see [`to_json`]). Each step (the

@@ -97,9 +97,10 @@ impl Report {
 }
 
 /// Why a schema could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The root schema file could not be read.
+    #[error("can't read schema file '{}': {}", path.display(), parser::describe_io_error(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -107,40 +108,16 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The schema is invalid.
+    #[error("{}", .0.render().trim_end())]
     Invalid(Report),
     /// An introspection file is not a `query-qmp-schema` reply.
+    #[error("{}: {message}", path.display())]
     Introspection {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
         message: String,
     },
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Io { path, source } => write!(
-                f,
-                "can't read schema file '{}': {}",
-                path.display(),
-                parser::describe_io_error(source)
-            ),
-            Error::Invalid(report) => f.write_str(report.render().trim_end()),
-            Error::Introspection { path, message } => {
-                write!(f, "{}: {message}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Invalid(_) | Error::Introspection { .. } => None,
-        }
-    }
 }
 
 /// Reads, parses and checks the schema at `path` and the files it includes.
