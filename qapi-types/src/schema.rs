@@ -21,13 +21,21 @@
 //! Definitions, members and values that the schema makes conditional
 //! (`'if'`) may be absent from a server built without them: their
 //! mismatches are notes, which [`SchemaReport::is_compatible`] accepts.
+//! A missing event is a note too.
+//!
+//! Whatever the server sends, the report stays small: the members a
+//! server's object requires and the bindings lack are one mismatch for
+//! the pair of objects, names the server chose are shortened, and at most
+//! [`MAX_KEPT`] incompatibilities and as many notes are kept (the others
+//! are counted).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::rc::Rc;
 
 use crate::qmp::{
-    JSONType, SchemaInfo, SchemaInfoAlternate, SchemaInfoBranch, SchemaInfoEnum, SchemaInfoObject,
-    SchemaInfoObjectMember, SchemaInfoObjectVariant,
+    JSONType, SchemaInfo, SchemaInfoAlternate, SchemaInfoBranch, SchemaInfoEnum,
+    SchemaInfoEnumMember, SchemaInfoObject, SchemaInfoObjectMember, SchemaInfoObjectVariant,
 };
 
 /// What a set of bindings uses: generated as `SCHEMA` beside the
@@ -386,6 +394,7 @@ impl BindingSchema {
 
 /// Where a [`Mismatch`] is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Location {
     /// A command itself (its name, `allow-oob`).
     Command(String),
@@ -423,16 +432,27 @@ impl Location {
 pub enum MismatchKind {
     /// The command or event is not known to the server.
     Missing,
+    /// The server has the name, but not as a command (for an event, not
+    /// as an event): the command (event) is as good as missing. Holds
+    /// what the server has there: its meta-type (`event`, `object`, ...).
+    OtherMetaType(String),
     /// The command may be executed out of band in the bindings, not on the
     /// server.
     NotOob,
     /// The bindings can send the member; the server does not know it.
     UnknownMember,
-    /// The server requires the member; the bindings lack it, or hold it
-    /// as optional (`optional_in_bindings`).
-    RequiredByServer {
-        /// Whether the bindings have the member, as optional.
-        optional_in_bindings: bool,
+    /// The server requires the member; the bindings hold it as optional
+    /// (as they hold every member the schema makes conditional), so they
+    /// may leave it out.
+    RequiredByServer,
+    /// The server requires members of the object that the bindings lack:
+    /// one mismatch for each pair of objects compared, with the first
+    /// eight names in the server's order and how many more there are.
+    MissingRequired {
+        /// The first names.
+        names: Vec<String>,
+        /// How many more the server requires.
+        more: usize,
     },
     /// The bindings require the member in what they decode; the server
     /// lacks it, or may leave it out (`optional_on_server`).
@@ -468,6 +488,7 @@ pub enum MismatchKind {
 
 /// One thing the bindings use that the server lacks or has otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Mismatch {
     /// The command or event, and which side of it.
     pub location: Location,
@@ -491,7 +512,10 @@ impl Mismatch {
             && !matches!(self.kind, MismatchKind::Unrecognized(_))
             && !matches!(
                 (&self.location, &self.kind),
-                (Location::Event(_), MismatchKind::Missing)
+                (
+                    Location::Event(_),
+                    MismatchKind::Missing | MismatchKind::OtherMetaType(_)
+                )
             )
     }
 }
@@ -525,15 +549,36 @@ impl fmt::Display for Mismatch {
             MismatchKind::Missing | MismatchKind::UnknownMember => {
                 f.write_str("not known to the server")?
             }
+            MismatchKind::OtherMetaType(meta_type) => {
+                let (what, name) = match &self.location {
+                    Location::Event(name) | Location::Data(name) => ("an event", name),
+                    Location::Command(name)
+                    | Location::Arguments(name)
+                    | Location::Return(name) => ("a command", name),
+                };
+                write!(
+                    f,
+                    "not known to the server as {what}: the server's '{name}' has meta-type \
+                     '{meta_type}'"
+                )?
+            }
             MismatchKind::NotOob => f.write_str("allow-oob in the bindings, not on the server")?,
-            MismatchKind::RequiredByServer {
-                optional_in_bindings,
-            } => {
-                if *optional_in_bindings {
-                    f.write_str("required by the server, optional in the bindings")?
-                } else {
-                    f.write_str("required by the server, absent from the bindings")?
+            MismatchKind::RequiredByServer => {
+                f.write_str("required by the server, optional in the bindings")?
+            }
+            MismatchKind::MissingRequired { names, more } => {
+                let plural = names.len() + more > 1;
+                f.write_str(if plural { "members " } else { "member " })?;
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "'{name}'")?;
                 }
+                if *more > 0 {
+                    write!(f, " and {more} more")?;
+                }
+                f.write_str(" required by the server, absent from the bindings")?
             }
             MismatchKind::RequiredByBindings { optional_on_server } => {
                 if *optional_on_server {
@@ -579,6 +624,7 @@ impl fmt::Display for Mismatch {
 
 /// What the server has that the bindings lack: harmless, counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerOnly {
     /// Commands.
     pub commands: usize,
@@ -589,42 +635,100 @@ pub struct ServerOnly {
     pub members: usize,
 }
 
+/// How many incompatibilities, and as many notes, a [`SchemaReport`]
+/// keeps at most; the others are only counted
+/// ([`SchemaReport::incompatibilities_left_out`],
+/// [`SchemaReport::notes_left_out`]).
+pub const MAX_KEPT: usize = 1000;
+
+/// How many names of members the server requires and the bindings lack a
+/// [`MismatchKind::MissingRequired`] holds.
+const MAX_NAMES: usize = 8;
+
+/// How many characters of a name the server chose a report holds.
+const MAX_NAME_LEN: usize = 100;
+
 /// The result of [`check`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchemaReport {
     mismatches: Vec<Mismatch>,
     server_only: ServerOnly,
+    /// Incompatibilities and notes kept.
+    kept: (usize, usize),
+    /// Incompatibilities and notes left out beyond [`MAX_KEPT`].
+    left_out: (usize, usize),
 }
 
 impl SchemaReport {
     /// Whether nothing the bindings use can fail with this server: no
     /// mismatch but notes ([`Mismatch::is_incompatible`]).
     pub fn is_compatible(&self) -> bool {
-        !self.mismatches.iter().any(Mismatch::is_incompatible)
+        self.kept.0 == 0 && self.left_out.0 == 0
     }
 
-    /// Every mismatch, notes included, in the bindings' order.
+    /// Every mismatch kept, notes included, in the bindings' order.
     pub fn mismatches(&self) -> &[Mismatch] {
         &self.mismatches
     }
 
-    /// The mismatches that make the server incompatible.
+    /// The mismatches that make the server incompatible, in the bindings'
+    /// order.
     pub fn incompatibilities(&self) -> impl Iterator<Item = &Mismatch> {
         self.mismatches.iter().filter(|m| m.is_incompatible())
+    }
+
+    /// The mismatches that leave the server compatible (conditional
+    /// definitions, missing events, what cannot be checked), in the
+    /// bindings' order.
+    pub fn notes(&self) -> impl Iterator<Item = &Mismatch> {
+        self.mismatches.iter().filter(|m| !m.is_incompatible())
+    }
+
+    /// How many incompatibilities were found beyond the [`MAX_KEPT`]
+    /// kept.
+    pub fn incompatibilities_left_out(&self) -> usize {
+        self.left_out.0
+    }
+
+    /// How many notes were found beyond the [`MAX_KEPT`] kept.
+    pub fn notes_left_out(&self) -> usize {
+        self.left_out.1
     }
 
     /// What the server has beyond the bindings.
     pub fn server_only(&self) -> ServerOnly {
         self.server_only
     }
+
+    /// Keeps `mismatch`, or counts it when [`MAX_KEPT`] of its kind are
+    /// kept already.
+    fn push(&mut self, mismatch: Mismatch) {
+        let (kept, left_out) = if mismatch.is_incompatible() {
+            (&mut self.kept.0, &mut self.left_out.0)
+        } else {
+            (&mut self.kept.1, &mut self.left_out.1)
+        };
+        if *kept < MAX_KEPT {
+            *kept += 1;
+            self.mismatches.push(mismatch);
+        } else {
+            *left_out += 1;
+        }
+    }
+}
+
+/// `1 note`, `2 notes`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl fmt::Display for SchemaReport {
-    /// A summary line, then each mismatch on a line of its own (notes
-    /// marked).
+    /// A summary line, then each incompatibility on a line of its own,
+    /// then each note (marked `note:`), and how many of either were left
+    /// out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let errors = self.incompatibilities().count();
-        let notes = self.mismatches.len() - errors;
+        let errors = self.kept.0 + self.left_out.0;
+        let notes = self.kept.1 + self.left_out.1;
         let ServerOnly {
             commands,
             events,
@@ -632,21 +736,35 @@ impl fmt::Display for SchemaReport {
         } = self.server_only;
         write!(
             f,
-            "{}: {errors} incompatibilities, {notes} notes; the server has {commands} commands, \
-             {events} events and {members} members the bindings lack",
+            "{}: {}, {}; the server has {}, {} and {} the bindings lack",
             if errors == 0 {
                 "compatible"
             } else {
                 "incompatible"
             },
+            count(errors, "incompatibility", "incompatibilities"),
+            count(notes, "note", "notes"),
+            count(commands, "command", "commands"),
+            count(events, "event", "events"),
+            count(members, "member", "members"),
         )?;
-        for mismatch in &self.mismatches {
-            let note = if mismatch.is_incompatible() {
-                ""
-            } else {
-                "note: "
-            };
-            write!(f, "\n  {note}{mismatch}")?;
+        for mismatch in self.incompatibilities() {
+            write!(f, "\n  {mismatch}")?;
+        }
+        if self.left_out.0 > 0 {
+            let more = count(
+                self.left_out.0,
+                "more incompatibility",
+                "more incompatibilities",
+            );
+            write!(f, "\n  ... and {more}, left out")?;
+        }
+        for mismatch in self.notes() {
+            write!(f, "\n  note: {mismatch}")?;
+        }
+        if self.left_out.1 > 0 {
+            let more = count(self.left_out.1, "more note", "more notes");
+            write!(f, "\n  note: ... and {more}, left out")?;
         }
         Ok(())
     }
@@ -673,6 +791,8 @@ pub fn check(bindings: &BindingSchema, server: &[SchemaInfo]) -> SchemaReport {
     for event in bindings.events {
         checker.event(event);
     }
+    let commands: HashSet<&str> = bindings.commands.iter().map(|c| c.name).collect();
+    let events: HashSet<&str> = bindings.events.iter().map(|e| e.name).collect();
     for info in server {
         // A name listed twice counts once.
         let first = checker
@@ -680,10 +800,10 @@ pub fn check(bindings: &BindingSchema, server: &[SchemaInfo]) -> SchemaReport {
             .get(info.name.as_str())
             .is_some_and(|first| std::ptr::eq(*first, info));
         match &info.meta_type {
-            SchemaInfoBranch::Command(_) if first && bindings.command(&info.name).is_none() => {
+            SchemaInfoBranch::Command(_) if first && !commands.contains(info.name.as_str()) => {
                 checker.report.server_only.commands += 1;
             }
-            SchemaInfoBranch::Event(_) if first && bindings.event(&info.name).is_none() => {
+            SchemaInfoBranch::Event(_) if first && !events.contains(info.name.as_str()) => {
                 checker.report.server_only.events += 1;
             }
             _ => {}
@@ -709,6 +829,14 @@ enum ServerRef<'a> {
     Empty,
 }
 
+/// A bindings type: named, or the empty object that stands for a union
+/// branch the bindings leave empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum BindingsRef {
+    Named(&'static str),
+    Empty,
+}
+
 /// Where a pair of types was reached from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Root {
@@ -719,11 +847,12 @@ enum Root {
 
 /// A pair of types to compare.
 struct Task<'a> {
-    bindings: &'static str,
+    bindings: BindingsRef,
     server: ServerRef<'a>,
     direction: Direction,
     root: Root,
-    path: String,
+    /// Shared by the pairs an alternate makes of one value.
+    path: Rc<str>,
     conditional: bool,
     /// How many pairs lead here.
     depth: usize,
@@ -846,7 +975,7 @@ struct Checker<'a, 'b> {
     /// Pairs compared, each in a direction, reached through a
     /// conditional definition or not (a mismatch found through one is a
     /// note; through none, an incompatibility).
-    seen: HashSet<(&'static str, ServerRef<'a>, Direction, bool)>,
+    seen: HashSet<(BindingsRef, ServerRef<'a>, Direction, bool)>,
     stack: Vec<Task<'a>>,
     report: SchemaReport,
 }
@@ -856,14 +985,9 @@ impl<'a> Checker<'a, '_> {
         let location = Location::Command(command.name.to_string());
         let info = match self.server.get(command.name).map(|i| &i.meta_type) {
             Some(SchemaInfoBranch::Command(info)) => info,
-            Some(_) => {
-                let why = format!("'{}' is not a command on the server", command.name);
-                self.mismatch(
-                    location,
-                    String::new(),
-                    MismatchKind::Unrecognized(why),
-                    false,
-                );
+            Some(other) => {
+                let kind = MismatchKind::OtherMetaType(shown(meta_type(other)));
+                self.mismatch(location, String::new(), kind, command.conditional);
                 return;
             }
             None => {
@@ -877,20 +1001,20 @@ impl<'a> Checker<'a, '_> {
             self.mismatch(location, String::new(), kind, command.conditional);
         }
         self.run(Task {
-            bindings: command.arguments,
+            bindings: BindingsRef::Named(command.arguments),
             server: ServerRef::Named(&info.arg_type),
             direction: Direction::Send,
             root: Root::Arguments(command.name),
-            path: String::new(),
+            path: Rc::from(""),
             conditional: command.conditional,
             depth: 0,
         });
         self.run(Task {
-            bindings: command.returns,
+            bindings: BindingsRef::Named(command.returns),
             server: ServerRef::Named(&info.ret_type),
             direction: Direction::Receive,
             root: Root::Return(command.name),
-            path: String::new(),
+            path: Rc::from(""),
             conditional: command.conditional,
             depth: 0,
         });
@@ -900,14 +1024,9 @@ impl<'a> Checker<'a, '_> {
         let location = Location::Event(event.name.to_string());
         let info = match self.server.get(event.name).map(|i| &i.meta_type) {
             Some(SchemaInfoBranch::Event(info)) => info,
-            Some(_) => {
-                let why = format!("'{}' is not an event on the server", event.name);
-                self.mismatch(
-                    location,
-                    String::new(),
-                    MismatchKind::Unrecognized(why),
-                    false,
-                );
+            Some(other) => {
+                let kind = MismatchKind::OtherMetaType(shown(meta_type(other)));
+                self.mismatch(location, String::new(), kind, event.conditional);
                 return;
             }
             None => {
@@ -921,18 +1040,18 @@ impl<'a> Checker<'a, '_> {
             }
         };
         self.run(Task {
-            bindings: event.data,
+            bindings: BindingsRef::Named(event.data),
             server: ServerRef::Named(&info.arg_type),
             direction: Direction::Receive,
             root: Root::Data(event.name),
-            path: String::new(),
+            path: Rc::from(""),
             conditional: event.conditional,
             depth: 0,
         });
     }
 
     fn mismatch(&mut self, location: Location, path: String, kind: MismatchKind, cond: bool) {
-        self.report.mismatches.push(Mismatch {
+        self.report.push(Mismatch {
             location,
             path,
             kind,
@@ -952,16 +1071,19 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn report(&mut self, task: &Task<'a>, path: String, kind: MismatchKind, conditional: bool) {
+    fn report(&mut self, task: &Task<'a>, path: &str, kind: MismatchKind, conditional: bool) {
         let location = match task.root {
             Root::Arguments(name) => Location::Arguments(name.to_string()),
             Root::Return(name) => Location::Return(name.to_string()),
             Root::Data(name) => Location::Data(name.to_string()),
         };
-        self.mismatch(location, path, kind, conditional);
+        self.mismatch(location, path.to_string(), kind, conditional);
     }
 
-    fn bindings_type(&self, name: &'static str) -> Bindings {
+    fn bindings_type(&self, name: BindingsRef) -> Bindings {
+        let BindingsRef::Named(name) = name else {
+            return Bindings::Object(Entries::new(""), None);
+        };
         if let Some(element) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
             return Bindings::Array(element);
         }
@@ -993,6 +1115,7 @@ impl<'a> Checker<'a, '_> {
             return Server::Empty;
         };
         let Some(info) = self.server.get(name) else {
+            let name = shown(name);
             return Server::Unrecognized(format!("the server describes no type '{name}'"));
         };
         match &info.meta_type {
@@ -1006,7 +1129,9 @@ impl<'a> Checker<'a, '_> {
                 JSONType::Object => Server::AnyObject,
                 JSONType::Array => Server::AnyArray,
                 JSONType::Unrecognized(json) => Server::Unrecognized(format!(
-                    "the server's type '{name}' has JSON type '{json}'"
+                    "the server's type '{}' has JSON type '{}'",
+                    shown(name),
+                    shown(json)
                 )),
             },
             SchemaInfoBranch::Enum(info) => Server::Enum(info),
@@ -1014,11 +1139,13 @@ impl<'a> Checker<'a, '_> {
             SchemaInfoBranch::Object(info) => Server::Object(info),
             SchemaInfoBranch::Alternate(info) => Server::Alternate(info),
             SchemaInfoBranch::Command(_) | SchemaInfoBranch::Event(_) => {
-                Server::Unrecognized(format!("the server's '{name}' is not a type"))
+                Server::Unrecognized(format!("the server's '{}' is not a type", shown(name)))
             }
-            SchemaInfoBranch::Unrecognized { case, .. } => {
-                Server::Unrecognized(format!("the server's type '{name}' has meta-type '{case}'"))
-            }
+            SchemaInfoBranch::Unrecognized { case, .. } => Server::Unrecognized(format!(
+                "the server's type '{}' has meta-type '{}'",
+                shown(name),
+                shown(case)
+            )),
         }
     }
 
@@ -1034,12 +1161,7 @@ impl<'a> Checker<'a, '_> {
         }
         if task.depth > MAX_DEPTH {
             let why = format!("nested more than {MAX_DEPTH} levels deep");
-            self.report(
-                task,
-                task.path.clone(),
-                MismatchKind::Unrecognized(why),
-                false,
-            );
+            self.report(task, &task.path, MismatchKind::Unrecognized(why), false);
             return;
         }
         let bindings = self.bindings_type(task.bindings);
@@ -1051,24 +1173,25 @@ impl<'a> Checker<'a, '_> {
         };
         match (bindings, &server) {
             (Bindings::Unknown, _) => {
-                let why = format!("the bindings describe no type '{}'", task.bindings);
-                self.report(
-                    task,
-                    task.path.clone(),
-                    MismatchKind::Unrecognized(why),
-                    false,
-                );
+                let name = match task.bindings {
+                    BindingsRef::Named(name) => name,
+                    BindingsRef::Empty => "",
+                };
+                let why = format!("the bindings describe no type '{name}'");
+                self.report(task, &task.path, MismatchKind::Unrecognized(why), false);
             }
             (_, Server::Unrecognized(why)) => {
                 let kind = MismatchKind::Unrecognized(why.clone());
-                self.report(task, task.path.clone(), kind, false);
+                self.report(task, &task.path, kind, false);
             }
             (Bindings::Any, _) | (_, Server::Any) => {}
             (Bindings::Alternate(_), _) | (_, Server::Alternate(_)) => {
                 self.alternatives(task, bindings, &server, children);
             }
+            // A string decodes any value the server sends; sent, it may
+            // be one the server rejects (the last arm).
+            (Bindings::Str, Server::Enum(_)) if !send => {}
             (Bindings::Str | Bindings::Enum(_), Server::Str)
-            | (Bindings::Str, Server::Enum(_))
             | (Bindings::Int, Server::Int)
             | (Bindings::Number, Server::Number)
             | (Bindings::Bool, Server::Bool)
@@ -1085,7 +1208,7 @@ impl<'a> Checker<'a, '_> {
                 };
                 if fails {
                     let kind = kind_mismatch(bindings.describe(), server.describe());
-                    self.report(task, task.path.clone(), kind, task.conditional);
+                    self.report(task, &task.path, kind, task.conditional);
                 }
             }
             (Bindings::Enum(values), Server::Enum(info)) => {
@@ -1094,18 +1217,18 @@ impl<'a> Checker<'a, '_> {
                         if !enum_has(info, value.name) {
                             let kind = MismatchKind::UnknownValue(value.name.to_string());
                             let cond = task.conditional || value.conditional;
-                            self.report(task, task.path.clone(), kind, cond);
+                            self.report(task, &task.path, kind, cond);
                         }
                     }
                 }
             }
             (Bindings::Array(element), Server::Array(server_element)) => {
                 children.push(Task {
-                    bindings: element,
+                    bindings: BindingsRef::Named(element),
                     server: ServerRef::Named(server_element),
                     direction: task.direction,
                     root: task.root,
-                    path: format!("{}[]", task.path),
+                    path: Rc::from(format!("{}[]", task.path)),
                     conditional: task.conditional,
                     depth: task.depth + 1,
                 });
@@ -1120,7 +1243,7 @@ impl<'a> Checker<'a, '_> {
             }
             (bindings, server) => {
                 let kind = kind_mismatch(bindings.describe(), server.describe());
-                self.report(task, task.path.clone(), kind, task.conditional);
+                self.report(task, &task.path, kind, task.conditional);
             }
         }
     }
@@ -1135,10 +1258,10 @@ impl<'a> Checker<'a, '_> {
         server: &Server<'a>,
         children: &mut Vec<Task<'a>>,
     ) {
-        let ours: Vec<(&'static str, bool)> = match bindings {
+        let ours: Vec<(BindingsRef, bool)> = match bindings {
             Bindings::Alternate(alternatives) => alternatives
                 .iter()
-                .map(|a| (a.ty, task.conditional || a.conditional))
+                .map(|a| (BindingsRef::Named(a.ty), task.conditional || a.conditional))
                 .collect(),
             _ => vec![(task.bindings, task.conditional)],
         };
@@ -1150,7 +1273,7 @@ impl<'a> Checker<'a, '_> {
                 .collect(),
             _ => vec![task.server],
         };
-        let ours: Vec<(&'static str, bool, Bindings)> = ours
+        let ours: Vec<(BindingsRef, bool, Bindings)> = ours
             .into_iter()
             .map(|(ty, cond)| (ty, cond, self.bindings_type(ty)))
             .collect();
@@ -1158,14 +1281,8 @@ impl<'a> Checker<'a, '_> {
             .into_iter()
             .map(|r| (r, self.server_type(r)))
             .collect();
-        let describe_theirs = || {
-            let kinds: Vec<&str> = theirs.iter().map(|(_, s)| s.describe()).collect();
-            kinds.join(" or ")
-        };
-        let describe_ours = || {
-            let kinds: Vec<&str> = ours.iter().map(|(_, _, b)| b.describe()).collect();
-            kinds.join(" or ")
-        };
+        let describe_theirs = || describe(theirs.iter().map(|(_, s)| s.describe()));
+        let describe_ours = || describe(ours.iter().map(|(_, _, b)| b.describe()));
         let pair = |ty, server, conditional| Task {
             bindings: ty,
             server,
@@ -1194,7 +1311,7 @@ impl<'a> Checker<'a, '_> {
                                 bindings: b.describe().to_string(),
                                 server: describe_theirs(),
                             };
-                            self.report(task, task.path.clone(), kind, cond);
+                            self.report(task, &task.path, kind, cond);
                         }
                     }
                 }
@@ -1216,7 +1333,7 @@ impl<'a> Checker<'a, '_> {
                                 bindings: describe_ours(),
                                 server: s.describe().to_string(),
                             };
-                            self.report(task, task.path.clone(), kind, task.conditional);
+                            self.report(task, &task.path, kind, task.conditional);
                         }
                     }
                 }
@@ -1224,6 +1341,8 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
+    /// Compares an object's members, then its branches when the bindings
+    /// have a union.
     fn object(
         &mut self,
         task: &Task<'a>,
@@ -1236,14 +1355,16 @@ impl<'a> Checker<'a, '_> {
         ),
         children: &mut Vec<Task<'a>>,
     ) {
+        // The first of members listed twice counts.
         let find = |name: &str| server_members.iter().find(|m| m.name == name);
-        for member in members {
+        let ours: Vec<Member> = members.iter().collect();
+        for member in &ours {
             let path = join(&task.path, member.name);
             let cond = task.conditional || member.conditional;
             let theirs = find(member.name);
             match (task.direction, theirs) {
                 (Direction::Send, None) => {
-                    self.report(task, path, MismatchKind::UnknownMember, cond);
+                    self.report(task, &path, MismatchKind::UnknownMember, cond);
                     continue;
                 }
                 (Direction::Receive, _) if member.optional || member.conditional => {}
@@ -1251,53 +1372,61 @@ impl<'a> Checker<'a, '_> {
                     let kind = MismatchKind::RequiredByBindings {
                         optional_on_server: false,
                     };
-                    self.report(task, path, kind, task.conditional);
+                    self.report(task, &path, kind, task.conditional);
                     continue;
                 }
                 (Direction::Receive, Some(theirs)) if theirs.default.is_some() => {
                     let kind = MismatchKind::RequiredByBindings {
                         optional_on_server: true,
                     };
-                    self.report(task, path.clone(), kind, task.conditional);
+                    self.report(task, &path, kind, task.conditional);
                 }
                 _ => {}
             }
             if let Some(theirs) = theirs {
                 children.push(Task {
-                    bindings: member.ty,
+                    bindings: BindingsRef::Named(member.ty),
                     server: ServerRef::Named(&theirs.r#type),
                     direction: task.direction,
                     root: task.root,
-                    path,
+                    path: Rc::from(path),
                     conditional: cond,
                     depth: task.depth + 1,
                 });
             }
         }
+        // What the server requires and the bindings lack, as one mismatch.
+        let mut absent = Vec::new();
+        let mut more = 0;
+        let mut reported = vec![false; ours.len()];
         for theirs in server_members {
-            let ours = members.iter().find(|m| m.name == theirs.name);
-            if ours.is_none() {
+            let index = ours.iter().position(|m| m.name == theirs.name);
+            if index.is_none() {
                 self.report.server_only.members += 1;
             }
             if task.direction == Direction::Receive || theirs.default.is_some() {
                 continue;
             }
-            let path = join(&task.path, &theirs.name);
-            match ours {
-                None => {
-                    let kind = MismatchKind::RequiredByServer {
-                        optional_in_bindings: false,
-                    };
-                    self.report(task, path, kind, task.conditional);
-                }
-                Some(ours) if ours.optional => {
-                    let kind = MismatchKind::RequiredByServer {
-                        optional_in_bindings: true,
-                    };
-                    self.report(task, path, kind, task.conditional || ours.conditional);
+            match index {
+                None if absent.len() < MAX_NAMES => absent.push(shown(&theirs.name)),
+                None => more += 1,
+                // The bindings may leave it out: it is optional or
+                // conditional there, and the server has it either way.
+                Some(i) if (ours[i].optional || ours[i].conditional) && !reported[i] => {
+                    reported[i] = true;
+                    let path = join(&task.path, ours[i].name);
+                    let kind = MismatchKind::RequiredByServer;
+                    self.report(task, &path, kind, task.conditional);
                 }
                 Some(_) => {}
             }
+        }
+        if !absent.is_empty() {
+            let kind = MismatchKind::MissingRequired {
+                names: absent,
+                more,
+            };
+            self.report(task, &task.path, kind, task.conditional);
         }
         let Some((tag, branches)) = branches else {
             return;
@@ -1305,43 +1434,78 @@ impl<'a> Checker<'a, '_> {
         if server_tag != Some(tag) {
             let kind = MismatchKind::Discriminator {
                 bindings: tag.to_string(),
-                server: server_tag.map(str::to_string),
+                server: server_tag.map(shown),
             };
-            self.report(task, task.path.clone(), kind, task.conditional);
+            self.report(task, &task.path, kind, task.conditional);
             return;
         }
+        let branches: Vec<Branch> = branches.iter().collect();
         let branch = |case: &str, ty, server, conditional| Task {
             bindings: ty,
             server,
             direction: task.direction,
             root: task.root,
-            path: join(&task.path, &format!("[{tag}={case}]")),
+            path: Rc::from(join(&task.path, &format!("[{tag}={case}]"))),
             conditional,
             depth: task.depth + 1,
         };
+        let server_variant = |case: &str| variants.iter().find(|v| v.case == case);
         match task.direction {
             Direction::Send => {
-                for ours in branches {
+                for ours in &branches {
                     let cond = task.conditional || ours.conditional;
-                    if let Some(theirs) = variants.iter().find(|v| v.case == ours.case) {
+                    let ty = BindingsRef::Named(ours.ty);
+                    if let Some(theirs) = server_variant(ours.case) {
                         let server = ServerRef::Named(theirs.r#type.as_str());
-                        children.push(branch(ours.case, ours.ty, server, cond));
+                        children.push(branch(ours.case, ty, server, cond));
                     } else if self.server_enum_has(find(tag), ours.case) {
                         // A case without members: `variants` need not list it.
-                        children.push(branch(ours.case, ours.ty, ServerRef::Empty, cond));
+                        children.push(branch(ours.case, ty, ServerRef::Empty, cond));
                     }
                     // Otherwise the discriminator's value is unknown to the
                     // server, reported with the discriminator.
+                }
+                // The cases the bindings leave empty (their discriminator's
+                // values without a branch) send no members: the server's
+                // branch for them must require none.
+                let values = match ours.iter().find(|m| m.name == tag) {
+                    Some(member) => match self.bindings_type(BindingsRef::Named(member.ty)) {
+                        Bindings::Enum(values) => Some(values),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                for value in values.into_iter().flatten() {
+                    if branches.iter().any(|b| b.case == value.name) {
+                        continue;
+                    }
+                    if let Some(theirs) = server_variant(value.name) {
+                        let cond = task.conditional || value.conditional;
+                        let server = ServerRef::Named(theirs.r#type.as_str());
+                        children.push(branch(value.name, BindingsRef::Empty, server, cond));
+                    }
                 }
             }
             Direction::Receive => {
                 for theirs in variants {
                     if let Some(ours) = branches.iter().find(|b| b.case == theirs.case) {
                         let cond = task.conditional || ours.conditional;
+                        let ty = BindingsRef::Named(ours.ty);
                         let server = ServerRef::Named(theirs.r#type.as_str());
-                        children.push(branch(&theirs.case, ours.ty, server, cond));
+                        children.push(branch(&theirs.case, ty, server, cond));
                     }
                     // Branches the bindings lack decode as unrecognized.
+                }
+                // A case the server's `variants` leave out adds no members
+                // there, when the server's discriminator takes it at all.
+                for ours in &branches {
+                    if server_variant(ours.case).is_none()
+                        && self.server_enum_has(find(tag), ours.case)
+                    {
+                        let cond = task.conditional || ours.conditional;
+                        let ty = BindingsRef::Named(ours.ty);
+                        children.push(branch(ours.case, ty, ServerRef::Empty, cond));
+                    }
                 }
             }
         }
@@ -1357,15 +1521,25 @@ impl<'a> Checker<'a, '_> {
     }
 }
 
-/// Whether a server's enumeration has `value` (in `members`, or in the
-/// deprecated `values`).
-#[allow(deprecated)]
+impl SchemaInfoEnum {
+    /// The names of the values: from `members`, or, where `members` is
+    /// absent or empty, from the deprecated `values` (all that QEMU before
+    /// 6.2 sends).
+    #[allow(deprecated)]
+    pub fn value_names(&self) -> impl Iterator<Item = &str> + Clone + '_ {
+        let members: &[SchemaInfoEnumMember] = &self.members;
+        let values: &[String] = match members {
+            [] => self.values.as_deref().unwrap_or_default(),
+            _ => &[],
+        };
+        let members = members.iter().map(|m| m.name.as_str());
+        members.chain(values.iter().map(String::as_str))
+    }
+}
+
+/// Whether a server's enumeration has `value`.
 fn enum_has(info: &SchemaInfoEnum, value: &str) -> bool {
-    info.members.iter().any(|m| m.name == value)
-        || info
-            .values
-            .as_ref()
-            .is_some_and(|values| values.iter().any(|v| v == value))
+    info.value_names().any(|v| v == value)
 }
 
 /// `path.segment`.
@@ -1375,4 +1549,38 @@ fn join(path: &str, segment: &str) -> String {
     } else {
         format!("{path}.{segment}")
     }
+}
+
+/// A name the server chose, for a report: its first [`MAX_NAME_LEN`]
+/// characters, then `...` when there are more.
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(MAX_NAME_LEN) {
+        Some((end, _)) => format!("{}...", &name[..end]),
+        None => name.to_string(),
+    }
+}
+
+/// A server entity's meta-type, as the server names it.
+fn meta_type(branch: &SchemaInfoBranch) -> &str {
+    match branch {
+        SchemaInfoBranch::Builtin(_) => "builtin",
+        SchemaInfoBranch::Enum(_) => "enum",
+        SchemaInfoBranch::Array(_) => "array",
+        SchemaInfoBranch::Object(_) => "object",
+        SchemaInfoBranch::Alternate(_) => "alternate",
+        SchemaInfoBranch::Command(_) => "command",
+        SchemaInfoBranch::Event(_) => "event",
+        SchemaInfoBranch::Unrecognized { case, .. } => case,
+    }
+}
+
+/// Kinds of JSON values joined by ` or `, each once.
+fn describe<'k>(kinds: impl Iterator<Item = &'k str>) -> String {
+    let mut distinct: Vec<&str> = Vec::new();
+    for kind in kinds {
+        if !distinct.contains(&kind) {
+            distinct.push(kind);
+        }
+    }
+    distinct.join(" or ")
 }

@@ -134,12 +134,7 @@ fn errors(report: &SchemaReport) -> Vec<String> {
 
 /// The notes, as displayed.
 fn notes(report: &SchemaReport) -> Vec<String> {
-    report
-        .mismatches()
-        .iter()
-        .filter(|m| !m.is_incompatible())
-        .map(|m| m.to_string())
-        .collect()
+    report.notes().map(|m| m.to_string()).collect()
 }
 
 const BASE_NOTES: [&str; 2] = [
@@ -157,7 +152,7 @@ fn a_server_with_everything_is_compatible_and_conditional_absences_are_notes() {
     let only = report.server_only();
     assert_eq!((only.commands, only.events, only.members), (1, 0, 1));
     assert!(report.to_string().starts_with(
-        "compatible: 0 incompatibilities, 2 notes; the server has 1 commands, 0 events and 1 members the bindings lack\n  note: "
+        "compatible: 0 incompatibilities, 2 notes; the server has 1 command, 0 events and 1 member the bindings lack\n  note: "
     ));
 }
 
@@ -180,7 +175,7 @@ fn a_missing_command_is_incompatible_a_missing_event_a_note() {
     assert_eq!(missing.kind, MismatchKind::Missing);
     assert!(report
         .to_string()
-        .starts_with("incompatible: 1 incompatibilities, 3 notes"));
+        .starts_with("incompatible: 1 incompatibility, 3 notes"));
 }
 
 #[test]
@@ -217,7 +212,7 @@ fn arguments_the_server_requires_and_replies_it_may_leave_out() {
         errors(&report),
         [
             "command 'blockdev-del' argument 'force': required by the server, optional in the bindings",
-            "command 'blockdev-del' argument 'id': required by the server, absent from the bindings",
+            "command 'blockdev-del' arguments: member 'id' required by the server, absent from the bindings",
             "command 'query-thing' return 'name': required by the bindings, absent on the server",
             "command 'query-thing' return 'size': required by the bindings, optional on the server",
         ]
@@ -320,6 +315,327 @@ fn a_branch_the_server_does_not_list_is_empty() {
             "command 'blockdev-add' argument '[driver=file].backing': not known to the server"
         ]
     );
+}
+
+/// Bindings with a union on `kind` that declares only branch `a` (`b`
+/// and `c` add no members), sent and decoded.
+static UNI: BindingSchema = BindingSchema {
+    commands: &[
+        CommandDef::new("send-uni", "Uni", "q_empty"),
+        CommandDef::new("get-uni", "q_empty", "Uni"),
+    ],
+    events: &[],
+    types: &[
+        TypeDef::union("Uni", "kind: UniKind", "kind", "a: UniA"),
+        TypeDef::structure("UniA", "x: str"),
+        TypeDef::enumeration("UniKind", "a, b, ~c"),
+        TypeDef::structure("q_empty", ""),
+    ],
+};
+
+/// A server with `Uni` as the bindings have it, but for its branches:
+/// `variants` as given.
+fn uni_server(variants: Value) -> Vec<Value> {
+    let value = json!([
+        { "name": "send-uni", "meta-type": "command", "arg-type": "1", "ret-type": "0" },
+        { "name": "get-uni", "meta-type": "command", "arg-type": "0", "ret-type": "1" },
+        { "name": "0", "meta-type": "object", "members": [] },
+        { "name": "1", "meta-type": "object", "members": [ { "name": "kind", "type": "2" } ],
+          "tag": "kind", "variants": variants },
+        { "name": "2", "meta-type": "enum",
+          "members": [ { "name": "a" }, { "name": "b" }, { "name": "c" } ] },
+        { "name": "3", "meta-type": "object", "members": [ { "name": "x", "type": "str" } ] },
+        { "name": "4", "meta-type": "object", "members": [ { "name": "y", "type": "str" } ] },
+        { "name": "5", "meta-type": "object", "members": [ { "name": "z", "type": "str" } ] },
+        { "name": "str", "meta-type": "builtin", "json-type": "string" }
+    ]);
+    match value {
+        Value::Array(items) => items,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn a_branch_the_bindings_leave_empty_is_compared_with_the_servers() {
+    // The same branches: nothing to say.
+    let same = json!([ { "case": "a", "type": "3" }, { "case": "b", "type": "0" },
+                       { "case": "c", "type": "0" } ]);
+    let same = report(&UNI, uni_server(same));
+    assert!(same.mismatches().is_empty(), "{same}");
+    // The server's `b` requires `y`: `{kind: b}` from the bindings is
+    // rejected; its `c` requires `z`, but `c` is conditional in the
+    // bindings.
+    let b_requires_y = json!([ { "case": "a", "type": "3" }, { "case": "b", "type": "4" },
+                               { "case": "c", "type": "5" } ]);
+    let report = report(&UNI, uni_server(b_requires_y));
+    assert_eq!(
+        errors(&report),
+        ["command 'send-uni' argument '[kind=b]': member 'y' required by the server, absent from the bindings"]
+    );
+    assert_eq!(
+        notes(&report),
+        ["command 'send-uni' argument '[kind=c]': member 'z' required by the server, absent from the bindings (conditional in the schema)"]
+    );
+    // Decoding, extra members are fine (counted, once a direction).
+    assert_eq!(report.server_only().members, 2);
+}
+
+#[test]
+fn a_branch_the_server_lists_as_empty_lacks_what_the_bindings_decode() {
+    // The server's `a` adds nothing: the bindings' `x` is never sent.
+    let report = report(&UNI, uni_server(json!([])));
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'send-uni' argument '[kind=a].x': not known to the server",
+            "command 'get-uni' return '[kind=a].x': required by the bindings, absent on the server",
+        ]
+    );
+}
+
+#[test]
+fn a_string_sent_where_the_server_takes_an_enum_is_a_mismatch() {
+    static STRINGS: BindingSchema = BindingSchema {
+        commands: &[CommandDef::new("pick", "q_obj_pick-arg", "str")],
+        events: &[],
+        types: &[
+            TypeDef::structure("q_empty", ""),
+            TypeDef::structure("q_obj_pick-arg", "choice: str"),
+        ],
+    };
+    let server = json!([
+        { "name": "pick", "meta-type": "command", "arg-type": "1", "ret-type": "2" },
+        { "name": "1", "meta-type": "object", "members": [ { "name": "choice", "type": "2" } ] },
+        { "name": "2", "meta-type": "enum", "members": [ { "name": "left" }, { "name": "right" } ] }
+    ]);
+    let Value::Array(server) = server else {
+        unreachable!()
+    };
+    let report = report(&STRINGS, server);
+    // Sending, any string but `left` and `right` is rejected; decoding,
+    // the server's values are strings.
+    assert_eq!(
+        errors(&report),
+        ["command 'pick' argument 'choice': the bindings send str, the server expects enum"]
+    );
+    assert_eq!(notes(&report), Vec::<String>::new());
+}
+
+#[test]
+fn a_conditional_member_the_server_requires_may_be_left_out() {
+    static CONDITIONAL: BindingSchema = BindingSchema {
+        commands: &[CommandDef::new("tune", "q_obj_tune-arg", "q_empty")],
+        events: &[],
+        types: &[
+            TypeDef::structure("q_empty", ""),
+            TypeDef::structure("q_obj_tune-arg", "level: int, ~turbo: bool, ~*boost: bool"),
+        ],
+    };
+    let server = json!([
+        { "name": "tune", "meta-type": "command", "arg-type": "1", "ret-type": "0" },
+        { "name": "0", "meta-type": "object", "members": [] },
+        { "name": "1", "meta-type": "object",
+          "members": [ { "name": "level", "type": "int" }, { "name": "turbo", "type": "bool" },
+                       { "name": "boost", "type": "bool" } ] },
+        { "name": "int", "meta-type": "builtin", "json-type": "int" },
+        { "name": "bool", "meta-type": "builtin", "json-type": "boolean" }
+    ]);
+    let Value::Array(server) = server else {
+        unreachable!()
+    };
+    let report = report(&CONDITIONAL, server);
+    // The bindings hold both as optional: the server that has them
+    // rejects arguments without them.
+    assert_eq!(
+        errors(&report),
+        [
+            "command 'tune' argument 'turbo': required by the server, optional in the bindings",
+            "command 'tune' argument 'boost': required by the server, optional in the bindings",
+        ]
+    );
+    assert_eq!(
+        report.incompatibilities().next().map(|m| &m.kind),
+        Some(&MismatchKind::RequiredByServer)
+    );
+}
+
+#[test]
+fn a_name_the_server_lists_as_something_else_is_missing() {
+    static OTHER: BindingSchema = BindingSchema {
+        commands: &[CommandDef::new("do-str", "q_empty", "q_empty")],
+        events: &[EventDef::new("DONE", "q_empty")],
+        types: &[TypeDef::structure("q_empty", "")],
+    };
+    let server = json!([
+        { "name": "do-str", "meta-type": "event", "arg-type": "0" },
+        { "name": "DONE", "meta-type": "object", "members": [] },
+        { "name": "0", "meta-type": "object", "members": [] }
+    ]);
+    let Value::Array(server) = server else {
+        unreachable!()
+    };
+    let report = report(&OTHER, server);
+    assert!(!report.is_compatible(), "{report}");
+    assert_eq!(
+        errors(&report),
+        ["command 'do-str': not known to the server as a command: the server's 'do-str' has meta-type 'event'"]
+    );
+    assert_eq!(
+        report.incompatibilities().next().map(|m| &m.kind),
+        Some(&MismatchKind::OtherMetaType("event".into()))
+    );
+    // Like a missing event, a note.
+    assert_eq!(
+        notes(&report),
+        ["event 'DONE': not known to the server as an event: the server's 'DONE' has meta-type 'object'"]
+    );
+}
+
+#[test]
+fn the_summary_is_in_good_english_and_incompatibilities_come_first() {
+    let mut server = server();
+    // One incompatibility, after a note in the bindings' order.
+    remove_member(&mut server, "2", "force");
+    server.retain(|e| e["name"] != "query-new");
+    let report = report(&BINDINGS, server);
+    let text = report.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "incompatible: 1 incompatibility, 2 notes; the server has 0 commands, 0 events and 1 member the bindings lack",
+            "  command 'blockdev-del' argument 'force': not known to the server",
+            "  note: command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema)",
+            "  note: command 'query-sgx': not known to the server (conditional in the schema)",
+        ]
+    );
+    // In the bindings' order, the note first.
+    assert!(!report.mismatches()[0].is_incompatible());
+    assert_eq!(report.notes().count(), 2);
+}
+
+/// An enumeration's values come from `members`, or from the deprecated
+/// `values` where `members` lists none.
+#[test]
+fn enumeration_values_by_name() {
+    use qapi_types::qmp::SchemaInfoBranch;
+    let infos = decode(vec![
+        json!({ "name": "1", "meta-type": "enum", "members": [ { "name": "a" } ], "values": [ "a" ] }),
+        json!({ "name": "2", "meta-type": "enum", "members": [], "values": [ "b", "c" ] }),
+        json!({ "name": "3", "meta-type": "enum", "members": [] }),
+    ]);
+    let names: Vec<Vec<&str>> = infos
+        .iter()
+        .map(|info| match &info.meta_type {
+            SchemaInfoBranch::Enum(e) => e.value_names().collect(),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(names, [vec!["a"], vec!["b", "c"], vec![]]);
+}
+
+#[test]
+fn required_members_the_bindings_lack_are_one_mismatch_a_pair_of_objects() {
+    // Every command takes one object with 60,000 required members.
+    const MEMBERS: usize = 60_000;
+    let mut server = server();
+    for e in server.iter_mut() {
+        if e["meta-type"] == "command" {
+            e["arg-type"] = json!("big");
+        }
+    }
+    let members: Vec<Value> = (0..MEMBERS)
+        .map(|i| json!({ "name": format!("m{i}"), "type": "str" }))
+        .collect();
+    server.push(json!({ "name": "big", "meta-type": "object", "members": members }));
+    let report = report(&BINDINGS, server);
+    let missing: Vec<&qapi_types::schema::Mismatch> = report
+        .mismatches()
+        .iter()
+        .filter(|m| matches!(m.kind, MismatchKind::MissingRequired { .. }))
+        .collect();
+    // The commands' four argument types (`q_empty` is shared).
+    assert_eq!(missing.len(), 4, "{report}");
+    assert!(report.mismatches().len() < 20, "{report}");
+    let MismatchKind::MissingRequired { names, more } = &missing[0].kind else {
+        unreachable!()
+    };
+    assert_eq!((names.len(), *more), (8, MEMBERS - 8));
+    assert_eq!(
+        missing[0].to_string(),
+        "command 'blockdev-add' arguments: members 'm0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7' \
+         and 59992 more required by the server, absent from the bindings"
+    );
+}
+
+#[test]
+fn mismatches_and_notes_kept_are_capped() {
+    // A union the server has as thousands of alternatives, each a union
+    // on another tag (an incompatibility) whose member's type it does not
+    // describe (a note).
+    static PICKS: BindingSchema = BindingSchema {
+        commands: &[CommandDef::new("get", "q_empty", "Pick")],
+        events: &[],
+        types: &[
+            TypeDef::alternate("Pick", "U, int"),
+            TypeDef::union("U", "kind: K", "kind", ""),
+            TypeDef::enumeration("K", "a"),
+            TypeDef::structure("q_empty", ""),
+        ],
+    };
+    const MANY: usize = 3000;
+    let mut server = vec![
+        json!({ "name": "get", "meta-type": "command", "arg-type": "0", "ret-type": "alt" }),
+        json!({ "name": "0", "meta-type": "object", "members": [] }),
+    ];
+    let alternatives: Vec<Value> = (0..MANY)
+        .map(|i| json!({ "type": format!("o{i}") }))
+        .collect();
+    server.push(json!({ "name": "alt", "meta-type": "alternate", "members": alternatives }));
+    for i in 0..MANY {
+        server.push(json!({ "name": format!("o{i}"), "meta-type": "object",
+            "members": [ { "name": "kind", "type": format!("missing{i}") },
+                         { "name": format!("t{i}"), "type": format!("missing{i}") } ],
+            "tag": format!("t{i}"), "variants": [] }));
+    }
+    let report = report(&PICKS, server);
+    assert!(!report.is_compatible());
+    assert_eq!(report.incompatibilities().count(), 1000);
+    assert_eq!(report.notes().count(), 1000);
+    assert_eq!(report.incompatibilities_left_out(), MANY - 1000);
+    assert_eq!(report.notes_left_out(), MANY - 1000);
+    let text = report.to_string();
+    assert!(
+        text.starts_with("incompatible: 3000 incompatibilities, 3000 notes;"),
+        "{}",
+        &text[..200]
+    );
+    assert!(text.contains("\n  ... and 2000 more incompatibilities, left out\n  note: "));
+    assert!(text.ends_with("\n  note: ... and 2000 more notes, left out"));
+    // The first of each kind, in order.
+    assert_eq!(
+        errors(&report)[0],
+        "command 'get' return: a union on 'kind' in the bindings, on 't0' on the server"
+    );
+    assert_eq!(
+        notes(&report)[0],
+        "command 'get' return 'kind': cannot check: the server describes no type 'missing0'"
+    );
+}
+
+#[test]
+fn long_server_names_are_shortened_in_reports() {
+    let long = "x".repeat(100_000);
+    let mut server = server();
+    member(&mut server, "3", "name")["type"] = json!(long);
+    let report = report(&BINDINGS, server);
+    let text = errors(&report)
+        .into_iter()
+        .chain(notes(&report))
+        .find(|m| m.contains("describes no type"))
+        .expect("reported");
+    assert!(text.len() < 300, "{text}");
+    assert!(text.contains("xxx..."), "{text}");
 }
 
 /// Bindings with a type that reaches itself, for the hostile servers.
