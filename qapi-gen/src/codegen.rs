@@ -132,7 +132,8 @@ impl<'s> Codegen<'s> {
                 .iter()
                 .map(|&id| ident::item_name(&schema.entity(id).name))
                 .collect(),
-            &[EVENT_ENUM],
+            // `Event::Unrecognized` holds the events the bindings lack.
+            &[EVENT_ENUM, UNRECOGNIZED],
             true,
         );
         names.extend(events.iter().copied().zip(event_names));
@@ -699,6 +700,19 @@ impl<'s> Codegen<'s> {
             }
         }
         let unrecognized = format_ident!("{}", UNRECOGNIZED);
+        let other =
+            quote!(Self::#unrecognized { case, members: ::core::mem::take(members).into_rest() });
+        // A build may leave every branch out.
+        let read = if reads.is_empty() {
+            other
+        } else {
+            quote! {
+                match case.as_str() {
+                    #(#reads)*
+                    _ => #other,
+                }
+            }
+        };
         let branch_doc = format!(" The branches of [`{}`], by `{tag_wire}`.", self.name(id));
         quote! {
             #record
@@ -733,10 +747,7 @@ impl<'s> Codegen<'s> {
 
                 fn read_members(members: &mut ::qapi_types::wire::Members) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
                     let case: ::std::string::String = members.required(#tag_wire)?;
-                    ::core::result::Result::Ok(match case.as_str() {
-                        #(#reads)*
-                        _ => Self::#unrecognized { case, members: ::core::mem::take(members).into_rest() },
-                    })
+                    ::core::result::Result::Ok(#read)
                 }
             }
         }

@@ -12,7 +12,8 @@
 //!   `_144`.
 //! - Members: snake_case; keywords become raw identifiers (`r#type`), and
 //!   `self`, `Self`, `crate` and `super`, which cannot be raw, get a
-//!   trailing `_`.
+//!   trailing `_`. A type, command, event or value whose CamelCase name
+//!   is `Self` (`self`, `SELF`) is `Self_`.
 //! - Clashes within one namespace (types, commands, events, the fields of
 //!   a struct, the variants of an enum): the first name in schema order
 //!   keeps the plain Rust name, later ones get a number: `2`, `3`, … for
@@ -59,7 +60,16 @@ fn join_camel<'a>(parts: impl Iterator<Item = &'a str>) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
         out.insert(0, '_');
     }
-    out
+    not_self(out)
+}
+
+/// `Self` is the one CamelCase keyword, and cannot be raw.
+fn not_self(name: String) -> String {
+    if name == "Self" {
+        "Self_".to_string()
+    } else {
+        name
+    }
 }
 
 /// The Rust name of a type.
@@ -68,7 +78,7 @@ pub fn type_name(name: &str) -> String {
     let is_camel = chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_alphanumeric());
     if is_camel {
-        return name.to_string();
+        return not_self(name.to_string());
     }
     let mut out = String::new();
     for word in words(name) {
@@ -81,7 +91,7 @@ pub fn type_name(name: &str) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
         out.insert(0, 'T');
     }
-    out
+    not_self(out)
 }
 
 /// The Rust name of a command's or event's type.
@@ -163,6 +173,7 @@ mod tests {
             ("__org.qemu_x-Enum", "OrgQemuXEnum"),
             ("__com.example_VendorInfo", "ComExampleVendorInfo"),
             ("x-Foo", "XFoo"),
+            ("Self", "Self_"),
         ] {
             assert_eq!(type_name(qapi), rust, "{qapi}");
         }
@@ -176,6 +187,8 @@ mod tests {
             ("BLOCK_JOB_COMPLETED", "BlockJobCompleted"),
             ("__com.redhat_drive-mirror", "ComRedhatDriveMirror"),
             ("x-debug-query-block-graph", "XDebugQueryBlockGraph"),
+            ("self", "Self_"),
+            ("SELF", "Self_"),
         ] {
             assert_eq!(item_name(qapi), rust, "{qapi}");
         }
@@ -193,6 +206,8 @@ mod tests {
             ("host_cdrom", "HostCdrom"),
             ("SD", "Sd"),
             ("__com.vendor_x-thing", "ComVendorXThing"),
+            ("self", "Self_"),
+            ("Self", "Self_"),
         ] {
             assert_eq!(variant_name(qapi), rust, "{qapi}");
         }

@@ -314,6 +314,127 @@ impl ListenArgs {
     with_timeout(u32) } }
 }
 
+/// `Accel`
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[allow(clippy::enum_variant_names)]
+pub enum Accel {
+    /// `kvm`
+    ///
+    /// *Only in QEMU builds where `CONFIG_KVM`.*
+    Kvm,
+    /// A value these bindings don't know, from a newer QEMU: kept as sent.
+    Unrecognized(::std::string::String),
+}
+
+::qapi_types::enumeration!(Accel { Kvm = "kvm" } else Unrecognized);
+
+/// `KvmInfo`
+///
+/// *Only in QEMU builds where `CONFIG_KVM`.*
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct KvmInfo {
+    /// `enabled`
+    pub enabled: bool,
+}
+
+#[allow(deprecated)]
+impl KvmInfo {
+    /// Creates a value from its required members; the optional ones
+    /// start absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(enabled: bool) -> Self {
+        Self { enabled }
+    }
+}
+
+::qapi_types::object! {
+    KvmInfo { required { enabled = "enabled" } }
+}
+
+/// `AccelInfo`
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct AccelInfo {
+    /// The branch, selected by `accel`, with its members.
+    pub accel: AccelInfoBranch,
+}
+
+#[allow(deprecated)]
+impl AccelInfo {
+    /// Creates a value from its required members; the optional ones
+    /// start absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(accel: AccelInfoBranch) -> Self {
+        Self { accel }
+    }
+}
+
+::qapi_types::object! {
+    AccelInfo { flatten { accel } }
+}
+
+/// The branches of [`AccelInfo`], by `accel`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+pub enum AccelInfoBranch {
+    /// `accel` is `kvm`.
+    ///
+    /// *Only in QEMU builds where `CONFIG_KVM`.*
+    Kvm(KvmInfo),
+    /// A branch these bindings don't know, from a newer QEMU: the
+    /// discriminator's value and the branch's members, kept as sent.
+    Unrecognized {
+        /// The discriminator's value.
+        case: ::std::string::String,
+        /// The branch's members.
+        members: ::qapi_types::serde_json::Map<
+            ::std::string::String,
+            ::qapi_types::serde_json::Value,
+        >,
+    },
+}
+
+#[allow(deprecated)]
+impl ::qapi_types::wire::Object for AccelInfoBranch {
+    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::core::result::Result<(), M::Error> {
+        match self {
+            Self::Kvm(branch) => {
+                ::qapi_types::wire::write(map, "accel", "kvm")?;
+
+                ::qapi_types::wire::Object::write_members(branch, map)
+            }
+            Self::Unrecognized { case, members } => {
+                ::qapi_types::wire::write(map, "accel", case)?;
+
+                ::qapi_types::wire::write_rest(map, members)
+            }
+        }
+    }
+
+    fn read_members(
+        members: &mut ::qapi_types::wire::Members,
+    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
+        let case: ::std::string::String = members.required("accel")?;
+        ::core::result::Result::Ok(
+            match case.as_str() {
+                "kvm" => Self::Kvm(::qapi_types::wire::Object::read_members(members)?),
+                _ => {
+                    Self::Unrecognized {
+                        case,
+                        members: ::core::mem::take(members).into_rest(),
+                    }
+                }
+            },
+        )
+    }
+}
+
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
@@ -325,15 +446,19 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         commands: &[
             C::new("listen", "ListenArgs", "q_empty").conditional(),
             C::new("query-listeners", "q_empty", "[Listener]").conditional(),
+            C::new("query-accel", "q_empty", "AccelInfo"),
         ],
         events: &[E::new("LISTENER_READY", "ListenArgs").conditional()],
         types: &[
+            T::enumeration("Accel", "~kvm"),
+            T::union("AccelInfo", "accel: Accel", "accel", "~kvm: KvmInfo"),
             T::union(
                 "Address",
                 "transport: Transport",
                 "transport",
                 "tcp: TcpAddress, ~unix: UnixAddress",
             ),
+            T::structure("KvmInfo", "enabled: bool"),
             T::structure("ListenArgs", "listener: ListenerRef, ~*timeout: uint32"),
             T::structure("Listener", "addr: Address, ~*backlog: int, ~*tls: bool"),
             T::alternate("ListenerRef", "Listener, ~str"),
@@ -420,6 +545,32 @@ pub mod commands {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         type Ok = ::std::vec::Vec<super::Listener>;
+    }
+
+    /// `query-accel`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct QueryAccel {}
+    #[allow(deprecated)]
+    impl QueryAccel {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
+
+    ::qapi_types::object! {
+        QueryAccel {}
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Command for QueryAccel {
+        const NAME: &'static str = "query-accel";
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        type Ok = super::AccelInfo;
     }
 }
 

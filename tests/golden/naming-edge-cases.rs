@@ -278,6 +278,43 @@ impl SecondHalf {
     SecondHalf { required { a_b = "a-b" } }
 }
 
+/// `Self`
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Self_ {
+    /// `self`
+    pub self_: i64,
+}
+
+#[allow(deprecated)]
+impl Self_ {
+    /// Creates a value from its required members; the optional ones
+    /// start absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(self_: i64) -> Self {
+        Self { self_ }
+    }
+}
+
+::qapi_types::object! {
+    Self_ { required { self_ = "self" } }
+}
+
+/// `Who`
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[allow(clippy::enum_variant_names)]
+pub enum Who {
+    /// `self`
+    Self_,
+    /// `other`
+    Other,
+    /// A value these bindings don't know, from a newer QEMU: kept as sent.
+    Unrecognized(::std::string::String),
+}
+
+::qapi_types::enumeration!(Who { Self_ = "self", Other = "other" } else Unrecognized);
+
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
@@ -288,12 +325,20 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
     BindingSchema {
         commands: &[
             C::new("query-cpus-fast-2", "q_obj_query-cpus-fast-2-arg", "q_empty"),
+            C::new("self", "q_obj_self-arg", "Self"),
         ],
-        events: &[E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg")],
+        events: &[
+            E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg"),
+            E::new("SELF", "q_empty"),
+            E::new("UNRECOGNIZED", "q_empty"),
+        ],
         types: &[
+            T::structure("Self", "self: int"),
+            T::enumeration("Who", "self, other"),
             T::structure("q_empty", ""),
             T::structure("q_obj_VCPU_0_STOPPED-arg", "cpu-index: int"),
             T::structure("q_obj_query-cpus-fast-2-arg", "x86: bool"),
+            T::structure("q_obj_self-arg", "who: Who"),
         ],
     }
 };
@@ -330,6 +375,36 @@ pub mod commands {
         const SUCCESS_RESPONSE: bool = true;
         type Ok = ::qapi_types::Empty;
     }
+
+    /// `self`
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct Self_ {
+        /// `who`
+        pub who: super::Who,
+    }
+
+    #[allow(deprecated)]
+    impl Self_ {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(who: super::Who) -> Self {
+            Self { who }
+        }
+    }
+
+    ::qapi_types::object! {
+        Self_ { required { who = "who" } }
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Command for Self_ {
+        const NAME: &'static str = "self";
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        type Ok = super::Self_;
+    }
 }
 
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
@@ -361,6 +436,52 @@ pub mod events {
         const NAME: &'static str = "VCPU_0_STOPPED";
     }
 
+    /// `SELF`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct Self_ {}
+    #[allow(deprecated)]
+    impl Self_ {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
+
+    ::qapi_types::object! {
+        Self_ {}
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Event for Self_ {
+        const NAME: &'static str = "SELF";
+    }
+
+    /// `UNRECOGNIZED`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct Unrecognized2 {}
+    #[allow(deprecated)]
+    impl Unrecognized2 {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
+
+    ::qapi_types::object! {
+        Unrecognized2 {}
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Event for Unrecognized2 {
+        const NAME: &'static str = "UNRECOGNIZED";
+    }
+
     /// Any event of the schema, decoded by name.
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -368,6 +489,10 @@ pub mod events {
     pub enum Event {
         /// [`VCPU_0_STOPPED`](Vcpu0Stopped)
         Vcpu0Stopped(Vcpu0Stopped),
+        /// [`SELF`](Self_)
+        Self_(Self_),
+        /// [`UNRECOGNIZED`](Unrecognized2)
+        Unrecognized2(Unrecognized2),
         /// An event these bindings don't know, from a newer QEMU: kept as sent.
         Unrecognized(::qapi_types::RawEvent),
     }
@@ -381,6 +506,10 @@ pub mod events {
                 match raw.event.as_str() {
                     "VCPU_0_STOPPED" => {
                         Self::Vcpu0Stopped(::qapi_types::wire::event_data(&raw.data)?)
+                    }
+                    "SELF" => Self::Self_(::qapi_types::wire::event_data(&raw.data)?),
+                    "UNRECOGNIZED" => {
+                        Self::Unrecognized2(::qapi_types::wire::event_data(&raw.data)?)
                     }
                     _ => Self::Unrecognized(raw.clone()),
                 },

@@ -260,6 +260,83 @@ impl ListenArgs {
     with_timeout(u32) } }
 }
 
+/// `Accel`
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[allow(clippy::enum_variant_names)]
+pub enum Accel {
+    /// A value these bindings don't know, from a newer QEMU: kept as sent.
+    Unrecognized(::std::string::String),
+}
+
+::qapi_types::enumeration!(Accel {} else Unrecognized);
+
+/// `AccelInfo`
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct AccelInfo {
+    /// The branch, selected by `accel`, with its members.
+    pub accel: AccelInfoBranch,
+}
+
+#[allow(deprecated)]
+impl AccelInfo {
+    /// Creates a value from its required members; the optional ones
+    /// start absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(accel: AccelInfoBranch) -> Self {
+        Self { accel }
+    }
+}
+
+::qapi_types::object! {
+    AccelInfo { flatten { accel } }
+}
+
+/// The branches of [`AccelInfo`], by `accel`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+pub enum AccelInfoBranch {
+    /// A branch these bindings don't know, from a newer QEMU: the
+    /// discriminator's value and the branch's members, kept as sent.
+    Unrecognized {
+        /// The discriminator's value.
+        case: ::std::string::String,
+        /// The branch's members.
+        members: ::qapi_types::serde_json::Map<
+            ::std::string::String,
+            ::qapi_types::serde_json::Value,
+        >,
+    },
+}
+
+#[allow(deprecated)]
+impl ::qapi_types::wire::Object for AccelInfoBranch {
+    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::core::result::Result<(), M::Error> {
+        match self {
+            Self::Unrecognized { case, members } => {
+                ::qapi_types::wire::write(map, "accel", case)?;
+
+                ::qapi_types::wire::write_rest(map, members)
+            }
+        }
+    }
+
+    fn read_members(
+        members: &mut ::qapi_types::wire::Members,
+    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
+        let case: ::std::string::String = members.required("accel")?;
+        ::core::result::Result::Ok(Self::Unrecognized {
+            case,
+            members: ::core::mem::take(members).into_rest(),
+        })
+    }
+}
+
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
@@ -271,9 +348,12 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         commands: &[
             C::new("listen", "ListenArgs", "q_empty"),
             C::new("query-listeners", "q_empty", "[Listener]"),
+            C::new("query-accel", "q_empty", "AccelInfo"),
         ],
         events: &[E::new("LISTENER_READY", "ListenArgs")],
         types: &[
+            T::enumeration("Accel", ""),
+            T::union("AccelInfo", "accel: Accel", "accel", ""),
             T::union(
                 "Address",
                 "transport: Transport",
@@ -359,6 +439,32 @@ pub mod commands {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         type Ok = ::std::vec::Vec<super::Listener>;
+    }
+
+    /// `query-accel`
+    #[derive(Clone, Debug, Default, PartialEq)]
+    #[non_exhaustive]
+    pub struct QueryAccel {}
+    #[allow(deprecated)]
+    impl QueryAccel {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments)]
+        pub fn new() -> Self {
+            Self {}
+        }
+    }
+
+    ::qapi_types::object! {
+        QueryAccel {}
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Command for QueryAccel {
+        const NAME: &'static str = "query-accel";
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        type Ok = super::AccelInfo;
     }
 }
 
