@@ -229,8 +229,8 @@ fn disagreements_between_source_and_server_are_noted() {
         loaded.notes,
         [
             "the server's command 'new-command' is not in the schema: the bindings lack it",
-            "member 'port' of 'TcpAddress' is not on the server: left out",
-            "the server's 'TcpAddress' has member 'ipv6', which the schema lacks",
+            "member 'port' of struct 'TcpAddress' is not on the server: left out",
+            "the server has member 'ipv6' in struct 'TcpAddress', which the schema lacks",
         ]
     );
     let schema = &loaded.loaded.schema;
@@ -244,8 +244,8 @@ fn bad_introspection_is_an_error() {
     let cases = [
         ("", "not JSON"),
         ("{}", "expected an array"),
-        ("[1]", "not a query-qmp-schema reply"),
-        (r#"[{"name":"x"}]"#, "not a query-qmp-schema reply"),
+        ("[1]", "entity 0 is not a SchemaInfo"),
+        (r#"[{"name":"x"}]"#, "entity 0 ('x') is not a SchemaInfo"),
         (
             r#"[{"name":"c","meta-type":"command","arg-type":"9","ret-type":"9"}]"#,
             "type '9' is referenced but not described",
@@ -261,6 +261,22 @@ fn bad_introspection_is_an_error() {
         (
             r#"[{"name":"c","meta-type":"command","arg-type":"c","ret-type":"c"}]"#,
             "'c' is used as a type but is not one",
+        ),
+        (
+            r#"[{"name":"1","meta-type":"object","members":[{"name":"a","type":"str"},{"name":"a","type":"str"}]}]"#,
+            "the server's '1': member 'a' is described twice",
+        ),
+        (
+            r#"[{"name":"1","meta-type":"object","members":[{"name":"_","type":"str"}]}]"#,
+            "the server's '1': member '_' is not a valid QAPI name",
+        ),
+        (
+            r#"[{"name":"1","meta-type":"object","members":[],"variants":[{"case":"a","type":"1"}]}]"#,
+            "the server's '1': branches without a discriminator ('tag')",
+        ),
+        (
+            r#"[{"name":"1","meta-type":"object","members":[],"tag":"kind","variants":[]}]"#,
+            "the server's '1': discriminator 'kind' is not one of its members",
         ),
     ];
     for (text, expected) in cases {
@@ -278,9 +294,9 @@ fn bad_introspection_is_an_error() {
 }
 
 /// `server.json` as a newer server might send it: masked names
-/// renumbered, entities reordered, and a new command, sorting first, that
+/// renumbered, entities reordered, a new command, sorting first, that
 /// uses an existing enum (which takes that enum's derived name when
-/// rebuilt alone).
+/// rebuilt alone), and one that shares query-disks' arguments.
 fn upgraded_server() -> String {
     let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
     let text = serde_json::to_string(&infos).unwrap();
@@ -293,6 +309,7 @@ fn upgraded_server() -> String {
     infos.reverse();
     infos.push(serde_json::json!({"name": "aaa-first", "meta-type": "command", "arg-type": "900", "ret-type": "100"}));
     infos.push(serde_json::json!({"name": "900", "meta-type": "object", "members": [{"name": "state", "type": "103"}]}));
+    infos.push(serde_json::json!({"name": "query-disks-too", "meta-type": "command", "arg-type": "101", "ret-type": "100"}));
     serde_json::to_string(&infos).unwrap()
 }
 
@@ -318,12 +335,21 @@ fn names_of_an_earlier_capture_are_kept() {
         assert!(like.lookup(name).is_some(), "{name} is gone");
     }
     assert!(like.lookup("AaaFirstState").is_none());
+    // Arguments another command now shares stay the command's own
+    // fields: code that builds the command keeps compiling.
+    for schema in [&alone, &like] {
+        let command = schema.lookup("query-disks").unwrap();
+        let qapi_gen::model::EntityKind::Command(command) = &schema.entity(command).kind else {
+            panic!("a command");
+        };
+        assert!(schema.entity(command.arg_type.unwrap()).is_implicit());
+    }
     let (a, b) = introspect::load_pair(&fixture("server.json"), &new_path).unwrap();
     let changes = qapi_gen::schema_diff::compare(&a, &b);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         changes.render_text(),
-        "+ command 'aaa-first': added\n1 change, 0 breaking\n"
+        "+ command 'aaa-first': added\n+ command 'query-disks-too': added\n2 changes, 0 breaking\n"
     );
 }
 

@@ -34,8 +34,21 @@ impl Introspection {
             },
             list => list,
         };
-        let infos: Vec<SchemaInfo> = serde_json::from_value(list)
-            .map_err(|e| format!("not a query-qmp-schema reply: {e}"))?;
+        let serde_json::Value::Array(list) = list else {
+            return Err("not a query-qmp-schema reply: expected an array of SchemaInfo".into());
+        };
+        let mut infos = Vec::with_capacity(list.len());
+        for (i, mut entity) in list.into_iter().enumerate() {
+            let name = entity
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .map(|name| format!(" ('{name}')"))
+                .unwrap_or_default();
+            upgrade_enum(&mut entity);
+            let info = serde_json::from_value(entity)
+                .map_err(|e| format!("entity {i}{name} is not a SchemaInfo: {e}"))?;
+            infos.push(info);
+        }
         Self::new(infos)
     }
 
@@ -92,6 +105,26 @@ impl Introspection {
             Some(SchemaInfoBranch::Object(o))
                 if o.members.is_empty() && o.variants.as_ref().is_none_or(|v| v.is_empty()))
     }
+}
+
+/// Gives an enum of QEMU before 6.2, which lists its `values` only, the
+/// `members` later releases list them in as well.
+fn upgrade_enum(entity: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = entity else {
+        return;
+    };
+    if map.get("meta-type").and_then(Value::as_str) != Some("enum") || map.contains_key("members") {
+        return;
+    }
+    let Some(Value::Array(values)) = map.get("values") else {
+        return;
+    };
+    let members = values
+        .iter()
+        .map(|value| serde_json::json!({ "name": value }))
+        .collect();
+    map.insert("members".into(), Value::Array(members));
 }
 
 /// Whether a file's contents look like introspection JSON rather than a
@@ -435,5 +468,38 @@ mod tests {
         }
         let reply = Introspection::from_json("{\"id\": 1, \"return\": []}").expect("read");
         assert!(reply.infos().is_empty());
+    }
+
+    #[test]
+    fn enums_of_qemu_before_6_2_list_values_only() {
+        let old = Introspection::from_json(
+            r#"[{"name": "1", "meta-type": "enum", "values": ["a", "b"]}]"#,
+        )
+        .expect("read");
+        let SchemaInfoBranch::Enum(e) = &old.infos()[0].meta_type else {
+            panic!("an enum");
+        };
+        let names: Vec<&str> = e
+            .members
+            .iter()
+            .flatten()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn errors_name_the_entity() {
+        let error = Introspection::from_json(
+            r#"[{"name": "str", "meta-type": "builtin", "json-type": "string"},
+                {"name": "7", "meta-type": "object", "members": 3}]"#,
+        )
+        .expect_err("members is not a list");
+        assert!(
+            error.starts_with("entity 1 ('7') is not a SchemaInfo: "),
+            "{error}"
+        );
+        let error = Introspection::from_json("{}").expect_err("not a reply");
+        assert!(error.contains("'return'"), "{error}");
     }
 }

@@ -5,9 +5,11 @@
 //! each type is named after its first use, visiting commands and then
 //! events in name order and, from there, breadth first:
 //!
-//! - arguments (or event data) that only one command (or event) uses are
-//!   written inline, as the schema source writes them; shared ones are
-//!   named `{Command}Arguments` (`{Event}Data`);
+//! - arguments (or event data) are written inline, as the schema source
+//!   mostly writes them, even where several commands share them (so that a
+//!   command keeps its fields when a newer QEMU shares its arguments);
+//!   unions, and objects with members whose names QAPI only allows by
+//!   exception (`SIZE_MB`), are named `{Command}Arguments` (`{Event}Data`);
 //! - a command's return type is `{Command}Return`; for an array, its
 //!   element is `{Command}Item`;
 //! - the type of member `m` of type `P` is `{P}{M}` (for an array, its
@@ -116,7 +118,7 @@ fn check_names(info: &SchemaInfo) -> Result<(), String> {
     names.extend(features(&info.features));
     match &info.meta_type {
         SchemaInfoBranch::Enum(e) => {
-            for value in &e.members {
+            for value in e.members.iter().flatten() {
                 names.push(&value.name);
                 names.extend(features(&value.features));
             }
@@ -137,7 +139,63 @@ fn check_names(info: &SchemaInfo) -> Result<(), String> {
         SchemaInfoBranch::Event(e) => names.push(&e.arg_type),
         _ => {}
     }
-    names.into_iter().try_for_each(check_name)
+    names.into_iter().try_for_each(check_name)?;
+    check_shape(info)
+}
+
+/// What QAPI would reject in the rebuilt schema, said of the server's
+/// entity (whose name the user can find in the introspection) rather
+/// than of the rebuilt text: duplicate or invalid member, value and case
+/// names, branches without a discriminator.
+fn check_shape(info: &SchemaInfo) -> Result<(), String> {
+    let what = |detail: String| format!("the server's '{}': {detail}", info.name);
+    let unique = |kind: &str, names: Vec<&str>| -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for name in names {
+            // Enum values (and so branches) may start with a digit.
+            let digit = kind != "member" && name.starts_with(|c: char| c.is_ascii_digit());
+            let checked = if digit {
+                format!("d{name}")
+            } else {
+                name.to_string()
+            };
+            if crate::names::stem(&checked).is_err() {
+                return Err(what(format!("{kind} '{name}' is not a valid QAPI name")));
+            }
+            if !seen.insert(name) {
+                return Err(what(format!("{kind} '{name}' is described twice")));
+            }
+        }
+        Ok(())
+    };
+    match &info.meta_type {
+        SchemaInfoBranch::Enum(e) => unique(
+            "value",
+            e.members
+                .iter()
+                .flatten()
+                .map(|v| v.name.as_str())
+                .collect(),
+        ),
+        SchemaInfoBranch::Object(o) => {
+            unique(
+                "member",
+                o.members.iter().map(|m| m.name.as_str()).collect(),
+            )?;
+            let variants = o.variants.as_deref().unwrap_or_default();
+            unique("branch", variants.iter().map(|v| v.case.as_str()).collect())?;
+            match &o.tag {
+                None if !variants.is_empty() => {
+                    Err(what("branches without a discriminator ('tag')".into()))
+                }
+                Some(tag) if !o.members.iter().any(|m| m.name == *tag) => Err(what(format!(
+                    "discriminator '{tag}' is not one of its members"
+                ))),
+                _ => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The QAPI builtin for a JSON type.
@@ -181,9 +239,10 @@ fn needs_exception(name: &str) -> bool {
     name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_')
 }
 
-/// The CamelCase form of a wire name, for derived names.
+/// The CamelCase form of a wire name, for derived names (`9p` → `9p`,
+/// to follow its parent's name: `Fs9p`).
 fn camel(name: &str) -> String {
-    ident::item_name(name)
+    ident::item_name(name).trim_start_matches('_').to_string()
 }
 
 /// Names for the masked types, decided before anything is written.
@@ -199,8 +258,6 @@ struct Namer<'a> {
     order: Vec<&'a str>,
     /// Types not visited yet.
     queue: VecDeque<&'a str>,
-    /// How often each type is referenced.
-    uses: HashMap<&'a str, usize>,
     /// Arguments and event data written inline.
     inline: HashSet<&'a str>,
     /// Names to give types, by server name, before deriving any.
@@ -209,24 +266,6 @@ struct Namer<'a> {
 
 impl<'a> Namer<'a> {
     fn new(intro: &'a Introspection) -> Self {
-        let mut uses: HashMap<&str, usize> = HashMap::new();
-        let mut count = |name: &'a str| *uses.entry(name).or_default() += 1;
-        for info in intro.infos() {
-            match &info.meta_type {
-                SchemaInfoBranch::Command(c) => {
-                    count(&c.arg_type);
-                    count(&c.ret_type);
-                }
-                SchemaInfoBranch::Event(e) => count(&e.arg_type),
-                SchemaInfoBranch::Array(a) => count(&a.element_type),
-                SchemaInfoBranch::Object(o) => {
-                    o.members.iter().for_each(|m| count(&m.r#type));
-                    o.variants.iter().flatten().for_each(|v| count(&v.r#type));
-                }
-                SchemaInfoBranch::Alternate(a) => a.members.iter().for_each(|m| count(&m.r#type)),
-                _ => {}
-            }
-        }
         Self {
             intro,
             names: HashMap::new(),
@@ -234,7 +273,6 @@ impl<'a> Namer<'a> {
             taken: HashSet::new(),
             order: Vec::new(),
             queue: VecDeque::new(),
-            uses,
             inline: HashSet::new(),
             preferred: HashMap::new(),
         }
@@ -252,13 +290,11 @@ impl<'a> Namer<'a> {
         let is_command = ret.is_some();
         if !self.intro.is_empty_object(arg) {
             match self.plain_object(arg) {
-                // QAPI has no member-name exceptions for inline members.
-                Some(object)
-                    if self.uses.get(arg) == Some(&1)
-                        && !is_real_type_name(arg)
-                        && !self.preferred.contains_key(arg)
-                        && !object.members.iter().any(|m| needs_exception(&m.name)) =>
-                {
+                // Written inline even where other commands or types use
+                // the same object, so that a command's shape does not
+                // change when a newer QEMU shares its arguments. QAPI has
+                // no member-name exceptions for inline members.
+                Some(object) if !object.members.iter().any(|m| needs_exception(&m.name)) => {
                     self.inline.insert(arg);
                     self.members(object, &base, wire);
                 }
@@ -517,7 +553,12 @@ impl Emitter {
                     ))
                 }
             },
-            _ => return Err(format!("'{name}' is used as a type but is not one")),
+            SchemaInfoBranch::Command(_) | SchemaInfoBranch::Event(_) => {
+                return Err(format!("'{name}' is used as a type but is not one"))
+            }
+            // A kind of type this crate does not know (a newer QEMU's):
+            // any JSON value.
+            _ => Q::str("any"),
         })
     }
 
@@ -581,12 +622,9 @@ impl Emitter {
         if !features.is_empty() {
             self.body.push_str("#\n# Features:\n#\n");
             for feature in &features {
-                let text = match feature.as_str() {
-                    "deprecated" => "The server marks this deprecated.",
-                    "unstable" => "The server marks this unstable.",
-                    _ => "A feature the server reports.",
-                };
-                let _ = writeln!(self.body, "# @{feature}: {text}");
+                // What a feature means is the server's to say; the
+                // bindings name it.
+                let _ = writeln!(self.body, "# @{feature}:");
             }
         }
         self.body.push_str("##\n");
@@ -605,9 +643,12 @@ impl Emitter {
         let mut entries = Vec::new();
         match &info.meta_type {
             SchemaInfoBranch::Enum(e) => {
-                let mut values = Vec::with_capacity(e.members.len());
+                // `Introspection` gives enums of QEMU before 6.2, which
+                // list `values` only, their `members`.
+                let members = e.members.as_deref().unwrap_or_default();
+                let mut values = Vec::with_capacity(members.len());
                 let mut excepted = false;
-                for value in &e.members {
+                for value in members {
                     excepted |= needs_exception(&value.name);
                     values.push(match value.features.as_ref().filter(|f| !f.is_empty()) {
                         Some(list) => {

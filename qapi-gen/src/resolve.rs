@@ -10,7 +10,7 @@
 //! definitions no command or event of the build reaches are left out. The
 //! docs, names and exact integer types still come from the source.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use qapi_types::qmp::{JSONType, SchemaInfo, SchemaInfoBranch};
 
@@ -57,7 +57,7 @@ fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<E
         features: HashMap::new(),
         allow_oob: HashMap::new(),
         notes: Vec::new(),
-        stack: Vec::new(),
+        queue: VecDeque::new(),
     };
     let mut roots = Vec::new();
     for id in source.definitions() {
@@ -68,7 +68,7 @@ fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<E
         match intro.get(&entity.name) {
             Some(info) => {
                 roots.push(id);
-                pairing.stack.push((id, info.name.as_str()));
+                pairing.queue.push_back((id, info.name.as_str()));
             }
             None if entity.cond.is_none() => pairing.notes.push(format!(
                 "{} '{}' is in the schema but not on the server: left out",
@@ -91,10 +91,36 @@ fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<E
             ));
         }
     }
-    while let Some((id, name)) = pairing.stack.pop() {
+    while let Some((id, name)) = pairing.queue.pop_front() {
         pairing.pair(id, name);
     }
     (pairing, roots)
+}
+
+/// How notes name a source entity: `struct 'Foo'`, `the arguments of
+/// command 'x'` (not the implicit object's internal name).
+fn shown(source: &Schema, id: EntityId) -> String {
+    let entity = source.entity(id);
+    if let Some(owner) = entity.as_object().and_then(|o| o.implicit_for) {
+        let owner = source.entity(owner);
+        let what = match &owner.kind {
+            EntityKind::Command(_) => "the arguments of",
+            EntityKind::Event(_) => "the data of",
+            _ => "the base of",
+        };
+        return format!("{what} {} '{}'", owner.meta(), owner.name);
+    }
+    format!("{} '{}'", entity.meta(), entity.name)
+}
+
+/// The meta-type of a server entity with its article: `an enum`.
+fn a_meta(info: &SchemaInfo) -> String {
+    let meta = meta(info);
+    if meta.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {meta}")
+    } else {
+        format!("a {meta}")
+    }
 }
 
 fn meta(info: &SchemaInfo) -> &'static str {
@@ -129,7 +155,10 @@ struct Pairing<'a> {
     /// What the server says of out-of-band execution.
     allow_oob: HashMap<EntityId, bool>,
     notes: Vec<String>,
-    stack: Vec<(EntityId, &'a str)>,
+    /// Pairs to look at, in the order they were found (the source's
+    /// order, breadth first: a type used by several commands pairs with
+    /// the first command's).
+    queue: VecDeque<(EntityId, &'a str)>,
 }
 
 impl<'a> Pairing<'a> {
@@ -144,8 +173,8 @@ impl<'a> Pairing<'a> {
         if let Some(previous) = self.paired.insert(id, name) {
             if previous != name && !same_builtin(intro, previous, name) {
                 self.notes.push(format!(
-                    "'{}' stands for more than one server type: the schema and the server differ",
-                    source.entity(id).name
+                    "{} stands for more than one server type: the schema and the server differ",
+                    shown(source, id)
                 ));
             }
             return;
@@ -184,11 +213,12 @@ impl<'a> Pairing<'a> {
                                 .or_default()
                                 .insert(&m.name);
                             self.note_features(member.defined_in, Some(&member.name), &m.features);
-                            self.stack.push((member.ty, &m.r#type));
+                            self.queue.push_back((member.ty, &m.r#type));
                         }
                         None if member.cond.is_none() => self.notes.push(format!(
-                            "member '{}' of '{}' is not on the server: left out",
-                            member.name, entity.name
+                            "member '{}' of {} is not on the server: left out",
+                            member.name,
+                            shown(source, id)
                         )),
                         None => {}
                     }
@@ -204,15 +234,16 @@ impl<'a> Pairing<'a> {
                 for m in &i.members {
                     if !source.members(id).iter().any(|s| s.name == m.name) {
                         self.notes.push(format!(
-                            "the server's '{}' has member '{}', which the schema lacks",
-                            entity.name, m.name
+                            "the server has member '{}' in {}, which the schema lacks",
+                            m.name,
+                            shown(source, id)
                         ));
                     }
                 }
                 if o.branches.as_ref().map(|b| b.tag.as_str()) != i.tag.as_deref() {
                     self.notes.push(format!(
-                        "'{}': the server's discriminator is {}",
-                        entity.name,
+                        "{}: the server's discriminator is {}",
+                        shown(source, id),
                         i.tag.as_deref().map_or("none".into(), |t| format!("'{t}'"))
                     ));
                 }
@@ -231,26 +262,27 @@ impl<'a> Pairing<'a> {
                             pairs.push((variant.ty, ty));
                         }
                     }
-                    self.stack.extend(pairs);
+                    self.queue.extend(pairs);
                 }
             }
             (EntityKind::Enum(e), SchemaInfoBranch::Enum(i)) => {
                 let present = self.values.entry(id).or_default();
-                for value in &i.members {
+                for value in i.members.iter().flatten() {
                     present.insert(&value.name);
                 }
-                for value in &i.members {
+                for value in i.members.iter().flatten() {
                     self.note_features(id, Some(&value.name), &value.features);
                     if !e.values.iter().any(|v| v.name == value.name) {
                         self.notes.push(format!(
-                            "the server's '{}' has value '{}', which the schema lacks",
-                            entity.name, value.name
+                            "the server has value '{}' in {}, which the schema lacks",
+                            value.name,
+                            shown(source, id)
                         ));
                     }
                 }
             }
             (EntityKind::Array(a), SchemaInfoBranch::Array(i)) => {
-                self.stack.push((a.element, &i.element_type));
+                self.queue.push_back((a.element, &i.element_type));
             }
             (EntityKind::Alternate(a), SchemaInfoBranch::Alternate(i)) => {
                 let mut unused: Vec<&'a str> =
@@ -264,7 +296,7 @@ impl<'a> Pairing<'a> {
                         pairs.push((variant.ty, unused.remove(pos)));
                     }
                 }
-                self.stack.extend(pairs);
+                self.queue.extend(pairs);
             }
             (EntityKind::Builtin(b), SchemaInfoBranch::Builtin(i)) => {
                 if Some(b.json_type()) != json_type(&i.json_type) {
@@ -276,10 +308,9 @@ impl<'a> Pairing<'a> {
                 }
             }
             _ => self.notes.push(format!(
-                "{} '{}' is a {} on the server",
-                entity.meta(),
-                entity.name,
-                meta(info)
+                "{} is {} on the server",
+                shown(source, id),
+                a_meta(info)
             )),
         }
     }
@@ -288,7 +319,7 @@ impl<'a> Pairing<'a> {
     /// source leaves out (`None`) where the server names an empty object.
     fn pair_optional(&mut self, owner: &str, id: Option<EntityId>, name: &'a str) {
         match id {
-            Some(id) => self.stack.push((id, name)),
+            Some(id) => self.queue.push_back((id, name)),
             None if self.intro.is_empty_object(name) => {}
             None => self.notes.push(format!(
                 "'{owner}': the server has arguments, data or a return value the schema lacks"

@@ -411,12 +411,13 @@ impl SchemaInfoEnumMember {
 /// Additional members of a [`SchemaInfo`] describing an enumeration type.
 ///
 /// *Since: 2.5*
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct SchemaInfoEnum {
     /// The values of the type, in no particular order.
-    /// (since 6.2)
-    pub members: ::std::vec::Vec<SchemaInfoEnumMember>,
+    /// (since 6.2; QEMU before 6.2 sends only `values`, so it is
+    /// optional here)
+    pub members: ::core::option::Option<::std::vec::Vec<SchemaInfoEnumMember>>,
     /// The same values as in `members`, as bare strings.
     ///
     /// **Deprecated**: Member `values` is deprecated.  Clients should read the value names from `members` instead.
@@ -429,17 +430,18 @@ impl SchemaInfoEnum {
     /// Creates a value from its required members; the optional ones
     /// start absent.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(members: ::std::vec::Vec<SchemaInfoEnumMember>) -> Self {
+    pub fn new() -> Self {
         Self {
-            members,
+            members: ::core::option::Option::None,
             values: ::core::option::Option::None,
         }
     }
 }
 
 ::qapi_types::object! {
-    SchemaInfoEnum { required { members = "members" } optional { values = "values" =>
-    with_values(::std::vec::Vec < ::std::string::String >) } }
+    SchemaInfoEnum { optional { members = "members" => with_members(::std::vec::Vec <
+    SchemaInfoEnumMember >), values = "values" => with_values(::std::vec::Vec <
+    ::std::string::String >) } }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an array type.
@@ -739,7 +741,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             ),
             T::structure(
                 "SchemaInfoEnum",
-                "members: [SchemaInfoEnumMember], *values: [str]",
+                "*members: [SchemaInfoEnumMember], *values: [str]",
             ),
             T::structure("SchemaInfoEnumMember", "name: str, *features: [str]"),
             T::structure("SchemaInfoEvent", "arg-type: str"),

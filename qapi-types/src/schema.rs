@@ -1527,7 +1527,7 @@ impl SchemaInfoEnum {
     /// 6.2 sends).
     #[allow(deprecated)]
     pub fn value_names(&self) -> impl Iterator<Item = &str> + Clone + '_ {
-        let members: &[SchemaInfoEnumMember] = &self.members;
+        let members: &[SchemaInfoEnumMember] = self.members.as_deref().unwrap_or_default();
         let values: &[String] = match members {
             [] => self.values.as_deref().unwrap_or_default(),
             _ => &[],

@@ -534,6 +534,23 @@ fn enumeration_values_by_name() {
     assert_eq!(names, [vec!["a"], vec!["b", "c"], vec![]]);
 }
 
+/// QEMU before 6.2 lists an enumeration's values in `values` only.
+#[test]
+fn enumerations_with_values_only_as_before_qemu_6_2() {
+    let mut server = server();
+    let mode = entry(&mut server, "9").as_object_mut().expect("an object");
+    mode.remove("members");
+    mode.insert("values".into(), json!(["fast"]));
+    let drivers = entry(&mut server, "6").as_object_mut().expect("an object");
+    drivers.remove("members");
+    let report = report(&BINDINGS, server);
+    assert_eq!(
+        errors(&report),
+        ["command 'set-mode' argument 'mode': value 'slow' not known to the server"]
+    );
+    assert_eq!(notes(&report), BASE_NOTES);
+}
+
 #[test]
 fn required_members_the_bindings_lack_are_one_mismatch_a_pair_of_objects() {
     // Every command takes one object with 60,000 required members.

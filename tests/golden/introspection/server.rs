@@ -106,7 +106,7 @@ pub struct DiskLegacyResizeArguments {
     pub name: ::std::string::String,
     /// `SIZE_MB`
     ///
-    /// **Deprecated**: The server marks this deprecated.
+    /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     pub size_mb: i64,
 }
@@ -209,7 +209,7 @@ pub enum DiskStateChangedState {
     Busy,
     /// `gone`
     ///
-    /// **Deprecated**: The server marks this deprecated.
+    /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     Gone,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
@@ -528,7 +528,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 pub mod commands {
     /// The server's `disk-add` command, from its introspection.
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: The server marks this unstable.
+    /// **Unstable**: this interface may change incompatibly or be withdrawn
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskAdd(pub super::DiskAddArguments);
 
@@ -616,7 +616,7 @@ pub mod commands {
     impl ::qapi_types::OobCommand for DiskCheck {}
     /// The server's `disk_legacy_resize` command, from its introspection.
     ///
-    /// **Deprecated**: The server marks this deprecated.
+    /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskLegacyResize(pub super::DiskLegacyResizeArguments);
