@@ -1,10 +1,11 @@
 //! Mutated schemas never make the frontend panic, and every diagnostic
-//! points inside the file it names.
+//! points inside the file it names; whatever the frontend accepts, the
+//! generator turns into bindings that parse as Rust, whatever its names.
 
 use std::path::Path;
 
 use proptest::prelude::*;
-use qapi_gen::{load_with, DocRules, Error};
+use qapi_gen::{load_with, rust_source_with, DocRules, Error, Options};
 use qapi_tests::workspace;
 
 /// Valid schemas to mutate: the project's example and a few of the corpus.
@@ -97,6 +98,12 @@ fn check_no_panic(text: &[u8]) {
                 for warning in &loaded.warnings {
                     let _ = warning.render(loaded.schema.sources());
                 }
+                // Formatting parses the bindings as Rust first.
+                let options = Options {
+                    docs: true,
+                    format: true,
+                };
+                let _ = rust_source_with(&loaded.schema, "mutated.json", options);
             }
             Err(Error::Invalid(report)) => {
                 assert!(!report.diagnostics.is_empty());
@@ -118,8 +125,63 @@ fn check_no_panic(text: &[u8]) {
     }
 }
 
+/// Names that are keywords, std types, names the generator itself uses,
+/// or not Rust identifiers at all, each valid QAPI where it is used;
+/// `names` separated by spaces.
+fn tricky(names: &'static str) -> impl Strategy<Value = &'static str> {
+    prop::sample::select(names.split_whitespace().collect::<Vec<_>>())
+}
+
+const TYPES: &str = "Self Option String Vec Box Result Event Unrecognized Branch Foo \
+    FooBranch Qcow2 Null Empty Any Commands __com.vendor_Bar x-Foo Schema Ok";
+const LOWER: &str = "self super crate type in match async gen try abstract default x-foo \
+    __com.vendor_x-bar foo-bar qcow2 new with-x commands events unrecognized case members \
+    map value ok";
+const VALUES: &str =
+    "self Self super type in 0 1st 4k default x-foo foo-bar unrecognized qcow2 none";
+const EVENTS: &str = "SELF UNRECOGNIZED EVENT FOO_BAR TYPE MATCH IN X_FOO SCHEMA";
+
+/// A schema with the given type, value, member, command and event names.
+fn schema_with(types: &[&str], values: &[&str], lower: &[&str], events: &[&str]) -> String {
+    format!(
+        "{{ 'enum': '{t0}', 'data': [ '{v0}', '{v1}' ] }}
+         {{ 'struct': '{t1}', 'data': {{ '{m0}': 'int', '*{m1}': '{t0}' }} }}
+         {{ 'union': '{t2}', 'base': {{ '{m2}': '{t0}' }}, 'discriminator': '{m2}',
+           'data': {{ '{v0}': '{t1}' }} }}
+         {{ 'alternate': '{t3}', 'data': {{ '{m1}': 'int', '{m0}': '{t1}' }} }}
+         {{ 'command': '{c0}', 'data': {{ '{m0}': '{t2}', '*{m3}': '{t3}' }}, 'returns': '{t1}' }}
+         {{ 'command': '{c1}', 'data': '{t1}' }}
+         {{ 'event': '{e0}', 'data': {{ '{m1}': '{t3}' }} }}
+         {{ 'event': '{e1}', 'data': '{t2}', 'boxed': true }}",
+        t0 = types[0],
+        t1 = types[1],
+        t2 = types[2],
+        t3 = types[3],
+        v0 = values[0],
+        v1 = values[1],
+        m0 = lower[0],
+        m1 = lower[1],
+        m2 = lower[2],
+        m3 = lower[3],
+        c0 = lower[4],
+        c1 = lower[5],
+        e0 = events[0],
+        e1 = events[1],
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tricky_names_generate_bindings_that_parse(
+        types in prop::collection::vec(tricky(TYPES), 4),
+        values in prop::collection::vec(tricky(VALUES), 2),
+        lower in prop::collection::vec(tricky(LOWER), 6),
+        events in prop::collection::vec(tricky(EVENTS), 2),
+    ) {
+        check_no_panic(schema_with(&types, &values, &lower, &events).as_bytes());
+    }
 
     #[test]
     fn mutated_schemas_do_not_panic(

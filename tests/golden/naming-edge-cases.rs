@@ -278,16 +278,16 @@ impl SecondHalf {
     SecondHalf { required { a_b = "a-b" } }
 }
 
-/// `Self`
+/// `Selfish`
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Self_ {
+pub struct Selfish {
     /// `self`
     pub self_: i64,
 }
 
 #[allow(deprecated)]
-impl Self_ {
+impl Selfish {
     /// Creates a value from its required members; the optional ones
     /// start absent.
     #[allow(clippy::too_many_arguments)]
@@ -297,7 +297,7 @@ impl Self_ {
 }
 
 ::qapi_types::object! {
-    Self_ { required { self_ = "self" } }
+    Selfish { required { self_ = "self" } }
 }
 
 /// `Who`
@@ -315,6 +315,90 @@ pub enum Who {
 
 ::qapi_types::enumeration!(Who { Self_ = "self", Other = "other" } else Unrecognized);
 
+/// `Self`
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Self_ {
+    /// The branch, selected by `who`, with its members.
+    pub who: SelfBranch,
+}
+
+#[allow(deprecated)]
+impl Self_ {
+    /// Creates a value from its required members; the optional ones
+    /// start absent.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(who: SelfBranch) -> Self {
+        Self { who }
+    }
+}
+
+::qapi_types::object! {
+    Self_ { flatten { who } }
+}
+
+/// The branches of [`Self_`], by `who`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+pub enum SelfBranch {
+    /// `who` is `self`.
+    Self_(Selfish),
+    /// `who` is `other`.
+    Other,
+    /// A branch these bindings don't know, from a newer QEMU: the
+    /// discriminator's value and the branch's members, kept as sent.
+    Unrecognized {
+        /// The discriminator's value.
+        case: ::std::string::String,
+        /// The branch's members.
+        members: ::qapi_types::serde_json::Map<
+            ::std::string::String,
+            ::qapi_types::serde_json::Value,
+        >,
+    },
+}
+
+#[allow(deprecated)]
+impl ::qapi_types::wire::Object for SelfBranch {
+    fn write_members<M: ::qapi_types::serde::ser::SerializeMap>(
+        &self,
+        map: &mut M,
+    ) -> ::core::result::Result<(), M::Error> {
+        match self {
+            Self::Self_(branch) => {
+                ::qapi_types::wire::write(map, "who", "self")?;
+
+                ::qapi_types::wire::Object::write_members(branch, map)
+            }
+            Self::Other => ::qapi_types::wire::write(map, "who", "other"),
+            Self::Unrecognized { case, members } => {
+                ::qapi_types::wire::write(map, "who", case)?;
+
+                ::qapi_types::wire::write_rest(map, members)
+            }
+        }
+    }
+
+    fn read_members(
+        members: &mut ::qapi_types::wire::Members,
+    ) -> ::core::result::Result<Self, ::qapi_types::serde_json::Error> {
+        let case: ::std::string::String = members.required("who")?;
+        ::core::result::Result::Ok(
+            match case.as_str() {
+                "self" => Self::Self_(::qapi_types::wire::Object::read_members(members)?),
+                "other" => Self::Other,
+                _ => {
+                    Self::Unrecognized {
+                        case,
+                        members: ::core::mem::take(members).into_rest(),
+                    }
+                }
+            },
+        )
+    }
+}
+
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
 pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
@@ -326,6 +410,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
         commands: &[
             C::new("query-cpus-fast-2", "q_obj_query-cpus-fast-2-arg", "q_empty"),
             C::new("self", "q_obj_self-arg", "Self"),
+            C::new("new", "q_obj_new-arg", "q_empty"),
         ],
         events: &[
             E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg"),
@@ -333,10 +418,12 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
             E::new("UNRECOGNIZED", "q_empty"),
         ],
         types: &[
-            T::structure("Self", "self: int"),
+            T::union("Self", "who: Who", "who", "self: Selfish"),
+            T::structure("Selfish", "self: int"),
             T::enumeration("Who", "self, other"),
             T::structure("q_empty", ""),
             T::structure("q_obj_VCPU_0_STOPPED-arg", "cpu-index: int"),
+            T::structure("q_obj_new-arg", "who: Who"),
             T::structure("q_obj_query-cpus-fast-2-arg", "x86: bool"),
             T::structure("q_obj_self-arg", "who: Who"),
         ],
@@ -404,6 +491,36 @@ pub mod commands {
         const ALLOW_OOB: bool = false;
         const SUCCESS_RESPONSE: bool = true;
         type Ok = super::Self_;
+    }
+
+    /// `new`
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct New {
+        /// `who`
+        pub who: super::Who,
+    }
+
+    #[allow(deprecated)]
+    impl New {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        #[allow(clippy::too_many_arguments, clippy::self_named_constructors)]
+        pub fn new(who: super::Who) -> Self {
+            Self { who }
+        }
+    }
+
+    ::qapi_types::object! {
+        New { required { who = "who" } }
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Command for New {
+        const NAME: &'static str = "new";
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        type Ok = ::qapi_types::Empty;
     }
 }
 
