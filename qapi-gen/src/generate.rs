@@ -101,9 +101,16 @@ fn space_items(source: &str) -> String {
             let prev_trimmed = prev.trim_start();
             let ends_item = prev_trimmed == "}"
                 || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
-            let starts_item = ["///", "#[", "pub ", "fn ", "impl", "::qapi_types::"]
+            // An item, or a macro that expands to items (not a call in a
+            // function body).
+            let starts_item = ["///", "#[", "pub ", "fn ", "impl"]
                 .iter()
-                .any(|p| trimmed.starts_with(p));
+                .any(|p| trimmed.starts_with(p))
+                || (trimmed.starts_with("::qapi_types::")
+                    && trimmed
+                        .split(['(', '{', ' '])
+                        .next()
+                        .is_some_and(|path| path.ends_with('!')));
             let same_level = prev.len() - prev_trimmed.len() == line.len() - trimmed.len();
             if ends_item && starts_item && same_level {
                 out.push('\n');

@@ -274,42 +274,34 @@ impl ::qapi_types::wire::Object for SchemaInfoBranch {
         match self {
             Self::Builtin(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "builtin")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Enum(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "enum")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Array(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "array")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Object(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "object")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Alternate(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "alternate")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Command(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "command")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Event(branch) => {
                 ::qapi_types::wire::write(map, "meta-type", "event")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "meta-type", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

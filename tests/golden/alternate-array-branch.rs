@@ -38,7 +38,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OneOrMany {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Single(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Array(_) => {
                     Self::Many(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -95,11 +94,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for Sample {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Scalar(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Array(_) => {
                     Self::Histogram(::qapi_types::wire::alternate_branch(value)?)
                 }

@@ -113,7 +113,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for StrOrNull {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::S(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::N,
                 other => {
                     return ::core::result::Result::Err(
@@ -176,16 +175,13 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for Anything {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Number(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Options(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Preset(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -237,7 +233,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SwitchOrLevel {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Switch(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Level(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -289,7 +284,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SpeedOrAuto {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Speed(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Auto(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -387,11 +381,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OptionsRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Reference(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 other => {
                     return ::core::result::Result::Err(

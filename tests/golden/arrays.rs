@@ -135,17 +135,14 @@ impl ::qapi_types::wire::Object for ShapeBranch {
         match self {
             Self::Dot(branch) => {
                 ::qapi_types::wire::write(map, "kind", "dot")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Polygon(branch) => {
                 ::qapi_types::wire::write(map, "kind", "polygon")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -210,7 +207,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PointOrName {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Point(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }

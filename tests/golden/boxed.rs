@@ -148,17 +148,14 @@ impl ::qapi_types::wire::Object for ActionBranch {
         match self {
             Self::Start(branch) => {
                 ::qapi_types::wire::write(map, "kind", "start")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Stop(branch) => {
                 ::qapi_types::wire::write(map, "kind", "stop")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

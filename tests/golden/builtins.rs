@@ -325,11 +325,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ScalarOrObject {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Number(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Flag(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::Nothing,
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Object(::qapi_types::wire::alternate_branch(value)?)
@@ -380,7 +378,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for TextOrNull {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Text(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::None,
                 other => {
                     return ::core::result::Result::Err(
@@ -430,7 +427,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SizeOrFlag {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Bytes(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Auto(::qapi_types::wire::alternate_branch(value)?)
                 }

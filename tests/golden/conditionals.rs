@@ -146,19 +146,16 @@ impl ::qapi_types::wire::Object for AddressBranch {
         match self {
             Self::Tcp(branch) => {
                 ::qapi_types::wire::write(map, "transport", "tcp")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unix(branch) => {
                 ::qapi_types::wire::write(map, "transport", "unix")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Vsock => ::qapi_types::wire::write(map, "transport", "vsock"),
             Self::Rdma => ::qapi_types::wire::write(map, "transport", "rdma"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "transport", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -270,7 +267,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ListenerRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -406,12 +402,10 @@ impl ::qapi_types::wire::Object for AccelInfoBranch {
         match self {
             Self::Kvm(branch) => {
                 ::qapi_types::wire::write(map, "accel", "kvm")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "accel", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

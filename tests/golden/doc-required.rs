@@ -165,13 +165,11 @@ impl ::qapi_types::wire::Object for SourceInfoBranch {
         match self {
             Self::Battery(branch) => {
                 ::qapi_types::wire::write(map, "source", "battery")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Mains => ::qapi_types::wire::write(map, "source", "mains"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "source", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -236,7 +234,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }

@@ -212,17 +212,14 @@ impl ::qapi_types::wire::Object for OrgExampleBackendBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "kind", "file")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::OrgExampleCloud(branch) => {
                 ::qapi_types::wire::write(map, "kind", "__org.example_cloud")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -289,7 +286,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for OrgExampleBackendRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Inline(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::OrgExampleName(::qapi_types::wire::alternate_branch(value)?)
                 }

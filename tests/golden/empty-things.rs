@@ -124,7 +124,6 @@ impl ::qapi_types::wire::Object for PhaseMarkerBranch {
             Self::Done => ::qapi_types::wire::write(map, "phase", "done"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "phase", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

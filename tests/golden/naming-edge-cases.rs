@@ -368,13 +368,11 @@ impl ::qapi_types::wire::Object for SelfBranch {
         match self {
             Self::Self_(branch) => {
                 ::qapi_types::wire::write(map, "who", "self")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Other => ::qapi_types::wire::write(map, "who", "other"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "who", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

@@ -143,14 +143,12 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
         match self {
             Self::Normal(branch) => {
                 ::qapi_types::wire::write(map, "Mode", "Normal")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::FastPath => ::qapi_types::wire::write(map, "Mode", "FAST_PATH"),
             Self::SlowPath => ::qapi_types::wire::write(map, "Mode", "slow_path"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "Mode", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

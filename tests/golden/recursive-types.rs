@@ -229,22 +229,18 @@ impl ::qapi_types::wire::Object for ExprBranch {
         match self {
             Self::Number(branch) => {
                 ::qapi_types::wire::write(map, "kind", "number")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Sum(branch) => {
                 ::qapi_types::wire::write(map, "kind", "sum")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Ref(branch) => {
                 ::qapi_types::wire::write(map, "kind", "ref")?;
-
                 ::qapi_types::wire::Object::write_members(&**branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -316,7 +312,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for ExprOrName {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Expr(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Name(::qapi_types::wire::alternate_branch(value)?)
                 }

@@ -363,13 +363,11 @@ impl ::qapi_types::wire::Object for ShapeBranch2 {
         match self {
             Self::Circle(branch) => {
                 ::qapi_types::wire::write(map, "kind", "circle")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Square => ::qapi_types::wire::write(map, "kind", "square"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "kind", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

@@ -120,17 +120,14 @@ impl ::qapi_types::wire::Object for TransportBranch {
         match self {
             Self::Inet(branch) => {
                 ::qapi_types::wire::write(map, "type", "inet")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Fd(branch) => {
                 ::qapi_types::wire::write(map, "type", "fd")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "type", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -247,17 +244,14 @@ impl ::qapi_types::wire::Object for ChannelBranch {
         match self {
             Self::Socket(branch) => {
                 ::qapi_types::wire::write(map, "channel-type", "socket")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "channel-type", "file")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "channel-type", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

@@ -146,19 +146,16 @@ impl ::qapi_types::wire::Object for BlockOptionsBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "driver", "file")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Qcow2(branch) => {
                 ::qapi_types::wire::write(map, "driver", "qcow2")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Raw => ::qapi_types::wire::write(map, "driver", "raw"),
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -300,19 +297,16 @@ impl ::qapi_types::wire::Object for NodeOptionsBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "driver", "file")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Raw(branch) => {
                 ::qapi_types::wire::write(map, "driver", "raw")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Qcow2 => ::qapi_types::wire::write(map, "driver", "qcow2"),
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -400,7 +394,6 @@ impl ::qapi_types::wire::Object for DriverOnlyBranch {
             Self::NullCo => ::qapi_types::wire::write(map, "driver", "null-co"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -528,17 +521,14 @@ impl ::qapi_types::wire::Object for FileFlavorBranch {
         match self {
             Self::Plain(branch) => {
                 ::qapi_types::wire::write(map, "flavor", "plain")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Extended(branch) => {
                 ::qapi_types::wire::write(map, "flavor", "extended")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "flavor", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -605,7 +595,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for BlockRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Definition(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Reference(::qapi_types::wire::alternate_branch(value)?)
                 }

@@ -176,7 +176,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for LabelOrNull {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Text(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::Clear,
                 other => {
                     return ::core::result::Result::Err(
@@ -401,11 +400,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for CacheConfig {
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Enabled(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Preset(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Custom(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -527,7 +524,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for VolumeRef {
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Spec(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Id(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -921,11 +917,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SnapshotRetention {
                 ::qapi_types::serde_json::Value::Number(_) => {
                     Self::Days(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Keep(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Until(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -1283,23 +1277,19 @@ impl ::qapi_types::wire::Object for ExportOptionsBranch {
         match self {
             Self::Nfs(branch) => {
                 ::qapi_types::wire::write(map, "protocol", "nfs")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Iscsi(branch) => {
                 ::qapi_types::wire::write(map, "protocol", "iscsi")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::NvmeTcp(branch) => {
                 ::qapi_types::wire::write(map, "protocol", "nvme-tcp")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Ublk => ::qapi_types::wire::write(map, "protocol", "ublk"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "protocol", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -1755,23 +1745,19 @@ impl ::qapi_types::wire::Object for JobInfoBranch {
         match self {
             Self::Replicate(branch) => {
                 ::qapi_types::wire::write(map, "type", "replicate")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Scrub(branch) => {
                 ::qapi_types::wire::write(map, "type", "scrub")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Rebalance(branch) => {
                 ::qapi_types::wire::write(map, "type", "rebalance")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Trim => ::qapi_types::wire::write(map, "type", "trim"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "type", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

@@ -123,18 +123,15 @@ impl ::qapi_types::wire::Object for AddressBranch {
         match self {
             Self::Tcp(branch) => {
                 ::qapi_types::wire::write(map, "transport", "tcp")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Unix(branch) => {
                 ::qapi_types::wire::write(map, "transport", "unix")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Rdma => ::qapi_types::wire::write(map, "transport", "rdma"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "transport", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -320,7 +317,6 @@ impl ::qapi_types::wire::Object for AccelInfoBranch {
         match self {
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "accel", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }

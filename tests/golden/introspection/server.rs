@@ -61,18 +61,15 @@ impl ::qapi_types::wire::Object for DiskAddArgumentsBranch {
         match self {
             Self::File(branch) => {
                 ::qapi_types::wire::write(map, "driver", "file")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Nbd(branch) => {
                 ::qapi_types::wire::write(map, "driver", "nbd")?;
-
                 ::qapi_types::wire::Object::write_members(branch, map)
             }
             Self::Null => ::qapi_types::wire::write(map, "driver", "null"),
             Self::Unrecognized { case, members } => {
                 ::qapi_types::wire::write(map, "driver", case)?;
-
                 ::qapi_types::wire::write_rest(map, members)
             }
         }
@@ -357,7 +354,6 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsFileLocking 
                 ::qapi_types::serde_json::Value::Bool(_) => {
                     Self::Boolean(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::Enum(::qapi_types::wire::alternate_branch(value)?)
                 }
@@ -415,11 +411,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsNbdServer {
                 ::qapi_types::serde_json::Value::String(_) => {
                     Self::String(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Object(_) => {
                     Self::Object(::qapi_types::wire::alternate_branch(value)?)
                 }
-
                 ::qapi_types::serde_json::Value::Null => Self::Null,
                 other => {
                     return ::core::result::Result::Err(
