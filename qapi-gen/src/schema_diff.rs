@@ -52,7 +52,9 @@
 //! - `allow-oob` or `allow-preconfig` dropped; `success-response`
 //!   changed either way.
 //!
-//! Not breaking (reported): additions of commands, events, types,
+//! Not breaking (reported): removals of what is unstable (the
+//! `unstable` feature, an `x-` name: QMP says such names may be withdrawn
+//! or changed incompatibly); additions of commands, events, types,
 //! optional input members, output members, enum values and union
 //! branches; removals of named types (where they were used, that use
 //! changed and is reported), of output enum values, output union
@@ -61,8 +63,8 @@
 //! `deprecated`, `unstable` and any other feature added or removed;
 //! `boxed`, `coroutine` and `gen` changed, and `allow-oob`/`allow-preconfig`
 //! added; conditions (`if`) changed, which only say in which builds
-//! something exists (compared as logic: `{'all': ['A']}` is `A`, and the
-//! order of `all` and `any` does not matter). Enum `prefix` changes (C
+//! something exists (compared as logic: `{'all': ['A']}` is `A`, `not (A
+//! or B)` is `not A and not B`, by truth table). Enum `prefix` changes (C
 //! only) and reordering are ignored.
 //!
 //! # Order
@@ -384,7 +386,11 @@ pub fn compare(old: &Schema, new: &Schema) -> Changes {
                     DefinitionKind::Event => Some("clients waiting for it never receive it"),
                     _ => None,
                 };
-                cmp.push(Subject::new(old_kind, name), ChangeKind::Removed, reason);
+                cmp.removed(
+                    Subject::new(old_kind, name),
+                    unstable(name, &old.entity(old_id).features),
+                    reason,
+                );
             }
         }
     }
@@ -649,6 +655,16 @@ impl<'s> Comparison<'s> {
         self.record(subject, kind, kind.as_str().to_string(), None, None, reason);
     }
 
+    /// Records a removal; one of something `unstable` breaks no promise.
+    fn removed(&mut self, subject: Subject<'_>, unstable: bool, reason: Option<&str>) {
+        if unstable {
+            let detail = "removed (it was unstable)".to_string();
+            self.record(subject, ChangeKind::Removed, detail, None, None, None);
+        } else {
+            self.push(subject, ChangeKind::Removed, reason);
+        }
+    }
+
     /// Records a change from `old` to `new`, described by `detail`.
     fn changed(
         &mut self,
@@ -670,8 +686,20 @@ impl<'s> Comparison<'s> {
         compat: Compat,
     ) {
         let mut detail = format!("{prefix}{}", arrow(old.as_deref(), new.as_deref()));
-        if compat == Compat::Same {
-            detail.push_str(" (the same on the wire)");
+        match &compat {
+            Compat::Same => detail.push_str(" (the same on the wire)"),
+            // What differs, unless the types say it (`int32 → int64`).
+            Compat::Compatible(Some(note))
+                if Some(note.as_str())
+                    != old
+                        .as_deref()
+                        .zip(new.as_deref())
+                        .map(|(o, n)| format!("{o} → {n}"))
+                        .as_deref() =>
+            {
+                detail.push_str(&format!(" ({note})"));
+            }
+            _ => {}
         }
         let reason = match &compat {
             Compat::Breaking(reason) => Some(reason.as_str()),
@@ -727,7 +755,7 @@ impl<'s> Comparison<'s> {
                 }
             };
             self.changed(
-                subject,
+                subject.clone(),
                 format!(
                     "changed from {} to {}",
                     old_kind.as_str(),
@@ -739,6 +767,32 @@ impl<'s> Comparison<'s> {
                 ),
                 reason.as_deref(),
             );
+            // A struct that became a union: what became of the members it
+            // kept (those it gained or lost are in the verdict above).
+            if self.old.entity(old_id).as_object().is_some()
+                && self.new.entity(new_id).as_object().is_some()
+            {
+                let (old_members, new_members) =
+                    (self.old.members(old_id), self.new.members(new_id));
+                let kept = |members: Vec<&'s Member>, other: &[&'s Member]| {
+                    members
+                        .into_iter()
+                        .filter(|m| other.iter().any(|o| o.name == m.name))
+                        .collect::<Vec<_>>()
+                };
+                let old_kept = kept(old_members.clone(), &new_members);
+                let new_kept = kept(new_members, &old_members);
+                self.members(
+                    &subject,
+                    Part::Member,
+                    (old_kept, new_kept),
+                    use_,
+                    Some((old_id, new_id)),
+                );
+            }
+            let (old, new) = (self.old.entity(old_id), self.new.entity(new_id));
+            self.features(&subject, &old.features, &new.features);
+            self.cond(&subject, old.cond.as_ref(), new.cond.as_ref());
             return;
         }
         match (&self.old.entity(old_id).kind, &self.new.entity(new_id).kind) {
@@ -881,7 +935,7 @@ impl<'s> Comparison<'s> {
             let union = is_union(self.old, old) || is_union(self.new, new);
             let compat = match self.wire.compare(old, new, dir) {
                 // The members are reported one by one below.
-                Compat::Breaking(_) if !union => Compat::Compatible,
+                Compat::Breaking(_) | Compat::Compatible(_) if !union => Compat::Compatible(None),
                 compat => compat,
             };
             self.retyped(
@@ -890,6 +944,11 @@ impl<'s> Comparison<'s> {
                 (old_written, new_written),
                 compat,
             );
+            if union {
+                // Branches can't be compared member by member: the verdict
+                // above is the whole story.
+                return;
+            }
         }
         let part = if subject.definition == DefinitionKind::Command {
             Part::Argument
@@ -928,7 +987,7 @@ impl<'s> Comparison<'s> {
                 } else {
                     None
                 };
-                self.push(at, ChangeKind::Removed, reason);
+                self.removed(at, unstable(&o.name, &o.features), reason);
                 continue;
             };
             let (old_ty, new_ty) = (type_name(self.old, o.ty), type_name(self.new, n.ty));
@@ -1100,17 +1159,25 @@ impl<'s> Comparison<'s> {
             new.iter()
                 .find(|n| wire::category(new_schema, Some(n.ty)) == category)
         };
+        // Alternatives are told apart by JSON type: the lines say which.
+        let json =
+            |schema: &Schema, v: &Variant| wire::category(schema, Some(v.ty)).unwrap_or("value");
         for o in old {
             let at = subject.part(Part::Alternative(o.name.clone()));
+            let category = json(self.old, o);
             let Some(n) = paired(o) else {
                 let reason = dir.input.then_some("clients that send it are rejected");
-                self.push(at, ChangeKind::Removed, reason);
+                let detail = format!("removed (the {category} alternative)");
+                self.record(at, ChangeKind::Removed, detail, None, None, reason);
                 continue;
             };
             if o.name != n.name {
                 self.changed(
                     at.clone(),
-                    format!("renamed {}", arrow(Some(&o.name), Some(&n.name))),
+                    format!(
+                        "renamed {} (the {category} alternative)",
+                        arrow(Some(&o.name), Some(&n.name))
+                    ),
                     (Some(o.name.clone()), Some(n.name.clone())),
                     None,
                 );
@@ -1131,9 +1198,13 @@ impl<'s> Comparison<'s> {
                 let reason = dir
                     .output
                     .then_some("clients cannot decode values of the new alternative");
-                self.push(
+                let detail = format!("added (the {} alternative)", json(self.new, n));
+                self.record(
                     subject.part(Part::Alternative(n.name.clone())),
                     ChangeKind::Added,
+                    detail,
+                    None,
+                    None,
                     reason,
                 );
             }
@@ -1157,10 +1228,9 @@ impl<'s> Comparison<'s> {
     }
 
     /// A changed condition: reported, never breaking. Conditions are
-    /// compared as logic (see [`canonical`]), not as written.
+    /// compared as logic (see [`equivalent`]), not as written.
     fn cond(&mut self, subject: &Subject<'_>, old: Option<&Cond>, new: Option<&Cond>) {
-        let (old_canonical, new_canonical) = (old.map(canonical), new.map(canonical));
-        if old_canonical != new_canonical {
+        if !equivalent(old, new) {
             let (old, new) = (old.map(cond_text), new.map(cond_text));
             self.changed(
                 subject.clone(),
@@ -1170,6 +1240,17 @@ impl<'s> Comparison<'s> {
             );
         }
     }
+}
+
+/// Whether clients were told not to rely on something: it has the
+/// `unstable` feature, or an `x-` name (`__com.vendor_x-` included).
+fn unstable(name: &str, features: &[Feature]) -> bool {
+    let stem = match name.strip_prefix("__") {
+        Some(rest) => rest.split_once('_').map_or(rest, |(_, stem)| stem),
+        None => name,
+    };
+    features.iter().any(Feature::is_unstable)
+        || stem.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("x-"))
 }
 
 /// Whether `base` (by name) is among the bases of object `id`.
@@ -1186,6 +1267,48 @@ fn has_base(schema: &Schema, id: EntityId, base: &str) -> bool {
         current = schema.entity(id).as_object().and_then(|o| o.base);
     }
     false
+}
+
+/// Whether two conditions (none: always) hold in the same builds: by
+/// their truth tables over the configuration symbols they name, or, past
+/// 16 symbols, by their [`canonical`] forms.
+fn equivalent(a: Option<&Cond>, b: Option<&Cond>) -> bool {
+    fn symbols<'c>(cond: &'c Cond, out: &mut Vec<&'c str>) {
+        match cond {
+            Cond::Name(name) => {
+                if !out.contains(&name.as_str()) {
+                    out.push(name);
+                }
+            }
+            Cond::Not(inner) => symbols(inner, out),
+            Cond::All(conds) | Cond::Any(conds) => conds.iter().for_each(|c| symbols(c, out)),
+        }
+    }
+    fn holds(cond: &Cond, set: &dyn Fn(&str) -> bool) -> bool {
+        match cond {
+            Cond::Name(name) => set(name),
+            Cond::Not(inner) => !holds(inner, set),
+            Cond::All(conds) => conds.iter().all(|c| holds(c, set)),
+            Cond::Any(conds) => conds.iter().any(|c| holds(c, set)),
+        }
+    }
+    let mut names = Vec::new();
+    for cond in [a, b].into_iter().flatten() {
+        symbols(cond, &mut names);
+    }
+    if names.len() > 16 {
+        return a.map(canonical) == b.map(canonical);
+    }
+    (0..1u32 << names.len()).all(|bits| {
+        let set = |name: &str| {
+            names
+                .iter()
+                .position(|n| *n == name)
+                .is_some_and(|i| bits >> i & 1 == 1)
+        };
+        let eval = |cond: Option<&Cond>| cond.is_none_or(|c| holds(c, &set));
+        eval(a) == eval(b)
+    })
 }
 
 /// A condition in a form that compares equal to any other way of writing
@@ -1377,7 +1500,7 @@ mod tests {
                 "- enum 'Kind': value 'b': removed",
                 "~ union 'Job': branch 'a': type 'Alpha' → 'Beta' [breaking: clients that read member 'x' find it missing]",
                 "- union 'Job': branch 'b': removed",
-                "~ union 'Job': branch 'c': type none → 'Alpha'",
+                "~ union 'Job': branch 'c': type none → 'Alpha' (member 'x' added)",
             ]
         );
         // A branch that becomes empty loses its required members.
@@ -1453,10 +1576,10 @@ mod tests {
         assert_eq!(
             lines(old, &new),
             [
-                "+ alternate 'In': alternative 'b': added",
-                "- alternate 'In': alternative 'o': removed [breaking: clients that send it are rejected]",
-                "+ alternate 'Out': alternative 'b': added [breaking: clients cannot decode values of the new alternative]",
-                "- alternate 'Out': alternative 'o': removed",
+                "+ alternate 'In': alternative 'b': added (the boolean alternative)",
+                "- alternate 'In': alternative 'o': removed (the object alternative) [breaking: clients that send it are rejected]",
+                "+ alternate 'Out': alternative 'b': added (the boolean alternative) [breaking: clients cannot decode values of the new alternative]",
+                "- alternate 'Out': alternative 'o': removed (the object alternative)",
             ]
         );
     }
@@ -1480,7 +1603,7 @@ mod tests {
                    { 'command': 'c', 'data': { 's': 'Spec' } }";
         assert_eq!(
             lines(old, new),
-            ["~ struct 'Spec': changed from struct to alternate [breaking: clients send values of the old type]"]
+            ["~ struct 'Spec': changed from struct to alternate [breaking: the alternate takes no object]"]
         );
     }
 
@@ -1534,9 +1657,9 @@ mod tests {
         assert_eq!(
             lines(&old, &new),
             [
+                // A union's branches can't be compared member by member:
+                // the arguments' line says it all.
                 "~ command 'c': arguments: 'Job' → 'Alpha' [breaking: branch 'a': clients that pass member 'kind' are rejected]",
-                "- command 'c': argument 'kind': removed [breaking: clients that pass it are rejected]",
-                "+ command 'c': argument 'x': added [breaking: clients that omit it are rejected]",
             ]
         );
     }
@@ -1697,13 +1820,13 @@ mod tests {
         assert_eq!(
             lines(old, &new),
             [
-                "~ command 'c': argument 'e': type 'Mode' → 'str'",
-                "~ command 'c': argument 'n': type 'int64' → 'uint8' [breaking: clients send values of the old type]",
-                "~ command 'c': argument 's': type 'str' → 'StrOrNull'",
+                "~ command 'c': argument 'e': type 'Mode' → 'str' (any string now)",
+                "~ command 'c': argument 'n': type 'int64' → 'uint8' [breaking: clients that send int64 values outside uint8 are rejected]",
+                "~ command 'c': argument 's': type 'str' → 'StrOrNull' (an alternate that takes it and more)",
                 "~ command 'c': argument 'w': type 'int32' → 'int64'",
                 "~ struct 'Out': member 'n': type 'int64' → 'uint8'",
                 "~ struct 'Out': member 's': type 'str' → 'StrOrNull' [breaking: clients cannot decode the alternate's other JSON types]",
-                "~ struct 'Out': member 'w': type 'int32' → 'int64' [breaking: clients expect values of the old type]",
+                "~ struct 'Out': member 'w': type 'int32' → 'int64' [breaking: clients may receive int64 values outside int32]",
             ]
         );
     }
@@ -1726,8 +1849,8 @@ mod tests {
             lines(old, &new),
             [
                 "~ command 'a': returns: 'Empty' → none (the same on the wire)",
-                "~ command 'b': returns: none → 'Needed'",
-                "~ command 'c': returns: 'Info' → none",
+                "~ command 'b': returns: none → 'Needed' (member 'x' added)",
+                "~ command 'c': returns: 'Info' → none (member 'x' removed)",
                 "~ command 'd': returns: 'Needed' → none [breaking: clients that read member 'x' find it missing]",
             ]
         );
@@ -1760,8 +1883,8 @@ mod tests {
         assert_eq!(
             lines(old, &renamed),
             [
-                "~ alternate 'Alt': alternative 'n': renamed 'n' → 'num'",
-                "~ alternate 'Alt': alternative 'o': renamed 'o' → 'null'"
+                "~ alternate 'Alt': alternative 'n': renamed 'n' → 'num' (the number alternative)",
+                "~ alternate 'Alt': alternative 'o': renamed 'o' → 'null' (the null alternative)"
             ]
         );
         let widened = old.replace("'n': 'int'", "'n': 'number'");
@@ -1819,6 +1942,164 @@ mod tests {
                 "+ struct 'Extra': added",
                 "~ struct 'Job': changed from struct to union"
             ]
+        );
+    }
+
+    #[test]
+    fn any_takes_and_reads_everything() {
+        let old = "{ 'struct': 'Rep', 'data': { 'r': 'any' } }
+                   { 'command': 'c', 'data': { 'a': 'str', 'l': [ 'str' ] }, 'returns': 'Rep' }";
+        let new = "{ 'struct': 'Rep', 'data': { 'r': 'bool' } }
+                   { 'command': 'c', 'data': { 'a': 'any', 'l': 'any' }, 'returns': 'Rep' }";
+        let changes = compare(&schema(old), &schema(new));
+        assert_eq!(changes.changes().len(), 3, "{}", changes.render_text());
+        assert_eq!(changes.breaking(), 0, "{}", changes.render_text());
+    }
+
+    #[test]
+    fn qemu_takes_any_int_for_a_uint64_or_size() {
+        let old = "{ 'command': 'c', 'data': { 'a': 'int', 'b': 'int', 'c': 'int32' } }";
+        let new = "{ 'command': 'c', 'data': { 'a': 'uint64', 'b': 'size', 'c': 'uint32' } }";
+        assert_eq!(
+            lines(old, new),
+            [
+                "~ command 'c': argument 'a': type 'int' → 'uint64'",
+                "~ command 'c': argument 'b': type 'int' → 'size'",
+                "~ command 'c': argument 'c': type 'int32' → 'uint32' [breaking: clients that send int32 values outside uint32 are rejected]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_kind_change_still_reports_what_else_changed() {
+        let old = "{ 'enum': 'Kind', 'data': [ 'a' ] }
+                   { 'struct': 'Job', 'data': { 'k': 'Kind', 'x': 'int' }, 'if': 'CONFIG_X' }
+                   { 'command': 'c', 'returns': 'Job' }";
+        let new = "{ 'enum': 'Kind', 'data': [ 'a' ] }
+                   { 'struct': 'Extra', 'data': { 'y': 'int' } }
+                   { 'union': 'Job', 'base': { 'k': 'Kind', '*x': 'int' }, 'discriminator': 'k',
+                     'data': { 'a': 'Extra' }, 'features': [ 'fancy' ] }
+                   { 'command': 'c', 'returns': 'Job' }";
+        assert_eq!(
+            lines(old, new),
+            [
+                "+ struct 'Extra': added",
+                "~ struct 'Job': changed from struct to union [breaking: branch 'a': clients that read member 'x' may find it missing]",
+                "~ struct 'Job': condition 'CONFIG_X' → none",
+                "+ struct 'Job': feature 'fancy': added",
+                "~ struct 'Job': member 'x': became optional [breaking: clients that read it may find it missing]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_union_branch_that_is_a_union_is_expanded() {
+        let old = "{ 'enum': 'Kind', 'data': [ 'a' ] }
+                   { 'enum': 'Sub', 'data': [ 'p' ] }
+                   { 'struct': 'Job', 'data': { 'k': 'Kind', 's': 'Sub', 'x': 'int' } }
+                   { 'command': 'c', 'data': { 'j': 'Job' } }";
+        let new = "{ 'enum': 'Kind', 'data': [ 'a' ] }
+                   { 'enum': 'Sub', 'data': [ 'p' ] }
+                   { 'struct': 'Alpha', 'data': { 'x': 'int' } }
+                   { 'union': 'Inner', 'base': { 's': 'Sub' }, 'discriminator': 's',
+                     'data': { 'p': 'Alpha' } }
+                   { 'union': 'Job', 'base': { 'k': 'Kind' }, 'discriminator': 'k',
+                     'data': { 'a': 'Inner' } }
+                   { 'command': 'c', 'data': { 'j': 'Job' } }";
+        let changes = compare(&schema(old), &schema(new));
+        assert_eq!(changes.breaking(), 0, "{}", changes.render_text());
+        assert!(changes
+            .render_text()
+            .contains("~ struct 'Job': changed from struct to union\n"));
+    }
+
+    #[test]
+    fn a_union_that_became_a_struct_is_one_line() {
+        let old = format!("{UNION} {{ 'event': 'EV', 'data': 'Job', 'boxed': true }}");
+        let new = format!("{UNION} {{ 'event': 'EV', 'data': 'Alpha', 'boxed': true }}");
+        assert_eq!(
+            lines(&old, &new),
+            ["~ event 'EV': data: 'Job' → 'Alpha' [breaking: branch 'a': clients that read member 'kind' find it missing]"]
+        );
+    }
+
+    #[test]
+    fn equivalent_conditions_are_no_change() {
+        let old = "{ 'command': 'a', 'if': { 'not': { 'any': [ 'A', 'B' ] } } }
+                   { 'command': 'b', 'if': { 'all': [ 'A', { 'any': [ 'A', 'B' ] } ] } }
+                   { 'command': 'c', 'if': { 'any': [ { 'all': [ 'A', 'B' ] }, { 'all': [ 'A', 'C' ] } ] } }
+                   { 'command': 'd', 'if': { 'any': [ 'A', { 'not': 'A' } ] } }
+                   { 'command': 'e', 'if': 'A' }";
+        let new = "{ 'command': 'a', 'if': { 'all': [ { 'not': 'A' }, { 'not': 'B' } ] } }
+                   { 'command': 'b', 'if': 'A' }
+                   { 'command': 'c', 'if': { 'all': [ 'A', { 'any': [ 'B', 'C' ] } ] } }
+                   { 'command': 'd' }
+                   { 'command': 'e', 'if': 'B' }";
+        assert_eq!(lines(old, new), ["~ command 'e': condition 'A' → 'B'"]);
+    }
+
+    #[test]
+    fn renamed_types_say_what_differs_inside() {
+        let old = "{ 'enum': 'Kind', 'data': [ 'a', 'b' ] }
+                   { 'struct': 'Opts', 'data': { 'x': 'int', 'k': 'Kind' } }
+                   { 'command': 'c', 'data': { 'o': 'Opts' } }";
+        let new = "{ 'enum': 'Kind', 'data': [ 'a', 'b', 'c' ] }
+                   { 'struct': 'Opts2', 'data': { 'x': { 'type': 'int', 'features': [ 'deprecated' ] },
+                                                'k': 'Kind' } }
+                   { 'command': 'c', 'data': { 'o': 'Opts2' } }";
+        assert_eq!(
+            lines(old, new)[0],
+            "~ command 'c': argument 'o': type 'Opts' → 'Opts2' (member 'x': feature 'deprecated' added)"
+        );
+        // A type of the same name inside that changed: not the same.
+        let new = new.replace(
+            "'x': { 'type': 'int', 'features': [ 'deprecated' ] }",
+            "'x': 'int'",
+        );
+        assert_eq!(
+            lines(old, &new)[0],
+            "~ command 'c': argument 'o': type 'Opts' → 'Opts2' (member 'k': value 'c' added)"
+        );
+    }
+
+    #[test]
+    fn removing_what_is_unstable_breaks_nothing() {
+        let old = "{ 'command': 'x-debug' }
+                   { 'command': 'query-y', 'features': [ 'unstable' ] }
+                   { 'command': 'c', 'data': { '*x-knob': 'int', 'keep': 'int' } }";
+        let new = "{ 'command': 'c', 'data': { 'keep': 'int' } }";
+        assert_eq!(
+            lines(old, new),
+            [
+                "- command 'c': argument 'x-knob': removed (it was unstable)",
+                "- command 'query-y': removed (it was unstable)",
+                "- command 'x-debug': removed (it was unstable)",
+            ]
+        );
+    }
+
+    /// Renamed types nested ever deeper are compared only so deep: no
+    /// schema exhausts the stack (the test thread has 2 MiB).
+    #[test]
+    fn long_chains_of_renamed_types_do_not_overflow() {
+        let chain = |prefix: &str, n: usize| {
+            let mut text = String::new();
+            for i in 0..n {
+                text += &format!(
+                    "{{ 'struct': '{prefix}{i}', 'data': {{ '*n': '{prefix}{}' }} }}\n",
+                    i + 1
+                );
+            }
+            text += &format!("{{ 'struct': '{prefix}{n}', 'data': {{ 'x': 'int' }} }}\n");
+            text += &format!("{{ 'command': 'c', 'data': {{ 'a': '{prefix}0' }} }}\n");
+            text
+        };
+        let changes = compare(&schema(&chain("Old", 8000)), &schema(&chain("New", 8000)));
+        let text = changes.render_text();
+        assert!(
+            text.contains("~ command 'c': argument 'a': type 'Old0' → 'New0' (member 'n': member 'n': member 'n': …:"),
+            "{}",
+            &text[..text.len().min(2000)]
         );
     }
 

@@ -5,17 +5,31 @@
 //! members is the same type), in the directions the place travels.
 //!
 //! Sending (input) is compatible when the new type accepts everything
-//! the old one did: wider integers, `number` for an integer, `str` for
-//! an enum, an alternate holding the old type, optional members added,
-//! members made optional. Receiving (output) is compatible when the new
-//! type sends nothing old clients can't read: narrower integers, members
-//! added, optional members removed, enum values and union branches added
-//! (clients keep what they don't know).
+//! the old one did: wider integers (QEMU also takes any `int` for a
+//! `uint64` or `size`), `number` for an integer, `str` for an enum,
+//! `any` for anything, an alternate holding the old type, optional
+//! members added, members made optional. Receiving (output) is compatible
+//! when the new type sends nothing old clients can't read: narrower
+//! integers, members added, optional members removed, enum values and
+//! union branches added (clients keep what they don't know).
+//!
+//! Types reach themselves (`ImageInfo` holds an `ImageInfo`): pairs of
+//! types are compared depth first, a pair met again while it is being
+//! compared is taken to be the same, and the pairs that reach each other
+//! (found as Tarjan's algorithm finds strongly connected components)
+//! share one verdict, so each pair is judged once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::Use;
-use crate::model::{Builtin, EntityId, EntityKind, Member, Schema};
+use crate::model::{Branches, Builtin, EntityId, EntityKind, Member, Schema};
+
+/// Pairs of renamed types nested deeper than this are not compared
+/// further (taken as compatible), so that no schema exhausts the stack.
+const MAX_DEPTH: usize = 200;
+
+/// How many steps of a breaking reason's path are kept at each end.
+const PATH_ENDS: usize = 3;
 
 /// How the type at a place of the new schema compares with the type at
 /// the same place of the old one.
@@ -23,38 +37,73 @@ use crate::model::{Builtin, EntityId, EntityKind, Member, Schema};
 pub(super) enum Compat {
     /// The same values, written the same way.
     Same,
-    /// Different, but clients of the old type keep working.
-    Compatible,
+    /// Different, but clients of the old type keep working; what differs
+    /// first, where known (`value 'sm3' added`).
+    Compatible(Option<String>),
     /// Clients of the old type break, for this reason.
     Breaking(String),
 }
 
 impl Compat {
-    /// The worse of two verdicts (the first reason among breaking ones).
+    /// Compatible, because of `what`.
+    fn note(what: impl Into<String>) -> Compat {
+        Compat::Compatible(Some(what.into()))
+    }
+
+    /// The worse of two verdicts (the first reason, and the first note).
     fn and(self, other: Compat) -> Compat {
         match (self, other) {
             (b @ Compat::Breaking(_), _) | (_, b @ Compat::Breaking(_)) => b,
             (Compat::Same, Compat::Same) => Compat::Same,
-            _ => Compat::Compatible,
+            (Compat::Compatible(a), Compat::Compatible(b)) => Compat::Compatible(a.or(b)),
+            (c @ Compat::Compatible(_), Compat::Same)
+            | (Compat::Same, c @ Compat::Compatible(_)) => c,
         }
     }
 
-    /// `Breaking(reason)` when `breaks`, else `Compatible`.
-    fn breaking_if(breaks: bool, reason: impl FnOnce() -> String) -> Compat {
+    /// `Breaking(reason)` when `breaks`, else compatible because of
+    /// `what`.
+    fn breaking_if(breaks: bool, reason: impl FnOnce() -> String, what: &str) -> Compat {
         if breaks {
             Compat::Breaking(reason())
         } else {
-            Compat::Compatible
+            Compat::note(what)
         }
     }
 
-    /// A breaking reason prefixed with where it was found.
+    /// The verdict of something found at `place` (`member 'x'`): its
+    /// reason or note prefixed with the place, long paths shortened.
     fn within(self, place: impl FnOnce() -> String) -> Compat {
+        let prefix = |text: String| shorten(&format!("{}: {text}", place()));
         match self {
-            Compat::Breaking(reason) => Compat::Breaking(format!("{}: {reason}", place())),
+            Compat::Breaking(reason) => Compat::Breaking(prefix(reason)),
+            Compat::Compatible(Some(note)) => Compat::Compatible(Some(prefix(note))),
             other => other,
         }
     }
+
+    /// The same verdict, never breaking: for a definition compared here
+    /// only to tell whether it changed (its changes are reported, and
+    /// judged, on the definition itself).
+    fn unjudged(self) -> Compat {
+        match self {
+            Compat::Breaking(_) => Compat::Compatible(None),
+            other => other,
+        }
+    }
+}
+
+/// A path of places `a: b: c: ... reason` with at most [`PATH_ENDS`]
+/// steps at each end.
+fn shorten(text: &str) -> String {
+    let steps: Vec<&str> = text.split(": ").collect();
+    if steps.len() <= 2 * PATH_ENDS + 1 {
+        return text.to_string();
+    }
+    let mut kept = steps[..PATH_ENDS].to_vec();
+    kept.push("…");
+    kept.extend(&steps[steps.len() - PATH_ENDS..]);
+    kept.join(": ")
 }
 
 /// A pair of types at one place (`None`: an empty object, what commands
@@ -66,12 +115,17 @@ type Key = (Option<EntityId>, Option<EntityId>, Use);
 pub(super) struct Wire<'s> {
     old: &'s Schema,
     new: &'s Schema,
-    /// Verdicts that hold.
+    /// Verdicts found.
     known: HashMap<Key, Compat>,
-    /// Verdicts of the comparison under way, made assuming that the pairs
-    /// in progress are the same (types can reach themselves).
-    provisional: HashMap<Key, Compat>,
-    in_progress: HashSet<Key>,
+    /// Pairs being compared, or compared but reaching one still being
+    /// compared, by the order they were met in.
+    index: HashMap<Key, usize>,
+    next_index: usize,
+    /// Those pairs, in that order.
+    stack: Vec<Key>,
+    /// For each pair being compared, the earliest pair still being
+    /// compared that it reaches.
+    lows: Vec<usize>,
 }
 
 /// The shape of a type, as far as the wire is concerned.
@@ -90,14 +144,17 @@ impl<'s> Wire<'s> {
             old,
             new,
             known: HashMap::new(),
-            provisional: HashMap::new(),
-            in_progress: HashSet::new(),
+            index: HashMap::new(),
+            next_index: 0,
+            stack: Vec::new(),
+            lows: Vec::new(),
         }
     }
 
     /// How `new` at some place compares with `old` at the same place, for
-    /// values travelling in `dir`. Named definitions of one name are the
-    /// same here: they are compared as definitions of their own.
+    /// values travelling in `dir`. A named definition compared with the
+    /// one of its name is never breaking here: its changes are reported
+    /// as its own.
     pub(super) fn compare(
         &mut self,
         old: Option<EntityId>,
@@ -108,30 +165,55 @@ impl<'s> Wire<'s> {
         if let Some(known) = self.known.get(&key) {
             return known.clone();
         }
-        if self.in_progress.contains(&key) {
+        if let Some(&index) = self.index.get(&key) {
+            // Met again while being compared: assumed the same; what
+            // differs is found where it was first met.
+            self.lower(index);
             return Compat::Same;
         }
-        if let Some(provisional) = self.provisional.get(&key) {
-            return provisional.clone();
+        if self.lows.len() >= MAX_DEPTH {
+            return Compat::note(format!(
+                "not compared deeper than {MAX_DEPTH} renamed types"
+            ));
         }
-        let root = self.in_progress.is_empty();
-        self.in_progress.insert(key);
+        let index = self.next_index;
+        self.next_index += 1;
+        self.index.insert(key, index);
+        self.stack.push(key);
+        self.lows.push(index);
         let verdict = self.judge(old, new, dir);
-        self.in_progress.remove(&key);
-        if root {
-            // What was found assuming the root the same holds if it is;
-            // what breaks, breaks whatever was assumed.
-            let holds = verdict == Compat::Same;
-            for (key, provisional) in self.provisional.drain() {
-                if holds || matches!(provisional, Compat::Breaking(_)) {
-                    self.known.insert(key, provisional);
+        let low = self.lows.pop().unwrap_or(index);
+        if low == index {
+            // The first of pairs that reach each other: they share its
+            // verdict, unless they break on their own.
+            while let Some(member) = self.stack.pop() {
+                self.index.remove(&member);
+                let own = self.known.remove(&member);
+                let shared = match own {
+                    Some(own @ Compat::Breaking(_)) => own,
+                    _ => verdict.clone(),
+                };
+                self.known.insert(member, shared);
+                if member == key {
+                    break;
                 }
             }
-            self.known.insert(key, verdict.clone());
         } else {
-            self.provisional.insert(key, verdict.clone());
+            // Its own verdict, kept until the first of the pairs it
+            // reaches is judged.
+            if matches!(verdict, Compat::Breaking(_)) {
+                self.known.insert(key, verdict.clone());
+            }
+            self.lower(low);
         }
         verdict
+    }
+
+    /// Notes that the pair being compared reaches the pair met `index`th.
+    fn lower(&mut self, index: usize) {
+        if let Some(low) = self.lows.last_mut() {
+            *low = (*low).min(index);
+        }
     }
 
     fn shape(schema: &Schema, id: Option<EntityId>) -> Shape {
@@ -168,7 +250,7 @@ impl<'s> Wire<'s> {
 
     fn judge(&mut self, old: Option<EntityId>, new: Option<EntityId>, dir: Use) -> Compat {
         if self.same_definition(old, new) {
-            return Compat::Same;
+            return self.shapes(old, new, dir).unjudged();
         }
         self.shapes(old, new, dir)
     }
@@ -176,147 +258,167 @@ impl<'s> Wire<'s> {
     fn shapes(&mut self, old: Option<EntityId>, new: Option<EntityId>, dir: Use) -> Compat {
         let (o, n) = (Self::shape(self.old, old), Self::shape(self.new, new));
         match (o, n) {
+            (Shape::Builtin(Builtin::Any), Shape::Builtin(Builtin::Any)) => Compat::Same,
+            (Shape::Builtin(Builtin::Any), _) => Compat::breaking_if(
+                dir.input,
+                || "clients send values of any type".into(),
+                "no longer any type",
+            ),
+            (_, Shape::Builtin(Builtin::Any)) => Compat::breaking_if(
+                dir.output,
+                || "clients may receive values of any type".into(),
+                "now any type",
+            ),
             (Shape::Builtin(a), Shape::Builtin(b)) => builtins(a, b, dir),
-            (Shape::Builtin(Builtin::Any), _) => {
-                Compat::breaking_if(dir.input, || "clients send values of any type".into())
-            }
-            (_, Shape::Builtin(Builtin::Any)) => Compat::breaking_if(dir.output, || {
-                "clients may receive values of any type".into()
-            }),
-            (Shape::Builtin(Builtin::Str), Shape::Enum(_)) => {
-                Compat::breaking_if(dir.input, || {
-                    "clients send strings the enum does not have".into()
-                })
-            }
-            (Shape::Enum(_), Shape::Builtin(Builtin::Str)) => Compat::Compatible,
+            (Shape::Builtin(Builtin::Str), Shape::Enum(_)) => Compat::breaking_if(
+                dir.input,
+                || "clients send strings the enum does not have".into(),
+                "an enum now",
+            ),
+            (Shape::Enum(_), Shape::Builtin(Builtin::Str)) => Compat::note("any string now"),
             (Shape::Array(a), Shape::Array(b)) => self
                 .compare(Some(a), Some(b), dir)
                 .within(|| "its elements".into()),
             (Shape::Enum(a), Shape::Enum(b)) => self.enums(a, b, dir),
             (Shape::Object(a), Shape::Object(b)) => self.objects(a, b, dir),
             (Shape::Alternate(a), Shape::Alternate(b)) => self.alternates(a, b, dir),
-            (_, Shape::Alternate(b)) => {
-                let category = category(self.old, old);
-                let all = alternatives(self.new, b);
-                let alternative = all.iter().find(|&&(c, _)| Some(c) == category);
-                match alternative {
-                    // The alternate accepts the old type and more.
-                    Some(&(_, ty)) if !dir.output || all.len() == 1 => {
-                        let widened = if all.len() == 1 {
-                            Compat::Same
-                        } else {
-                            Compat::Compatible
-                        };
-                        self.compare(old, Some(ty), dir).and(widened)
-                    }
-                    _ => Compat::breaking_if(dir.any(), || {
-                        if dir.output {
-                            "clients cannot decode the alternate's other JSON types".into()
-                        } else {
-                            "clients send values of the old type".into()
-                        }
-                    }),
-                }
+            (_, Shape::Alternate(b)) => self.became_alternate(old, b, dir),
+            (Shape::Alternate(a), _) => self.left_alternate(a, new, dir),
+            _ => Compat::breaking_if(
+                dir.any(),
+                || default_reason(dir).into(),
+                "another kind of type",
+            ),
+        }
+    }
+
+    /// A type that became an alternate: compatible input where the
+    /// alternate takes the old type.
+    fn became_alternate(&mut self, old: Option<EntityId>, new: EntityId, dir: Use) -> Compat {
+        let category = category(self.old, old);
+        let all = alternatives(self.new, new);
+        match all.iter().find(|&&(c, _)| Some(c) == category) {
+            None => Compat::breaking_if(
+                dir.any(),
+                || {
+                    format!(
+                        "the alternate takes no {}",
+                        category.unwrap_or("value of the old type")
+                    )
+                },
+                "an alternate now",
+            ),
+            Some(_) if dir.output && all.len() > 1 => {
+                Compat::Breaking("clients cannot decode the alternate's other JSON types".into())
             }
-            (Shape::Alternate(a), _) => {
-                let category = category(self.new, new);
-                let all = alternatives(self.old, a);
-                let alternative = all.iter().find(|&&(c, _)| Some(c) == category);
-                match alternative {
-                    // The new type is one of the alternate's.
-                    Some(&(_, ty)) if !dir.input || all.len() == 1 => {
-                        let narrowed = if all.len() == 1 {
-                            Compat::Same
-                        } else {
-                            Compat::Compatible
-                        };
-                        self.compare(Some(ty), new, dir).and(narrowed)
-                    }
-                    _ => Compat::breaking_if(dir.any(), || {
-                        if dir.input {
-                            "clients that send the alternate's other JSON types are rejected".into()
-                        } else {
-                            "clients expect values of the old type".into()
-                        }
-                    }),
-                }
+            Some(&(_, ty)) => {
+                let widened = if all.len() == 1 {
+                    Compat::Same
+                } else {
+                    Compat::note("an alternate that takes it and more")
+                };
+                self.compare(old, Some(ty), dir).and(widened)
             }
-            _ => Compat::breaking_if(dir.any(), || default_reason(dir).into()),
+        }
+    }
+
+    /// An alternate that became one of its types: compatible output.
+    fn left_alternate(&mut self, old: EntityId, new: Option<EntityId>, dir: Use) -> Compat {
+        let category = category(self.new, new);
+        let all = alternatives(self.old, old);
+        match all.iter().find(|&&(c, _)| Some(c) == category) {
+            None => Compat::breaking_if(
+                dir.any(),
+                || default_reason(dir).into(),
+                "no longer an alternate",
+            ),
+            Some(_) if dir.input && all.len() > 1 => Compat::Breaking(
+                "clients that send the alternate's other JSON types are rejected".into(),
+            ),
+            Some(&(_, ty)) => {
+                let narrowed = if all.len() == 1 {
+                    Compat::Same
+                } else {
+                    Compat::note("one of the alternate's types now")
+                };
+                self.compare(Some(ty), new, dir).and(narrowed)
+            }
         }
     }
 
     fn enums(&mut self, old: EntityId, new: EntityId, dir: Use) -> Compat {
-        let values = |schema: &Schema, id: EntityId| -> Vec<String> {
-            match &schema.entity(id).kind {
-                EntityKind::Enum(e) => e.values.iter().map(|v| v.name.clone()).collect(),
-                _ => Vec::new(),
-            }
+        let values = |schema: &'s Schema, id: EntityId| match &schema.entity(id).kind {
+            EntityKind::Enum(e) => e.values.as_slice(),
+            _ => &[],
         };
         let (old, new) = (values(self.old, old), values(self.new, new));
-        let gone: Vec<&String> = old.iter().filter(|v| !new.contains(v)).collect();
-        let added = new.iter().any(|v| !old.contains(v));
-        match gone.first() {
-            Some(gone) if dir.input => Compat::Breaking(format!(
-                "value '{gone}' is gone: clients that send it are rejected"
-            )),
-            Some(_) => Compat::Compatible,
-            None if added => Compat::Compatible,
-            None => Compat::Same,
+        let mut verdict = Compat::Same;
+        for o in old {
+            match new.iter().find(|n| n.name == o.name) {
+                None => {
+                    verdict = verdict.and(Compat::breaking_if(
+                        dir.input,
+                        || {
+                            format!(
+                                "value '{}' is gone: clients that send it are rejected",
+                                o.name
+                            )
+                        },
+                        &format!("value '{}' removed", o.name),
+                    ));
+                }
+                Some(n) => {
+                    verdict = verdict.and(features(
+                        &o.features,
+                        &n.features,
+                        &format!("value '{}'", o.name),
+                    ));
+                }
+            }
         }
+        if let Some(added) = new.iter().find(|n| !old.iter().any(|o| o.name == n.name)) {
+            verdict = verdict.and(Compat::note(format!("value '{}' added", added.name)));
+        }
+        verdict
     }
 
     /// Objects, member by member (flattened), then union branches by
     /// discriminator value. A struct and a union compare as the struct
-    /// against each of the union's branches (its base members and the
-    /// branch's).
+    /// against each of the union's cases (its base members and the
+    /// branch's, a branch that is a union itself expanded in turn).
     fn objects(&mut self, old: Option<EntityId>, new: Option<EntityId>, dir: Use) -> Compat {
-        let members = |schema: &'s Schema, id: Option<EntityId>| {
-            id.map(|id| schema.members(id)).unwrap_or_default()
-        };
-        let (old_members, new_members) = (members(self.old, old), members(self.new, new));
-        let branches = |schema: &'s Schema, id: Option<EntityId>| {
+        let union = |schema: &'s Schema, id: Option<EntityId>| {
             id.and_then(|id| schema.entity(id).as_object())
-                .and_then(|o| o.branches.as_ref())
+                .is_some_and(|o| o.is_union())
         };
-        // Each branch's members, the base's included.
-        let flattened =
-            |schema: &'s Schema, base: &[&'s Member], branches: &'s crate::model::Branches| {
-                branches
-                    .variants
-                    .iter()
-                    .map(|v| {
-                        let mut all = base.to_vec();
-                        if !v.implicit {
-                            all.extend(schema.members(v.ty));
-                        }
-                        (v.name.as_str(), all)
-                    })
-                    .collect::<Vec<_>>()
-            };
-        match (branches(self.old, old), branches(self.new, new)) {
-            (None, Some(new_branches)) => {
-                let mut verdict = Compat::Compatible;
-                for (name, new_members) in flattened(self.new, &new_members, new_branches) {
-                    let branch = self
+        match (union(self.old, old), union(self.new, new)) {
+            (false, true) => {
+                let old_members = members(self.old, old);
+                let mut verdict = Compat::note("a union now");
+                for (case, new_members) in cases(self.new, new) {
+                    let case = self
                         .members(&old_members, &new_members, dir)
-                        .within(|| format!("branch '{name}'"));
-                    verdict = verdict.and(branch);
+                        .within(|| format!("branch '{case}'"));
+                    verdict = verdict.and(case);
                 }
                 verdict
             }
-            (Some(old_branches), None) => {
-                let mut verdict = Compat::Compatible;
-                for (name, old_members) in flattened(self.old, &old_members, old_branches) {
-                    let branch = self
+            (true, false) => {
+                let new_members = members(self.new, new);
+                let mut verdict = Compat::note("no longer a union");
+                for (case, old_members) in cases(self.old, old) {
+                    let case = self
                         .members(&old_members, &new_members, dir)
-                        .within(|| format!("branch '{name}'"));
-                    verdict = verdict.and(branch);
+                        .within(|| format!("branch '{case}'"));
+                    verdict = verdict.and(case);
                 }
                 verdict
             }
-            _ => self
-                .members(&old_members, &new_members, dir)
-                .and(self.branches(old, new, dir)),
+            _ => {
+                let (old_members, new_members) = (members(self.old, old), members(self.new, new));
+                self.members(&old_members, &new_members, dir)
+                    .and(self.branches(old, new, dir))
+            }
         }
     }
 
@@ -331,9 +433,11 @@ impl<'s> Wire<'s> {
                         o.name
                     ))
                 } else {
-                    Compat::breaking_if(dir.output && !o.optional, || {
-                        format!("clients that read member '{}' find it missing", o.name)
-                    })
+                    Compat::breaking_if(
+                        dir.output && !o.optional,
+                        || format!("clients that read member '{}' find it missing", o.name),
+                        &format!("member '{}' removed", o.name),
+                    )
                 });
                 continue;
             };
@@ -342,41 +446,50 @@ impl<'s> Wire<'s> {
                 .within(|| format!("member '{}'", o.name));
             verdict = verdict.and(ty);
             if o.optional && !n.optional {
-                verdict = verdict.and(Compat::breaking_if(dir.input, || {
-                    format!("clients that omit member '{}' are rejected", o.name)
-                }));
+                verdict = verdict.and(Compat::breaking_if(
+                    dir.input,
+                    || format!("clients that omit member '{}' are rejected", o.name),
+                    &format!("member '{}' became required", o.name),
+                ));
             } else if !o.optional && n.optional {
-                verdict = verdict.and(Compat::breaking_if(dir.output, || {
-                    format!("clients that read member '{}' may find it missing", o.name)
-                }));
+                verdict = verdict.and(Compat::breaking_if(
+                    dir.output,
+                    || format!("clients that read member '{}' may find it missing", o.name),
+                    &format!("member '{}' became optional", o.name),
+                ));
             }
+            verdict = verdict.and(features(
+                &o.features,
+                &n.features,
+                &format!("member '{}'", o.name),
+            ));
         }
         for n in new {
             if !old.iter().any(|o| o.name == n.name) {
-                verdict = verdict.and(Compat::breaking_if(dir.input && !n.optional, || {
-                    format!("clients that omit member '{}' are rejected", n.name)
-                }));
+                verdict = verdict.and(Compat::breaking_if(
+                    dir.input && !n.optional,
+                    || format!("clients that omit member '{}' are rejected", n.name),
+                    &format!("member '{}' added", n.name),
+                ));
             }
         }
         verdict
     }
 
+    /// The branches of two unions (or of none).
     fn branches(&mut self, old: Option<EntityId>, new: Option<EntityId>, dir: Use) -> Compat {
-        let branches = |schema: &'s Schema, id: Option<EntityId>| {
-            id.and_then(|id| schema.entity(id).as_object())
-                .and_then(|o| o.branches.as_ref())
-        };
         match (branches(self.old, old), branches(self.new, new)) {
-            (None, None) => Compat::Same,
             (Some(o), Some(n)) if o.tag == n.tag => {
                 let mut verdict = Compat::Same;
                 for ov in &o.variants {
                     let ty = |v: &crate::model::Variant| (!v.implicit).then_some(v.ty);
                     let Some(nv) = n.variants.iter().find(|v| v.name == ov.name) else {
                         if !ov.implicit {
-                            verdict = verdict.and(Compat::breaking_if(dir.input, || {
-                                format!("clients that send branch '{}' are rejected", ov.name)
-                            }));
+                            verdict = verdict.and(Compat::breaking_if(
+                                dir.input,
+                                || format!("clients that send branch '{}' are rejected", ov.name),
+                                &format!("branch '{}' removed", ov.name),
+                            ));
                         }
                         continue;
                     };
@@ -385,18 +498,21 @@ impl<'s> Wire<'s> {
                         .within(|| format!("branch '{}'", ov.name));
                     verdict = verdict.and(branch);
                 }
-                if n.variants
+                if let Some(added) = n
+                    .variants
                     .iter()
-                    .any(|nv| !nv.implicit && !o.variants.iter().any(|ov| ov.name == nv.name))
+                    .find(|nv| !nv.implicit && !o.variants.iter().any(|ov| ov.name == nv.name))
                 {
-                    verdict = verdict.and(Compat::Compatible);
+                    verdict = verdict.and(Compat::note(format!("branch '{}' added", added.name)));
                 }
                 verdict
             }
-            (Some(_), Some(_)) => {
-                Compat::breaking_if(dir.any(), || "clients use the old discriminator".into())
-            }
-            _ => Compat::breaking_if(dir.any(), || default_reason(dir).into()),
+            (Some(_), Some(_)) => Compat::breaking_if(
+                dir.any(),
+                || "clients use the old discriminator".into(),
+                "another discriminator",
+            ),
+            _ => Compat::Same,
         }
     }
 
@@ -413,21 +529,82 @@ impl<'s> Wire<'s> {
                     verdict = verdict.and(alternative);
                 }
                 None => {
-                    verdict = verdict.and(Compat::breaking_if(dir.input, || {
-                        format!("clients that send a {category} are rejected")
-                    }));
+                    verdict = verdict.and(Compat::breaking_if(
+                        dir.input,
+                        || format!("clients that send {} are rejected", article(category)),
+                        &format!("no {category} alternative"),
+                    ));
                 }
             }
         }
         for &(category, _) in &new_alts {
             if !old_alts.iter().any(|&(c, _)| c == category) {
-                verdict = verdict.and(Compat::breaking_if(dir.output, || {
-                    format!("clients cannot decode a {category}")
-                }));
+                verdict = verdict.and(Compat::breaking_if(
+                    dir.output,
+                    || format!("clients cannot decode {}", article(category)),
+                    &format!("{} alternative added", article(category)),
+                ));
             }
         }
         verdict
     }
+}
+
+/// Features of a member or value: differences are notes, never breaking.
+fn features(old: &[crate::model::Feature], new: &[crate::model::Feature], of: &str) -> Compat {
+    let name = |f: &crate::model::Feature| f.name.clone();
+    if let Some(added) = new.iter().find(|n| !old.iter().any(|o| o.name == n.name)) {
+        return Compat::note(format!("{of}: feature '{}' added", name(added)));
+    }
+    if let Some(removed) = old.iter().find(|o| !new.iter().any(|n| n.name == o.name)) {
+        return Compat::note(format!("{of}: feature '{}' removed", name(removed)));
+    }
+    Compat::Same
+}
+
+/// An object's members, flattened (none for an empty object).
+fn members(schema: &Schema, id: Option<EntityId>) -> Vec<&Member> {
+    id.map(|id| schema.members(id)).unwrap_or_default()
+}
+
+/// A union's discriminator and branches.
+fn branches(schema: &Schema, id: Option<EntityId>) -> Option<&Branches> {
+    id.and_then(|id| schema.entity(id).as_object())
+        .and_then(|o| o.branches.as_ref())
+}
+
+/// What an object can be on the wire: its members, or for a union, each
+/// case (`a`, `b.x` for branch `x` of a branch that is a union) with its
+/// base members and its branch's, as a struct would hold them.
+fn cases(schema: &Schema, id: Option<EntityId>) -> Vec<(String, Vec<&Member>)> {
+    fn expand<'s>(
+        schema: &'s Schema,
+        id: Option<EntityId>,
+        prefix: String,
+        above: Vec<&'s Member>,
+        depth: usize,
+        out: &mut Vec<(String, Vec<&'s Member>)>,
+    ) {
+        let mut all = above;
+        all.extend(members(schema, id));
+        match branches(schema, id) {
+            Some(branches) if depth < MAX_DEPTH => {
+                for v in &branches.variants {
+                    let case = if prefix.is_empty() {
+                        v.name.clone()
+                    } else {
+                        format!("{prefix}.{}", v.name)
+                    };
+                    let ty = (!v.implicit).then_some(v.ty);
+                    expand(schema, ty, case, all.clone(), depth + 1, out);
+                }
+            }
+            _ => out.push((prefix, all)),
+        }
+    }
+    let mut out = Vec::new();
+    expand(schema, id, String::new(), Vec::new(), 0, &mut out);
+    out
 }
 
 /// What breaks when a type is replaced by one of another kind.
@@ -439,6 +616,15 @@ pub(super) fn default_reason(dir: Use) -> &'static str {
     }
 }
 
+/// `a string`, `an object`.
+fn article(word: &str) -> String {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {word}")
+    } else {
+        format!("a {word}")
+    }
+}
+
 /// Builtins: integer widths by range, `int` and `int64` (and `size` and
 /// `uint64`) the same, integers within `number`.
 fn builtins(old: Builtin, new: Builtin, dir: Use) -> Compat {
@@ -447,8 +633,8 @@ fn builtins(old: Builtin, new: Builtin, dir: Use) -> Compat {
         Builtin::Size => Builtin::Uint64,
         b => b,
     };
-    let (old, new) = (canonical(old), canonical(new));
-    if old == new {
+    let (old_c, new_c) = (canonical(old), canonical(new));
+    if old_c == new_c {
         return Compat::Same;
     }
     // Does every value of `inner` fit `outer`?
@@ -457,12 +643,25 @@ fn builtins(old: Builtin, new: Builtin, dir: Use) -> Compat {
         (Some(_), None) => outer == Builtin::Number,
         _ => false,
     };
-    if dir.input && !within(old, new) {
-        Compat::Breaking(default_reason(Use::INPUT).into())
-    } else if dir.output && !within(new, old) {
-        Compat::Breaking(default_reason(Use::OUTPUT).into())
+    // QEMU's input visitor takes any int64 for a uint64 (and a size),
+    // negative ones included, for backward compatibility.
+    let accepts =
+        within(old_c, new_c) || (new_c == Builtin::Uint64 && within(old_c, Builtin::Int64));
+    let (old_name, new_name) = (old.name(), new.name());
+    if dir.input && !accepts {
+        Compat::Breaking(if range(old_c).is_some() && range(new_c).is_some() {
+            format!("clients that send {old_name} values outside {new_name} are rejected")
+        } else {
+            default_reason(Use::INPUT).into()
+        })
+    } else if dir.output && !within(new_c, old_c) {
+        Compat::Breaking(if range(old_c).is_some() && range(new_c).is_some() {
+            format!("clients may receive {new_name} values outside {old_name}")
+        } else {
+            default_reason(Use::OUTPUT).into()
+        })
     } else {
-        Compat::Compatible
+        Compat::note(format!("{old_name} → {new_name}"))
     }
 }
 
@@ -511,5 +710,20 @@ pub(super) fn alternatives(schema: &Schema, id: EntityId) -> Vec<(&'static str, 
             .filter_map(|v| Some((category(schema, Some(v.ty))?, v.ty)))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn long_paths_keep_their_ends() {
+        assert_eq!(shorten("a: b: c"), "a: b: c");
+        let long = (0..10)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
+        assert_eq!(shorten(&long), "0: 1: 2: …: 7: 8: 9");
     }
 }
