@@ -1,61 +1,48 @@
-//! A minimal unified diff, to show why checked-in bindings are stale.
+//! A unified diff, to show why checked-in bindings are stale.
 
-/// The lines that differ between `old` and `new`, as one unified-diff
-/// hunk between their common prefix and suffix (at most 200 lines each
-/// side are shown).
+/// How many lines of a diff are shown; the rest are counted.
+const LIMIT: usize = 400;
+
+/// The lines that differ between `old` and `new` as a unified diff, each
+/// change in a hunk of its own with three lines of context (at most
+/// [`LIMIT`] lines are shown).
 pub(crate) fn unified(old: &str, new: &str, name: &str) -> String {
-    const CONTEXT: usize = 3;
-    const LIMIT: usize = 200;
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let start = prefix.saturating_sub(CONTEXT);
-    let a_end = (a.len() - suffix + CONTEXT).min(a.len());
-    let b_end = (b.len() - suffix + CONTEXT).min(b.len());
-    let mut out = format!(
-        "--- {name}\n+++ {name} (generated)\n@@ -{},{} +{},{} @@\n",
-        start + 1,
-        a_end - start,
-        start + 1,
-        b_end - start
-    );
-    for line in &a[start..prefix] {
-        out.push_str(&format!(" {line}\n"));
+    let generated = format!("{name} (generated)");
+    let diff = similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &generated)
+        .to_string();
+    let total = diff.lines().count();
+    if total <= LIMIT {
+        return diff;
     }
-    let removed = &a[prefix..a.len() - suffix];
-    let added = &b[prefix..b.len() - suffix];
-    for line in removed.iter().take(LIMIT) {
-        out.push_str(&format!("-{line}\n"));
-    }
-    if removed.len() > LIMIT {
-        out.push_str(&format!("-… {} more lines\n", removed.len() - LIMIT));
-    }
-    for line in added.iter().take(LIMIT) {
-        out.push_str(&format!("+{line}\n"));
-    }
-    if added.len() > LIMIT {
-        out.push_str(&format!("+… {} more lines\n", added.len() - LIMIT));
-    }
-    for line in &a[a.len() - suffix..a_end] {
-        out.push_str(&format!(" {line}\n"));
-    }
+    let mut out: String = diff.lines().take(LIMIT).flat_map(|l| [l, "\n"]).collect();
+    out.push_str(&format!("… {} more lines of diff\n", total - LIMIT));
     out
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn one_hunk() {
-        let diff = super::unified("a\nb\nc\nd\n", "a\nB\nc\nd\n", "f.rs");
+    fn changes_far_apart_are_hunks_of_their_own() {
+        let old: String = (0..40).map(|i| format!("line {i}\n")).collect();
+        let new = old
+            .replace("line 2\n", "line two\n")
+            .replace("line 30\n", "line thirty\n");
         assert_eq!(
-            diff,
-            "--- f.rs\n+++ f.rs (generated)\n@@ -1,4 +1,4 @@\n a\n-b\n+B\n c\n d\n"
+            super::unified(&old, &new, "f.rs"),
+            "--- f.rs\n+++ f.rs (generated)\n\
+             @@ -1,6 +1,6 @@\n line 0\n line 1\n-line 2\n+line two\n line 3\n line 4\n line 5\n\
+             @@ -28,7 +28,7 @@\n line 27\n line 28\n line 29\n-line 30\n+line thirty\n line 31\n line 32\n line 33\n"
         );
+    }
+
+    #[test]
+    fn long_diffs_are_cut() {
+        let old: String = (0..1000).map(|i| format!("{i}\n")).collect();
+        let diff = super::unified(&old, "", "f.rs");
+        assert_eq!(diff.lines().count(), super::LIMIT + 1);
+        assert!(diff.ends_with(" more lines of diff\n"), "{diff}");
     }
 }
