@@ -70,6 +70,7 @@ fn connect(socket: &Path, timeout: Duration) -> Result<BlockingQmp, Failure> {
                 "can't talk QMP on '{at}': {error} (a QEMU monitor serves one client at a \
                  time: is another client connected? Or is it not a QMP monitor?)"
             ),
+            Error::Connect { source, .. } => format!("can't talk QMP on '{at}': {source}"),
             Error::Timeout { .. } | Error::Command { .. } => {
                 format!("can't talk QMP on '{at}': the negotiation failed: {error}")
             }

@@ -77,7 +77,7 @@ impl BlockingQmp {
         let deadline = deadline(timeout);
         let stream = match (timeout, deadline) {
             (Some(limit), Some(deadline)) => connect_before(path, limit, deadline)?,
-            _ => UnixStream::connect(path)?,
+            _ => UnixStream::connect(path).map_err(|e| Error::connect(path.display(), e))?,
         };
         let mut inner = Inner {
             reader: BufReader::new(stream.try_clone()?),
@@ -164,12 +164,16 @@ impl BlockingQmp {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Executes a command and decodes its reply.
+    /// Executes a command and decodes its reply. A command without a
+    /// success response (`'success-response': false`) completes once
+    /// sent.
     pub fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
         self.typed(command, Execution::InBand)
     }
 
-    /// Executes a command out of band (only `allow-oob` commands).
+    /// Executes a command out of band (only `allow-oob` commands). Calls
+    /// on one connection take turns, so this does not overtake another
+    /// thread's call in progress: the async [`crate::Qmp`] does.
     pub fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
         self.typed(command, Execution::OutOfBand)
     }
@@ -238,7 +242,12 @@ impl BlockingQmp {
         let value = {
             let mut inner = self.lock();
             let timeout = inner.timeout;
-            inner.call(C::NAME, &arguments, execution, timeout)?
+            // A command without a success response completes once sent.
+            let wait = C::SUCCESS_RESPONSE;
+            match inner.exchange(C::NAME, &arguments, execution, timeout, wait)? {
+                Value::Null if !wait => Value::Object(Default::default()),
+                value => value,
+            }
         };
         crate::protocol::decode_reply::<C>(value)
     }
@@ -269,6 +278,7 @@ fn left(deadline: Option<Instant>) -> Option<Option<Duration>> {
 /// too long.
 fn connect_before(path: &Path, limit: Duration, deadline: Instant) -> Result<UnixStream, Error> {
     let (sender, receiver) = std::sync::mpsc::channel();
+    let path_shown = path.display().to_string();
     let path = path.to_path_buf();
     std::thread::Builder::new()
         .name("qmp-connect".into())
@@ -276,7 +286,7 @@ fn connect_before(path: &Path, limit: Duration, deadline: Instant) -> Result<Uni
             let _ = sender.send(UnixStream::connect(path));
         })?;
     match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(connected) => Ok(connected?),
+        Ok(connected) => connected.map_err(|e| Error::connect(path_shown, e)),
         Err(_) => Err(Error::NoGreeting { limit }),
     }
 }
@@ -293,11 +303,30 @@ impl Inner {
         execution: Execution,
         timeout: Option<Duration>,
     ) -> Result<Value, Error> {
+        self.exchange(name, arguments, execution, timeout, true)
+    }
+
+    /// Sends a request and, when `wait`, reads up to its reply (events
+    /// kept, other replies skipped); without waiting, returns `null` once
+    /// it is sent.
+    fn exchange(
+        &mut self,
+        name: &str,
+        arguments: &Value,
+        execution: Execution,
+        timeout: Option<Duration>,
+        wait: bool,
+    ) -> Result<Value, Error> {
         if let Some(why) = &self.closed {
             return Err(Error::Closed(why.clone()));
         }
         if !self.negotiated && name != "qmp_capabilities" {
             return Err(Error::NotNegotiated {
+                command: name.to_string(),
+            });
+        }
+        if !self.oob && execution != Execution::InBand {
+            return Err(Error::OobNotEnabled {
                 command: name.to_string(),
             });
         }
@@ -312,6 +341,9 @@ impl Inner {
         };
         if !self.send(&bytes, deadline)? {
             return Err(self.give_up(out_of_time()));
+        }
+        if !wait {
+            return Ok(Value::Null);
         }
         loop {
             let Some(line) = self.line(deadline)? else {

@@ -33,6 +33,11 @@ pub struct Config {
     pub max_line: usize,
     /// Use QEMU 2.12's syntax for out-of-band execution.
     pub legacy_oob: bool,
+    /// How long [`Qmp::connect`] waits for the greeting
+    /// ([`Error::NoGreeting`]: a QEMU monitor serving another client, a
+    /// guest agent's socket or anything else that is not a QMP server
+    /// sends none), and then for the answer to the negotiation.
+    pub greeting_timeout: Duration,
 }
 
 impl Default for Config {
@@ -43,6 +48,7 @@ impl Default for Config {
             event_buffer: 1024,
             max_line: 64 << 20,
             legacy_oob: false,
+            greeting_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -63,6 +69,17 @@ struct Shared {
     in_band: Arc<Semaphore>,
     greeting: Greeting,
     config: Config,
+    /// The task reading the server's output, stopped with the last clone
+    /// so that the socket closes (the writer stops when `outgoing` goes).
+    reader: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.get_mut().ok().and_then(Option::take) {
+            reader.abort();
+        }
+    }
 }
 
 struct State {
@@ -83,13 +100,21 @@ impl Qmp {
     /// Connects to a QMP server on a unix socket and negotiates
     /// capabilities.
     pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let stream = tokio::net::UnixStream::connect(path).await?;
+        let path = path.as_ref();
+        let stream = tokio::net::UnixStream::connect(path)
+            .await
+            .map_err(|e| Error::connect(path.display(), e))?;
         Self::connect(stream, Config::default()).await
     }
 
     /// Connects to a QMP server over TCP and negotiates capabilities.
-    pub async fn connect_tcp(address: impl tokio::net::ToSocketAddrs) -> Result<Self, Error> {
-        let stream = tokio::net::TcpStream::connect(address).await?;
+    pub async fn connect_tcp(
+        address: impl tokio::net::ToSocketAddrs + std::fmt::Debug,
+    ) -> Result<Self, Error> {
+        let shown = format!("{address:?}");
+        let stream = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|e| Error::connect(shown, e))?;
         stream.set_nodelay(true)?;
         Self::connect(stream, Config::default()).await
     }
@@ -99,13 +124,21 @@ impl Qmp {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let client = Self::handshake(stream, config).await?;
+        let limit = config.greeting_timeout;
+        let client = tokio::time::timeout(limit, Self::handshake(stream, config))
+            .await
+            .map_err(|_| Error::NoGreeting { limit })??;
         let enable: Vec<&str> = if client.shared.config.oob && client.greeting().offers("oob") {
             vec!["oob"]
         } else {
             Vec::new()
         };
-        client.negotiate(&enable).await?;
+        tokio::time::timeout(limit, client.negotiate(&enable))
+            .await
+            .map_err(|_| Error::Timeout {
+                command: "qmp_capabilities".into(),
+                limit,
+            })??;
         Ok(client)
     }
 
@@ -157,6 +190,7 @@ impl Qmp {
             in_band: Arc::new(Semaphore::new(config.max_in_band.max(1))),
             greeting,
             config,
+            reader: Mutex::new(None),
         });
         let writer_shared = Arc::downgrade(&shared);
         tokio::spawn(async move {
@@ -176,12 +210,13 @@ impl Qmp {
         });
         let reader_shared = Arc::downgrade(&shared);
         let max_line = shared.config.max_line;
-        tokio::spawn(async move {
+        let reading = tokio::spawn(async move {
             let error = loop {
                 let line = match read_line(&mut reader, max_line).await {
                     Ok(Some(line)) => line,
                     Ok(None) => break Error::Closed("the server closed the connection".into()),
-                    Err(error) => break Error::Closed(error.to_string().into()),
+                    // A protocol violation stays one for the callers.
+                    Err(error) => break error,
                 };
                 let Some(shared) = reader_shared.upgrade() else {
                     return;
@@ -194,6 +229,7 @@ impl Qmp {
                 shared.close(error);
             }
         });
+        *shared.reader.lock().expect("not poisoned") = Some(reading.abort_handle());
         Ok(Self { shared })
     }
 
@@ -222,11 +258,41 @@ impl Qmp {
         Ok(())
     }
 
-    /// Executes a command and decodes its reply.
+    /// Executes a command and decodes its reply. A command without a
+    /// success response (`'success-response': false`) completes once
+    /// sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
         let arguments = crate::protocol::arguments(command)?;
+        if !C::SUCCESS_RESPONSE {
+            self.send(C::NAME, &arguments)?;
+            return crate::protocol::decode_reply::<C>(Value::Object(Default::default()));
+        }
         let value = self.call(C::NAME, arguments, Execution::InBand).await?;
         crate::protocol::decode_reply::<C>(value)
+    }
+
+    /// Sends a command nobody waits for the answer to (an error, if the
+    /// server sends one, is counted in [`Qmp::dropped_replies`]).
+    fn send(&self, name: &str, arguments: &Value) -> Result<(), Error> {
+        let shared = &self.shared;
+        {
+            let state = shared.state.lock().expect("not poisoned");
+            if let Some(why) = &state.closed {
+                return Err(Error::Closed(why.clone()));
+            }
+            if !state.negotiated {
+                return Err(Error::NotNegotiated {
+                    command: name.to_string(),
+                });
+            }
+        }
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut bytes = Vec::with_capacity(64);
+        write_request(&mut bytes, name, arguments, Some(id), Execution::InBand);
+        shared
+            .outgoing
+            .send(bytes)
+            .map_err(|_| Error::Closed("the connection's writer stopped".into()))
     }
 
     /// Executes a command out of band: only commands the schema marks
@@ -332,6 +398,11 @@ impl Qmp {
         };
         if !negotiated && name != "qmp_capabilities" {
             return Err(Error::NotNegotiated {
+                command: name.to_string(),
+            });
+        }
+        if !oob && execution != Execution::InBand {
+            return Err(Error::OobNotEnabled {
                 command: name.to_string(),
             });
         }

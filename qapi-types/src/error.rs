@@ -55,6 +55,22 @@ pub enum Error {
         /// The time limit.
         limit: Duration,
     },
+    /// The connection could not be made.
+    #[error("can't connect to {to}: {source}")]
+    Connect {
+        /// The socket's path or address.
+        to: String,
+        /// Why.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// `execute_oob` on a connection where out-of-band execution is off
+    /// (the server does not offer it, or [`crate::Config::oob`] is unset).
+    #[error("{command}: out-of-band execution is not enabled on this connection")]
+    OobNotEnabled {
+        /// The command's wire name.
+        command: String,
+    },
     /// Commands other than `qmp_capabilities` are refused until
     /// capabilities are negotiated.
     #[error("{command}: capabilities are not negotiated yet (send qmp_capabilities first)")]
@@ -72,17 +88,29 @@ struct Seconds(Duration);
 
 impl fmt::Display for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.0;
-        if d.subsec_nanos() == 0 {
-            write!(f, "{} s", d.as_secs())
-        } else if d < Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
-            write!(f, "{} ms", d.as_millis())
-        } else if d < Duration::from_millis(1) {
-            write!(f, "{} µs", d.as_micros())
+        let nanos = self.0.as_nanos();
+        let (value, unit) = if nanos >= 1_000_000_000 {
+            (self.0.as_secs_f64(), "s")
+        } else if nanos >= 1_000_000 {
+            (nanos as f64 / 1e6, "ms")
+        } else if nanos >= 1_000 {
+            (nanos as f64 / 1e3, "µs")
         } else {
-            // Three significant decimals at most, trailing zeros dropped.
-            let text = format!("{:.3}", d.as_secs_f64());
-            write!(f, "{} s", text.trim_end_matches('0').trim_end_matches('.'))
+            (nanos as f64, "ns")
+        };
+        // Three decimals at most, trailing zeros dropped.
+        let text = format!("{value:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        write!(f, "{text} {unit}")
+    }
+}
+
+impl Error {
+    /// An error connecting to `to`.
+    pub(crate) fn connect(to: impl std::fmt::Display, source: std::io::Error) -> Self {
+        Error::Connect {
+            to: to.to_string(),
+            source: Arc::new(source),
         }
     }
 }
@@ -122,6 +150,17 @@ mod tests {
             timeout(Duration::from_micros(1)),
             "no reply to 'query-qmp-schema' within 1 µs"
         );
+        for (limit, text) in [
+            (Duration::from_nanos(1), "1 ns"),
+            (Duration::from_micros(1500), "1.5 ms"),
+            (Duration::from_micros(999_999), "999.999 ms"),
+            (Duration::from_millis(1234), "1.234 s"),
+        ] {
+            assert_eq!(
+                timeout(limit),
+                format!("no reply to 'query-qmp-schema' within {text}")
+            );
+        }
         assert_eq!(
             Error::NoGreeting {
                 limit: Duration::from_secs(30)

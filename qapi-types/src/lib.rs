@@ -64,6 +64,11 @@ pub trait Command: Serialize {
 
 /// A command the schema marks `allow-oob`: only these can be sent with
 /// `exec-oob`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` may not be executed out of band",
+    label = "the schema does not mark this command `allow-oob`",
+    note = "execute it in band with `execute`"
+)]
 pub trait OobCommand: Command {}
 
 /// An event of a schema: the value is its data.

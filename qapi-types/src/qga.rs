@@ -19,6 +19,10 @@ use crate::Command;
 /// The longest line accepted from the agent.
 const MAX_LINE: usize = 64 << 20;
 
+/// How long [`Qga::connect`] waits for the agent to answer the first
+/// `guest-sync-delimited` (no agent listening on the other end, say).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 type Reader = BufReader<ReadHalf<Box<dyn Stream>>>;
 type Writer = WriteHalf<Box<dyn Stream>>;
 
@@ -43,12 +47,15 @@ struct Io {
 impl Qga {
     /// Connects to an agent listening on a unix socket and synchronises.
     pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let stream = tokio::net::UnixStream::connect(path).await?;
+        let path = path.as_ref();
+        let stream = tokio::net::UnixStream::connect(path)
+            .await
+            .map_err(|e| Error::connect(path.display(), e))?;
         Self::connect(stream).await
     }
 
     /// Talks to an agent over any stream (a virtio-serial port, a socket)
-    /// and synchronises.
+    /// and synchronises, within 30 s ([`Error::Timeout`]).
     pub async fn connect<S: Stream + 'static>(stream: S) -> Result<Self, Error> {
         let boxed: Box<dyn Stream> = Box::new(stream);
         let (read, writer) = tokio::io::split(boxed);
@@ -63,7 +70,15 @@ impl Qga {
             }),
             next_sync: AtomicU64::new(seed.max(1)),
         };
-        qga.io.lock().await.sync(qga.sync_id()).await?;
+        let id = qga.sync_id();
+        let mut io = qga.io.lock().await;
+        tokio::time::timeout(CONNECT_TIMEOUT, io.sync(id))
+            .await
+            .map_err(|_| Error::Timeout {
+                command: "guest-sync-delimited".into(),
+                limit: CONNECT_TIMEOUT,
+            })??;
+        drop(io);
         Ok(qga)
     }
 
@@ -168,10 +183,7 @@ impl Io {
         // Skip to the delimiter the agent sends before its answer, then
         // past the parse error it reports for the 0xFF and any stale
         // output, to the answer with our id.
-        let mut skipped = Vec::new();
-        if self.reader.read_until(0xff, &mut skipped).await? == 0 {
-            return Err(Error::Closed("the agent closed the connection".into()));
-        }
+        self.skip_to_delimiter().await?;
         loop {
             let line = self.line().await?;
             if let Ok(Message::Return { value, .. }) = Message::parse(&line) {
@@ -179,6 +191,44 @@ impl Io {
                     self.needs_sync = false;
                     return Ok(());
                 }
+            }
+        }
+    }
+
+    /// Skips what the agent sends up to the 0xFF it answers
+    /// `guest-sync-delimited` with. A QMP server sends none: its greeting
+    /// gives it away.
+    async fn skip_to_delimiter(&mut self) -> Result<(), Error> {
+        let mut line = Vec::new();
+        loop {
+            let buf = self.reader.fill_buf().await?;
+            if buf.is_empty() {
+                return Err(Error::Closed("the agent closed the connection".into()));
+            }
+            let (taken, found) = match buf.iter().position(|&b| b == 0xff) {
+                Some(at) => (at + 1, true),
+                None => (buf.len(), false),
+            };
+            for &byte in &buf[..taken] {
+                if byte != b'\n' {
+                    line.push(byte);
+                    continue;
+                }
+                if let Ok(Message::Greeting(_)) = Message::parse(&line) {
+                    return Err(Error::Protocol(
+                        "not a guest agent: it greets as a QMP server does (use Qmp)".into(),
+                    ));
+                }
+                line.clear();
+            }
+            self.reader.consume(taken);
+            if found {
+                return Ok(());
+            }
+            if line.len() > MAX_LINE {
+                return Err(Error::Protocol(format!(
+                    "a line longer than {MAX_LINE} bytes"
+                )));
             }
         }
     }

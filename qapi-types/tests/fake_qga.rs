@@ -207,3 +207,31 @@ async fn a_line_that_is_not_json_fails_the_call_and_the_next_resynchronises() {
         json!("pong")
     );
 }
+
+/// A QMP monitor mistaken for an agent greets, and never sends the
+/// delimiter: the client says what it is instead of waiting.
+#[tokio::test]
+async fn a_qmp_monitor_is_not_an_agent() {
+    let (client, server) = UnixStream::pair().expect("a socket pair");
+    let (read, mut write) = server.into_split();
+    let monitor = tokio::spawn(async move {
+        write
+            .write_all(b"{\"QMP\": {\"version\": {}, \"capabilities\": [\"oob\"]}}\r\n")
+            .await
+            .expect("greeted");
+        // Keep the connection open, reading what comes.
+        let mut reader = BufReader::new(read);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {}
+    });
+    let error = tokio::time::timeout(Duration::from_secs(5), Qga::connect(client))
+        .await
+        .expect("no wait")
+        .err()
+        .expect("not an agent");
+    assert!(
+        matches!(&error, Error::Protocol(why) if why.starts_with("not a guest agent")),
+        "{error}"
+    );
+    monitor.abort();
+}

@@ -369,8 +369,9 @@ async fn an_oversized_line_closes_the_connection() {
         .execute_raw("big", json!({}))
         .await
         .expect_err("too long");
+    // The waiting call learns why: the server broke the protocol.
     assert!(
-        matches!(&error, Error::Closed(why) if why.contains("longer than 1024")),
+        matches!(&error, Error::Protocol(why) if why.contains("longer than 1024")),
         "{error}"
     );
 }
@@ -611,4 +612,132 @@ async fn check_schema_asks_for_the_schema_and_compares() {
     );
     assert!(!report.is_compatible());
     server.await.expect("the script ran");
+}
+
+/// A command without a success response, as `'success-response': false`
+/// generates it.
+#[derive(serde::Serialize)]
+struct Shutdown {}
+
+impl qapi_types::Command for Shutdown {
+    const NAME: &'static str = "shutdown-quietly";
+    const ALLOW_OOB: bool = false;
+    const SUCCESS_RESPONSE: bool = false;
+    type Ok = qapi_types::Empty;
+}
+
+#[tokio::test]
+async fn dropping_every_clone_closes_the_connection() {
+    let (closed, is_closed) = tokio::sync::oneshot::channel();
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        // No events, no replies: only the client closing ends this.
+        assert!(server.recv().await.is_none());
+        let _ = closed.send(());
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let clone = qmp.clone();
+    drop(qmp);
+    drop(clone);
+    tokio::time::timeout(Duration::from_secs(5), is_closed)
+        .await
+        .expect("the socket closed when the last clone went")
+        .expect("the server saw it");
+}
+
+#[tokio::test]
+async fn a_server_that_never_greets_is_no_greeting() {
+    let (client, _server) = UnixStream::pair().expect("a socket pair");
+    let config = Config {
+        greeting_timeout: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let error = Qmp::connect(client, config)
+        .await
+        .err()
+        .expect("no greeting");
+    assert!(matches!(error, Error::NoGreeting { .. }), "{error}");
+    assert_eq!(error.to_string(), "no QMP greeting within 100 ms");
+}
+
+#[tokio::test]
+async fn a_negotiation_nobody_answers_times_out() {
+    let config = Config {
+        greeting_timeout: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |server| async move {
+        let _silent = server;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let error = qmp.err().expect("no answer");
+    assert!(
+        matches!(&error, Error::Timeout { command, .. } if command == "qmp_capabilities"),
+        "{error}"
+    );
+}
+
+/// An `allow-oob` command.
+#[derive(serde::Serialize)]
+struct QueryYank {}
+
+impl qapi_types::Command for QueryYank {
+    const NAME: &'static str = "query-yank";
+    const ALLOW_OOB: bool = true;
+    const SUCCESS_RESPONSE: bool = true;
+    type Ok = Value;
+}
+
+impl qapi_types::OobCommand for QueryYank {}
+
+#[tokio::test]
+async fn out_of_band_execution_needs_the_capability() {
+    let config = Config {
+        oob: false,
+        ..Config::default()
+    };
+    let (qmp, server) = connect(true, config, |mut server| async move {
+        let negotiation = server.accept_negotiation().await;
+        assert!(negotiation.get("arguments").is_none(), "{negotiation}");
+        // Nothing else may arrive.
+        assert!(server.recv().await.is_none());
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    assert!(!qmp.oob_enabled());
+    let error = qmp
+        .execute_oob(&QueryYank {})
+        .await
+        .expect_err("refused before anything is sent");
+    assert!(
+        matches!(&error, Error::OobNotEnabled { command } if command == "query-yank"),
+        "{error}"
+    );
+    // The server saw nothing but the negotiation before the close.
+    drop(qmp);
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the connection closed")
+        .expect("nothing was sent");
+}
+
+#[tokio::test]
+async fn commands_without_a_success_response_complete_once_sent() {
+    let (sent, was_sent) = tokio::sync::oneshot::channel();
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("the command");
+        let _ = sent.send(request);
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    tokio::time::timeout(Duration::from_secs(5), qmp.execute(&Shutdown {}))
+        .await
+        .expect("no wait for a reply")
+        .expect("sent");
+    let request = was_sent.await.expect("the server got it");
+    assert_eq!(request["execute"], "shutdown-quietly");
 }
