@@ -72,3 +72,26 @@ fn unindented_continuations_of_older_releases_stay_with_their_member() {
     assert_eq!(version, "the version field of uname(2)");
     assert!(doc.since().expect("since").starts_with("7.2"));
 }
+
+/// Rendered labels (`**Errors:**`, `**Returns:**`) are followed by their
+/// text or a list, never by a run of spaces that was the section's
+/// indentation; `<https://...>` links render as autolinks.
+#[test]
+fn labelled_sections_render_cleanly() {
+    let mut schemas = vec![workspace().join("schema/example.json")];
+    match qapi_tests::qemu_dir() {
+        Some(qemu) => schemas.push(qemu.join("qapi/qapi-schema.json")),
+        None => println!("notice: ../shared/qemu-10.0.2 is absent: QEMU's schema is not rendered"),
+    }
+    for path in schemas {
+        let schema = qapi_gen::load_for_generation(&path).expect("valid").schema;
+        let source = qapi_gen::rust_source(&schema, "test");
+        for line in source.lines() {
+            let doc = line.trim_start();
+            if let Some(rest) = doc.strip_prefix("/// **") {
+                assert!(!rest.contains(":**  "), "{}: {line}", path.display());
+            }
+            assert!(!doc.contains("\\<<http"), "{}: {line}", path.display());
+        }
+    }
+}

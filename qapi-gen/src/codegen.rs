@@ -254,6 +254,19 @@ impl<'s> Codegen<'s> {
     /// `#[doc]` attributes from Markdown lines.
     /// `None` without docs: adds nothing, without allocating as an empty
     /// token stream does.
+    /// The doc of definition `id` as attributes, with the QAPI name as a
+    /// search alias where the Rust name differs (`blockdev-add` finds
+    /// `BlockdevAdd`).
+    fn item_attrs(&self, id: EntityId, lines: &[String]) -> Option<TokenStream> {
+        let docs = self.doc_attrs(lines)?;
+        let entity = self.entity(id);
+        let wire = &entity.name;
+        if entity.is_implicit() || *wire == self.name(id) {
+            return Some(docs);
+        }
+        Some(quote!(#docs #[doc(alias = #wire)]))
+    }
+
     fn doc_attrs(&self, lines: &[String]) -> Option<TokenStream> {
         if !self.options.docs {
             return None;
@@ -350,7 +363,7 @@ impl<'s> Codegen<'s> {
             let label = if feature.is_deprecated() {
                 "**Deprecated**".to_string()
             } else if feature.is_unstable() {
-                "**Unstable**: this interface may change incompatibly or be withdrawn".to_string()
+                "**Unstable** (it may change incompatibly or be withdrawn)".to_string()
             } else {
                 format!("Feature `{}`", feature.name)
             };
@@ -363,12 +376,24 @@ impl<'s> Codegen<'s> {
         }
     }
 
-    /// `#[deprecated]` for items with the `deprecated` feature.
-    fn deprecation(features: &[Feature]) -> Option<TokenStream> {
-        features
-            .iter()
-            .any(Feature::is_deprecated)
-            .then(|| quote!(#[deprecated(note = "deprecated in the QAPI schema")]))
+    /// `#[deprecated]` for items with the `deprecated` feature, noting
+    /// what the schema's doc says of it (`Use @id instead.`) in plain
+    /// words.
+    fn deprecation(features: &[Feature], doc: Option<&Doc>) -> Option<TokenStream> {
+        let feature = features.iter().find(|f| f.is_deprecated())?;
+        let said = doc
+            .and_then(|d| d.feature(&feature.name))
+            .map(|section| {
+                section
+                    .text
+                    .split_whitespace()
+                    .map(|word| word.strip_prefix('@').unwrap_or(word))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .filter(|text| !text.is_empty());
+        let note = said.unwrap_or_else(|| "deprecated in the QAPI schema".to_string());
+        Some(quote!(#[deprecated(note = #note)]))
     }
 
     /// The doc comment documenting a member: its owner's, or for an
@@ -403,8 +428,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an enum")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let variant_names = ident::unique(
             e.values
@@ -432,7 +457,7 @@ impl<'s> Codegen<'s> {
                 );
             }
             let value_docs = self.doc_attrs(&lines);
-            let value_deprecated = Self::deprecation(&value.features);
+            let value_deprecated = Self::deprecation(&value.features, entity.doc.as_ref());
             variants.push(quote! { #value_docs #value_deprecated #variant, });
             wires.push(quote!(#variant = #wire));
         }
@@ -487,7 +512,7 @@ impl<'s> Codegen<'s> {
                 );
             }
             let docs = self.doc_attrs(&lines);
-            let deprecated = Self::deprecation(&member.features);
+            let deprecated = Self::deprecation(&member.features, self.member_doc(member));
             let ty = if optional {
                 quote!(::core::option::Option<#inner>)
             } else {
@@ -538,8 +563,8 @@ impl<'s> Codegen<'s> {
     fn structure(&self, id: EntityId) -> TokenStream {
         let entity = self.entity(id);
         let name = format_ident!("{}", self.name(id));
-        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members = self.schema.members(id);
         let fields = self.fields(id, &members, Scope::Root);
         self.record(&name, docs, deprecated, &fields)
@@ -572,11 +597,16 @@ impl<'s> Codegen<'s> {
         };
         // Clippy's argument limit can be lowered by the crate that
         // includes the bindings; a command called `new` is `New::new`.
-        let allow = if name == "New" {
-            quote!(#[allow(clippy::too_many_arguments, clippy::self_named_constructors)])
-        } else {
-            quote!(#[allow(clippy::too_many_arguments)])
-        };
+        // Past clippy's limit of seven arguments; a command called `new`
+        // is `New::new`.
+        let mut lints = Vec::new();
+        if params.len() > 7 {
+            lints.push(quote!(clippy::too_many_arguments));
+        }
+        if name == "New" {
+            lints.push(quote!(clippy::self_named_constructors));
+        }
+        let allow = (!lints.is_empty()).then(|| quote!(#[allow(#(#lints),*)]));
         let mut sections = TokenStream::new();
         for (label, entries) in [
             ("required", required),
@@ -623,8 +653,8 @@ impl<'s> Codegen<'s> {
         let branches = object.branches.as_ref().expect("a union");
         let name = format_ident!("{}", self.name(id));
         let branch_name = format_ident!("{}", self.branch_names[&id]);
-        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members: Vec<&Member> = self
             .schema
             .members(id)
@@ -766,8 +796,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an alternate")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.doc_attrs(&self.item_doc(id, Scope::Root));
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let names = ident::unique(
             alternate
@@ -950,8 +980,8 @@ impl<'s> Codegen<'s> {
                 vec!["The server sends no reply when this command succeeds.".to_string()],
             );
         }
-        let docs = self.doc_attrs(&lines);
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &lines);
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, command.arg_type, docs, deprecated);
         let wire = &entity.name;
         let ok = match command.ret_type {
@@ -986,8 +1016,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an event")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.doc_attrs(&self.item_doc(id, Scope::Sub));
-        let deprecated = Self::deprecation(&entity.features);
+        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Sub));
+        let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, event.arg_type, docs, deprecated);
         let wire = &entity.name;
         quote! {
@@ -1010,7 +1040,8 @@ impl<'s> Codegen<'s> {
             let name = format_ident!("{}", self.name(id));
             let wire = &self.entity(id).name;
             let doc = format!(" [`{wire}`]({name})");
-            let deprecated = Self::deprecation(&self.entity(id).features);
+            let deprecated =
+                Self::deprecation(&self.entity(id).features, self.entity(id).doc.as_ref());
             variants.push(quote! { #[doc = #doc] #deprecated #name(#name), });
             arms.push(quote!(#wire => Self::#name(::qapi_types::wire::event_data(&raw.data)?),));
         }

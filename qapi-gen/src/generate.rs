@@ -99,8 +99,9 @@ fn space_items(source: &str) -> String {
         let trimmed = line.trim_start();
         if let Some(prev) = previous {
             let prev_trimmed = prev.trim_start();
-            let ends_item = prev_trimmed == "}"
-                || (prev_trimmed.ends_with(';') && !prev_trimmed.starts_with("//"));
+            // `}`, `pub struct Empty {}`, `impl Trait for X {}`, `...;`
+            let ends_item = !prev_trimmed.starts_with("//")
+                && (prev_trimmed.ends_with('}') || prev_trimmed.ends_with(';'));
             // An item, or a macro that expands to items (not a call in a
             // function body).
             let starts_item = ["///", "#[", "pub ", "fn ", "impl"]

@@ -34,16 +34,16 @@ fn indent(line: &str) -> usize {
 /// Removes the indentation that continuation lines share (member and
 /// tagged sections indent every line after the first).
 fn dedent_continuation(lines: &[&str]) -> Vec<String> {
+    // A section whose text starts on the line after its tag is indented
+    // throughout (a single such line included).
+    let first_indent = lines.first().map_or(0, |l| indent(l));
     let common = lines
         .iter()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
         .map(|l| indent(l))
         .min()
-        .unwrap_or(0);
-    // A section whose text starts on the line after its tag is indented
-    // throughout.
-    let first_indent = lines.first().map_or(0, |l| indent(l));
+        .unwrap_or(first_indent);
     let strip = if first_indent == 0 {
         common
     } else {
@@ -304,6 +304,20 @@ fn inline(text: &str, resolve: &Resolver<'_>) -> String {
                 continue;
             }
         }
+        // An rST standalone link, `<https://...>`: already an autolink.
+        if let Some(url) = rest
+            .strip_prefix('<')
+            .filter(|r| r.starts_with("https://") || r.starts_with("http://"))
+        {
+            if let Some(end) = url
+                .find('>')
+                .filter(|&end| !url[..end].contains(char::is_whitespace))
+            {
+                out.push_str(&rest[..end + 2]);
+                rest = &rest[end + 2..];
+                continue;
+            }
+        }
         if rest.starts_with("https://") || rest.starts_with("http://") {
             let end = rest
                 .find(|c: char| c.is_whitespace() || c == '>' || c == ')' || c == '`')
@@ -353,6 +367,7 @@ mod tests {
         assert_eq!(md("``literal`` and *emphasis*"), "`literal` and *emphasis*");
         assert_eq!(md("a [range] <tag> #1"), "a \\[range\\] \\<tag\\> \\#1");
         assert_eq!(md("see https://qemu.org."), "see <https://qemu.org>.");
+        assert_eq!(md("see <http://zlib.net/>"), "see <http://zlib.net/>");
         assert_eq!(md("a :ref:`target` role"), "a `target` role");
     }
 

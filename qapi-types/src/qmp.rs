@@ -37,7 +37,6 @@ pub struct VersionTriple {
 impl VersionTriple {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(major: i64, minor: i64, micro: i64) -> Self {
         Self { major, minor, micro }
     }
@@ -69,7 +68,6 @@ pub struct VersionInfo {
 impl VersionInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         qemu: VersionTriple,
         package: impl ::core::convert::Into<::std::string::String>,
@@ -99,7 +97,6 @@ pub struct CommandInfo {
 impl CommandInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { name: name.into() }
     }
@@ -199,7 +196,6 @@ pub struct SchemaInfo {
 impl SchemaInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         meta_type: SchemaInfoBranch,
@@ -359,7 +355,6 @@ pub struct SchemaInfoBuiltin {
 impl SchemaInfoBuiltin {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(json_type: JSONType) -> Self {
         Self { json_type }
     }
@@ -386,7 +381,6 @@ pub struct SchemaInfoEnumMember {
 impl SchemaInfoEnumMember {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             name: name.into(),
@@ -413,7 +407,9 @@ pub struct SchemaInfoEnum {
     /// The same values as in `members`, as bare strings.
     ///
     /// **Deprecated**: Member `values` is deprecated.  Clients should read the value names from `members` instead.
-    #[deprecated(note = "deprecated in the QAPI schema")]
+    #[deprecated(
+        note = "Member values is deprecated. Clients should read the value names from members instead."
+    )]
     pub values: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 
@@ -421,7 +417,6 @@ pub struct SchemaInfoEnum {
 impl SchemaInfoEnum {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             members: ::core::option::Option::None,
@@ -450,7 +445,6 @@ pub struct SchemaInfoArray {
 impl SchemaInfoArray {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(element_type: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             element_type: element_type.into(),
@@ -485,7 +479,6 @@ pub struct SchemaInfoObjectMember {
 impl SchemaInfoObjectMember {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         r#type: impl ::core::convert::Into<::std::string::String>,
@@ -522,7 +515,6 @@ pub struct SchemaInfoObjectVariant {
 impl SchemaInfoObjectVariant {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         case: impl ::core::convert::Into<::std::string::String>,
         r#type: impl ::core::convert::Into<::std::string::String>,
@@ -562,7 +554,6 @@ pub struct SchemaInfoObject {
 impl SchemaInfoObject {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(members: ::std::vec::Vec<SchemaInfoObjectMember>) -> Self {
         Self {
             members,
@@ -592,7 +583,6 @@ pub struct SchemaInfoAlternateMember {
 impl SchemaInfoAlternateMember {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(r#type: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { r#type: r#type.into() }
     }
@@ -618,7 +608,6 @@ pub struct SchemaInfoAlternate {
 impl SchemaInfoAlternate {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(members: ::std::vec::Vec<SchemaInfoAlternateMember>) -> Self {
         Self { members }
     }
@@ -651,7 +640,6 @@ pub struct SchemaInfoCommand {
 impl SchemaInfoCommand {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         arg_type: impl ::core::convert::Into<::std::string::String>,
         ret_type: impl ::core::convert::Into<::std::string::String>,
@@ -685,7 +673,6 @@ pub struct SchemaInfoEvent {
 impl SchemaInfoEvent {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(arg_type: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { arg_type: arg_type.into() }
     }
@@ -782,6 +769,7 @@ pub mod commands {
     /// -> { "execute": "qmp_capabilities", "arguments": { "enable": [ "oob" ] } }
     /// <- { "return": {} }
     /// ```
+    #[doc(alias = "qmp_capabilities")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QmpCapabilities {
@@ -796,7 +784,6 @@ pub mod commands {
     impl QmpCapabilities {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 enable: ::core::option::Option::None,
@@ -829,14 +816,15 @@ pub mod commands {
     /// -> { "execute": "query-version" }
     /// <- { "return": { "qemu": { "major": 10, "minor": 0, "micro": 2 }, "package": "" } }
     /// ```
+    #[doc(alias = "query-version")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryVersion {}
+
     #[allow(deprecated)]
     impl QueryVersion {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -868,14 +856,15 @@ pub mod commands {
     /// -> { "execute": "query-commands" }
     /// <- { "return": [ { "name": "qmp_capabilities" }, { "name": "query-version" }, { "name": "query-commands" }, { "name": "query-qmp-schema" } ] }
     /// ```
+    #[doc(alias = "query-commands")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryCommands {}
+
     #[allow(deprecated)]
     impl QueryCommands {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -911,14 +900,15 @@ pub mod commands {
     /// -> { "execute": "query-qmp-schema" }
     /// <- { "return": [ { "name": "query-version", "meta-type": "command", "arg-type": "0", "ret-type": "1" }, { "name": "0", "meta-type": "object", "members": [] }, { "name": "str", "meta-type": "builtin", "json-type": "string" } ] }
     /// ```
+    #[doc(alias = "query-qmp-schema")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryQmpSchema {}
+
     #[allow(deprecated)]
     impl QueryQmpSchema {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

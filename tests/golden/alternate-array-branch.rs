@@ -124,7 +124,6 @@ pub struct Query {
 impl Query {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(names: OneOrMany) -> Self {
         Self {
             names,
@@ -161,6 +160,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `run-query`
+    #[doc(alias = "run-query")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct RunQuery(pub super::Query);
 

@@ -12,7 +12,6 @@ pub struct Options {
 impl Options {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(path: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { path: path.into() }
     }
@@ -417,7 +416,6 @@ pub struct Config {
 impl Config {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(label: StrOrNull) -> Self {
         Self {
             label,
@@ -472,6 +470,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `configure`
+    #[doc(alias = "configure")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Configure {
@@ -485,7 +484,6 @@ pub mod commands {
     impl Configure {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(config: super::Config) -> Self {
             Self {
                 config,

@@ -33,7 +33,6 @@ pub struct Point {
 impl Point {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(x: i64, y: i64) -> Self {
         Self { x, y }
     }
@@ -72,7 +71,6 @@ pub struct Polygon {
 impl Polygon {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(vertices: ::std::vec::Vec<Point>) -> Self {
         Self { vertices }
     }
@@ -94,7 +92,6 @@ pub struct Shape {
 impl Shape {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(kind: ShapeBranch) -> Self {
         Self { kind }
     }
@@ -250,7 +247,6 @@ pub struct Canvas {
 impl Canvas {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         colors: ::std::vec::Vec<Color>,
         points: ::std::vec::Vec<Point>,
@@ -294,7 +290,6 @@ pub struct Gallery {
 impl Gallery {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(first: ::std::vec::Vec<Canvas>, second: ::std::vec::Vec<Canvas>) -> Self {
         Self { first, second }
     }
@@ -341,6 +336,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `query-shapes`
+    #[doc(alias = "query-shapes")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryShapes {
@@ -352,7 +348,6 @@ pub mod commands {
     impl QueryShapes {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 filter: ::core::option::Option::None,
@@ -374,14 +369,15 @@ pub mod commands {
     }
 
     /// `query-points`
+    #[doc(alias = "query-points")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryPoints {}
+
     #[allow(deprecated)]
     impl QueryPoints {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -400,6 +396,7 @@ pub mod commands {
     }
 
     /// `set-palette`
+    #[doc(alias = "set-palette")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SetPalette {
@@ -413,7 +410,6 @@ pub mod commands {
     impl SetPalette {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             colors: ::std::vec::Vec<super::Color>,
             canvas: super::Canvas,
@@ -438,6 +434,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `SHAPES_ADDED`
+    #[doc(alias = "SHAPES_ADDED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ShapesAdded {
@@ -451,7 +448,6 @@ pub mod events {
     impl ShapesAdded {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(shapes: ::std::vec::Vec<super::Shape>) -> Self {
             Self {
                 shapes,

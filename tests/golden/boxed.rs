@@ -29,7 +29,6 @@ pub struct StartArgs {
 impl StartArgs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(delay: i64) -> Self {
         Self { delay }
     }
@@ -51,7 +50,6 @@ pub struct StopArgs {
 impl StopArgs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             force: ::core::option::Option::None,
@@ -77,7 +75,6 @@ pub struct ActionBase {
 impl ActionBase {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         kind: ActionKind,
         id: impl ::core::convert::Into<::std::string::String>,
@@ -104,7 +101,6 @@ pub struct Action {
 impl Action {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         kind: ActionBranch,
@@ -196,7 +192,6 @@ pub struct Target {
 impl Target {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             id: id.into(),
@@ -226,7 +221,6 @@ pub struct ExtendedTarget {
 impl ExtendedTarget {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         retries: i64,
@@ -248,11 +242,11 @@ impl ExtendedTarget {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct NoArgs {}
+
 #[allow(deprecated)]
 impl NoArgs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {}
     }
@@ -304,6 +298,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `ping`
+    #[doc(alias = "ping")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Ping(pub super::Target);
 
@@ -345,6 +340,7 @@ pub mod commands {
     }
 
     /// `probe`
+    #[doc(alias = "probe")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Probe(pub super::Target);
 
@@ -386,6 +382,7 @@ pub mod commands {
     }
 
     /// `perform`
+    #[doc(alias = "perform")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Perform(pub super::Action);
 
@@ -427,6 +424,7 @@ pub mod commands {
     }
 
     /// `probe-harder`
+    #[doc(alias = "probe-harder")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ProbeHarder(pub super::ExtendedTarget);
 
@@ -468,6 +466,7 @@ pub mod commands {
     }
 
     /// `noop`
+    #[doc(alias = "noop")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Noop(pub super::NoArgs);
 
@@ -512,6 +511,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `TARGET_LOST`
+    #[doc(alias = "TARGET_LOST")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct TargetLost(pub super::Target);
 
@@ -550,6 +550,7 @@ pub mod events {
     }
 
     /// `ACTION_DONE`
+    #[doc(alias = "ACTION_DONE")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ActionDone(pub super::Action);
 
@@ -588,6 +589,7 @@ pub mod events {
     }
 
     /// `TARGET_FOUND`
+    #[doc(alias = "TARGET_FOUND")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct TargetFound(pub super::ExtendedTarget);
 

@@ -158,7 +158,6 @@ pub struct OptionalBuiltins {
 impl OptionalBuiltins {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             s: ::core::option::Option::None,
@@ -480,6 +479,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `echo-builtins`
+    #[doc(alias = "echo-builtins")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct EchoBuiltins {
@@ -499,7 +499,6 @@ pub mod commands {
     impl EchoBuiltins {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             all: super::AllBuiltins,
             arrays: super::BuiltinArrays,
@@ -533,6 +532,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `BUILTINS_SEEN`
+    #[doc(alias = "BUILTINS_SEEN")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BuiltinsSeen {
@@ -550,7 +550,6 @@ pub mod events {
     impl BuiltinsSeen {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             text: impl ::core::convert::Into<::std::string::String>,
             flag: bool,

@@ -44,7 +44,6 @@ pub struct TcpAddress {
 impl TcpAddress {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         host: impl ::core::convert::Into<::std::string::String>,
         port: u16,
@@ -71,7 +70,6 @@ pub struct UnixAddress {
 impl UnixAddress {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(path: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { path: path.into() }
     }
@@ -95,7 +93,6 @@ pub struct Address {
 impl Address {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(transport: AddressBranch) -> Self {
         Self { transport }
     }
@@ -200,7 +197,7 @@ pub struct Listener {
     pub backlog: ::core::option::Option<i64>,
     /// `tls`
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// *Only in QEMU builds where `CONFIG_TLS` and not `CONFIG_A` or `CONFIG_B2`.*
     pub tls: ::core::option::Option<bool>,
@@ -210,7 +207,6 @@ pub struct Listener {
 impl Listener {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(addr: Address) -> Self {
         Self {
             addr,
@@ -296,7 +292,6 @@ pub struct ListenArgs {
 impl ListenArgs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(listener: ListenerRef) -> Self {
         Self {
             listener,
@@ -339,7 +334,6 @@ pub struct KvmInfo {
 impl KvmInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(enabled: bool) -> Self {
         Self { enabled }
     }
@@ -361,7 +355,6 @@ pub struct AccelInfo {
 impl AccelInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(accel: AccelInfoBranch) -> Self {
         Self { accel }
     }
@@ -472,6 +465,7 @@ pub mod commands {
     /// **Deprecated**
     ///
     /// *Only in QEMU builds where `CONFIG_NET` and `CONFIG_LISTEN`.*
+    #[doc(alias = "listen")]
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Listen(pub super::ListenArgs);
@@ -516,14 +510,15 @@ pub mod commands {
     /// `query-listeners`
     ///
     /// *Only in QEMU builds where `CONFIG_NET` or `CONFIG_FAKE_NET` or `CONFIG_LOOP_0`.*
+    #[doc(alias = "query-listeners")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryListeners {}
+
     #[allow(deprecated)]
     impl QueryListeners {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -542,14 +537,15 @@ pub mod commands {
     }
 
     /// `query-accel`
+    #[doc(alias = "query-accel")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryAccel {}
+
     #[allow(deprecated)]
     impl QueryAccel {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -573,6 +569,7 @@ pub mod events {
     /// `LISTENER_READY`
     ///
     /// *Only in QEMU builds where not not `CONFIG_NET`.*
+    #[doc(alias = "LISTENER_READY")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ListenerReady(pub super::ListenArgs);
 

@@ -17,7 +17,7 @@ pub enum PowerState {
     /// suspended to disk
     ///
     /// **Deprecated**: Member `hibernated` is deprecated.
-    #[deprecated(note = "deprecated in the QAPI schema")]
+    #[deprecated(note = "Member hibernated is deprecated.")]
     Hibernated,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
@@ -43,7 +43,7 @@ pub struct PowerInfo {
     pub uptime: ::core::option::Option<u64>,
     /// remaining battery charge in percent
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: Member `battery` is experimental.
+    /// **Unstable** (it may change incompatibly or be withdrawn): Member `battery` is experimental.
     pub battery: ::core::option::Option<u8>,
 }
 
@@ -51,7 +51,6 @@ pub struct PowerInfo {
 impl PowerInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(state: PowerState) -> Self {
         Self {
             state,
@@ -95,7 +94,6 @@ pub struct BatteryInfo {
 impl BatteryInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(charge: u8) -> Self {
         Self { charge }
     }
@@ -120,7 +118,6 @@ pub struct SourceInfo {
 impl SourceInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(since_boot: bool, source: SourceInfoBranch) -> Self {
         Self { since_boot, source }
     }
@@ -291,7 +288,9 @@ pub mod commands {
     ///
     /// **Returns:** the power state of the machine
     ///
-    /// **Errors:**    - If the machine has no power management, GenericError
+    /// **Errors:**
+    ///
+    /// - If the machine has no power management, GenericError
     ///
     /// *Since: 9.0*
     ///
@@ -301,6 +300,7 @@ pub mod commands {
     /// -> { "execute": "query-power" }
     /// <- { "return": { "state": "on", "uptime": 42 } }
     /// ```
+    #[doc(alias = "query-power")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryPower {
@@ -312,7 +312,6 @@ pub mod commands {
     impl QueryPower {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 verbose: ::core::option::Option::None,
@@ -351,7 +350,8 @@ pub mod commands {
     /// <- { "return": {} }
     /// ```
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: This command is experimental.
+    /// **Unstable** (it may change incompatibly or be withdrawn): This command is experimental.
+    #[doc(alias = "set-power")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SetPower {
@@ -365,7 +365,6 @@ pub mod commands {
     impl SetPower {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(state: super::PowerState) -> Self {
             Self {
                 state,
@@ -390,6 +389,7 @@ pub mod commands {
     /// Like [`query-power`](super::commands::QueryPower), with the argument wrapped in a type.
     ///
     /// **Returns:** a list of power information records
+    #[doc(alias = "query-power-info")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct QueryPowerInfo(pub super::BatteryInfo);
 
@@ -436,6 +436,7 @@ pub mod events {
     /// Emitted when the power state changes.
     ///
     /// *Since: 9.0*
+    #[doc(alias = "POWER_CHANGED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PowerChanged {
@@ -449,7 +450,6 @@ pub mod events {
     impl PowerChanged {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(old: super::PowerState, new: super::PowerState) -> Self {
             Self { old, new }
         }

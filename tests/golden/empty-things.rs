@@ -15,11 +15,11 @@ pub enum NoValues {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct NoMembers {}
+
 #[allow(deprecated)]
 impl NoMembers {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {}
     }
@@ -33,11 +33,11 @@ impl NoMembers {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct OnlyBase {}
+
 #[allow(deprecated)]
 impl OnlyBase {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {}
     }
@@ -78,7 +78,6 @@ pub struct PhaseMarker {
 impl PhaseMarker {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(phase: PhaseMarkerBranch) -> Self {
         Self { phase }
     }
@@ -165,7 +164,6 @@ pub struct HolderOfEmpties {
 impl HolderOfEmpties {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(marker: PhaseMarker, nothing: NoMembers) -> Self {
         Self {
             values: ::core::option::Option::None,
@@ -206,14 +204,15 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `no-args-no-return`
+    #[doc(alias = "no-args-no-return")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct NoArgsNoReturn {}
+
     #[allow(deprecated)]
     impl NoArgsNoReturn {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -232,14 +231,15 @@ pub mod commands {
     }
 
     /// `empty-data`
+    #[doc(alias = "empty-data")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct EmptyData {}
+
     #[allow(deprecated)]
     impl EmptyData {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -258,14 +258,15 @@ pub mod commands {
     }
 
     /// `empty-struct-returned`
+    #[doc(alias = "empty-struct-returned")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct EmptyStructReturned {}
+
     #[allow(deprecated)]
     impl EmptyStructReturned {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -284,14 +285,15 @@ pub mod commands {
     }
 
     /// `empty-features`
+    #[doc(alias = "empty-features")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct EmptyFeatures {}
+
     #[allow(deprecated)]
     impl EmptyFeatures {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -313,14 +315,15 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `NOTHING_HAPPENED`
+    #[doc(alias = "NOTHING_HAPPENED")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct NothingHappened {}
+
     #[allow(deprecated)]
     impl NothingHappened {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -336,14 +339,15 @@ pub mod events {
     }
 
     /// `STILL_NOTHING`
+    #[doc(alias = "STILL_NOTHING")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct StillNothing {}
+
     #[allow(deprecated)]
     impl StillNothing {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

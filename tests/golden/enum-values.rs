@@ -114,7 +114,7 @@ pub enum Cipher {
     Des,
     /// `chacha`
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// Feature `fast`
     Chacha,
@@ -193,7 +193,6 @@ pub struct CipherInfo {
 impl CipherInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cipher: Cipher,
         page: PageSize,
@@ -253,14 +252,15 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `query-cipher`
+    #[doc(alias = "query-cipher")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryCipher {}
+
     #[allow(deprecated)]
     impl QueryCipher {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

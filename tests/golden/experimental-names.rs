@@ -16,7 +16,6 @@ pub struct DebugInfo {
 impl DebugInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         x_ram_blocks: i64,
         org_example_x_trace: impl ::core::convert::Into<::std::string::String>,
@@ -66,7 +65,6 @@ pub struct TraceConfig {
 impl TraceConfig {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(level: TraceLevel) -> Self {
         Self { level }
     }
@@ -110,17 +108,18 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 pub mod commands {
     /// `x-query-debug`
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// Feature `x-internal`
+    #[doc(alias = "x-query-debug")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct XQueryDebug {}
+
     #[allow(deprecated)]
     impl XQueryDebug {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -139,6 +138,7 @@ pub mod commands {
     }
 
     /// `__org.example_x-dump-state`
+    #[doc(alias = "__org.example_x-dump-state")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct OrgExampleXDumpState {
@@ -150,7 +150,6 @@ pub mod commands {
     impl OrgExampleXDumpState {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(x_path: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { x_path: x_path.into() }
         }
@@ -172,6 +171,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `x-DEBUG_TICK`
+    #[doc(alias = "x-DEBUG_TICK")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct XDebugTick {
@@ -183,7 +183,6 @@ pub mod events {
     impl XDebugTick {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(count: i64) -> Self {
             Self { count }
         }

@@ -72,7 +72,6 @@ pub struct Alpha {
 impl Alpha {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(a: i64) -> Self {
         Self { a }
     }
@@ -103,7 +102,7 @@ pub mod commands {
     ///
     /// **Deprecated**
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// Feature `feat-31`
     ///
@@ -144,15 +143,16 @@ pub mod commands {
     /// Feature `feat-49`
     ///
     /// Feature `feat-50`
+    #[doc(alias = "beta")]
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Beta {}
+
     #[allow(deprecated)]
     impl Beta {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -198,14 +198,15 @@ pub mod events {
     /// Feature `feat-61`
     ///
     /// Feature `feat-62`
+    #[doc(alias = "GAMMA")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Gamma {}
+
     #[allow(deprecated)]
     impl Gamma {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

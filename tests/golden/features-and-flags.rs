@@ -16,7 +16,7 @@ pub enum Policy {
     Warn,
     /// `crash`
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     Crash,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
@@ -41,7 +41,7 @@ pub struct Limits {
     pub soft_max: ::core::option::Option<i64>,
     /// `burst`
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// Feature `x-burst`
     pub burst: ::core::option::Option<i64>,
@@ -51,7 +51,6 @@ pub struct Limits {
 impl Limits {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(max: i64) -> Self {
         Self {
             max,
@@ -110,9 +109,10 @@ pub mod commands {
     ///
     /// **Deprecated**
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
     /// Feature `limits-v2`
+    #[doc(alias = "set-limits")]
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -127,7 +127,6 @@ pub mod commands {
     impl SetLimits {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(limits: super::Limits) -> Self {
             Self {
                 limits,
@@ -150,6 +149,7 @@ pub mod commands {
     }
 
     /// `reset-limits`
+    #[doc(alias = "reset-limits")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct ResetLimits {
@@ -164,7 +164,6 @@ pub mod commands {
     impl ResetLimits {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 hard: ::core::option::Option::None,
@@ -187,6 +186,7 @@ pub mod commands {
     /// `guest-shutdown`
     ///
     /// The server sends no reply when this command succeeds.
+    #[doc(alias = "guest-shutdown")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct GuestShutdown {
@@ -198,7 +198,6 @@ pub mod commands {
     impl GuestShutdown {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 mode: ::core::option::Option::None,
@@ -219,6 +218,7 @@ pub mod commands {
     }
 
     /// `netdev-add`
+    #[doc(alias = "netdev-add")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct NetdevAdd {
@@ -237,7 +237,6 @@ pub mod commands {
     impl NetdevAdd {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             r#type: impl ::core::convert::Into<::std::string::String>,
             id: impl ::core::convert::Into<::std::string::String>,
@@ -276,6 +275,7 @@ pub mod commands {
     /// `migrate-recover`
     ///
     /// May be executed out of band ([`qapi_types::OobCommand`]).
+    #[doc(alias = "migrate-recover")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MigrateRecover {
@@ -287,7 +287,6 @@ pub mod commands {
     impl MigrateRecover {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(uri: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { uri: uri.into() }
         }
@@ -307,7 +306,9 @@ pub mod commands {
 
     #[allow(deprecated)]
     impl ::qapi_types::OobCommand for MigrateRecover {}
+
     /// `qmp-capabilities`
+    #[doc(alias = "qmp-capabilities")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QmpCapabilities {
@@ -319,7 +320,6 @@ pub mod commands {
     impl QmpCapabilities {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 enable: ::core::option::Option::None,
@@ -341,6 +341,7 @@ pub mod commands {
     }
 
     /// `block-resize`
+    #[doc(alias = "block-resize")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BlockResize {
@@ -354,7 +355,6 @@ pub mod commands {
     impl BlockResize {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             node_name: impl ::core::convert::Into<::std::string::String>,
             size: u64,
@@ -383,14 +383,15 @@ pub mod commands {
     /// May be executed out of band ([`qapi_types::OobCommand`]).
     ///
     /// The server sends no reply when this command succeeds.
+    #[doc(alias = "query-limits")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryLimits {}
+
     #[allow(deprecated)]
     impl QueryLimits {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -410,7 +411,9 @@ pub mod commands {
 
     #[allow(deprecated)]
     impl ::qapi_types::OobCommand for QueryLimits {}
+
     /// `resize-all`
+    #[doc(alias = "resize-all")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ResizeAll(pub super::Limits);
 
@@ -458,7 +461,8 @@ pub mod events {
     ///
     /// **Deprecated**
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
+    #[doc(alias = "LIMIT_REACHED")]
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
@@ -471,7 +475,6 @@ pub mod events {
     impl LimitReached {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(which: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { which: which.into() }
         }

@@ -16,7 +16,6 @@ pub struct NetDevice {
 impl NetDevice {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             id: id.into(),
@@ -41,7 +40,6 @@ pub struct Undocumented {
 impl Undocumented {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(anything: ::qapi_types::serde_json::Value) -> Self {
         Self { anything }
     }
@@ -81,14 +79,15 @@ pub mod commands {
     /// -> { "execute": "query-net" }
     /// <- { "return": [ { "id": "net0" } ] }
     /// ```
+    #[doc(alias = "query-net")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryNet {}
+
     #[allow(deprecated)]
     impl QueryNet {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

@@ -12,7 +12,6 @@ pub struct ObjectId {
 impl ObjectId {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(value: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { value: value.into() }
     }
@@ -55,7 +54,6 @@ pub struct Disk {
 impl Disk {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(id: ObjectId, format: DiskFormat) -> Self {
         Self {
             id,
@@ -86,7 +84,6 @@ pub struct Volume {
 impl Volume {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(id: ObjectId, disk: Disk, owner: Owner) -> Self {
         Self { id, disk, owner }
     }
@@ -108,7 +105,6 @@ pub struct Owner {
 impl Owner {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { name: name.into() }
     }
@@ -144,14 +140,15 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `query-volumes`
+    #[doc(alias = "query-volumes")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryVolumes {}
+
     #[allow(deprecated)]
     impl QueryVolumes {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -173,6 +170,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `DISK_ATTACHED`
+    #[doc(alias = "DISK_ATTACHED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DiskAttached {
@@ -184,7 +182,6 @@ pub mod events {
     impl DiskAttached {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(disk: super::Disk) -> Self {
             Self { disk }
         }

@@ -12,7 +12,6 @@ pub struct X86CPUFeatureWord {
 impl X86CPUFeatureWord {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(cpuid_eax: u32) -> Self {
         Self { cpuid_eax }
     }
@@ -34,7 +33,6 @@ pub struct Ipv4Address {
 impl Ipv4Address {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(addr: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { addr: addr.into() }
     }
@@ -138,7 +136,6 @@ pub struct AlmostReserved {
 impl AlmostReserved {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         uu: i64,
         u_boot: impl ::core::convert::Into<::std::string::String>,
@@ -209,7 +206,6 @@ pub struct BuiltinNamed {
 impl BuiltinNamed {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         int: i64,
         str: impl ::core::convert::Into<::std::string::String>,
@@ -246,7 +242,6 @@ pub struct FirstHalf {
 impl FirstHalf {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(a_b: i64) -> Self {
         Self { a_b }
     }
@@ -268,7 +263,6 @@ pub struct SecondHalf {
 impl SecondHalf {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(a_b: i64) -> Self {
         Self { a_b }
     }
@@ -290,7 +284,6 @@ pub struct Selfish {
 impl Selfish {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(self_: i64) -> Self {
         Self { self_ }
     }
@@ -316,6 +309,7 @@ pub enum Who {
 ::qapi_types::enumeration!(Who { Self_ = "self", Other = "other" } else Unrecognized);
 
 /// `Self`
+#[doc(alias = "Self")]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Self_ {
@@ -327,7 +321,6 @@ pub struct Self_ {
 impl Self_ {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(who: SelfBranch) -> Self {
         Self { who }
     }
@@ -432,6 +425,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `query-cpus-fast-2`
+    #[doc(alias = "query-cpus-fast-2")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct QueryCpusFast2 {
@@ -443,7 +437,6 @@ pub mod commands {
     impl QueryCpusFast2 {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(x86: bool) -> Self {
             Self { x86 }
         }
@@ -462,6 +455,7 @@ pub mod commands {
     }
 
     /// `self`
+    #[doc(alias = "self")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Self_ {
@@ -473,7 +467,6 @@ pub mod commands {
     impl Self_ {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(who: super::Who) -> Self {
             Self { who }
         }
@@ -492,6 +485,7 @@ pub mod commands {
     }
 
     /// `new`
+    #[doc(alias = "new")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct New {
@@ -503,7 +497,7 @@ pub mod commands {
     impl New {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments, clippy::self_named_constructors)]
+        #[allow(clippy::self_named_constructors)]
         pub fn new(who: super::Who) -> Self {
             Self { who }
         }
@@ -525,6 +519,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `VCPU_0_STOPPED`
+    #[doc(alias = "VCPU_0_STOPPED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Vcpu0Stopped {
@@ -536,7 +531,6 @@ pub mod events {
     impl Vcpu0Stopped {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(cpu_index: i64) -> Self {
             Self { cpu_index }
         }
@@ -552,14 +546,15 @@ pub mod events {
     }
 
     /// `SELF`
+    #[doc(alias = "SELF")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Self_ {}
+
     #[allow(deprecated)]
     impl Self_ {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -575,14 +570,15 @@ pub mod events {
     }
 
     /// `UNRECOGNIZED`
+    #[doc(alias = "UNRECOGNIZED")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Unrecognized2 {}
+
     #[allow(deprecated)]
     impl Unrecognized2 {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

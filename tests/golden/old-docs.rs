@@ -18,7 +18,6 @@ pub struct Volume {
 impl Volume {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         size: u64,
@@ -50,7 +49,6 @@ pub struct HostInfo {
 impl HostInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         kernel_release: impl ::core::convert::Into<::std::string::String>,
         kernel_version: impl ::core::convert::Into<::std::string::String>,
@@ -99,14 +97,15 @@ pub mod commands {
     /// -> { "execute": "query-volumes" }
     /// <- { "return": [ { "name": "disk0", "size": 1024 } ] }
     /// ```
+    #[doc(alias = "query-volumes")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryVolumes {}
+
     #[allow(deprecated)]
     impl QueryVolumes {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

@@ -18,7 +18,6 @@ pub struct LegacyRecord {
 impl LegacyRecord {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         record_id: i64,
         record_name: impl ::core::convert::Into<::std::string::String>,
@@ -70,7 +69,6 @@ pub struct LegacyBranch {
 impl LegacyBranch {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(value: i64) -> Self {
         Self { value }
     }
@@ -94,7 +92,6 @@ pub struct LegacyUnion {
 impl LegacyUnion {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         extra_info: impl ::core::convert::Into<::std::string::String>,
         mode: LegacyUnionBranch,
@@ -217,14 +214,15 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `query_legacy`
+    #[doc(alias = "query_legacy")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryLegacy {}
+
     #[allow(deprecated)]
     impl QueryLegacy {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -243,14 +241,15 @@ pub mod commands {
     }
 
     /// `get-count`
+    #[doc(alias = "get-count")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct GetCount {}
+
     #[allow(deprecated)]
     impl GetCount {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -269,14 +268,15 @@ pub mod commands {
     }
 
     /// `list-names`
+    #[doc(alias = "list-names")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct ListNames {}
+
     #[allow(deprecated)]
     impl ListNames {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -295,6 +295,7 @@ pub mod commands {
     }
 
     /// Store a legacy record; its arguments are not documented.
+    #[doc(alias = "set_legacy")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SetLegacy {
@@ -308,7 +309,6 @@ pub mod commands {
     impl SetLegacy {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(record: super::LegacyRecord, union: super::LegacyUnion) -> Self {
             Self { record, union }
         }

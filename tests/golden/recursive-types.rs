@@ -14,7 +14,6 @@ pub struct TreeNode {
 impl TreeNode {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             name: name.into(),
@@ -42,7 +41,6 @@ pub struct Person {
 impl Person {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             name: name.into(),
@@ -72,7 +70,6 @@ pub struct Company {
 impl Company {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             name: name.into(),
@@ -118,7 +115,6 @@ pub struct NumberExpr {
 impl NumberExpr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(value: f64) -> Self {
         Self { value }
     }
@@ -140,7 +136,6 @@ pub struct SumExpr {
 impl SumExpr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(terms: ::std::vec::Vec<ExprOrName>) -> Self {
         Self { terms }
     }
@@ -162,7 +157,6 @@ pub struct RefExpr {
 impl RefExpr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         target: impl ::core::convert::Into<::std::boxed::Box<ExprOrName>>,
     ) -> Self {
@@ -186,7 +180,6 @@ pub struct Expr {
 impl Expr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(kind: ExprBranch) -> Self {
         Self { kind }
     }
@@ -339,7 +332,6 @@ pub struct ListCell {
 impl ListCell {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(head: ::qapi_types::serde_json::Value) -> Self {
         Self {
             head,
@@ -389,6 +381,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `evaluate`
+    #[doc(alias = "evaluate")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Evaluate {
@@ -400,7 +393,6 @@ pub mod commands {
     impl Evaluate {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(expr: super::Expr) -> Self {
             Self { expr }
         }
@@ -419,14 +411,15 @@ pub mod commands {
     }
 
     /// `query-org-chart`
+    #[doc(alias = "query-org-chart")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryOrgChart {}
+
     #[allow(deprecated)]
     impl QueryOrgChart {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

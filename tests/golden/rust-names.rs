@@ -12,7 +12,6 @@ pub struct Option {
 impl Option {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(some: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { some: some.into() }
     }
@@ -34,7 +33,6 @@ pub struct String {
 impl String {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(value: i64) -> Self {
         Self { value }
     }
@@ -56,7 +54,6 @@ pub struct Vec {
 impl Vec {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(items: ::std::vec::Vec<String>) -> Self {
         Self { items }
     }
@@ -78,7 +75,6 @@ pub struct Box {
 impl Box {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             inner: ::core::option::Option::None,
@@ -102,7 +98,6 @@ pub struct Result {
 impl Result {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(ok: bool) -> Self {
         Self { ok }
     }
@@ -217,7 +212,6 @@ pub struct Mixed {
 impl Mixed {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(foo_bar: i64, foo_bar_2: i64, u8: i64) -> Self {
         Self { foo_bar, foo_bar_2, u8 }
     }
@@ -239,7 +233,6 @@ pub struct DriveBackup {
 impl DriveBackup {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(device: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { device: device.into() }
     }
@@ -278,7 +271,6 @@ pub struct ShapeBranch {
 impl ShapeBranch {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(note: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { note: note.into() }
     }
@@ -300,7 +292,6 @@ pub struct Circle {
 impl Circle {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(radius: f64) -> Self {
         Self { radius }
     }
@@ -322,7 +313,6 @@ pub struct Shape {
 impl Shape {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(kind: ShapeBranch2) -> Self {
         Self { kind }
     }
@@ -395,6 +385,7 @@ impl ::qapi_types::wire::Object for ShapeBranch2 {
 }
 
 /// `__org.example_Level`
+#[doc(alias = "__org.example_Level")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
@@ -428,7 +419,6 @@ pub struct Levels {
 impl Levels {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(level: OrgExampleLevel) -> Self {
         Self {
             level,
@@ -483,6 +473,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `drive-backup`
+    #[doc(alias = "drive-backup")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DriveBackup(pub super::DriveBackup);
 
@@ -524,6 +515,7 @@ pub mod commands {
     }
 
     /// `drive_backup`
+    #[doc(alias = "drive_backup")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DriveBackup2 {
@@ -535,7 +527,6 @@ pub mod commands {
     impl DriveBackup2 {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(device: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { device: device.into() }
         }
@@ -554,14 +545,15 @@ pub mod commands {
     }
 
     /// `__org.example_get-level`
+    #[doc(alias = "__org.example_get-level")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct OrgExampleGetLevel {}
+
     #[allow(deprecated)]
     impl OrgExampleGetLevel {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -583,6 +575,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `EVENT`
+    #[doc(alias = "EVENT")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Event2 {
@@ -594,7 +587,6 @@ pub mod events {
     impl Event2 {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(kind: super::Widths) -> Self {
             Self { kind }
         }
@@ -610,6 +602,7 @@ pub mod events {
     }
 
     /// `__ORG.EXAMPLE_LEVEL_CHANGED`
+    #[doc(alias = "__ORG.EXAMPLE_LEVEL_CHANGED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct OrgExampleLevelChanged {
@@ -621,7 +614,6 @@ pub mod events {
     impl OrgExampleLevelChanged {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(level: super::OrgExampleLevel) -> Self {
             Self { level }
         }

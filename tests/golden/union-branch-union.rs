@@ -29,7 +29,6 @@ pub struct InetTransport {
 impl InetTransport {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         host: impl ::core::convert::Into<::std::string::String>,
         port: impl ::core::convert::Into<::std::string::String>,
@@ -57,7 +56,6 @@ pub struct FdTransport {
 impl FdTransport {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(fd: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { fd: fd.into() }
     }
@@ -79,7 +77,6 @@ pub struct Transport {
 impl Transport {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(r#type: TransportBranch) -> Self {
         Self { r#type }
     }
@@ -181,7 +178,6 @@ pub struct FileChannel {
 impl FileChannel {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(filename: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { filename: filename.into() }
     }
@@ -203,7 +199,6 @@ pub struct Channel {
 impl Channel {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(channel_type: ChannelBranch) -> Self {
         Self { channel_type }
     }
@@ -316,6 +311,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `open-channel`
+    #[doc(alias = "open-channel")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct OpenChannel {
@@ -327,7 +323,6 @@ pub mod commands {
     impl OpenChannel {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(channel: super::Channel) -> Self {
             Self { channel }
         }

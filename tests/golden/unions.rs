@@ -36,7 +36,6 @@ pub struct FileOptions {
 impl FileOptions {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(filename: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             filename: filename.into(),
@@ -64,7 +63,6 @@ pub struct Qcow2Options {
 impl Qcow2Options {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             backing: ::core::option::Option::None,
@@ -94,7 +92,6 @@ pub struct BlockOptions {
 impl BlockOptions {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: BlockOptionsBranch) -> Self {
         Self {
             read_only: ::core::option::Option::None,
@@ -196,7 +193,6 @@ pub struct Tagged {
 impl Tagged {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: BlockDriver) -> Self {
         Self { driver }
     }
@@ -220,7 +216,6 @@ pub struct NodeCommon {
 impl NodeCommon {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: BlockDriver) -> Self {
         Self {
             driver,
@@ -248,7 +243,6 @@ pub struct NodeOptions {
 impl NodeOptions {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: NodeOptionsBranch) -> Self {
         Self {
             node_name: ::core::option::Option::None,
@@ -345,7 +339,6 @@ pub struct DriverOnly {
 impl DriverOnly {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: DriverOnlyBranch) -> Self {
         Self { driver }
     }
@@ -436,7 +429,6 @@ pub struct ExtendedFile {
 impl ExtendedFile {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(filename: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             filename: filename.into(),
@@ -480,7 +472,6 @@ pub struct FileFlavor {
 impl FileFlavor {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(flavor: FileFlavorBranch) -> Self {
         Self { flavor }
     }
@@ -626,7 +617,6 @@ pub struct BlockSetup {
 impl BlockSetup {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(root: BlockOptions, children: ::std::vec::Vec<NodeOptions>) -> Self {
         Self {
             root,
@@ -693,6 +683,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `blockdev-add`
+    #[doc(alias = "blockdev-add")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct BlockdevAdd(pub super::BlockOptions);
 
@@ -734,14 +725,15 @@ pub mod commands {
     }
 
     /// `query-setup`
+    #[doc(alias = "query-setup")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QuerySetup {}
+
     #[allow(deprecated)]
     impl QuerySetup {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }

@@ -97,7 +97,6 @@ pub struct Timestamp {
 impl Timestamp {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(seconds: i64, microseconds: u32) -> Self {
         Self { seconds, microseconds }
     }
@@ -124,7 +123,6 @@ pub struct Tag {
 impl Tag {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(key: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             key: key.into(),
@@ -211,12 +209,14 @@ pub enum VolumeFormat {
     /// appliances.
     ///
     /// **Deprecated**: Value `legacy-vmdk` is deprecated.  Convert such volumes to `qcow2`.
-    #[deprecated(note = "deprecated in the QAPI schema")]
+    #[deprecated(
+        note = "Value legacy-vmdk is deprecated. Convert such volumes to qcow2."
+    )]
     LegacyVmdk,
     /// Layout for zoned devices, which must be written
     /// sequentially within each zone.  (since 1.2)
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: Value `zoned` is experimental; its semantics may still change.
+    /// **Unstable** (it may change incompatibly or be withdrawn): Value `zoned` is experimental; its semantics may still change.
     Zoned,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
@@ -274,7 +274,6 @@ pub struct VolumeQos {
 impl VolumeQos {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             iops_limit: ::core::option::Option::None,
@@ -336,7 +335,6 @@ pub struct CacheSettings {
 impl CacheSettings {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(mode: CachePreset) -> Self {
         Self {
             mode,
@@ -453,7 +451,6 @@ pub struct VolumeSpec {
 impl VolumeSpec {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         size: u64,
@@ -558,7 +555,6 @@ pub struct EncryptionInfo {
 impl EncryptionInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cipher: impl ::core::convert::Into<::std::string::String>,
         key_id: impl ::core::convert::Into<::std::string::String>,
@@ -596,7 +592,6 @@ pub struct VolumeSummary {
 impl VolumeSummary {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         name: impl ::core::convert::Into<::std::string::String>,
@@ -673,12 +668,12 @@ pub struct VolumeInfo {
     /// exposed the volume.
     ///
     /// **Deprecated**: Member `legacy-path` is deprecated.  Use an export instead.
-    #[deprecated(note = "deprecated in the QAPI schema")]
+    #[deprecated(note = "Member legacy-path is deprecated. Use an export instead.")]
     pub legacy_path: ::core::option::Option<::std::string::String>,
     /// Access frequency on a scale from 0 (idle) to 255
     /// (hottest), as seen by the tiering engine.  (since 1.2)
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: Member `heat-score` is experimental.  The scale may change in future releases.
+    /// **Unstable** (it may change incompatibly or be withdrawn): Member `heat-score` is experimental.  The scale may change in future releases.
     pub heat_score: ::core::option::Option<u8>,
 }
 
@@ -764,7 +759,6 @@ pub struct VolumeFilter {
 impl VolumeFilter {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new() -> Self {
         Self {
             r#match: ::core::option::Option::None,
@@ -824,7 +818,6 @@ pub struct VolumeOptionsUpdate {
 impl VolumeOptionsUpdate {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             id: id.into(),
@@ -958,7 +951,6 @@ pub struct SnapshotInfo {
 impl SnapshotInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         name: impl ::core::convert::Into<::std::string::String>,
@@ -1000,7 +992,6 @@ pub struct SnapshotNode {
 impl SnapshotNode {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(snapshot: SnapshotInfo) -> Self {
         Self {
             snapshot,
@@ -1086,7 +1077,6 @@ pub struct ExportOptionsNfs {
 impl ExportOptionsNfs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(path: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             path: path.into(),
@@ -1127,7 +1117,6 @@ pub struct ExportOptionsIscsi {
 impl ExportOptionsIscsi {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         target: impl ::core::convert::Into<::std::string::String>,
         lun: u8,
@@ -1168,7 +1157,6 @@ pub struct ExportOptionsNvme {
 impl ExportOptionsNvme {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(nqn: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             nqn: nqn.into(),
@@ -1208,7 +1196,6 @@ pub struct ExportOptions {
 impl ExportOptions {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         volume_id: impl ::core::convert::Into<::std::string::String>,
@@ -1340,7 +1327,6 @@ pub struct ExportEntry {
 impl ExportEntry {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             name: name.into(),
@@ -1372,7 +1358,6 @@ pub struct ExportDirectory {
 impl ExportDirectory {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(path: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             path: path.into(),
@@ -1460,7 +1445,6 @@ pub struct JobProgress {
 impl JobProgress {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(current: u64, total: u64) -> Self {
         Self {
             current,
@@ -1506,7 +1490,6 @@ pub struct JobCommon {
 impl JobCommon {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         r#type: JobType,
@@ -1553,7 +1536,6 @@ pub struct JobReplicateInfo {
 impl JobReplicateInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         source_id: impl ::core::convert::Into<::std::string::String>,
         target: impl ::core::convert::Into<::std::string::String>,
@@ -1589,7 +1571,6 @@ pub struct JobScrubInfo {
 impl JobScrubInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         volume_id: impl ::core::convert::Into<::std::string::String>,
         errors_found: u64,
@@ -1624,7 +1605,6 @@ pub struct JobRebalanceInfo {
 impl JobRebalanceInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         from_pool: impl ::core::convert::Into<::std::string::String>,
         to_pool: impl ::core::convert::Into<::std::string::String>,
@@ -1673,7 +1653,6 @@ pub struct JobInfo {
 impl JobInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: impl ::core::convert::Into<::std::string::String>,
         status: JobStatus,
@@ -1837,7 +1816,6 @@ pub struct NetworkPortInfo {
 impl NetworkPortInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         speed: LinkSpeed,
@@ -1884,7 +1862,6 @@ pub struct LegacyPoolStats {
 impl LegacyPoolStats {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         pool: impl ::core::convert::Into<::std::string::String>,
         bytes_total: u64,
@@ -1923,7 +1900,6 @@ pub struct PropertyValue {
 impl PropertyValue {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(r#type: QType, value: ::qapi_types::serde_json::Value) -> Self {
         Self { r#type, value }
     }
@@ -1953,7 +1929,6 @@ pub struct VolumeExtent {
 impl VolumeExtent {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(offset: u64, length: u64, allocated: bool) -> Self {
         Self {
             offset,
@@ -1983,7 +1958,6 @@ pub struct VolumeMap {
 impl VolumeMap {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(extents: ::std::vec::Vec<VolumeExtent>) -> Self {
         Self { extents }
     }
@@ -1996,6 +1970,7 @@ impl VolumeMap {
 /// Hardware details the vendor provides for support cases.
 ///
 /// *Since: 1.1*
+#[doc(alias = "__com.example_VendorInfo")]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComExampleVendorInfo {
@@ -2016,7 +1991,6 @@ pub struct ComExampleVendorInfo {
 impl ComExampleVendorInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         vendor: impl ::core::convert::Into<::std::string::String>,
         model: impl ::core::convert::Into<::std::string::String>,
@@ -2287,6 +2261,7 @@ pub mod commands {
     /// -> { "execute": "volume-create", "arguments": { "name": "db0", "size": 1073741824, "format": "sparse" } }
     /// <- { "return": { "id": "vol-7", "name": "db0", "size": 1073741824, "health": "ok" } }
     /// ```
+    #[doc(alias = "volume-create")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct VolumeCreate(pub super::VolumeSpec);
 
@@ -2335,6 +2310,7 @@ pub mod commands {
     /// - If the volume is in use and `force` is not true, GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "volume-delete")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct VolumeDelete {
@@ -2350,7 +2326,6 @@ pub mod commands {
     impl VolumeDelete {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self {
                 id: id.into(),
@@ -2383,7 +2358,10 @@ pub mod commands {
     /// *Since: 1.0*
     ///
     /// **Deprecated**: This command is deprecated.  Use [`volume-set-options`](super::commands::VolumeSetOptions) with member `size` instead.
-    #[deprecated(note = "deprecated in the QAPI schema")]
+    #[doc(alias = "volume_resize")]
+    #[deprecated(
+        note = "This command is deprecated. Use volume-set-options with member size instead."
+    )]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct VolumeResize {
@@ -2400,7 +2378,6 @@ pub mod commands {
     impl VolumeResize {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             id: impl ::core::convert::Into<::std::string::String>,
             size: u64,
@@ -2445,6 +2422,7 @@ pub mod commands {
     /// -> { "execute": "volume-set-options", "arguments": { "id": "vol-7", "label": null, "cache": "writeback" } }
     /// <- { "return": {} }
     /// ```
+    #[doc(alias = "volume-set-options")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct VolumeSetOptions(pub super::VolumeOptionsUpdate);
 
@@ -2489,9 +2467,12 @@ pub mod commands {
     /// completes once the data is safe; other commands continue to be
     /// processed in the meantime.
     ///
-    /// **Errors:**    - If `id` does not name a volume, DeviceNotFound
+    /// **Errors:**
+    ///
+    /// - If `id` does not name a volume, DeviceNotFound
     ///
     /// *Since: 1.0*
+    #[doc(alias = "volume-flush")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct VolumeFlush {
@@ -2503,7 +2484,6 @@ pub mod commands {
     impl VolumeFlush {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { id: id.into() }
         }
@@ -2525,7 +2505,9 @@ pub mod commands {
     ///
     /// **Returns:** Detailed information about each selected volume.
     ///
-    /// **Errors:**    - If `filter` names a pool that does not exist, GenericError
+    /// **Errors:**
+    ///
+    /// - If `filter` names a pool that does not exist, GenericError
     ///
     /// *Since: 1.0*
     ///
@@ -2535,6 +2517,7 @@ pub mod commands {
     /// -> { "execute": "query-volumes", "arguments": { "filter": { "match": "db*", "self": true } } }
     /// <- { "return": [ { "id": "vol-7", "name": "db0", "size": 1073741824, "health": "ok", "pool": "fast", "format": "sparse", "sector-size": "4k", "allocated": 65536, "tags": [] } ] }
     /// ```
+    #[doc(alias = "query-volumes")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryVolumes {
@@ -2547,7 +2530,6 @@ pub mod commands {
     impl QueryVolumes {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 filter: ::core::option::Option::None,
@@ -2572,9 +2554,12 @@ pub mod commands {
     ///
     /// **Returns:** Detailed information about the volume.
     ///
-    /// **Errors:**    - If `id` does not name a volume, DeviceNotFound
+    /// **Errors:**
+    ///
+    /// - If `id` does not name a volume, DeviceNotFound
     ///
     /// *Since: 1.0*
+    #[doc(alias = "query-volume")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct QueryVolume {
@@ -2586,7 +2571,6 @@ pub mod commands {
     impl QueryVolume {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { id: id.into() }
         }
@@ -2608,7 +2592,9 @@ pub mod commands {
     ///
     /// **Returns:** The number of free bytes in the pool.
     ///
-    /// **Errors:**    - If `pool` does not name a pool, GenericError
+    /// **Errors:**
+    ///
+    /// - If `pool` does not name a pool, GenericError
     ///
     /// *Since: 1.0*
     ///
@@ -2618,6 +2604,7 @@ pub mod commands {
     /// -> { "execute": "query-pool-free-bytes", "arguments": { "pool": "fast" } }
     /// <- { "return": 549755813888 }
     /// ```
+    #[doc(alias = "query-pool-free-bytes")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryPoolFreeBytes {
@@ -2629,7 +2616,6 @@ pub mod commands {
     impl QueryPoolFreeBytes {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 pool: ::core::option::Option::None,
@@ -2672,6 +2658,7 @@ pub mod commands {
     /// ```
     ///
     /// Feature `atomic-groups`: The snapshots of all volumes in `group-members` are taken at the same instant.  Without this feature they are taken one after the other.
+    #[doc(alias = "snapshot-create")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SnapshotCreate {
@@ -2700,7 +2687,6 @@ pub mod commands {
     impl SnapshotCreate {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             volume_id: impl ::core::convert::Into<::std::string::String>,
             name: impl ::core::convert::Into<::std::string::String>,
@@ -2734,9 +2720,12 @@ pub mod commands {
 
     /// Delete a snapshot.  Snapshots derived from it are kept.
     ///
-    /// **Errors:**    - If `id` does not name a snapshot, GenericError
+    /// **Errors:**
+    ///
+    /// - If `id` does not name a snapshot, GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "snapshot-delete")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SnapshotDelete {
@@ -2748,7 +2737,6 @@ pub mod commands {
     impl SnapshotDelete {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self { id: id.into() }
         }
@@ -2771,7 +2759,9 @@ pub mod commands {
     /// **Returns:** The roots of the snapshot tree, oldest first.  The array
     /// is empty when the volume has no snapshots.
     ///
-    /// **Errors:**    - If `volume-id` does not name a volume, DeviceNotFound
+    /// **Errors:**
+    ///
+    /// - If `volume-id` does not name a volume, DeviceNotFound
     ///
     /// *Since: 1.0*
     ///
@@ -2781,6 +2771,7 @@ pub mod commands {
     /// -> { "execute": "query-snapshot-tree", "arguments": { "volume-id": "vol-7" } }
     /// <- { "return": [ { "snapshot": { "id": "snap-1", "name": "base", "volume-id": "vol-7", "created": { "seconds": 1717000000, "microseconds": 0 }, "size": 4096 }, "children": [ { "snapshot": { "id": "snap-2", "name": "patched", "volume-id": "vol-7", "created": { "seconds": 1717500000, "microseconds": 0 }, "size": 0 } } ] } ] }
     /// ```
+    #[doc(alias = "query-snapshot-tree")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct QuerySnapshotTree {
@@ -2792,7 +2783,6 @@ pub mod commands {
     impl QuerySnapshotTree {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             volume_id: impl ::core::convert::Into<::std::string::String>,
         ) -> Self {
@@ -2831,6 +2821,7 @@ pub mod commands {
     /// -> { "execute": "export-add", "arguments": { "id": "exp-1", "volume-id": "vol-7", "protocol": "nfs", "writable": false, "path": "/srv/db0" } }
     /// <- { "return": {} }
     /// ```
+    #[doc(alias = "export-add")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ExportAdd(pub super::ExportOptions);
 
@@ -2880,6 +2871,7 @@ pub mod commands {
     ///   GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "export-remove")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ExportRemove {
@@ -2895,7 +2887,6 @@ pub mod commands {
     impl ExportRemove {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self {
                 id: id.into(),
@@ -2921,9 +2912,12 @@ pub mod commands {
     ///
     /// **Returns:** The top-level directory of the export.
     ///
-    /// **Errors:**    - If `id` does not name an NFS export, GenericError
+    /// **Errors:**
+    ///
+    /// - If `id` does not name an NFS export, GenericError
     ///
     /// *Since: 1.1*
+    #[doc(alias = "query-export-tree")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct QueryExportTree {
@@ -2938,7 +2932,6 @@ pub mod commands {
     impl QueryExportTree {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self {
                 id: id.into(),
@@ -2965,6 +2958,7 @@ pub mod commands {
     /// **Returns:** Information about each job.
     ///
     /// *Since: 1.0*
+    #[doc(alias = "query-jobs")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryJobs {
@@ -2977,7 +2971,6 @@ pub mod commands {
     impl QueryJobs {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 status: ::core::option::Option::None,
@@ -3017,6 +3010,7 @@ pub mod commands {
     /// ```
     ///
     /// May be executed out of band ([`qapi_types::OobCommand`]).
+    #[doc(alias = "job-cancel")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct JobCancel {
@@ -3034,7 +3028,6 @@ pub mod commands {
     impl JobCancel {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self {
                 id: id.into(),
@@ -3059,19 +3052,21 @@ pub mod commands {
 
     #[allow(deprecated)]
     impl ::qapi_types::OobCommand for JobCancel {}
+
     /// List the network ports of the appliance.
     ///
     /// **Returns:** Information about each port.
     ///
     /// *Since: 1.0*
+    #[doc(alias = "query-network-ports")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryNetworkPorts {}
+
     #[allow(deprecated)]
     impl QueryNetworkPorts {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -3093,9 +3088,12 @@ pub mod commands {
     ///
     /// **Returns:** The counters of each reported pool.
     ///
-    /// **Errors:**    - If `pool` does not name a pool, GenericError
+    /// **Errors:**
+    ///
+    /// - If `pool` does not name a pool, GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "query-pool-stats")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryPoolStats {
@@ -3108,7 +3106,6 @@ pub mod commands {
     impl QueryPoolStats {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 pool: ::core::option::Option::None,
@@ -3138,6 +3135,7 @@ pub mod commands {
     /// - If the component has no such property, GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "property-get")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PropertyGet {
@@ -3151,7 +3149,6 @@ pub mod commands {
     impl PropertyGet {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             path: impl ::core::convert::Into<::std::string::String>,
             property: impl ::core::convert::Into<::std::string::String>,
@@ -3186,6 +3183,7 @@ pub mod commands {
     /// - If `value` does not fit the property's type, GenericError
     ///
     /// *Since: 1.0*
+    #[doc(alias = "property-set")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PropertySet {
@@ -3206,7 +3204,6 @@ pub mod commands {
     impl PropertySet {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             path: impl ::core::convert::Into<::std::string::String>,
             property: impl ::core::convert::Into<::std::string::String>,
@@ -3252,11 +3249,14 @@ pub mod commands {
     /// > **Note:** Exports are unreachable while the appliance restarts.
     /// > Clients must establish a new QMP connection afterwards.
     ///
-    /// **Errors:**    - If a restart is already scheduled, GenericError
+    /// **Errors:**
+    ///
+    /// - If a restart is already scheduled, GenericError
     ///
     /// *Since: 1.0*
     ///
     /// The server sends no reply when this command succeeds.
+    #[doc(alias = "appliance-reboot")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct ApplianceReboot {
@@ -3270,7 +3270,6 @@ pub mod commands {
     impl ApplianceReboot {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 delay: ::core::option::Option::None,
@@ -3296,13 +3295,16 @@ pub mod commands {
     ///
     /// **Returns:** The allocation map of the requested range.
     ///
-    /// **Errors:**    - If `id` does not name a volume, DeviceNotFound
+    /// **Errors:**
+    ///
+    /// - If `id` does not name a volume, DeviceNotFound
     ///
     /// *Since: 1.2*
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: This command is meant for debugging only.
+    /// **Unstable** (it may change incompatibly or be withdrawn): This command is meant for debugging only.
     ///
     /// *Only in QEMU builds where `CONFIG_DEBUG_TOOLS`.*
+    #[doc(alias = "x-debug-volume-map")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct XDebugVolumeMap {
@@ -3318,7 +3320,6 @@ pub mod commands {
     impl XDebugVolumeMap {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(id: impl ::core::convert::Into<::std::string::String>) -> Self {
             Self {
                 id: id.into(),
@@ -3346,14 +3347,15 @@ pub mod commands {
     /// **Returns:** The hardware details.
     ///
     /// *Since: 1.1*
+    #[doc(alias = "__com.example_query-vendor-info")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct ComExampleQueryVendorInfo {}
+
     #[allow(deprecated)]
     impl ComExampleQueryVendorInfo {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -3383,6 +3385,7 @@ pub mod events {
     /// ```text
     /// <- { "event": "VOLUME_HEALTH_CHANGED", "data": { "id": "vol-7", "previous": "ok", "current": "degraded", "reason": "disk 3 removed" }, "timestamp": { "seconds": 1718000000, "microseconds": 250000 } }
     /// ```
+    #[doc(alias = "VOLUME_HEALTH_CHANGED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct VolumeHealthChanged {
@@ -3400,7 +3403,6 @@ pub mod events {
     impl VolumeHealthChanged {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             id: impl ::core::convert::Into<::std::string::String>,
             previous: super::HealthState,
@@ -3429,6 +3431,7 @@ pub mod events {
     /// requested with `async`.
     ///
     /// *Since: 1.0*
+    #[doc(alias = "SNAPSHOT_CREATED")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct SnapshotCreated(pub super::SnapshotInfo);
 
@@ -3477,6 +3480,7 @@ pub mod events {
     /// ```text
     /// <- { "event": "JOB_STATUS_CHANGE", "data": { "id": "job-3", "type": "scrub", "status": "completed", "progress": { "current": 100, "total": 100 }, "started": { "seconds": 1718000000, "microseconds": 0 }, "volume-id": "vol-7", "errors-found": 2, "errors-repaired": 2 }, "timestamp": { "seconds": 1718007200, "microseconds": 5 } }
     /// ```
+    #[doc(alias = "JOB_STATUS_CHANGE")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct JobStatusChange(pub super::JobInfo);
 
@@ -3524,14 +3528,15 @@ pub mod events {
     /// ```text
     /// <- { "event": "APPLIANCE_READY", "timestamp": { "seconds": 1718000000, "microseconds": 42 } }
     /// ```
+    #[doc(alias = "APPLIANCE_READY")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct ApplianceReady {}
+
     #[allow(deprecated)]
     impl ApplianceReady {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -3550,7 +3555,8 @@ pub mod events {
     ///
     /// *Since: 1.1*
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn: The set of alert codes is not final yet.
+    /// **Unstable** (it may change incompatibly or be withdrawn): The set of alert codes is not final yet.
+    #[doc(alias = "__com.example_VENDOR_ALERT")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ComExampleVendorAlert {
@@ -3564,7 +3570,6 @@ pub mod events {
     impl ComExampleVendorAlert {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             code: u16,
             message: impl ::core::convert::Into<::std::string::String>,

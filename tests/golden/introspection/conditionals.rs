@@ -33,7 +33,6 @@ pub struct TcpAddress {
 impl TcpAddress {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         host: impl ::core::convert::Into<::std::string::String>,
         port: u16,
@@ -58,7 +57,6 @@ pub struct UnixAddress {
 impl UnixAddress {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(path: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self { path: path.into() }
     }
@@ -80,7 +78,6 @@ pub struct Address {
 impl Address {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(transport: AddressBranch) -> Self {
         Self { transport }
     }
@@ -173,7 +170,6 @@ pub struct Listener {
 impl Listener {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(addr: Address) -> Self {
         Self {
             addr,
@@ -243,7 +239,6 @@ pub struct ListenArgs {
 impl ListenArgs {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(listener: ListenerRef) -> Self {
         Self {
             listener,
@@ -280,7 +275,6 @@ pub struct AccelInfo {
 impl AccelInfo {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(accel: AccelInfoBranch) -> Self {
         Self { accel }
     }
@@ -371,6 +365,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
     /// `listen`
+    #[doc(alias = "listen")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct Listen(pub super::ListenArgs);
 
@@ -412,14 +407,15 @@ pub mod commands {
     }
 
     /// `query-listeners`
+    #[doc(alias = "query-listeners")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryListeners {}
+
     #[allow(deprecated)]
     impl QueryListeners {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -438,14 +434,15 @@ pub mod commands {
     }
 
     /// `query-accel`
+    #[doc(alias = "query-accel")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryAccel {}
+
     #[allow(deprecated)]
     impl QueryAccel {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -467,6 +464,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// `LISTENER_READY`
+    #[doc(alias = "LISTENER_READY")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct ListenerReady(pub super::ListenArgs);
 

@@ -14,7 +14,6 @@ pub struct DiskAddArguments {
 impl DiskAddArguments {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(driver: DiskAddArgumentsBranch) -> Self {
         Self {
             node_name: ::core::option::Option::None,
@@ -112,7 +111,6 @@ pub struct DiskLegacyResizeArguments {
 impl DiskLegacyResizeArguments {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         size_mb: i64,
@@ -139,7 +137,6 @@ pub struct DiskStats {
 impl DiskStats {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(reads: i64) -> Self {
         Self {
             reads,
@@ -173,7 +170,6 @@ pub struct QueryDisksItem {
 impl QueryDisksItem {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: impl ::core::convert::Into<::std::string::String>,
         size: i64,
@@ -252,7 +248,6 @@ pub struct DiskAddArgumentsFile {
 impl DiskAddArgumentsFile {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(filename: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             filename: filename.into(),
@@ -280,7 +275,6 @@ pub struct DiskAddArgumentsNbd {
 impl DiskAddArgumentsNbd {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(server: DiskAddArgumentsNbdServer) -> Self {
         Self {
             server,
@@ -306,7 +300,6 @@ pub struct DiskStatsListType {
 impl DiskStatsListType {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(when: f64) -> Self {
         Self { when }
     }
@@ -442,7 +435,6 @@ pub struct DiskAddArgumentsNbdServerObject {
 impl DiskAddArgumentsNbdServerObject {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(host: impl ::core::convert::Into<::std::string::String>) -> Self {
         Self {
             host: host.into(),
@@ -522,7 +514,8 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 pub mod commands {
     /// The server's `disk-add` command, from its introspection.
     ///
-    /// **Unstable**: this interface may change incompatibly or be withdrawn
+    /// **Unstable** (it may change incompatibly or be withdrawn)
+    #[doc(alias = "disk-add")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskAdd(pub super::DiskAddArguments);
 
@@ -566,6 +559,7 @@ pub mod commands {
     /// The server's `disk-check` command, from its introspection.
     ///
     /// May be executed out of band ([`qapi_types::OobCommand`]).
+    #[doc(alias = "disk-check")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskCheck(pub super::DiskAddArguments);
 
@@ -608,9 +602,11 @@ pub mod commands {
 
     #[allow(deprecated)]
     impl ::qapi_types::OobCommand for DiskCheck {}
+
     /// The server's `disk_legacy_resize` command, from its introspection.
     ///
     /// **Deprecated**
+    #[doc(alias = "disk_legacy_resize")]
     #[deprecated(note = "deprecated in the QAPI schema")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskLegacyResize(pub super::DiskLegacyResizeArguments);
@@ -655,14 +651,15 @@ pub mod commands {
     /// The server's `ping` command, from its introspection.
     ///
     /// May be executed out of band ([`qapi_types::OobCommand`]).
+    #[doc(alias = "ping")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Ping {}
+
     #[allow(deprecated)]
     impl Ping {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -682,15 +679,17 @@ pub mod commands {
 
     #[allow(deprecated)]
     impl ::qapi_types::OobCommand for Ping {}
+
     /// The server's `query-disk-stats` command, from its introspection.
+    #[doc(alias = "query-disk-stats")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryDiskStats {}
+
     #[allow(deprecated)]
     impl QueryDiskStats {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
@@ -709,6 +708,7 @@ pub mod commands {
     }
 
     /// The server's `query-disks` command, from its introspection.
+    #[doc(alias = "query-disks")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryDisks {
@@ -720,7 +720,6 @@ pub mod commands {
     impl QueryDisks {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {
                 all: ::core::option::Option::None,
@@ -744,6 +743,7 @@ pub mod commands {
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
 pub mod events {
     /// The server's `DISK_ADDED` event, from its introspection.
+    #[doc(alias = "DISK_ADDED")]
     #[derive(Clone, Debug, PartialEq)]
     pub struct DiskAdded(pub super::DiskAddArguments);
 
@@ -782,6 +782,7 @@ pub mod events {
     }
 
     /// The server's `DISK_STATE_CHANGED` event, from its introspection.
+    #[doc(alias = "DISK_STATE_CHANGED")]
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DiskStateChanged {
@@ -795,7 +796,6 @@ pub mod events {
     impl DiskStateChanged {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             name: impl ::core::convert::Into<::std::string::String>,
             state: super::DiskStateChangedState,
@@ -814,14 +814,15 @@ pub mod events {
     }
 
     /// The server's `SHUTDOWN` event, from its introspection.
+    #[doc(alias = "SHUTDOWN")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct Shutdown {}
+
     #[allow(deprecated)]
     impl Shutdown {
         /// Creates a value from its required members; the optional ones
         /// start absent.
-        #[allow(clippy::too_many_arguments)]
         pub fn new() -> Self {
             Self {}
         }
