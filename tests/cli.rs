@@ -80,6 +80,17 @@ fn old_doc_comments_are_errors_by_default_and_warnings_when_lenient() {
         err.contains("The 'Note' section is no longer supported"),
         "{err}"
     );
+    assert!(
+        err.ends_with(
+            "note: only doc comments break today's rules: `cargo qapi check --lenient-docs \
+             tests/schemas/legacy/old-docs.json` reports them as warnings (as `generate` does), \
+             for older QEMU releases' schemas\n"
+        ),
+        "{err}"
+    );
+    // A schema with other problems gets no such hint.
+    let (_, _, err) = cargo_qapi(&["qapi", "check", "tests/schemas/cli/main.json"]);
+    assert!(!err.contains("--lenient-docs"), "{err}");
 
     let (code, _, err) = cargo_qapi(&["qapi", "check", "--lenient-docs", path]);
     assert_eq!(code, EXIT_OK, "{err}");
@@ -689,4 +700,19 @@ fn introspect_needs_a_socket_or_a_qemu_and_says_so() {
     let (code, _, err) = cargo_qapi(&["qapi", "introspect", "--socket", "x", "--qemu", "y"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn options_after_qemu_are_refused_not_passed_to_qemu() {
+    for option in ["--out", "--out=x.json", "--color"] {
+        let (code, _, err) = cargo_qapi(&[
+            "qapi",
+            "introspect",
+            "--qemu",
+            "qemu-storage-daemon",
+            option,
+        ]);
+        assert_eq!(code, EXIT_USAGE, "{err}");
+        assert!(err.contains("comes after `--qemu`"), "{err}");
+    }
 }

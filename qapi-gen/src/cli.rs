@@ -358,7 +358,21 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
                 Err(code) => code,
             }
         }
-        Err(error) => report.error(&error),
+        Err(error) => {
+            let code = report.error(&error);
+            // Older releases' schemas fail today's doc rules only.
+            let only_docs = matches!(&error, Error::Invalid(r)
+                if r.diagnostics.iter().all(|d| d.category == crate::Category::Doc));
+            if only_docs && !args.lenient_docs {
+                report.note(&format!(
+                    "only doc comments break today's rules: `cargo qapi check --lenient-docs {}` \
+                     reports them as warnings (as `generate` does), for older QEMU releases' \
+                     schemas",
+                    args.schema.display()
+                ));
+            }
+            code
+        }
     }
 }
 
@@ -461,6 +475,20 @@ fn regenerate_command(args: &GenerateArgs) -> String {
 }
 
 fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
+    // `--qemu` takes the rest of the line: an option of ours after it
+    // would go to QEMU (which has none of these names).
+    if let Some(ours) = args.qemu.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_str()?;
+        ["--out", "--socket", "--color"]
+            .into_iter()
+            .find(|o| arg == *o || arg.starts_with(&format!("{o}=")))
+    }) {
+        report.failure(&format!(
+            "`{ours}` comes after `--qemu`, so it would be passed to QEMU: put it before \
+             `--qemu BINARY [ARGS]`"
+        ));
+        return EXIT_USAGE;
+    }
     let captured = match (&args.socket, args.qemu.split_first()) {
         (Some(socket), _) => crate::capture::from_socket(socket),
         (None, Some((binary, rest))) => crate::capture::from_qemu(binary, rest),

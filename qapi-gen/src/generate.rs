@@ -408,8 +408,18 @@ impl Builder {
                 }
                 let total = generated.notes.len() + generated.warnings.len();
                 if total > SHOWN {
+                    let lists = match (&self.input, &self.source) {
+                        (Input::Schema(path), _) => {
+                            format!("cargo qapi check --lenient-docs {}", path.display())
+                        }
+                        (_, Some(source)) => format!(
+                            "cargo qapi generate --introspect FILE {} --out FILE",
+                            source.display()
+                        ),
+                        (_, None) => "cargo qapi generate --introspect FILE --out FILE".into(),
+                    };
                     println!(
-                        "cargo:warning={} more warnings; `cargo qapi check --lenient-docs` or `cargo qapi generate --introspect` lists them all",
+                        "cargo:warning={} more warnings; `{lists}` lists them all",
                         total - SHOWN,
                     );
                 }

@@ -4,8 +4,9 @@
 //! Generated commands implement [`Command`] (and [`OobCommand`] when the
 //! schema allows out-of-band execution), generated events implement
 //! [`Event`], and each schema's event enumeration implements [`EventSet`].
-//! The [`wire`] module holds the (de)serialization logic the generated
-//! code shares, so that the bindings stay small and quick to compile.
+//! The (de)serialization logic the generated code shares lives here too
+//! (hidden from these docs: it is not meant to be called by hand), so
+//! that the bindings stay small and quick to compile.
 //!
 //! Generated code names only this crate: `serde` and `serde_json` are
 //! re-exported for it.
@@ -23,6 +24,7 @@ pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod qga;
 pub mod schema;
+#[doc(hidden)]
 pub mod wire;
 
 pub use blocking::BlockingQmp;

@@ -183,6 +183,7 @@ pub(crate) fn decode_reply<C: Command>(value: Value) -> Result<C::Ok, Error> {
 
 /// How a command is to be executed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
 pub enum Execution {
     /// In band: `{"execute": ...}`.
     InBand,
@@ -196,6 +197,7 @@ pub enum Execution {
 /// Writes a request as one line: `{"execute":"NAME","arguments":{...},"id":N}`
 /// with no whitespace, `arguments` left out when empty. QEMU reads its
 /// monitor a byte at a time, so every byte saved counts.
+#[doc(hidden)]
 pub fn write_request(
     out: &mut Vec<u8>,
     name: &str,

@@ -276,6 +276,7 @@ impl TypeDef {
 /// reads as one with an empty name or type (which matches nothing on a
 /// server).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
 pub struct Entries<T> {
     text: &'static str,
     entry: std::marker::PhantomData<fn() -> T>,

@@ -33,6 +33,7 @@ pub fn deserialize_enum<'de, E: Enum, D: Deserializer<'de>>(
 
 /// Implements `Serialize`, `Deserialize` and `Display` for a type that
 /// implements [`Enum`].
+#[doc(hidden)]
 #[macro_export]
 macro_rules! impl_enum {
     ($ty:ty) => {
@@ -193,6 +194,7 @@ pub fn deserialize_object<'de, T: Object, D: Deserializer<'de>>(
 
 /// Implements `Serialize` and `Deserialize` for a type that implements
 /// [`Object`].
+#[doc(hidden)]
 #[macro_export]
 macro_rules! impl_object {
     ($ty:ty) => {
@@ -224,6 +226,7 @@ macro_rules! impl_object {
 /// takes; `strings` those whose setter takes `impl Into<String>`),
 /// `flatten` fields whose own members are the struct's (a union's
 /// branch), `rest` a map that keeps the members no field takes.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! object {
     (
@@ -291,6 +294,7 @@ macro_rules! object {
 /// Implements [`Enum`], `Serialize`, `Deserialize` and `Display` for a
 /// generated enumeration: each variant with its wire name, and the
 /// variant that keeps values the bindings don't know.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! enumeration {
     ($ty:ident { $( $variant:ident = $wire:literal ),* $(,)? } else $unknown:ident) => {
