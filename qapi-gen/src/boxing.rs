@@ -1,12 +1,18 @@
-//! Which by-value references between generated types must be boxed:
-//! those inside a cycle of the containment graph.
+//! Which by-value references between generated types must be boxed: one
+//! edge of every cycle of the containment graph, chosen the same way every
+//! time.
 //!
 //! A struct holds its members' values (an optional member too: `Option`
 //! is by value), a union holds its branches, an alternate its
 //! alternatives; arrays hold their elements on the heap and break cycles.
-//! Every by-value edge within one strongly connected component is boxed
-//! (self-references included), which makes every type finite without
-//! special-casing any name.
+//! Within each strongly connected component, a depth-first search from
+//! the type that holds the most others in it and is held by the fewest
+//! (the most out-edges less in-edges; the first declared among equals)
+//! boxes the edges that lead back to a type on its path: without those,
+//! no cycle is left. For QEMU's block layer that is the
+//! `BlockdevOptions` alternatives of `BlockdevRef` and `BlockdevRefOrNull`,
+//! not each of the fifty drivers' options that hold a `BlockdevRef`. No
+//! name is special-cased.
 
 use std::collections::HashSet;
 
@@ -27,21 +33,75 @@ impl Boxing {
             successors[id.index()] = by_value_targets(schema, id);
         }
         let components = strongly_connected(&successors);
-        let mut edges = HashSet::new();
-        for id in schema.ids() {
-            for &to in &successors[id.index()] {
-                if components[id.index()] == components[to.index()] {
-                    edges.insert((id, to));
-                }
-            }
+        Self {
+            edges: back_edges(&successors, &components),
         }
-        Self { edges }
     }
 
     /// Whether `from` must hold `to` in a `Box`.
     pub(crate) fn is_boxed(&self, from: EntityId, to: EntityId) -> bool {
         self.edges.contains(&(from, to))
     }
+}
+
+/// The edges that lead back to a node on the path of a depth-first search
+/// of each component, started from its node with the most edges out less
+/// edges in, within the component (the lowest index among equals): a
+/// union of many types that reach it back through a few is the root, and
+/// those few edges are the ones boxed.
+fn back_edges(successors: &[Vec<EntityId>], components: &[usize]) -> HashSet<(EntityId, EntityId)> {
+    let n = successors.len();
+    let inner = |from: usize, to: usize| components[from] == components[to];
+    // Edges out less edges in, within the component; `None` for nodes in
+    // no cycle.
+    let mut balance: Vec<Option<i64>> = vec![None; n];
+    for (from, targets) in successors.iter().enumerate() {
+        for to in targets.iter().map(|t| t.index()) {
+            if inner(from, to) {
+                *balance[from].get_or_insert(0) += 1;
+                *balance[to].get_or_insert(0) -= 1;
+            }
+        }
+    }
+    let mut roots: Vec<Option<usize>> = vec![None; n];
+    for node in 0..n {
+        let Some(own) = balance[node] else {
+            continue;
+        };
+        let root = &mut roots[components[node]];
+        if root.is_none_or(|r| balance[r].is_some_and(|theirs| own > theirs)) {
+            *root = Some(node);
+        }
+    }
+    let mut edges = HashSet::new();
+    let mut visited = vec![false; n];
+    let mut on_path = vec![false; n];
+    for root in roots.into_iter().flatten() {
+        // (node, position in its successor list)
+        let mut work = vec![(root, 0usize)];
+        visited[root] = true;
+        on_path[root] = true;
+        while let Some(&mut (node, ref mut pos)) = work.last_mut() {
+            let Some(&next) = successors[node].get(*pos) else {
+                on_path[node] = false;
+                work.pop();
+                continue;
+            };
+            *pos += 1;
+            let next = next.index();
+            if !inner(node, next) {
+                continue;
+            }
+            if on_path[next] {
+                edges.insert((EntityId(node as u32), EntityId(next as u32)));
+            } else if !visited[next] {
+                visited[next] = true;
+                on_path[next] = true;
+                work.push((next, 0));
+            }
+        }
+    }
+    edges
 }
 
 /// The types an entity holds by value.
@@ -135,6 +195,25 @@ fn strongly_connected(successors: &[Vec<EntityId>]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_edge_of_each_cycle_is_boxed() {
+        let e = |i: u32| EntityId(i);
+        // A reference (0) that holds a union (1) of drivers (2, 3, 4)
+        // that hold the reference; 5 holds itself; 6 is no cycle.
+        let succ = vec![
+            vec![e(1)],
+            vec![e(2), e(3), e(4)],
+            vec![e(0)],
+            vec![e(0), e(0)],
+            vec![e(0)],
+            vec![e(5)],
+            vec![e(1)],
+        ];
+        let edges = back_edges(&succ, &strongly_connected(&succ));
+        let expected: HashSet<_> = [(e(0), e(1)), (e(5), e(5))].into_iter().collect();
+        assert_eq!(edges, expected);
+    }
 
     #[test]
     fn components() {

@@ -34,7 +34,7 @@ pub struct Person {
     /// `name`
     pub name: ::std::string::String,
     /// `employer`
-    pub employer: ::core::option::Option<::std::boxed::Box<Company>>,
+    pub employer: ::core::option::Option<Company>,
 }
 
 #[allow(deprecated)]
@@ -150,17 +150,15 @@ impl SumExpr {
 #[non_exhaustive]
 pub struct RefExpr {
     /// `target`
-    pub target: ::std::boxed::Box<ExprOrName>,
+    pub target: ExprOrName,
 }
 
 #[allow(deprecated)]
 impl RefExpr {
     /// Creates a value from its required members; the optional ones
     /// start absent.
-    pub fn new(
-        target: impl ::core::convert::Into<::std::boxed::Box<ExprOrName>>,
-    ) -> Self {
-        Self { target: target.into() }
+    pub fn new(target: ExprOrName) -> Self {
+        Self { target }
     }
 }
 
@@ -272,7 +270,7 @@ impl ::qapi_types::wire::Object for ExprBranch {
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 pub enum ExprOrName {
     /// `expr`
-    Expr(::std::boxed::Box<Expr>),
+    Expr(Expr),
     /// `name`
     Name(::std::string::String),
 }

@@ -438,7 +438,7 @@ pub struct VolumeSpec {
     pub sector_size: ::core::option::Option<SectorSize>,
     /// Volume whose contents the new volume initially shows.
     /// Only supported with format `qcow2` and `sparse`.
-    pub backing: ::core::option::Option<::std::boxed::Box<VolumeRef>>,
+    pub backing: ::core::option::Option<VolumeRef>,
     /// Quality-of-service limits.  Defaults to no limits.
     pub qos: ::core::option::Option<VolumeQos>,
     /// Cache configuration.  Defaults to caching disabled.
