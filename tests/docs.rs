@@ -85,7 +85,7 @@ fn labelled_sections_render_cleanly() {
     }
     for path in schemas {
         let schema = qapi_gen::load_for_generation(&path).expect("valid").schema;
-        let source = qapi_gen::rust_source(&schema, "test");
+        let source = qapi_gen::rust_source(&schema, "test").expect("the bindings parse");
         for line in source.lines() {
             let doc = line.trim_start();
             if let Some(rest) = doc.strip_prefix("/// **") {

@@ -37,7 +37,7 @@ fn golden_name(input: &Path) -> String {
 fn generate(input: &Path) -> String {
     let loaded = load_for_generation(&workspace().join(input))
         .unwrap_or_else(|e| panic!("{} is rejected:\n{e}", input.display()));
-    rust_source(&loaded.schema, &input.display().to_string())
+    rust_source(&loaded.schema, &input.display().to_string()).expect("the bindings parse")
 }
 
 #[test]

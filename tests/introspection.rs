@@ -40,7 +40,8 @@ fn rebuilt_schema_and_bindings_match_goldens() {
     let source = rust_source(
         &loaded.loaded.schema,
         "tests/schemas/introspection/server.json",
-    );
+    )
+    .expect("the bindings parse");
     golden(&dir.join("server.rs"), &source).unwrap();
 }
 
@@ -196,7 +197,8 @@ fn source_resolved_against_a_build_matches_golden() {
         .map(|f| f.name.as_str())
         .collect();
     assert_eq!(features, ["secure"]);
-    let source = rust_source(schema, "tests/schemas/valid/conditionals.json");
+    let source =
+        rust_source(schema, "tests/schemas/valid/conditionals.json").expect("the bindings parse");
     golden(
         &workspace().join("tests/golden/introspection/conditionals.rs"),
         &source,
@@ -400,7 +402,7 @@ proptest! {
         let mut infos: Vec<serde_json::Value> = serde_json::from_str(&server()).unwrap();
         mutate(&mut infos, &edits);
         if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
-            let _ = rust_source(&schema, "mutated");
+            rust_source(&schema, "mutated").expect("the bindings parse");
         }
     }
 
@@ -436,7 +438,7 @@ proptest! {
             }
         }
         if let Ok(schema) = rebuilt(&serde_json::to_string(&infos).unwrap()) {
-            let _ = rust_source(&schema, "mutated");
+            rust_source(&schema, "mutated").expect("the bindings parse");
         }
     }
 
@@ -459,7 +461,7 @@ proptest! {
         let _ = std::fs::remove_file(&path);
         if let Ok(introspected) = result {
             let schema = &introspected.loaded.schema;
-            let _ = rust_source(schema, "mutated");
+            rust_source(schema, "mutated").expect("the bindings parse");
             if introspected.notes.is_empty() {
                 for id in schema.ids() {
                     prop_assert!(schema.entity(id).cond.is_none());

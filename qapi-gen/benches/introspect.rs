@@ -64,7 +64,9 @@ fn main() {
             format: false,
         };
         let generate = |loaded: &qapi_gen::Loaded, options| {
-            qapi_gen::rust_source_with(&loaded.schema, "bench", options).len()
+            qapi_gen::rust_source_with(&loaded.schema, "bench", options)
+                .expect("the bindings parse")
+                .len()
         };
         let (alone, bytes) = median(9, || {
             let loaded = qapi_gen::introspect::load(&file, None)

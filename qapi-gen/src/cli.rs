@@ -304,7 +304,7 @@ impl Reporter<'_> {
                     .write_all(report.render_styled(self.colour).as_bytes());
                 EXIT_INVALID
             }
-            Error::Io { .. } | Error::Introspection { .. } => {
+            Error::Io { .. } | Error::Introspection { .. } | Error::Emitter { .. } => {
                 self.failure(&error.to_string());
                 EXIT_USAGE
             }
@@ -417,7 +417,10 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
         docs: !args.no_docs,
         format: !args.no_format,
     };
-    let source = crate::rust_source_with(&loaded.schema, &origin, options);
+    let source = match crate::rust_source_with(&loaded.schema, &origin, options) {
+        Ok(source) => source,
+        Err(error) => return report.error(&error),
+    };
     if args.check {
         let current = std::fs::read_to_string(&args.out).unwrap_or_default();
         if current == source {

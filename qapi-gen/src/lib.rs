@@ -96,8 +96,10 @@ impl Report {
     }
 }
 
-/// Why a schema could not be loaded.
+/// Why a schema could not be loaded or bindings generated. New kinds of
+/// failure may be added.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The root schema file could not be read.
     #[error("can't read schema file '{}': {}", path.display(), parser::describe_io_error(source))]
@@ -116,6 +118,13 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
+        message: String,
+    },
+    /// The generator produced code that does not parse: a bug of
+    /// qapi-gen's (never of the schema's).
+    #[error("qapi-gen generated code that does not parse ({message}): a bug of qapi-gen's; please report it with the schema")]
+    Emitter {
+        /// What the parser said, and where.
         message: String,
     },
 }
