@@ -86,7 +86,7 @@ fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<E
         {
             pairing.notes.push(format!(
                 "the server's {} '{}' is not in the schema: the bindings lack it",
-                meta(info),
+                info.meta_type.meta_type_name(),
                 info.name
             ));
         }
@@ -115,24 +115,11 @@ fn shown(source: &Schema, id: EntityId) -> String {
 
 /// The meta-type of a server entity with its article: `an enum`.
 fn a_meta(info: &SchemaInfo) -> String {
-    let meta = meta(info);
+    let meta = info.meta_type.meta_type_name();
     if meta.starts_with(['a', 'e', 'i', 'o', 'u']) {
         format!("an {meta}")
     } else {
         format!("a {meta}")
-    }
-}
-
-fn meta(info: &SchemaInfo) -> &'static str {
-    match info.meta_type {
-        SchemaInfoBranch::Builtin(_) => "builtin",
-        SchemaInfoBranch::Enum(_) => "enum",
-        SchemaInfoBranch::Array(_) => "array",
-        SchemaInfoBranch::Object(_) => "object",
-        SchemaInfoBranch::Alternate(_) => "alternate",
-        SchemaInfoBranch::Command(_) => "command",
-        SchemaInfoBranch::Event(_) => "event",
-        _ => "unknown",
     }
 }
 

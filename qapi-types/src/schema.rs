@@ -987,7 +987,7 @@ impl<'a> Checker<'a, '_> {
         let info = match self.server.get(command.name).map(|i| &i.meta_type) {
             Some(SchemaInfoBranch::Command(info)) => info,
             Some(other) => {
-                let kind = MismatchKind::OtherMetaType(shown(meta_type(other)));
+                let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
                 self.mismatch(location, String::new(), kind, command.conditional);
                 return;
             }
@@ -1026,7 +1026,7 @@ impl<'a> Checker<'a, '_> {
         let info = match self.server.get(event.name).map(|i| &i.meta_type) {
             Some(SchemaInfoBranch::Event(info)) => info,
             Some(other) => {
-                let kind = MismatchKind::OtherMetaType(shown(meta_type(other)));
+                let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
                 self.mismatch(location, String::new(), kind, event.conditional);
                 return;
             }
@@ -1561,17 +1561,21 @@ fn shown(name: &str) -> String {
     }
 }
 
-/// A server entity's meta-type, as the server names it.
-fn meta_type(branch: &SchemaInfoBranch) -> &str {
-    match branch {
-        SchemaInfoBranch::Builtin(_) => "builtin",
-        SchemaInfoBranch::Enum(_) => "enum",
-        SchemaInfoBranch::Array(_) => "array",
-        SchemaInfoBranch::Object(_) => "object",
-        SchemaInfoBranch::Alternate(_) => "alternate",
-        SchemaInfoBranch::Command(_) => "command",
-        SchemaInfoBranch::Event(_) => "event",
-        SchemaInfoBranch::Unrecognized { case, .. } => case,
+impl SchemaInfoBranch {
+    /// The meta-type, as the server names it: `builtin`, `enum`, `array`,
+    /// `object`, `alternate`, `command`, `event`, or one this crate does
+    /// not know.
+    pub fn meta_type_name(&self) -> &str {
+        match self {
+            SchemaInfoBranch::Builtin(_) => "builtin",
+            SchemaInfoBranch::Enum(_) => "enum",
+            SchemaInfoBranch::Array(_) => "array",
+            SchemaInfoBranch::Object(_) => "object",
+            SchemaInfoBranch::Alternate(_) => "alternate",
+            SchemaInfoBranch::Command(_) => "command",
+            SchemaInfoBranch::Event(_) => "event",
+            SchemaInfoBranch::Unrecognized { case, .. } => case,
+        }
     }
 }
 

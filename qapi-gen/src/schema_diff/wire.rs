@@ -392,21 +392,27 @@ impl<'s> Wire<'s> {
                 .is_some_and(|o| o.is_union())
         };
         match (union(self.old, old), union(self.new, new)) {
-            (false, true) => {
-                let old_members = members(self.old, old);
-                let mut verdict = Compat::note("a union now");
-                for (case, new_members) in cases(self.new, new) {
-                    let case = self
-                        .members(&old_members, &new_members, dir)
-                        .within(|| format!("branch '{case}'"));
-                    verdict = verdict.and(case);
-                }
-                verdict
-            }
-            (true, false) => {
-                let new_members = members(self.new, new);
-                let mut verdict = Compat::note("no longer a union");
-                for (case, old_members) in cases(self.old, old) {
+            (false, true) | (true, false) => {
+                // The struct side against each case of the union side.
+                let pairs: Vec<(String, Vec<&Member>, Vec<&Member>)> = if union(self.new, new) {
+                    let struct_members = members(self.old, old);
+                    cases(self.new, new)
+                        .into_iter()
+                        .map(|(case, union_members)| (case, struct_members.clone(), union_members))
+                        .collect()
+                } else {
+                    let struct_members = members(self.new, new);
+                    cases(self.old, old)
+                        .into_iter()
+                        .map(|(case, union_members)| (case, union_members, struct_members.clone()))
+                        .collect()
+                };
+                let mut verdict = Compat::note(if union(self.new, new) {
+                    "a union now"
+                } else {
+                    "no longer a union"
+                });
+                for (case, old_members, new_members) in pairs {
                     let case = self
                         .members(&old_members, &new_members, dir)
                         .within(|| format!("branch '{case}'"));
