@@ -679,9 +679,10 @@ fn output_that_can_not_be_written_is_an_error() {
                 &mut err,
             );
             let err = String::from_utf8(err).expect("utf-8");
+            // A reader that stopped reading (`| head`) needs no message.
             assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
             assert!(
-                err.contains("cargo qapi: can't write standard output: "),
+                !err.contains("can't write standard output"),
                 "{args:?}: {err}"
             );
         }

@@ -238,11 +238,12 @@ fn option_value(value: &OsStr) -> OsString {
 
 /// `30 s`, or `200 ms` for a limit of less than a second.
 fn seconds(limit: Duration) -> String {
-    if limit < Duration::from_secs(1) {
-        format!("{} ms", limit.as_millis())
-    } else {
-        format!("{} s", limit.as_secs())
-    }
+    // As the clients' errors say it (`no QMP greeting within 30 s`).
+    let said = qapi_types::Error::NoGreeting { limit }.to_string();
+    said.rsplit("within ")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A started QEMU, killed when dropped, its output kept.

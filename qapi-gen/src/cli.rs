@@ -280,12 +280,16 @@ fn diff(args: &DiffArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 
 /// disk, a closed pipe) is reported, and the exit status it calls for
 /// returned: output that did not arrive is not a success.
 fn emit(out: &mut dyn Write, text: &str, report: &mut Reporter<'_>) -> Result<(), i32> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // The reader stopped reading (`| head`): nothing to say, as other
+        // command-line tools.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_USAGE),
+        Err(e) => {
             report.failure(&format!("can't write standard output: {e}"));
-            EXIT_USAGE
-        })
+            Err(EXIT_USAGE)
+        }
+    }
 }
 
 /// Writes diagnostics and errors to standard error.

@@ -251,9 +251,6 @@ impl<'s> Codegen<'s> {
         }
     }
 
-    /// `#[doc]` attributes from Markdown lines.
-    /// `None` without docs: adds nothing, without allocating as an empty
-    /// token stream does.
     /// The doc of definition `id` as attributes, with the QAPI name as a
     /// search alias where the Rust name differs (`blockdev-add` finds
     /// `BlockdevAdd`).
@@ -267,6 +264,9 @@ impl<'s> Codegen<'s> {
         Some(quote!(#docs #[doc(alias = #wire)]))
     }
 
+    /// `#[doc]` attributes from Markdown lines.
+    /// `None` without docs: adds nothing, without allocating as an empty
+    /// token stream does.
     fn doc_attrs(&self, lines: &[String]) -> Option<TokenStream> {
         if !self.options.docs {
             return None;
@@ -524,7 +524,7 @@ impl<'s> Codegen<'s> {
             let is_string = matches!(
                 self.entity(member.ty).kind,
                 EntityKind::Builtin(Builtin::Str)
-            ) && !self.boxing.is_boxed(owner, member.ty);
+            );
             if optional {
                 let setter = format_ident!("with_{}", rust.trim_start_matches("r#"));
                 if is_string {
@@ -595,10 +595,8 @@ impl<'s> Codegen<'s> {
         } else {
             quote!()
         };
-        // Clippy's argument limit can be lowered by the crate that
-        // includes the bindings; a command called `new` is `New::new`.
-        // Past clippy's limit of seven arguments; a command called `new`
-        // is `New::new`.
+        // Past clippy's default limit of seven arguments; a command
+        // called `new` is `New::new`.
         let mut lints = Vec::new();
         if params.len() > 7 {
             lints.push(quote!(clippy::too_many_arguments));

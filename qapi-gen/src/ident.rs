@@ -60,7 +60,7 @@ fn join_camel<'a>(parts: impl Iterator<Item = &'a str>) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
         out.insert(0, '_');
     }
-    not_self(out)
+    out
 }
 
 /// `Self` is the one CamelCase keyword, and cannot be raw.
@@ -96,11 +96,17 @@ pub fn type_name(name: &str) -> String {
 
 /// The Rust name of a command's or event's type.
 pub fn item_name(name: &str) -> String {
-    join_camel(words(name))
+    not_self(join_camel(words(name)))
 }
 
 /// The Rust name of an enum value or branch.
 pub fn variant_name(name: &str) -> String {
+    not_self(join_camel(words(name)))
+}
+
+/// A wire name's words in CamelCase (`query-status` → `QueryStatus`,
+/// `self` → `Self`), to build other names from: not yet an identifier.
+pub(crate) fn camel_words(name: &str) -> String {
     join_camel(words(name))
 }
 

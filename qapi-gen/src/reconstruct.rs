@@ -20,7 +20,8 @@
 //!   `object`...).
 //!
 //! A name already taken gets a number. Names the server did not mask (a
-//! QEMU built to show them) are kept. A name depends only on the uses of
+//! QEMU built to show them) are kept, but for arguments, which are
+//! written inline all the same. A name depends only on the uses of
 //! its type, not on the server's numbering or order, so it stays put when
 //! the server gains definitions, unless one of them uses the type before
 //! its old first use.
@@ -242,7 +243,7 @@ fn needs_exception(name: &str) -> bool {
 /// The CamelCase form of a wire name, for derived names (`9p` → `9p`,
 /// to follow its parent's name: `Fs9p`).
 fn camel(name: &str) -> String {
-    ident::item_name(name).trim_start_matches('_').to_string()
+    ident::camel_words(name).trim_start_matches('_').to_string()
 }
 
 /// Names for the masked types, decided before anything is written.

@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use qapi_types::qmp::{JSONType, SchemaInfo, SchemaInfoBranch};
+use qapi_types::qmp::{JSONType, SchemaInfoBranch};
 
 use crate::introspect::Introspection;
 use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
@@ -111,16 +111,6 @@ fn shown(source: &Schema, id: EntityId) -> String {
         return format!("{what} {} '{}'", owner.meta(), owner.name);
     }
     format!("{} '{}'", entity.meta(), entity.name)
-}
-
-/// The meta-type of a server entity with its article: `an enum`.
-fn a_meta(info: &SchemaInfo) -> String {
-    let meta = info.meta_type.meta_type_name();
-    if meta.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        format!("an {meta}")
-    } else {
-        format!("a {meta}")
-    }
 }
 
 /// What is present, found by walking the source and the introspection
@@ -297,7 +287,7 @@ impl<'a> Pairing<'a> {
             _ => self.notes.push(format!(
                 "{} is {} on the server",
                 shown(source, id),
-                a_meta(info)
+                crate::schema_diff::article(info.meta_type.meta_type_name())
             )),
         }
     }

@@ -69,15 +69,32 @@ struct Shared {
     in_band: Arc<Semaphore>,
     greeting: Greeting,
     config: Config,
-    /// The task reading the server's output, stopped with the last clone
-    /// so that the socket closes (the writer stops when `outgoing` goes).
-    reader: Mutex<Option<tokio::task::AbortHandle>>,
+    /// The tasks reading the server's output and writing requests,
+    /// stopped with the last clone so that the socket closes.
+    tasks: Mutex<Option<(tokio::task::AbortHandle, tokio::task::AbortHandle)>>,
 }
+
+/// How long the writer may still take, once the last clone is gone, to
+/// send what was queued (a command sent without waiting, just before).
+const WRITER_GRACE: Duration = Duration::from_secs(1);
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if let Some(reader) = self.reader.get_mut().ok().and_then(Option::take) {
-            reader.abort();
+        let Some((reader, writer)) = self.tasks.get_mut().ok().and_then(Option::take) else {
+            return;
+        };
+        reader.abort();
+        // The writer stops by itself once `outgoing` is gone and the queue
+        // is sent; a server that no longer reads would keep it (and the
+        // socket) forever.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    tokio::time::sleep(WRITER_GRACE).await;
+                    writer.abort();
+                });
+            }
+            Err(_) => writer.abort(),
         }
     }
 }
@@ -190,10 +207,10 @@ impl Qmp {
             in_band: Arc::new(Semaphore::new(config.max_in_band.max(1))),
             greeting,
             config,
-            reader: Mutex::new(None),
+            tasks: Mutex::new(None),
         });
         let writer_shared = Arc::downgrade(&shared);
-        tokio::spawn(async move {
+        let writing = tokio::spawn(async move {
             while let Some(bytes) = requests.recv().await {
                 if let Err(error) = async {
                     write.write_all(&bytes).await?;
@@ -229,7 +246,8 @@ impl Qmp {
                 shared.close(error);
             }
         });
-        *shared.reader.lock().expect("not poisoned") = Some(reading.abort_handle());
+        *shared.tasks.lock().expect("not poisoned") =
+            Some((reading.abort_handle(), writing.abort_handle()));
         Ok(Self { shared })
     }
 
@@ -260,20 +278,20 @@ impl Qmp {
 
     /// Executes a command and decodes its reply. A command without a
     /// success response (`'success-response': false`) completes once
-    /// sent.
+    /// queued to be sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
         let arguments = crate::protocol::arguments(command)?;
         if !C::SUCCESS_RESPONSE {
-            self.send(C::NAME, &arguments)?;
+            self.send(C::NAME, &arguments, Execution::InBand)?;
             return crate::protocol::decode_reply::<C>(Value::Object(Default::default()));
         }
         let value = self.call(C::NAME, arguments, Execution::InBand).await?;
         crate::protocol::decode_reply::<C>(value)
     }
 
-    /// Sends a command nobody waits for the answer to (an error, if the
+    /// Queues a command nobody waits for the answer to (an error, if the
     /// server sends one, is counted in [`Qmp::dropped_replies`]).
-    fn send(&self, name: &str, arguments: &Value) -> Result<(), Error> {
+    fn send(&self, name: &str, arguments: &Value, execution: Execution) -> Result<(), Error> {
         let shared = &self.shared;
         {
             let state = shared.state.lock().expect("not poisoned");
@@ -285,10 +303,15 @@ impl Qmp {
                     command: name.to_string(),
                 });
             }
+            if !state.oob && execution != Execution::InBand {
+                return Err(Error::OobNotEnabled {
+                    command: name.to_string(),
+                });
+            }
         }
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let mut bytes = Vec::with_capacity(64);
-        write_request(&mut bytes, name, arguments, Some(id), Execution::InBand);
+        write_request(&mut bytes, name, arguments, Some(id), execution);
         shared
             .outgoing
             .send(bytes)
@@ -304,6 +327,10 @@ impl Qmp {
         } else {
             Execution::OutOfBand
         };
+        if !C::SUCCESS_RESPONSE {
+            self.send(C::NAME, &arguments, execution)?;
+            return crate::protocol::decode_reply::<C>(Value::Object(Default::default()));
+        }
         let value = self.call(C::NAME, arguments, execution).await?;
         crate::protocol::decode_reply::<C>(value)
     }

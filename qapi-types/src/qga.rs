@@ -138,7 +138,9 @@ impl Qga {
         io.writer.write_all(&bytes).await?;
         io.writer.flush().await?;
         if !wait {
-            io.needs_sync = false;
+            // The agent still answers an error (a bad argument): the next
+            // call resynchronises, so that it does not take that answer
+            // for its own (`needs_sync` stays set).
             return Ok(Value::Null);
         }
         let result = loop {

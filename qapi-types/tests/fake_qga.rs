@@ -235,3 +235,32 @@ async fn a_qmp_monitor_is_not_an_agent() {
     );
     monitor.abort();
 }
+
+/// The agent answers an error to a command without a success response
+/// that it rejects: the next call resynchronises first, so that it does
+/// not take that error for its own answer.
+#[tokio::test]
+async fn an_error_to_a_command_without_a_success_response_is_not_the_next_answer() {
+    let stream = agent(|mut agent| async move {
+        let shutdown = agent.recv().await.expect("shutdown");
+        assert_eq!(shutdown["execute"], "guest-shutdown");
+        agent
+            .send(json!({ "error": { "class": "GenericError", "desc": "mode is invalid" } }))
+            .await;
+        // `recv` answers the resynchronisation itself.
+        let ping = agent.recv().await.expect("ping");
+        assert_eq!(ping["execute"], "guest-ping");
+        agent.send(json!({ "return": {} })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qga = Qga::connect(stream).await.expect("synchronised");
+    qga.execute(&Shutdown {}).await.expect("sent");
+    let pong = tokio::time::timeout(
+        Duration::from_secs(5),
+        qga.execute_raw("guest-ping", json!({})),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(pong.expect("the ping's own answer"), json!({}));
+}

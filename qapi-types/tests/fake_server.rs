@@ -741,3 +741,38 @@ async fn commands_without_a_success_response_complete_once_sent() {
     let request = was_sent.await.expect("the server got it");
     assert_eq!(request["execute"], "shutdown-quietly");
 }
+
+/// A server that stops reading leaves the writer stuck on a large
+/// request; dropping the last clone still closes the socket, after a
+/// short grace for what was queued.
+#[tokio::test]
+async fn dropping_the_client_closes_the_socket_even_with_a_stuck_writer() {
+    let (closed, is_closed) = tokio::sync::oneshot::channel();
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        // Read nothing more until past the writer's grace (1 s): the
+        // client's write blocks meanwhile.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let mut sink = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut server.reader, &mut sink).await;
+        let _ = closed.send(sink.len());
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let big = "x".repeat(16 << 20);
+    let call = {
+        let qmp = qmp.clone();
+        tokio::spawn(async move { qmp.execute_raw("big", json!({ "data": big })).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    call.abort();
+    drop(qmp);
+    let read = tokio::time::timeout(Duration::from_secs(10), is_closed)
+        .await
+        .expect("the socket closed")
+        .expect("the server saw it");
+    assert!(
+        read < 16 << 20,
+        "the stuck request was not all sent: {read} bytes"
+    );
+}

@@ -13,20 +13,23 @@
 //! integers, members added, optional members removed, enum values and
 //! union branches added (clients keep what they don't know).
 //!
-//! Types reach themselves (`ImageInfo` holds an `ImageInfo`): pairs of
-//! types are compared depth first, a pair met again while it is being
-//! compared is taken to be the same, and the pairs that reach each other
-//! (found as Tarjan's algorithm finds strongly connected components)
-//! share one verdict, so each pair is judged once.
+//! Types reach themselves (`ImageInfo` holds an `ImageInfo`), so a pair
+//! of types is not judged by recursion: the pairs a comparison reaches are
+//! judged in turn, each with what is known so far of the pairs it holds
+//! (at first, that they are the same), and judged again when one of those
+//! turns out worse, until nothing changes. Verdicts only worsen (same,
+//! compatible, breaking), so each pair is judged a few times at most, and
+//! no schema, however deep its types nest, exhausts the stack.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::Use;
+use super::{article, Use};
 use crate::model::{Branches, Builtin, EntityId, EntityKind, Member, Schema};
 
-/// Pairs of renamed types nested deeper than this are not compared
-/// further (taken as compatible), so that no schema exhausts the stack.
-const MAX_DEPTH: usize = 200;
+/// How deep unions within union branches are expanded, and into how
+/// many cases at most, when a struct is compared with a union.
+const MAX_NESTING: usize = 64;
+const MAX_CASES: usize = 1024;
 
 /// How many steps of a breaking reason's path are kept at each end.
 const PATH_ENDS: usize = 3;
@@ -50,11 +53,19 @@ impl Compat {
         Compat::Compatible(Some(what.into()))
     }
 
-    /// The worse of two verdicts (the first reason, and the first note).
+    /// The worse of two verdicts; of two reasons or notes, the one found
+    /// nearest (the shorter path; the first among equals).
     fn and(self, other: Compat) -> Compat {
+        let steps = |text: &str| text.matches(": ").count();
         match (self, other) {
+            (Compat::Breaking(a), Compat::Breaking(b)) => {
+                Compat::Breaking(if steps(&b) < steps(&a) { b } else { a })
+            }
             (b @ Compat::Breaking(_), _) | (_, b @ Compat::Breaking(_)) => b,
             (Compat::Same, Compat::Same) => Compat::Same,
+            (Compat::Compatible(Some(a)), Compat::Compatible(Some(b))) => {
+                Compat::Compatible(Some(if steps(&b) < steps(&a) { b } else { a }))
+            }
             (Compat::Compatible(a), Compat::Compatible(b)) => Compat::Compatible(a.or(b)),
             (c @ Compat::Compatible(_), Compat::Same)
             | (Compat::Same, c @ Compat::Compatible(_)) => c,
@@ -93,6 +104,15 @@ impl Compat {
     }
 }
 
+/// How bad a verdict is: same, compatible, breaking.
+fn level(compat: &Compat) -> u8 {
+    match compat {
+        Compat::Same => 0,
+        Compat::Compatible(_) => 1,
+        Compat::Breaking(_) => 2,
+    }
+}
+
 /// A path of places `a: b: c: ... reason` with at most [`PATH_ENDS`]
 /// steps at each end.
 fn shorten(text: &str) -> String {
@@ -117,15 +137,16 @@ pub(super) struct Wire<'s> {
     new: &'s Schema,
     /// Verdicts found.
     known: HashMap<Key, Compat>,
-    /// Pairs being compared, or compared but reaching one still being
-    /// compared, by the order they were met in.
-    index: HashMap<Key, usize>,
-    next_index: usize,
-    /// Those pairs, in that order.
-    stack: Vec<Key>,
-    /// For each pair being compared, the earliest pair still being
-    /// compared that it reaches.
-    lows: Vec<usize>,
+    /// While a comparison runs: what is known so far of the pairs it
+    /// reached.
+    so_far: HashMap<Key, Compat>,
+    /// The pairs that hold each pair, judged again when it turns worse.
+    holders: HashMap<Key, HashSet<Key>>,
+    /// Pairs to judge (again).
+    work: VecDeque<Key>,
+    queued: HashSet<Key>,
+    /// The pair being judged.
+    judging: Option<Key>,
 }
 
 /// The shape of a type, as far as the wire is concerned.
@@ -144,10 +165,11 @@ impl<'s> Wire<'s> {
             old,
             new,
             known: HashMap::new(),
-            index: HashMap::new(),
-            next_index: 0,
-            stack: Vec::new(),
-            lows: Vec::new(),
+            so_far: HashMap::new(),
+            holders: HashMap::new(),
+            work: VecDeque::new(),
+            queued: HashSet::new(),
+            judging: None,
         }
     }
 
@@ -165,54 +187,55 @@ impl<'s> Wire<'s> {
         if let Some(known) = self.known.get(&key) {
             return known.clone();
         }
-        if let Some(&index) = self.index.get(&key) {
-            // Met again while being compared: assumed the same; what
-            // differs is found where it was first met.
-            self.lower(index);
-            return Compat::Same;
-        }
-        if self.lows.len() >= MAX_DEPTH {
-            return Compat::note(format!(
-                "not compared deeper than {MAX_DEPTH} renamed types"
-            ));
-        }
-        let index = self.next_index;
-        self.next_index += 1;
-        self.index.insert(key, index);
-        self.stack.push(key);
-        self.lows.push(index);
-        let verdict = self.judge(old, new, dir);
-        let low = self.lows.pop().unwrap_or(index);
-        if low == index {
-            // The first of pairs that reach each other: they share its
-            // verdict, unless they break on their own.
-            while let Some(member) = self.stack.pop() {
-                self.index.remove(&member);
-                let own = self.known.remove(&member);
-                let shared = match own {
-                    Some(own @ Compat::Breaking(_)) => own,
-                    _ => verdict.clone(),
-                };
-                self.known.insert(member, shared);
-                if member == key {
-                    break;
-                }
+        let Some(holder) = self.judging else {
+            return self.solve(key);
+        };
+        // A pair held by the one being judged: what is known of it so
+        // far, and it is judged (again) in turn.
+        self.holders.entry(key).or_default().insert(holder);
+        match self.so_far.get(&key) {
+            Some(so_far) => so_far.clone(),
+            None => {
+                self.so_far.insert(key, Compat::Same);
+                self.enqueue(key);
+                Compat::Same
             }
-        } else {
-            // Its own verdict, kept until the first of the pairs it
-            // reaches is judged.
-            if matches!(verdict, Compat::Breaking(_)) {
-                self.known.insert(key, verdict.clone());
-            }
-            self.lower(low);
         }
-        verdict
     }
 
-    /// Notes that the pair being compared reaches the pair met `index`th.
-    fn lower(&mut self, index: usize) {
-        if let Some(low) = self.lows.last_mut() {
-            *low = (*low).min(index);
+    /// Judges `root` and every pair it reaches until no verdict changes.
+    fn solve(&mut self, root: Key) -> Compat {
+        self.so_far.insert(root, Compat::Same);
+        self.enqueue(root);
+        while let Some(key) = self.work.pop_front() {
+            self.queued.remove(&key);
+            self.judging = Some(key);
+            let verdict = self.judge(key.0, key.1, key.2);
+            self.judging = None;
+            let worse = self
+                .so_far
+                .get(&key)
+                .is_none_or(|before| level(&verdict) > level(before));
+            self.so_far.insert(key, verdict);
+            if worse {
+                let holders: Vec<Key> = self
+                    .holders
+                    .get(&key)
+                    .map(|h| h.iter().copied().collect())
+                    .unwrap_or_default();
+                for holder in holders {
+                    self.enqueue(holder);
+                }
+            }
+        }
+        self.holders.clear();
+        self.known.extend(self.so_far.drain());
+        self.known.get(&root).cloned().unwrap_or(Compat::Same)
+    }
+
+    fn enqueue(&mut self, key: Key) {
+        if self.queued.insert(key) {
+            self.work.push_back(key);
         }
     }
 
@@ -357,7 +380,7 @@ impl<'s> Wire<'s> {
             match new.iter().find(|n| n.name == o.name) {
                 None => {
                     verdict = verdict.and(Compat::breaking_if(
-                        dir.input,
+                        dir.input && !super::unstable(&o.name, &o.features),
                         || {
                             format!(
                                 "value '{}' is gone: clients that send it are rejected",
@@ -433,7 +456,9 @@ impl<'s> Wire<'s> {
         let mut verdict = Compat::Same;
         for o in old {
             let Some(n) = new.iter().find(|n| n.name == o.name) else {
-                verdict = verdict.and(if dir.input {
+                verdict = verdict.and(if super::unstable(&o.name, &o.features) {
+                    Compat::note(format!("unstable member '{}' removed", o.name))
+                } else if dir.input {
                     Compat::Breaking(format!(
                         "clients that pass member '{}' are rejected",
                         o.name
@@ -594,7 +619,7 @@ fn cases(schema: &Schema, id: Option<EntityId>) -> Vec<(String, Vec<&Member>)> {
         let mut all = above;
         all.extend(members(schema, id));
         match branches(schema, id) {
-            Some(branches) if depth < MAX_DEPTH => {
+            Some(branches) if depth < MAX_NESTING && out.len() < MAX_CASES => {
                 for v in &branches.variants {
                     let case = if prefix.is_empty() {
                         v.name.clone()
@@ -619,15 +644,6 @@ pub(super) fn default_reason(dir: Use) -> &'static str {
         "clients send values of the old type"
     } else {
         "clients expect values of the old type"
-    }
-}
-
-/// `a string`, `an object`.
-fn article(word: &str) -> String {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        format!("an {word}")
-    } else {
-        format!("a {word}")
     }
 }
 
