@@ -153,7 +153,10 @@ fn generate_check_reports_stale_bindings_with_a_diff() {
         "--check",
     ]);
     assert_eq!(code, EXIT_INVALID, "a missing file is stale");
-    assert!(err.contains("is stale"), "{err}");
+    assert!(
+        err.contains("is missing: run `cargo qapi generate"),
+        "{err}"
+    );
     cargo_qapi(&["qapi", "generate", "schema/qmp-core.json", "--out", out_str]);
     let (code, stdout, _) = cargo_qapi(&[
         "qapi",
@@ -715,5 +718,22 @@ fn options_after_qemu_are_refused_not_passed_to_qemu() {
         ]);
         assert_eq!(code, EXIT_USAGE, "{err}");
         assert!(err.contains("comes after `--qemu`"), "{err}");
+    }
+}
+
+/// The generated header names the schema however the command line spelled
+/// it: `--check` compares what follows it.
+#[test]
+fn check_does_not_depend_on_how_the_schema_path_is_spelled() {
+    let dir = scratch("check-spelling");
+    let out = dir.join("bindings.rs");
+    let out = out.to_str().expect("utf-8");
+    cargo_qapi(&["qapi", "generate", "schema/qmp-core.json", "--out", out]);
+    let absolute = qapi_tests::workspace().join("schema/qmp-core.json");
+    for spelled in ["./schema/qmp-core.json", absolute.to_str().expect("utf-8")] {
+        let (code, stdout, err) =
+            cargo_qapi(&["qapi", "generate", spelled, "--out", out, "--check"]);
+        assert_eq!(code, EXIT_OK, "{spelled}: {err}");
+        assert!(stdout.contains("up to date"), "{stdout}");
     }
 }

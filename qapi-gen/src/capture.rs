@@ -40,7 +40,8 @@ pub fn from_socket(socket: &Path) -> Result<String, CaptureError> {
     from_socket_within(socket, TIMEOUT)
 }
 
-fn from_socket_within(socket: &Path, timeout: Duration) -> Result<String, CaptureError> {
+/// [`from_socket`] with another time limit for each step.
+pub fn from_socket_within(socket: &Path, timeout: Duration) -> Result<String, CaptureError> {
     let qmp = connect(socket, timeout).map_err(|failure| CaptureError(failure.message))?;
     query(&qmp, timeout).map_err(|failure| CaptureError(failure.message))
 }
@@ -154,7 +155,33 @@ pub fn to_json(reply: &Value) -> Result<String, CaptureError> {
 /// `-mon`. What it writes to standard output and error is kept (the last
 /// 8 KiB of each) for the error message.
 pub fn from_qemu(binary: &OsStr, args: &[OsString]) -> Result<String, CaptureError> {
-    from_qemu_in(&std::env::temp_dir(), binary, args, TIMEOUT)
+    from_qemu_within(binary, args, TIMEOUT)
+}
+
+/// [`from_qemu`] with another time limit for opening the monitor and for
+/// each step after.
+pub fn from_qemu_within(
+    binary: &OsStr,
+    args: &[OsString],
+    timeout: Duration,
+) -> Result<String, CaptureError> {
+    from_qemu_in(&std::env::temp_dir(), binary, args, timeout)
+}
+
+/// Whether `binary` is qemu-storage-daemon, which takes its monitor with
+/// `--chardev`/`--monitor`: by its name, else by what `--version` says
+/// (a wrapper script, a link with another name).
+fn is_storage_daemon(binary: &OsStr) -> bool {
+    let named = Path::new(binary)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("storage-daemon"));
+    named
+        || Command::new(binary)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("qemu-storage-daemon"))
 }
 
 fn from_qemu_in(
@@ -165,9 +192,7 @@ fn from_qemu_in(
 ) -> Result<String, CaptureError> {
     let dir = TempDir::new(base)?;
     let socket = dir.0.join(SOCKET);
-    let is_storage_daemon = Path::new(binary)
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().contains("storage-daemon"));
+    let is_storage_daemon = is_storage_daemon(binary);
     let mut command = Command::new(binary);
     command.args(args);
     if is_storage_daemon {

@@ -83,7 +83,7 @@ pub enum Command {
     #[command(
         after_help = "Exit status: 0 captured, 2 QEMU could not be started or queried.\n\n\
         Examples:\n  \
-        cargo qapi introspect --socket /run/qemu/qmp.sock --out qemu.json\n  \
+        cargo qapi introspect --socket /run/qemu/qmp.sock --out qemu.json --timeout 5\n  \
         cargo qapi introspect --out qsd.json --qemu qemu-storage-daemon\n  \
         cargo qapi introspect --out system.json --qemu qemu-system-x86_64 -M none -display none"
     )]
@@ -184,6 +184,10 @@ pub struct IntrospectArgs {
     /// Where to write the introspection JSON (standard output by default).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// How long QEMU may take to open its monitor, to greet, to negotiate
+    /// and to answer, each.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 /// Runs the command line `args` (program name first; a leading `qapi`
@@ -411,10 +415,14 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     };
     report.warnings(&loaded);
     let origin = match (&args.introspect, &args.schema) {
-        (Some(i), source) => {
-            crate::generate::introspection_origin(&i.display().to_string(), source.as_deref())
-        }
-        (None, Some(s)) => s.display().to_string(),
+        (Some(i), source) => crate::generate::introspection_origin(
+            &shown(i),
+            source
+                .as_deref()
+                .map(|s| PathBuf::from(shown(s)))
+                .as_deref(),
+        ),
+        (None, Some(s)) => shown(s),
         (None, None) => String::new(),
     };
     let options = crate::Options {
@@ -426,8 +434,22 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
         Err(error) => return report.error(&error),
     };
     if args.check {
-        let current = std::fs::read_to_string(&args.out).unwrap_or_default();
-        if current == source {
+        let Ok(current) = std::fs::read_to_string(&args.out) else {
+            report.line(&format!(
+                "{} is missing: run `cargo qapi {}`",
+                args.out.display(),
+                regenerate_command(args)
+            ));
+            return EXIT_INVALID;
+        };
+        // The header names the schema as the command line spelled it
+        // (`./schema/x.json`, from another directory): not a change.
+        let body = |text: &str| {
+            text.split_once('\n')
+                .map_or("", |(_, rest)| rest)
+                .to_string()
+        };
+        if body(&current) == body(&source) {
             let text = format!("{}: up to date\n", args.out.display());
             return match emit(out, &text, report) {
                 Ok(()) => EXIT_OK,
@@ -459,6 +481,20 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     }
 }
 
+/// A path as the generated header names it: without `./`, and relative
+/// to the current directory when it is under it, so that one file is
+/// generated the same however the command line spells its input.
+fn shown(path: &Path) -> String {
+    let path: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative.unwrap_or(path).display().to_string()
+}
+
 /// The `generate` command line that brings `args.out` up to date.
 fn regenerate_command(args: &GenerateArgs) -> String {
     let mut words = vec!["generate".to_string()];
@@ -486,7 +522,7 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
     // would go to QEMU (which has none of these names).
     if let Some(ours) = args.qemu.iter().skip(1).find_map(|arg| {
         let arg = arg.to_str()?;
-        ["--out", "--socket", "--color"]
+        ["--out", "--socket", "--color", "--timeout"]
             .into_iter()
             .find(|o| arg == *o || arg.starts_with(&format!("{o}=")))
     }) {
@@ -496,9 +532,10 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
         ));
         return EXIT_USAGE;
     }
+    let timeout = std::time::Duration::from_secs(args.timeout);
     let captured = match (&args.socket, args.qemu.split_first()) {
-        (Some(socket), _) => crate::capture::from_socket(socket),
-        (None, Some((binary, rest))) => crate::capture::from_qemu(binary, rest),
+        (Some(socket), _) => crate::capture::from_socket_within(socket, timeout),
+        (None, Some((binary, rest))) => crate::capture::from_qemu_within(binary, rest, timeout),
         // clap requires one of them.
         (None, None) => return EXIT_USAGE,
     };

@@ -65,9 +65,9 @@ impl Introspection {
 
     /// Reads an introspection file.
     pub fn read(path: &Path) -> Result<Self, crate::Error> {
-        let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
+        let bytes = std::fs::read(path).map_err(|e| crate::Error::Introspection {
             path: path.to_path_buf(),
-            source,
+            message: format!("can't read the introspection file: {e}"),
         })?;
         let text = String::from_utf8(bytes).map_err(|_| crate::Error::Introspection {
             path: path.to_path_buf(),

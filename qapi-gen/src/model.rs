@@ -614,13 +614,22 @@ pub struct Counts {
     pub alternates: usize,
 }
 
+/// `240 commands, 1 event, ...`.
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} commands, {} events, {} enums, {} structs, {} unions, {} alternates",
-            self.commands, self.events, self.enums, self.structs, self.unions, self.alternates
-        )
+        let counts = [
+            (self.commands, "command"),
+            (self.events, "event"),
+            (self.enums, "enum"),
+            (self.structs, "struct"),
+            (self.unions, "union"),
+            (self.alternates, "alternate"),
+        ];
+        for (i, (n, what)) in counts.into_iter().enumerate() {
+            let plural = if n == 1 { "" } else { "s" };
+            write!(f, "{}{n} {what}{plural}", if i == 0 { "" } else { ", " })?;
+        }
+        Ok(())
     }
 }
 

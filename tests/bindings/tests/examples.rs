@@ -3,7 +3,9 @@
 //! command's type, replies as its return type, events through
 //! `events::Event`.
 
-use qapi_bindings_tests::{example, qga, storage_daemon, system};
+use qapi_bindings_tests::example;
+#[cfg(qemu_schemas)]
+use qapi_bindings_tests::{qga, storage_daemon, system};
 use qapi_types::serde_json::{self, Value};
 use qapi_types::{EventSet, RawEvent};
 
@@ -195,17 +197,26 @@ fn example_schema_examples() {
     run(schema!(example), 10);
 }
 
+#[cfg(qemu_schemas)]
 #[test]
 fn system_schema_examples() {
     run(schema!(system), 480);
 }
 
+#[cfg(qemu_schemas)]
 #[test]
 fn storage_daemon_schema_examples() {
     run(schema!(storage_daemon), 115);
 }
 
+/// QEMU 10.0.2's guest agent documents no example messages.
+#[cfg(qemu_schemas)]
 #[test]
 fn guest_agent_schema_examples() {
     run(schema!(qga), 0);
 }
+
+#[cfg(not(qemu_schemas))]
+#[test]
+#[ignore = "../shared/qemu-10.0.2 was absent at build time: QEMU's schemas' examples are left out"]
+fn skipped_without_qemu_schemas() {}
