@@ -280,12 +280,19 @@ impl Qmp {
     /// success response (`'success-response': false`) completes once
     /// queued to be sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
+        self.typed(command, Execution::InBand).await
+    }
+
+    /// A typed call: arguments encoded, the reply decoded; a command
+    /// without a success response completes once queued.
+    async fn typed<C: Command>(&self, command: &C, execution: Execution) -> Result<C::Ok, Error> {
         let arguments = crate::protocol::arguments(command)?;
-        if !C::SUCCESS_RESPONSE {
-            self.send(C::NAME, &arguments, Execution::InBand)?;
-            return crate::protocol::decode_reply::<C>(Value::Object(Default::default()));
-        }
-        let value = self.call(C::NAME, arguments, Execution::InBand).await?;
+        let value = if C::SUCCESS_RESPONSE {
+            self.call(C::NAME, arguments, execution).await?
+        } else {
+            self.send(C::NAME, &arguments, execution)?;
+            Value::Object(Default::default())
+        };
         crate::protocol::decode_reply::<C>(value)
     }
 
@@ -321,18 +328,12 @@ impl Qmp {
     /// Executes a command out of band: only commands the schema marks
     /// `allow-oob` implement [`OobCommand`].
     pub async fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
-        let arguments = crate::protocol::arguments(command)?;
         let execution = if self.shared.config.legacy_oob {
             Execution::OutOfBandLegacy
         } else {
             Execution::OutOfBand
         };
-        if !C::SUCCESS_RESPONSE {
-            self.send(C::NAME, &arguments, execution)?;
-            return crate::protocol::decode_reply::<C>(Value::Object(Default::default()));
-        }
-        let value = self.call(C::NAME, arguments, execution).await?;
-        crate::protocol::decode_reply::<C>(value)
+        self.typed(command, execution).await
     }
 
     /// [`Qmp::execute`] with a time limit. The connection and the other
