@@ -45,12 +45,21 @@ fn run_commands(block: &str) {
     }
 }
 
-/// Builds the crate in the current directory, warnings denied.
+/// Where the fresh crate is built; removed when the test passes.
+fn target_dir() -> PathBuf {
+    workspace().join("target/readme")
+}
+
+/// Builds the crate in the current directory, warnings denied. Without
+/// debug info or incremental data: nothing here is debugged, and both
+/// would take a gigabyte of disk.
 fn build(what: &str) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--offline", "--quiet"])
-        .env("CARGO_TARGET_DIR", workspace().join("target/readme"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0")
         .env("RUSTFLAGS", "-D warnings")
         .status()
         .expect("cargo runs");
@@ -166,4 +175,5 @@ fn the_three_ways_work_as_written() {
     }
     std::env::set_current_dir(workspace()).expect("cd back");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(target_dir());
 }
