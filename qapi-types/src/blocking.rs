@@ -19,13 +19,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::framing::Framer;
 use crate::protocol::{excerpt, log_dropped, violation, write_request, Execution, Greeting};
 use crate::protocol::{Message, ParseError};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, OobCommand, RawEvent};
 
-/// The longest line accepted from the server.
-const MAX_LINE: usize = 64 << 20;
+/// The longest message accepted from the server, in bytes (a
+/// pretty-printed one counts all its lines).
+const MAX_MESSAGE: usize = 64 << 20;
 
 /// A blocking QMP connection. Calls from several threads take turns.
 pub struct BlockingQmp {
@@ -47,6 +49,8 @@ struct Inner {
     closed: Option<Arc<str>>,
     /// A line begun before a read timed out, kept for the next read.
     partial: Vec<u8>,
+    /// The lines of a pretty-printed message begun, likewise.
+    framer: Framer,
     /// The time limit of each call ([`BlockingQmp::set_timeout`]).
     timeout: Option<Duration>,
     /// The socket's read and write timeouts as last set, so that they
@@ -91,12 +95,13 @@ impl BlockingQmp {
             oob: false,
             closed: None,
             partial: Vec::new(),
+            framer: Framer::default(),
             timeout: None,
             read_timeout: None,
             write_timeout: None,
         };
         let greeting = loop {
-            let line = match inner.line(deadline) {
+            let line = match inner.message(deadline) {
                 Ok(Some(line)) => line,
                 Ok(None) => {
                     return Err(Error::NoGreeting {
@@ -206,7 +211,7 @@ impl BlockingQmp {
         }
         let deadline = deadline(Some(timeout.max(Duration::from_millis(1))));
         loop {
-            let Some(line) = inner.line(deadline)? else {
+            let Some(line) = inner.message(deadline)? else {
                 return Ok(None);
             };
             match Message::parse(&line) {
@@ -346,7 +351,7 @@ impl Inner {
             return Ok(Value::Null);
         }
         loop {
-            let Some(line) = self.line(deadline)? else {
+            let Some(line) = self.message(deadline)? else {
                 return Err(self.give_up(out_of_time()));
             };
             let (reply_id, result) = match Message::parse(&line) {
@@ -412,9 +417,10 @@ impl Inner {
         }
     }
 
-    /// The next non-empty line; `None` if `deadline` passes first (a
-    /// line begun is kept for the next call).
-    fn line(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
+    /// The next message (a line, or the lines of a pretty-printed one:
+    /// see [`Framer`]); `None` if `deadline` passes first (what was read
+    /// of it is kept for the next call).
+    fn message(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
         loop {
             let Some(left) = left(deadline) else {
                 return Ok(None);
@@ -437,17 +443,17 @@ impl Inner {
                 }
             };
             if buffer.is_empty() {
-                let why = if self.partial.is_empty() {
+                let why = if self.partial.is_empty() && self.framer.len() == 0 {
                     "the server closed the connection"
                 } else {
-                    "the server closed the connection mid-line"
+                    "the server closed the connection mid-message"
                 };
                 return Err(self.closing(why));
             }
             let end = buffer.iter().position(|&b| b == b'\n');
             let used = end.map_or(buffer.len(), |end| end + 1);
-            if self.partial.len() + end.unwrap_or(used) > MAX_LINE {
-                let error = Error::Protocol(format!("a line longer than {MAX_LINE} bytes"));
+            if self.framer.len() + self.partial.len() + end.unwrap_or(used) > MAX_MESSAGE {
+                let error = Error::Protocol(format!("a message longer than {MAX_MESSAGE} bytes"));
                 self.close(error.to_string());
                 return Err(error);
             }
@@ -461,8 +467,11 @@ impl Inner {
             while matches!(line.last(), Some(b'\n' | b'\r')) {
                 line.pop();
             }
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Some(line));
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if let Some(message) = self.framer.push(line) {
+                return Ok(Some(message));
             }
         }
     }

@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::error::Error;
+use crate::framing::Framer;
 use crate::protocol::{
     log_dropped, violation, write_request, Execution, Greeting, Message, ParseError,
 };
@@ -29,7 +30,8 @@ pub struct Config {
     pub max_in_band: usize,
     /// Events buffered for a subscriber that falls behind.
     pub event_buffer: usize,
-    /// The longest line accepted from the server.
+    /// The longest message accepted from the server, in bytes (a
+    /// pretty-printed one counts all its lines).
     pub max_line: usize,
     /// Use QEMU 2.12's syntax for out-of-band execution.
     pub legacy_oob: bool,
@@ -168,7 +170,7 @@ impl Qmp {
         let (read, mut write) = tokio::io::split(stream);
         let mut reader = BufReader::new(read);
         let greeting = loop {
-            let line = read_line(&mut reader, config.max_line)
+            let line = read_message(&mut reader, config.max_line)
                 .await?
                 .ok_or_else(|| {
                     Error::Closed("the server closed the connection before its greeting".into())
@@ -229,7 +231,7 @@ impl Qmp {
         let max_line = shared.config.max_line;
         let reading = tokio::spawn(async move {
             let error = loop {
-                let line = match read_line(&mut reader, max_line).await {
+                let line = match read_message(&mut reader, max_line).await {
                     Ok(Some(line)) => line,
                     Ok(None) => break Error::Closed("the server closed the connection".into()),
                     // A protocol violation stays one for the callers.
@@ -559,29 +561,42 @@ impl Shared {
     }
 }
 
-/// Reads one line, `\r\n` or `\n` terminated; `None` at end of stream.
-/// Lines longer than `limit` are an error.
-async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+/// Reads one message (one line, or the lines of a pretty-printed one:
+/// see [`Framer`]); `None` at end of stream. Messages longer than
+/// `limit` are an error.
+async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
     limit: usize,
 ) -> Result<Option<Vec<u8>>, Error> {
+    let mut framer = Framer::default();
     loop {
         let mut line = Vec::new();
+        let left = limit.saturating_sub(framer.len());
         let read = (&mut *reader)
-            .take(limit.saturating_add(1) as u64)
+            .take(left.saturating_add(1) as u64)
             .read_until(b'\n', &mut line)
             .await?;
         if read == 0 {
+            if framer.len() > 0 {
+                return Err(Error::Closed(
+                    "the server closed the connection mid-message".into(),
+                ));
+            }
             return Ok(None);
         }
-        if line.len() > limit {
-            return Err(Error::Protocol(format!("a line longer than {limit} bytes")));
+        if line.len() > left {
+            return Err(Error::Protocol(format!(
+                "a message longer than {limit} bytes"
+            )));
         }
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
         }
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Some(line));
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Some(message) = framer.push(line) {
+            return Ok(Some(message));
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod client;
 pub mod error;
+mod framing;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod qga;

@@ -1,5 +1,6 @@
 //! The QMP wire protocol: the greeting, requests, and the messages a
-//! server sends (replies, errors, events), one JSON object a line.
+//! server sends (replies, errors, events), each a JSON object (one a
+//! line, or pretty-printed over several: see the framing module).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -70,7 +71,7 @@ pub enum Message {
 }
 
 impl Message {
-    /// Parses one line of server output.
+    /// Parses one message of server output.
     pub fn parse(line: &[u8]) -> Result<Self, ParseError> {
         let mut object: Map<String, Value> =
             serde_json::from_slice(line).map_err(|e| ParseError::NotAnObject(e.to_string()))?;

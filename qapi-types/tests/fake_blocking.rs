@@ -337,6 +337,33 @@ fn waiting_for_events_keeps_partial_lines() {
     });
 }
 
+/// Likewise for a pretty-printed message, whose lines arrive apart.
+#[test]
+fn waiting_for_events_keeps_the_lines_of_a_pretty_printed_message() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        server.send_raw(b"{\r\n    \"event\": \"STOP\",\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+        server.send_raw(b"    \"data\": {\r\n    },\r\n    \"timestamp\": {\r\n");
+        server
+            .send_raw(b"        \"seconds\": 1,\r\n        \"microseconds\": 2\r\n    }\r\n}\r\n");
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        assert_eq!(
+            qmp.next_event(Duration::from_millis(50)).expect("no error"),
+            None
+        );
+        let event = qmp
+            .next_event(Duration::from_secs(5))
+            .expect("no error")
+            .expect("the event");
+        assert_eq!(event.event, "STOP");
+        assert_eq!(event.timestamp.seconds, 1);
+    });
+}
+
 #[test]
 fn an_oversized_line_closes_the_connection() {
     let socket = Socket::new();

@@ -377,6 +377,54 @@ async fn an_oversized_line_closes_the_connection() {
 }
 
 #[tokio::test]
+async fn a_pretty_printed_message_counts_all_its_lines_against_the_limit() {
+    let config = Config {
+        max_line: 1024,
+        ..Config::default()
+    };
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        // Short lines, one long message.
+        let lines = "    \"x\": 1,\r\n".repeat(200);
+        let reply = format!("{{\r\n{lines}    \"id\": {}\r\n}}\r\n", request["id"]);
+        server.send_raw(reply.as_bytes()).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let error = qmp
+        .expect("connected")
+        .execute_raw("big", json!({}))
+        .await
+        .expect_err("too long");
+    assert!(
+        matches!(&error, Error::Protocol(why) if why.contains("message longer than 1024")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_dying_mid_message_fails_the_call() {
+    let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
+        server.accept_negotiation().await;
+        let _ = server.recv().await;
+        server.send_raw(b"{\r\n    \"return\": {\r\n").await;
+    })
+    .await;
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        qmp.expect("connected").execute_raw("a", json!({})),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("closed");
+    assert!(
+        matches!(&error, Error::Closed(why) if why.contains("mid-message")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn timeouts_and_cancellations_leave_the_connection_usable() {
     // Without out-of-band execution, nothing limits the commands in flight.
     let config = Config {

@@ -84,6 +84,20 @@ pub fn storage_daemon() -> Option<Qemu> {
     )
 }
 
+/// qemu-storage-daemon with a QMP monitor that pretty-prints: each
+/// message over many lines.
+pub fn storage_daemon_pretty() -> Option<Qemu> {
+    start(
+        "qemu-storage-daemon",
+        &[
+            "--chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "--monitor",
+            "chardev=mon,pretty=on",
+        ],
+    )
+}
+
 /// qemu-system-x86_64 -M none with a QMP monitor.
 pub fn system_emulator() -> Option<Qemu> {
     start(

@@ -1,12 +1,18 @@
-//! The async client against real QEMU 10.0.2 processes started here on
-//! unix sockets in temporary directories (and killed at the end):
-//! qemu-storage-daemon and qemu-system-x86_64 -M none. Skipped, with a
-//! notice, where the binaries are not installed, and reported as ignored
-//! where QEMU's schemas were absent at build time.
-
+//! The clients against real QEMU 10.0.2 processes started here on unix
+//! sockets in temporary directories (and killed at the end):
+//! qemu-storage-daemon, qemu-system-x86_64 -M none and qemu-ga. Skipped,
+//! with a notice, where the binaries are not installed.
 //!
-//! They use the bindings of QEMU 10.0.2's schemas, generated only where
-//! `../shared` is beside the checkout.
+//! Most use the bindings of QEMU 10.0.2's schemas, generated only where
+//! `../shared` is beside the checkout, and are reported as ignored where
+//! it was absent at build time; the tests here need only the core
+//! protocol's checked-in bindings.
+
+use std::time::Duration;
+
+use qapi_bindings_tests::qemu::{path, storage_daemon_pretty};
+use qapi_types::serde_json::json;
+use qapi_types::{qmp, BlockingQmp, Error, Qmp};
 
 #[cfg(qemu_schemas)]
 #[path = "live_qemu/with_schemas.rs"]
@@ -16,3 +22,104 @@ mod with_schemas;
 #[test]
 #[ignore = "../shared/qemu-10.0.2 was absent at build time: the live tests on its bindings are left out"]
 fn skipped_without_qemu_schemas() {}
+
+/// The arguments of a `blockdev-create` job making a 1 MiB image.
+fn create_image(job: &str, file: &str) -> qapi_types::serde_json::Value {
+    json!({
+        "job-id": job,
+        "options": { "driver": "file", "filename": file, "size": 1 << 20 },
+    })
+}
+
+/// A monitor started with `pretty=on` writes each message over many
+/// lines: replies, errors, empty objects and arrays, events and the
+/// whole of query-qmp-schema read as they do from a compact one.
+#[tokio::test]
+async fn a_pretty_printing_monitor_async() {
+    let Some(qemu) = storage_daemon_pretty() else {
+        return;
+    };
+    let client = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    assert!(client.oob_enabled());
+    let version = client
+        .execute(&qmp::commands::QueryVersion::new())
+        .await
+        .expect("a version");
+    assert_eq!(version.qemu.major, 10);
+    let error = client
+        .execute_raw("no-such-command", json!({}))
+        .await
+        .expect_err("not a command");
+    assert!(
+        matches!(&error, Error::Command { error, .. } if error.class == "CommandNotFound"),
+        "{error}"
+    );
+    assert_eq!(
+        client
+            .execute_raw("query-jobs", json!({}))
+            .await
+            .expect("jobs"),
+        json!([])
+    );
+    let mut events = client.events();
+    let image = path(&qemu.dir, "pretty.img");
+    client
+        .execute_raw("blockdev-create", create_image("job0", &image))
+        .await
+        .expect("a job");
+    let mut statuses = Vec::new();
+    while !statuses.contains(&json!("concluded")) {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.next())
+            .await
+            .expect("the job progresses")
+            .expect("subscribed");
+        if event.event == "JOB_STATUS_CHANGE" {
+            statuses.push(event.data["status"].clone());
+        }
+    }
+    let report = client
+        .check_schema(&qmp::SCHEMA)
+        .await
+        .expect("the schema, pretty-printed");
+    assert!(report.is_compatible(), "{report}");
+    assert!(report.server_only().commands > 50, "{report}");
+    assert_eq!(client.ignored_messages(), 0);
+}
+
+/// The same with the blocking client.
+#[test]
+fn a_pretty_printing_monitor_blocking() {
+    let Some(qemu) = storage_daemon_pretty() else {
+        return;
+    };
+    let client = BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    assert!(client.oob_enabled());
+    let version = client
+        .execute(&qmp::commands::QueryVersion::new())
+        .expect("a version");
+    assert_eq!(version.qemu.major, 10);
+    let error = client
+        .execute_raw("no-such-command", json!({}))
+        .expect_err("not a command");
+    assert!(
+        matches!(&error, Error::Command { error, .. } if error.class == "CommandNotFound"),
+        "{error}"
+    );
+    let image = path(&qemu.dir, "pretty.img");
+    client
+        .execute_raw("blockdev-create", create_image("job1", &image))
+        .expect("a job");
+    let mut statuses = Vec::new();
+    while !statuses.contains(&json!("concluded")) {
+        let event = client
+            .next_event(Duration::from_secs(20))
+            .expect("reads")
+            .expect("an event in time");
+        if event.event == "JOB_STATUS_CHANGE" {
+            statuses.push(event.data["status"].clone());
+        }
+    }
+    let report = client.check_schema(&qmp::SCHEMA).expect("the schema");
+    assert!(report.is_compatible(), "{report}");
+    assert_eq!(client.ignored_messages(), 0);
+}

@@ -1,0 +1,129 @@
+//! Where a server's messages begin and end in its output: one a line, or,
+//! from a QMP monitor started with `pretty=on`, one over many lines, the
+//! first of which is a lone `{`.
+
+/// Joins the lines of a message written over several lines.
+///
+/// A message starts on a line of its own; one whose first line is not a
+/// lone `{` is that line, as the protocol's compact output is, so that a
+/// malformed line is reported at once rather than read on from. A
+/// pretty-printed message ends with the line that closes its outermost
+/// object.
+#[derive(Debug, Default)]
+pub(crate) struct Framer {
+    /// The lines of a message begun, each ending in `\n`.
+    message: Vec<u8>,
+    /// Objects and arrays open at the end of `message`.
+    depth: usize,
+    /// Whether `message` ends inside a string.
+    in_string: bool,
+    /// Whether `message` ends in a string's backslash.
+    escaped: bool,
+}
+
+impl Framer {
+    /// Takes one line without its line ending; a message when it
+    /// completes one.
+    pub(crate) fn push(&mut self, line: Vec<u8>) -> Option<Vec<u8>> {
+        if self.message.is_empty() && line.trim_ascii() != b"{" {
+            return Some(line);
+        }
+        let closed = self.scan(&line);
+        self.message.extend_from_slice(&line);
+        self.message.push(b'\n');
+        closed.then(|| std::mem::take(self).message)
+    }
+
+    /// The bytes of the message begun: what a line adds to counts
+    /// against the same limit.
+    pub(crate) fn len(&self) -> usize {
+        self.message.len()
+    }
+
+    /// Follows a line's strings and brackets; whether the outermost
+    /// object closed in it.
+    fn scan(&mut self, line: &[u8]) -> bool {
+        let mut closed = false;
+        for &byte in line {
+            if self.in_string {
+                match byte {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    closed |= self.depth == 0;
+                }
+                _ => {}
+            }
+        }
+        closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Framer;
+
+    fn messages(output: &str) -> Vec<String> {
+        let mut framer = Framer::default();
+        output
+            .lines()
+            .filter_map(|line| framer.push(line.as_bytes().to_vec()))
+            .map(|m| String::from_utf8(m).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn compact_messages_are_lines() {
+        assert_eq!(
+            messages("{\"return\": {}}\n{\"event\": \"STOP\"}\nnot json\n{\"a\":"),
+            [
+                "{\"return\": {}}",
+                "{\"event\": \"STOP\"}",
+                "not json",
+                "{\"a\":"
+            ]
+        );
+    }
+
+    #[test]
+    fn pretty_messages_are_joined() {
+        let output =
+            "{\n    \"return\": {\n    },\n    \"id\": 1\n}\n{\n    \"return\": [\n    ]\n}\n";
+        let joined = messages(output);
+        assert_eq!(joined.len(), 2);
+        let first: serde_json::Value = serde_json::from_str(&joined[0]).unwrap();
+        assert_eq!(first, serde_json::json!({"return": {}, "id": 1}));
+        let second: serde_json::Value = serde_json::from_str(&joined[1]).unwrap();
+        assert_eq!(second, serde_json::json!({"return": []}));
+    }
+
+    #[test]
+    fn brackets_and_quotes_in_strings_are_text() {
+        let output = "{\n    \"desc\": \"a } and a \\\" and a \\\\\",\n    \"x\": \"{[\"\n}\n{\"return\": 1}\n";
+        let joined = messages(output);
+        assert_eq!(joined.len(), 2, "{joined:?}");
+        let first: serde_json::Value = serde_json::from_str(&joined[0]).unwrap();
+        assert_eq!(first["desc"], "a } and a \" and a \\");
+        assert_eq!(joined[1], "{\"return\": 1}");
+    }
+
+    #[test]
+    fn an_unfinished_message_waits_for_more() {
+        let mut framer = Framer::default();
+        assert_eq!(framer.push(b"{".to_vec()), None);
+        assert_eq!(framer.push(b"    \"return\": {".to_vec()), None);
+        assert_eq!(framer.len(), 18);
+        assert_eq!(framer.push(b"    }".to_vec()), None);
+        assert!(framer.push(b"}".to_vec()).is_some());
+        assert_eq!(framer.len(), 0);
+    }
+}
