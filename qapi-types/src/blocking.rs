@@ -218,7 +218,9 @@ impl BlockingQmp {
                 Ok(Message::Event(event)) => return Ok(Some(event)),
                 Ok(Message::Greeting(_)) => {}
                 Ok(Message::Return { .. } | Message::Error { .. })
-                | Err(ParseError::MalformedError { .. }) => {
+                | Err(
+                    ParseError::MalformedError { .. } | ParseError::TooDeep { reply: true, .. },
+                ) => {
                     log_dropped(&format!("a reply nobody waits for: {}", excerpt(&line)));
                 }
                 Err(error @ ParseError::NotAnObject(_)) => {
@@ -376,6 +378,18 @@ impl Inner {
                 Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
                     (id.clone(), Err(violation(error, &line)))
                 }
+                Err(
+                    ref error @ ParseError::TooDeep {
+                        ref id,
+                        reply: true,
+                    },
+                ) => (
+                    id.clone(),
+                    Err(Error::Decode {
+                        command: name.to_string(),
+                        message: error.to_string(),
+                    }),
+                ),
                 Err(error @ ParseError::NotAnObject(_)) => {
                     return Err(self.violation(&error, &line))
                 }

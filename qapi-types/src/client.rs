@@ -480,6 +480,10 @@ impl Qmp {
                 command: name.to_string(),
                 error,
             }),
+            Ok(Err(Error::Decode { message, .. })) => Err(Error::Decode {
+                command: name.to_string(),
+                message,
+            }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(Error::Closed("the connection closed".into())),
         }
@@ -510,6 +514,18 @@ impl Shared {
             Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
                 (id.clone(), Err(violation(error, line)))
             }
+            Err(
+                ref error @ ParseError::TooDeep {
+                    ref id,
+                    reply: true,
+                },
+            ) => (
+                id.clone(),
+                Err(Error::Decode {
+                    command: String::new(),
+                    message: error.to_string(),
+                }),
+            ),
             Err(error @ ParseError::NotAnObject(_)) => return Err(violation(&error, line)),
             Err(error) => {
                 self.state.lock().expect("not poisoned").ignored_messages += 1;

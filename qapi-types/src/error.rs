@@ -18,7 +18,9 @@ pub enum Error {
         /// What the server said.
         error: QmpError,
     },
-    /// The reply did not match the command's return type.
+    /// The reply could not be decoded as the command's return type: it
+    /// did not match it, or it was nested deeper than
+    /// [`MAX_DEPTH`](crate::protocol::MAX_DEPTH) levels.
     #[error("{command}: unexpected reply: {message}")]
     Decode {
         /// The command's wire name.

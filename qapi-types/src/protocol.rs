@@ -2,6 +2,7 @@
 //! server sends (replies, errors, events), each a JSON object (one a
 //! line, or pretty-printed over several: see the framing module).
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -73,8 +74,10 @@ pub enum Message {
 impl Message {
     /// Parses one message of server output.
     pub fn parse(line: &[u8]) -> Result<Self, ParseError> {
-        let mut object: Map<String, Value> =
-            serde_json::from_slice(line).map_err(|e| ParseError::NotAnObject(e.to_string()))?;
+        let mut object: Map<String, Value> = match serde_json::from_slice(line) {
+            Ok(object) => object,
+            Err(error) => return Err(Self::undecodable(line, error)),
+        };
         let id = object.remove("id");
         if let Some(value) = object.remove("return") {
             return Ok(Message::Return { id, value });
@@ -100,14 +103,40 @@ impl Message {
         }
         Err(ParseError::Unrecognized)
     }
+
+    /// Why a message that does not parse does not: an object nested
+    /// deeper than [`MAX_DEPTH`] (read again without building it, which
+    /// takes no recursion), or not a JSON object at all.
+    fn undecodable(line: &[u8], error: serde_json::Error) -> ParseError {
+        /// The top level of a message, its contents skipped.
+        #[derive(Deserialize)]
+        struct Envelope {
+            id: Option<Value>,
+            #[serde(rename = "return")]
+            returned: Option<IgnoredAny>,
+            error: Option<IgnoredAny>,
+        }
+        match serde_json::from_slice::<Envelope>(line) {
+            Ok(envelope) => ParseError::TooDeep {
+                reply: envelope.returned.is_some() || envelope.error.is_some(),
+                id: envelope.id,
+            },
+            Err(_) => ParseError::NotAnObject(error.to_string()),
+        }
+    }
 }
+
+/// How deeply nested a message may be: serde_json's limit. Decoding
+/// recurses once a level at least (several times for typed replies), and
+/// at this depth a typed reply fits a thread's stack in a debug build
+/// with room to spare.
+pub const MAX_DEPTH: usize = 128;
 
 /// Why a line of server output is not a [`Message`].
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
-    /// Not a JSON object: not JSON at all, nested deeper than the parser
-    /// accepts, or another JSON value. The protocol allows nothing else,
+    /// Not a JSON object: not JSON at all, or another JSON value. The protocol allows nothing else,
     /// so the client and the server no longer agree on what is sent.
     #[error("a line that is not a JSON object ({0})")]
     NotAnObject(String),
@@ -119,6 +148,17 @@ pub enum ParseError {
         id: Option<Value>,
         /// What is wrong with it.
         reason: String,
+    },
+    /// A JSON object nested deeper than [`MAX_DEPTH`] levels (a
+    /// `query-block` reply on a backing chain of more than about 120
+    /// images, say): a reply among them fails its call, and the
+    /// connection stays usable.
+    #[error("a message nested deeper than {MAX_DEPTH} levels, the most this client decodes")]
+    TooDeep {
+        /// The message's id.
+        id: Option<Value>,
+        /// Whether it is a reply (`return` or `error`), not an event.
+        reply: bool,
     },
     /// An object with an `event` key that is not an event.
     #[error("a malformed event ({0})")]
@@ -316,6 +356,25 @@ mod tests {
         let deep = [vec![b'['; 100_000], vec![b']'; 100_000]].concat();
         assert!(matches!(
             Message::parse(&deep),
+            Err(ParseError::NotAnObject(_))
+        ));
+        // Nested deeper than the limit, and read without recursing.
+        let nested = |depth: usize, key: &str| {
+            let inner = "[".repeat(depth) + &"]".repeat(depth);
+            format!(r#"{{"{key}": {inner}, "id": 9}}"#)
+        };
+        assert!(Message::parse(nested(MAX_DEPTH - 2, "return").as_bytes()).is_ok());
+        for (key, reply) in [("return", true), ("error", true), ("event", false)] {
+            assert_eq!(
+                Message::parse(nested(100_000, key).as_bytes()),
+                Err(ParseError::TooDeep {
+                    id: Some(json!(9)),
+                    reply
+                })
+            );
+        }
+        assert!(matches!(
+            Message::parse(format!("{}x", nested(200, "return")).as_bytes()),
             Err(ParseError::NotAnObject(_))
         ));
         assert_eq!(Message::parse(b"{}"), Err(ParseError::Unrecognized));

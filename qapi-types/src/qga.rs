@@ -161,6 +161,12 @@ impl Qga {
                 Err(ref error @ ParseError::MalformedError { .. }) => {
                     break Err(crate::protocol::violation(error, &line))
                 }
+                Err(ref error @ ParseError::TooDeep { reply: true, .. }) => {
+                    break Err(Error::Decode {
+                        command: name.to_string(),
+                        message: error.to_string(),
+                    })
+                }
                 // The agent sends no events; skip anything else.
                 _ => continue,
             }

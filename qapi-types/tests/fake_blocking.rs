@@ -173,6 +173,38 @@ fn a_malformed_error_reply_fails_its_call_and_unknown_messages_are_skipped() {
     });
 }
 
+/// A reply nested deeper than the client decodes fails its call only;
+/// such an event is skipped.
+#[test]
+fn messages_nested_too_deeply_fail_their_call_only() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let nested = "[".repeat(1000) + &"]".repeat(1000);
+        let request = server.recv().expect("a request");
+        let event = format!(
+            r#"{{"event": "DEEP", "data": {{"x": {nested}}}, "timestamp": {{"seconds": 1, "microseconds": 0}}}}"#
+        );
+        server.send_raw(format!("{event}\r\n").as_bytes());
+        let reply = format!(r#"{{"return": {nested}, "id": {}}}"#, request["id"]);
+        server.send_raw(format!("{reply}\r\n").as_bytes());
+        let request = server.recv().expect("another request");
+        server.send(json!({ "return": "fine", "id": request["id"] }));
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let error = qmp
+            .execute_raw("query-block", json!({}))
+            .expect_err("too deep");
+        assert!(
+            matches!(&error, Error::Decode { command, .. } if command == "query-block"),
+            "{error}"
+        );
+        assert_eq!(qmp.execute_raw("y", json!({})).expect("usable"), "fine");
+        assert_eq!(qmp.ignored_messages(), 1);
+    });
+}
+
 #[test]
 fn a_server_that_does_not_speak_json_is_not_qmp() {
     let socket = Socket::new();

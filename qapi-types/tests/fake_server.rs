@@ -207,9 +207,47 @@ async fn unknown_ids_unknown_messages_and_idless_errors() {
     );
 }
 
-/// A line that is not JSON (or nested deeper than the parser accepts)
-/// means client and server no longer agree: every waiting call fails
-/// with a protocol error naming the line, and the connection closes.
+/// Messages nested deeper than the client decodes (a query-block on a
+/// long backing chain): a reply fails its own call, naming the command,
+/// an event is skipped, and the connection stays usable.
+#[tokio::test]
+async fn messages_nested_too_deeply_fail_their_call_only() {
+    let nested = |depth: usize| "[".repeat(depth) + &"]".repeat(depth);
+    let (qmp, _server) = connect(true, Config::default(), move |mut server| async move {
+        server.accept_negotiation().await;
+        let request = server.recv().await.expect("a request");
+        let event = format!(
+            r#"{{"event": "DEEP", "data": {{"x": {}}}, "timestamp": {{"seconds": 1, "microseconds": 0}}}}"#,
+            nested(1000)
+        );
+        server.send_raw(format!("{event}\r\n").as_bytes()).await;
+        let reply = format!(r#"{{"return": {}, "id": {}}}"#, nested(1000), request["id"]);
+        server.send_raw(format!("{reply}\r\n").as_bytes()).await;
+        let request = server.recv().await.expect("another request");
+        server.send(json!({ "return": "fine", "id": request["id"] })).await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let error = qmp
+        .execute_raw("query-block", json!({}))
+        .await
+        .expect_err("too deep");
+    assert!(
+        matches!(&error, Error::Decode { command, message } if command == "query-block" && message.contains("deeper than 128")),
+        "{error}"
+    );
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).await.expect("usable"),
+        json!("fine")
+    );
+    assert_eq!(qmp.ignored_messages(), 1);
+}
+
+/// A line that is not a JSON object (not JSON, or an array nested
+/// deeper than anything QMP sends) means client and server no longer
+/// agree: every waiting call fails with a protocol error naming the
+/// line, and the connection closes.
 #[tokio::test]
 async fn a_line_that_is_not_a_json_object_fails_every_waiting_call() {
     let deep = [vec![b'['; 100_000], vec![b']'; 100_000], b"\r\n".to_vec()].concat();

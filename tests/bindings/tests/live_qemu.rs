@@ -123,3 +123,56 @@ fn a_pretty_printing_monitor_blocking() {
     assert!(report.is_compatible(), "{report}");
     assert_eq!(client.ignored_messages(), 0);
 }
+
+/// A reply nested deeper than the clients decode comes from real QEMU:
+/// `query-named-block-nodes` on a backing chain of 140 images nests each
+/// image in the one above it. The call fails by itself, and the same
+/// query with `flat` (which leaves the chain out) then succeeds on the
+/// same connection.
+#[tokio::test]
+async fn a_long_backing_chain_fails_only_its_query() {
+    let Some(qemu) = qapi_bindings_tests::qemu::storage_daemon() else {
+        return;
+    };
+    const IMAGES: usize = 140;
+    let image = |i: usize| path(&qemu.dir, &format!("chain{i}.qcow2"));
+    for i in 0..IMAGES {
+        let mut command = std::process::Command::new("qemu-img");
+        command.args(["create", "-q", "-f", "qcow2"]);
+        // Each on the one before, which -u leaves unopened: quick.
+        if i > 0 {
+            command.args(["-u", "-b", &image(i - 1), "-F", "qcow2"]);
+        }
+        let status = command
+            .args([&image(i), "1M"])
+            .status()
+            .expect("qemu-img runs");
+        assert!(status.success(), "qemu-img create {}", image(i));
+    }
+    let client = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    client
+        .execute_raw(
+            "blockdev-add",
+            json!({
+                "driver": "qcow2",
+                "node-name": "top",
+                "file": { "driver": "file", "filename": image(IMAGES - 1) },
+            }),
+        )
+        .await
+        .expect("the chain opens");
+    let error = client
+        .execute_raw("query-named-block-nodes", json!({}))
+        .await
+        .expect_err("nested too deeply");
+    assert!(
+        matches!(&error, Error::Decode { command, .. } if command == "query-named-block-nodes"),
+        "{error}"
+    );
+    let nodes = client
+        .execute_raw("query-named-block-nodes", json!({ "flat": true }))
+        .await
+        .expect("the flat list");
+    // Each image and the file node under it.
+    assert_eq!(nodes.as_array().map(Vec::len), Some(2 * IMAGES));
+}
