@@ -1,8 +1,10 @@
-//! The blocking QMP client, over std sockets: the same typed calls as
-//! [`crate::Qmp`], one at a time, with events kept until asked for.
+//! The blocking QMP client, over std unix or TCP sockets: the same typed
+//! calls as [`crate::Qmp`], one at a time, with events kept until asked
+//! for.
 //!
 //! Without a time limit a call waits as long as the server takes.
-//! [`BlockingQmp::connect_unix_timeout`] bounds connecting (the greeting
+//! [`BlockingQmp::connect_unix_timeout`] and
+//! [`BlockingQmp::connect_tcp_timeout`] bound connecting (the greeting
 //! and the negotiation), [`BlockingQmp::set_timeout`] every call after.
 //! A call that runs out of time closes the connection: its reply may
 //! still come, and the client, which matches replies to the one call it
@@ -11,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
-use std::os::unix::net::UnixStream;
+use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,10 +22,13 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::framing::Framer;
+
+mod stream;
 use crate::protocol::{excerpt, log_dropped, violation, write_request, Execution, Greeting};
 use crate::protocol::{Message, ParseError};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, OobCommand, RawEvent};
+use stream::Stream;
 
 /// The longest message accepted from the server, in bytes (a
 /// pretty-printed one counts all its lines).
@@ -36,8 +41,8 @@ pub struct BlockingQmp {
 }
 
 struct Inner {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    reader: BufReader<Stream>,
+    writer: Stream,
     next_id: u64,
     events: VecDeque<RawEvent>,
     event_limit: usize,
@@ -63,7 +68,7 @@ impl BlockingQmp {
     /// Connects to a QMP server on a unix socket, reads its greeting and
     /// negotiates (turning on out-of-band execution when offered).
     pub fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Self::open(path.as_ref(), None)
+        Self::open(Stream::unix(path.as_ref(), None)?, None, None)
     }
 
     /// [`BlockingQmp::connect_unix`] with a time limit: connecting and
@@ -74,15 +79,36 @@ impl BlockingQmp {
     /// after that have no limit unless [`BlockingQmp::set_timeout`] sets
     /// one.
     pub fn connect_unix_timeout(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, Error> {
-        Self::open(path.as_ref(), Some(timeout))
+        let deadline = deadline(Some(timeout));
+        let stream = Stream::unix(path.as_ref(), deadline.map(|d| (timeout, d)))?;
+        Self::open(stream, Some(timeout), deadline)
     }
 
-    fn open(path: &Path, timeout: Option<Duration>) -> Result<Self, Error> {
-        let deadline = deadline(timeout);
-        let stream = match (timeout, deadline) {
-            (Some(limit), Some(deadline)) => connect_before(path, limit, deadline)?,
-            _ => UnixStream::connect(path).map_err(|e| Error::connect(path.display(), e))?,
-        };
+    /// Connects to a QMP server over TCP (QEMU's `-qmp tcp:HOST:PORT,server`),
+    /// reads its greeting and negotiates.
+    pub fn connect_tcp(address: impl ToSocketAddrs + std::fmt::Debug) -> Result<Self, Error> {
+        Self::open(Stream::tcp(address, None)?, None, None)
+    }
+
+    /// [`BlockingQmp::connect_tcp`] with the time limits of
+    /// [`BlockingQmp::connect_unix_timeout`].
+    pub fn connect_tcp_timeout(
+        address: impl ToSocketAddrs + std::fmt::Debug,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let deadline = deadline(Some(timeout));
+        let stream = Stream::tcp(address, deadline.map(|d| (timeout, d)))?;
+        Self::open(stream, Some(timeout), deadline)
+    }
+
+    /// Reads the greeting from a connected socket and negotiates, the
+    /// greeting due by `deadline`, the negotiation's answer within
+    /// `timeout` more.
+    fn open(
+        stream: Stream,
+        timeout: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Result<Self, Error> {
         let mut inner = Inner {
             reader: BufReader::new(stream.try_clone()?),
             writer: stream,
@@ -275,26 +301,6 @@ fn left(deadline: Option<Instant>) -> Option<Option<Duration>> {
             let left = deadline.saturating_duration_since(Instant::now());
             (!left.is_zero()).then_some(Some(left))
         }
-    }
-}
-
-/// Connects before `deadline`. A unix socket's `connect` blocks while
-/// the server's backlog is full (a QEMU monitor serving another client
-/// accepts no one else), and std offers no time limit for it: the
-/// connection is made on a thread of its own, left behind if it takes
-/// too long.
-fn connect_before(path: &Path, limit: Duration, deadline: Instant) -> Result<UnixStream, Error> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let path_shown = path.display().to_string();
-    let path = path.to_path_buf();
-    std::thread::Builder::new()
-        .name("qmp-connect".into())
-        .spawn(move || {
-            let _ = sender.send(UnixStream::connect(path));
-        })?;
-    match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(connected) => connected.map_err(|e| Error::connect(path_shown, e)),
-        Err(_) => Err(Error::NoGreeting { limit }),
     }
 }
 

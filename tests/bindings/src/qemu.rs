@@ -98,6 +98,30 @@ pub fn storage_daemon_pretty() -> Option<Qemu> {
     )
 }
 
+/// qemu-storage-daemon with a QMP monitor on a TCP port of 127.0.0.1
+/// (returned; free a moment before) besides the one on its unix socket.
+pub fn storage_daemon_tcp() -> Option<(Qemu, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let tcp = format!("socket,id=tcp,host=127.0.0.1,port={port},server=on,wait=off");
+    let qemu = start(
+        "qemu-storage-daemon",
+        &[
+            "--chardev",
+            &tcp,
+            "--monitor",
+            "chardev=tcp",
+            "--chardev",
+            "socket,id=mon,path=SOCKET,server=on,wait=off",
+            "--monitor",
+            "chardev=mon",
+        ],
+    )?;
+    Some((qemu, port))
+}
+
 /// qemu-system-x86_64 -M none with a QMP monitor.
 pub fn system_emulator() -> Option<Qemu> {
     start(

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use qapi_bindings_tests::qemu::{path, storage_daemon_pretty};
+use qapi_bindings_tests::qemu::{path, storage_daemon_pretty, storage_daemon_tcp};
 use qapi_types::serde_json::json;
 use qapi_types::{qmp, BlockingQmp, Error, Qmp};
 
@@ -175,4 +175,30 @@ async fn a_long_backing_chain_fails_only_its_query() {
         .expect("the flat list");
     // Each image and the file node under it.
     assert_eq!(nodes.as_array().map(Vec::len), Some(2 * IMAGES));
+}
+
+/// Both clients over TCP, as QEMU's `-qmp tcp:HOST:PORT,server` serves.
+#[tokio::test]
+async fn both_clients_over_tcp() {
+    let Some((_qemu, port)) = storage_daemon_tcp() else {
+        return;
+    };
+    let address = ("127.0.0.1", port);
+    let blocking =
+        BlockingQmp::connect_tcp_timeout(address, Duration::from_secs(20)).expect("connected");
+    assert!(blocking.oob_enabled());
+    let version = blocking
+        .execute(&qmp::commands::QueryVersion::new())
+        .expect("a version");
+    assert_eq!(version.qemu.major, 10);
+    // A monitor serves one client at a time: the next one waits for the
+    // greeting until this one leaves.
+    let busy = BlockingQmp::connect_tcp_timeout(address, Duration::from_millis(300))
+        .err()
+        .expect("no greeting while the monitor is busy");
+    assert!(matches!(busy, Error::NoGreeting { .. }), "{busy}");
+    drop(blocking);
+    let client = Qmp::connect_tcp(address).await.expect("connected");
+    let report = client.check_schema(&qmp::SCHEMA).await.expect("a report");
+    assert!(report.is_compatible(), "{report}");
 }
