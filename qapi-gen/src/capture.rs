@@ -170,18 +170,58 @@ pub fn from_qemu_within(
 
 /// Whether `binary` is qemu-storage-daemon, which takes its monitor with
 /// `--chardev`/`--monitor`: by its name, else by what `--version` says
-/// (a wrapper script, a link with another name).
-fn is_storage_daemon(binary: &OsStr) -> bool {
+/// (a wrapper script, a link with another name) within `timeout`.
+fn is_storage_daemon(binary: &OsStr, timeout: Duration) -> bool {
     let named = Path::new(binary)
         .file_name()
         .is_some_and(|n| n.to_string_lossy().contains("storage-daemon"));
-    named
-        || Command::new(binary)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("qemu-storage-daemon"))
+    named || version(binary, timeout).is_some_and(|v| v.starts_with("qemu-storage-daemon"))
+}
+
+/// What `binary --version` writes, if it exits within `timeout` (it is
+/// killed otherwise).
+fn version(binary: &OsStr, timeout: Duration) -> Option<String> {
+    let mut command = Command::new(binary);
+    command
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    exit_with_parent(&mut command);
+    let mut child = command.spawn().ok()?;
+    let mut stdout = child.stdout.take()?;
+    let reading = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        // At most a page: a version is a line or two.
+        let _ = (&mut stdout).take(4096).read_to_end(&mut text);
+        text
+    });
+    let deadline = Instant::now() + timeout;
+    let exited = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => break false,
+        }
+    };
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    // The reader ends when the pipe does, which a process the binary
+    // left running may hold open: then the version is not waited for.
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while !reading.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if !reading.is_finished() {
+        return None;
+    }
+    reading
+        .join()
+        .ok()
+        .map(|text| String::from_utf8_lossy(&text).into_owned())
 }
 
 fn from_qemu_in(
@@ -192,7 +232,7 @@ fn from_qemu_in(
 ) -> Result<String, CaptureError> {
     let dir = TempDir::new(base)?;
     let socket = dir.0.join(SOCKET);
-    let is_storage_daemon = is_storage_daemon(binary);
+    let is_storage_daemon = is_storage_daemon(binary, timeout);
     let mut command = Command::new(binary);
     command.args(args);
     if is_storage_daemon {
@@ -235,6 +275,35 @@ fn from_qemu_in(
         },
     )
 }
+
+/// Has the process `command` starts killed when the thread starting it
+/// ends, as it does when this process is killed (a build cancelled, a
+/// time limit reached): a capture stops its QEMU before it returns, so
+/// only a capture killed midway needs this. Linux only: elsewhere such a
+/// QEMU is left running. A wrapper's own children are not covered.
+#[cfg(target_os = "linux")]
+fn exit_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the child between fork and exec, and
+    // only makes async-signal-safe system calls; it neither allocates
+    // nor takes locks.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the signal was asked for.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exit_with_parent(_: &mut Command) {}
 
 /// The socket's file name in the temporary directory.
 const SOCKET: &str = "qmp.sock";
@@ -283,6 +352,7 @@ struct Running {
 
 impl Running {
     fn start(mut command: Command, binary: &OsStr) -> Result<Self, CaptureError> {
+        exit_with_parent(&mut command);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -971,6 +1041,84 @@ mod tests {
         );
         let _ = wait.recv();
         std::process::exit(3);
+    }
+
+    /// A binary that never answers `--version` (nor starts a monitor)
+    /// fails the capture within its time limits.
+    #[test]
+    fn a_binary_hanging_on_version_is_not_waited_for() {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let binary = script(&dir.0, "hangs", "exec sleep 60").into_os_string();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(from_qemu_within(&binary, &[], Duration::from_millis(300)));
+        });
+        let result = receiver
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the capture returns");
+        assert!(result.is_err());
+    }
+
+    #[test]
+    #[ignore = "a capture to be killed, started by another test"]
+    fn capture_to_be_killed() {
+        let Some(binary) = std::env::var_os("CARGO_QAPI_CAPTURED") else {
+            return;
+        };
+        let _ = from_qemu_within(&binary, &[], Duration::from_secs(60));
+    }
+
+    /// A capture killed midway takes its QEMU with it (Linux).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_capture_killed_midway_leaves_no_qemu_running() {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let pid_file = dir.0.join("pid");
+        // Never creates the socket: the capture waits for it.
+        let qemu = script(
+            &dir.0,
+            "fake-qemu",
+            &format!(
+                "[ \"$1\" = --version ] && exit 0\necho $$ > '{}'\nexec sleep 60",
+                pid_file.display()
+            ),
+        );
+        let mut capture = Command::new(std::env::current_exe().expect("this test"))
+            .args([
+                "--exact",
+                "capture::tests::capture_to_be_killed",
+                "--ignored",
+            ])
+            .env("CARGO_QAPI_CAPTURED", &qemu)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the capture starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let pid = loop {
+            match std::fs::read_to_string(&pid_file) {
+                Ok(pid) if pid.ends_with('\n') => break pid.trim().to_string(),
+                _ => {
+                    assert!(Instant::now() < deadline, "the fake QEMU did not start");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
+        capture.kill().expect("killed");
+        capture.wait().expect("reaped");
+        // Gone, or a zombie nobody has reaped yet.
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").starts_with(" Z"))
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let left = running();
+        if left {
+            let _ = Command::new("kill").arg(&pid).status();
+        }
+        assert!(!left, "the fake QEMU outlived its capture");
     }
 
     #[test]
