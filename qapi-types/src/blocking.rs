@@ -380,29 +380,17 @@ impl Inner {
                     continue;
                 }
                 Ok(Message::Greeting(_)) => continue,
-                // A reply all the same: the call fails.
-                Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
-                    (id.clone(), Err(violation(error, &line)))
-                }
-                Err(
-                    ref error @ ParseError::TooDeep {
-                        ref id,
-                        reply: true,
-                    },
-                ) => (
-                    id.clone(),
-                    Err(Error::Decode {
-                        command: name.to_string(),
-                        message: error.to_string(),
-                    }),
-                ),
                 Err(error @ ParseError::NotAnObject(_)) => {
                     return Err(self.violation(&error, &line))
                 }
-                Err(error) => {
-                    self.ignore(&error, &line);
-                    continue;
-                }
+                // A reply all the same: the call fails.
+                Err(error) => match error.failed_reply(name, &line) {
+                    Some((id, failure)) => (id, Err(failure)),
+                    None => {
+                        self.ignore(&error, &line);
+                        continue;
+                    }
+                },
             };
             // Only this call is outstanding: an id-less error is its own.
             match reply_id {

@@ -510,28 +510,16 @@ impl Shared {
                     error,
                 }),
             ),
-            // A reply all the same: its call fails.
-            Err(ref error @ ParseError::MalformedError { ref id, .. }) => {
-                (id.clone(), Err(violation(error, line)))
-            }
-            Err(
-                ref error @ ParseError::TooDeep {
-                    ref id,
-                    reply: true,
-                },
-            ) => (
-                id.clone(),
-                Err(Error::Decode {
-                    command: String::new(),
-                    message: error.to_string(),
-                }),
-            ),
             Err(error @ ParseError::NotAnObject(_)) => return Err(violation(&error, line)),
-            Err(error) => {
-                self.state.lock().expect("not poisoned").ignored_messages += 1;
-                log_dropped(&format!("{error}: {}", crate::protocol::excerpt(line)));
-                return Ok(());
-            }
+            // A reply all the same: its call fails.
+            Err(error) => match error.failed_reply("", line) {
+                Some((id, failure)) => (id, Err(failure)),
+                None => {
+                    self.state.lock().expect("not poisoned").ignored_messages += 1;
+                    log_dropped(&format!("{error}: {}", crate::protocol::excerpt(line)));
+                    return Ok(());
+                }
+            },
         };
         let mut state = self.state.lock().expect("not poisoned");
         let pending = match id {

@@ -172,6 +172,28 @@ pub enum ParseError {
     Unrecognized,
 }
 
+impl ParseError {
+    /// For a message that is a reply all the same (a malformed error, a
+    /// reply nested too deeply): its id, and what its call fails with.
+    pub(crate) fn failed_reply(
+        &self,
+        command: &str,
+        line: &[u8],
+    ) -> Option<(Option<Value>, Error)> {
+        match self {
+            ParseError::MalformedError { id, .. } => Some((id.clone(), violation(self, line))),
+            ParseError::TooDeep { id, reply: true } => Some((
+                id.clone(),
+                Error::Decode {
+                    command: command.to_string(),
+                    message: self.to_string(),
+                },
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// The beginning of a line, for an error message: at most [`EXCERPT`]
 /// characters, control characters escaped, `…` where it was cut.
 pub(crate) fn excerpt(line: &[u8]) -> String {

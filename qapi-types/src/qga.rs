@@ -158,17 +158,13 @@ impl Qga {
                 Err(error @ ParseError::NotAnObject(_)) => {
                     return Err(crate::protocol::violation(&error, &line))
                 }
-                Err(ref error @ ParseError::MalformedError { .. }) => {
-                    break Err(crate::protocol::violation(error, &line))
-                }
-                Err(ref error @ ParseError::TooDeep { reply: true, .. }) => {
-                    break Err(Error::Decode {
-                        command: name.to_string(),
-                        message: error.to_string(),
-                    })
-                }
+                // A reply all the same: the call fails.
+                Err(error) => match error.failed_reply(name, &line) {
+                    Some((_, failure)) => break Err(failure),
+                    None => continue,
+                },
                 // The agent sends no events; skip anything else.
-                _ => continue,
+                Ok(Message::Event(_) | Message::Greeting(_)) => continue,
             }
         };
         io.needs_sync = false;
