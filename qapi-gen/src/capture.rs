@@ -178,50 +178,50 @@ fn is_storage_daemon(binary: &OsStr, timeout: Duration) -> bool {
     named || version(binary, timeout).is_some_and(|v| v.starts_with("qemu-storage-daemon"))
 }
 
-/// What `binary --version` writes, if it exits within `timeout` (it is
-/// killed otherwise).
+/// The first line `binary --version` writes, if it writes one within
+/// `timeout`. The probe is killed then, with whatever it started (a
+/// wrapper's children): it has said what it is, or had its time.
 fn version(binary: &OsStr, timeout: Duration) -> Option<String> {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
     let mut command = Command::new(binary);
     command
         .arg("--version")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        .process_group(0);
     exit_with_parent(&mut command);
     let mut child = command.spawn().ok()?;
-    let mut stdout = child.stdout.take()?;
-    let reading = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        // At most a page: a version is a line or two.
-        let _ = (&mut stdout).take(4096).read_to_end(&mut text);
-        text
+    let stdout = child.stdout.take()?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // Ends at the line's end, or when the probe's group is killed.
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        let _ = std::io::BufReader::new(stdout.take(4096)).read_until(b'\n', &mut line);
+        let _ = sender.send(line);
     });
-    let deadline = Instant::now() + timeout;
-    let exited = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status.success(),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            _ => break false,
+    let line = receiver.recv_timeout(timeout).ok();
+    kill_group(&mut child);
+    let _ = child.wait();
+    line.map(|line| String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Kills a process started as the leader of its own process group, and
+/// the group. Before the leader is reaped, so the group id is still its.
+#[cfg(target_os = "linux")]
+fn kill_group(child: &mut Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill takes no pointers; a group that is gone is ESRCH.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
         }
-    };
-    if !exited {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
     }
-    // The reader ends when the pipe does, which a process the binary
-    // left running may hold open: then the version is not waited for.
-    let deadline = Instant::now() + Duration::from_millis(500);
-    while !reading.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    if !reading.is_finished() {
-        return None;
-    }
-    reading
-        .join()
-        .ok()
-        .map(|text| String::from_utf8_lossy(&text).into_owned())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kill_group(child: &mut Child) {
+    let _ = child.kill();
 }
 
 fn from_qemu_in(
@@ -290,7 +290,7 @@ fn exit_with_parent(command: &mut Command) {
     // nor takes locks.
     unsafe {
         command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             // The parent may have died before the signal was asked for.
@@ -1050,13 +1050,69 @@ mod tests {
         let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
         let binary = script(&dir.0, "hangs", "exec sleep 60").into_os_string();
         let (sender, receiver) = std::sync::mpsc::channel();
+        let start = Instant::now();
         std::thread::spawn(move || {
             let _ = sender.send(from_qemu_within(&binary, &[], Duration::from_millis(300)));
         });
-        let result = receiver
+        let error = receiver
             .recv_timeout(Duration::from_secs(20))
-            .expect("the capture returns");
-        assert!(result.is_err());
+            .expect("the capture returns")
+            .expect_err("no monitor")
+            .to_string();
+        assert!(
+            error.starts_with("QEMU did not open its monitor within 300 ms"),
+            "{error}"
+        );
+        // The probe's 0.3 s, the socket's 0.3 s, and stopping.
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    /// The version is its first line, read as soon as it comes; what the
+    /// probe left running (holding the pipe open) is killed with it.
+    #[test]
+    fn a_version_is_read_at_once_and_the_probe_stopped() {
+        let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
+        let pid_file = dir.0.join("pid");
+        let binary = script(
+            &dir.0,
+            "wrapper",
+            &format!(
+                "echo 'qemu-storage-daemon version 10.0.2'\nsleep 60 &\necho $! > '{}'\nwait",
+                pid_file.display()
+            ),
+        );
+        let start = Instant::now();
+        let version = version(binary.as_os_str(), Duration::from_secs(20));
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            version.as_deref(),
+            Some("qemu-storage-daemon version 10.0.2\n")
+        );
+        // The background sleep is gone with its group (or a zombie).
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while sleeping(pid.trim()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!sleeping(pid.trim()), "the probe's child outlived it");
+    }
+
+    /// Whether process `pid` runs `sleep` (not a zombie, nor another
+    /// process that took the number).
+    fn sleeping(pid: &str) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        !pid.is_empty()
+            && cmdline.starts_with(b"sleep")
+            && !stat.rsplit(')').next().unwrap_or("").starts_with(" Z")
     }
 
     #[test]
@@ -1090,31 +1146,27 @@ mod tests {
                 "--ignored",
             ])
             .env("CARGO_QAPI_CAPTURED", &qemu)
+            // The killed capture's own directory is left: here, in ours.
+            .env("TMPDIR", &dir.0)
             .stdout(Stdio::null())
             .spawn()
             .expect("the capture starts");
         let deadline = Instant::now() + Duration::from_secs(20);
         let pid = loop {
             match std::fs::read_to_string(&pid_file) {
-                Ok(pid) if pid.ends_with('\n') => break pid.trim().to_string(),
-                _ => {
-                    assert!(Instant::now() < deadline, "the fake QEMU did not start");
-                    std::thread::sleep(Duration::from_millis(20));
-                }
+                Ok(pid) if pid.ends_with('\n') => break Some(pid.trim().to_string()),
+                _ if Instant::now() > deadline => break None,
+                _ => std::thread::sleep(Duration::from_millis(20)),
             }
         };
         capture.kill().expect("killed");
         capture.wait().expect("reaped");
-        // Gone, or a zombie nobody has reaped yet.
-        let running = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").starts_with(" Z"))
-        };
+        let pid = pid.expect("the fake QEMU started");
         let deadline = Instant::now() + Duration::from_secs(5);
-        while running() && Instant::now() < deadline {
+        while sleeping(&pid) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let left = running();
+        let left = sleeping(&pid);
         if left {
             let _ = Command::new("kill").arg(&pid).status();
         }
