@@ -91,7 +91,10 @@ impl BlockingQmp {
     }
 
     /// [`BlockingQmp::connect_tcp`] with the time limits of
-    /// [`BlockingQmp::connect_unix_timeout`].
+    /// [`BlockingQmp::connect_unix_timeout`], but for connecting: an
+    /// address that does not answer in time is [`Error::Connect`]
+    /// (`TimedOut`), and each of several addresses has an equal share of
+    /// the time. The name is looked up first, outside the limit.
     pub fn connect_tcp_timeout(
         address: impl ToSocketAddrs + std::fmt::Debug,
         timeout: Duration,
@@ -430,12 +433,16 @@ impl Inner {
     /// of it is kept for the next call).
     fn message(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
         loop {
-            let Some(left) = left(deadline) else {
-                return Ok(None);
-            };
-            if self.read_timeout != left {
-                self.reader.get_ref().set_read_timeout(left)?;
-                self.read_timeout = left;
+            // What is read already is used whatever the time; the
+            // deadline bounds waiting for more.
+            if self.reader.buffer().is_empty() {
+                let Some(left) = left(deadline) else {
+                    return Ok(None);
+                };
+                if self.read_timeout != left {
+                    self.reader.get_ref().set_read_timeout(left)?;
+                    self.read_timeout = left;
+                }
             }
             // One read at a time, so that a server trickling bytes can't
             // keep a read from timing out.
@@ -475,7 +482,9 @@ impl Inner {
             while matches!(line.last(), Some(b'\n' | b'\r')) {
                 line.pop();
             }
-            if line.iter().all(u8::is_ascii_whitespace) {
+            // Blank lines between messages are skipped; within one, they
+            // count against the limit.
+            if self.framer.len() == 0 && line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             if let Some(message) = self.framer.push(line) {

@@ -23,12 +23,14 @@ pub(crate) struct Framer {
 
 impl Framer {
     /// Takes one line without its line ending; a message when it
-    /// completes one.
+    /// completes one. A line ending inside a string ends the message
+    /// too: JSON strings hold no line breaks, so the message is
+    /// malformed, and is reported as such rather than read on from.
     pub(crate) fn push(&mut self, line: Vec<u8>) -> Option<Vec<u8>> {
         if self.message.is_empty() && line.trim_ascii() != b"{" {
             return Some(line);
         }
-        let closed = self.scan(&line);
+        let closed = self.scan(&line) || self.in_string;
         self.message.extend_from_slice(&line);
         self.message.push(b'\n');
         closed.then(|| std::mem::take(self).message)
@@ -114,6 +116,15 @@ mod tests {
         let first: serde_json::Value = serde_json::from_str(&joined[0]).unwrap();
         assert_eq!(first["desc"], "a } and a \" and a \\");
         assert_eq!(joined[1], "{\"return\": 1}");
+    }
+
+    #[test]
+    fn a_line_ending_inside_a_string_ends_the_message() {
+        let joined = messages("{\n    \"desc\": \"unterminated\n}\n{\"return\": 1}\n");
+        assert_eq!(
+            joined,
+            ["{\n    \"desc\": \"unterminated\n", "}", "{\"return\": 1}"]
+        );
     }
 
     #[test]

@@ -112,13 +112,29 @@ impl Message {
         #[derive(Deserialize)]
         struct Envelope {
             id: Option<Value>,
-            #[serde(rename = "return")]
-            returned: Option<IgnoredAny>,
-            error: Option<IgnoredAny>,
+            #[serde(rename = "return", default, deserialize_with = "present")]
+            returned: bool,
+            #[serde(default, deserialize_with = "present")]
+            error: bool,
+            #[serde(rename = "QMP", default, deserialize_with = "present")]
+            greeting: bool,
+        }
+        /// That a key is there, whatever its value (`null` included).
+        fn present<'de, D: serde::Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+            IgnoredAny::deserialize(value).map(|_| true)
+        }
+        // serde_json says so only in its message; anything else wrong
+        // (invalid JSON deeper down, which the second reading would
+        // skip) is what it says.
+        if !error.to_string().starts_with("recursion limit exceeded") {
+            return ParseError::NotAnObject(error.to_string());
         }
         match serde_json::from_slice::<Envelope>(line) {
+            Ok(Envelope { greeting: true, .. }) => {
+                ParseError::MalformedGreeting(format!("nested deeper than {MAX_DEPTH} levels"))
+            }
             Ok(envelope) => ParseError::TooDeep {
-                reply: envelope.returned.is_some() || envelope.error.is_some(),
+                reply: envelope.returned || envelope.error,
                 id: envelope.id,
             },
             Err(_) => ParseError::NotAnObject(error.to_string()),
@@ -399,6 +415,33 @@ mod tests {
             Message::parse(format!("{}x", nested(200, "return")).as_bytes()),
             Err(ParseError::NotAnObject(_))
         ));
+        // A reply whose value is null, deep beside it, is a reply.
+        let null_reply = format!(r#"{{"return": null, "id": 3, "x": {}}}"#, nested(200, "y"));
+        assert_eq!(
+            Message::parse(null_reply.as_bytes()),
+            Err(ParseError::TooDeep {
+                id: Some(json!(3)),
+                reply: true
+            })
+        );
+        // A deep greeting is a malformed one.
+        assert!(matches!(
+            Message::parse(nested(200, "QMP").as_bytes()),
+            Err(ParseError::MalformedGreeting(_))
+        ));
+        // Invalid JSON is that, not depth, wherever it is.
+        for invalid in [
+            r#"{"return": 1e400, "id": 1}"#,
+            r#"{"return": "\ud800", "id": 1}"#,
+        ] {
+            assert!(
+                matches!(
+                    Message::parse(invalid.as_bytes()),
+                    Err(ParseError::NotAnObject(_))
+                ),
+                "{invalid}"
+            );
+        }
         assert_eq!(Message::parse(b"{}"), Err(ParseError::Unrecognized));
         assert_eq!(
             Message::parse(br#"{"error": {"class": "GenericError"}, "id": 4}"#),

@@ -44,25 +44,30 @@ impl Stream {
     }
 
     /// Connects over TCP to the first of `address`'s addresses that
-    /// answers, before `deadline` if there is one.
+    /// answers. With a deadline, each address has an equal share of the
+    /// time left, so that one that never answers leaves time for the
+    /// others; when none answers in time, the error is the last
+    /// address's (`TimedOut`). The name is looked up first, by the
+    /// system's resolver, outside the limit.
     pub(super) fn tcp(
         address: impl ToSocketAddrs + std::fmt::Debug,
         limit: Option<(Duration, Instant)>,
     ) -> Result<Self, Error> {
         let shown = format!("{address:?}");
-        let addresses = address
+        let addresses: Vec<_> = address
             .to_socket_addrs()
-            .map_err(|e| Error::connect(&shown, e))?;
+            .map_err(|e| Error::connect(&shown, e))?
+            .collect();
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
-        for address in addresses {
+        for (tried, address) in addresses.iter().enumerate() {
             let connected = match limit {
                 None => TcpStream::connect(address),
-                Some((limit, deadline)) => {
+                Some((_, deadline)) => {
                     let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::NoGreeting { limit });
-                    }
-                    TcpStream::connect_timeout(&address, left)
+                    // At least a millisecond: a zero timeout is an error.
+                    let share =
+                        (left / (addresses.len() - tried) as u32).max(Duration::from_millis(1));
+                    TcpStream::connect_timeout(address, share)
                 }
             };
             match connected {
