@@ -836,9 +836,10 @@ async fn dropping_the_client_closes_the_socket_even_with_a_stuck_writer() {
     let (closed, is_closed) = tokio::sync::oneshot::channel();
     let (qmp, _server) = connect(true, Config::default(), |mut server| async move {
         server.accept_negotiation().await;
-        // Read nothing more until past the writer's grace (1 s): the
-        // client's write blocks meanwhile.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Read nothing more until well past the writer's grace (1 s),
+        // with room for a loaded machine: the client's write blocks
+        // meanwhile.
+        tokio::time::sleep(Duration::from_millis(4000)).await;
         let mut sink = Vec::new();
         let _ = tokio::io::AsyncReadExt::read_to_end(&mut server.reader, &mut sink).await;
         let _ = closed.send(sink.len());
