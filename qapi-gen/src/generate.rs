@@ -45,9 +45,10 @@ pub fn rust_source_with(schema: &Schema, origin: &str, options: Options) -> Resu
 
 /// Writes items unformatted, one a line.
 fn write_items(out: &mut String, items: Vec<proc_macro2::TokenStream>) {
+    use std::fmt::Write;
     for item in items {
-        out.push_str(&item.to_string());
-        out.push('\n');
+        // Straight into `out`: writing to a String cannot fail.
+        let _ = writeln!(out, "{item}");
     }
 }
 
