@@ -45,10 +45,9 @@ pub fn rust_source_with(schema: &Schema, origin: &str, options: Options) -> Resu
 
 /// Writes items unformatted, one a line.
 fn write_items(out: &mut String, items: Vec<proc_macro2::TokenStream>) {
-    use std::fmt::Write;
     for item in items {
-        // Straight into `out`: writing to a String cannot fail.
-        let _ = writeln!(out, "{item}");
+        crate::compact::write(out, item);
+        out.push('\n');
     }
 }
 
@@ -465,4 +464,40 @@ fn find_on_path(binary: &Path) -> Option<PathBuf> {
 
 fn render_all(diagnostics: &[Diagnostic], sources: &crate::SourceMap) -> Vec<String> {
     diagnostics.iter().map(|d| d.render(sources)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same items, whether formatted or not: both print the same
+    /// once parsed and formatted again.
+    fn unformatted_matches_formatted(path: &Path) {
+        let loaded = load_for_generation(path).expect("a valid schema");
+        let reformatted = |format| {
+            let options = Options { docs: true, format };
+            let source = rust_source_with(&loaded.schema, "x.json", options).expect("generated");
+            prettyplease::unparse(&syn::parse_file(&source).expect("generated code parses"))
+        };
+        assert!(
+            reformatted(false) == reformatted(true),
+            "{}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn unformatted_output_is_the_formatted_output_unformatted() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        unformatted_matches_formatted(&root.join("schema/example.json"));
+        let system = root.join("../shared/qemu-10.0.2/qapi/qapi-schema.json");
+        if system.is_file() {
+            unformatted_matches_formatted(&system);
+        } else {
+            println!(
+                "notice: {} is absent; only the project's schema is compared",
+                system.display()
+            );
+        }
+    }
 }

@@ -21,6 +21,7 @@ pub mod capture;
 mod check;
 pub mod cli;
 mod codegen;
+mod compact;
 pub mod diagnostic;
 mod diff;
 pub mod doc;
