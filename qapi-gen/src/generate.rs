@@ -56,9 +56,14 @@ fn syntax_tree(module: Module) -> Result<syn::File, Error> {
     let parse = |items: Vec<proc_macro2::TokenStream>| -> Result<Vec<syn::Item>, Error> {
         let mut parsed = Vec::with_capacity(items.len());
         for tokens in items {
-            let text = tokens.to_string();
+            // A copy of the item's outer tokens (its groups are shared),
+            // printed only if it does not parse.
+            let kept = tokens.clone();
             let file = syn::parse2::<syn::File>(tokens).map_err(|e| Error::Emitter {
-                message: format!("{e}, in `{}`", text.chars().take(120).collect::<String>()),
+                message: format!(
+                    "{e}, in `{}`",
+                    kept.to_string().chars().take(120).collect::<String>()
+                ),
             })?;
             parsed.extend(file.items);
         }
