@@ -100,7 +100,7 @@ impl BlockingQmp {
         timeout: Duration,
     ) -> Result<Self, Error> {
         let deadline = deadline(Some(timeout));
-        let stream = Stream::tcp(address, deadline.map(|d| (timeout, d)))?;
+        let stream = Stream::tcp(address, deadline)?;
         Self::open(stream, Some(timeout), deadline)
     }
 
@@ -481,11 +481,6 @@ impl Inner {
             let mut line = std::mem::take(&mut self.partial);
             while matches!(line.last(), Some(b'\n' | b'\r')) {
                 line.pop();
-            }
-            // Blank lines between messages are skipped; within one, they
-            // count against the limit.
-            if self.framer.len() == 0 && line.iter().all(u8::is_ascii_whitespace) {
-                continue;
             }
             if let Some(message) = self.framer.push(line) {
                 return Ok(Some(message));

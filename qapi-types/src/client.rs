@@ -596,11 +596,6 @@ async fn read_message<R: tokio::io::AsyncBufRead + Unpin>(
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
         }
-        // Blank lines between messages are skipped; within one, they
-        // count against the limit.
-        if framer.len() == 0 && line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
         if let Some(message) = framer.push(line) {
             return Ok(Some(message));
         }

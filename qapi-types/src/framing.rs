@@ -26,9 +26,15 @@ impl Framer {
     /// completes one. A line ending inside a string ends the message
     /// too: JSON strings hold no line breaks, so the message is
     /// malformed, and is reported as such rather than read on from.
+    /// Blank lines between messages are skipped; within one, they count
+    /// against the limit like any other.
     pub(crate) fn push(&mut self, line: Vec<u8>) -> Option<Vec<u8>> {
-        if self.message.is_empty() && line.trim_ascii() != b"{" {
-            return Some(line);
+        if self.message.is_empty() {
+            match line.trim_ascii() {
+                b"" => return None,
+                b"{" => {}
+                _ => return Some(line),
+            }
         }
         let closed = self.scan(&line) || self.in_string;
         self.message.extend_from_slice(&line);
@@ -86,7 +92,7 @@ mod tests {
     #[test]
     fn compact_messages_are_lines() {
         assert_eq!(
-            messages("{\"return\": {}}\n{\"event\": \"STOP\"}\nnot json\n{\"a\":"),
+            messages("{\"return\": {}}\n\n  \n{\"event\": \"STOP\"}\nnot json\n{\"a\":"),
             [
                 "{\"return\": {}}",
                 "{\"event\": \"STOP\"}",

@@ -51,7 +51,7 @@ impl Stream {
     /// system's resolver, outside the limit.
     pub(super) fn tcp(
         address: impl ToSocketAddrs + std::fmt::Debug,
-        limit: Option<(Duration, Instant)>,
+        deadline: Option<Instant>,
     ) -> Result<Self, Error> {
         let shown = format!("{address:?}");
         let addresses: Vec<_> = address
@@ -60,9 +60,9 @@ impl Stream {
             .collect();
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to");
         for (tried, address) in addresses.iter().enumerate() {
-            let connected = match limit {
+            let connected = match deadline {
                 None => TcpStream::connect(address),
-                Some((_, deadline)) => {
+                Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     // At least a millisecond: a zero timeout is an error.
                     let share =
