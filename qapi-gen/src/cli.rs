@@ -257,14 +257,14 @@ fn run_with(
 }
 
 fn diff(args: &DiffArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
-    let (old, new) = match crate::introspect::load_pair(&args.old, &args.new) {
+    let (old, new) = match crate::introspection::load::load_pair(&args.old, &args.new) {
         Ok(pair) => pair,
         Err(error) => {
             report.error(&error);
             return EXIT_USAGE;
         }
     };
-    let changes = crate::schema_diff::compare(&old, &new);
+    let changes = crate::compare::schema_diff::compare(&old, &new);
     let text = if args.json {
         format!("{:#}\n", changes.to_json())
     } else {
@@ -387,7 +387,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
 fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i32 {
     let loaded = match (&args.introspect, &args.schema) {
         (Some(introspection), None) if args.names_from.is_some() => {
-            match crate::introspect::load_named(
+            match crate::introspection::load::load_named(
                 introspection,
                 args.names_from.as_deref().unwrap_or(introspection),
             ) {
@@ -396,7 +396,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             }
         }
         (Some(introspection), source) => {
-            match crate::introspect::load(introspection, source.as_deref()) {
+            match crate::introspection::load::load(introspection, source.as_deref()) {
                 Ok(introspected) => {
                     for note in &introspected.notes {
                         report.note(note);
@@ -415,7 +415,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     };
     report.warnings(&loaded);
     let origin = match (&args.introspect, &args.schema) {
-        (Some(i), source) => crate::generate::introspection_origin(
+        (Some(i), source) => crate::output::generate::introspection_origin(
             &shown(i),
             source
                 .as_deref()
@@ -461,7 +461,8 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             args.out.display(),
             regenerate_command(args)
         ));
-        let diff = crate::diff::unified(&current, &source, &args.out.display().to_string());
+        let diff =
+            crate::compare::diff::unified(&current, &source, &args.out.display().to_string());
         let _ = report.err.write_all(diff.as_bytes());
         return EXIT_INVALID;
     }
@@ -534,8 +535,10 @@ fn introspect(args: &IntrospectArgs, out: &mut dyn Write, report: &mut Reporter<
     }
     let timeout = std::time::Duration::from_secs(args.timeout);
     let captured = match (&args.socket, args.qemu.split_first()) {
-        (Some(socket), _) => crate::capture::from_socket_within(socket, timeout),
-        (None, Some((binary, rest))) => crate::capture::from_qemu_within(binary, rest, timeout),
+        (Some(socket), _) => crate::introspection::capture::from_socket_within(socket, timeout),
+        (None, Some((binary, rest))) => {
+            crate::introspection::capture::from_qemu_within(binary, rest, timeout)
+        }
         // clap requires one of them.
         (None, None) => return EXIT_USAGE,
     };

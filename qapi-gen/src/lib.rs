@@ -16,182 +16,38 @@
 //! ```
 #![warn(missing_docs)]
 
-mod boxing;
-pub mod capture;
-mod check;
+// The stages, in the order data flows through them. A module imports only
+// from its own stage and earlier ones (`tests/layering.rs` checks it).
 pub mod cli;
-mod codegen;
-mod compact;
-pub mod diagnostic;
-mod diff;
-pub mod doc;
-mod expr;
-mod generate;
-pub mod ident;
-pub mod introspect;
+mod compare;
+mod frontend;
+mod introspection;
 pub mod model;
-pub mod names;
-mod parser;
-pub mod reconstruct;
-pub mod resolve;
-mod rustdoc;
-mod schema;
-pub mod schema_diff;
-pub mod source;
-mod table;
-pub mod value;
+mod output;
+mod rust;
 
-use std::path::{Path, PathBuf};
-
+pub use compare::schema_diff;
 pub use diagnostic::{Category, Diagnostic, Severity};
-pub use generate::{
-    item_paths, load_for_generation, rust_source, rust_source_with, write_if_changed, Builder,
-    Generated, Options,
-};
+pub use frontend::doc::DocRules;
+pub use frontend::error::{Error, Report};
+pub use frontend::{diagnostic, doc, names, source, value};
+pub use introspection::{capture, reconstruct, resolve};
+pub use model::load::{load, load_for_generation, load_with, Loaded};
 pub use model::Schema;
+pub use output::generate::{
+    item_paths, rust_source, rust_source_with, write_if_changed, Builder, Generated, Options,
+};
+pub use rust::ident;
 pub use source::{SourceMap, Span};
 
-/// How doc-comment problems are treated.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum DocRules {
-    /// Today's rules: a doc-comment problem is an error (`cargo qapi check`).
-    #[default]
-    Strict,
-    /// Doc-comment problems are warnings, so that schemas of older QEMU
-    /// releases, whose doc comments today's rules reject, still load.
-    Lenient,
-}
-
-/// A loaded, checked schema and the warnings found on the way.
-#[derive(Debug)]
-pub struct Loaded {
-    /// The schema.
-    pub schema: Schema,
-    /// Problems downgraded to warnings (see [`DocRules::Lenient`]).
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// The diagnostics of a rejected schema, with the files they point into.
-#[derive(Debug)]
-pub struct Report {
-    /// The files read before the schema was rejected.
-    pub sources: SourceMap,
-    /// Errors (and warnings), in the order found.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Report {
-    /// Every diagnostic rendered, one after the other.
-    pub fn render(&self) -> String {
-        self.render_styled(false)
-    }
-
-    /// Like [`Report::render`], with ANSI colours when `colour` is set.
-    pub fn render_styled(&self, colour: bool) -> String {
-        let mut out = String::new();
-        for diag in &self.diagnostics {
-            out.push_str(&diag.render_styled(&self.sources, colour));
-            out.push('\n');
-        }
-        out
-    }
-}
-
-/// Why a schema could not be loaded or bindings generated. New kinds of
-/// failure may be added.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The root schema file could not be read.
-    #[error("can't read schema file '{}': {}", path.display(), parser::describe_io_error(source))]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
-    /// The schema is invalid.
-    #[error("{}", .0.render().trim_end())]
-    Invalid(Report),
-    /// An introspection file is not a `query-qmp-schema` reply.
-    #[error("{}: {message}", path.display())]
-    Introspection {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// The generator produced code that does not parse: a bug of
-    /// qapi-gen's (never of the schema's).
-    #[error("qapi-gen generated code that does not parse ({message}): a bug of qapi-gen's; please report it with the schema")]
-    Emitter {
-        /// What the parser said, and where.
-        message: String,
-    },
-}
-
-/// Reads, parses and checks the schema at `path` and the files it includes.
-pub fn load(path: impl AsRef<Path>, rules: DocRules) -> Result<Loaded, Error> {
-    load_with(path.as_ref(), rules, &|p| std::fs::read(p))
-}
-
-/// Like [`load`], but files are read by `read` (given the root path, then
-/// each include's path joined onto its includer's directory): for schemas
-/// held in memory.
-pub fn load_with(
-    path: &Path,
-    rules: DocRules,
-    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-) -> Result<Loaded, Error> {
-    let mut sources = SourceMap::default();
-    let mut reporter = doc::DocReporter::new(rules);
-    let invalid =
-        |sources: SourceMap, mut diagnostics: Vec<Diagnostic>, warnings: Vec<Diagnostic>| {
-            diagnostics.splice(0..0, warnings);
-            Error::Invalid(Report {
-                sources,
-                diagnostics,
-            })
-        };
-    let parsed = match parser::parse_schema(path, read, &mut sources, &mut reporter) {
-        Ok(parsed) => parsed,
-        Err(parser::ParseError::Io(source)) => {
-            return Err(Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-        Err(parser::ParseError::Invalid(diag)) => {
-            return Err(invalid(sources, vec![diag], reporter.warnings))
-        }
+pub mod introspect {
+    //! QEMU's introspection: the `query-qmp-schema` reply, read as a
+    //! schema (with the schema source QEMU was built from, or rebuilt
+    //! alone), and what QEMU built from a schema would report.
+    pub use crate::introspection::introspect::{looks_like_introspection, Introspection};
+    pub use crate::introspection::load::{
+        load, load_named, load_pair, read_input, rebuild, rebuild_like, to_qapi, Input,
+        Introspected,
     };
-    let mut defs = Vec::with_capacity(parsed.items.len());
-    let mut errors = Vec::new();
-    for item in parsed.items {
-        match item {
-            parser::Item::Definition { node, doc } => {
-                match expr::check_definition(&node, doc, &parsed.pragma, &mut reporter) {
-                    Ok(def) => defs.push(schema::DefItem::Def(Box::new(def))),
-                    Err(diag) => errors.push(diag),
-                }
-            }
-            parser::Item::Include { span, file } => {
-                defs.push(schema::DefItem::Include(model::SchemaItem::Include {
-                    span,
-                    file,
-                }))
-            }
-            parser::Item::FreeDoc(doc) => defs.push(schema::DefItem::Doc(doc)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(invalid(sources, errors, reporter.warnings));
-    }
-    match schema::build(defs, parsed.pragma, sources, &mut reporter) {
-        Ok(schema) => Ok(Loaded {
-            schema,
-            warnings: reporter.warnings,
-        }),
-        Err((sources, errors)) => Err(invalid(sources, errors, reporter.warnings)),
-    }
+    pub use crate::introspection::of_schema::of_schema;
 }

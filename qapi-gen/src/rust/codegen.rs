@@ -6,18 +6,18 @@
 //! decodes any of them), so that a command and a type of the same name
 //! (`drive-backup`, `DriveBackup`) never clash; `SCHEMA` at the root
 //! describes them all for a run-time comparison with a server
-//! ([`crate::table`]).
+//! ([`crate::rust::table`]).
 
 use std::collections::HashMap;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::boxing::Boxing;
-use crate::doc::{Doc, SectionKind};
-use crate::ident::{self, ident};
+use crate::frontend::doc::{Doc, SectionKind};
 use crate::model::{Builtin, Cond, Entity, EntityId, EntityKind, Feature, Member, Schema};
-use crate::rustdoc::{markdown, Resolver};
+use crate::rust::boxing::Boxing;
+use crate::rust::ident::{self, ident};
+use crate::rust::rustdoc::{markdown, Resolver};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +159,9 @@ impl<'s> Codegen<'s> {
                 _ => {}
             }
         }
-        module.root.push(crate::table::binding_schema(self.schema));
+        module
+            .root
+            .push(crate::rust::table::binding_schema(self.schema));
         module.events.push(self.event_enum());
         module
     }

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-pub use crate::codegen::Options;
-use crate::codegen::{Codegen, Module};
+use crate::frontend::diagnostic::Diagnostic;
+use crate::frontend::error::Error;
+use crate::frontend::source::SourceMap;
+use crate::model::load::load_for_generation;
 use crate::model::Schema;
-use crate::{load, Diagnostic, DocRules, Error, Loaded};
+pub use crate::rust::codegen::Options;
+use crate::rust::codegen::{Codegen, Module};
 
 /// The Rust source of the bindings for `schema`: an `@generated` header,
 /// then the items, formatted, with docs. `origin` names the schema in the
@@ -46,7 +49,7 @@ pub fn rust_source_with(schema: &Schema, origin: &str, options: Options) -> Resu
 /// Writes items unformatted, one a line.
 fn write_items(out: &mut String, items: Vec<proc_macro2::TokenStream>) {
     for item in items {
-        crate::compact::write(out, item);
+        crate::output::compact::write(out, item);
         out.push('\n');
     }
 }
@@ -130,12 +133,6 @@ fn space_items(source: &str) -> String {
         previous = Some(line);
     }
     out
-}
-
-/// Loads a schema for generation: doc-comment problems are warnings, so
-/// that schemas of older QEMU releases generate.
-pub fn load_for_generation(path: &Path) -> Result<Loaded, Error> {
-    load(path, DocRules::Lenient)
 }
 
 /// Writes `contents` to `path` unless the file already holds exactly
@@ -332,12 +329,11 @@ impl Builder {
                 (introspected.loaded, introspected.notes, origin)
             }
             Input::Qemu(binary, args) => {
-                let json = crate::capture::from_qemu(binary.as_os_str(), args).map_err(|e| {
-                    Error::Introspection {
+                let json = crate::introspection::capture::from_qemu(binary.as_os_str(), args)
+                    .map_err(|e| Error::Introspection {
                         path: binary.clone(),
                         message: e.to_string(),
-                    }
-                })?;
+                    })?;
                 let stem = file_name.strip_suffix(".rs").unwrap_or(&file_name);
                 let file = out_dir.join(format!("{stem}.introspection.json"));
                 write_if_changed(&file, &json).map_err(|source| Error::Io {
@@ -379,16 +375,16 @@ impl Builder {
         &self,
         file: &Path,
         inputs: &mut Vec<PathBuf>,
-    ) -> Result<crate::introspect::Introspected, Error> {
+    ) -> Result<crate::introspection::load::Introspected, Error> {
         match (&self.source, &self.names_from) {
             (None, Some(names_from)) => {
                 inputs.push(names_from.clone());
-                Ok(crate::introspect::Introspected {
-                    loaded: crate::introspect::load_named(file, names_from)?,
+                Ok(crate::introspection::load::Introspected {
+                    loaded: crate::introspection::load::load_named(file, names_from)?,
                     notes: Vec::new(),
                 })
             }
-            (source, _) => crate::introspect::load(file, source.as_deref()),
+            (source, _) => crate::introspection::load::load(file, source.as_deref()),
         }
     }
 
@@ -467,7 +463,7 @@ fn find_on_path(binary: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn render_all(diagnostics: &[Diagnostic], sources: &crate::SourceMap) -> Vec<String> {
+fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
     diagnostics.iter().map(|d| d.render(sources)).collect()
 }
 

@@ -78,17 +78,16 @@
 //! then by name); changes to one subject in a fixed order (a member's
 //! type before its optionality).
 
-mod wire;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{json, Value};
 
+use crate::compare::wire::{self, unstable, Compat, Use, Wire};
+use crate::frontend::diagnostic::article;
 use crate::model::{
     Command, Cond, EntityId, EntityKind, EnumValue, Feature, Member, Schema, Variant,
 };
-use wire::{Compat, Wire};
 
 /// The kinds of definition compared, in the order changes are listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -469,48 +468,6 @@ fn definition_kind(schema: &Schema, id: EntityId) -> Option<DefinitionKind> {
         EntityKind::Alternate(_) => DefinitionKind::Alternate,
         EntityKind::Builtin(_) | EntityKind::Array(_) => return None,
     })
-}
-
-/// In which directions a type travels.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-struct Use {
-    /// Clients send it (command arguments).
-    input: bool,
-    /// Clients receive it (command returns, event data).
-    output: bool,
-}
-
-impl Use {
-    const INPUT: Use = Use {
-        input: true,
-        output: false,
-    };
-    const OUTPUT: Use = Use {
-        input: false,
-        output: true,
-    };
-
-    fn any(self) -> bool {
-        self.input || self.output
-    }
-
-    fn contains(self, other: Use) -> bool {
-        (self.input || !other.input) && (self.output || !other.output)
-    }
-
-    fn union(self, other: Use) -> Use {
-        Use {
-            input: self.input || other.input,
-            output: self.output || other.output,
-        }
-    }
-
-    fn intersection(self, other: Use) -> Use {
-        Use {
-            input: self.input && other.input,
-            output: self.output && other.output,
-        }
-    }
 }
 
 /// Each entity's direction, by walking from commands and events through
@@ -1244,17 +1201,6 @@ impl<'s> Comparison<'s> {
     }
 }
 
-/// Whether clients were told not to rely on something: it has the
-/// `unstable` feature, or an `x-` name (`__com.vendor_x-` included).
-fn unstable(name: &str, features: &[Feature]) -> bool {
-    let stem = match name.strip_prefix("__") {
-        Some(rest) => rest.split_once('_').map_or(rest, |(_, stem)| stem),
-        None => name,
-    };
-    features.iter().any(Feature::is_unstable)
-        || stem.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("x-"))
-}
-
 /// Whether `base` (by name) is among the bases of object `id`.
 fn has_base(schema: &Schema, id: EntityId, base: &str) -> bool {
     let mut current = schema.entity(id).as_object().and_then(|o| o.base);
@@ -1346,25 +1292,16 @@ fn canonical(cond: &Cond) -> Cond {
     }
 }
 
-/// `a struct`, `an enum`, `a union`.
-pub(crate) fn article(word: &str) -> String {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) && !word.starts_with("uni") {
-        format!("an {word}")
-    } else {
-        format!("a {word}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::DocRules;
+    use crate::frontend::doc::DocRules;
 
     fn schema(text: &str) -> Schema {
         let read = |_: &Path| Ok(text.as_bytes().to_vec());
-        crate::load_with(Path::new("test.json"), DocRules::Lenient, &read)
+        crate::model::load::load_with(Path::new("test.json"), DocRules::Lenient, &read)
             .unwrap_or_else(|e| panic!("{e}\n{text}"))
             .schema
     }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use qapi_types::qmp::{JSONType, SchemaInfoBranch};
 
-use crate::introspect::Introspection;
+use crate::introspection::introspect::Introspection;
 use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
 
 /// The source cut down to what the introspected build exposes, and where
@@ -287,7 +287,7 @@ impl<'a> Pairing<'a> {
             _ => self.notes.push(format!(
                 "{} is {} on the server",
                 shown(source, id),
-                crate::schema_diff::article(info.meta_type.meta_type_name())
+                crate::frontend::diagnostic::article(info.meta_type.meta_type_name())
             )),
         }
     }

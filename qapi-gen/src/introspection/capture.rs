@@ -1142,7 +1142,7 @@ mod tests {
         let mut capture = Command::new(std::env::current_exe().expect("this test"))
             .args([
                 "--exact",
-                "capture::tests::capture_to_be_killed",
+                "introspection::capture::tests::capture_to_be_killed",
                 "--ignored",
             ])
             .env("CARGO_QAPI_CAPTURED", &qemu)
@@ -1183,7 +1183,7 @@ mod tests {
             "fake-storage-daemon",
             &format!(
                 "printf '%s\\n' \"$@\" > '{}'\n\
-                 CARGO_QAPI_FAKE_QEMU_ARGS='{}' exec '{}' --exact capture::tests::fake_qemu \
+                 CARGO_QAPI_FAKE_QEMU_ARGS='{}' exec '{}' --exact introspection::capture::tests::fake_qemu \
                  --ignored --nocapture --test-threads 1",
                 args.display(),
                 args.display(),

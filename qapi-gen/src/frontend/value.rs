@@ -1,6 +1,6 @@
 //! The JSON-like values a schema file is made of, each with its position.
 
-use crate::source::Span;
+use crate::frontend::source::Span;
 
 /// A value with the position of its first character.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,11 +7,12 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
-use crate::doc::{self, Doc, DocEnd, DocLine, DocReporter};
+use crate::frontend::diagnostic::Diagnostic;
+use crate::frontend::doc::{self, Doc, DocEnd, DocLine, DocReporter};
+use crate::frontend::error::describe_io_error;
+use crate::frontend::source::{FileId, SourceMap, Span};
+use crate::frontend::value::{Entry, Node, Object, Value};
 use crate::model::Pragma;
-use crate::source::{FileId, SourceMap, Span};
-use crate::value::{Entry, Node, Object, Value};
 
 /// How deeply values may nest. QAPI schemas nest a handful of levels; the
 /// limit keeps hostile input from exhausting the stack.
@@ -89,15 +90,6 @@ fn absolute(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// `strerror`-style text of an I/O error, without Rust's `(os error N)`.
-pub(crate) fn describe_io_error(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 struct State<'s> {

@@ -31,8 +31,8 @@ use std::fmt::Write as _;
 
 use qapi_types::qmp::{JSONType, SchemaInfo, SchemaInfoBranch, SchemaInfoObject};
 
-use crate::ident;
-use crate::introspect::Introspection;
+use crate::introspection::introspect::Introspection;
+use crate::rust::ident;
 
 /// Rebuilds a QAPI schema (in QAPI's own syntax) from an introspection.
 pub(crate) fn reconstruct(intro: &Introspection) -> Result<String, String> {
@@ -160,7 +160,7 @@ fn check_shape(info: &SchemaInfo) -> Result<(), String> {
             } else {
                 name.to_string()
             };
-            if crate::names::stem(&checked).is_err() {
+            if crate::frontend::names::stem(&checked).is_err() {
                 return Err(what(format!("{kind} '{name}' is not a valid QAPI name")));
             }
             if !seen.insert(name) {
@@ -231,7 +231,7 @@ fn kind(intro: &Introspection, name: &str) -> &'static str {
 /// Whether the server left `name` unmasked and it can be kept.
 fn is_real_type_name(name: &str) -> bool {
     // `QType` is predefined: a server's type of that name is renamed.
-    crate::names::check_camel(name).is_ok() && !name.ends_with("List") && name != "QType"
+    crate::frontend::names::check_camel(name).is_ok() && !name.ends_with("List") && name != "QType"
 }
 
 /// Whether a member or value name needs the `member-name-exceptions`

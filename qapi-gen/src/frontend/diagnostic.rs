@@ -3,7 +3,7 @@
 use anstyle::{AnsiColor, Style};
 use std::fmt::{self, Write as _};
 
-use crate::source::{SourceMap, Span};
+use crate::frontend::source::{SourceMap, Span};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,5 +151,14 @@ impl fmt::Display for Diagnostic {
     /// The message alone; use [`Diagnostic::render`] for positions.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+/// `a struct`, `an enum`, `a union`.
+pub(crate) fn article(word: &str) -> String {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) && !word.starts_with("uni") {
+        format!("an {word}")
+    } else {
+        format!("a {word}")
     }
 }

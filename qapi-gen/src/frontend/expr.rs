@@ -1,12 +1,54 @@
 //! Checks each definition's structure (keys, names, shapes) on its own and
 //! turns it into a typed definition, as QEMU's `expr.py` does.
 
-use crate::diagnostic::{Context, Diagnostic};
-use crate::doc::{Doc, DocReporter, SectionKind};
-use crate::model::{Cond, EnumValue, Feature, Pragma};
-use crate::names;
-use crate::source::Span;
-use crate::value::{Node, Object, Value};
+use crate::frontend::cond::Cond;
+use crate::frontend::diagnostic::{Context, Diagnostic};
+use crate::frontend::doc::{Doc, DocReporter, SectionKind};
+use crate::frontend::names;
+use crate::frontend::pragma::Pragma;
+use crate::frontend::source::Span;
+use crate::frontend::value::{Node, Object, Value};
+
+/// A feature of a definition, member or enum value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feature {
+    /// The feature's name.
+    pub name: String,
+    /// Where it is declared.
+    pub span: Span,
+    /// The condition under which the feature exists.
+    pub cond: Option<Cond>,
+}
+
+impl Feature {
+    /// `deprecated`: the interface may be withdrawn.
+    pub fn is_deprecated(&self) -> bool {
+        self.name == "deprecated"
+    }
+
+    /// `unstable`: the interface may change incompatibly.
+    pub fn is_unstable(&self) -> bool {
+        self.name == "unstable"
+    }
+
+    /// One of the features standardised across all schemas.
+    pub fn is_special(&self) -> bool {
+        self.is_deprecated() || self.is_unstable()
+    }
+}
+
+/// One value of an enumeration.
+#[derive(Clone, Debug)]
+pub struct EnumValue {
+    /// The wire name.
+    pub name: String,
+    /// Where it is declared; `None` for `QType`'s values.
+    pub span: Option<Span>,
+    /// The condition under which the value exists.
+    pub cond: Option<Cond>,
+    /// Its features.
+    pub features: Vec<Feature>,
+}
 
 /// A definition whose structure has been checked; type names are not
 /// resolved yet.

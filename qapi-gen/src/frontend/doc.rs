@@ -1,8 +1,18 @@
 //! Documentation comments: `##` blocks, parsed as QEMU 10.0 parses them.
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::Span;
-use crate::DocRules;
+use crate::frontend::diagnostic::{Diagnostic, Severity};
+use crate::frontend::source::Span;
+
+/// How doc-comment problems are treated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocRules {
+    /// Today's rules: a doc-comment problem is an error (`cargo qapi check`).
+    #[default]
+    Strict,
+    /// Doc-comment problems are warnings, so that schemas of older QEMU
+    /// releases, whose doc comments today's rules reject, still load.
+    Lenient,
+}
 
 /// A documentation comment block: free-form, or documenting a definition.
 #[derive(Clone, Debug, PartialEq, Eq)]

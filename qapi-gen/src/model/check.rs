@@ -4,16 +4,16 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::{Context, Diagnostic};
-use crate::doc::SectionKind;
-use crate::expr::{BranchDef, MemberDef, Name, TypeRef};
+use crate::frontend::diagnostic::{Context, Diagnostic};
+use crate::frontend::doc::SectionKind;
+use crate::frontend::expr::{BranchDef, MemberDef, Name, TypeRef};
+use crate::frontend::names::c_name;
+use crate::frontend::source::Span;
+use crate::model::build::{Builder, Pending, Seen, State};
 use crate::model::{
     AlternateType, ArrayType, Branches, EntityId, EntityKind, EnumValue, Feature, JsonType, Member,
     ObjectType, Variant,
 };
-use crate::names::c_name;
-use crate::schema::{Builder, Pending, Seen, State};
-use crate::source::Span;
 
 /// How deeply checks may nest through bases and union branches. Real
 /// schemas nest a few levels; the limit keeps hostile ones from

@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostic::{Context, Diagnostic};
-use crate::doc::{Doc, DocReporter};
-use crate::expr::{BranchDef, Data, Def, DefKind, MemberDef, Name, TypeRef};
+use crate::frontend::diagnostic::{Context, Diagnostic};
+use crate::frontend::doc::{Doc, DocReporter};
+use crate::frontend::expr::{BranchDef, Data, Def, DefKind, MemberDef, Name, TypeRef};
+use crate::frontend::source::{SourceMap, Span};
 use crate::model::{
     AlternateType, ArrayType, Builtin, Command, Cond, Entity, EntityId, EntityKind, EnumType,
     EnumValue, Event, Feature, ObjectType, Pragma, Schema, SchemaItem,
 };
-use crate::source::{SourceMap, Span};
 
 /// At most this many distinct feature names (QEMU's limit: a 64-bit mask).
 const MAX_FEATURES: usize = 64;

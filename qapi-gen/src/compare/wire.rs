@@ -23,8 +23,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::{article, Use};
-use crate::model::{Branches, Builtin, EntityId, EntityKind, Member, Schema};
+use crate::frontend::diagnostic::article;
+use crate::model::{Branches, Builtin, EntityId, EntityKind, Feature, Member, Schema};
 
 /// How deep unions within union branches are expanded, and into how
 /// many cases at most, when a struct is compared with a union.
@@ -380,7 +380,7 @@ impl<'s> Wire<'s> {
             match new.iter().find(|n| n.name == o.name) {
                 None => {
                     verdict = verdict.and(Compat::breaking_if(
-                        dir.input && !super::unstable(&o.name, &o.features),
+                        dir.input && !unstable(&o.name, &o.features),
                         || {
                             format!(
                                 "value '{}' is gone: clients that send it are rejected",
@@ -456,7 +456,7 @@ impl<'s> Wire<'s> {
         let mut verdict = Compat::Same;
         for o in old {
             let Some(n) = new.iter().find(|n| n.name == o.name) else {
-                verdict = verdict.and(if super::unstable(&o.name, &o.features) {
+                verdict = verdict.and(if unstable(&o.name, &o.features) {
                     Compat::note(format!("unstable member '{}' removed", o.name))
                 } else if dir.input {
                     Compat::Breaking(format!(
@@ -733,6 +733,59 @@ pub(super) fn alternatives(schema: &Schema, id: EntityId) -> Vec<(&'static str, 
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// In which directions a type travels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(super) struct Use {
+    /// Clients send it (command arguments).
+    pub(super) input: bool,
+    /// Clients receive it (command returns, event data).
+    pub(super) output: bool,
+}
+
+impl Use {
+    pub(super) const INPUT: Use = Use {
+        input: true,
+        output: false,
+    };
+    pub(super) const OUTPUT: Use = Use {
+        input: false,
+        output: true,
+    };
+
+    pub(super) fn any(self) -> bool {
+        self.input || self.output
+    }
+
+    pub(super) fn contains(self, other: Use) -> bool {
+        (self.input || !other.input) && (self.output || !other.output)
+    }
+
+    pub(super) fn union(self, other: Use) -> Use {
+        Use {
+            input: self.input || other.input,
+            output: self.output || other.output,
+        }
+    }
+
+    pub(super) fn intersection(self, other: Use) -> Use {
+        Use {
+            input: self.input && other.input,
+            output: self.output && other.output,
+        }
+    }
+}
+
+/// Whether clients were told not to rely on something: it has the
+/// `unstable` feature, or an `x-` name (`__com.vendor_x-` included).
+pub(super) fn unstable(name: &str, features: &[Feature]) -> bool {
+    let stem = match name.strip_prefix("__") {
+        Some(rest) => rest.split_once('_').map_or(rest, |(_, stem)| stem),
+        None => name,
+    };
+    features.iter().any(Feature::is_unstable)
+        || stem.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("x-"))
 }
 
 #[cfg(test)]

@@ -2,65 +2,15 @@
 
 use std::collections::HashMap;
 
-use crate::doc::Doc;
-use crate::source::{FileId, SourceMap, Span};
+pub use crate::frontend::cond::Cond;
+use crate::frontend::doc::Doc;
+pub use crate::frontend::expr::{EnumValue, Feature};
+pub use crate::frontend::pragma::Pragma;
+use crate::frontend::source::{FileId, SourceMap, Span};
 
-/// The schema's pragmas, which relax some rules for listed names.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Pragma {
-    /// Every definition must be documented.
-    pub doc_required: bool,
-    /// Commands whose names may contain `_`.
-    pub command_name_exceptions: Vec<String>,
-    /// Commands that may return non-object types.
-    pub command_returns_exceptions: Vec<String>,
-    /// Definitions whose members need not be documented.
-    pub documentation_exceptions: Vec<String>,
-    /// Types whose member names may contain uppercase letters and `_`.
-    pub member_name_exceptions: Vec<String>,
-}
-
-/// A condition on a definition, member, value, branch or feature: the
-/// definition exists only in builds where it holds.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Cond {
-    /// A configuration symbol, such as `CONFIG_LINUX`.
-    Name(String),
-    /// All conditions hold.
-    All(Vec<Cond>),
-    /// At least one condition holds.
-    Any(Vec<Cond>),
-    /// The condition does not hold.
-    Not(Box<Cond>),
-}
-
-/// A feature of a definition, member or enum value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Feature {
-    /// The feature's name.
-    pub name: String,
-    /// Where it is declared.
-    pub span: Span,
-    /// The condition under which the feature exists.
-    pub cond: Option<Cond>,
-}
-
-impl Feature {
-    /// `deprecated`: the interface may be withdrawn.
-    pub fn is_deprecated(&self) -> bool {
-        self.name == "deprecated"
-    }
-
-    /// `unstable`: the interface may change incompatibly.
-    pub fn is_unstable(&self) -> bool {
-        self.name == "unstable"
-    }
-
-    /// One of the features standardised across all schemas.
-    pub fn is_special(&self) -> bool {
-        self.is_deprecated() || self.is_unstable()
-    }
-}
+pub(crate) mod build;
+pub(crate) mod check;
+pub(crate) mod load;
 
 /// Index of an [`Entity`] in its [`Schema`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -229,19 +179,6 @@ pub struct EnumType {
     pub values: Vec<EnumValue>,
     /// The C prefix override (`'prefix'`).
     pub prefix: Option<String>,
-}
-
-/// One value of an enumeration.
-#[derive(Clone, Debug)]
-pub struct EnumValue {
-    /// The wire name.
-    pub name: String,
-    /// Where it is declared; `None` for `QType`'s values.
-    pub span: Option<Span>,
-    /// The condition under which the value exists.
-    pub cond: Option<Cond>,
-    /// Its features.
-    pub features: Vec<Feature>,
 }
 
 /// An array type.

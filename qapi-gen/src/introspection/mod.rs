@@ -1,0 +1,10 @@
+//! Introspection: reading and capturing `query-qmp-schema`, rebuilding a
+//! schema from it with derived names, resolving a schema source against
+//! it, and the introspection of a schema.
+
+pub mod capture;
+pub mod introspect;
+pub mod load;
+pub mod of_schema;
+pub mod reconstruct;
+pub mod resolve;

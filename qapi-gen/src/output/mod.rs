@@ -1,0 +1,5 @@
+//! Output: the token streams as source text (formatted or compact),
+//! files written, and the build-script `Builder`.
+
+pub(crate) mod compact;
+pub mod generate;
