@@ -74,6 +74,10 @@ mod include_main;
 #[allow(dead_code)]
 #[rustfmt::skip]
 mod naming_edge_cases;
+#[path = "golden/negated-conditions.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod negated_conditions;
 #[path = "golden/old-docs.rs"]
 #[allow(dead_code)]
 #[rustfmt::skip]
@@ -135,6 +139,7 @@ fn goldens_compile_and_keep_unknown_events() {
         freeform_docs,
         include_main,
         naming_edge_cases,
+        negated_conditions,
         pragmas,
         recursive_types,
         rust_names,

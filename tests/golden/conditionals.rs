@@ -199,7 +199,7 @@ pub struct Listener {
     ///
     /// **Unstable** (it may change incompatibly or be withdrawn)
     ///
-    /// *Only in QEMU builds where `CONFIG_TLS` and not `CONFIG_A` or `CONFIG_B2`.*
+    /// *Only in QEMU builds where `CONFIG_TLS` and not (`CONFIG_A` or `CONFIG_B2`).*
     pub tls: ::core::option::Option<bool>,
 }
 

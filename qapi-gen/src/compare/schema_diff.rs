@@ -538,22 +538,6 @@ fn arrow(old: Option<&str>, new: Option<&str>) -> String {
     format!("{} → {}", show(old), show(new))
 }
 
-/// A condition as text: `CONFIG_A and (CONFIG_B or not CONFIG_C)`.
-fn cond_text(cond: &Cond) -> String {
-    fn atom(cond: &Cond) -> String {
-        match cond {
-            Cond::Name(_) | Cond::Not(_) => cond_text(cond),
-            _ => format!("({})", cond_text(cond)),
-        }
-    }
-    match cond {
-        Cond::Name(name) => name.clone(),
-        Cond::Not(inner) => format!("not {}", atom(inner)),
-        Cond::All(conds) => conds.iter().map(atom).collect::<Vec<_>>().join(" and "),
-        Cond::Any(conds) => conds.iter().map(atom).collect::<Vec<_>>().join(" or "),
-    }
-}
-
 /// What a change is about, short of its kind and detail.
 #[derive(Clone)]
 struct Subject<'a> {
@@ -1190,7 +1174,7 @@ impl<'s> Comparison<'s> {
     /// compared as logic (see [`equivalent`]), not as written.
     fn cond(&mut self, subject: &Subject<'_>, old: Option<&Cond>, new: Option<&Cond>) {
         if !equivalent(old, new) {
-            let (old, new) = (old.map(cond_text), new.map(cond_text));
+            let (old, new) = (old.map(Cond::to_string), new.map(Cond::to_string));
             self.changed(
                 subject.clone(),
                 format!("condition {}", arrow(old.as_deref(), new.as_deref())),
@@ -1279,7 +1263,7 @@ fn canonical(cond: &Cond) -> Cond {
                     operand => operands.push(operand),
                 }
             }
-            operands.sort_by_key(cond_text);
+            operands.sort_by_key(Cond::to_string);
             operands.dedup();
             if operands.len() == 1 {
                 operands.remove(0)

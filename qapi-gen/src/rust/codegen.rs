@@ -14,7 +14,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::frontend::doc::{Doc, SectionKind};
-use crate::model::{Builtin, Cond, Entity, EntityId, EntityKind, Feature, Member, Schema};
+use crate::model::{Builtin, Entity, EntityId, EntityKind, Feature, Member, Schema};
 use crate::rust::boxing::Boxing;
 use crate::rust::ident::{self, ident};
 use crate::rust::rustdoc::{markdown, Resolver};
@@ -303,7 +303,7 @@ impl<'s> Codegen<'s> {
         if let Some(cond) = &entity.cond {
             push_paragraph(
                 &mut lines,
-                vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
+                vec![format!("*Only in QEMU builds where {cond:#}.*")],
             );
         }
         lines
@@ -455,7 +455,7 @@ impl<'s> Codegen<'s> {
             if let Some(cond) = &value.cond {
                 push_paragraph(
                     &mut lines,
-                    vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
+                    vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
             let value_docs = self.doc_attrs(&lines);
@@ -510,7 +510,7 @@ impl<'s> Codegen<'s> {
             if let Some(cond) = &member.cond {
                 push_paragraph(
                     &mut lines,
-                    vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
+                    vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
             let docs = self.doc_attrs(&lines);
@@ -703,7 +703,7 @@ impl<'s> Codegen<'s> {
             if let Some(cond) = &variant.cond {
                 push_paragraph(
                     &mut lines,
-                    vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
+                    vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
             let vdocs = self.doc_attrs(&lines);
@@ -821,7 +821,7 @@ impl<'s> Codegen<'s> {
             if let Some(cond) = &variant.cond {
                 push_paragraph(
                     &mut lines,
-                    vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
+                    vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
             let vdocs = self.doc_attrs(&lines);
@@ -1166,27 +1166,4 @@ fn dedent_block(text: &str) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// A condition as prose: `CONFIG_A` and (`CONFIG_B` or not `CONFIG_C`).
-fn cond_text(cond: &Cond) -> String {
-    match cond {
-        Cond::Name(name) => format!("`{name}`"),
-        Cond::Not(inner) => format!("not {}", cond_text(inner)),
-        Cond::All(items) | Cond::Any(items) => {
-            let joiner = if matches!(cond, Cond::All(_)) {
-                " and "
-            } else {
-                " or "
-            };
-            let parts: Vec<String> = items
-                .iter()
-                .map(|c| match c {
-                    Cond::All(_) | Cond::Any(_) => format!("({})", cond_text(c)),
-                    _ => cond_text(c),
-                })
-                .collect();
-            parts.join(joiner)
-        }
-    }
 }
