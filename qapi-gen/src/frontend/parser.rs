@@ -10,9 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use crate::frontend::diagnostic::Diagnostic;
 use crate::frontend::doc::{self, Doc, DocEnd, DocLine, DocReporter};
 use crate::frontend::error::describe_io_error;
+use crate::frontend::pragma::Pragma;
 use crate::frontend::source::{FileId, SourceMap, Span};
 use crate::frontend::value::{Entry, Node, Object, Value};
-use crate::model::Pragma;
 
 /// How deeply values may nest. QAPI schemas nest a handful of levels; the
 /// limit keeps hostile input from exhausting the stack.
