@@ -34,7 +34,7 @@ pub fn of_schema(schema: &Schema) -> Introspection {
             queue.push(id);
         }
         let base = match &schema.entity(id).kind {
-            EntityKind::Builtin(b) => builtin_name(b.json_type()).to_string(),
+            EntityKind::Builtin(b) => b.json_type().builtin_name().to_string(),
             _ => schema.entity(id).name.clone(),
         };
         format!("{}{base}{}", "[".repeat(brackets), "]".repeat(brackets))
@@ -67,8 +67,8 @@ pub fn of_schema(schema: &Schema) -> Introspection {
         let entity = schema.entity(id);
         let mut info = match &entity.kind {
             EntityKind::Builtin(b) => json!({
-                "name": builtin_name(b.json_type()), "meta-type": "builtin",
-                "json-type": json_type_name(b.json_type()),
+                "name": b.json_type().builtin_name(), "meta-type": "builtin",
+                "json-type": b.json_type().name(),
             }),
             EntityKind::Array(a) => json!({
                 "name": name_of(Some(id), &mut queue), "meta-type": "array",
@@ -124,32 +124,4 @@ pub fn of_schema(schema: &Schema) -> Introspection {
         .collect();
     // Names are unique now: `new` cannot fail.
     Introspection::new(infos).unwrap_or_default()
-}
-
-/// The builtin QEMU reports for a JSON type.
-fn builtin_name(json: crate::model::JsonType) -> &'static str {
-    use crate::model::JsonType;
-    match json {
-        JsonType::String => "str",
-        JsonType::Number => "number",
-        JsonType::Int => "int",
-        JsonType::Boolean => "bool",
-        JsonType::Null => "null",
-        _ => "any",
-    }
-}
-
-/// The `json-type` of a builtin.
-fn json_type_name(json: crate::model::JsonType) -> &'static str {
-    use crate::model::JsonType;
-    match json {
-        JsonType::String => "string",
-        JsonType::Number => "number",
-        JsonType::Int => "int",
-        JsonType::Boolean => "boolean",
-        JsonType::Null => "null",
-        JsonType::Object => "object",
-        JsonType::Array => "array",
-        JsonType::Value => "value",
-    }
 }

@@ -29,9 +29,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use qapi_types::qmp::{JSONType, SchemaInfo, SchemaInfoBranch, SchemaInfoObject};
+use qapi_types::qmp::{SchemaInfo, SchemaInfoBranch, SchemaInfoObject};
 
 use crate::introspection::introspect::Introspection;
+use crate::model::JsonType;
 use crate::rust::ident;
 
 /// Rebuilds a QAPI schema (in QAPI's own syntax) from an introspection.
@@ -199,27 +200,17 @@ fn check_shape(info: &SchemaInfo) -> Result<(), String> {
     }
 }
 
-/// The QAPI builtin for a JSON type.
-fn builtin(json: &JSONType) -> &'static str {
-    match json {
-        JSONType::String => "str",
-        JSONType::Number => "number",
-        JSONType::Int => "int",
-        JSONType::Boolean => "bool",
-        JSONType::Null => "null",
-        _ => "any",
-    }
-}
-
 /// How an alternative is told apart on the wire, as a branch name.
 fn kind(intro: &Introspection, name: &str) -> &'static str {
     match intro.get(name).map(|i| &i.meta_type) {
-        Some(SchemaInfoBranch::Builtin(b)) => match b.json_type {
-            JSONType::String => "string",
-            JSONType::Number => "number",
-            JSONType::Int => "int",
-            JSONType::Boolean => "boolean",
-            JSONType::Null => "null",
+        Some(SchemaInfoBranch::Builtin(b)) => match JsonType::from_introspection(&b.json_type) {
+            Some(
+                json @ (JsonType::String
+                | JsonType::Number
+                | JsonType::Int
+                | JsonType::Boolean
+                | JsonType::Null),
+            ) => json.name(),
             _ => "value",
         },
         Some(SchemaInfoBranch::Enum(_)) => "enum",
@@ -534,7 +525,9 @@ impl Emitter {
             .get(name)
             .ok_or_else(|| format!("type '{name}' is referenced but not described"))?;
         Ok(match &info.meta_type {
-            SchemaInfoBranch::Builtin(b) => Q::str(builtin(&b.json_type)),
+            SchemaInfoBranch::Builtin(b) => Q::str(
+                JsonType::from_introspection(&b.json_type).map_or("any", JsonType::builtin_name),
+            ),
             SchemaInfoBranch::Array(a) => {
                 let element = namer.intro.get(&a.element_type).ok_or_else(|| {
                     format!("type '{}' is referenced but not described", a.element_type)

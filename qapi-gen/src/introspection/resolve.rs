@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use qapi_types::qmp::{JSONType, SchemaInfoBranch};
+use qapi_types::qmp::SchemaInfoBranch;
 
 use crate::introspection::introspect::Introspection;
 use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
@@ -276,11 +276,12 @@ impl<'a> Pairing<'a> {
                 self.queue.extend(pairs);
             }
             (EntityKind::Builtin(b), SchemaInfoBranch::Builtin(i)) => {
-                if Some(b.json_type()) != json_type(&i.json_type) {
+                if Some(b.json_type()) != JsonType::from_introspection(&i.json_type) {
                     self.notes.push(format!(
                         "'{}' is a {} on the server",
                         b.name(),
-                        json_type_name(&i.json_type)
+                        JsonType::from_introspection(&i.json_type)
+                            .map_or("type of another kind", JsonType::name)
                     ));
                 }
             }
@@ -386,27 +387,6 @@ fn same_builtin(intro: &Introspection, a: &str, b: &str) -> bool {
     intro.builtin(a).is_some() && intro.builtin(a) == intro.builtin(b)
 }
 
-fn json_type(json: &JSONType) -> Option<JsonType> {
-    Some(match json {
-        JSONType::String => JsonType::String,
-        JSONType::Number => JsonType::Number,
-        JSONType::Int => JsonType::Int,
-        JSONType::Boolean => JsonType::Boolean,
-        JSONType::Null => JsonType::Null,
-        JSONType::Object => JsonType::Object,
-        JSONType::Array => JsonType::Array,
-        JSONType::Value => JsonType::Value,
-        _ => return None,
-    })
-}
-
-fn json_type_name(json: &JSONType) -> String {
-    match json_type(json) {
-        Some(t) => format!("{t:?}").to_lowercase(),
-        None => "type of another kind".into(),
-    }
-}
-
 /// How a source type appears on the wire.
 fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonType> {
     Some(match &schema.entity(id).kind {
@@ -421,7 +401,7 @@ fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonType> {
 /// How a server type appears on the wire.
 fn server_kind(intro: &Introspection, name: &str) -> Option<JsonType> {
     match &intro.get(name)?.meta_type {
-        SchemaInfoBranch::Builtin(b) => json_type(&b.json_type),
+        SchemaInfoBranch::Builtin(b) => JsonType::from_introspection(&b.json_type),
         SchemaInfoBranch::Enum(_) => Some(JsonType::String),
         SchemaInfoBranch::Array(_) => Some(JsonType::Array),
         SchemaInfoBranch::Object(_) => Some(JsonType::Object),

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use qapi_types::qmp::JSONType;
+
 pub use crate::frontend::cond::Cond;
 use crate::frontend::doc::Doc;
 pub use crate::frontend::expr::{EnumValue, Feature};
@@ -170,6 +172,51 @@ pub enum JsonType {
     Array,
     /// Any JSON value.
     Value,
+}
+
+impl JsonType {
+    /// The JSON type of introspection's `json-type`; `None` for one this
+    /// version does not know.
+    pub fn from_introspection(json: &JSONType) -> Option<JsonType> {
+        Some(match json {
+            JSONType::String => JsonType::String,
+            JSONType::Number => JsonType::Number,
+            JSONType::Int => JsonType::Int,
+            JSONType::Boolean => JsonType::Boolean,
+            JSONType::Null => JsonType::Null,
+            JSONType::Object => JsonType::Object,
+            JSONType::Array => JsonType::Array,
+            JSONType::Value => JsonType::Value,
+            _ => return None,
+        })
+    }
+
+    /// Its name as introspection's `json-type`: `string`, `boolean`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Int => "int",
+            JsonType::Boolean => "boolean",
+            JsonType::Null => "null",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Value => "value",
+        }
+    }
+
+    /// The builtin QEMU reports for it: `str`, `bool`; `any` for objects,
+    /// arrays and any value.
+    pub fn builtin_name(self) -> &'static str {
+        match self {
+            JsonType::String => "str",
+            JsonType::Number => "number",
+            JsonType::Int => "int",
+            JsonType::Boolean => "bool",
+            JsonType::Null => "null",
+            JsonType::Object | JsonType::Array | JsonType::Value => "any",
+        }
+    }
 }
 
 /// An enumeration type.
