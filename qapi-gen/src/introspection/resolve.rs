@@ -318,7 +318,7 @@ impl<'a> Pairing<'a> {
                 feature.cond = None;
             }
         };
-        for (index, entity) in schema.entities.iter_mut().enumerate() {
+        for (index, entity) in schema.entities.values_mut().enumerate() {
             let id = EntityId(index as u32);
             if !self.paired.contains_key(&id) && !self.members.contains_key(&id) {
                 continue;

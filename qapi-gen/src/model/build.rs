@@ -132,9 +132,13 @@ pub(crate) fn build(
     if !b.errors.is_empty() {
         return Err((sources, b.errors));
     }
+    // Names are unique: a second definition of one is an error.
     Ok(Schema {
-        entities: b.entities,
-        by_name: b.by_name,
+        entities: b
+            .entities
+            .into_iter()
+            .map(|entity| (entity.name.clone(), entity))
+            .collect(),
         items: b.items,
         pragma: b.pragma,
         sources,

@@ -1,7 +1,6 @@
 //! The checked schema: every definition, resolved, in declaration order.
 
-use std::collections::HashMap;
-
+use indexmap::IndexMap;
 use qapi_types::qmp::JSONType;
 
 pub use crate::frontend::cond::Cond;
@@ -362,8 +361,8 @@ pub enum SchemaItem {
 /// A checked schema.
 #[derive(Clone, Debug)]
 pub struct Schema {
-    pub(crate) entities: Vec<Entity>,
-    pub(crate) by_name: HashMap<String, EntityId>,
+    /// Every entity by name, in order: an [`EntityId`] is an index.
+    pub(crate) entities: IndexMap<String, Entity>,
     pub(crate) items: Vec<SchemaItem>,
     pub(crate) pragma: Pragma,
     pub(crate) sources: SourceMap,
@@ -372,8 +371,10 @@ pub struct Schema {
 impl Schema {
     /// Every entity: builtins first, then each definition preceded by the
     /// implicit types it introduced, in declaration order.
-    pub fn entities(&self) -> &[Entity] {
-        &self.entities
+    pub fn entities(
+        &self,
+    ) -> impl ExactSizeIterator<Item = &Entity> + DoubleEndedIterator + std::fmt::Debug + '_ {
+        self.entities.values()
     }
 
     /// The entity with the given id.
@@ -388,7 +389,7 @@ impl Schema {
 
     /// Looks an entity up by name.
     pub fn lookup(&self, name: &str) -> Option<EntityId> {
-        self.by_name.get(name).copied()
+        self.entities.get_index_of(name).map(|i| EntityId(i as u32))
     }
 
     /// The top-level items in source order (definitions, includes, free
@@ -467,9 +468,9 @@ impl Schema {
         }
         // Every reference of a kept entity is kept: the fallback is unused.
         let map = |id: EntityId| new_ids[id.index()].unwrap_or(id);
-        let entities: Vec<Entity> = self
+        let entities: IndexMap<String, Entity> = self
             .entities
-            .iter()
+            .values()
             .zip(&keep)
             .filter(|(_, kept)| **kept)
             .map(|(entity, _)| {
@@ -502,13 +503,8 @@ impl Schema {
                     }
                     EntityKind::Event(e) => e.arg_type = e.arg_type.map(map),
                 }
-                entity
+                (entity.name.clone(), entity)
             })
-            .collect();
-        let by_name = entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.name.clone(), EntityId(i as u32)))
             .collect();
         let items = self
             .items
@@ -520,7 +516,6 @@ impl Schema {
             .collect();
         Schema {
             entities,
-            by_name,
             items,
             pragma: self.pragma.clone(),
             sources: self.sources.clone(),

@@ -1092,7 +1092,7 @@ fn emits_type(schema: &Schema, id: EntityId) -> bool {
 
 /// Whether any member, branch, array or return type refers to `target`.
 fn is_referenced(schema: &Schema, target: EntityId) -> bool {
-    schema.entities().iter().any(|entity| match &entity.kind {
+    schema.entities().any(|entity| match &entity.kind {
         EntityKind::Object(o) => {
             o.local_members.iter().any(|m| m.ty == target)
                 || o.branches
