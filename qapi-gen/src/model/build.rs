@@ -1,20 +1,18 @@
-//! Builds the checked model from checked definitions, as QEMU's `schema.py`
-//! does: implicit types, name resolution, and the rules that span
-//! definitions (bases, branches, clashes, returns, documentation).
+//! Builds the model from checked definitions, as QEMU's `schema.py` does:
+//! the builtins, the implicit types (arrays, argument and base objects)
+//! and the one namespace of names. References between definitions are
+//! left pending: the rules of `check.rs` resolve them.
 
 use std::collections::HashMap;
 
 use crate::frontend::diagnostic::{Context, Diagnostic};
-use crate::frontend::doc::{Doc, DocReporter};
+use crate::frontend::doc::Doc;
 use crate::frontend::expr::{BranchDef, Data, Def, DefKind, MemberDef, Name, TypeRef};
-use crate::frontend::source::{SourceMap, Span};
+use crate::frontend::source::Span;
 use crate::model::{
     AlternateType, ArrayType, Builtin, Command, Cond, Entity, EntityId, EntityKind, EnumType,
-    EnumValue, Event, Feature, ObjectType, Pragma, Schema, SchemaItem,
+    EnumValue, Event, Feature, ObjectType, Pragma, SchemaItem,
 };
-
-/// At most this many distinct feature names (QEMU's limit: a 64-bit mask).
-const MAX_FEATURES: usize = 64;
 
 /// One definition (or free-form doc, or include) in source order.
 pub(crate) enum DefItem {
@@ -47,63 +45,62 @@ pub(crate) enum Pending {
     },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    Unchecked,
-    InProgress,
-    Done,
-    /// Not checked: it nests too deeply.
-    Failed,
-}
-
-/// An object member as clash detection sees it: the object declaring it
-/// and its index among that object's local members.
-#[derive(Clone, Copy)]
-pub(crate) struct Seen {
-    pub(crate) owner: EntityId,
-    pub(crate) index: usize,
-}
-
-pub(crate) struct Builder<'r> {
+/// The model as built: every entity in order, with the references each
+/// has still to resolve.
+pub(crate) struct Built {
     pub(crate) entities: Vec<Entity>,
     pub(crate) by_name: HashMap<String, EntityId>,
+    /// Each entity's kind as QEMU's messages name it (`struct`, `array`).
     pub(crate) metas: Vec<&'static str>,
     pub(crate) contexts: Vec<Option<Context>>,
     pub(crate) pending: Vec<Option<Pending>>,
-    pub(crate) states: Vec<State>,
     /// Distinct feature names in order of first use, `deprecated` and
     /// `unstable` first.
     pub(crate) features: Vec<(String, Option<Span>)>,
     pub(crate) items: Vec<SchemaItem>,
     pub(crate) pragma: Pragma,
-    pub(crate) errors: Vec<Diagnostic>,
-    pub(crate) reporter: &'r mut DocReporter,
+    /// The empty object, the type of what failed to resolve.
     pub(crate) empty: EntityId,
-    /// How many checks are under way, nested through bases and branches.
-    pub(crate) depth: usize,
 }
 
-/// Builds and checks the schema. Returns every error found.
-pub(crate) fn build(
-    defs: Vec<DefItem>,
+struct Builder {
+    entities: Vec<Entity>,
+    by_name: HashMap<String, EntityId>,
+    metas: Vec<&'static str>,
+    contexts: Vec<Option<Context>>,
+    pending: Vec<Option<Pending>>,
+    features: Vec<(String, Option<Span>)>,
+    items: Vec<SchemaItem>,
     pragma: Pragma,
-    sources: SourceMap,
-    reporter: &mut DocReporter,
-) -> Result<Schema, (SourceMap, Vec<Diagnostic>)> {
+    errors: Vec<Diagnostic>,
+    empty: EntityId,
+}
+
+/// QEMU's `describe()` of a type, command or event.
+pub(crate) fn describe(name: &str, meta: &str) -> String {
+    match meta {
+        "array" => format!(
+            "array type ['{}']",
+            name.strip_suffix("List").unwrap_or(name)
+        ),
+        "command" | "event" => format!("{meta} '{name}'"),
+        meta => format!("{meta} type '{name}'"),
+    }
+}
+
+/// Builds the model. Returns every error found.
+pub(crate) fn build(defs: Vec<DefItem>, pragma: Pragma) -> Result<Built, Vec<Diagnostic>> {
     let mut b = Builder {
         entities: Vec::new(),
         by_name: HashMap::new(),
         metas: Vec::new(),
         contexts: Vec::new(),
         pending: Vec::new(),
-        states: Vec::new(),
         features: vec![],
         items: Vec::new(),
         pragma,
         errors: Vec::new(),
-        reporter,
         empty: EntityId(0),
-        depth: 0,
     };
     b.predefine();
     for item in defs {
@@ -114,38 +111,22 @@ pub(crate) fn build(
         }
     }
     if !b.errors.is_empty() {
-        return Err((sources, b.errors));
+        return Err(b.errors);
     }
-    for index in 0..b.entities.len() {
-        let id = EntityId(index as u32);
-        b.check(id);
-        b.check_doc(id);
-    }
-    if b.features.len() > MAX_FEATURES {
-        if let Some(span) = b.features[MAX_FEATURES].1 {
-            b.errors.push(Diagnostic::error(
-                span,
-                format!("Maximum of {MAX_FEATURES} schema features is permitted"),
-            ));
-        }
-    }
-    if !b.errors.is_empty() {
-        return Err((sources, b.errors));
-    }
-    // Names are unique: a second definition of one is an error.
-    Ok(Schema {
-        entities: b
-            .entities
-            .into_iter()
-            .map(|entity| (entity.name.clone(), entity))
-            .collect(),
+    Ok(Built {
+        entities: b.entities,
+        by_name: b.by_name,
+        metas: b.metas,
+        contexts: b.contexts,
+        pending: b.pending,
+        features: b.features,
         items: b.items,
         pragma: b.pragma,
-        sources,
+        empty: b.empty,
     })
 }
 
-impl Builder<'_> {
+impl Builder {
     fn add(
         &mut self,
         entity: Entity,
@@ -164,25 +145,21 @@ impl Builder<'_> {
                 }
                 None => Diagnostic::error(
                     span,
-                    format!("{} is already defined", self.describe(previous)),
+                    format!(
+                        "{} is already defined",
+                        describe(&prev.name, self.metas[previous.index()])
+                    ),
                 ),
             };
             self.errors.push(diag.in_definition(context.as_ref()));
         } else {
             self.by_name.insert(entity.name.clone(), id);
         }
-        // Predefined entities need no check.
-        let state = if entity.span.is_some() {
-            State::Unchecked
-        } else {
-            State::Done
-        };
         self.entities.push(entity);
         self.metas.push(meta);
         self.contexts.push(context);
 
         self.pending.push(pending);
-        self.states.push(state);
         id
     }
 

@@ -1,18 +1,19 @@
-//! The rules that span definitions: resolution, bases, union and alternate
-//! branches, clashes on generated names, arguments and returns, and the
-//! match between doc comments and what they document.
+//! The rules that span definitions, a pass over the built model:
+//! resolution, bases, union and alternate branches, clashes on generated
+//! names, arguments and returns, the number of features, and the match
+//! between doc comments and what they document.
 
 use std::collections::HashMap;
 
 use crate::frontend::diagnostic::{Context, Diagnostic};
-use crate::frontend::doc::SectionKind;
+use crate::frontend::doc::{DocReporter, SectionKind};
 use crate::frontend::expr::{BranchDef, MemberDef, Name, TypeRef};
 use crate::frontend::names::c_name;
-use crate::frontend::source::Span;
-use crate::model::build::{Builder, Pending, Seen, State};
+use crate::frontend::source::{SourceMap, Span};
+use crate::model::build::{describe, Built, Pending};
 use crate::model::{
-    AlternateType, ArrayType, Branches, EntityId, EntityKind, EnumValue, Feature, JsonType, Member,
-    ObjectType, Variant,
+    AlternateType, ArrayType, Branches, Entity, EntityId, EntityKind, EnumValue, Feature, JsonType,
+    Member, ObjectType, Pragma, Schema, Variant,
 };
 
 /// How deeply checks may nest through bases and union branches. Real
@@ -49,7 +50,116 @@ fn clashes<'n>(names: impl Iterator<Item = &'n str> + Clone) -> Vec<(usize, usiz
     out
 }
 
-impl Builder<'_> {
+/// At most this many distinct feature names (QEMU's limit: a 64-bit mask).
+const MAX_FEATURES: usize = 64;
+
+/// Where an entity's check stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Unchecked,
+    InProgress,
+    Done,
+    /// Not checked: it nests too deeply.
+    Failed,
+}
+
+/// An object member as clash detection sees it: the object declaring it
+/// and its index among that object's local members.
+#[derive(Clone, Copy)]
+struct Seen {
+    owner: EntityId,
+    index: usize,
+}
+
+/// The pass over the built model: resolves each entity's references and
+/// checks the rules that span definitions, in QEMU's order.
+struct Checker<'r> {
+    entities: Vec<Entity>,
+    by_name: HashMap<String, EntityId>,
+    metas: Vec<&'static str>,
+    contexts: Vec<Option<Context>>,
+    pending: Vec<Option<Pending>>,
+    states: Vec<State>,
+    pragma: Pragma,
+    errors: Vec<Diagnostic>,
+    reporter: &'r mut DocReporter,
+    empty: EntityId,
+    /// How many checks are under way, nested through bases and branches.
+    depth: usize,
+}
+
+/// Resolves the references of the built model and checks the rules that
+/// span definitions: the checked schema, or every error found.
+pub(crate) fn resolve_and_check(
+    built: Built,
+    sources: SourceMap,
+    reporter: &mut DocReporter,
+) -> Result<Schema, (SourceMap, Vec<Diagnostic>)> {
+    let Built {
+        entities,
+        by_name,
+        metas,
+        contexts,
+        pending,
+        features,
+        items,
+        pragma,
+        empty,
+    } = built;
+    // Predefined entities need no check.
+    let states = entities
+        .iter()
+        .map(|e| {
+            if e.span.is_some() {
+                State::Unchecked
+            } else {
+                State::Done
+            }
+        })
+        .collect();
+    let mut c = Checker {
+        entities,
+        by_name,
+        metas,
+        contexts,
+        pending,
+        states,
+        pragma,
+        errors: Vec::new(),
+        reporter,
+        empty,
+        depth: 0,
+    };
+    for index in 0..c.entities.len() {
+        let id = EntityId(index as u32);
+        c.check(id);
+        c.check_doc(id);
+    }
+    if features.len() > MAX_FEATURES {
+        if let Some(span) = features[MAX_FEATURES].1 {
+            c.errors.push(Diagnostic::error(
+                span,
+                format!("Maximum of {MAX_FEATURES} schema features is permitted"),
+            ));
+        }
+    }
+    if !c.errors.is_empty() {
+        return Err((sources, c.errors));
+    }
+    // Names are unique: a second definition of one is an error.
+    Ok(Schema {
+        entities: c
+            .entities
+            .into_iter()
+            .map(|entity| (entity.name.clone(), entity))
+            .collect(),
+        items,
+        pragma: c.pragma,
+        sources,
+    })
+}
+
+impl Checker<'_> {
     fn context(&self, id: EntityId) -> Option<Context> {
         self.contexts[id.index()].clone()
     }
@@ -77,16 +187,8 @@ impl Builder<'_> {
     }
 
     /// QEMU's `describe()` of a type, command or event.
-    pub(crate) fn describe(&self, id: EntityId) -> String {
-        let name = self.name(id);
-        match self.metas[id.index()] {
-            "array" => format!(
-                "array type ['{}']",
-                name.strip_suffix("List").unwrap_or(name)
-            ),
-            meta @ ("command" | "event") => format!("{meta} '{name}'"),
-            meta => format!("{meta} type '{name}'"),
-        }
+    fn describe(&self, id: EntityId) -> String {
+        describe(self.name(id), self.metas[id.index()])
     }
 
     fn member(&self, seen: Seen) -> &Member {
@@ -192,7 +294,7 @@ impl Builder<'_> {
     }
 
     /// Checks one entity (once), resolving its references.
-    pub(crate) fn check(&mut self, id: EntityId) {
+    fn check(&mut self, id: EntityId) {
         match self.states[id.index()] {
             State::Done | State::Failed => return,
             State::InProgress => {
@@ -669,7 +771,7 @@ impl Builder<'_> {
 
     /// Matches a definition's doc comment with what it documents: every
     /// member, value, branch and feature described, and nothing else.
-    pub(crate) fn check_doc(&mut self, id: EntityId) {
+    fn check_doc(&mut self, id: EntityId) {
         let entity = &self.entities[id.index()];
         let Some(doc) = &entity.doc else { return };
         if entity.is_implicit() {

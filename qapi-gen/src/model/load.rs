@@ -9,6 +9,7 @@ use crate::frontend::error::{Error, Report};
 use crate::frontend::source::SourceMap;
 use crate::frontend::{expr, parser};
 use crate::model::build::{self, DefItem};
+use crate::model::check;
 use crate::model::{Schema, SchemaItem};
 
 /// A loaded, checked schema and the warnings found on the way.
@@ -74,7 +75,11 @@ pub fn load_with(
     if !errors.is_empty() {
         return Err(invalid(sources, errors, reporter.warnings));
     }
-    match build::build(defs, parsed.pragma, sources, &mut reporter) {
+    let built = match build::build(defs, parsed.pragma) {
+        Ok(built) => built,
+        Err(errors) => return Err(invalid(sources, errors, reporter.warnings)),
+    };
+    match check::resolve_and_check(built, sources, &mut reporter) {
         Ok(schema) => Ok(Loaded {
             schema,
             warnings: reporter.warnings,
