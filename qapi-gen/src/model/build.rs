@@ -3,7 +3,7 @@
 //! and the one namespace of names. References between definitions are
 //! left pending: the rules of `check.rs` resolve them.
 
-use std::collections::HashMap;
+use indexmap::IndexMap;
 
 use crate::frontend::diagnostic::{Context, Diagnostic};
 use crate::frontend::doc::Doc;
@@ -48,8 +48,8 @@ pub(crate) enum Pending {
 /// The model as built: every entity in order, with the references each
 /// has still to resolve.
 pub(crate) struct Built {
-    pub(crate) entities: Vec<Entity>,
-    pub(crate) by_name: HashMap<String, EntityId>,
+    /// Every entity by name, in order: an [`EntityId`] is an index.
+    pub(crate) entities: IndexMap<String, Entity>,
     /// Each entity's kind as QEMU's messages name it (`struct`, `array`).
     pub(crate) metas: Vec<&'static str>,
     pub(crate) contexts: Vec<Option<Context>>,
@@ -64,8 +64,7 @@ pub(crate) struct Built {
 }
 
 struct Builder {
-    entities: Vec<Entity>,
-    by_name: HashMap<String, EntityId>,
+    entities: IndexMap<String, Entity>,
     metas: Vec<&'static str>,
     contexts: Vec<Option<Context>>,
     pending: Vec<Option<Pending>>,
@@ -91,8 +90,7 @@ pub(crate) fn describe(name: &str, meta: &str) -> String {
 /// Builds the model. Returns every error found.
 pub(crate) fn build(defs: Vec<DefItem>, pragma: Pragma) -> Result<Built, Vec<Diagnostic>> {
     let mut b = Builder {
-        entities: Vec::new(),
-        by_name: HashMap::new(),
+        entities: IndexMap::new(),
         metas: Vec::new(),
         contexts: Vec::new(),
         pending: Vec::new(),
@@ -115,7 +113,6 @@ pub(crate) fn build(defs: Vec<DefItem>, pragma: Pragma) -> Result<Built, Vec<Dia
     }
     Ok(Built {
         entities: b.entities,
-        by_name: b.by_name,
         metas: b.metas,
         contexts: b.contexts,
         pending: b.pending,
@@ -134,8 +131,7 @@ impl Builder {
         context: Option<Context>,
         pending: Option<Pending>,
     ) -> EntityId {
-        let id = EntityId(self.entities.len() as u32);
-        if let Some(&previous) = self.by_name.get(&entity.name) {
+        if let Some(previous) = self.lookup(&entity.name) {
             let prev = &self.entities[previous.index()];
             let span = entity.span.expect("only predefined entities lack a span");
             let diag = match prev.span {
@@ -152,10 +148,12 @@ impl Builder {
                 ),
             };
             self.errors.push(diag.in_definition(context.as_ref()));
-        } else {
-            self.by_name.insert(entity.name.clone(), id);
+            // The schema is rejected once every definition is read: what
+            // follows of this definition refers to the first.
+            return previous;
         }
-        self.entities.push(entity);
+        let id = EntityId(self.entities.len() as u32);
+        self.entities.insert(entity.name.clone(), entity);
         self.metas.push(meta);
         self.contexts.push(context);
 
@@ -217,7 +215,9 @@ impl Builder {
     }
 
     fn lookup(&self, name: &str) -> Option<EntityId> {
-        self.by_name.get(name).copied()
+        self.entities
+            .get_index_of(name)
+            .map(|index| EntityId(index as u32))
     }
 
     fn note_features(&mut self, features: &[Feature]) {

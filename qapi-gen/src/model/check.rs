@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
+
 use crate::frontend::diagnostic::{Context, Diagnostic};
 use crate::frontend::doc::{DocReporter, SectionKind};
 use crate::frontend::expr::{BranchDef, MemberDef, Name, TypeRef};
@@ -74,8 +76,7 @@ struct Seen {
 /// The pass over the built model: resolves each entity's references and
 /// checks the rules that span definitions, in QEMU's order.
 struct Checker<'r> {
-    entities: Vec<Entity>,
-    by_name: HashMap<String, EntityId>,
+    entities: IndexMap<String, Entity>,
     metas: Vec<&'static str>,
     contexts: Vec<Option<Context>>,
     pending: Vec<Option<Pending>>,
@@ -97,7 +98,6 @@ pub(crate) fn resolve_and_check(
 ) -> Result<Schema, (SourceMap, Vec<Diagnostic>)> {
     let Built {
         entities,
-        by_name,
         metas,
         contexts,
         pending,
@@ -108,7 +108,7 @@ pub(crate) fn resolve_and_check(
     } = built;
     // Predefined entities need no check.
     let states = entities
-        .iter()
+        .values()
         .map(|e| {
             if e.span.is_some() {
                 State::Unchecked
@@ -119,7 +119,6 @@ pub(crate) fn resolve_and_check(
         .collect();
     let mut c = Checker {
         entities,
-        by_name,
         metas,
         contexts,
         pending,
@@ -146,13 +145,8 @@ pub(crate) fn resolve_and_check(
     if !c.errors.is_empty() {
         return Err((sources, c.errors));
     }
-    // Names are unique: a second definition of one is an error.
     Ok(Schema {
-        entities: c
-            .entities
-            .into_iter()
-            .map(|entity| (entity.name.clone(), entity))
-            .collect(),
+        entities: c.entities,
         items,
         pragma: c.pragma,
         sources,
@@ -282,9 +276,9 @@ impl Checker<'_> {
         what: impl FnOnce(&Self) -> String,
     ) -> Option<EntityId> {
         let found = self
-            .by_name
-            .get(&name.name)
-            .copied()
+            .entities
+            .get_index_of(&name.name)
+            .map(|index| EntityId(index as u32))
             .filter(|id| !matches!(self.metas[id.index()], "command" | "event"));
         if found.is_none() {
             let message = format!("{} uses unknown type '{}'", what(self), name.name);
