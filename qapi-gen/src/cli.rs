@@ -167,6 +167,11 @@ pub struct GenerateArgs {
     /// Skip formatting (faster; the output compiles the same).
     #[arg(long)]
     pub no_format: bool,
+    /// Keep only these commands and events (exact names, or globs such as
+    /// `query-*`) and the types they reach; repeatable, or a comma-separated
+    /// list. What is kept and left out is counted on standard error.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// Arguments of `cargo qapi introspect`.
@@ -312,7 +317,13 @@ impl Reporter<'_> {
                     .write_all(report.render_styled(self.colour).as_bytes());
                 EXIT_INVALID
             }
-            Error::Io { .. } | Error::Introspection { .. } | Error::Emitter { .. } => {
+            Error::Unmatched(unmatched) => {
+                for line in unmatched.to_string().lines() {
+                    self.failure(line);
+                }
+                EXIT_USAGE
+            }
+            _ => {
                 self.failure(&error.to_string());
                 EXIT_USAGE
             }
@@ -429,7 +440,18 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
         docs: !args.no_docs,
         format: !args.no_format,
     };
-    let source = match crate::rust_source_with(&loaded.schema, &origin, options) {
+    let selection = if args.only.is_empty() {
+        crate::Selection::all()
+    } else {
+        match crate::Selection::only(&loaded.schema, &args.only) {
+            Ok(selection) => {
+                report.line(&selection.counts(&loaded.schema).to_string());
+                selection
+            }
+            Err(unmatched) => return report.error(&unmatched.into()),
+        }
+    };
+    let source = match crate::rust_source_only(&loaded.schema, &origin, options, &selection) {
         Ok(source) => source,
         Err(error) => return report.error(&error),
     };
@@ -513,6 +535,9 @@ fn regenerate_command(args: &GenerateArgs) -> String {
     }
     if args.no_format {
         words.push("--no-format".into());
+    }
+    if !args.only.is_empty() {
+        words.push(format!("--only {}", args.only.join(",")));
     }
     words.join(" ")
 }

@@ -18,6 +18,7 @@ use crate::doc::{Doc, SectionKind};
 use crate::ident::{self, ident};
 use crate::model::{Builtin, Cond, Entity, EntityId, EntityKind, Feature, Member, Schema};
 use crate::rustdoc::{markdown, Resolver};
+use crate::selection::Selection;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,9 @@ impl Module {
 pub(crate) struct Codegen<'s> {
     schema: &'s Schema,
     options: Options,
+    /// What to emit; names and boxing are decided on the whole schema, so
+    /// that kept items come out as in the full bindings.
+    selection: &'s Selection,
     /// Rust names of the emitted types, commands and events.
     names: HashMap<EntityId, String>,
     /// Rust names of union branch enums.
@@ -80,7 +84,7 @@ const EVENT_ENUM: &str = "Event";
 const UNRECOGNIZED: &str = "Unrecognized";
 
 impl<'s> Codegen<'s> {
-    pub(crate) fn new(schema: &'s Schema, options: Options) -> Self {
+    pub(crate) fn new(schema: &'s Schema, options: Options, selection: &'s Selection) -> Self {
         let mut types = Vec::new();
         let mut commands = Vec::new();
         let mut events = Vec::new();
@@ -140,6 +144,7 @@ impl<'s> Codegen<'s> {
         Self {
             schema,
             options,
+            selection,
             names,
             branch_names,
             boxing: Boxing::new(schema),
@@ -151,7 +156,7 @@ impl<'s> Codegen<'s> {
     /// and `events` submodules, each item a token stream of its own.
     pub(crate) fn module(&self) -> Module {
         let mut module = Module::default();
-        for id in self.schema.ids() {
+        for id in self.kept_ids() {
             match &self.entity(id).kind {
                 EntityKind::Command(_) => module.commands.push(self.command(id)),
                 EntityKind::Event(_) => module.events.push(self.event(id)),
@@ -159,15 +164,16 @@ impl<'s> Codegen<'s> {
                 _ => {}
             }
         }
-        module.root.push(crate::table::binding_schema(self.schema));
+        module
+            .root
+            .push(crate::table::binding_schema(self.schema, self.selection));
         module.events.push(self.event_enum());
         module
     }
 
     /// The Rust paths of commands and events, by wire name.
     pub(crate) fn item_paths(&self) -> Vec<(String, String)> {
-        self.schema
-            .ids()
+        self.kept_ids()
             .filter_map(|id| {
                 let module = match self.entity(id).kind {
                     EntityKind::Command(_) => "commands",
@@ -180,6 +186,11 @@ impl<'s> Codegen<'s> {
                 ))
             })
             .collect()
+    }
+
+    /// The kept definitions, in schema order.
+    fn kept_ids(&self) -> impl Iterator<Item = EntityId> + '_ {
+        self.schema.ids().filter(|&id| self.selection.contains(id))
     }
 
     fn entity(&self, id: EntityId) -> &'s Entity {
@@ -1031,7 +1042,7 @@ impl<'s> Codegen<'s> {
     fn event_enum(&self) -> TokenStream {
         let mut variants = Vec::new();
         let mut arms = Vec::new();
-        for id in self.schema.ids() {
+        for id in self.kept_ids() {
             if !matches!(self.entity(id).kind, EntityKind::Event(_)) {
                 continue;
             }

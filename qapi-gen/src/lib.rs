@@ -37,6 +37,7 @@ pub mod resolve;
 mod rustdoc;
 mod schema;
 pub mod schema_diff;
+pub mod selection;
 pub mod source;
 mod table;
 pub mod value;
@@ -45,10 +46,11 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Category, Diagnostic, Severity};
 pub use generate::{
-    item_paths, load_for_generation, rust_source, rust_source_with, write_if_changed, Builder,
-    Generated, Options,
+    item_paths, load_for_generation, rust_source, rust_source_only, rust_source_with,
+    write_if_changed, Builder, Generated, Options,
 };
 pub use model::Schema;
+pub use selection::Selection;
 pub use source::{SourceMap, Span};
 
 /// How doc-comment problems are treated.
@@ -128,6 +130,9 @@ pub enum Error {
         /// What the parser said, and where.
         message: String,
     },
+    /// Allowlist names or patterns that match no command or event.
+    #[error(transparent)]
+    Unmatched(#[from] selection::Unmatched),
 }
 
 /// Reads, parses and checks the schema at `path` and the files it includes.
