@@ -201,6 +201,7 @@ fn cargo_qapi(args: &[&str]) -> (i32, String, String) {
 #[test]
 fn cargo_qapi_generate_only_counts_what_it_kept_on_standard_error() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("allowlist-cli");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("writable");
     let out = dir.join("glob.rs");
     let out = out.to_str().expect("utf-8");

@@ -47,23 +47,37 @@ enum Scope {
     Sub,
 }
 
-/// The generated items: the module root's, then those of the `commands`
+/// Where a generated item goes: the module root or one of its `commands`
 /// and `events` submodules.
-#[derive(Default)]
-pub(crate) struct Module {
-    pub(crate) root: Vec<TokenStream>,
-    pub(crate) commands: Vec<TokenStream>,
-    pub(crate) events: Vec<TokenStream>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    Root,
+    Commands,
+    Events,
 }
 
-impl Module {
-    /// The submodules' doc comments, a line each.
-    pub(crate) const COMMANDS_DOC: &'static [&'static str] = &[
-        " The schema's commands: each holds its arguments and fixes, through",
-        " [`qapi_types::Command`], its wire name and what it returns.",
-    ];
-    pub(crate) const EVENTS_DOC: &'static [&'static str] =
-        &[" The schema's events, and [`Event`](events::Event), which decodes any of them."];
+impl Section {
+    /// The sections, in the order the module holds them.
+    pub(crate) const ALL: [Section; 3] = [Section::Root, Section::Commands, Section::Events];
+
+    /// The submodule's name and doc comment (a line each), `None` for the
+    /// root.
+    pub(crate) fn submodule(self) -> Option<(&'static str, &'static [&'static str])> {
+        match self {
+            Section::Root => None,
+            Section::Commands => Some((
+                "commands",
+                &[
+                    " The schema's commands: each holds its arguments and fixes, through",
+                    " [`qapi_types::Command`], its wire name and what it returns.",
+                ],
+            )),
+            Section::Events => Some((
+                "events",
+                &[" The schema's events, and [`Event`](events::Event), which decodes any of them."],
+            )),
+        }
+    }
 }
 
 /// Names and boxing decided for the whole schema before emitting.
@@ -151,24 +165,33 @@ impl<'s> Codegen<'s> {
         }
     }
 
-    /// The whole module.
-    /// The whole module, as the items of its root and of its `commands`
-    /// and `events` submodules, each item a token stream of its own.
-    pub(crate) fn module(&self) -> Module {
-        let mut module = Module::default();
+    /// The items of one section of the module, in schema order, each a
+    /// token stream of its own, handed to `each` with the name of what it
+    /// was generated for as soon as it is generated, so that the caller
+    /// formats and drops one item at a time.
+    pub(crate) fn items<E>(
+        &self,
+        section: Section,
+        mut each: impl FnMut(&str, TokenStream) -> Result<(), E>,
+    ) -> Result<(), E> {
         for id in self.kept_ids() {
-            match &self.entity(id).kind {
-                EntityKind::Command(_) => module.commands.push(self.command(id)),
-                EntityKind::Event(_) => module.events.push(self.event(id)),
-                _ if self.names.contains_key(&id) => module.root.push(self.ty(id)),
-                _ => {}
-            }
+            let item = match (&self.entity(id).kind, section) {
+                (EntityKind::Command(_), Section::Commands) => self.command(id),
+                (EntityKind::Event(_), Section::Events) => self.event(id),
+                (EntityKind::Command(_) | EntityKind::Event(_), _) => continue,
+                (_, Section::Root) if self.names.contains_key(&id) => self.ty(id),
+                _ => continue,
+            };
+            each(&self.entity(id).name, item)?;
         }
-        module
-            .root
-            .push(crate::table::binding_schema(self.schema, self.selection));
-        module.events.push(self.event_enum());
-        module
+        match section {
+            Section::Root => each(
+                "SCHEMA",
+                crate::table::binding_schema(self.schema, self.selection),
+            ),
+            Section::Commands => Ok(()),
+            Section::Events => each(EVENT_ENUM, self.event_enum()),
+        }
     }
 
     /// The Rust paths of commands and events, by wire name.
