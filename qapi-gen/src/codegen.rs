@@ -80,6 +80,17 @@ impl Section {
     }
 }
 
+/// One generated item of the module.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Item {
+    /// A type, command or event of the schema.
+    Definition(EntityId),
+    /// The bindings' `SCHEMA` table.
+    SchemaTable,
+    /// The `Event` enum of every event.
+    EventEnum,
+}
+
 /// Names and boxing decided for the whole schema before emitting.
 pub(crate) struct Codegen<'s> {
     schema: &'s Schema,
@@ -165,32 +176,46 @@ impl<'s> Codegen<'s> {
         }
     }
 
-    /// The items of one section of the module, in schema order, each a
-    /// token stream of its own, handed to `each` with the name of what it
-    /// was generated for as soon as it is generated, so that the caller
-    /// formats and drops one item at a time.
-    pub(crate) fn items<E>(
-        &self,
-        section: Section,
-        mut each: impl FnMut(&str, TokenStream) -> Result<(), E>,
-    ) -> Result<(), E> {
-        for id in self.kept_ids() {
-            let item = match (&self.entity(id).kind, section) {
-                (EntityKind::Command(_), Section::Commands) => self.command(id),
-                (EntityKind::Event(_), Section::Events) => self.event(id),
-                (EntityKind::Command(_) | EntityKind::Event(_), _) => continue,
-                (_, Section::Root) if self.names.contains_key(&id) => self.ty(id),
-                _ => continue,
-            };
-            each(&self.entity(id).name, item)?;
-        }
+    /// The items of one section of the module, in schema order.
+    pub(crate) fn items(&self, section: Section) -> Vec<Item> {
+        let mut items: Vec<Item> = self
+            .kept_ids()
+            .filter(|&id| match (&self.entity(id).kind, section) {
+                (EntityKind::Command(_), Section::Commands) => true,
+                (EntityKind::Event(_), Section::Events) => true,
+                (EntityKind::Command(_) | EntityKind::Event(_), _) => false,
+                (_, Section::Root) => self.names.contains_key(&id),
+                _ => false,
+            })
+            .map(Item::Definition)
+            .collect();
         match section {
-            Section::Root => each(
-                "SCHEMA",
-                crate::table::binding_schema(self.schema, self.selection),
-            ),
-            Section::Commands => Ok(()),
-            Section::Events => each(EVENT_ENUM, self.event_enum()),
+            Section::Root => items.push(Item::SchemaTable),
+            Section::Commands => {}
+            Section::Events => items.push(Item::EventEnum),
+        }
+        items
+    }
+
+    /// One item's tokens (for a definition, its type and impls).
+    pub(crate) fn item(&self, item: Item) -> TokenStream {
+        match item {
+            Item::Definition(id) => match self.entity(id).kind {
+                EntityKind::Command(_) => self.command(id),
+                EntityKind::Event(_) => self.event(id),
+                _ => self.ty(id),
+            },
+            Item::SchemaTable => crate::table::binding_schema(self.schema, self.selection),
+            Item::EventEnum => self.event_enum(),
+        }
+    }
+
+    /// What an item was generated for, to name it in a message.
+    pub(crate) fn label(&self, item: Item) -> &str {
+        match item {
+            Item::Definition(id) => &self.entity(id).name,
+            Item::SchemaTable => "SCHEMA",
+            Item::EventEnum => EVENT_ENUM,
         }
     }
 
