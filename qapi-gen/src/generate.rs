@@ -382,9 +382,10 @@ impl Builder {
     pub fn only<I>(mut self, names: I) -> Self
     where
         I: IntoIterator,
-        I::Item: Into<String>,
+        I::Item: AsRef<str>,
     {
-        self.only.extend(names.into_iter().map(Into::into));
+        self.only
+            .extend(names.into_iter().map(|name| name.as_ref().to_string()));
         self
     }
 
