@@ -46,8 +46,18 @@ pub fn rust_source_only(
         .into_iter()
         .map(|section| (section, codegen.items(section)))
         .collect();
+    let jobs: Vec<(Section, Item)> = sections
+        .iter()
+        .flat_map(|(section, items)| items.iter().map(|&item| (*section, item)))
+        .collect();
     if !options.format {
-        for (section, items) in sections {
+        let mut texts = item_texts(&jobs, |_, item| {
+            let mut text = String::new();
+            crate::compact::write(&mut text, codegen.item(item));
+            Ok(text)
+        })?
+        .into_iter();
+        for (section, items) in &sections {
             let submodule = section.submodule();
             if let Some((name, doc)) = submodule {
                 for line in doc {
@@ -55,8 +65,8 @@ pub fn rust_source_only(
                 }
                 out.push_str(&format!("pub mod {name} {{\n"));
             }
-            for item in items {
-                crate::compact::write(&mut out, codegen.item(item));
+            for text in texts.by_ref().take(items.len()) {
+                out.push_str(&text);
                 out.push('\n');
             }
             if submodule.is_some() {
@@ -65,11 +75,11 @@ pub fn rust_source_only(
         }
         return Ok(out);
     }
-    let jobs: Vec<(Section, Item)> = sections
-        .iter()
-        .flat_map(|(section, items)| items.iter().map(|&item| (*section, item)))
-        .collect();
-    let mut texts = formatted_items(&codegen, &jobs)?.into_iter();
+    let mut texts = item_texts(&jobs, |section, item| {
+        let within = section.submodule().map(|(name, _)| name);
+        formatted(codegen.label(item), codegen.item(item), within)
+    })?
+    .into_iter();
     let mut spacer = Spacer::default();
     for (section, items) in &sections {
         let Some((name, doc)) = section.submodule() else {
@@ -100,19 +110,19 @@ const MAX_THREADS: usize = 4;
 /// Below this many items, threads cost more than they save.
 const THREADED_FROM: usize = 64;
 
-/// The formatted text of each job's item, in the jobs' order: on one
+/// The text `render` makes of each job's item, in the jobs' order: on one
 /// thread for few items, else dealt round-robin to one thread a core
 /// (items of a kind sit together and cost alike).
-fn formatted_items(codegen: &Codegen<'_>, jobs: &[(Section, Item)]) -> Result<Vec<String>, Error> {
-    let format = |&(section, item): &(Section, Item)| {
-        let within = section.submodule().map(|(name, _)| name);
-        formatted(codegen.label(item), codegen.item(item), within)
-    };
+fn item_texts<F>(jobs: &[(Section, Item)], render: F) -> Result<Vec<String>, Error>
+where
+    F: Fn(Section, Item) -> Result<String, Error> + Sync,
+{
+    let render_job = |&(section, item): &(Section, Item)| render(section, item);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(MAX_THREADS);
     if threads < 2 || jobs.len() < THREADED_FROM {
-        return jobs.iter().map(format).collect();
+        return jobs.iter().map(render_job).collect();
     }
     std::thread::scope(|scope| {
         let mut workers = Vec::with_capacity(threads);
@@ -121,19 +131,19 @@ fn formatted_items(codegen: &Codegen<'_>, jobs: &[(Section, Item)]) -> Result<Ve
                 jobs.iter()
                     .skip(first)
                     .step_by(threads)
-                    .map(format)
+                    .map(render_job)
                     .collect()
             };
             match std::thread::Builder::new().spawn_scoped(scope, work) {
                 Ok(worker) => workers.push(worker),
-                // No thread to be had: format on this one.
-                Err(_) => return jobs.iter().map(format).collect(),
+                // No thread to be had: render on this one.
+                Err(_) => return jobs.iter().map(render_job).collect(),
             }
         }
         let mut parts = Vec::with_capacity(threads);
         for worker in workers {
             let part = worker.join().map_err(|_| Error::Emitter {
-                message: "a formatting thread panicked".into(),
+                message: "a thread generating items panicked".into(),
             })??;
             parts.push(part.into_iter());
         }
