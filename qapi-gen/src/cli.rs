@@ -73,6 +73,7 @@ pub enum Command {
         cargo qapi generate schema/qmp.json --out src/qmp.rs\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --check\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --no-docs --no-format\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs --only 'query-*,stop,cont' --only STOP\n  \
         cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd-10.1.json --names-from qsd-10.0.json --out src/qsd.rs"
@@ -167,6 +168,11 @@ pub struct GenerateArgs {
     /// Skip formatting (faster; the output compiles the same).
     #[arg(long)]
     pub no_format: bool,
+    /// Keep only these commands and events (exact names, or globs such as
+    /// `query-*`) and the types they reach; repeatable, or a comma-separated
+    /// list. What is kept and left out is counted on standard error.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// Arguments of `cargo qapi introspect`.
@@ -199,13 +205,33 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    run_with(args, out, err, false)
+    run_with(args, out, err, false, Ending::Returns)
 }
 
 /// Like [`run`], for a process whose standard error may be a terminal:
 /// `--color auto` colours diagnostics when it is one and `NO_COLOR` is not
 /// set.
 pub fn run_on_terminal(args: impl IntoIterator<Item = OsString>) -> i32 {
+    run_process(args, Ending::Returns)
+}
+
+/// `cargo qapi` as the process: [`run_on_terminal`] with the process's
+/// arguments, then exits with its status. The loaded schema is not freed
+/// piece by piece first (the exit frees it at once): a few milliseconds
+/// of a command that takes tens.
+pub fn main() -> ! {
+    let status = run_process(std::env::args_os(), Ending::Exits);
+    std::process::exit(status)
+}
+
+/// What follows a run: a return to a caller, or the process's exit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Returns,
+    Exits,
+}
+
+fn run_process(args: impl IntoIterator<Item = OsString>, ending: Ending) -> i32 {
     use std::io::IsTerminal;
     let terminal = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     run_with(
@@ -213,6 +239,7 @@ pub fn run_on_terminal(args: impl IntoIterator<Item = OsString>) -> i32 {
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
         terminal,
+        ending,
     )
 }
 
@@ -221,6 +248,7 @@ fn run_with(
     out: &mut dyn Write,
     err: &mut dyn Write,
     terminal: bool,
+    ending: Ending,
 ) -> i32 {
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|a| a == "qapi") {
@@ -235,7 +263,11 @@ fn run_with(
                 return EXIT_USAGE;
             }
             // --help, --version.
-            let mut report = Reporter { err, colour: false };
+            let mut report = Reporter {
+                err,
+                colour: false,
+                ending,
+            };
             return match emit(out, &text, &mut report) {
                 Ok(()) => EXIT_OK,
                 Err(code) => code,
@@ -247,7 +279,11 @@ fn run_with(
         Colour::Always => true,
         Colour::Never => false,
     };
-    let mut report = Reporter { err, colour };
+    let mut report = Reporter {
+        err,
+        colour,
+        ending,
+    };
     match cli.command {
         Command::Check(args) => check(&args, out, &mut report),
         Command::Generate(args) => generate(&args, out, &mut report),
@@ -300,9 +336,17 @@ fn emit(out: &mut dyn Write, text: &str, report: &mut Reporter<'_>) -> Result<()
 struct Reporter<'a> {
     err: &'a mut dyn Write,
     colour: bool,
+    ending: Ending,
 }
 
 impl Reporter<'_> {
+    /// Done with `loaded`: dropped, unless the process exits next.
+    fn release(&self, loaded: Loaded) {
+        if self.ending == Ending::Exits {
+            std::mem::forget(loaded);
+        }
+    }
+
     /// Reports a failed load and returns the exit status it calls for.
     fn error(&mut self, error: &Error) -> i32 {
         match error {
@@ -312,7 +356,13 @@ impl Reporter<'_> {
                     .write_all(report.render_styled(self.colour).as_bytes());
                 EXIT_INVALID
             }
-            Error::Io { .. } | Error::Introspection { .. } | Error::Emitter { .. } => {
+            Error::Unmatched(unmatched) => {
+                for line in unmatched.to_string().lines() {
+                    self.failure(line);
+                }
+                EXIT_USAGE
+            }
+            _ => {
                 self.failure(&error.to_string());
                 EXIT_USAGE
             }
@@ -361,6 +411,7 @@ fn check(args: &CheckArgs, out: &mut dyn Write, report: &mut Reporter<'_>) -> i3
         Ok(loaded) => {
             report.warnings(&loaded);
             let text = format!("{}: {}\n", args.schema.display(), loaded.schema.counts());
+            report.release(loaded);
             match emit(out, &text, report) {
                 Ok(()) => EXIT_OK,
                 Err(code) => code,
@@ -429,7 +480,18 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
         docs: !args.no_docs,
         format: !args.no_format,
     };
-    let source = match crate::rust_source_with(&loaded.schema, &origin, options) {
+    let selection = if args.only.is_empty() {
+        crate::Selection::all()
+    } else {
+        match crate::Selection::only(&loaded.schema, &args.only) {
+            Ok(selection) => {
+                report.line(&selection.counts(&loaded.schema).to_string());
+                selection
+            }
+            Err(unmatched) => return report.error(&unmatched.into()),
+        }
+    };
+    let source = match crate::rust_source_only(&loaded.schema, &origin, options, &selection) {
         Ok(source) => source,
         Err(error) => return report.error(&error),
     };
@@ -466,6 +528,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
         let _ = report.err.write_all(diff.as_bytes());
         return EXIT_INVALID;
     }
+    report.release(loaded);
     match crate::write_if_changed(&args.out, &source) {
         Ok(written) => {
             let state = if written { "written" } else { "unchanged" };
@@ -514,6 +577,9 @@ fn regenerate_command(args: &GenerateArgs) -> String {
     }
     if args.no_format {
         words.push("--no-format".into());
+    }
+    if !args.only.is_empty() {
+        words.push(format!("--only {}", args.only.join(",")));
     }
     words.join(" ")
 }

@@ -33,9 +33,11 @@ pub use frontend::error::{Error, Report};
 pub use frontend::{diagnostic, doc, names, source, value};
 pub use introspection::{capture, reconstruct, resolve};
 pub use model::load::{load, load_for_generation, load_with, Loaded};
+pub use model::selection::{self, Selection};
 pub use model::Schema;
 pub use output::generate::{
-    item_paths, rust_source, rust_source_with, write_if_changed, Builder, Generated, Options,
+    item_paths, rust_source, rust_source_only, rust_source_with, write_if_changed, Builder,
+    Generated, Options,
 };
 pub use rust::ident;
 pub use source::{SourceMap, Span};

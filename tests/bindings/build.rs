@@ -31,6 +31,7 @@ fn main() {
         println!("cargo::rustc-cfg=qemu_schemas");
     }
     introspected(&qemu, &out);
+    allowlisted(&qemu, &out);
     for (name, path) in schemas {
         if !path.is_file() {
             println!(
@@ -133,6 +134,60 @@ fn introspected(qemu: &Path, out: &Path) {
                 &out.join(format!("{resolved}.rs")),
                 "/// Absent: the schema was not found at build time.\npub const ABSENT: () = ();\n",
             );
+        }
+    }
+}
+
+/// The commands an orchestrator calls, and their events.
+const ORCHESTRATOR: &[&str] = &[
+    "query-status",
+    "stop",
+    "cont",
+    "blockdev-add",
+    "blockdev-del",
+    "query-named-block-nodes",
+    "device_add",
+    "device_del",
+    "query-block-jobs",
+    "block-job-cancel",
+    "migrate",
+    "query-migrate",
+    "STOP",
+    "RESUME",
+    "BLOCK_JOB_*",
+    "JOB_STATUS_CHANGE",
+    "DEVICE_DELETED",
+    "MIGRATION",
+];
+
+/// Bindings for [`ORCHESTRATOR`] alone: from the system emulator's schema
+/// source, and from the installed qemu-system-x86_64's introspection
+/// (captured by [`introspected`]) with the source's names.
+fn allowlisted(qemu: &Path, out: &Path) {
+    let source = qemu.join("qapi/qapi-schema.json");
+    let introspection = out.join("system_introspected.introspection.json");
+    for (module, builder) in [
+        (
+            "system_allowlisted",
+            source.is_file().then(|| Builder::new(&source)),
+        ),
+        (
+            "system_introspected_allowlisted",
+            (introspection.is_file() && source.is_file())
+                .then(|| Builder::introspection(&introspection).names_from(&source)),
+        ),
+    ] {
+        println!("cargo::rustc-check-cfg=cfg({module})");
+        let file_name = format!("{module}.rs");
+        match builder {
+            Some(builder) => {
+                builder.only(ORCHESTRATOR).file_name(file_name).run();
+                println!("cargo::rustc-cfg={module}");
+            }
+            None => write(
+                &out.join(file_name),
+                "/// Absent: no schema at build time.\npub const ABSENT: () = ();\n",
+            ),
         }
     }
 }

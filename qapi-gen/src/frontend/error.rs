@@ -62,7 +62,49 @@ pub enum Error {
         /// What the parser said, and where.
         message: String,
     },
+    /// Allowlist names or patterns that match no command or event.
+    #[error(transparent)]
+    Unmatched(#[from] Unmatched),
 }
+
+/// Allowlist patterns that match no command or event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmatched {
+    /// Each pattern that matched nothing, in the order given.
+    pub patterns: Vec<UnmatchedPattern>,
+}
+
+/// One allowlist pattern that matches no command or event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmatchedPattern {
+    /// The pattern as given.
+    pub pattern: String,
+    /// The schema's command and event names nearest to it, best first.
+    pub nearest: Vec<String>,
+}
+
+/// `no command or event matches `query-stauts` (nearest: query-status)`,
+/// a line a pattern.
+impl std::fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, unmatched) in self.patterns.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "no command or event matches `{}` in the allowlist",
+                unmatched.pattern
+            )?;
+            if !unmatched.nearest.is_empty() {
+                write!(f, " (nearest: {})", unmatched.nearest.join(", "))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Unmatched {}
 
 /// `strerror`-style text of an I/O error, without Rust's `(os error N)`.
 pub(crate) fn describe_io_error(err: &std::io::Error) -> String {

@@ -410,17 +410,22 @@ impl<'a> Lexer<'a> {
                     self.line_start = self.cursor;
                     self.line_is_irregular = false;
                 }
-                _ if self.src[self.pos..].starts_with("true") => {
+                // Indentation: a run of spaces at once.
+                b' ' | b'\r' => {
+                    while bytes[self.cursor] == b' ' {
+                        self.cursor += 1;
+                    }
+                }
+                b't' if self.src[self.pos..].starts_with("true") => {
                     self.cursor = self.pos + 4;
                     self.tok = Tok::Bool(true);
                     return Ok(());
                 }
-                _ if self.src[self.pos..].starts_with("false") => {
+                b'f' if self.src[self.pos..].starts_with("false") => {
                     self.cursor = self.pos + 5;
                     self.tok = Tok::Bool(false);
                     return Ok(());
                 }
-                b' ' | b'\r' => {}
                 _ => {
                     let ch = self.src[self.pos..].chars().next().unwrap_or(' ');
                     self.cursor = self.pos + ch.len_utf8();

@@ -12,6 +12,7 @@ use crate::frontend::source::{FileId, SourceMap, Span};
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod load;
+pub mod selection;
 
 /// Index of an [`Entity`] in its [`Schema`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

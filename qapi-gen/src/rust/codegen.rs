@@ -25,6 +25,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::frontend::doc::{Doc, SectionKind};
+use crate::model::selection::Selection;
 use crate::model::{Builtin, Entity, EntityId, EntityKind, Feature, Member, Schema};
 use crate::rust::boxing::Boxing;
 use crate::rust::ident;
@@ -57,29 +58,57 @@ enum Scope {
     Sub,
 }
 
-/// The generated items: the module root's, then those of the `commands`
+/// Where a generated item goes: the module root or one of its `commands`
 /// and `events` submodules.
-#[derive(Default)]
-pub(crate) struct Module {
-    pub(crate) root: Vec<TokenStream>,
-    pub(crate) commands: Vec<TokenStream>,
-    pub(crate) events: Vec<TokenStream>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    Root,
+    Commands,
+    Events,
 }
 
-impl Module {
-    /// The submodules' doc comments, a line each.
-    pub(crate) const COMMANDS_DOC: &'static [&'static str] = &[
-        " The schema's commands: each holds its arguments and fixes, through",
-        " [`qapi_types::Command`], its wire name and what it returns.",
-    ];
-    pub(crate) const EVENTS_DOC: &'static [&'static str] =
-        &[" The schema's events, and [`Event`](events::Event), which decodes any of them."];
+impl Section {
+    /// The sections, in the order the module holds them.
+    pub(crate) const ALL: [Section; 3] = [Section::Root, Section::Commands, Section::Events];
+
+    /// The submodule's name and doc comment (a line each), `None` for the
+    /// root.
+    pub(crate) fn submodule(self) -> Option<(&'static str, &'static [&'static str])> {
+        match self {
+            Section::Root => None,
+            Section::Commands => Some((
+                "commands",
+                &[
+                    " The schema's commands: each holds its arguments and fixes, through",
+                    " [`qapi_types::Command`], its wire name and what it returns.",
+                ],
+            )),
+            Section::Events => Some((
+                "events",
+                &[" The schema's events, and [`Event`](events::Event), which decodes any of them."],
+            )),
+        }
+    }
+}
+
+/// One generated item of the module.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Item {
+    /// A type, command or event of the schema.
+    Definition(EntityId),
+    /// The bindings' `SCHEMA` table.
+    SchemaTable,
+    /// The `Event` enum of every event.
+    EventEnum,
 }
 
 /// Names and boxing decided for the whole schema before emitting.
 pub(crate) struct Codegen<'s> {
     schema: &'s Schema,
     options: Options,
+    /// What to emit; names and boxing are decided on the whole schema, so
+    /// that kept items come out as in the full bindings.
+    selection: &'s Selection,
     /// Rust names of the emitted types, commands and events.
     names: HashMap<EntityId, String>,
     /// Rust names of union branch enums.
@@ -91,7 +120,7 @@ const EVENT_ENUM: &str = "Event";
 const UNRECOGNIZED: &str = "Unrecognized";
 
 impl<'s> Codegen<'s> {
-    pub(crate) fn new(schema: &'s Schema, options: Options) -> Self {
+    pub(crate) fn new(schema: &'s Schema, options: Options, selection: &'s Selection) -> Self {
         let mut types = Vec::new();
         let mut commands = Vec::new();
         let mut events = Vec::new();
@@ -151,30 +180,54 @@ impl<'s> Codegen<'s> {
         Self {
             schema,
             options,
+            selection,
             names,
             branch_names,
             boxing: Boxing::new(schema),
         }
     }
 
-    /// The whole module.
-    /// The whole module, as the items of its root and of its `commands`
-    /// and `events` submodules, each item a token stream of its own.
-    pub(crate) fn module(&self) -> Module {
-        let mut module = Module::default();
-        for id in self.schema.ids() {
-            match &self.entity(id).kind {
-                EntityKind::Command(_) => module.commands.push(self.command(id)),
-                EntityKind::Event(_) => module.events.push(self.event(id)),
-                _ if self.names.contains_key(&id) => module.root.push(self.ty(id)),
-                _ => {}
-            }
+    /// The items of one section of the module, in schema order.
+    pub(crate) fn items(&self, section: Section) -> Vec<Item> {
+        let mut items: Vec<Item> = self
+            .kept_ids()
+            .filter(|&id| match (&self.entity(id).kind, section) {
+                (EntityKind::Command(_), Section::Commands) => true,
+                (EntityKind::Event(_), Section::Events) => true,
+                (EntityKind::Command(_) | EntityKind::Event(_), _) => false,
+                (_, Section::Root) => self.names.contains_key(&id),
+                _ => false,
+            })
+            .map(Item::Definition)
+            .collect();
+        match section {
+            Section::Root => items.push(Item::SchemaTable),
+            Section::Commands => {}
+            Section::Events => items.push(Item::EventEnum),
         }
-        module
-            .root
-            .push(crate::rust::table::binding_schema(self.schema));
-        module.events.push(self.event_enum());
-        module
+        items
+    }
+
+    /// One item's tokens (for a definition, its type and impls).
+    pub(crate) fn item(&self, item: Item) -> TokenStream {
+        match item {
+            Item::Definition(id) => match self.entity(id).kind {
+                EntityKind::Command(_) => self.command(id),
+                EntityKind::Event(_) => self.event(id),
+                _ => self.ty(id),
+            },
+            Item::SchemaTable => crate::rust::table::binding_schema(self.schema, self.selection),
+            Item::EventEnum => self.event_enum(),
+        }
+    }
+
+    /// What an item was generated for, to name it in a message.
+    pub(crate) fn label(&self, item: Item) -> &str {
+        match item {
+            Item::Definition(id) => &self.entity(id).name,
+            Item::SchemaTable => "SCHEMA",
+            Item::EventEnum => EVENT_ENUM,
+        }
     }
 
     /// The Rust paths of commands and events, by wire name.
@@ -193,6 +246,11 @@ impl<'s> Codegen<'s> {
                 ))
             })
             .collect()
+    }
+
+    /// The kept definitions, in schema order.
+    fn kept_ids(&self) -> impl Iterator<Item = EntityId> + '_ {
+        self.schema.ids().filter(|&id| self.selection.contains(id))
     }
 
     fn entity(&self, id: EntityId) -> &'s Entity {

@@ -15,18 +15,19 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::model::selection::Selection;
 use crate::model::{Cond, EntityId, EntityKind, Schema};
 
 /// The name of the empty object, which stands for absent arguments,
 /// returns and event data.
 const EMPTY: &str = "q_empty";
 
-/// The `SCHEMA` static.
-pub(crate) fn binding_schema(schema: &Schema) -> TokenStream {
+/// The `SCHEMA` static, of the commands and events `selection` keeps.
+pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStream {
     let mut reached = Reached::default();
     let mut commands = Vec::new();
     let mut events = Vec::new();
-    for id in schema.ids() {
+    for id in schema.ids().filter(|&id| selection.contains(id)) {
         let entity = schema.entity(id);
         let name = &entity.name;
         let conditional = entity.cond.is_some();

@@ -65,7 +65,13 @@ introspected!(
     system_introspected,
     /// The system emulator's schema source, as the installed
     /// qemu-system-x86_64 exposes it.
-    system_resolved
+    system_resolved,
+    /// The twelve commands an orchestrator calls and their events, from
+    /// the system emulator's schema source.
+    system_allowlisted,
+    /// The same allowlist, from the installed qemu-system-x86_64's
+    /// introspection, with the schema source's names.
+    system_introspected_allowlisted
 );
 
 /// Decodes `value` as `T` and encodes it again.

@@ -61,10 +61,13 @@ pub fn start(binary: &str, args: &[&str]) -> Option<Qemu> {
         .expect("QEMU starts");
     let qemu = Qemu { child, dir, socket };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !qemu.socket.exists() {
+    // The file appears when QEMU binds the socket, a moment before it
+    // listens: a connection taken (and dropped) says it listens. QEMU
+    // then serves the next one.
+    while std::os::unix::net::UnixStream::connect(&qemu.socket).is_err() {
         assert!(
             Instant::now() < deadline,
-            "{binary} did not create its socket"
+            "{binary} did not listen on its socket"
         );
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -31,7 +31,7 @@ impl Codegen<'_> {
     pub(super) fn event_enum(&self) -> TokenStream {
         let mut variants = Vec::new();
         let mut arms = Vec::new();
-        for id in self.schema.ids() {
+        for id in self.kept_ids() {
             if !matches!(self.entity(id).kind, EntityKind::Event(_)) {
                 continue;
             }
