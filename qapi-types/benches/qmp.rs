@@ -60,10 +60,7 @@ fn main() {
             runtime
                 .block_on(tokio::net::UnixStream::connect(&socket))
                 .expect("connects"),
-            Config {
-                oob: false,
-                ..Config::default()
-            },
+            Config::builder().oob(false).build(),
         ))
         .expect("negotiated");
     let mut raw = Raw::connect(&raw_socket);

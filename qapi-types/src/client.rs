@@ -11,49 +11,12 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::framing::Framer;
-use crate::protocol::{
-    log_dropped, violation, write_request, Execution, Greeting, Message, ParseError,
-};
+use crate::protocol::{violation, write_request, Execution, Greeting, Message, ParseError};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, EventSet, OobCommand, RawEvent, Timestamped};
-
-/// How a [`Qmp`] client behaves.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Turn on out-of-band execution when the server offers it.
-    pub oob: bool,
-    /// With out-of-band execution on, at most this many in-band commands
-    /// are in flight, so that out-of-band ones still get through (the
-    /// protocol asks for at most 8).
-    pub max_in_band: usize,
-    /// Events buffered for a subscriber that falls behind.
-    pub event_buffer: usize,
-    /// The longest message accepted from the server, in bytes (a
-    /// pretty-printed one counts all its lines).
-    pub max_line: usize,
-    /// Use QEMU 2.12's syntax for out-of-band execution.
-    pub legacy_oob: bool,
-    /// How long [`Qmp::connect`] waits for the greeting
-    /// ([`Error::NoGreeting`]: a QEMU monitor serving another client, a
-    /// guest agent's socket or anything else that is not a QMP server
-    /// sends none), and then for the answer to the negotiation.
-    pub greeting_timeout: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            oob: true,
-            max_in_band: 8,
-            event_buffer: 1024,
-            max_line: 64 << 20,
-            legacy_oob: false,
-            greeting_timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 /// A QMP connection. Clones share it.
 #[derive(Clone)]
@@ -76,10 +39,6 @@ struct Shared {
     tasks: Mutex<Option<(tokio::task::AbortHandle, tokio::task::AbortHandle)>>,
 }
 
-/// How long the writer may still take, once the last clone is gone, to
-/// send what was queued (a command sent without waiting, just before).
-const WRITER_GRACE: Duration = Duration::from_secs(1);
-
 impl Drop for Shared {
     fn drop(&mut self) {
         let Some((reader, writer)) = self.tasks.get_mut().ok().and_then(Option::take) else {
@@ -89,10 +48,11 @@ impl Drop for Shared {
         // The writer stops by itself once `outgoing` is gone and the queue
         // is sent; a server that no longer reads would keep it (and the
         // socket) forever.
+        let grace = self.config.close_grace();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
-                    tokio::time::sleep(WRITER_GRACE).await;
+                    tokio::time::sleep(grace).await;
                     writer.abort();
                 });
             }
@@ -118,24 +78,35 @@ struct Pending {
 impl Qmp {
     /// Connects to a QMP server on a unix socket and negotiates
     /// capabilities.
-    pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+    pub async fn connect_unix(path: impl AsRef<Path>, config: &Config) -> Result<Self, Error> {
         let path = path.as_ref();
-        let stream = tokio::net::UnixStream::connect(path)
+        let limit = config.connect_timeout();
+        let stream = tokio::time::timeout(limit, tokio::net::UnixStream::connect(path))
             .await
+            .map_err(|_| Error::ConnectTimeout {
+                to: path.display().to_string(),
+                limit,
+            })?
             .map_err(|e| Error::connect(path.display(), e))?;
-        Self::connect(stream, Config::default()).await
+        Self::connect(stream, config.clone()).await
     }
 
     /// Connects to a QMP server over TCP and negotiates capabilities.
     pub async fn connect_tcp(
         address: impl tokio::net::ToSocketAddrs + std::fmt::Debug,
+        config: &Config,
     ) -> Result<Self, Error> {
         let shown = format!("{address:?}");
-        let stream = tokio::net::TcpStream::connect(address)
+        let limit = config.connect_timeout();
+        let stream = tokio::time::timeout(limit, tokio::net::TcpStream::connect(address))
             .await
+            .map_err(|_| Error::ConnectTimeout {
+                to: shown.clone(),
+                limit,
+            })?
             .map_err(|e| Error::connect(shown, e))?;
         stream.set_nodelay(true)?;
-        Self::connect(stream, Config::default()).await
+        Self::connect(stream, config.clone()).await
     }
 
     /// Reads the greeting from any stream and negotiates capabilities.
@@ -143,11 +114,11 @@ impl Qmp {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let limit = config.greeting_timeout;
+        let limit = config.greeting_timeout();
         let client = tokio::time::timeout(limit, Self::handshake(stream, config))
             .await
             .map_err(|_| Error::NoGreeting { limit })??;
-        let enable: Vec<&str> = if client.shared.config.oob && client.greeting().offers("oob") {
+        let enable: Vec<&str> = if client.shared.config.oob() && client.greeting().offers("oob") {
             vec!["oob"]
         } else {
             Vec::new()
@@ -170,7 +141,7 @@ impl Qmp {
         let (read, mut write) = tokio::io::split(stream);
         let mut reader = BufReader::new(read);
         let greeting = loop {
-            let line = read_message(&mut reader, config.max_line)
+            let line = read_message(&mut reader, config.max_message())
                 .await?
                 .ok_or_else(|| {
                     Error::Closed("the server closed the connection before its greeting".into())
@@ -192,7 +163,7 @@ impl Qmp {
             }
         };
         let (outgoing, mut requests) = mpsc::unbounded_channel::<Vec<u8>>();
-        let (events, first) = broadcast::channel(config.event_buffer.max(1));
+        let (events, first) = broadcast::channel(config.event_buffer());
         let shared = Arc::new(Shared {
             outgoing,
             state: Mutex::new(State {
@@ -206,7 +177,7 @@ impl Qmp {
             next_id: AtomicU64::new(1),
             events: Mutex::new(Some(events)),
             first_subscriber: Mutex::new(Some(first)),
-            in_band: Arc::new(Semaphore::new(config.max_in_band.max(1))),
+            in_band: Arc::new(Semaphore::new(config.max_in_band())),
             greeting,
             config,
             tasks: Mutex::new(None),
@@ -228,7 +199,7 @@ impl Qmp {
             }
         });
         let reader_shared = Arc::downgrade(&shared);
-        let max_line = shared.config.max_line;
+        let max_line = shared.config.max_message();
         let reading = tokio::spawn(async move {
             let error = loop {
                 let line = match read_message(&mut reader, max_line).await {
@@ -330,7 +301,7 @@ impl Qmp {
     /// Executes a command out of band: only commands the schema marks
     /// `allow-oob` implement [`OobCommand`].
     pub async fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
-        let execution = if self.shared.config.legacy_oob {
+        let execution = if self.shared.config.legacy_oob() {
             Execution::OutOfBandLegacy
         } else {
             Execution::OutOfBand
@@ -418,6 +389,26 @@ impl Qmp {
         arguments: Value,
         execution: Execution,
     ) -> Result<Value, Error> {
+        match self.shared.config.call_timeout() {
+            Some(limit) => tokio::time::timeout(limit, self.call_now(name, arguments, execution))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        command: name.to_string(),
+                        limit,
+                    })
+                }),
+            None => self.call_now(name, arguments, execution).await,
+        }
+    }
+
+    /// A call without the default time limit.
+    async fn call_now(
+        &self,
+        name: &str,
+        arguments: Value,
+        execution: Execution,
+    ) -> Result<Value, Error> {
         let shared = &self.shared;
         let (negotiated, oob) = {
             let state = shared.state.lock().expect("not poisoned");
@@ -463,6 +454,8 @@ impl Qmp {
                 },
             );
         }
+        let span = crate::trace::call_span("qmp", name, id);
+        let started = crate::trace::start(&span);
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, &arguments, Some(id), execution);
         if shared.outgoing.send(bytes).is_err() {
@@ -474,19 +467,22 @@ impl Qmp {
                 .remove(&id);
             return Err(Error::Closed("the connection's writer stopped".into()));
         }
-        match receive.await {
+        let result = match receive.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(Error::Command { error, .. })) => Err(Error::Command {
                 command: name.to_string(),
                 error,
             }),
-            Ok(Err(Error::Decode { message, .. })) => Err(Error::Decode {
+            Ok(Err(Error::Decode { reply, source, .. })) => Err(Error::Decode {
                 command: name.to_string(),
-                message,
+                reply,
+                source,
             }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(Error::Closed("the connection closed".into())),
-        }
+        };
+        crate::trace::finish_call(&span, started, &result);
+        result
     }
 }
 
@@ -496,6 +492,7 @@ impl Shared {
     fn dispatch(&self, line: &[u8]) -> Result<(), Error> {
         let (id, result) = match Message::parse(line) {
             Ok(Message::Event(event)) => {
+                crate::trace::log_debug!(event = %event.event, "event received");
                 if let Some(sender) = &*self.events.lock().expect("not poisoned") {
                     let _ = sender.send(event);
                 }
@@ -516,7 +513,7 @@ impl Shared {
                 Some((id, failure)) => (id, Err(failure)),
                 None => {
                     self.state.lock().expect("not poisoned").ignored_messages += 1;
-                    log_dropped(&format!("{error}: {}", crate::protocol::excerpt(line)));
+                    crate::trace::log_warn!(%error, message = %crate::protocol::excerpt(line), "ignored a message");
                     return Ok(());
                 }
             },
@@ -537,10 +534,10 @@ impl Shared {
             }
             None => {
                 state.dropped_replies += 1;
-                log_dropped(&format!(
-                    "a reply nobody waits for: {}",
-                    crate::protocol::excerpt(line)
-                ));
+                crate::trace::log_warn!(
+                    reply = %crate::protocol::excerpt(line),
+                    "dropped a reply nobody waits for"
+                );
             }
         }
         Ok(())
@@ -557,6 +554,7 @@ impl Shared {
             Error::Closed(why) => why.clone(),
             other => other.to_string().into(),
         };
+        crate::trace::log_info!(%why, "connection closed");
         state.closed = Some(why);
         for (_, pending) in std::mem::take(&mut state.pending) {
             let _ = pending.reply.send(Err(error.clone()));

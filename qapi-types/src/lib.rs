@@ -19,19 +19,22 @@ extern crate self as qapi_types;
 pub mod blocking;
 #[cfg(feature = "tokio")]
 pub mod client;
+pub mod config;
 pub mod error;
 mod framing;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod qga;
 pub mod schema;
+mod trace;
 #[doc(hidden)]
 pub mod wire;
 
 pub use blocking::BlockingQmp;
 #[cfg(feature = "tokio")]
-pub use client::{Config, Events, EventsError, Qmp};
-pub use error::Error;
+pub use client::{Events, EventsError, Qmp};
+pub use config::{Config, ConfigBuilder};
+pub use error::{Error, QmpError};
 #[cfg(feature = "tokio")]
 pub use qga::Qga;
 

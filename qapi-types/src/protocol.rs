@@ -3,10 +3,11 @@
 //! line, or pretty-printed over several: see the framing module).
 
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+pub use crate::error::QmpError;
 use crate::{Command, RawEvent};
 
 /// The server's greeting: `{"QMP": {"version": ..., "capabilities": [...]}}`.
@@ -37,15 +38,6 @@ impl Greeting {
             .iter()
             .any(|c| c.as_str() == Some(capability))
     }
-}
-
-/// An error a server answered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QmpError {
-    /// The error class (`GenericError`, `CommandNotFound`, …).
-    pub class: String,
-    /// The human-readable message.
-    pub desc: String,
 }
 
 /// A message from the server.
@@ -200,10 +192,7 @@ impl ParseError {
             ParseError::MalformedError { id, .. } => Some((id.clone(), violation(self, line))),
             ParseError::TooDeep { id, reply: true } => Some((
                 id.clone(),
-                Error::Decode {
-                    command: command.to_string(),
-                    message: self.to_string(),
-                },
+                Error::decode(command, None, serde::de::Error::custom(self.to_string())),
             )),
             _ => None,
         }
@@ -239,25 +228,18 @@ pub(crate) fn violation(error: &ParseError, line: &[u8]) -> Error {
     Error::Protocol(format!("the server sent {error}: '{}'", excerpt(line)))
 }
 
-/// Lines that cannot be used are reported on standard error when
-/// `QAPI_LOG` is set.
-pub(crate) fn log_dropped(what: &str) {
-    if std::env::var_os("QAPI_LOG").is_some() {
-        eprintln!("qapi-types: dropped {what}");
-    }
-}
-
 /// A command's arguments as JSON.
 pub(crate) fn arguments<C: Command>(command: &C) -> Result<Value, Error> {
-    serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))
+    serde_json::to_value(command).map_err(|e| Error::serialize(C::NAME, e))
 }
 
-/// A command's reply as its return type.
+/// A command's reply as its return type; a reply that does not decode is
+/// kept in the error.
 pub(crate) fn decode_reply<C: Command>(value: Value) -> Result<C::Ok, Error> {
-    serde_json::from_value(value).map_err(|e| Error::Decode {
-        command: C::NAME.to_string(),
-        message: e.to_string(),
-    })
+    match C::Ok::deserialize(&value) {
+        Ok(decoded) => Ok(decoded),
+        Err(error) => Err(Error::decode(C::NAME, Some(value), error)),
+    }
 }
 
 /// How a command is to be executed.

@@ -234,7 +234,7 @@ async fn messages_nested_too_deeply_fail_their_call_only() {
         .await
         .expect_err("too deep");
     assert!(
-        matches!(&error, Error::Decode { command, message } if command == "query-block" && message.contains("deeper than 128")),
+        matches!(&error, Error::Decode { command, source, .. } if command == "query-block" && source.to_string().contains("deeper than 128")),
         "{error}"
     );
     assert_eq!(
@@ -388,10 +388,7 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
 
 #[tokio::test]
 async fn an_oversized_line_closes_the_connection() {
-    let config = Config {
-        max_line: 1024,
-        ..Config::default()
-    };
+    let config = Config::builder().max_message(1024).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -416,10 +413,7 @@ async fn an_oversized_line_closes_the_connection() {
 
 #[tokio::test]
 async fn a_pretty_printed_message_counts_all_its_lines_against_the_limit() {
-    let config = Config {
-        max_line: 1024,
-        ..Config::default()
-    };
+    let config = Config::builder().max_message(1024).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -465,10 +459,7 @@ async fn a_server_dying_mid_message_fails_the_call() {
 #[tokio::test]
 async fn timeouts_and_cancellations_leave_the_connection_usable() {
     // Without out-of-band execution, nothing limits the commands in flight.
-    let config = Config {
-        oob: false,
-        ..Config::default()
-    };
+    let config = Config::builder().oob(false).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let slow = server.recv().await.expect("the slow one");
@@ -591,10 +582,7 @@ async fn at_most_eight_in_band_commands_are_in_flight_with_oob() {
 
 #[tokio::test]
 async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
-    let config = Config {
-        event_buffer: 4,
-        ..Config::default()
-    };
+    let config = Config::builder().event_buffer(4).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         for i in 0..10 {
@@ -627,10 +615,7 @@ async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
 
 #[tokio::test]
 async fn qemu_2_12_out_of_band_syntax_can_be_selected() {
-    let config = Config {
-        legacy_oob: true,
-        ..Config::default()
-    };
+    let config = Config::builder().legacy_oob(true).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -735,10 +720,9 @@ async fn dropping_every_clone_closes_the_connection() {
 #[tokio::test]
 async fn a_server_that_never_greets_is_no_greeting() {
     let (client, _server) = UnixStream::pair().expect("a socket pair");
-    let config = Config {
-        greeting_timeout: Duration::from_millis(100),
-        ..Config::default()
-    };
+    let config = Config::builder()
+        .greeting_timeout(Duration::from_millis(100))
+        .build();
     let error = Qmp::connect(client, config)
         .await
         .err()
@@ -749,10 +733,9 @@ async fn a_server_that_never_greets_is_no_greeting() {
 
 #[tokio::test]
 async fn a_negotiation_nobody_answers_times_out() {
-    let config = Config {
-        greeting_timeout: Duration::from_millis(100),
-        ..Config::default()
-    };
+    let config = Config::builder()
+        .greeting_timeout(Duration::from_millis(100))
+        .build();
     let (qmp, _server) = connect(true, config, |server| async move {
         let _silent = server;
         std::future::pending::<()>().await;
@@ -780,10 +763,7 @@ impl qapi_types::OobCommand for QueryYank {}
 
 #[tokio::test]
 async fn out_of_band_execution_needs_the_capability() {
-    let config = Config {
-        oob: false,
-        ..Config::default()
-    };
+    let config = Config::builder().oob(false).build();
     let (qmp, server) = connect(true, config, |mut server| async move {
         let negotiation = server.accept_negotiation().await;
         assert!(negotiation.get("arguments").is_none(), "{negotiation}");
