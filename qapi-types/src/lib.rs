@@ -21,6 +21,8 @@ pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod error;
+#[cfg(unix)]
+mod fds;
 mod framing;
 pub mod protocol;
 #[cfg(feature = "tokio")]
