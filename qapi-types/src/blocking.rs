@@ -160,14 +160,14 @@ impl BlockingQmp {
                 _ => continue,
             }
         };
-        let enable = if greeting.offers("oob") {
+        let enable = if greeting.offers(&crate::qmp::QMPCapability::Oob) {
             serde_json::json!({ "enable": ["oob"] })
         } else {
             Value::Object(Default::default())
         };
         inner.call("qmp_capabilities", &enable, Execution::InBand, timeout)?;
         inner.negotiated = true;
-        inner.oob = greeting.offers("oob");
+        inner.oob = greeting.offers(&crate::qmp::QMPCapability::Oob);
         Ok(Self {
             inner: Mutex::new(inner),
             greeting,

@@ -8,8 +8,8 @@
 //! its own whatever becomes of the call, and the copies are closed once
 //! sent, or with the request if it is never sent.
 
-// The clients use it from the next commit on.
-#![allow(dead_code)]
+// Without the async client, only the blocking one may use it.
+#![cfg_attr(not(feature = "tokio"), allow(dead_code))]
 
 use std::io;
 use std::mem::MaybeUninit;

@@ -1,6 +1,6 @@
 //! Diagnostics through `tracing` when the `tracing` feature is on (the
-//! default); without it the macros here compile to nothing and [`Span`]
-//! is an empty stand-in, so that the clients log in one way either way.
+//! default); without it the macros here compile to nothing and
+//! [`CallTrace`] holds nothing, so that the clients log in one way either way.
 //!
 //! Levels: a span per call at `debug` (fields `command`, `id`,
 //! `outcome`, `duration_us`), events received at `debug`, replies nobody
@@ -20,17 +20,17 @@ macro_rules! define_level {
         /// without the `tracing` feature it only borrows the fields'
         /// values (so that they count as used).
         macro_rules! $name {
-            ($d($d arg:tt)*) => {{
-                #[cfg(feature = "tracing")]
-                {
-                    ::tracing::$level!(target: $crate::trace::TARGET, $d($d arg)*);
-                }
-                #[cfg(not(feature = "tracing"))]
-                {
-                    $crate::trace::borrow_fields!($d($d arg)*);
-                }
-            }};
-        }
+                            ($d($d arg:tt)*) => {{
+                                #[cfg(feature = "tracing")]
+                                {
+                                    ::tracing::$level!(target: $crate::trace::TARGET, $d($d arg)*);
+                                }
+                                #[cfg(not(feature = "tracing"))]
+                                {
+                                    $crate::trace::borrow_fields!($d($d arg)*);
+                                }
+                            }};
+                        }
         #[allow(unused_imports)]
         pub(crate) use $name;
     };
@@ -77,72 +77,70 @@ define_level!(log_debug, debug, $);
 define_level!(log_info, info, $);
 define_level!(log_warn, warn, $);
 
-#[cfg(feature = "tracing")]
-pub(crate) use tracing::Span;
-
-/// What stands in for `tracing::Span` without the `tracing` feature.
-#[cfg(not(feature = "tracing"))]
-#[derive(Clone, Debug)]
-pub(crate) struct Span;
-
-#[cfg(not(feature = "tracing"))]
-#[allow(dead_code)]
-impl Span {
-    /// Whether the span is recorded: never.
-    pub(crate) fn is_disabled(&self) -> bool {
-        true
-    }
-}
-
-/// The span of one call: `command` and `id` now, `outcome` and
-/// `duration_us` recorded by [`finish_call`].
-#[allow(unused_variables)]
-pub(crate) fn call_span(client: &'static str, command: &str, id: u64) -> Span {
+/// The span of one call (`command`, `id`, then `outcome` and
+/// `duration_us`), recorded when [`CallTrace::finish`] is given the
+/// result, or as `cancelled` when the call is dropped before.
+pub(crate) struct CallTrace {
     #[cfg(feature = "tracing")]
-    {
-        tracing::debug_span!(
-            target: TARGET,
-            "call",
-            client,
-            command,
-            id,
-            outcome = tracing::field::Empty,
-            duration_us = tracing::field::Empty,
-        )
-    }
-    #[cfg(not(feature = "tracing"))]
-    {
-        Span
-    }
-}
-
-/// Records how a call ended on its span: `ok`, or the error's kind, and
-/// the time since `started` (taken only when the span is recorded).
-#[allow(unused_variables)]
-pub(crate) fn finish_call<T>(
-    span: &Span,
+    span: tracing::Span,
+    /// When the call started, while its span is recorded and open.
+    #[cfg(feature = "tracing")]
     started: Option<std::time::Instant>,
-    result: &Result<T, crate::Error>,
-) {
+}
+
+impl CallTrace {
+    /// Opens the span of call `id` of `command` by `client` (`qmp`,
+    /// `blocking-qmp`, `qga`, ...).
+    #[allow(unused_variables)]
+    pub(crate) fn new(client: &'static str, command: &str, id: u64) -> Self {
+        #[cfg(feature = "tracing")]
+        {
+            let span = tracing::debug_span!(
+                target: TARGET,
+                "call",
+                client,
+                command,
+                id,
+                outcome = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            let started = (!span.is_disabled()).then(std::time::Instant::now);
+            Self { span, started }
+        }
+        #[cfg(not(feature = "tracing"))]
+        Self {}
+    }
+
+    /// Records how the call ended: `ok`, or the error's kind.
+    #[allow(unused_variables, unused_mut)]
+    pub(crate) fn finish<T>(mut self, result: &Result<T, crate::Error>) {
+        #[cfg(feature = "tracing")]
+        {
+            self.record(outcome(result), result.as_ref().err());
+            self.started = None;
+        }
+    }
+
     #[cfg(feature = "tracing")]
-    {
-        if span.is_disabled() {
+    fn record(&self, outcome: &'static str, error: Option<&crate::Error>) {
+        let Some(started) = self.started else {
             return;
-        }
-        span.record("outcome", outcome(result));
-        if let Some(started) = started {
-            span.record("duration_us", started.elapsed().as_micros() as u64);
-        }
-        if let Err(error) = result {
-            let _entered = span.enter();
+        };
+        self.span.record("outcome", outcome);
+        self.span
+            .record("duration_us", started.elapsed().as_micros() as u64);
+        if let Some(error) = error {
+            let _entered = self.span.enter();
             tracing::debug!(target: TARGET, %error, "call failed");
         }
     }
 }
 
-/// The moment a call starts, when its span is recorded.
-pub(crate) fn start(span: &Span) -> Option<std::time::Instant> {
-    (!span.is_disabled()).then(std::time::Instant::now)
+impl Drop for CallTrace {
+    fn drop(&mut self) {
+        #[cfg(feature = "tracing")]
+        self.record("cancelled", None);
+    }
 }
 
 /// A call's outcome in one word.

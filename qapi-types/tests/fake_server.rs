@@ -70,9 +70,9 @@ where
         script(server).await;
     });
     let qmp = if negotiate {
-        Qmp::connect(client, config).await
+        Qmp::from_stream(client, &config).await
     } else {
-        Qmp::handshake(client, config).await
+        Qmp::handshake(client, &config).await
     };
     (qmp, task)
 }
@@ -91,7 +91,7 @@ async fn negotiates_and_executes_typed_commands() {
     .await;
     let qmp = qmp.expect("connected");
     assert!(qmp.oob_enabled());
-    assert!(qmp.greeting().offers("oob"));
+    assert!(qmp.greeting().offers(&qapi_types::qmp::QMPCapability::Oob));
     let version = qmp.execute(&QueryVersion::new()).await.expect("a version");
     assert_eq!(version.qemu.major, 10);
     assert_eq!(version.package, "v10.0.2");
@@ -339,12 +339,11 @@ async fn a_server_that_does_not_speak_json_is_not_qmp() {
     });
     let error = tokio::time::timeout(
         Duration::from_secs(5),
-        Qmp::connect(client, Config::default()),
+        Qmp::from_stream(client, &Config::default()),
     )
     .await
     .expect("no hang")
-    .err()
-    .expect("not QMP");
+    .expect_err("not QMP");
     assert_eq!(
         error.to_string(),
         "not a QMP server: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
@@ -723,10 +722,9 @@ async fn a_server_that_never_greets_is_no_greeting() {
     let config = Config::builder()
         .greeting_timeout(Duration::from_millis(100))
         .build();
-    let error = Qmp::connect(client, config)
+    let error = Qmp::from_stream(client, &config)
         .await
-        .err()
-        .expect("no greeting");
+        .expect_err("no greeting");
     assert!(matches!(error, Error::NoGreeting { .. }), "{error}");
     assert_eq!(error.to_string(), "no QMP greeting within 100 ms");
 }
@@ -741,7 +739,7 @@ async fn a_negotiation_nobody_answers_times_out() {
         std::future::pending::<()>().await;
     })
     .await;
-    let error = qmp.err().expect("no answer");
+    let error = qmp.expect_err("no answer");
     assert!(
         matches!(&error, Error::Timeout { command, .. } if command == "qmp_capabilities"),
         "{error}"

@@ -57,7 +57,7 @@ async fn run(socket: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let qmp = Qmp::connect_unix(socket, &Config::default()).await?;
-    println!("greeting: {}", qmp.greeting().qmp.version);
+    println!("greeting: {}", qmp.greeting().raw_version());
     println!("out-of-band execution: {}", qmp.oob_enabled());
 
     // Both sets of bindings, checked against what the daemon exposes.
