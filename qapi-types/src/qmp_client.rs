@@ -377,14 +377,8 @@ impl Qmp {
         command: &C,
         fds: &[BorrowedFd<'_>],
     ) -> Result<C::Ok, Error> {
-        if !self.shared.passes_fds {
-            return Err(Error::FdPassingUnsupported {
-                command: C::NAME.to_string(),
-            });
-        }
-        let fds = crate::fds::duplicate(fds)?;
-        self.typed(command, Execution::InBand, Request { fds, limit: None })
-            .await
+        let request = self.fd_request(C::NAME, fds)?;
+        self.typed(command, Execution::InBand, request).await
     }
 
     /// Executes a command out of band: only commands the schema marks
@@ -427,6 +421,33 @@ impl Qmp {
     pub async fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
         self.call(name, arguments, Execution::InBand, Request::default())
             .await
+    }
+
+    /// [`Qmp::execute_raw`] with descriptors passed along, as
+    /// [`Qmp::execute_with_fds`] passes them.
+    #[cfg(unix)]
+    pub async fn execute_raw_with_fds(
+        &self,
+        name: &str,
+        arguments: Value,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<Value, Error> {
+        let request = self.fd_request(name, fds)?;
+        self.call(name, arguments, Execution::InBand, request).await
+    }
+
+    /// The request carrying copies of `fds`, on a connection that can.
+    #[cfg(unix)]
+    fn fd_request(&self, name: &str, fds: &[BorrowedFd<'_>]) -> Result<Request, Error> {
+        if !self.shared.passes_fds {
+            return Err(Error::FdPassingUnsupported {
+                command: name.to_string(),
+            });
+        }
+        Ok(Request {
+            fds: crate::fds::duplicate(fds)?,
+            limit: None,
+        })
     }
 
     /// Events from now on (the first subscriber also gets those that
