@@ -26,7 +26,7 @@ const COMMANDS: [&str; 12] = [
 /// leaves out), and the table holds exactly the allowlist's commands.
 async fn check_against_qemu(schema: &qapi_types::schema::BindingSchema, exact: bool) {
     let qemu = qapi_bindings_tests::qemu::system_emulator().expect("qemu-system-x86_64 starts");
-    let qmp = qapi_types::Qmp::connect_unix(&qemu.socket)
+    let qmp = qapi_types::Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
         .await
         .expect("connected");
     let report = qmp.check_schema(schema).await.expect("checked");
@@ -58,7 +58,9 @@ macro_rules! run_the_commands {
         use qapi_types::Qmp;
         use $bindings as b;
         let qemu = qapi_bindings_tests::qemu::system_emulator().expect("qemu-system-x86_64 starts");
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let mut events = qmp.events();
         qmp.execute(&b::commands::Stop::new())
             .await
