@@ -684,63 +684,151 @@ impl SchemaInfoEvent {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("qmp_capabilities", "q_obj_qmp_capabilities-arg", "q_empty"),
-            C::new("query-version", "q_empty", "VersionInfo"),
-            C::new("query-commands", "q_empty", "[CommandInfo]"),
-            C::new("query-qmp-schema", "q_empty", "[SchemaInfo]"),
+            C::new(
+                "qmp_capabilities",
+                R::Named("q_obj_qmp_capabilities-arg"),
+                R::Named("q_empty"),
+            ),
+            C::new("query-version", R::Named("q_empty"), R::Named("VersionInfo")),
+            C::new(
+                "query-commands",
+                R::Named("q_empty"),
+                R::Array(&R::Named("CommandInfo")),
+            ),
+            C::new(
+                "query-qmp-schema",
+                R::Named("q_empty"),
+                R::Array(&R::Named("SchemaInfo")),
+            ),
         ],
         events: &[],
         types: &[
-            T::structure("CommandInfo", "name: str"),
+            T::structure("CommandInfo", &[M::new("name", R::STR)]),
             T::enumeration(
                 "JSONType",
-                "string, number, int, boolean, null, object, array, value",
+                &[
+                    V::new("string"),
+                    V::new("number"),
+                    V::new("int"),
+                    V::new("boolean"),
+                    V::new("null"),
+                    V::new("object"),
+                    V::new("array"),
+                    V::new("value"),
+                ],
             ),
-            T::enumeration("QMPCapability", "oob"),
+            T::enumeration("QMPCapability", &[V::new("oob")]),
             T::union(
                 "SchemaInfo",
-                "name: str, meta-type: SchemaMetaType, *features: [str]",
+                &[
+                    M::new("name", R::STR),
+                    M::new("meta-type", R::Named("SchemaMetaType")),
+                    M::new("features", R::Array(&R::STR)).optional(),
+                ],
                 "meta-type",
-                "builtin: SchemaInfoBuiltin, enum: SchemaInfoEnum, array: SchemaInfoArray, object: SchemaInfoObject, alternate: SchemaInfoAlternate, command: SchemaInfoCommand, event: SchemaInfoEvent",
+                &[
+                    B::new("builtin", R::Named("SchemaInfoBuiltin")),
+                    B::new("enum", R::Named("SchemaInfoEnum")),
+                    B::new("array", R::Named("SchemaInfoArray")),
+                    B::new("object", R::Named("SchemaInfoObject")),
+                    B::new("alternate", R::Named("SchemaInfoAlternate")),
+                    B::new("command", R::Named("SchemaInfoCommand")),
+                    B::new("event", R::Named("SchemaInfoEvent")),
+                ],
             ),
-            T::structure("SchemaInfoAlternate", "members: [SchemaInfoAlternateMember]"),
-            T::structure("SchemaInfoAlternateMember", "type: str"),
-            T::structure("SchemaInfoArray", "element-type: str"),
-            T::structure("SchemaInfoBuiltin", "json-type: JSONType"),
+            T::structure(
+                "SchemaInfoAlternate",
+                &[M::new("members", R::Array(&R::Named("SchemaInfoAlternateMember")))],
+            ),
+            T::structure("SchemaInfoAlternateMember", &[M::new("type", R::STR)]),
+            T::structure("SchemaInfoArray", &[M::new("element-type", R::STR)]),
+            T::structure(
+                "SchemaInfoBuiltin",
+                &[M::new("json-type", R::Named("JSONType"))],
+            ),
             T::structure(
                 "SchemaInfoCommand",
-                "arg-type: str, ret-type: str, *allow-oob: bool",
+                &[
+                    M::new("arg-type", R::STR),
+                    M::new("ret-type", R::STR),
+                    M::new("allow-oob", R::BOOL).optional(),
+                ],
             ),
             T::structure(
                 "SchemaInfoEnum",
-                "*members: [SchemaInfoEnumMember], *values: [str]",
+                &[
+                    M::new("members", R::Array(&R::Named("SchemaInfoEnumMember")))
+                        .optional(),
+                    M::new("values", R::Array(&R::STR)).optional(),
+                ],
             ),
-            T::structure("SchemaInfoEnumMember", "name: str, *features: [str]"),
-            T::structure("SchemaInfoEvent", "arg-type: str"),
+            T::structure(
+                "SchemaInfoEnumMember",
+                &[
+                    M::new("name", R::STR),
+                    M::new("features", R::Array(&R::STR)).optional(),
+                ],
+            ),
+            T::structure("SchemaInfoEvent", &[M::new("arg-type", R::STR)]),
             T::structure(
                 "SchemaInfoObject",
-                "members: [SchemaInfoObjectMember], *tag: str, *variants: [SchemaInfoObjectVariant]",
+                &[
+                    M::new("members", R::Array(&R::Named("SchemaInfoObjectMember"))),
+                    M::new("tag", R::STR).optional(),
+                    M::new("variants", R::Array(&R::Named("SchemaInfoObjectVariant")))
+                        .optional(),
+                ],
             ),
             T::structure(
                 "SchemaInfoObjectMember",
-                "name: str, type: str, *default: any, *features: [str]",
+                &[
+                    M::new("name", R::STR),
+                    M::new("type", R::STR),
+                    M::new("default", R::ANY).optional(),
+                    M::new("features", R::Array(&R::STR)).optional(),
+                ],
             ),
-            T::structure("SchemaInfoObjectVariant", "case: str, type: str"),
+            T::structure(
+                "SchemaInfoObjectVariant",
+                &[M::new("case", R::STR), M::new("type", R::STR)],
+            ),
             T::enumeration(
                 "SchemaMetaType",
-                "builtin, enum, array, object, alternate, command, event",
+                &[
+                    V::new("builtin"),
+                    V::new("enum"),
+                    V::new("array"),
+                    V::new("object"),
+                    V::new("alternate"),
+                    V::new("command"),
+                    V::new("event"),
+                ],
             ),
-            T::structure("VersionInfo", "qemu: VersionTriple, package: str"),
-            T::structure("VersionTriple", "major: int, minor: int, micro: int"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_qmp_capabilities-arg", "*enable: [QMPCapability]"),
+            T::structure(
+                "VersionInfo",
+                &[M::new("qemu", R::Named("VersionTriple")), M::new("package", R::STR)],
+            ),
+            T::structure(
+                "VersionTriple",
+                &[
+                    M::new("major", R::INT),
+                    M::new("minor", R::INT),
+                    M::new("micro", R::INT),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_qmp_capabilities-arg",
+                &[M::new("enable", R::Array(&R::Named("QMPCapability"))).optional()],
+            ),
         ],
     }
 };

@@ -139,19 +139,29 @@ impl Query {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("run-query", "Query", "q_empty")],
+        commands: &[C::new("run-query", R::Named("Query"), R::Named("q_empty"))],
         events: &[],
         types: &[
-            T::alternate("OneOrMany", "str, [str]"),
-            T::structure("Query", "names: OneOrMany, *samples: [Sample]"),
-            T::alternate("Sample", "uint64, bool, [uint64]"),
-            T::structure("q_empty", ""),
+            T::alternate("OneOrMany", &[A::new(R::STR), A::new(R::Array(&R::STR))]),
+            T::structure(
+                "Query",
+                &[
+                    M::new("names", R::Named("OneOrMany")),
+                    M::new("samples", R::Array(&R::Named("Sample"))).optional(),
+                ],
+            ),
+            T::alternate(
+                "Sample",
+                &[A::new(R::UINT64), A::new(R::BOOL), A::new(R::Array(&R::UINT64))],
+            ),
+            T::structure("q_empty", &[]),
         ],
     }
 };

@@ -437,31 +437,62 @@ impl Config {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("configure", "q_obj_configure-arg", "q_empty")],
+        commands: &[
+            C::new("configure", R::Named("q_obj_configure-arg"), R::Named("q_empty")),
+        ],
         events: &[],
         types: &[
-            T::alternate("Anything", "number, bool, null, Options, Preset"),
+            T::alternate(
+                "Anything",
+                &[
+                    A::new(R::NUMBER),
+                    A::new(R::BOOL),
+                    A::new(R::NULL),
+                    A::new(R::Named("Options")),
+                    A::new(R::Named("Preset")),
+                ],
+            ),
             T::structure(
                 "Config",
-                "label: StrOrNull, *any: Anything, *switch: SwitchOrLevel, *speed: SpeedOrAuto, *opts: JustOptions, *refs: [OptionsRef]",
+                &[
+                    M::new("label", R::Named("StrOrNull")),
+                    M::new("any", R::Named("Anything")).optional(),
+                    M::new("switch", R::Named("SwitchOrLevel")).optional(),
+                    M::new("speed", R::Named("SpeedOrAuto")).optional(),
+                    M::new("opts", R::Named("JustOptions")).optional(),
+                    M::new("refs", R::Array(&R::Named("OptionsRef"))).optional(),
+                ],
             ),
-            T::alternate("JustOptions", "Options"),
-            T::structure("Options", "path: str"),
-            T::alternate("OptionsRef", "Options, str, null"),
-            T::enumeration("Preset", "small, large"),
-            T::enumeration("Speed", "10, 100, 1000"),
-            T::alternate("SpeedOrAuto", "Speed, bool"),
-            T::alternate("StrOrNull", "str, null"),
-            T::enumeration("Switch", "on, off, auto"),
-            T::alternate("SwitchOrLevel", "Switch, uint8"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_configure-arg", "config: Config, *label: StrOrNull"),
+            T::alternate("JustOptions", &[A::new(R::Named("Options"))]),
+            T::structure("Options", &[M::new("path", R::STR)]),
+            T::alternate(
+                "OptionsRef",
+                &[A::new(R::Named("Options")), A::new(R::STR), A::new(R::NULL)],
+            ),
+            T::enumeration("Preset", &[V::new("small"), V::new("large")]),
+            T::enumeration("Speed", &[V::new("10"), V::new("100"), V::new("1000")]),
+            T::alternate("SpeedOrAuto", &[A::new(R::Named("Speed")), A::new(R::BOOL)]),
+            T::alternate("StrOrNull", &[A::new(R::STR), A::new(R::NULL)]),
+            T::enumeration("Switch", &[V::new("on"), V::new("off"), V::new("auto")]),
+            T::alternate(
+                "SwitchOrLevel",
+                &[A::new(R::Named("Switch")), A::new(R::UINT8)],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_configure-arg",
+                &[
+                    M::new("config", R::Named("Config")),
+                    M::new("label", R::Named("StrOrNull")).optional(),
+                ],
+            ),
         ],
     }
 };

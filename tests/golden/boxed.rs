@@ -258,38 +258,52 @@ impl NoArgs {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("ping", "Target", "q_empty"),
-            C::new("probe", "Target", "q_empty"),
-            C::new("perform", "Action", "Target"),
-            C::new("probe-harder", "ExtendedTarget", "q_empty"),
-            C::new("noop", "NoArgs", "q_empty"),
+            C::new("ping", R::Named("Target"), R::Named("q_empty")),
+            C::new("probe", R::Named("Target"), R::Named("q_empty")),
+            C::new("perform", R::Named("Action"), R::Named("Target")),
+            C::new("probe-harder", R::Named("ExtendedTarget"), R::Named("q_empty")),
+            C::new("noop", R::Named("NoArgs"), R::Named("q_empty")),
         ],
         events: &[
-            E::new("TARGET_LOST", "Target"),
-            E::new("ACTION_DONE", "Action"),
-            E::new("TARGET_FOUND", "ExtendedTarget"),
+            E::new("TARGET_LOST", R::Named("Target")),
+            E::new("ACTION_DONE", R::Named("Action")),
+            E::new("TARGET_FOUND", R::Named("ExtendedTarget")),
         ],
         types: &[
             T::union(
                 "Action",
-                "kind: ActionKind, id: str",
+                &[M::new("kind", R::Named("ActionKind")), M::new("id", R::STR)],
                 "kind",
-                "start: StartArgs, stop: StopArgs",
+                &[
+                    B::new("start", R::Named("StartArgs")),
+                    B::new("stop", R::Named("StopArgs")),
+                ],
             ),
-            T::enumeration("ActionKind", "start, stop"),
-            T::structure("ExtendedTarget", "id: str, *timeout: int, retries: int"),
-            T::structure("NoArgs", ""),
-            T::structure("StartArgs", "delay: int"),
-            T::structure("StopArgs", "*force: bool"),
-            T::structure("Target", "id: str, *timeout: int"),
-            T::structure("q_empty", ""),
+            T::enumeration("ActionKind", &[V::new("start"), V::new("stop")]),
+            T::structure(
+                "ExtendedTarget",
+                &[
+                    M::new("id", R::STR),
+                    M::new("timeout", R::INT).optional(),
+                    M::new("retries", R::INT),
+                ],
+            ),
+            T::structure("NoArgs", &[]),
+            T::structure("StartArgs", &[M::new("delay", R::INT)]),
+            T::structure("StopArgs", &[M::new("force", R::BOOL).optional()]),
+            T::structure(
+                "Target",
+                &[M::new("id", R::STR), M::new("timeout", R::INT).optional()],
+            ),
+            T::structure("q_empty", &[]),
         ],
     }
 };

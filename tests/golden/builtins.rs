@@ -441,35 +441,115 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for SizeOrFlag {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("echo-builtins", "q_obj_echo-builtins-arg", "AllBuiltins")],
-        events: &[E::new("BUILTINS_SEEN", "q_obj_BUILTINS_SEEN-arg")],
+        commands: &[
+            C::new(
+                "echo-builtins",
+                R::Named("q_obj_echo-builtins-arg"),
+                R::Named("AllBuiltins"),
+            ),
+        ],
+        events: &[E::new("BUILTINS_SEEN", R::Named("q_obj_BUILTINS_SEEN-arg"))],
         types: &[
             T::structure(
                 "AllBuiltins",
-                "s: str, n: number, i: int, i8: int8, i16: int16, i32: int32, i64: int64, u8: uint8, u16: uint16, u32: uint32, u64: uint64, sz: size, b: bool, nothing: null, anything: any, qtype: QType",
+                &[
+                    M::new("s", R::STR),
+                    M::new("n", R::NUMBER),
+                    M::new("i", R::INT),
+                    M::new("i8", R::INT8),
+                    M::new("i16", R::INT16),
+                    M::new("i32", R::INT32),
+                    M::new("i64", R::INT64),
+                    M::new("u8", R::UINT8),
+                    M::new("u16", R::UINT16),
+                    M::new("u32", R::UINT32),
+                    M::new("u64", R::UINT64),
+                    M::new("sz", R::SIZE),
+                    M::new("b", R::BOOL),
+                    M::new("nothing", R::NULL),
+                    M::new("anything", R::ANY),
+                    M::new("qtype", R::Named("QType")),
+                ],
             ),
             T::structure(
                 "BuiltinArrays",
-                "s: [str], n: [number], i: [int], i8: [int8], i16: [int16], i32: [int32], i64: [int64], u8: [uint8], u16: [uint16], u32: [uint32], u64: [uint64], sz: [size], b: [bool], nothing: [null], anything: [any], *qtypes: [QType]",
+                &[
+                    M::new("s", R::Array(&R::STR)),
+                    M::new("n", R::Array(&R::NUMBER)),
+                    M::new("i", R::Array(&R::INT)),
+                    M::new("i8", R::Array(&R::INT8)),
+                    M::new("i16", R::Array(&R::INT16)),
+                    M::new("i32", R::Array(&R::INT32)),
+                    M::new("i64", R::Array(&R::INT64)),
+                    M::new("u8", R::Array(&R::UINT8)),
+                    M::new("u16", R::Array(&R::UINT16)),
+                    M::new("u32", R::Array(&R::UINT32)),
+                    M::new("u64", R::Array(&R::UINT64)),
+                    M::new("sz", R::Array(&R::SIZE)),
+                    M::new("b", R::Array(&R::BOOL)),
+                    M::new("nothing", R::Array(&R::NULL)),
+                    M::new("anything", R::Array(&R::ANY)),
+                    M::new("qtypes", R::Array(&R::Named("QType"))).optional(),
+                ],
             ),
             T::structure(
                 "OptionalBuiltins",
-                "*s: str, *n: number, *i: int, *i8: int8, *i16: int16, *i32: int32, *i64: int64, *u8: uint8, *u16: uint16, *u32: uint32, *u64: uint64, *sz: size, *b: bool, *nothing: null, *anything: any, *qtype: QType",
+                &[
+                    M::new("s", R::STR).optional(),
+                    M::new("n", R::NUMBER).optional(),
+                    M::new("i", R::INT).optional(),
+                    M::new("i8", R::INT8).optional(),
+                    M::new("i16", R::INT16).optional(),
+                    M::new("i32", R::INT32).optional(),
+                    M::new("i64", R::INT64).optional(),
+                    M::new("u8", R::UINT8).optional(),
+                    M::new("u16", R::UINT16).optional(),
+                    M::new("u32", R::UINT32).optional(),
+                    M::new("u64", R::UINT64).optional(),
+                    M::new("sz", R::SIZE).optional(),
+                    M::new("b", R::BOOL).optional(),
+                    M::new("nothing", R::NULL).optional(),
+                    M::new("anything", R::ANY).optional(),
+                    M::new("qtype", R::Named("QType")).optional(),
+                ],
             ),
-            T::enumeration("QType", "none, qnull, qnum, qstring, qdict, qlist, qbool"),
+            T::enumeration(
+                "QType",
+                &[
+                    V::new("none"),
+                    V::new("qnull"),
+                    V::new("qnum"),
+                    V::new("qstring"),
+                    V::new("qdict"),
+                    V::new("qlist"),
+                    V::new("qbool"),
+                ],
+            ),
             T::structure(
                 "q_obj_BUILTINS_SEEN-arg",
-                "text: str, flag: bool, value: any, *ratio: number",
+                &[
+                    M::new("text", R::STR),
+                    M::new("flag", R::BOOL),
+                    M::new("value", R::ANY),
+                    M::new("ratio", R::NUMBER).optional(),
+                ],
             ),
             T::structure(
                 "q_obj_echo-builtins-arg",
-                "all: AllBuiltins, *opt: OptionalBuiltins, arrays: BuiltinArrays, raw: any, *count: size",
+                &[
+                    M::new("all", R::Named("AllBuiltins")),
+                    M::new("opt", R::Named("OptionalBuiltins")).optional(),
+                    M::new("arrays", R::Named("BuiltinArrays")),
+                    M::new("raw", R::ANY),
+                    M::new("count", R::SIZE).optional(),
+                ],
             ),
         ],
     }

@@ -326,63 +326,95 @@ impl COMExample2Widget {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new(
                 "__org.example_apply-settings",
-                "q_obj___org.example_apply-settings-arg",
-                "q_empty",
+                R::Named("q_obj___org.example_apply-settings-arg"),
+                R::Named("q_empty"),
             ),
-            C::new("__org.example_query-mode", "q_empty", "[__org.example_Settings]"),
+            C::new(
+                "__org.example_query-mode",
+                R::Named("q_empty"),
+                R::Array(&R::Named("__org.example_Settings")),
+            ),
         ],
         events: &[
             E::new(
                 "__org.example_SETTINGS_CHANGED",
-                "q_obj___org.example_SETTINGS_CHANGED-arg",
+                R::Named("q_obj___org.example_SETTINGS_CHANGED-arg"),
             ),
             E::new(
                 "__com.example_WIDGET_RESIZED",
-                "q_obj___com.example_WIDGET_RESIZED-arg",
+                R::Named("q_obj___com.example_WIDGET_RESIZED-arg"),
             ),
         ],
         types: &[
-            T::enumeration("BackendKind", "file, __org.example_cloud"),
-            T::structure("FileBackend", "path: str"),
+            T::enumeration(
+                "BackendKind",
+                &[V::new("file"), V::new("__org.example_cloud")],
+            ),
+            T::structure("FileBackend", &[M::new("path", R::STR)]),
             T::structure(
                 "Settings",
-                "mode: __org.example_Mode, __org.example_level: int, *__com.example-corp_note: str, name: str",
+                &[
+                    M::new("mode", R::Named("__org.example_Mode")),
+                    M::new("__org.example_level", R::INT),
+                    M::new("__com.example-corp_note", R::STR).optional(),
+                    M::new("name", R::STR),
+                ],
             ),
-            T::structure("__COM.Example-2_Widget", "size: int"),
+            T::structure("__COM.Example-2_Widget", &[M::new("size", R::INT)]),
             T::union(
                 "__org.example_Backend",
-                "kind: BackendKind, *__org.example_id: str",
+                &[
+                    M::new("kind", R::Named("BackendKind")),
+                    M::new("__org.example_id", R::STR).optional(),
+                ],
                 "kind",
-                "file: FileBackend, __org.example_cloud: __org.example_CloudBackend",
+                &[
+                    B::new("file", R::Named("FileBackend")),
+                    B::new("__org.example_cloud", R::Named("__org.example_CloudBackend")),
+                ],
             ),
-            T::alternate("__org.example_BackendRef", "__org.example_Backend, str"),
-            T::structure("__org.example_CloudBackend", "bucket: str"),
-            T::enumeration("__org.example_Mode", "fast, __org.example_turbo"),
+            T::alternate(
+                "__org.example_BackendRef",
+                &[A::new(R::Named("__org.example_Backend")), A::new(R::STR)],
+            ),
+            T::structure("__org.example_CloudBackend", &[M::new("bucket", R::STR)]),
+            T::enumeration(
+                "__org.example_Mode",
+                &[V::new("fast"), V::new("__org.example_turbo")],
+            ),
             T::structure(
                 "__org.example_Settings",
-                "mode: __org.example_Mode, __org.example_level: int, *__com.example-corp_note: str",
+                &[
+                    M::new("mode", R::Named("__org.example_Mode")),
+                    M::new("__org.example_level", R::INT),
+                    M::new("__com.example-corp_note", R::STR).optional(),
+                ],
             ),
-            T::structure("q_empty", ""),
+            T::structure("q_empty", &[]),
             T::structure(
                 "q_obj___com.example_WIDGET_RESIZED-arg",
-                "widget: __COM.Example-2_Widget",
+                &[M::new("widget", R::Named("__COM.Example-2_Widget"))],
             ),
             T::structure(
                 "q_obj___org.example_SETTINGS_CHANGED-arg",
-                "__org.example_level: int",
+                &[M::new("__org.example_level", R::INT)],
             ),
             T::structure(
                 "q_obj___org.example_apply-settings-arg",
-                "settings: Settings, *backend: __org.example_BackendRef",
+                &[
+                    M::new("settings", R::Named("Settings")),
+                    M::new("backend", R::Named("__org.example_BackendRef")).optional(),
+                ],
             ),
         ],
     }

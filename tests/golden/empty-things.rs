@@ -180,23 +180,24 @@ impl HolderOfEmpties {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("no-args-no-return", "q_empty", "q_empty"),
-            C::new("empty-data", "q_empty", "q_empty"),
-            C::new("empty-struct-returned", "q_empty", "NoMembers"),
-            C::new("empty-features", "q_empty", "q_empty"),
+            C::new("no-args-no-return", R::Named("q_empty"), R::Named("q_empty")),
+            C::new("empty-data", R::Named("q_empty"), R::Named("q_empty")),
+            C::new("empty-struct-returned", R::Named("q_empty"), R::Named("NoMembers")),
+            C::new("empty-features", R::Named("q_empty"), R::Named("q_empty")),
         ],
         events: &[
-            E::new("NOTHING_HAPPENED", "q_empty"),
-            E::new("STILL_NOTHING", "q_empty"),
+            E::new("NOTHING_HAPPENED", R::Named("q_empty")),
+            E::new("STILL_NOTHING", R::Named("q_empty")),
         ],
-        types: &[T::structure("NoMembers", ""), T::structure("q_empty", "")],
+        types: &[T::structure("NoMembers", &[]), T::structure("q_empty", &[])],
     }
 };
 

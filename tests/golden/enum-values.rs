@@ -220,30 +220,62 @@ impl CipherInfo {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("query-cipher", "q_empty", "CipherInfo")],
+        commands: &[C::new("query-cipher", R::Named("q_empty"), R::Named("CipherInfo"))],
         events: &[],
         types: &[
-            T::enumeration("Accelerator", "tcg, kvm, hvf"),
+            T::enumeration(
+                "Accelerator",
+                &[V::new("tcg"), V::new("kvm"), V::new("hvf")],
+            ),
             T::enumeration(
                 "Cipher",
-                "aes-128, aes-256, 3des, x-experimental-cipher, __org.example_turbo-cipher, ~sm4, ~twofish, des, chacha, ~serpent",
+                &[
+                    V::new("aes-128"),
+                    V::new("aes-256"),
+                    V::new("3des"),
+                    V::new("x-experimental-cipher"),
+                    V::new("__org.example_turbo-cipher"),
+                    V::new("sm4").conditional(),
+                    V::new("twofish").conditional(),
+                    V::new("des"),
+                    V::new("chacha"),
+                    V::new("serpent").conditional(),
+                ],
             ),
             T::structure(
                 "CipherInfo",
-                "cipher: Cipher, page: PageSize, rate: RefreshRate, speed: LinkSpeed, mode: LegacyMode, *accel: Accelerator, *unused: [Placeholder]",
+                &[
+                    M::new("cipher", R::Named("Cipher")),
+                    M::new("page", R::Named("PageSize")),
+                    M::new("rate", R::Named("RefreshRate")),
+                    M::new("speed", R::Named("LinkSpeed")),
+                    M::new("mode", R::Named("LegacyMode")),
+                    M::new("accel", R::Named("Accelerator")).optional(),
+                    M::new("unused", R::Array(&R::Named("Placeholder"))).optional(),
+                ],
             ),
-            T::enumeration("LegacyMode", "RAW, Cooked, line_buffered"),
-            T::enumeration("LinkSpeed", "2_5, 5, 8, 16"),
-            T::enumeration("PageSize", "4k, 16k, 64k, 2m, 1g"),
-            T::enumeration("Placeholder", ""),
-            T::enumeration("RefreshRate", "60, 120, 144"),
-            T::structure("q_empty", ""),
+            T::enumeration(
+                "LegacyMode",
+                &[V::new("RAW"), V::new("Cooked"), V::new("line_buffered")],
+            ),
+            T::enumeration(
+                "LinkSpeed",
+                &[V::new("2_5"), V::new("5"), V::new("8"), V::new("16")],
+            ),
+            T::enumeration(
+                "PageSize",
+                &[V::new("4k"), V::new("16k"), V::new("64k"), V::new("2m"), V::new("1g")],
+            ),
+            T::enumeration("Placeholder", &[]),
+            T::enumeration("RefreshRate", &[V::new("60"), V::new("120"), V::new("144")]),
+            T::structure("q_empty", &[]),
         ],
     }
 };

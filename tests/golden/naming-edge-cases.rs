@@ -392,31 +392,41 @@ impl ::qapi_types::wire::Object for SelfBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("query-cpus-fast-2", "q_obj_query-cpus-fast-2-arg", "q_empty"),
-            C::new("self", "q_obj_self-arg", "Self"),
-            C::new("new", "q_obj_new-arg", "q_empty"),
+            C::new(
+                "query-cpus-fast-2",
+                R::Named("q_obj_query-cpus-fast-2-arg"),
+                R::Named("q_empty"),
+            ),
+            C::new("self", R::Named("q_obj_self-arg"), R::Named("Self")),
+            C::new("new", R::Named("q_obj_new-arg"), R::Named("q_empty")),
         ],
         events: &[
-            E::new("VCPU_0_STOPPED", "q_obj_VCPU_0_STOPPED-arg"),
-            E::new("SELF", "q_empty"),
-            E::new("UNRECOGNIZED", "q_empty"),
+            E::new("VCPU_0_STOPPED", R::Named("q_obj_VCPU_0_STOPPED-arg")),
+            E::new("SELF", R::Named("q_empty")),
+            E::new("UNRECOGNIZED", R::Named("q_empty")),
         ],
         types: &[
-            T::union("Self", "who: Who", "who", "self: Selfish"),
-            T::structure("Selfish", "self: int"),
-            T::enumeration("Who", "self, other"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_VCPU_0_STOPPED-arg", "cpu-index: int"),
-            T::structure("q_obj_new-arg", "who: Who"),
-            T::structure("q_obj_query-cpus-fast-2-arg", "x86: bool"),
-            T::structure("q_obj_self-arg", "who: Who"),
+            T::union(
+                "Self",
+                &[M::new("who", R::Named("Who"))],
+                "who",
+                &[B::new("self", R::Named("Selfish"))],
+            ),
+            T::structure("Selfish", &[M::new("self", R::INT)]),
+            T::enumeration("Who", &[V::new("self"), V::new("other")]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_VCPU_0_STOPPED-arg", &[M::new("cpu-index", R::INT)]),
+            T::structure("q_obj_new-arg", &[M::new("who", R::Named("Who"))]),
+            T::structure("q_obj_query-cpus-fast-2-arg", &[M::new("x86", R::BOOL)]),
+            T::structure("q_obj_self-arg", &[M::new("who", R::Named("Who"))]),
         ],
     }
 };

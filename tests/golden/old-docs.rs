@@ -67,17 +67,20 @@ impl HostInfo {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("query-volumes", "q_empty", "[Volume]")],
+        commands: &[
+            C::new("query-volumes", R::Named("q_empty"), R::Array(&R::Named("Volume"))),
+        ],
         events: &[],
         types: &[
-            T::structure("Volume", "name: str, size: size"),
-            T::structure("q_empty", ""),
+            T::structure("Volume", &[M::new("name", R::STR), M::new("size", R::SIZE)]),
+            T::structure("q_empty", &[]),
         ],
     }
 };

@@ -175,36 +175,48 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("query_legacy", "q_empty", "[str]"),
-            C::new("get-count", "q_empty", "int"),
-            C::new("list-names", "q_empty", "[LegacyMode]"),
-            C::new("set_legacy", "q_obj_set_legacy-arg", "q_empty"),
+            C::new("query_legacy", R::Named("q_empty"), R::Array(&R::STR)),
+            C::new("get-count", R::Named("q_empty"), R::INT),
+            C::new("list-names", R::Named("q_empty"), R::Array(&R::Named("LegacyMode"))),
+            C::new("set_legacy", R::Named("q_obj_set_legacy-arg"), R::Named("q_empty")),
         ],
         events: &[],
         types: &[
-            T::structure("LegacyBranch", "value: int"),
-            T::enumeration("LegacyMode", "Normal, FAST_PATH, slow_path"),
+            T::structure("LegacyBranch", &[M::new("value", R::INT)]),
+            T::enumeration(
+                "LegacyMode",
+                &[V::new("Normal"), V::new("FAST_PATH"), V::new("slow_path")],
+            ),
             T::structure(
                 "LegacyRecord",
-                "recordId: int, record_name: str, *MAX_SIZE: size, plain: bool",
+                &[
+                    M::new("recordId", R::INT),
+                    M::new("record_name", R::STR),
+                    M::new("MAX_SIZE", R::SIZE).optional(),
+                    M::new("plain", R::BOOL),
+                ],
             ),
             T::union(
                 "LegacyUnion",
-                "Mode: LegacyMode, extra_info: str",
+                &[M::new("Mode", R::Named("LegacyMode")), M::new("extra_info", R::STR)],
                 "Mode",
-                "Normal: LegacyBranch",
+                &[B::new("Normal", R::Named("LegacyBranch"))],
             ),
-            T::structure("q_empty", ""),
+            T::structure("q_empty", &[]),
             T::structure(
                 "q_obj_set_legacy-arg",
-                "record: LegacyRecord, union: LegacyUnion",
+                &[
+                    M::new("record", R::Named("LegacyRecord")),
+                    M::new("union", R::Named("LegacyUnion")),
+                ],
             ),
         ],
     }

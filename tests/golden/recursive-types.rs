@@ -345,32 +345,53 @@ impl ListCell {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("evaluate", "q_obj_evaluate-arg", "NumberExpr"),
-            C::new("query-org-chart", "q_empty", "[TreeNode]"),
+            C::new("evaluate", R::Named("q_obj_evaluate-arg"), R::Named("NumberExpr")),
+            C::new(
+                "query-org-chart",
+                R::Named("q_empty"),
+                R::Array(&R::Named("TreeNode")),
+            ),
         ],
         events: &[],
         types: &[
             T::union(
                 "Expr",
-                "kind: ExprKind",
+                &[M::new("kind", R::Named("ExprKind"))],
                 "kind",
-                "number: NumberExpr, sum: SumExpr, ref: RefExpr",
+                &[
+                    B::new("number", R::Named("NumberExpr")),
+                    B::new("sum", R::Named("SumExpr")),
+                    B::new("ref", R::Named("RefExpr")),
+                ],
             ),
-            T::enumeration("ExprKind", "number, sum, ref"),
-            T::alternate("ExprOrName", "Expr, str"),
-            T::structure("NumberExpr", "value: number"),
-            T::structure("RefExpr", "target: ExprOrName"),
-            T::structure("SumExpr", "terms: [ExprOrName]"),
-            T::structure("TreeNode", "name: str, *children: [TreeNode]"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_evaluate-arg", "expr: Expr"),
+            T::enumeration(
+                "ExprKind",
+                &[V::new("number"), V::new("sum"), V::new("ref")],
+            ),
+            T::alternate("ExprOrName", &[A::new(R::Named("Expr")), A::new(R::STR)]),
+            T::structure("NumberExpr", &[M::new("value", R::NUMBER)]),
+            T::structure("RefExpr", &[M::new("target", R::Named("ExprOrName"))]),
+            T::structure(
+                "SumExpr",
+                &[M::new("terms", R::Array(&R::Named("ExprOrName")))],
+            ),
+            T::structure(
+                "TreeNode",
+                &[
+                    M::new("name", R::STR),
+                    M::new("children", R::Array(&R::Named("TreeNode"))).optional(),
+                ],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_evaluate-arg", &[M::new("expr", R::Named("Expr"))]),
         ],
     }
 };

@@ -434,37 +434,61 @@ impl Levels {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("drive-backup", "DriveBackup", "Option"),
-            C::new("drive_backup", "q_obj_drive_backup-arg", "q_empty"),
-            C::new("__org.example_get-level", "q_empty", "Levels"),
+            C::new("drive-backup", R::Named("DriveBackup"), R::Named("Option")),
+            C::new(
+                "drive_backup",
+                R::Named("q_obj_drive_backup-arg"),
+                R::Named("q_empty"),
+            ),
+            C::new("__org.example_get-level", R::Named("q_empty"), R::Named("Levels")),
         ],
         events: &[
-            E::new("EVENT", "q_obj_EVENT-arg"),
+            E::new("EVENT", R::Named("q_obj_EVENT-arg")),
             E::new(
                 "__ORG.EXAMPLE_LEVEL_CHANGED",
-                "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
+                R::Named("q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg"),
             ),
         ],
         types: &[
-            T::structure("DriveBackup", "device: str"),
-            T::structure("Levels", "level: __org.example_Level, *x-extra: bool"),
-            T::structure("Option", "some: str"),
-            T::enumeration("Widths", "144, 4k, 2_5, 25, unrecognized, Unrecognized"),
-            T::enumeration("__org.example_Level", "low, __org.example_high, x-max"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_EVENT-arg", "kind: Widths"),
+            T::structure("DriveBackup", &[M::new("device", R::STR)]),
+            T::structure(
+                "Levels",
+                &[
+                    M::new("level", R::Named("__org.example_Level")),
+                    M::new("x-extra", R::BOOL).optional(),
+                ],
+            ),
+            T::structure("Option", &[M::new("some", R::STR)]),
+            T::enumeration(
+                "Widths",
+                &[
+                    V::new("144"),
+                    V::new("4k"),
+                    V::new("2_5"),
+                    V::new("25"),
+                    V::new("unrecognized"),
+                    V::new("Unrecognized"),
+                ],
+            ),
+            T::enumeration(
+                "__org.example_Level",
+                &[V::new("low"), V::new("__org.example_high"), V::new("x-max")],
+            ),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_EVENT-arg", &[M::new("kind", R::Named("Widths"))]),
             T::structure(
                 "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
-                "level: __org.example_Level",
+                &[M::new("level", R::Named("__org.example_Level"))],
             ),
-            T::structure("q_obj_drive_backup-arg", "device: str"),
+            T::structure("q_obj_drive_backup-arg", &[M::new("device", R::STR)]),
         ],
     }
 };

@@ -275,34 +275,53 @@ impl ::qapi_types::wire::Object for ChannelBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("open-channel", "q_obj_open-channel-arg", "q_empty")],
+        commands: &[
+            C::new(
+                "open-channel",
+                R::Named("q_obj_open-channel-arg"),
+                R::Named("q_empty"),
+            ),
+        ],
         events: &[],
         types: &[
             T::union(
                 "Channel",
-                "channel-type: ChannelKind",
+                &[M::new("channel-type", R::Named("ChannelKind"))],
                 "channel-type",
-                "socket: Transport, file: FileChannel",
+                &[
+                    B::new("socket", R::Named("Transport")),
+                    B::new("file", R::Named("FileChannel")),
+                ],
             ),
-            T::enumeration("ChannelKind", "socket, file"),
-            T::structure("FdTransport", "fd: str"),
-            T::structure("FileChannel", "filename: str"),
-            T::structure("InetTransport", "host: str, port: str"),
+            T::enumeration("ChannelKind", &[V::new("socket"), V::new("file")]),
+            T::structure("FdTransport", &[M::new("fd", R::STR)]),
+            T::structure("FileChannel", &[M::new("filename", R::STR)]),
+            T::structure(
+                "InetTransport",
+                &[M::new("host", R::STR), M::new("port", R::STR)],
+            ),
             T::union(
                 "Transport",
-                "type: TransportKind",
+                &[M::new("type", R::Named("TransportKind"))],
                 "type",
-                "inet: InetTransport, fd: FdTransport",
+                &[
+                    B::new("inet", R::Named("InetTransport")),
+                    B::new("fd", R::Named("FdTransport")),
+                ],
             ),
-            T::enumeration("TransportKind", "inet, fd"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_open-channel-arg", "channel: Channel"),
+            T::enumeration("TransportKind", &[V::new("inet"), V::new("fd")]),
+            T::structure("q_empty", &[]),
+            T::structure(
+                "q_obj_open-channel-arg",
+                &[M::new("channel", R::Named("Channel"))],
+            ),
         ],
     }
 };

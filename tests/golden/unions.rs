@@ -634,47 +634,91 @@ impl BlockSetup {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("blockdev-add", "BlockOptions", "q_empty"),
-            C::new("query-setup", "q_empty", "BlockSetup"),
+            C::new("blockdev-add", R::Named("BlockOptions"), R::Named("q_empty")),
+            C::new("query-setup", R::Named("q_empty"), R::Named("BlockSetup")),
         ],
         events: &[],
         types: &[
-            T::enumeration("BlockDriver", "file, qcow2, raw, null-co"),
+            T::enumeration(
+                "BlockDriver",
+                &[V::new("file"), V::new("qcow2"), V::new("raw"), V::new("null-co")],
+            ),
             T::union(
                 "BlockOptions",
-                "driver: BlockDriver, *read-only: bool, *node-name: str",
+                &[
+                    M::new("driver", R::Named("BlockDriver")),
+                    M::new("read-only", R::BOOL).optional(),
+                    M::new("node-name", R::STR).optional(),
+                ],
                 "driver",
-                "file: FileOptions, ~qcow2: Qcow2Options",
+                &[
+                    B::new("file", R::Named("FileOptions")),
+                    B::new("qcow2", R::Named("Qcow2Options")).conditional(),
+                ],
             ),
-            T::alternate("BlockRef", "BlockOptions, str"),
+            T::alternate(
+                "BlockRef",
+                &[A::new(R::Named("BlockOptions")), A::new(R::STR)],
+            ),
             T::structure(
                 "BlockSetup",
-                "root: BlockOptions, children: [NodeOptions], *ref: BlockRef, *flavor: FileFlavor",
+                &[
+                    M::new("root", R::Named("BlockOptions")),
+                    M::new("children", R::Array(&R::Named("NodeOptions"))),
+                    M::new("ref", R::Named("BlockRef")).optional(),
+                    M::new("flavor", R::Named("FileFlavor")).optional(),
+                ],
             ),
-            T::structure("ExtendedFile", "filename: str, *locking: bool, *aio: str"),
+            T::structure(
+                "ExtendedFile",
+                &[
+                    M::new("filename", R::STR),
+                    M::new("locking", R::BOOL).optional(),
+                    M::new("aio", R::STR).optional(),
+                ],
+            ),
             T::union(
                 "FileFlavor",
-                "flavor: Flavor",
+                &[M::new("flavor", R::Named("Flavor"))],
                 "flavor",
-                "plain: FileOptions, extended: ExtendedFile",
+                &[
+                    B::new("plain", R::Named("FileOptions")),
+                    B::new("extended", R::Named("ExtendedFile")),
+                ],
             ),
-            T::structure("FileOptions", "filename: str, *locking: bool"),
-            T::enumeration("Flavor", "plain, extended"),
+            T::structure(
+                "FileOptions",
+                &[M::new("filename", R::STR), M::new("locking", R::BOOL).optional()],
+            ),
+            T::enumeration("Flavor", &[V::new("plain"), V::new("extended")]),
             T::union(
                 "NodeOptions",
-                "driver: BlockDriver, *node-name: str",
+                &[
+                    M::new("driver", R::Named("BlockDriver")),
+                    M::new("node-name", R::STR).optional(),
+                ],
                 "driver",
-                "file: FileOptions, raw: FileOptions",
+                &[
+                    B::new("file", R::Named("FileOptions")),
+                    B::new("raw", R::Named("FileOptions")),
+                ],
             ),
-            T::structure("Qcow2Options", "*backing: str, *lazy-refcounts: bool"),
-            T::structure("q_empty", ""),
+            T::structure(
+                "Qcow2Options",
+                &[
+                    M::new("backing", R::STR).optional(),
+                    M::new("lazy-refcounts", R::BOOL).optional(),
+                ],
+            ),
+            T::structure("q_empty", &[]),
         ],
     }
 };
