@@ -17,7 +17,7 @@ use crate::boxing::Boxing;
 use crate::doc::{Doc, SectionKind};
 use crate::ident::{self, ident};
 use crate::model::{Builtin, Cond, Entity, EntityId, EntityKind, Feature, Member, Schema};
-use crate::rustdoc::{markdown, Resolver};
+use crate::rustdoc::{code_as_text, markdown, Resolver};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,7 +271,13 @@ impl<'s> Codegen<'s> {
         if !self.options.docs {
             return None;
         }
-        let attrs = lines.iter().flat_map(|line| line.split('\n')).map(|line| {
+        // Lines split at `\n`, and with their code blocks made text.
+        let safe = code_as_text(lines);
+        let as_given = lines.iter().filter(|_| safe.is_none());
+        let lines = as_given
+            .flat_map(|line| line.split('\n'))
+            .chain(safe.iter().flatten().map(String::as_str));
+        let attrs = lines.map(|line| {
             let text = if line.is_empty() {
                 String::new()
             } else {
