@@ -264,12 +264,16 @@ impl<'s> Codegen<'s> {
         Some(quote!(#docs #[doc(alias = #wire)]))
     }
 
-    /// `#[doc]` attributes from Markdown lines.
-    /// `None` without docs: adds nothing, without allocating as an empty
-    /// token stream does.
+    /// `#[doc]` attributes from Markdown lines; where the schema says
+    /// nothing, `#[allow(missing_docs)]` rather than a line repeating the
+    /// name. `None` without docs: adds nothing, without allocating as an
+    /// empty token stream does.
     fn doc_attrs(&self, lines: &[String]) -> Option<TokenStream> {
         if !self.options.docs {
             return None;
+        }
+        if lines.is_empty() {
+            return Some(quote!(#[allow(missing_docs)]));
         }
         // Lines split at `\n`, and with their code blocks made text.
         let safe = code_as_text(lines);
@@ -288,6 +292,15 @@ impl<'s> Codegen<'s> {
         Some(quote!(#(#attrs)*))
     }
 
+    /// The doc of a field or variant: nothing where neither it nor its
+    /// item has one (the item's `#[allow(missing_docs)]` covers it).
+    fn member_doc_attrs(&self, lines: &[String], item_undocumented: bool) -> Option<TokenStream> {
+        if lines.is_empty() && item_undocumented {
+            return None;
+        }
+        self.doc_attrs(lines)
+    }
+
     /// The doc of a definition: body, sections, features, condition.
     fn item_doc(&self, id: EntityId, scope: Scope) -> Vec<String> {
         if !self.options.docs {
@@ -296,12 +309,9 @@ impl<'s> Codegen<'s> {
         let entity = self.entity(id);
         let resolve = self.resolver(scope);
         let mut lines = Vec::new();
-        match &entity.doc {
-            Some(doc) => self.doc_sections(doc, &resolve, &mut lines),
-            None => lines.push(format!("`{}`", entity.name)),
-        }
-        if lines.is_empty() {
-            lines.push(format!("`{}`", entity.name));
+        // Without a doc comment, no line that would only repeat the name.
+        if let Some(doc) = &entity.doc {
+            self.doc_sections(doc, &resolve, &mut lines);
         }
         self.feature_notes(&entity.features, entity.doc.as_ref(), &resolve, &mut lines);
         if let Some(cond) = &entity.cond {
@@ -434,7 +444,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an enum")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let item_lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &item_lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let variant_names = ident::unique(
@@ -454,7 +465,7 @@ impl<'s> Codegen<'s> {
                 .doc_of(id)
                 .and_then(|d| d.member(&value.name))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{wire}`")]);
+                .unwrap_or_default();
             self.feature_notes(&value.features, entity.doc.as_ref(), &resolve, &mut lines);
             if let Some(cond) = &value.cond {
                 push_paragraph(
@@ -462,7 +473,7 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let value_docs = self.doc_attrs(&lines);
+            let value_docs = self.member_doc_attrs(&lines, item_lines.is_empty());
             let value_deprecated = Self::deprecation(&value.features, entity.doc.as_ref());
             variants.push(quote! { #value_docs #value_deprecated #variant, });
             wires.push(quote!(#variant = #wire));
@@ -485,7 +496,15 @@ impl<'s> Codegen<'s> {
     }
 
     /// Fields, constructor parameters and setters for a list of members.
-    fn fields(&self, owner: EntityId, members: &[&Member], scope: Scope) -> Fields {
+    /// `item_undocumented`: the item holding the fields says nothing
+    /// either, and allows that for its fields too.
+    fn fields(
+        &self,
+        owner: EntityId,
+        members: &[&Member],
+        scope: Scope,
+        item_undocumented: bool,
+    ) -> Fields {
         let resolve = self.resolver(scope);
         let names = ident::unique(
             members.iter().map(|m| ident::field_name(&m.name)).collect(),
@@ -504,7 +523,7 @@ impl<'s> Codegen<'s> {
                 .member_doc(member)
                 .and_then(|d| d.member(wire))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{wire}`")]);
+                .unwrap_or_default();
             self.feature_notes(
                 &member.features,
                 self.member_doc(member),
@@ -517,7 +536,7 @@ impl<'s> Codegen<'s> {
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let docs = self.doc_attrs(&lines);
+            let docs = self.member_doc_attrs(&lines, item_undocumented);
             let deprecated = Self::deprecation(&member.features, self.member_doc(member));
             let ty = if optional {
                 quote!(::core::option::Option<#inner>)
@@ -569,10 +588,11 @@ impl<'s> Codegen<'s> {
     fn structure(&self, id: EntityId) -> TokenStream {
         let entity = self.entity(id);
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members = self.schema.members(id);
-        let fields = self.fields(id, &members, Scope::Root);
+        let fields = self.fields(id, &members, Scope::Root, lines.is_empty());
         self.record(&name, docs, deprecated, &fields)
     }
 
@@ -657,7 +677,8 @@ impl<'s> Codegen<'s> {
         let branches = object.branches.as_ref().expect("a union");
         let name = format_ident!("{}", self.name(id));
         let branch_name = format_ident!("{}", self.branch_names[&id]);
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members: Vec<&Member> = self
             .schema
@@ -665,7 +686,7 @@ impl<'s> Codegen<'s> {
             .into_iter()
             .filter(|m| m.name != branches.tag)
             .collect();
-        let mut fields = self.fields(id, &members, Scope::Root);
+        let mut fields = self.fields(id, &members, Scope::Root, lines.is_empty());
         let field_names: Vec<String> = members
             .iter()
             .map(|m| ident::field_name(&m.name))
@@ -800,7 +821,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an alternate")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let item_lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &item_lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let names = ident::unique(
@@ -821,14 +843,14 @@ impl<'s> Codegen<'s> {
                 .doc_of(id)
                 .and_then(|d| d.member(&variant.name))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{}`", variant.name)]);
+                .unwrap_or_default();
             if let Some(cond) = &variant.cond {
                 push_paragraph(
                     &mut lines,
                     vec![format!("*Only in QEMU builds where {}.*", cond_text(cond))],
                 );
             }
-            let vdocs = self.doc_attrs(&lines);
+            let vdocs = self.member_doc_attrs(&lines, item_lines.is_empty());
             let json = match &self.entity(variant.ty).kind {
                 EntityKind::Builtin(Builtin::Null) => {
                     variants.push(quote! { #vdocs #v, });
@@ -885,7 +907,7 @@ impl<'s> Codegen<'s> {
         &self,
         id: EntityId,
         arg: Option<EntityId>,
-        docs: Option<TokenStream>,
+        (docs, undocumented): (Option<TokenStream>, bool),
         deprecated: Option<TokenStream>,
     ) -> TokenStream {
         let name = format_ident!("{}", self.name(id));
@@ -894,7 +916,7 @@ impl<'s> Codegen<'s> {
         match arg {
             Some(arg) if self.entity(arg).is_implicit() => {
                 let members = self.schema.members(arg);
-                let mut fields = self.fields(arg, &members, Scope::Sub);
+                let mut fields = self.fields(arg, &members, Scope::Sub, undocumented);
                 if open {
                     self.extra_arguments(&members, &mut fields);
                 }
@@ -984,7 +1006,7 @@ impl<'s> Codegen<'s> {
                 vec!["The server sends no reply when this command succeeds.".to_string()],
             );
         }
-        let docs = self.item_attrs(id, &lines);
+        let docs = (self.item_attrs(id, &lines), lines.is_empty());
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, command.arg_type, docs, deprecated);
         let wire = &entity.name;
@@ -1020,7 +1042,8 @@ impl<'s> Codegen<'s> {
             unreachable!("an event")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Sub));
+        let lines = self.item_doc(id, Scope::Sub);
+        let docs = (self.item_attrs(id, &lines), lines.is_empty());
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, event.arg_type, docs, deprecated);
         let wire = &entity.name;

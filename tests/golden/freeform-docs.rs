@@ -28,11 +28,10 @@ impl NetDevice {
     NetDevice { required { id = "id" } strings { mac = "mac" => with_mac } }
 }
 
-/// `Undocumented`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Undocumented {
-    /// `anything`
     pub anything: ::qapi_types::serde_json::Value,
 }
 

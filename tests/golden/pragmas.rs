@@ -4,11 +4,11 @@
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyRecord {
-    /// `recordId`
+    #[allow(missing_docs)]
     pub record_id: i64,
-    /// `record_name`
+    #[allow(missing_docs)]
     pub record_name: ::std::string::String,
-    /// `MAX_SIZE`
+    #[allow(missing_docs)]
     pub max_size: ::core::option::Option<u64>,
     /// the only documented member
     pub plain: bool,
@@ -37,16 +37,13 @@ impl LegacyRecord {
     = "plain" } optional { max_size = "MAX_SIZE" => with_max_size(u64) } }
 }
 
-/// `LegacyMode`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum LegacyMode {
-    /// `Normal`
     Normal,
-    /// `FAST_PATH`
     FastPath,
-    /// `slow_path`
     SlowPath,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
@@ -57,11 +54,10 @@ pub enum LegacyMode {
     Unrecognized
 );
 
-/// `LegacyBranch`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyBranch {
-    /// `value`
     pub value: i64,
 }
 
@@ -78,11 +74,10 @@ impl LegacyBranch {
     LegacyBranch { required { value = "value" } }
 }
 
-/// `LegacyUnion`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyUnion {
-    /// `extra_info`
     pub extra_info: ::std::string::String,
     /// The branch, selected by `Mode`, with its members.
     pub mode: LegacyUnionBranch,
@@ -225,7 +220,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
-    /// `query_legacy`
+    #[allow(missing_docs)]
     #[doc(alias = "query_legacy")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -252,7 +247,7 @@ pub mod commands {
         type Ok = ::std::vec::Vec<::std::string::String>;
     }
 
-    /// `get-count`
+    #[allow(missing_docs)]
     #[doc(alias = "get-count")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -279,7 +274,7 @@ pub mod commands {
         type Ok = i64;
     }
 
-    /// `list-names`
+    #[allow(missing_docs)]
     #[doc(alias = "list-names")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -311,9 +306,9 @@ pub mod commands {
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SetLegacy {
-        /// `record`
+        #[allow(missing_docs)]
         pub record: super::LegacyRecord,
-        /// `union`
+        #[allow(missing_docs)]
         pub union: super::LegacyUnion,
     }
 

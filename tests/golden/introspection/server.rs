@@ -4,7 +4,7 @@
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArguments {
-    /// `node-name`
+    #[allow(missing_docs)]
     pub node_name: ::core::option::Option<::std::string::String>,
     /// The branch, selected by `driver`, with its members.
     pub driver: DiskAddArgumentsBranch,
@@ -98,10 +98,8 @@ impl ::qapi_types::wire::Object for DiskAddArgumentsBranch {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskLegacyResizeArguments {
-    /// `name`
+    #[allow(missing_docs)]
     pub name: ::std::string::String,
-    /// `SIZE_MB`
-    ///
     /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     pub size_mb: i64,
@@ -127,9 +125,9 @@ impl DiskLegacyResizeArguments {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskStats {
-    /// `reads`
+    #[allow(missing_docs)]
     pub reads: i64,
-    /// `list`
+    #[allow(missing_docs)]
     pub list: ::core::option::Option<::std::vec::Vec<DiskStatsListType>>,
 }
 
@@ -154,15 +152,15 @@ impl DiskStats {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct QueryDisksItem {
-    /// `name`
+    #[allow(missing_docs)]
     pub name: ::std::string::String,
-    /// `size`
+    #[allow(missing_docs)]
     pub size: i64,
-    /// `state`
+    #[allow(missing_docs)]
     pub state: DiskStateChangedState,
-    /// `tags`
+    #[allow(missing_docs)]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-    /// `backing`
+    #[allow(missing_docs)]
     pub backing: ::core::option::Option<::std::boxed::Box<QueryDisksItem>>,
 }
 
@@ -196,12 +194,10 @@ impl QueryDisksItem {
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum DiskStateChangedState {
-    /// `idle`
+    #[allow(missing_docs)]
     Idle,
-    /// `busy`
+    #[allow(missing_docs)]
     Busy,
-    /// `gone`
-    ///
     /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     Gone,
@@ -219,11 +215,11 @@ pub enum DiskStateChangedState {
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum DiskAddArgumentsDriver {
-    /// `file`
+    #[allow(missing_docs)]
     File,
-    /// `null`
+    #[allow(missing_docs)]
     Null,
-    /// `nbd`
+    #[allow(missing_docs)]
     Nbd,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
@@ -238,9 +234,9 @@ pub enum DiskAddArgumentsDriver {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsFile {
-    /// `filename`
+    #[allow(missing_docs)]
     pub filename: ::std::string::String,
-    /// `locking`
+    #[allow(missing_docs)]
     pub locking: ::core::option::Option<DiskAddArgumentsFileLocking>,
 }
 
@@ -265,9 +261,9 @@ impl DiskAddArgumentsFile {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsNbd {
-    /// `server`
+    #[allow(missing_docs)]
     pub server: DiskAddArgumentsNbdServer,
-    /// `export`
+    #[allow(missing_docs)]
     pub export: ::core::option::Option<::std::string::String>,
 }
 
@@ -292,7 +288,7 @@ impl DiskAddArgumentsNbd {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskStatsListType {
-    /// `when`
+    #[allow(missing_docs)]
     pub when: f64,
 }
 
@@ -313,9 +309,9 @@ impl DiskStatsListType {
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 pub enum DiskAddArgumentsFileLocking {
-    /// `boolean`
+    #[allow(missing_docs)]
     Boolean(bool),
-    /// `enum`
+    #[allow(missing_docs)]
     Enum(DiskAddArgumentsDriver),
 }
 
@@ -367,11 +363,11 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsFileLocking 
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 pub enum DiskAddArgumentsNbdServer {
-    /// `string`
+    #[allow(missing_docs)]
     String(::std::string::String),
-    /// `object`
+    #[allow(missing_docs)]
     Object(DiskAddArgumentsNbdServerObject),
-    /// `null`
+    #[allow(missing_docs)]
     Null,
 }
 
@@ -425,9 +421,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsNbdServer {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsNbdServerObject {
-    /// `host`
+    #[allow(missing_docs)]
     pub host: ::std::string::String,
-    /// `port`
+    #[allow(missing_docs)]
     pub port: ::core::option::Option<i64>,
 }
 
@@ -767,7 +763,7 @@ pub mod commands {
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryDisks {
-        /// `all`
+        #[allow(missing_docs)]
         pub all: ::core::option::Option<bool>,
     }
 
@@ -841,9 +837,9 @@ pub mod events {
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DiskStateChanged {
-        /// `name`
+        #[allow(missing_docs)]
         pub name: ::std::string::String,
-        /// `state`
+        #[allow(missing_docs)]
         pub state: super::DiskStateChangedState,
     }
 
