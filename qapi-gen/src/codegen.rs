@@ -491,7 +491,7 @@ impl<'s> Codegen<'s> {
                 #unrecognized(::std::string::String),
             }
 
-            ::qapi_types::enumeration!(#name { #(#wires),* } else #unrecognized);
+            ::qapi_types::enumeration! { #name { #(#wires,)* } else #unrecognized }
         }
     }
 
@@ -641,7 +641,7 @@ impl<'s> Codegen<'s> {
         ] {
             if !entries.is_empty() {
                 let label = format_ident!("{}", label);
-                sections.extend(quote!(#label { #(#entries),* }));
+                sections.extend(quote!(#label { #(#entries,)* }));
             }
         }
         quote! {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::codegen::Options;
 use crate::codegen::{Codegen, Module};
+use crate::layout::Macros;
 use crate::model::Schema;
 use crate::{load, Diagnostic, DocRules, Error, Loaded};
 
@@ -25,7 +26,9 @@ pub fn rust_source_with(schema: &Schema, origin: &str, options: Options) -> Resu
         env!("CARGO_PKG_VERSION")
     );
     if options.format {
-        out.push_str(&space_items(&prettyplease::unparse(&syntax_tree(module)?)));
+        let mut macros = Macros::default();
+        let formatted = prettyplease::unparse(&syntax_tree(module, &mut macros)?);
+        out.push_str(&space_items(&macros.restore(&formatted)));
     } else {
         write_items(&mut out, module.root);
         for (name, doc, items) in [
@@ -51,9 +54,10 @@ fn write_items(out: &mut String, items: Vec<proc_macro2::TokenStream>) {
     }
 }
 
-/// The module as a syntax tree, each item parsed on its own.
-fn syntax_tree(module: Module) -> Result<syn::File, Error> {
-    let parse = |items: Vec<proc_macro2::TokenStream>| -> Result<Vec<syn::Item>, Error> {
+/// The module as a syntax tree, each item parsed on its own, the macro
+/// invocations that [`Macros`] lays out held there.
+fn syntax_tree(module: Module, macros: &mut Macros) -> Result<syn::File, Error> {
+    let mut parse = |items: Vec<proc_macro2::TokenStream>| -> Result<Vec<syn::Item>, Error> {
         let mut parsed = Vec::with_capacity(items.len());
         for tokens in items {
             // A copy of the item's outer tokens (its groups are shared),
@@ -65,7 +69,7 @@ fn syntax_tree(module: Module) -> Result<syn::File, Error> {
                     kept.to_string().chars().take(120).collect::<String>()
                 ),
             })?;
-            parsed.extend(file.items);
+            parsed.extend(file.items.into_iter().map(|item| macros.hold(item)));
         }
         Ok(parsed)
     };
@@ -475,18 +479,52 @@ fn render_all(diagnostics: &[Diagnostic], sources: &crate::SourceMap) -> Vec<Str
 mod tests {
     use super::*;
 
-    /// The same items, whether formatted or not: both print the same
+    /// The tokens of `source`, each printed on its own: the code, without
+    /// how its punctuation was spaced (`Vec<::std::string::String>` and
+    /// `Vec < :: std :: string :: String >` are the same).
+    fn tokens(source: &str) -> Vec<String> {
+        fn flatten(stream: proc_macro2::TokenStream, out: &mut Vec<String>) {
+            for token in stream {
+                match token {
+                    proc_macro2::TokenTree::Group(group) => {
+                        out.push(format!("{:?}", group.delimiter()));
+                        flatten(group.stream(), out);
+                        out.push("end".to_string());
+                    }
+                    proc_macro2::TokenTree::Punct(punct) => out.push(punct.as_char().to_string()),
+                    other => out.push(other.to_string()),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        flatten(source.parse().expect("generated code lexes"), &mut out);
+        out
+    }
+
+    /// The same items, whether formatted or not: both are the same tokens
     /// once parsed and formatted again.
     fn unformatted_matches_formatted(path: &Path) {
         let loaded = load_for_generation(path).expect("a valid schema");
         let reformatted = |format| {
             let options = Options { docs: true, format };
             let source = rust_source_with(&loaded.schema, "x.json", options).expect("generated");
-            prettyplease::unparse(&syn::parse_file(&source).expect("generated code parses"))
+            let file = syn::parse_file(&source).expect("generated code parses");
+            tokens(&prettyplease::unparse(&file))
         };
+        let (unformatted, formatted) = (reformatted(false), reformatted(true));
+        let differing = unformatted
+            .iter()
+            .zip(&formatted)
+            .position(|(u, f)| u != f)
+            .map(|i| {
+                (
+                    &unformatted[i.saturating_sub(8)..i + 1],
+                    &formatted[i.saturating_sub(8)..i + 1],
+                )
+            });
         assert!(
-            reformatted(false) == reformatted(true),
-            "{}",
+            unformatted == formatted,
+            "{}: first differing tokens {differing:?}",
             path.display()
         );
     }

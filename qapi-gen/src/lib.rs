@@ -29,6 +29,7 @@ mod expr;
 mod generate;
 pub mod ident;
 pub mod introspect;
+mod layout;
 pub mod model;
 pub mod names;
 mod parser;

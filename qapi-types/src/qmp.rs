@@ -17,7 +17,11 @@ pub enum QMPCapability {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(QMPCapability { Oob = "oob" } else Unrecognized);
+::qapi_types::enumeration! {
+    QMPCapability {
+        Oob = "oob",
+    } else Unrecognized
+}
 
 /// A version number made of three components.
 ///
@@ -43,7 +47,13 @@ impl VersionTriple {
 }
 
 ::qapi_types::object! {
-    VersionTriple { required { major = "major", minor = "minor", micro = "micro" } }
+    VersionTriple {
+        required {
+            major = "major",
+            minor = "minor",
+            micro = "micro",
+        }
+    }
 }
 
 /// Identifies the release of the server.
@@ -80,7 +90,12 @@ impl VersionInfo {
 }
 
 ::qapi_types::object! {
-    VersionInfo { required { qemu = "qemu", package = "package" } }
+    VersionInfo {
+        required {
+            qemu = "qemu",
+            package = "package",
+        }
+    }
 }
 
 /// Describes one command the server accepts.
@@ -103,7 +118,11 @@ impl CommandInfo {
 }
 
 ::qapi_types::object! {
-    CommandInfo { required { name = "name" } }
+    CommandInfo {
+        required {
+            name = "name",
+        }
+    }
 }
 
 /// Kinds of entities described by introspection.
@@ -133,11 +152,17 @@ pub enum SchemaMetaType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    SchemaMetaType { Builtin = "builtin", Enum = "enum", Array = "array", Object =
-    "object", Alternate = "alternate", Command = "command", Event = "event" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    SchemaMetaType {
+        Builtin = "builtin",
+        Enum = "enum",
+        Array = "array",
+        Object = "object",
+        Alternate = "alternate",
+        Command = "command",
+        Event = "event",
+    } else Unrecognized
+}
 
 /// How values of a predefined type are represented in JSON.
 ///
@@ -166,11 +191,18 @@ pub enum JSONType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JSONType { String = "string", Number = "number", Int = "int", Boolean = "boolean",
-    Null = "null", Object = "object", Array = "array", Value = "value" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    JSONType {
+        String = "string",
+        Number = "number",
+        Int = "int",
+        Boolean = "boolean",
+        Null = "null",
+        Object = "object",
+        Array = "array",
+        Value = "value",
+    } else Unrecognized
+}
 
 /// Describes one entity of the server's interface.  The members
 /// listed here are common to all entities; `meta-type` selects further
@@ -209,8 +241,17 @@ impl SchemaInfo {
 }
 
 ::qapi_types::object! {
-    SchemaInfo { required { name = "name" } optional { features = "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } flatten { meta_type } }
+    SchemaInfo {
+        required {
+            name = "name",
+        }
+        optional {
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+        flatten {
+            meta_type,
+        }
+    }
 }
 
 /// The branches of [`SchemaInfo`], by `meta-type`.
@@ -361,7 +402,11 @@ impl SchemaInfoBuiltin {
 }
 
 ::qapi_types::object! {
-    SchemaInfoBuiltin { required { json_type = "json-type" } }
+    SchemaInfoBuiltin {
+        required {
+            json_type = "json-type",
+        }
+    }
 }
 
 /// Describes one value of an enumeration type.
@@ -390,8 +435,14 @@ impl SchemaInfoEnumMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEnumMember { required { name = "name" } optional { features = "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } }
+    SchemaInfoEnumMember {
+        required {
+            name = "name",
+        }
+        optional {
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an enumeration type.
@@ -426,9 +477,12 @@ impl SchemaInfoEnum {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEnum { optional { members = "members" => with_members(::std::vec::Vec <
-    SchemaInfoEnumMember >), values = "values" => with_values(::std::vec::Vec <
-    ::std::string::String >) } }
+    SchemaInfoEnum {
+        optional {
+            members = "members" => with_members(::std::vec::Vec<SchemaInfoEnumMember>),
+            values = "values" => with_values(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an array type.
@@ -453,7 +507,11 @@ impl SchemaInfoArray {
 }
 
 ::qapi_types::object! {
-    SchemaInfoArray { required { element_type = "element-type" } }
+    SchemaInfoArray {
+        required {
+            element_type = "element-type",
+        }
+    }
 }
 
 /// Describes one member of an object type.
@@ -493,9 +551,16 @@ impl SchemaInfoObjectMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObjectMember { required { name = "name", r#type = "type" } optional {
-    default = "default" => with_default(::qapi_types::serde_json::Value), features =
-    "features" => with_features(::std::vec::Vec < ::std::string::String >) } }
+    SchemaInfoObjectMember {
+        required {
+            name = "name",
+            r#type = "type",
+        }
+        optional {
+            default = "default" => with_default(::qapi_types::serde_json::Value),
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Connects a value of a union's tag member to the members it adds.
@@ -527,7 +592,12 @@ impl SchemaInfoObjectVariant {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObjectVariant { required { case = "case", r#type = "type" } }
+    SchemaInfoObjectVariant {
+        required {
+            case = "case",
+            r#type = "type",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an object type,
@@ -564,9 +634,17 @@ impl SchemaInfoObject {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObject { required { members = "members" } optional { variants = "variants"
-    => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag = "tag"
-    => with_tag } }
+    SchemaInfoObject {
+        required {
+            members = "members",
+        }
+        optional {
+            variants = "variants" => with_variants(::std::vec::Vec<SchemaInfoObjectVariant>),
+        }
+        strings {
+            tag = "tag" => with_tag,
+        }
+    }
 }
 
 /// Describes one of the types an alternate type can take.
@@ -589,7 +667,11 @@ impl SchemaInfoAlternateMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoAlternateMember { required { r#type = "type" } }
+    SchemaInfoAlternateMember {
+        required {
+            r#type = "type",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an alternate type.
@@ -614,7 +696,11 @@ impl SchemaInfoAlternate {
 }
 
 ::qapi_types::object! {
-    SchemaInfoAlternate { required { members = "members" } }
+    SchemaInfoAlternate {
+        required {
+            members = "members",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing a command.
@@ -653,8 +739,15 @@ impl SchemaInfoCommand {
 }
 
 ::qapi_types::object! {
-    SchemaInfoCommand { required { arg_type = "arg-type", ret_type = "ret-type" }
-    optional { allow_oob = "allow-oob" => with_allow_oob(bool) } }
+    SchemaInfoCommand {
+        required {
+            arg_type = "arg-type",
+            ret_type = "ret-type",
+        }
+        optional {
+            allow_oob = "allow-oob" => with_allow_oob(bool),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an event.
@@ -679,7 +772,11 @@ impl SchemaInfoEvent {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEvent { required { arg_type = "arg-type" } }
+    SchemaInfoEvent {
+        required {
+            arg_type = "arg-type",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -880,8 +977,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
-        super::QMPCapability >) } }
+        QmpCapabilities {
+            optional {
+                enable = "enable" => with_enable(::std::vec::Vec<super::QMPCapability>),
+            }
+        }
     }
 
     #[allow(deprecated)]

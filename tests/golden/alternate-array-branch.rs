@@ -126,8 +126,14 @@ impl Query {
 }
 
 ::qapi_types::object! {
-    Query { required { names = "names" } optional { samples = "samples" =>
-    with_samples(::std::vec::Vec < Sample >) } }
+    Query {
+        required {
+            names = "names",
+        }
+        optional {
+            samples = "samples" => with_samples(::std::vec::Vec<Sample>),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

@@ -17,7 +17,11 @@ impl Options {
 }
 
 ::qapi_types::object! {
-    Options { required { path = "path" } }
+    Options {
+        required {
+            path = "path",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -31,9 +35,12 @@ pub enum Preset {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Preset { Small = "small", Large = "large" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Preset {
+        Small = "small",
+        Large = "large",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,9 +54,13 @@ pub enum Switch {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Switch { On = "on", Off = "off", Auto = "auto" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Switch {
+        On = "on",
+        Off = "off",
+        Auto = "auto",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,9 +74,13 @@ pub enum Speed {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Speed { _10 = "10", _100 = "100", _1000 = "1000" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Speed {
+        _10 = "10",
+        _100 = "100",
+        _1000 = "1000",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -399,10 +414,18 @@ impl Config {
 }
 
 ::qapi_types::object! {
-    Config { required { label = "label" } optional { any = "any" => with_any(Anything),
-    switch = "switch" => with_switch(SwitchOrLevel), speed = "speed" =>
-    with_speed(SpeedOrAuto), opts = "opts" => with_opts(JustOptions), refs = "refs" =>
-    with_refs(::std::vec::Vec < OptionsRef >) } }
+    Config {
+        required {
+            label = "label",
+        }
+        optional {
+            any = "any" => with_any(Anything),
+            switch = "switch" => with_switch(SwitchOrLevel),
+            speed = "speed" => with_speed(SpeedOrAuto),
+            opts = "opts" => with_opts(JustOptions),
+            refs = "refs" => with_refs(::std::vec::Vec<OptionsRef>),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -492,8 +515,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        Configure { required { config = "config" } optional { label = "label" =>
-        with_label(super::StrOrNull) } }
+        Configure {
+            required {
+                config = "config",
+            }
+            optional {
+                label = "label" => with_label(super::StrOrNull),
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -12,9 +12,13 @@ pub enum Color {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Color { Red = "red", Green = "green", Blue = "blue" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Color {
+        Red = "red",
+        Green = "green",
+        Blue = "blue",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +38,12 @@ impl Point {
 }
 
 ::qapi_types::object! {
-    Point { required { x = "x", y = "y" } }
+    Point {
+        required {
+            x = "x",
+            y = "y",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -48,9 +57,12 @@ pub enum ShapeKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ShapeKind { Dot = "dot", Polygon = "polygon" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    ShapeKind {
+        Dot = "dot",
+        Polygon = "polygon",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -69,7 +81,11 @@ impl Polygon {
 }
 
 ::qapi_types::object! {
-    Polygon { required { vertices = "vertices" } }
+    Polygon {
+        required {
+            vertices = "vertices",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -90,7 +106,11 @@ impl Shape {
 }
 
 ::qapi_types::object! {
-    Shape { flatten { kind } }
+    Shape {
+        flatten {
+            kind,
+        }
+    }
 }
 
 /// The branches of [`Shape`], by `kind`.
@@ -248,12 +268,21 @@ impl Canvas {
 }
 
 ::qapi_types::object! {
-    Canvas { required { colors = "colors", points = "points", shapes = "shapes", anchors
-    = "anchors" } optional { tags = "tags" => with_tags(::std::vec::Vec <
-    ::std::string::String >), weights = "weights" => with_weights(::std::vec::Vec < f64
-    >), empty = "empty" => with_empty(::std::vec::Vec < ::qapi_types::Null >), blobs =
-    "blobs" => with_blobs(::std::vec::Vec < ::qapi_types::serde_json::Value >), kinds =
-    "kinds" => with_kinds(::std::vec::Vec < ShapeKind >) } }
+    Canvas {
+        required {
+            colors = "colors",
+            points = "points",
+            shapes = "shapes",
+            anchors = "anchors",
+        }
+        optional {
+            tags = "tags" => with_tags(::std::vec::Vec<::std::string::String>),
+            weights = "weights" => with_weights(::std::vec::Vec<f64>),
+            empty = "empty" => with_empty(::std::vec::Vec<::qapi_types::Null>),
+            blobs = "blobs" => with_blobs(::std::vec::Vec<::qapi_types::serde_json::Value>),
+            kinds = "kinds" => with_kinds(::std::vec::Vec<ShapeKind>),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -274,7 +303,12 @@ impl Gallery {
 }
 
 ::qapi_types::object! {
-    Gallery { required { first = "first", second = "second" } }
+    Gallery {
+        required {
+            first = "first",
+            second = "second",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -373,8 +407,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryShapes { optional { filter = "filter" => with_filter(::std::vec::Vec <
-        super::ShapeKind >) } }
+        QueryShapes {
+            optional {
+                filter = "filter" => with_filter(::std::vec::Vec<super::ShapeKind>),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -434,7 +471,12 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetPalette { required { colors = "colors", canvas = "canvas" } }
+        SetPalette {
+            required {
+                colors = "colors",
+                canvas = "canvas",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -470,8 +512,14 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        ShapesAdded { required { shapes = "shapes" } optional { names = "names" =>
-        with_names(::std::vec::Vec < ::std::string::String >) } }
+        ShapesAdded {
+            required {
+                shapes = "shapes",
+            }
+            optional {
+                names = "names" => with_names(::std::vec::Vec<::std::string::String>),
+            }
+        }
     }
 
     #[allow(deprecated)]

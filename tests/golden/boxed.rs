@@ -11,9 +11,12 @@ pub enum ActionKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ActionKind { Start = "start", Stop = "stop" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    ActionKind {
+        Start = "start",
+        Stop = "stop",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +35,11 @@ impl StartArgs {
 }
 
 ::qapi_types::object! {
-    StartArgs { required { delay = "delay" } }
+    StartArgs {
+        required {
+            delay = "delay",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -54,7 +61,11 @@ impl StopArgs {
 }
 
 ::qapi_types::object! {
-    StopArgs { optional { force = "force" => with_force(bool) } }
+    StopArgs {
+        optional {
+            force = "force" => with_force(bool),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -78,7 +89,12 @@ impl ActionBase {
 }
 
 ::qapi_types::object! {
-    ActionBase { required { kind = "kind", id = "id" } }
+    ActionBase {
+        required {
+            kind = "kind",
+            id = "id",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -103,7 +119,14 @@ impl Action {
 }
 
 ::qapi_types::object! {
-    Action { required { id = "id" } flatten { kind } }
+    Action {
+        required {
+            id = "id",
+        }
+        flatten {
+            kind,
+        }
+    }
 }
 
 /// The branches of [`Action`], by `kind`.
@@ -192,7 +215,13 @@ impl Target {
 }
 
 ::qapi_types::object! {
-    Target { required { id = "id" } optional { timeout = "timeout" => with_timeout(i64) }
+    Target {
+        required {
+            id = "id",
+        }
+        optional {
+            timeout = "timeout" => with_timeout(i64),
+        }
     }
 }
 
@@ -222,8 +251,15 @@ impl ExtendedTarget {
 }
 
 ::qapi_types::object! {
-    ExtendedTarget { required { id = "id", retries = "retries" } optional { timeout =
-    "timeout" => with_timeout(i64) } }
+    ExtendedTarget {
+        required {
+            id = "id",
+            retries = "retries",
+        }
+        optional {
+            timeout = "timeout" => with_timeout(i64),
+        }
+    }
 }
 
 #[allow(missing_docs)]

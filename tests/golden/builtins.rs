@@ -16,10 +16,17 @@ pub enum QType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    QType { None = "none", Qnull = "qnull", Qnum = "qnum", Qstring = "qstring", Qdict =
-    "qdict", Qlist = "qlist", Qbool = "qbool" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    QType {
+        None = "none",
+        Qnull = "qnull",
+        Qnum = "qnum",
+        Qstring = "qstring",
+        Qdict = "qdict",
+        Qlist = "qlist",
+        Qbool = "qbool",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -88,9 +95,26 @@ impl AllBuiltins {
 }
 
 ::qapi_types::object! {
-    AllBuiltins { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
-    "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
-    "b", nothing = "nothing", anything = "anything", qtype = "qtype" } }
+    AllBuiltins {
+        required {
+            s = "s",
+            n = "n",
+            i = "i",
+            i8 = "i8",
+            i16 = "i16",
+            i32 = "i32",
+            i64 = "i64",
+            u8 = "u8",
+            u16 = "u16",
+            u32 = "u32",
+            u64 = "u64",
+            sz = "sz",
+            b = "b",
+            nothing = "nothing",
+            anything = "anything",
+            qtype = "qtype",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -142,13 +166,28 @@ impl OptionalBuiltins {
 }
 
 ::qapi_types::object! {
-    OptionalBuiltins { optional { n = "n" => with_n(f64), i = "i" => with_i(i64), i8 =
-    "i8" => with_i8(i8), i16 = "i16" => with_i16(i16), i32 = "i32" => with_i32(i32), i64
-    = "i64" => with_i64(i64), u8 = "u8" => with_u8(u8), u16 = "u16" => with_u16(u16), u32
-    = "u32" => with_u32(u32), u64 = "u64" => with_u64(u64), sz = "sz" => with_sz(u64), b
-    = "b" => with_b(bool), nothing = "nothing" => with_nothing(::qapi_types::Null),
-    anything = "anything" => with_anything(::qapi_types::serde_json::Value), qtype =
-    "qtype" => with_qtype(QType) } strings { s = "s" => with_s } }
+    OptionalBuiltins {
+        optional {
+            n = "n" => with_n(f64),
+            i = "i" => with_i(i64),
+            i8 = "i8" => with_i8(i8),
+            i16 = "i16" => with_i16(i16),
+            i32 = "i32" => with_i32(i32),
+            i64 = "i64" => with_i64(i64),
+            u8 = "u8" => with_u8(u8),
+            u16 = "u16" => with_u16(u16),
+            u32 = "u32" => with_u32(u32),
+            u64 = "u64" => with_u64(u64),
+            sz = "sz" => with_sz(u64),
+            b = "b" => with_b(bool),
+            nothing = "nothing" => with_nothing(::qapi_types::Null),
+            anything = "anything" => with_anything(::qapi_types::serde_json::Value),
+            qtype = "qtype" => with_qtype(QType),
+        }
+        strings {
+            s = "s" => with_s,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -217,10 +256,28 @@ impl BuiltinArrays {
 }
 
 ::qapi_types::object! {
-    BuiltinArrays { required { s = "s", n = "n", i = "i", i8 = "i8", i16 = "i16", i32 =
-    "i32", i64 = "i64", u8 = "u8", u16 = "u16", u32 = "u32", u64 = "u64", sz = "sz", b =
-    "b", nothing = "nothing", anything = "anything" } optional { qtypes = "qtypes" =>
-    with_qtypes(::std::vec::Vec < QType >) } }
+    BuiltinArrays {
+        required {
+            s = "s",
+            n = "n",
+            i = "i",
+            i8 = "i8",
+            i16 = "i16",
+            i32 = "i32",
+            i64 = "i64",
+            u8 = "u8",
+            u16 = "u16",
+            u32 = "u32",
+            u64 = "u64",
+            sz = "sz",
+            b = "b",
+            nothing = "nothing",
+            anything = "anything",
+        }
+        optional {
+            qtypes = "qtypes" => with_qtypes(::std::vec::Vec<QType>),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -527,9 +584,17 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        EchoBuiltins { required { all = "all", arrays = "arrays", raw = "raw" } optional
-        { opt = "opt" => with_opt(super::OptionalBuiltins), count = "count" =>
-        with_count(u64) } }
+        EchoBuiltins {
+            required {
+                all = "all",
+                arrays = "arrays",
+                raw = "raw",
+            }
+            optional {
+                opt = "opt" => with_opt(super::OptionalBuiltins),
+                count = "count" => with_count(u64),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -573,8 +638,16 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        BuiltinsSeen { required { text = "text", flag = "flag", value = "value" }
-        optional { ratio = "ratio" => with_ratio(f64) } }
+        BuiltinsSeen {
+            required {
+                text = "text",
+                flag = "flag",
+                value = "value",
+            }
+            optional {
+                ratio = "ratio" => with_ratio(f64),
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -17,10 +17,14 @@ pub enum Transport {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Transport { Tcp = "tcp", Unix = "unix", Vsock = "vsock", Rdma = "rdma" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    Transport {
+        Tcp = "tcp",
+        Unix = "unix",
+        Vsock = "vsock",
+        Rdma = "rdma",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +47,12 @@ impl TcpAddress {
 }
 
 ::qapi_types::object! {
-    TcpAddress { required { host = "host", port = "port" } }
+    TcpAddress {
+        required {
+            host = "host",
+            port = "port",
+        }
+    }
 }
 
 /// *Only in QEMU builds where `CONFIG_POSIX`.*
@@ -64,7 +73,11 @@ impl UnixAddress {
 }
 
 ::qapi_types::object! {
-    UnixAddress { required { path = "path" } }
+    UnixAddress {
+        required {
+            path = "path",
+        }
+    }
 }
 
 /// *Only in QEMU builds where not `CONFIG_NO_NET` and (`CONFIG_TCP` or `CONFIG_POSIX`).*
@@ -85,7 +98,11 @@ impl Address {
 }
 
 ::qapi_types::object! {
-    Address { flatten { transport } }
+    Address {
+        flatten {
+            transport,
+        }
+    }
 }
 
 /// The branches of [`Address`], by `transport`.
@@ -197,8 +214,15 @@ impl Listener {
 }
 
 ::qapi_types::object! {
-    Listener { required { addr = "addr" } optional { backlog = "backlog" =>
-    with_backlog(i64), tls = "tls" => with_tls(bool) } }
+    Listener {
+        required {
+            addr = "addr",
+        }
+        optional {
+            backlog = "backlog" => with_backlog(i64),
+            tls = "tls" => with_tls(bool),
+        }
+    }
 }
 
 /// *Only in QEMU builds where `CONFIG_NET`.*
@@ -274,8 +298,14 @@ impl ListenArgs {
 }
 
 ::qapi_types::object! {
-    ListenArgs { required { listener = "listener" } optional { timeout = "timeout" =>
-    with_timeout(u32) } }
+    ListenArgs {
+        required {
+            listener = "listener",
+        }
+        optional {
+            timeout = "timeout" => with_timeout(u32),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -289,7 +319,11 @@ pub enum Accel {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(Accel { Kvm = "kvm" } else Unrecognized);
+::qapi_types::enumeration! {
+    Accel {
+        Kvm = "kvm",
+    } else Unrecognized
+}
 
 /// *Only in QEMU builds where `CONFIG_KVM`.*
 #[derive(Clone, Debug, PartialEq)]
@@ -309,7 +343,11 @@ impl KvmInfo {
 }
 
 ::qapi_types::object! {
-    KvmInfo { required { enabled = "enabled" } }
+    KvmInfo {
+        required {
+            enabled = "enabled",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -330,7 +368,11 @@ impl AccelInfo {
 }
 
 ::qapi_types::object! {
-    AccelInfo { flatten { accel } }
+    AccelInfo {
+        flatten {
+            accel,
+        }
+    }
 }
 
 /// The branches of [`AccelInfo`], by `accel`.

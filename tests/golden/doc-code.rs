@@ -38,7 +38,11 @@ impl Probe {
 }
 
 ::qapi_types::object! {
-    Probe { required { rate = "rate" } }
+    Probe {
+        required {
+            rate = "rate",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

@@ -23,10 +23,14 @@ pub enum PowerState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    PowerState { On = "on", Off = "off", Suspended = "suspended", Hibernated =
-    "hibernated" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    PowerState {
+        On = "on",
+        Off = "off",
+        Suspended = "suspended",
+        Hibernated = "hibernated",
+    } else Unrecognized
+}
 
 /// Information about the machine's power.
 ///
@@ -61,8 +65,15 @@ impl PowerInfo {
 }
 
 ::qapi_types::object! {
-    PowerInfo { required { state = "state" } optional { uptime = "uptime" =>
-    with_uptime(u64), battery = "battery" => with_battery(u8) } }
+    PowerInfo {
+        required {
+            state = "state",
+        }
+        optional {
+            uptime = "uptime" => with_uptime(u64),
+            battery = "battery" => with_battery(u8),
+        }
+    }
 }
 
 /// Where the power comes from.
@@ -78,9 +89,12 @@ pub enum PowerSource {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    PowerSource { Mains = "mains", Battery = "battery" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    PowerSource {
+        Mains = "mains",
+        Battery = "battery",
+    } else Unrecognized
+}
 
 /// Battery details.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,7 +114,11 @@ impl BatteryInfo {
 }
 
 ::qapi_types::object! {
-    BatteryInfo { required { charge = "charge" } }
+    BatteryInfo {
+        required {
+            charge = "charge",
+        }
+    }
 }
 
 /// Information about the power source.  Only the discriminator is
@@ -124,7 +142,14 @@ impl SourceInfo {
 }
 
 ::qapi_types::object! {
-    SourceInfo { required { since_boot = "since-boot" } flatten { source } }
+    SourceInfo {
+        required {
+            since_boot = "since-boot",
+        }
+        flatten {
+            source,
+        }
+    }
 }
 
 /// The branches of [`SourceInfo`], by `source`.
@@ -354,7 +379,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryPower { optional { verbose = "verbose" => with_verbose(bool) } }
+        QueryPower {
+            optional {
+                verbose = "verbose" => with_verbose(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -408,8 +437,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetPower { required { state = "state" } optional { source = "source" =>
-        with_source(super::PowerRef) } }
+        SetPower {
+            required {
+                state = "state",
+            }
+            optional {
+                source = "source" => with_source(super::PowerRef),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -490,7 +525,12 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        PowerChanged { required { old = "old", new = "new" } }
+        PowerChanged {
+            required {
+                old = "old",
+                new = "new",
+            }
+        }
     }
 
     #[allow(deprecated)]

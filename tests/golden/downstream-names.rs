@@ -12,10 +12,12 @@ pub enum OrgExampleMode {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    OrgExampleMode { Fast = "fast", OrgExampleTurbo = "__org.example_turbo" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    OrgExampleMode {
+        Fast = "fast",
+        OrgExampleTurbo = "__org.example_turbo",
+    } else Unrecognized
+}
 
 /// Feature `__org.example_tuned`
 #[doc(alias = "__org.example_Settings")]
@@ -44,9 +46,15 @@ impl OrgExampleSettings {
 }
 
 ::qapi_types::object! {
-    OrgExampleSettings { required { mode = "mode", org_example_level =
-    "__org.example_level" } strings { com_example_corp_note = "__com.example-corp_note"
-    => with_com_example_corp_note } }
+    OrgExampleSettings {
+        required {
+            mode = "mode",
+            org_example_level = "__org.example_level",
+        }
+        strings {
+            com_example_corp_note = "__com.example-corp_note" => with_com_example_corp_note,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -78,9 +86,16 @@ impl Settings {
 }
 
 ::qapi_types::object! {
-    Settings { required { mode = "mode", org_example_level = "__org.example_level", name
-    = "name" } strings { com_example_corp_note = "__com.example-corp_note" =>
-    with_com_example_corp_note } }
+    Settings {
+        required {
+            mode = "mode",
+            org_example_level = "__org.example_level",
+            name = "name",
+        }
+        strings {
+            com_example_corp_note = "__com.example-corp_note" => with_com_example_corp_note,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -94,10 +109,12 @@ pub enum BackendKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    BackendKind { File = "file", OrgExampleCloud = "__org.example_cloud" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    BackendKind {
+        File = "file",
+        OrgExampleCloud = "__org.example_cloud",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -116,7 +133,11 @@ impl FileBackend {
 }
 
 ::qapi_types::object! {
-    FileBackend { required { path = "path" } }
+    FileBackend {
+        required {
+            path = "path",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -137,7 +158,11 @@ impl OrgExampleCloudBackend {
 }
 
 ::qapi_types::object! {
-    OrgExampleCloudBackend { required { bucket = "bucket" } }
+    OrgExampleCloudBackend {
+        required {
+            bucket = "bucket",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -163,8 +188,14 @@ impl OrgExampleBackend {
 }
 
 ::qapi_types::object! {
-    OrgExampleBackend { strings { org_example_id = "__org.example_id" =>
-    with_org_example_id } flatten { kind } }
+    OrgExampleBackend {
+        strings {
+            org_example_id = "__org.example_id" => with_org_example_id,
+        }
+        flatten {
+            kind,
+        }
+    }
 }
 
 /// The branches of [`OrgExampleBackend`], by `kind`.
@@ -305,7 +336,11 @@ impl COMExample2Widget {
 }
 
 ::qapi_types::object! {
-    COMExample2Widget { required { size = "size" } }
+    COMExample2Widget {
+        required {
+            size = "size",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -431,8 +466,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        OrgExampleApplySettings { required { settings = "settings" } optional { backend =
-        "backend" => with_backend(super::OrgExampleBackendRef) } }
+        OrgExampleApplySettings {
+            required {
+                settings = "settings",
+            }
+            optional {
+                backend = "backend" => with_backend(super::OrgExampleBackendRef),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -491,8 +532,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        OrgExampleSettingsChanged { required { org_example_level = "__org.example_level"
-        } }
+        OrgExampleSettingsChanged {
+            required {
+                org_example_level = "__org.example_level",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -518,7 +562,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        ComExampleWidgetResized { required { widget = "widget" } }
+        ComExampleWidgetResized {
+            required {
+                widget = "widget",
+            }
+        }
     }
 
     #[allow(deprecated)]

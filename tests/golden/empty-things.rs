@@ -9,7 +9,9 @@ pub enum NoValues {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(NoValues {} else Unrecognized);
+::qapi_types::enumeration! {
+    NoValues {} else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -59,9 +61,13 @@ pub enum Phase {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Phase { Init = "init", Run = "run", Done = "done" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Phase {
+        Init = "init",
+        Run = "run",
+        Done = "done",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -81,7 +87,11 @@ impl PhaseMarker {
 }
 
 ::qapi_types::object! {
-    PhaseMarker { flatten { phase } }
+    PhaseMarker {
+        flatten {
+            phase,
+        }
+    }
 }
 
 /// The branches of [`PhaseMarker`], by `phase`.
@@ -168,8 +178,15 @@ impl HolderOfEmpties {
 }
 
 ::qapi_types::object! {
-    HolderOfEmpties { required { marker = "marker", nothing = "nothing" } optional {
-    values = "values" => with_values(::std::vec::Vec < NoValues >) } }
+    HolderOfEmpties {
+        required {
+            marker = "marker",
+            nothing = "nothing",
+        }
+        optional {
+            values = "values" => with_values(::std::vec::Vec<NoValues>),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

@@ -14,10 +14,15 @@ pub enum PageSize {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    PageSize { _4k = "4k", _16k = "16k", _64k = "64k", _2m = "2m", _1g = "1g" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    PageSize {
+        _4k = "4k",
+        _16k = "16k",
+        _64k = "64k",
+        _2m = "2m",
+        _1g = "1g",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,9 +36,13 @@ pub enum RefreshRate {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    RefreshRate { _60 = "60", _120 = "120", _144 = "144" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    RefreshRate {
+        _60 = "60",
+        _120 = "120",
+        _144 = "144",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,9 +57,14 @@ pub enum LinkSpeed {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    LinkSpeed { _2_5 = "2_5", _5 = "5", _8 = "8", _16 = "16" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    LinkSpeed {
+        _2_5 = "2_5",
+        _5 = "5",
+        _8 = "8",
+        _16 = "16",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,10 +78,13 @@ pub enum LegacyMode {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    LegacyMode { Raw = "RAW", Cooked = "Cooked", LineBuffered = "line_buffered" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    LegacyMode {
+        Raw = "RAW",
+        Cooked = "Cooked",
+        LineBuffered = "line_buffered",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,12 +115,20 @@ pub enum Cipher {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Cipher { Aes128 = "aes-128", Aes256 = "aes-256", _3des = "3des", XExperimentalCipher
-    = "x-experimental-cipher", OrgExampleTurboCipher = "__org.example_turbo-cipher", Sm4
-    = "sm4", Twofish = "twofish", Des = "des", Chacha = "chacha", Serpent = "serpent" }
-    else Unrecognized
-);
+::qapi_types::enumeration! {
+    Cipher {
+        Aes128 = "aes-128",
+        Aes256 = "aes-256",
+        _3des = "3des",
+        XExperimentalCipher = "x-experimental-cipher",
+        OrgExampleTurboCipher = "__org.example_turbo-cipher",
+        Sm4 = "sm4",
+        Twofish = "twofish",
+        Des = "des",
+        Chacha = "chacha",
+        Serpent = "serpent",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -114,7 +139,9 @@ pub enum Placeholder {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(Placeholder {} else Unrecognized);
+::qapi_types::enumeration! {
+    Placeholder {} else Unrecognized
+}
 
 /// Feature `dynamic`
 ///
@@ -133,9 +160,13 @@ pub enum Accelerator {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Accelerator { Tcg = "tcg", Kvm = "kvm", Hvf = "hvf" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Accelerator {
+        Tcg = "tcg",
+        Kvm = "kvm",
+        Hvf = "hvf",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -174,9 +205,19 @@ impl CipherInfo {
 }
 
 ::qapi_types::object! {
-    CipherInfo { required { cipher = "cipher", page = "page", rate = "rate", speed =
-    "speed", mode = "mode" } optional { accel = "accel" => with_accel(Accelerator),
-    unused = "unused" => with_unused(::std::vec::Vec < Placeholder >) } }
+    CipherInfo {
+        required {
+            cipher = "cipher",
+            page = "page",
+            rate = "rate",
+            speed = "speed",
+            mode = "mode",
+        }
+        optional {
+            accel = "accel" => with_accel(Accelerator),
+            unused = "unused" => with_unused(::std::vec::Vec<Placeholder>),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

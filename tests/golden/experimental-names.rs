@@ -26,9 +26,15 @@ impl DebugInfo {
 }
 
 ::qapi_types::object! {
-    DebugInfo { required { x_ram_blocks = "x-ram-blocks", org_example_x_trace =
-    "__org.example_x-trace" } optional { x_verbose = "x-verbose" => with_x_verbose(bool)
-    } }
+    DebugInfo {
+        required {
+            x_ram_blocks = "x-ram-blocks",
+            org_example_x_trace = "__org.example_x-trace",
+        }
+        optional {
+            x_verbose = "x-verbose" => with_x_verbose(bool),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -42,9 +48,12 @@ pub enum TraceLevel {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    TraceLevel { Off = "off", XFull = "x-full" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    TraceLevel {
+        Off = "off",
+        XFull = "x-full",
+    } else Unrecognized
+}
 
 /// Feature `x-early`
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +73,11 @@ impl TraceConfig {
 }
 
 ::qapi_types::object! {
-    TraceConfig { required { level = "level" } }
+    TraceConfig {
+        required {
+            level = "level",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -154,7 +167,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        OrgExampleXDumpState { required { x_path = "x-path" } }
+        OrgExampleXDumpState {
+            required {
+                x_path = "x-path",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -186,7 +203,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        XDebugTick { required { count = "count" } }
+        XDebugTick {
+            required {
+                count = "count",
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -76,7 +76,11 @@ impl Alpha {
 }
 
 ::qapi_types::object! {
-    Alpha { required { a = "a" } }
+    Alpha {
+        required {
+            a = "a",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

@@ -16,9 +16,13 @@ pub enum Policy {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Policy { Allow = "allow", Warn = "warn", Crash = "crash" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Policy {
+        Allow = "allow",
+        Warn = "warn",
+        Crash = "crash",
+    } else Unrecognized
+}
 
 /// Feature `limits-v2`
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +53,15 @@ impl Limits {
 }
 
 ::qapi_types::object! {
-    Limits { required { max = "max" } optional { soft_max = "soft-max" =>
-    with_soft_max(i64), burst = "burst" => with_burst(i64) } }
+    Limits {
+        required {
+            max = "max",
+        }
+        optional {
+            soft_max = "soft-max" => with_soft_max(i64),
+            burst = "burst" => with_burst(i64),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -174,8 +185,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetLimits { required { limits = "limits" } optional { policy = "policy" =>
-        with_policy(super::Policy) } }
+        SetLimits {
+            required {
+                limits = "limits",
+            }
+            optional {
+                policy = "policy" => with_policy(super::Policy),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -208,7 +225,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        ResetLimits { optional { hard = "hard" => with_hard(bool) } }
+        ResetLimits {
+            optional {
+                hard = "hard" => with_hard(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -240,7 +261,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        GuestShutdown { strings { mode = "mode" => with_mode } }
+        GuestShutdown {
+            strings {
+                mode = "mode" => with_mode,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -293,7 +318,15 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        NetdevAdd { required { r#type = "type", id = "id" } rest { extra } }
+        NetdevAdd {
+            required {
+                r#type = "type",
+                id = "id",
+            }
+            rest {
+                extra,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -323,7 +356,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        MigrateRecover { required { uri = "uri" } }
+        MigrateRecover {
+            required {
+                uri = "uri",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -357,8 +394,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
-        super::Policy >) } }
+        QmpCapabilities {
+            optional {
+                enable = "enable" => with_enable(::std::vec::Vec<super::Policy>),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -394,7 +434,12 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        BlockResize { required { node_name = "node-name", size = "size" } }
+        BlockResize {
+            required {
+                node_name = "node-name",
+                size = "size",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -504,7 +549,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        LimitReached { required { which = "which" } }
+        LimitReached {
+            required {
+                which = "which",
+            }
+        }
     }
 
     #[allow(deprecated)]

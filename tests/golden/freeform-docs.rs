@@ -25,7 +25,14 @@ impl NetDevice {
 }
 
 ::qapi_types::object! {
-    NetDevice { required { id = "id" } strings { mac = "mac" => with_mac } }
+    NetDevice {
+        required {
+            id = "id",
+        }
+        strings {
+            mac = "mac" => with_mac,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -45,7 +52,11 @@ impl Undocumented {
 }
 
 ::qapi_types::object! {
-    Undocumented { required { anything = "anything" } }
+    Undocumented {
+        required {
+            anything = "anything",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

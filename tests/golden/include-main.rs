@@ -17,7 +17,11 @@ impl ObjectId {
 }
 
 ::qapi_types::object! {
-    ObjectId { required { value = "value" } }
+    ObjectId {
+        required {
+            value = "value",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -31,9 +35,12 @@ pub enum DiskFormat {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    DiskFormat { Raw = "raw", Qcow2 = "qcow2" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    DiskFormat {
+        Raw = "raw",
+        Qcow2 = "qcow2",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +65,15 @@ impl Disk {
 }
 
 ::qapi_types::object! {
-    Disk { required { id = "id", format = "format" } optional { owner = "owner" =>
-    with_owner(Owner) } }
+    Disk {
+        required {
+            id = "id",
+            format = "format",
+        }
+        optional {
+            owner = "owner" => with_owner(Owner),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -81,7 +95,13 @@ impl Volume {
 }
 
 ::qapi_types::object! {
-    Volume { required { id = "id", disk = "disk", owner = "owner" } }
+    Volume {
+        required {
+            id = "id",
+            disk = "disk",
+            owner = "owner",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -101,7 +121,11 @@ impl Owner {
 }
 
 ::qapi_types::object! {
-    Owner { required { name = "name" } }
+    Owner {
+        required {
+            name = "name",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -194,7 +218,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        DiskAttached { required { disk = "disk" } }
+        DiskAttached {
+            required {
+                disk = "disk",
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -17,7 +17,11 @@ impl X86CPUFeatureWord {
 }
 
 ::qapi_types::object! {
-    X86CPUFeatureWord { required { cpuid_eax = "cpuid-eax" } }
+    X86CPUFeatureWord {
+        required {
+            cpuid_eax = "cpuid-eax",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -37,7 +41,11 @@ impl Ipv4Address {
 }
 
 ::qapi_types::object! {
-    Ipv4Address { required { addr = "addr" } }
+    Ipv4Address {
+        required {
+            addr = "addr",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -51,9 +59,12 @@ pub enum QCryptoTLSMode {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    QCryptoTLSMode { Client = "client", Server = "server" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    QCryptoTLSMode {
+        Client = "client",
+        Server = "server",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -98,8 +109,18 @@ impl Keywords {
 }
 
 ::qapi_types::object! {
-    Keywords { required { default = "default", r#if = "if", case = "case", errno =
-    "errno", unix = "unix", r#type = "type", class = "class", linux = "linux" } }
+    Keywords {
+        required {
+            default = "default",
+            r#if = "if",
+            case = "case",
+            errno = "errno",
+            unix = "unix",
+            r#type = "type",
+            class = "class",
+            linux = "linux",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -137,8 +158,17 @@ impl AlmostReserved {
 }
 
 ::qapi_types::object! {
-    AlmostReserved { required { uu = "uu", u_boot = "u-boot", has = "has", hash = "hash",
-    hasx = "hasx" } strings { hash_algorithm = "hash-algorithm" => with_hash_algorithm }
+    AlmostReserved {
+        required {
+            uu = "uu",
+            u_boot = "u-boot",
+            has = "has",
+            hash = "hash",
+            hasx = "hasx",
+        }
+        strings {
+            hash_algorithm = "hash-algorithm" => with_hash_algorithm,
+        }
     }
 }
 
@@ -156,10 +186,15 @@ pub enum Weird {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Weird { Default = "default", Int = "int", _0 = "0", _1st = "1st", X86 = "x-86" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    Weird {
+        Default = "default",
+        Int = "int",
+        _0 = "0",
+        _1st = "1st",
+        X86 = "x-86",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -197,8 +232,16 @@ impl BuiltinNamed {
 }
 
 ::qapi_types::object! {
-    BuiltinNamed { required { int = "int", str = "str", bool = "bool", any = "any", null
-    = "null", size = "size" } }
+    BuiltinNamed {
+        required {
+            int = "int",
+            str = "str",
+            bool = "bool",
+            any = "any",
+            null = "null",
+            size = "size",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -218,7 +261,11 @@ impl FirstHalf {
 }
 
 ::qapi_types::object! {
-    FirstHalf { required { a_b = "a-b" } }
+    FirstHalf {
+        required {
+            a_b = "a-b",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -238,7 +285,11 @@ impl SecondHalf {
 }
 
 ::qapi_types::object! {
-    SecondHalf { required { a_b = "a-b" } }
+    SecondHalf {
+        required {
+            a_b = "a-b",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -258,7 +309,11 @@ impl Selfish {
 }
 
 ::qapi_types::object! {
-    Selfish { required { self_ = "self" } }
+    Selfish {
+        required {
+            self_ = "self",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -272,7 +327,12 @@ pub enum Who {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(Who { Self_ = "self", Other = "other" } else Unrecognized);
+::qapi_types::enumeration! {
+    Who {
+        Self_ = "self",
+        Other = "other",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[doc(alias = "Self")]
@@ -293,7 +353,11 @@ impl Self_ {
 }
 
 ::qapi_types::object! {
-    Self_ { flatten { who } }
+    Self_ {
+        flatten {
+            who,
+        }
+    }
 }
 
 /// The branches of [`Self_`], by `who`.
@@ -418,7 +482,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryCpusFast2 { required { x86 = "x86" } }
+        QueryCpusFast2 {
+            required {
+                x86 = "x86",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -447,7 +515,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        Self_ { required { who = "who" } }
+        Self_ {
+            required {
+                who = "who",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -477,7 +549,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        New { required { who = "who" } }
+        New {
+            required {
+                who = "who",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -509,7 +585,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        Vcpu0Stopped { required { cpu_index = "cpu-index" } }
+        Vcpu0Stopped {
+            required {
+                cpu_index = "cpu-index",
+            }
+        }
     }
 
     #[allow(deprecated)]

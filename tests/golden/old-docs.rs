@@ -27,7 +27,12 @@ impl Volume {
 }
 
 ::qapi_types::object! {
-    Volume { required { name = "name", size = "size" } }
+    Volume {
+        required {
+            name = "name",
+            size = "size",
+        }
+    }
 }
 
 /// What the host runs.
@@ -61,8 +66,12 @@ impl HostInfo {
 }
 
 ::qapi_types::object! {
-    HostInfo { required { kernel_release = "kernel-release", kernel_version =
-    "kernel-version" } }
+    HostInfo {
+        required {
+            kernel_release = "kernel-release",
+            kernel_version = "kernel-version",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

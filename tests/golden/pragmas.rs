@@ -33,8 +33,16 @@ impl LegacyRecord {
 }
 
 ::qapi_types::object! {
-    LegacyRecord { required { record_id = "recordId", record_name = "record_name", plain
-    = "plain" } optional { max_size = "MAX_SIZE" => with_max_size(u64) } }
+    LegacyRecord {
+        required {
+            record_id = "recordId",
+            record_name = "record_name",
+            plain = "plain",
+        }
+        optional {
+            max_size = "MAX_SIZE" => with_max_size(u64),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -49,10 +57,13 @@ pub enum LegacyMode {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    LegacyMode { Normal = "Normal", FastPath = "FAST_PATH", SlowPath = "slow_path" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    LegacyMode {
+        Normal = "Normal",
+        FastPath = "FAST_PATH",
+        SlowPath = "slow_path",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +82,11 @@ impl LegacyBranch {
 }
 
 ::qapi_types::object! {
-    LegacyBranch { required { value = "value" } }
+    LegacyBranch {
+        required {
+            value = "value",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -99,7 +114,14 @@ impl LegacyUnion {
 }
 
 ::qapi_types::object! {
-    LegacyUnion { required { extra_info = "extra_info" } flatten { mode } }
+    LegacyUnion {
+        required {
+            extra_info = "extra_info",
+        }
+        flatten {
+            mode,
+        }
+    }
 }
 
 /// The branches of [`LegacyUnion`], by `Mode`.
@@ -322,7 +344,12 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetLegacy { required { record = "record", union = "union" } }
+        SetLegacy {
+            required {
+                record = "record",
+                union = "union",
+            }
+        }
     }
 
     #[allow(deprecated)]

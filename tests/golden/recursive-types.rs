@@ -21,8 +21,14 @@ impl TreeNode {
 }
 
 ::qapi_types::object! {
-    TreeNode { required { name = "name" } optional { children = "children" =>
-    with_children(::std::vec::Vec < TreeNode >) } }
+    TreeNode {
+        required {
+            name = "name",
+        }
+        optional {
+            children = "children" => with_children(::std::vec::Vec<TreeNode>),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -46,8 +52,14 @@ impl Person {
 }
 
 ::qapi_types::object! {
-    Person { required { name = "name" } optional { employer = "employer" =>
-    with_employer(Company) } }
+    Person {
+        required {
+            name = "name",
+        }
+        optional {
+            employer = "employer" => with_employer(Company),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -73,8 +85,15 @@ impl Company {
 }
 
 ::qapi_types::object! {
-    Company { required { name = "name" } optional { ceo = "ceo" => with_ceo(Person),
-    staff = "staff" => with_staff(::std::vec::Vec < Person >) } }
+    Company {
+        required {
+            name = "name",
+        }
+        optional {
+            ceo = "ceo" => with_ceo(Person),
+            staff = "staff" => with_staff(::std::vec::Vec<Person>),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -89,9 +108,13 @@ pub enum ExprKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ExprKind { Number = "number", Sum = "sum", Ref = "ref" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    ExprKind {
+        Number = "number",
+        Sum = "sum",
+        Ref = "ref",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -110,7 +133,11 @@ impl NumberExpr {
 }
 
 ::qapi_types::object! {
-    NumberExpr { required { value = "value" } }
+    NumberExpr {
+        required {
+            value = "value",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -130,7 +157,11 @@ impl SumExpr {
 }
 
 ::qapi_types::object! {
-    SumExpr { required { terms = "terms" } }
+    SumExpr {
+        required {
+            terms = "terms",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -150,7 +181,11 @@ impl RefExpr {
 }
 
 ::qapi_types::object! {
-    RefExpr { required { target = "target" } }
+    RefExpr {
+        required {
+            target = "target",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -171,7 +206,11 @@ impl Expr {
 }
 
 ::qapi_types::object! {
-    Expr { flatten { kind } }
+    Expr {
+        flatten {
+            kind,
+        }
+    }
 }
 
 /// The branches of [`Expr`], by `kind`.
@@ -322,8 +361,14 @@ impl ListCell {
 }
 
 ::qapi_types::object! {
-    ListCell { required { head = "head" } optional { tail = "tail" => with_tail(ListCell)
-    } }
+    ListCell {
+        required {
+            head = "head",
+        }
+        optional {
+            tail = "tail" => with_tail(ListCell),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -400,7 +445,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        Evaluate { required { expr = "expr" } }
+        Evaluate {
+            required {
+                expr = "expr",
+            }
+        }
     }
 
     #[allow(deprecated)]

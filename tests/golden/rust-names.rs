@@ -17,7 +17,11 @@ impl Option {
 }
 
 ::qapi_types::object! {
-    Option { required { some = "some" } }
+    Option {
+        required {
+            some = "some",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -37,7 +41,11 @@ impl String {
 }
 
 ::qapi_types::object! {
-    String { required { value = "value" } }
+    String {
+        required {
+            value = "value",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -57,7 +65,11 @@ impl Vec {
 }
 
 ::qapi_types::object! {
-    Vec { required { items = "items" } }
+    Vec {
+        required {
+            items = "items",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -79,7 +91,11 @@ impl Box {
 }
 
 ::qapi_types::object! {
-    Box { optional { inner = "inner" => with_inner(Option) } }
+    Box {
+        optional {
+            inner = "inner" => with_inner(Option),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -99,7 +115,11 @@ impl Result {
 }
 
 ::qapi_types::object! {
-    Result { required { ok = "ok" } }
+    Result {
+        required {
+            ok = "ok",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -149,10 +169,22 @@ impl Keywords {
 }
 
 ::qapi_types::object! {
-    Keywords { required { r#type = "type", r#in = "in", r#match = "match", self_ =
-    "self", crate_ = "crate", super_ = "super", r#abstract = "abstract", r#gen = "gen" }
-    optional { r#static = "static" => with_static(Option), r#async = "async" =>
-    with_async(String) } }
+    Keywords {
+        required {
+            r#type = "type",
+            r#in = "in",
+            r#match = "match",
+            self_ = "self",
+            crate_ = "crate",
+            super_ = "super",
+            r#abstract = "abstract",
+            r#gen = "gen",
+        }
+        optional {
+            r#static = "static" => with_static(Option),
+            r#async = "async" => with_async(String),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -170,10 +202,16 @@ pub enum Widths {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Widths { _144 = "144", _4k = "4k", _2_5 = "2_5", _25 = "25", Unrecognized2 =
-    "unrecognized", Unrecognized3 = "Unrecognized" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Widths {
+        _144 = "144",
+        _4k = "4k",
+        _2_5 = "2_5",
+        _25 = "25",
+        Unrecognized2 = "unrecognized",
+        Unrecognized3 = "Unrecognized",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -194,7 +232,13 @@ impl Mixed {
 }
 
 ::qapi_types::object! {
-    Mixed { required { foo_bar = "fooBar", foo_bar_2 = "foo_Bar", u8 = "u8" } }
+    Mixed {
+        required {
+            foo_bar = "fooBar",
+            foo_bar_2 = "foo_Bar",
+            u8 = "u8",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -214,7 +258,11 @@ impl DriveBackup {
 }
 
 ::qapi_types::object! {
-    DriveBackup { required { device = "device" } }
+    DriveBackup {
+        required {
+            device = "device",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -228,9 +276,12 @@ pub enum ShapeKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ShapeKind { Circle = "circle", Square = "square" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    ShapeKind {
+        Circle = "circle",
+        Square = "square",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -249,7 +300,11 @@ impl ShapeBranch {
 }
 
 ::qapi_types::object! {
-    ShapeBranch { required { note = "note" } }
+    ShapeBranch {
+        required {
+            note = "note",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -269,7 +324,11 @@ impl Circle {
 }
 
 ::qapi_types::object! {
-    Circle { required { radius = "radius" } }
+    Circle {
+        required {
+            radius = "radius",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -290,7 +349,11 @@ impl Shape {
 }
 
 ::qapi_types::object! {
-    Shape { flatten { kind } }
+    Shape {
+        flatten {
+            kind,
+        }
+    }
 }
 
 /// The branches of [`Shape`], by `kind`.
@@ -368,10 +431,13 @@ pub enum OrgExampleLevel {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    OrgExampleLevel { Low = "low", OrgExampleHigh = "__org.example_high", XMax = "x-max"
+::qapi_types::enumeration! {
+    OrgExampleLevel {
+        Low = "low",
+        OrgExampleHigh = "__org.example_high",
+        XMax = "x-max",
     } else Unrecognized
-);
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -394,8 +460,14 @@ impl Levels {
 }
 
 ::qapi_types::object! {
-    Levels { required { level = "level" } optional { x_extra = "x-extra" =>
-    with_x_extra(bool) } }
+    Levels {
+        required {
+            level = "level",
+        }
+        optional {
+            x_extra = "x-extra" => with_x_extra(bool),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -522,7 +594,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        DriveBackup2 { required { device = "device" } }
+        DriveBackup2 {
+            required {
+                device = "device",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -581,7 +657,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        Event2 { required { kind = "kind" } }
+        Event2 {
+            required {
+                kind = "kind",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -607,7 +687,11 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        OrgExampleLevelChanged { required { level = "level" } }
+        OrgExampleLevelChanged {
+            required {
+                level = "level",
+            }
+        }
     }
 
     #[allow(deprecated)]

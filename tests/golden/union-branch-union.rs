@@ -11,7 +11,12 @@ pub enum TransportKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(TransportKind { Inet = "inet", Fd = "fd" } else Unrecognized);
+::qapi_types::enumeration! {
+    TransportKind {
+        Inet = "inet",
+        Fd = "fd",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +42,12 @@ impl InetTransport {
 }
 
 ::qapi_types::object! {
-    InetTransport { required { host = "host", port = "port" } }
+    InetTransport {
+        required {
+            host = "host",
+            port = "port",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -57,7 +67,11 @@ impl FdTransport {
 }
 
 ::qapi_types::object! {
-    FdTransport { required { fd = "fd" } }
+    FdTransport {
+        required {
+            fd = "fd",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -78,7 +92,11 @@ impl Transport {
 }
 
 ::qapi_types::object! {
-    Transport { flatten { r#type } }
+    Transport {
+        flatten {
+            r#type,
+        }
+    }
 }
 
 /// The branches of [`Transport`], by `type`.
@@ -155,9 +173,12 @@ pub enum ChannelKind {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ChannelKind { Socket = "socket", File = "file" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    ChannelKind {
+        Socket = "socket",
+        File = "file",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -176,7 +197,11 @@ impl FileChannel {
 }
 
 ::qapi_types::object! {
-    FileChannel { required { filename = "filename" } }
+    FileChannel {
+        required {
+            filename = "filename",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -197,7 +222,11 @@ impl Channel {
 }
 
 ::qapi_types::object! {
-    Channel { flatten { channel_type } }
+    Channel {
+        flatten {
+            channel_type,
+        }
+    }
 }
 
 /// The branches of [`Channel`], by `channel-type`.
@@ -339,7 +368,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        OpenChannel { required { channel = "channel" } }
+        OpenChannel {
+            required {
+                channel = "channel",
+            }
+        }
     }
 
     #[allow(deprecated)]

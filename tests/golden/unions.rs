@@ -13,10 +13,14 @@ pub enum BlockDriver {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    BlockDriver { File = "file", Qcow2 = "qcow2", Raw = "raw", NullCo = "null-co" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    BlockDriver {
+        File = "file",
+        Qcow2 = "qcow2",
+        Raw = "raw",
+        NullCo = "null-co",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +43,14 @@ impl FileOptions {
 }
 
 ::qapi_types::object! {
-    FileOptions { required { filename = "filename" } optional { locking = "locking" =>
-    with_locking(bool) } }
+    FileOptions {
+        required {
+            filename = "filename",
+        }
+        optional {
+            locking = "locking" => with_locking(bool),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -64,8 +74,14 @@ impl Qcow2Options {
 }
 
 ::qapi_types::object! {
-    Qcow2Options { optional { lazy_refcounts = "lazy-refcounts" =>
-    with_lazy_refcounts(bool) } strings { backing = "backing" => with_backing } }
+    Qcow2Options {
+        optional {
+            lazy_refcounts = "lazy-refcounts" => with_lazy_refcounts(bool),
+        }
+        strings {
+            backing = "backing" => with_backing,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -92,8 +108,17 @@ impl BlockOptions {
 }
 
 ::qapi_types::object! {
-    BlockOptions { optional { read_only = "read-only" => with_read_only(bool) } strings {
-    node_name = "node-name" => with_node_name } flatten { driver } }
+    BlockOptions {
+        optional {
+            read_only = "read-only" => with_read_only(bool),
+        }
+        strings {
+            node_name = "node-name" => with_node_name,
+        }
+        flatten {
+            driver,
+        }
+    }
 }
 
 /// The branches of [`BlockOptions`], by `driver`.
@@ -188,7 +213,11 @@ impl Tagged {
 }
 
 ::qapi_types::object! {
-    Tagged { required { driver = "driver" } }
+    Tagged {
+        required {
+            driver = "driver",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -212,8 +241,14 @@ impl NodeCommon {
 }
 
 ::qapi_types::object! {
-    NodeCommon { required { driver = "driver" } strings { node_name = "node-name" =>
-    with_node_name } }
+    NodeCommon {
+        required {
+            driver = "driver",
+        }
+        strings {
+            node_name = "node-name" => with_node_name,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -238,8 +273,14 @@ impl NodeOptions {
 }
 
 ::qapi_types::object! {
-    NodeOptions { strings { node_name = "node-name" => with_node_name } flatten { driver
-    } }
+    NodeOptions {
+        strings {
+            node_name = "node-name" => with_node_name,
+        }
+        flatten {
+            driver,
+        }
+    }
 }
 
 /// The branches of [`NodeOptions`], by `driver`.
@@ -331,7 +372,11 @@ impl DriverOnly {
 }
 
 ::qapi_types::object! {
-    DriverOnly { flatten { driver } }
+    DriverOnly {
+        flatten {
+            driver,
+        }
+    }
 }
 
 /// The branches of [`DriverOnly`], by `driver`.
@@ -422,8 +467,17 @@ impl ExtendedFile {
 }
 
 ::qapi_types::object! {
-    ExtendedFile { required { filename = "filename" } optional { locking = "locking" =>
-    with_locking(bool) } strings { aio = "aio" => with_aio } }
+    ExtendedFile {
+        required {
+            filename = "filename",
+        }
+        optional {
+            locking = "locking" => with_locking(bool),
+        }
+        strings {
+            aio = "aio" => with_aio,
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -437,9 +491,12 @@ pub enum Flavor {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Flavor { Plain = "plain", Extended = "extended" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Flavor {
+        Plain = "plain",
+        Extended = "extended",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -459,7 +516,11 @@ impl FileFlavor {
 }
 
 ::qapi_types::object! {
-    FileFlavor { flatten { flavor } }
+    FileFlavor {
+        flatten {
+            flavor,
+        }
+    }
 }
 
 /// The branches of [`FileFlavor`], by `flavor`.
@@ -603,8 +664,16 @@ impl BlockSetup {
 }
 
 ::qapi_types::object! {
-    BlockSetup { required { root = "root", children = "children" } optional { r#ref =
-    "ref" => with_ref(BlockRef), flavor = "flavor" => with_flavor(FileFlavor) } }
+    BlockSetup {
+        required {
+            root = "root",
+            children = "children",
+        }
+        optional {
+            r#ref = "ref" => with_ref(BlockRef),
+            flavor = "flavor" => with_flavor(FileFlavor),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for

@@ -16,10 +16,17 @@ pub enum QType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    QType { None = "none", Qnull = "qnull", Qnum = "qnum", Qstring = "qstring", Qdict =
-    "qdict", Qlist = "qlist", Qbool = "qbool" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    QType {
+        None = "none",
+        Qnull = "qnull",
+        Qnum = "qnum",
+        Qstring = "qstring",
+        Qdict = "qdict",
+        Qlist = "qlist",
+        Qbool = "qbool",
+    } else Unrecognized
+}
 
 /// Coarse health classification, reported for individual volumes as
 /// well as for the appliance as a whole.
@@ -45,10 +52,14 @@ pub enum HealthState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    HealthState { Ok = "ok", Degraded = "degraded", Failed = "failed", Rebuilding =
-    "rebuilding" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    HealthState {
+        Ok = "ok",
+        Degraded = "degraded",
+        Failed = "failed",
+        Rebuilding = "rebuilding",
+    } else Unrecognized
+}
 
 /// Logical block size that a volume presents to its consumers.
 ///
@@ -68,9 +79,13 @@ pub enum SectorSize {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    SectorSize { _512 = "512", _4k = "4k", _64k = "64k" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    SectorSize {
+        _512 = "512",
+        _4k = "4k",
+        _64k = "64k",
+    } else Unrecognized
+}
 
 /// A point in time, expressed relative to the Unix epoch
 /// (1970-01-01 00:00:00 UTC).
@@ -96,7 +111,12 @@ impl Timestamp {
 }
 
 ::qapi_types::object! {
-    Timestamp { required { seconds = "seconds", microseconds = "microseconds" } }
+    Timestamp {
+        required {
+            seconds = "seconds",
+            microseconds = "microseconds",
+        }
+    }
 }
 
 /// An administrator-defined annotation.  The appliance stores tags
@@ -125,7 +145,14 @@ impl Tag {
 }
 
 ::qapi_types::object! {
-    Tag { required { key = "key" } strings { value = "value" => with_value } }
+    Tag {
+        required {
+            key = "key",
+        }
+        strings {
+            value = "value" => with_value,
+        }
+    }
 }
 
 /// Either a new human-readable label, or JSON null to drop the
@@ -215,10 +242,16 @@ pub enum VolumeFormat {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    VolumeFormat { Raw = "raw", Qcow2 = "qcow2", Sparse = "sparse", Vdo = "vdo",
-    LegacyVmdk = "legacy-vmdk", Zoned = "zoned" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    VolumeFormat {
+        Raw = "raw",
+        Qcow2 = "qcow2",
+        Sparse = "sparse",
+        Vdo = "vdo",
+        LegacyVmdk = "legacy-vmdk",
+        Zoned = "zoned",
+    } else Unrecognized
+}
 
 /// Class of storage media on which a volume is placed.
 ///
@@ -239,10 +272,14 @@ pub enum StorageTier {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    StorageTier { Hot = "hot", Warm = "warm", Cold = "cold", Archive = "archive" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    StorageTier {
+        Hot = "hot",
+        Warm = "warm",
+        Cold = "cold",
+        Archive = "archive",
+    } else Unrecognized
+}
 
 /// Quality-of-service limits of a volume.  A limit that is absent is
 /// not enforced.
@@ -278,10 +315,14 @@ impl VolumeQos {
 }
 
 ::qapi_types::object! {
-    VolumeQos { optional { iops_limit = "iops-limit" => with_iops_limit(u32),
-    bandwidth_limit = "bandwidth-limit" => with_bandwidth_limit(u64), burst_seconds =
-    "burst-seconds" => with_burst_seconds(u16), priority = "priority" =>
-    with_priority(i8) } }
+    VolumeQos {
+        optional {
+            iops_limit = "iops-limit" => with_iops_limit(u32),
+            bandwidth_limit = "bandwidth-limit" => with_bandwidth_limit(u64),
+            burst_seconds = "burst-seconds" => with_burst_seconds(u16),
+            priority = "priority" => with_priority(i8),
+        }
+    }
 }
 
 /// Predefined caching strategies.
@@ -303,10 +344,13 @@ pub enum CachePreset {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    CachePreset { Writeback = "writeback", Writethrough = "writethrough", ReadAhead =
-    "read-ahead" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    CachePreset {
+        Writeback = "writeback",
+        Writethrough = "writethrough",
+        ReadAhead = "read-ahead",
+    } else Unrecognized
+}
 
 /// Detailed cache configuration.
 ///
@@ -338,9 +382,15 @@ impl CacheSettings {
 }
 
 ::qapi_types::object! {
-    CacheSettings { required { mode = "mode" } optional { size = "size" =>
-    with_size(u64), flush_interval_ms = "flush-interval-ms" =>
-    with_flush_interval_ms(u32) } }
+    CacheSettings {
+        required {
+            mode = "mode",
+        }
+        optional {
+            size = "size" => with_size(u64),
+            flush_interval_ms = "flush-interval-ms" => with_flush_interval_ms(u32),
+        }
+    }
 }
 
 /// Cache configuration of a volume.  The short forms cover the common
@@ -464,12 +514,24 @@ impl VolumeSpec {
 }
 
 ::qapi_types::object! {
-    VolumeSpec { required { name = "name", size = "size" } optional { format = "format"
-    => with_format(VolumeFormat), sector_size = "sector-size" =>
-    with_sector_size(SectorSize), backing = "backing" => with_backing(VolumeRef), qos =
-    "qos" => with_qos(VolumeQos), cache = "cache" => with_cache(CacheConfig), tags =
-    "tags" => with_tags(::std::vec::Vec < Tag >) } strings { pool = "pool" => with_pool,
-    label = "label" => with_label } }
+    VolumeSpec {
+        required {
+            name = "name",
+            size = "size",
+        }
+        optional {
+            format = "format" => with_format(VolumeFormat),
+            sector_size = "sector-size" => with_sector_size(SectorSize),
+            backing = "backing" => with_backing(VolumeRef),
+            qos = "qos" => with_qos(VolumeQos),
+            cache = "cache" => with_cache(CacheConfig),
+            tags = "tags" => with_tags(::std::vec::Vec<Tag>),
+        }
+        strings {
+            pool = "pool" => with_pool,
+            label = "label" => with_label,
+        }
+    }
 }
 
 /// Refers to a volume, either an existing one or one that is created
@@ -561,8 +623,15 @@ impl EncryptionInfo {
 }
 
 ::qapi_types::object! {
-    EncryptionInfo { required { cipher = "cipher", key_id = "key-id" } optional {
-    key_created = "key-created" => with_key_created(Timestamp) } }
+    EncryptionInfo {
+        required {
+            cipher = "cipher",
+            key_id = "key-id",
+        }
+        optional {
+            key_created = "key-created" => with_key_created(Timestamp),
+        }
+    }
 }
 
 /// The most important facts about a volume.
@@ -601,8 +670,14 @@ impl VolumeSummary {
 }
 
 ::qapi_types::object! {
-    VolumeSummary { required { id = "id", name = "name", size = "size", health = "health"
-    } }
+    VolumeSummary {
+        required {
+            id = "id",
+            name = "name",
+            size = "size",
+            health = "health",
+        }
+    }
 }
 
 /// Detailed information about a volume.
@@ -710,14 +785,32 @@ impl VolumeInfo {
 }
 
 ::qapi_types::object! {
-    VolumeInfo { required { id = "id", name = "name", size = "size", health = "health",
-    pool = "pool", format = "format", sector_size = "sector-size", allocated =
-    "allocated", tags = "tags" } optional { qos = "qos" => with_qos(VolumeQos),
-    encryption = "encryption" => with_encryption(EncryptionInfo), dedup_ratio =
-    "dedup-ratio" => with_dedup_ratio(f64), tier = "tier" => with_tier(StorageTier),
-    replica_lag = "replica-lag" => with_replica_lag(u64), heat_score = "heat-score" =>
-    with_heat_score(u8) } strings { backing_id = "backing-id" => with_backing_id, label =
-    "label" => with_label, legacy_path = "legacy-path" => with_legacy_path } }
+    VolumeInfo {
+        required {
+            id = "id",
+            name = "name",
+            size = "size",
+            health = "health",
+            pool = "pool",
+            format = "format",
+            sector_size = "sector-size",
+            allocated = "allocated",
+            tags = "tags",
+        }
+        optional {
+            qos = "qos" => with_qos(VolumeQos),
+            encryption = "encryption" => with_encryption(EncryptionInfo),
+            dedup_ratio = "dedup-ratio" => with_dedup_ratio(f64),
+            tier = "tier" => with_tier(StorageTier),
+            replica_lag = "replica-lag" => with_replica_lag(u64),
+            heat_score = "heat-score" => with_heat_score(u8),
+        }
+        strings {
+            backing_id = "backing-id" => with_backing_id,
+            label = "label" => with_label,
+            legacy_path = "legacy-path" => with_legacy_path,
+        }
+    }
 }
 
 /// Criteria for selecting volumes.  A volume is selected when it
@@ -766,11 +859,19 @@ impl VolumeFilter {
 }
 
 ::qapi_types::object! {
-    VolumeFilter { optional { r#in = "in" => with_in(::std::vec::Vec <
-    ::std::string::String >), r#type = "type" => with_type(VolumeFormat), health =
-    "health" => with_health(HealthState), self_ = "self" => with_self(bool), r#static =
-    "static" => with_static(bool), r#abstract = "abstract" => with_abstract(bool) }
-    strings { r#match = "match" => with_match } }
+    VolumeFilter {
+        optional {
+            r#in = "in" => with_in(::std::vec::Vec<::std::string::String>),
+            r#type = "type" => with_type(VolumeFormat),
+            health = "health" => with_health(HealthState),
+            self_ = "self" => with_self(bool),
+            r#static = "static" => with_static(bool),
+            r#abstract = "abstract" => with_abstract(bool),
+        }
+        strings {
+            r#match = "match" => with_match,
+        }
+    }
 }
 
 /// Changes to apply to an existing volume.  Members that are absent
@@ -826,11 +927,20 @@ impl VolumeOptionsUpdate {
 }
 
 ::qapi_types::object! {
-    VolumeOptionsUpdate { required { id = "id" } optional { label = "label" =>
-    with_label(LabelOrNull), qos = "qos" => with_qos(VolumeQos), cache = "cache" =>
-    with_cache(CacheConfig), tier = "tier" => with_tier(StorageTier), rekey = "rekey" =>
-    with_rekey(bool), size = "size" => with_size(u64), allow_shrink = "allow-shrink" =>
-    with_allow_shrink(bool) } }
+    VolumeOptionsUpdate {
+        required {
+            id = "id",
+        }
+        optional {
+            label = "label" => with_label(LabelOrNull),
+            qos = "qos" => with_qos(VolumeQos),
+            cache = "cache" => with_cache(CacheConfig),
+            tier = "tier" => with_tier(StorageTier),
+            rekey = "rekey" => with_rekey(bool),
+            size = "size" => with_size(u64),
+            allow_shrink = "allow-shrink" => with_allow_shrink(bool),
+        }
+    }
 }
 
 /// Symbolic retention periods.
@@ -849,10 +959,12 @@ pub enum RetentionKeep {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    RetentionKeep { Forever = "forever", UntilReplaced = "until-replaced" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    RetentionKeep {
+        Forever = "forever",
+        UntilReplaced = "until-replaced",
+    } else Unrecognized
+}
 
 /// How long the appliance keeps a snapshot before deleting it
 /// automatically.
@@ -963,9 +1075,18 @@ impl SnapshotInfo {
 }
 
 ::qapi_types::object! {
-    SnapshotInfo { required { id = "id", name = "name", volume_id = "volume-id", created
-    = "created", size = "size" } optional { expires = "expires" =>
-    with_expires(Timestamp) } }
+    SnapshotInfo {
+        required {
+            id = "id",
+            name = "name",
+            volume_id = "volume-id",
+            created = "created",
+            size = "size",
+        }
+        optional {
+            expires = "expires" => with_expires(Timestamp),
+        }
+    }
 }
 
 /// A snapshot together with the snapshots derived from it.
@@ -994,8 +1115,14 @@ impl SnapshotNode {
 }
 
 ::qapi_types::object! {
-    SnapshotNode { required { snapshot = "snapshot" } optional { children = "children" =>
-    with_children(::std::vec::Vec < SnapshotNode >) } }
+    SnapshotNode {
+        required {
+            snapshot = "snapshot",
+        }
+        optional {
+            children = "children" => with_children(::std::vec::Vec<SnapshotNode>),
+        }
+    }
 }
 
 /// Storage protocols the appliance can serve.
@@ -1021,10 +1148,14 @@ pub enum ExportProtocol {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ExportProtocol { Nfs = "nfs", Iscsi = "iscsi", NvmeTcp = "nvme-tcp", Ublk = "ublk" }
-    else Unrecognized
-);
+::qapi_types::enumeration! {
+    ExportProtocol {
+        Nfs = "nfs",
+        Iscsi = "iscsi",
+        NvmeTcp = "nvme-tcp",
+        Ublk = "ublk",
+    } else Unrecognized
+}
 
 /// Access rights granted to a remote host.
 ///
@@ -1043,10 +1174,13 @@ pub enum ExportAccess {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ExportAccess { None = "none", ReadOnly = "read-only", ReadWrite = "read-write" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    ExportAccess {
+        None = "none",
+        ReadOnly = "read-only",
+        ReadWrite = "read-write",
+    } else Unrecognized
+}
 
 /// Options specific to NFS exports.
 ///
@@ -1081,10 +1215,16 @@ impl ExportOptionsNfs {
 }
 
 ::qapi_types::object! {
-    ExportOptionsNfs { required { path = "path" } optional { port = "port" =>
-    with_port(u16), allowed_hosts = "allowed-hosts" => with_allowed_hosts(::std::vec::Vec
-    < ::std::string::String >), default_access = "default-access" =>
-    with_default_access(ExportAccess) } }
+    ExportOptionsNfs {
+        required {
+            path = "path",
+        }
+        optional {
+            port = "port" => with_port(u16),
+            allowed_hosts = "allowed-hosts" => with_allowed_hosts(::std::vec::Vec<::std::string::String>),
+            default_access = "default-access" => with_default_access(ExportAccess),
+        }
+    }
 }
 
 /// Options specific to iSCSI exports.
@@ -1124,9 +1264,16 @@ impl ExportOptionsIscsi {
 }
 
 ::qapi_types::object! {
-    ExportOptionsIscsi { required { target = "target", lun = "lun" } strings { chap_user
-    = "chap-user" => with_chap_user, chap_secret_id = "chap-secret-id" =>
-    with_chap_secret_id } }
+    ExportOptionsIscsi {
+        required {
+            target = "target",
+            lun = "lun",
+        }
+        strings {
+            chap_user = "chap-user" => with_chap_user,
+            chap_secret_id = "chap-secret-id" => with_chap_secret_id,
+        }
+    }
 }
 
 /// Options specific to NVMe over TCP exports.
@@ -1160,8 +1307,15 @@ impl ExportOptionsNvme {
 }
 
 ::qapi_types::object! {
-    ExportOptionsNvme { required { nqn = "nqn" } optional { port = "port" =>
-    with_port(u16), namespace_id = "namespace-id" => with_namespace_id(u32) } }
+    ExportOptionsNvme {
+        required {
+            nqn = "nqn",
+        }
+        optional {
+            port = "port" => with_port(u16),
+            namespace_id = "namespace-id" => with_namespace_id(u32),
+        }
+    }
 }
 
 /// Description of an export.  The members that apply to every
@@ -1205,9 +1359,21 @@ impl ExportOptions {
 }
 
 ::qapi_types::object! {
-    ExportOptions { required { id = "id", volume_id = "volume-id" } optional { writable =
-    "writable" => with_writable(bool) } strings { description = "description" =>
-    with_description } flatten { protocol } }
+    ExportOptions {
+        required {
+            id = "id",
+            volume_id = "volume-id",
+        }
+        optional {
+            writable = "writable" => with_writable(bool),
+        }
+        strings {
+            description = "description" => with_description,
+        }
+        flatten {
+            protocol,
+        }
+    }
 }
 
 /// The branches of [`ExportOptions`], by `protocol`.
@@ -1330,8 +1496,15 @@ impl ExportEntry {
 }
 
 ::qapi_types::object! {
-    ExportEntry { required { name = "name" } optional { size = "size" => with_size(u64),
-    directory = "directory" => with_directory(ExportDirectory) } }
+    ExportEntry {
+        required {
+            name = "name",
+        }
+        optional {
+            size = "size" => with_size(u64),
+            directory = "directory" => with_directory(ExportDirectory),
+        }
+    }
 }
 
 /// A directory served by an export.
@@ -1360,8 +1533,14 @@ impl ExportDirectory {
 }
 
 ::qapi_types::object! {
-    ExportDirectory { required { path = "path" } optional { entries = "entries" =>
-    with_entries(::std::vec::Vec < ExportEntry >) } }
+    ExportDirectory {
+        required {
+            path = "path",
+        }
+        optional {
+            entries = "entries" => with_entries(::std::vec::Vec<ExportEntry>),
+        }
+    }
 }
 
 /// Kinds of background jobs.
@@ -1384,10 +1563,14 @@ pub enum JobType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JobType { Replicate = "replicate", Scrub = "scrub", Rebalance = "rebalance", Trim =
-    "trim" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    JobType {
+        Replicate = "replicate",
+        Scrub = "scrub",
+        Rebalance = "rebalance",
+        Trim = "trim",
+    } else Unrecognized
+}
 
 /// Life-cycle states of a job.
 ///
@@ -1412,10 +1595,16 @@ pub enum JobStatus {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JobStatus { Pending = "pending", Running = "running", Paused = "paused", Completed =
-    "completed", Failed = "failed", Cancelled = "cancelled" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    JobStatus {
+        Pending = "pending",
+        Running = "running",
+        Paused = "paused",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    } else Unrecognized
+}
 
 /// How far a job has got.  The units of `current` and `total` depend on
 /// the job type; only their ratio is meaningful.
@@ -1448,8 +1637,15 @@ impl JobProgress {
 }
 
 ::qapi_types::object! {
-    JobProgress { required { current = "current", total = "total" } optional { rate =
-    "rate" => with_rate(f64) } }
+    JobProgress {
+        required {
+            current = "current",
+            total = "total",
+        }
+        optional {
+            rate = "rate" => with_rate(f64),
+        }
+    }
 }
 
 /// Information reported about every job, regardless of its type.
@@ -1504,10 +1700,22 @@ impl JobCommon {
 }
 
 ::qapi_types::object! {
-    JobCommon { required { id = "id", r#type = "type", status = "status", progress =
-    "progress", started = "started" } optional { eta_seconds = "eta-seconds" =>
-    with_eta_seconds(i64), error_code = "error-code" => with_error_code(i32) } strings {
-    error = "error" => with_error } }
+    JobCommon {
+        required {
+            id = "id",
+            r#type = "type",
+            status = "status",
+            progress = "progress",
+            started = "started",
+        }
+        optional {
+            eta_seconds = "eta-seconds" => with_eta_seconds(i64),
+            error_code = "error-code" => with_error_code(i32),
+        }
+        strings {
+            error = "error" => with_error,
+        }
+    }
 }
 
 /// Information specific to replication jobs.
@@ -1542,8 +1750,15 @@ impl JobReplicateInfo {
 }
 
 ::qapi_types::object! {
-    JobReplicateInfo { required { source_id = "source-id", target = "target" } optional {
-    lag = "lag" => with_lag(u64) } }
+    JobReplicateInfo {
+        required {
+            source_id = "source-id",
+            target = "target",
+        }
+        optional {
+            lag = "lag" => with_lag(u64),
+        }
+    }
 }
 
 /// Information specific to scrub jobs.
@@ -1578,8 +1793,13 @@ impl JobScrubInfo {
 }
 
 ::qapi_types::object! {
-    JobScrubInfo { required { volume_id = "volume-id", errors_found = "errors-found",
-    errors_repaired = "errors-repaired" } }
+    JobScrubInfo {
+        required {
+            volume_id = "volume-id",
+            errors_found = "errors-found",
+            errors_repaired = "errors-repaired",
+        }
+    }
 }
 
 /// Information specific to rebalance jobs.
@@ -1610,7 +1830,12 @@ impl JobRebalanceInfo {
 }
 
 ::qapi_types::object! {
-    JobRebalanceInfo { required { from_pool = "from-pool", to_pool = "to-pool" } }
+    JobRebalanceInfo {
+        required {
+            from_pool = "from-pool",
+            to_pool = "to-pool",
+        }
+    }
 }
 
 /// Information about a job.  The members of [`JobCommon`] are always
@@ -1667,10 +1892,24 @@ impl JobInfo {
 }
 
 ::qapi_types::object! {
-    JobInfo { required { id = "id", status = "status", progress = "progress", started =
-    "started" } optional { eta_seconds = "eta-seconds" => with_eta_seconds(i64),
-    error_code = "error-code" => with_error_code(i32) } strings { error = "error" =>
-    with_error } flatten { r#type } }
+    JobInfo {
+        required {
+            id = "id",
+            status = "status",
+            progress = "progress",
+            started = "started",
+        }
+        optional {
+            eta_seconds = "eta-seconds" => with_eta_seconds(i64),
+            error_code = "error-code" => with_error_code(i32),
+        }
+        strings {
+            error = "error" => with_error,
+        }
+        flatten {
+            r#type,
+        }
+    }
 }
 
 /// The branches of [`JobInfo`], by `type`.
@@ -1782,10 +2021,14 @@ pub enum LinkSpeed {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    LinkSpeed { _1g = "1g", _2_5g = "2_5g", _10g = "10g", _100g = "100g" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    LinkSpeed {
+        _1g = "1g",
+        _2_5g = "2_5g",
+        _10g = "10g",
+        _100g = "100g",
+    } else Unrecognized
+}
 
 /// Information about a network port of the appliance.
 ///
@@ -1827,8 +2070,15 @@ impl NetworkPortInfo {
 }
 
 ::qapi_types::object! {
-    NetworkPortInfo { required { name = "name", speed = "speed", mtu = "mtu", link_up =
-    "link-up", mac_address = "mac-address" } }
+    NetworkPortInfo {
+        required {
+            name = "name",
+            speed = "speed",
+            mtu = "mtu",
+            link_up = "link-up",
+            mac_address = "mac-address",
+        }
+    }
 }
 
 /// Usage counters of a storage pool, in the format inherited from
@@ -1873,8 +2123,15 @@ impl LegacyPoolStats {
 }
 
 ::qapi_types::object! {
-    LegacyPoolStats { required { pool = "pool", bytes_total = "bytes_total", bytes_used =
-    "bytes_used", reads = "Reads", writes = "Writes" } }
+    LegacyPoolStats {
+        required {
+            pool = "pool",
+            bytes_total = "bytes_total",
+            bytes_used = "bytes_used",
+            reads = "Reads",
+            writes = "Writes",
+        }
+    }
 }
 
 /// The value of a configuration property.
@@ -1899,7 +2156,12 @@ impl PropertyValue {
 }
 
 ::qapi_types::object! {
-    PropertyValue { required { r#type = "type", value = "value" } }
+    PropertyValue {
+        required {
+            r#type = "type",
+            value = "value",
+        }
+    }
 }
 
 /// A contiguous range of a volume with uniform allocation state.
@@ -1933,8 +2195,16 @@ impl VolumeExtent {
 }
 
 ::qapi_types::object! {
-    VolumeExtent { required { offset = "offset", length = "length", allocated =
-    "allocated" } optional { zero = "zero" => with_zero(bool) } }
+    VolumeExtent {
+        required {
+            offset = "offset",
+            length = "length",
+            allocated = "allocated",
+        }
+        optional {
+            zero = "zero" => with_zero(bool),
+        }
+    }
 }
 
 /// Allocation map of a volume.
@@ -1957,7 +2227,11 @@ impl VolumeMap {
 }
 
 ::qapi_types::object! {
-    VolumeMap { required { extents = "extents" } }
+    VolumeMap {
+        required {
+            extents = "extents",
+        }
+    }
 }
 
 /// Hardware details the vendor provides for support cases.
@@ -2000,9 +2274,19 @@ impl ComExampleVendorInfo {
 }
 
 ::qapi_types::object! {
-    ComExampleVendorInfo { required { vendor = "vendor", model = "model", firmware =
-    "firmware" } optional { temperature = "temperature" => with_temperature(i16) }
-    strings { serial = "serial" => with_serial } }
+    ComExampleVendorInfo {
+        required {
+            vendor = "vendor",
+            model = "model",
+            firmware = "firmware",
+        }
+        optional {
+            temperature = "temperature" => with_temperature(i16),
+        }
+        strings {
+            serial = "serial" => with_serial,
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -2713,8 +2997,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        VolumeDelete { required { id = "id" } optional { force = "force" =>
-        with_force(bool) } }
+        VolumeDelete {
+            required {
+                id = "id",
+            }
+            optional {
+                force = "force" => with_force(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -2769,8 +3059,15 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        VolumeResize { required { id = "id", size = "size" } optional { allow_shrink =
-        "allow-shrink" => with_allow_shrink(bool) } }
+        VolumeResize {
+            required {
+                id = "id",
+                size = "size",
+            }
+            optional {
+                allow_shrink = "allow-shrink" => with_allow_shrink(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -2868,7 +3165,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        VolumeFlush { required { id = "id" } }
+        VolumeFlush {
+            required {
+                id = "id",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -2916,7 +3217,10 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryVolumes { optional { filter = "filter" => with_filter(super::VolumeFilter) }
+        QueryVolumes {
+            optional {
+                filter = "filter" => with_filter(super::VolumeFilter),
+            }
         }
     }
 
@@ -2955,7 +3259,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryVolume { required { id = "id" } }
+        QueryVolume {
+            required {
+                id = "id",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3002,7 +3310,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryPoolFreeBytes { strings { pool = "pool" => with_pool } }
+        QueryPoolFreeBytes {
+            strings {
+                pool = "pool" => with_pool,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3081,11 +3393,18 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SnapshotCreate { required { volume_id = "volume-id", name = "name" } optional {
-        group_members = "group-members" => with_group_members(::std::vec::Vec <
-        ::std::string::String >), retention = "retention" =>
-        with_retention(super::SnapshotRetention), quiesce = "quiesce" =>
-        with_quiesce(bool), r#async = "async" => with_async(bool) } }
+        SnapshotCreate {
+            required {
+                volume_id = "volume-id",
+                name = "name",
+            }
+            optional {
+                group_members = "group-members" => with_group_members(::std::vec::Vec<::std::string::String>),
+                retention = "retention" => with_retention(super::SnapshotRetention),
+                quiesce = "quiesce" => with_quiesce(bool),
+                r#async = "async" => with_async(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3121,7 +3440,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SnapshotDelete { required { id = "id" } }
+        SnapshotDelete {
+            required {
+                id = "id",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3171,7 +3494,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QuerySnapshotTree { required { volume_id = "volume-id" } }
+        QuerySnapshotTree {
+            required {
+                volume_id = "volume-id",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3274,8 +3601,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        ExportRemove { required { id = "id" } optional { force = "force" =>
-        with_force(bool) } }
+        ExportRemove {
+            required {
+                id = "id",
+            }
+            optional {
+                force = "force" => with_force(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3319,8 +3652,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryExportTree { required { id = "id" } optional { max_depth = "max-depth" =>
-        with_max_depth(u16) } }
+        QueryExportTree {
+            required {
+                id = "id",
+            }
+            optional {
+                max_depth = "max-depth" => with_max_depth(u16),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3357,7 +3696,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryJobs { optional { status = "status" => with_status(super::JobStatus) } }
+        QueryJobs {
+            optional {
+                status = "status" => with_status(super::JobStatus),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3416,8 +3759,15 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        JobCancel { required { id = "id" } optional { r#if = "if" =>
-        with_if(super::JobStatus), force = "force" => with_force(bool) } }
+        JobCancel {
+            required {
+                id = "id",
+            }
+            optional {
+                r#if = "if" => with_if(super::JobStatus),
+                force = "force" => with_force(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3492,7 +3842,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryPoolStats { strings { pool = "pool" => with_pool } }
+        QueryPoolStats {
+            strings {
+                pool = "pool" => with_pool,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3539,7 +3893,12 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        PropertyGet { required { path = "path", property = "property" } }
+        PropertyGet {
+            required {
+                path = "path",
+                property = "property",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3608,8 +3967,16 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        PropertySet { required { path = "path", property = "property", value = "value" }
-        rest { extra } }
+        PropertySet {
+            required {
+                path = "path",
+                property = "property",
+                value = "value",
+            }
+            rest {
+                extra,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3657,8 +4024,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        ApplianceReboot { optional { delay = "delay" => with_delay(u32) } strings {
-        reason = "reason" => with_reason } }
+        ApplianceReboot {
+            optional {
+                delay = "delay" => with_delay(u32),
+            }
+            strings {
+                reason = "reason" => with_reason,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3708,8 +4081,15 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        XDebugVolumeMap { required { id = "id" } optional { offset = "offset" =>
-        with_offset(u64), length = "length" => with_length(u64) } }
+        XDebugVolumeMap {
+            required {
+                id = "id",
+            }
+            optional {
+                offset = "offset" => with_offset(u64),
+                length = "length" => with_length(u64),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3796,8 +4176,16 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        VolumeHealthChanged { required { id = "id", previous = "previous", current =
-        "current" } strings { reason = "reason" => with_reason } }
+        VolumeHealthChanged {
+            required {
+                id = "id",
+                previous = "previous",
+                current = "current",
+            }
+            strings {
+                reason = "reason" => with_reason,
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -3960,7 +4348,12 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        ComExampleVendorAlert { required { code = "code", message = "message" } }
+        ComExampleVendorAlert {
+            required {
+                code = "code",
+                message = "message",
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -12,9 +12,13 @@ pub enum Transport {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    Transport { Tcp = "tcp", Unix = "unix", Rdma = "rdma" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    Transport {
+        Tcp = "tcp",
+        Unix = "unix",
+        Rdma = "rdma",
+    } else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +41,12 @@ impl TcpAddress {
 }
 
 ::qapi_types::object! {
-    TcpAddress { required { host = "host", port = "port" } }
+    TcpAddress {
+        required {
+            host = "host",
+            port = "port",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -57,7 +66,11 @@ impl UnixAddress {
 }
 
 ::qapi_types::object! {
-    UnixAddress { required { path = "path" } }
+    UnixAddress {
+        required {
+            path = "path",
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -78,7 +91,11 @@ impl Address {
 }
 
 ::qapi_types::object! {
-    Address { flatten { transport } }
+    Address {
+        flatten {
+            transport,
+        }
+    }
 }
 
 /// The branches of [`Address`], by `transport`.
@@ -171,7 +188,14 @@ impl Listener {
 }
 
 ::qapi_types::object! {
-    Listener { required { addr = "addr" } optional { tls = "tls" => with_tls(bool) } }
+    Listener {
+        required {
+            addr = "addr",
+        }
+        optional {
+            tls = "tls" => with_tls(bool),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -237,8 +261,14 @@ impl ListenArgs {
 }
 
 ::qapi_types::object! {
-    ListenArgs { required { listener = "listener" } optional { timeout = "timeout" =>
-    with_timeout(u32) } }
+    ListenArgs {
+        required {
+            listener = "listener",
+        }
+        optional {
+            timeout = "timeout" => with_timeout(u32),
+        }
+    }
 }
 
 #[allow(missing_docs)]
@@ -250,7 +280,9 @@ pub enum Accel {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(Accel {} else Unrecognized);
+::qapi_types::enumeration! {
+    Accel {} else Unrecognized
+}
 
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
@@ -270,7 +302,11 @@ impl AccelInfo {
 }
 
 ::qapi_types::object! {
-    AccelInfo { flatten { accel } }
+    AccelInfo {
+        flatten {
+            accel,
+        }
+    }
 }
 
 /// The branches of [`AccelInfo`], by `accel`.

@@ -23,8 +23,14 @@ impl DiskAddArguments {
 }
 
 ::qapi_types::object! {
-    DiskAddArguments { strings { node_name = "node-name" => with_node_name } flatten {
-    driver } }
+    DiskAddArguments {
+        strings {
+            node_name = "node-name" => with_node_name,
+        }
+        flatten {
+            driver,
+        }
+    }
 }
 
 /// The branches of [`DiskAddArguments`], by `driver`.
@@ -118,7 +124,12 @@ impl DiskLegacyResizeArguments {
 }
 
 ::qapi_types::object! {
-    DiskLegacyResizeArguments { required { name = "name", size_mb = "SIZE_MB" } }
+    DiskLegacyResizeArguments {
+        required {
+            name = "name",
+            size_mb = "SIZE_MB",
+        }
+    }
 }
 
 /// What [`query-disk-stats`](commands::QueryDiskStats) returns.
@@ -144,8 +155,14 @@ impl DiskStats {
 }
 
 ::qapi_types::object! {
-    DiskStats { required { reads = "reads" } optional { list = "list" =>
-    with_list(::std::vec::Vec < DiskStatsListType >) } }
+    DiskStats {
+        required {
+            reads = "reads",
+        }
+        optional {
+            list = "list" => with_list(::std::vec::Vec<DiskStatsListType>),
+        }
+    }
 }
 
 /// An element of what [`query-disks`](commands::QueryDisks) returns.
@@ -184,9 +201,17 @@ impl QueryDisksItem {
 }
 
 ::qapi_types::object! {
-    QueryDisksItem { required { name = "name", size = "size", state = "state" } optional
-    { tags = "tags" => with_tags(::std::vec::Vec < ::std::string::String >), backing =
-    "backing" => with_backing(QueryDisksItem) } }
+    QueryDisksItem {
+        required {
+            name = "name",
+            size = "size",
+            state = "state",
+        }
+        optional {
+            tags = "tags" => with_tags(::std::vec::Vec<::std::string::String>),
+            backing = "backing" => with_backing(QueryDisksItem),
+        }
+    }
 }
 
 /// The type of [`DISK_STATE_CHANGED`](events::DiskStateChanged)'s member 'state'.
@@ -205,10 +230,13 @@ pub enum DiskStateChangedState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    DiskStateChangedState { Idle = "idle", Busy = "busy", Gone = "gone" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    DiskStateChangedState {
+        Idle = "idle",
+        Busy = "busy",
+        Gone = "gone",
+    } else Unrecognized
+}
 
 /// The type of [`DiskAddArguments`]'s member 'driver'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -225,10 +253,13 @@ pub enum DiskAddArgumentsDriver {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    DiskAddArgumentsDriver { File = "file", Null = "null", Nbd = "nbd" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    DiskAddArgumentsDriver {
+        File = "file",
+        Null = "null",
+        Nbd = "nbd",
+    } else Unrecognized
+}
 
 /// Branch 'file' of [`DiskAddArguments`].
 #[derive(Clone, Debug, PartialEq)]
@@ -253,8 +284,14 @@ impl DiskAddArgumentsFile {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsFile { required { filename = "filename" } optional { locking =
-    "locking" => with_locking(DiskAddArgumentsFileLocking) } }
+    DiskAddArgumentsFile {
+        required {
+            filename = "filename",
+        }
+        optional {
+            locking = "locking" => with_locking(DiskAddArgumentsFileLocking),
+        }
+    }
 }
 
 /// Branch 'nbd' of [`DiskAddArguments`].
@@ -280,8 +317,14 @@ impl DiskAddArgumentsNbd {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsNbd { required { server = "server" } strings { export = "export" =>
-    with_export } }
+    DiskAddArgumentsNbd {
+        required {
+            server = "server",
+        }
+        strings {
+            export = "export" => with_export,
+        }
+    }
 }
 
 /// The type of [`DiskStats`]'s member 'list'.
@@ -302,7 +345,11 @@ impl DiskStatsListType {
 }
 
 ::qapi_types::object! {
-    DiskStatsListType { required { when = "when" } }
+    DiskStatsListType {
+        required {
+            when = "when",
+        }
+    }
 }
 
 /// The type of [`DiskAddArgumentsFile`]'s member 'locking'.
@@ -440,8 +487,14 @@ impl DiskAddArgumentsNbdServerObject {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsNbdServerObject { required { host = "host" } optional { port = "port"
-    => with_port(i64) } }
+    DiskAddArgumentsNbdServerObject {
+        required {
+            host = "host",
+        }
+        optional {
+            port = "port" => with_port(i64),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
@@ -779,7 +832,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryDisks { optional { all = "all" => with_all(bool) } }
+        QueryDisks {
+            optional {
+                all = "all" => with_all(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -856,7 +913,12 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        DiskStateChanged { required { name = "name", state = "state" } }
+        DiskStateChanged {
+            required {
+                name = "name",
+                state = "state",
+            }
+        }
     }
 
     #[allow(deprecated)]
