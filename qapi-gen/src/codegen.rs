@@ -46,11 +46,13 @@ enum Scope {
     Sub,
 }
 
-/// The generated items: the module root's, then those of the `commands`
-/// and `events` submodules.
+/// The generated items: the module root's (the table last), then those of
+/// the `commands` and `events` submodules.
 #[derive(Default)]
 pub(crate) struct Module {
     pub(crate) root: Vec<TokenStream>,
+    /// `SCHEMA`, the last item of the root.
+    pub(crate) table: TokenStream,
     pub(crate) commands: Vec<TokenStream>,
     pub(crate) events: Vec<TokenStream>,
 }
@@ -159,7 +161,7 @@ impl<'s> Codegen<'s> {
                 _ => {}
             }
         }
-        module.root.push(crate::table::binding_schema(self.schema));
+        module.table = crate::table::binding_schema(self.schema);
         module.events.push(self.event_enum());
         module
     }

@@ -31,6 +31,7 @@ pub fn rust_source_with(schema: &Schema, origin: &str, options: Options) -> Resu
         out.push_str(&space_items(&macros.restore(&formatted)));
     } else {
         write_items(&mut out, module.root);
+        write_items(&mut out, vec![module.table]);
         for (name, doc, items) in [
             ("commands", Module::COMMANDS_DOC, module.commands),
             ("events", Module::EVENTS_DOC, module.events),
@@ -57,7 +58,9 @@ fn write_items(out: &mut String, items: Vec<proc_macro2::TokenStream>) {
 /// The module as a syntax tree, each item parsed on its own, the macro
 /// invocations that [`Macros`] lays out held there.
 fn syntax_tree(module: Module, macros: &mut Macros) -> Result<syn::File, Error> {
-    let mut parse = |items: Vec<proc_macro2::TokenStream>| -> Result<Vec<syn::Item>, Error> {
+    let parse = |items: Vec<proc_macro2::TokenStream>,
+                 macros: &mut Macros|
+     -> Result<Vec<syn::Item>, Error> {
         let mut parsed = Vec::with_capacity(items.len());
         for tokens in items {
             // A copy of the item's outer tokens (its groups are shared),
@@ -73,13 +76,16 @@ fn syntax_tree(module: Module, macros: &mut Macros) -> Result<syn::File, Error> 
         }
         Ok(parsed)
     };
-    let mut items = parse(module.root)?;
+    let mut items = parse(module.root, macros)?;
+    // The table is laid out without being parsed: it is most of the
+    // tokens, all of them in one expression.
+    items.push(macros.hold_table(module.table));
     for (name, doc, content) in [
         ("commands", Module::COMMANDS_DOC, module.commands),
         ("events", Module::EVENTS_DOC, module.events),
     ] {
         let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-        let content = parse(content)?;
+        let content = parse(content, macros)?;
         items.push(syn::parse_quote! {
             #(#[doc = #doc])*
             pub mod #name {

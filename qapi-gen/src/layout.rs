@@ -12,10 +12,19 @@ use quote::ToTokens;
 /// The name of the placeholder macro, which nothing defines.
 const PLACEHOLDER: &str = "__qapi_laid_out";
 
-/// The invocations held out of the formatted items, in order.
+/// The invocations (and the bindings' table) held out of the formatted
+/// items, in order.
 #[derive(Default)]
 pub(crate) struct Macros {
-    held: Vec<syn::ItemMacro>,
+    held: Vec<Held>,
+}
+
+/// What a placeholder stands for.
+enum Held {
+    /// A macro invocation.
+    Macro(syn::ItemMacro),
+    /// The `SCHEMA` static, unparsed.
+    Table(TokenStream),
 }
 
 impl Macros {
@@ -33,9 +42,19 @@ impl Macros {
         if !ours {
             return syn::Item::Macro(mac);
         }
+        self.placeholder(Held::Macro(mac))
+    }
+
+    /// A placeholder for the bindings' `SCHEMA` static, which is laid out
+    /// one entry a line without being parsed.
+    pub(crate) fn hold_table(&mut self, table: TokenStream) -> syn::Item {
+        self.placeholder(Held::Table(table))
+    }
+
+    fn placeholder(&mut self, held: Held) -> syn::Item {
         let placeholder = syn::Ident::new(PLACEHOLDER, proc_macro2::Span::call_site());
         let index = proc_macro2::Literal::usize_unsuffixed(self.held.len());
-        self.held.push(mac);
+        self.held.push(held);
         syn::parse_quote!(#placeholder!(#index);)
     }
 
@@ -52,9 +71,13 @@ impl Macros {
                 .and_then(|index| index.parse::<usize>().ok())
                 .and_then(|index| self.held.get(index));
             match held {
-                Some(mac) => {
+                Some(Held::Macro(mac)) => {
                     let indent = &line[..line.len() - trimmed.len()];
                     lay_out(mac, indent, &mut out);
+                }
+                Some(Held::Table(tokens)) => {
+                    let indent = &line[..line.len() - trimmed.len()];
+                    item(tokens.clone(), indent, &mut out);
                 }
                 None => {
                     out.push_str(line);
@@ -140,6 +163,9 @@ fn inline(tokens: TokenStream, out: &mut String) {
     // Whether the previous token was a word (an opening parenthesis
     // then calls it).
     let mut word = false;
+    // Whether the previous token was a name a `::` continues (not a
+    // keyword such as `use`, nor punctuation such as `: ::std`).
+    let mut path = false;
     let mut tokens = tokens.into_iter().peekable();
     while let Some(token) = tokens.next() {
         match token {
@@ -147,7 +173,12 @@ fn inline(tokens: TokenStream, out: &mut String) {
                 if space {
                     out.push(' ');
                 }
-                out.push_str(&ident.to_string());
+                let text = ident.to_string();
+                path = !matches!(
+                    text.as_str(),
+                    "use" | "pub" | "static" | "as" | "in" | "const"
+                );
+                out.push_str(&text);
                 (space, word) = (true, true);
             }
             TokenTree::Literal(literal) => {
@@ -186,7 +217,11 @@ fn inline(tokens: TokenStream, out: &mut String) {
                     }
                 }
                 match op.as_str() {
-                    "::" | "<" => {
+                    "::" if space && !path => {
+                        out.push_str(" ::");
+                        space = false;
+                    }
+                    "::" | "<" | "." => {
                         out.push_str(&op);
                         space = false;
                     }
@@ -194,7 +229,7 @@ fn inline(tokens: TokenStream, out: &mut String) {
                         out.push('>');
                         space = true;
                     }
-                    "," | ";" => {
+                    "," | ";" | ":" => {
                         out.push_str(&op);
                         space = true;
                     }
@@ -212,9 +247,164 @@ fn inline(tokens: TokenStream, out: &mut String) {
                     }
                 }
                 word = false;
+                path = false;
             }
         }
     }
+}
+
+/// Writes an item (the bindings' table): doc attributes as `///` lines,
+/// other attributes a line each, then the item with [`expression`]'s
+/// layout.
+fn item(tokens: TokenStream, indent: &str, out: &mut String) {
+    let mut tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut start = 0;
+    while let [TokenTree::Punct(hash), TokenTree::Group(attr), ..] = &tokens[start..] {
+        if hash.as_char() != '#' || attr.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        out.push_str(indent);
+        let doc = syn::parse2::<syn::MetaNameValue>(attr.stream())
+            .ok()
+            .filter(|meta| meta.path.is_ident("doc"))
+            .and_then(|meta| match meta.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            });
+        match doc {
+            Some(text) => {
+                out.push_str("///");
+                out.push_str(&text);
+            }
+            None => {
+                out.push('#');
+                inline(TokenTree::Group(attr.clone()).into(), out);
+            }
+        }
+        out.push('\n');
+        start += 2;
+    }
+    let rest: TokenStream = tokens.drain(start..).collect();
+    out.push_str(indent);
+    expression(rest, indent, out);
+    out.push('\n');
+}
+
+/// Writes tokens on a line as [`inline`] does, but for their non-empty
+/// braces and brackets, whose entries (or statements) go a line each a
+/// level deeper: `&[` / `M::new("name", R::STR),` / `]`.
+fn expression(tokens: TokenStream, indent: &str, out: &mut String) {
+    let mut run = TokenStream::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        let group = match token {
+            TokenTree::Group(group)
+                if matches!(group.delimiter(), Delimiter::Brace | Delimiter::Bracket)
+                    && !group.stream().is_empty()
+                    && !run_ends_with_hash(&run) =>
+            {
+                group
+            }
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Parenthesis => {
+                flush(&mut run, out);
+                // A call: its arguments on this line, their lists laid out.
+                out.push('(');
+                expression(group.stream(), indent, out);
+                out.push(')');
+                continue;
+            }
+            other => {
+                run.extend([other]);
+                continue;
+            }
+        };
+        let after_path = run_ends_with_path(&run);
+        flush(&mut run, out);
+        let (open, close) = match group.delimiter() {
+            Delimiter::Bracket => ("[", "]"),
+            _ if after_path || out.ends_with('&') => ("{", "}"),
+            _ => (" {", "}"),
+        };
+        out.push_str(open);
+        out.push('\n');
+        let inner = format!("{indent}    ");
+        entries(group.stream(), &inner, out);
+        out.push_str(indent);
+        out.push_str(close);
+        // What follows a list on its line: a comma, another argument.
+        if let Some(TokenTree::Punct(p)) = tokens.peek() {
+            if p.as_char() == ',' {
+                out.push(',');
+                tokens.next();
+                if tokens.peek().is_some() {
+                    out.push(' ');
+                }
+            }
+        }
+    }
+    flush(&mut run, out);
+}
+
+/// Writes a list's entries, or a block's statements, a line each with
+/// the comma or semicolon that ends it; an attribute on a line of its
+/// own.
+fn entries(tokens: TokenStream, indent: &str, out: &mut String) {
+    let mut entry = TokenStream::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(p) if matches!(p.as_char(), ',' | ';') => {
+                out.push_str(indent);
+                expression(std::mem::take(&mut entry), indent, out);
+                out.push(p.as_char());
+                out.push('\n');
+            }
+            TokenTree::Punct(p) if p.as_char() == '#' && entry.is_empty() => {
+                if let Some(TokenTree::Group(attr)) = tokens.next() {
+                    out.push_str(indent);
+                    out.push('#');
+                    inline(TokenTree::Group(attr).into(), out);
+                    out.push('\n');
+                }
+            }
+            other => entry.extend([other]),
+        }
+    }
+    if !entry.is_empty() {
+        out.push_str(indent);
+        expression(entry, indent, out);
+        out.push('\n');
+    }
+}
+
+/// Writes the tokens gathered so far with [`inline`], spaced from what
+/// precedes them on the line.
+fn flush(run: &mut TokenStream, out: &mut String) {
+    if run.is_empty() {
+        return;
+    }
+    let starts_with_word = matches!(
+        run.clone().into_iter().next(),
+        Some(TokenTree::Ident(_) | TokenTree::Literal(_))
+    );
+    if starts_with_word && !(out.ends_with(['(', ' ', '\n', '&', ':', '!']) || out.is_empty()) {
+        out.push(' ');
+    }
+    inline(std::mem::take(run), out);
+}
+
+/// Whether the gathered tokens end with `#` (an attribute's brackets
+/// follow).
+fn run_ends_with_hash(run: &TokenStream) -> bool {
+    matches!(run.clone().into_iter().last(), Some(TokenTree::Punct(p)) if p.as_char() == '#')
+}
+
+/// Whether the gathered tokens end with `::` (a `use` group follows).
+fn run_ends_with_path(run: &TokenStream) -> bool {
+    matches!(run.clone().into_iter().last(), Some(TokenTree::Punct(p)) if p.as_char() == ':')
 }
 
 #[cfg(test)]
@@ -272,5 +462,29 @@ mod tests {
             matches!(macros.hold(item), syn::Item::Macro(m) if m.mac.path.segments[0].ident == "other")
         );
         assert!(macros.held.is_empty());
+    }
+
+    #[test]
+    fn the_table_is_one_entry_a_line() {
+        let mut out = String::new();
+        item(
+            quote::quote! {
+                #[doc = " The table."]
+                pub static SCHEMA: ::t::Table = {
+                    #[allow(unused_imports)]
+                    use ::t::{Member as M, TypeRef as R,};
+                    Table { types: &[T::structure("A", &[M::new("x", R::Array(&R::STR)).optional(),]),], }
+                };
+            },
+            "",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "/// The table.\npub static SCHEMA: ::t::Table = {\n    #[allow(unused_imports)]\n    \
+             use ::t::{\n        Member as M,\n        TypeRef as R,\n    };\n    Table {\n        \
+             types: &[\n            T::structure(\"A\", &[\n                \
+             M::new(\"x\", R::Array(&R::STR)).optional(),\n            ]),\n        ],\n    }\n};\n"
+        );
     }
 }

@@ -56,9 +56,9 @@ pub(crate) fn binding_schema(schema: &Schema) -> TokenStream {
                 EventDef as E, Member as M, TypeDef as T, TypeRef as R,
             };
             BindingSchema {
-                commands: &[#(#commands),*],
-                events: &[#(#events),*],
-                types: &[#(#types),*],
+                commands: &[#(#commands,)*],
+                events: &[#(#events,)*],
+                types: &[#(#types,)*],
             }
         };
     }
@@ -119,7 +119,7 @@ impl Reached {
                     let cond = conditional(&v.cond);
                     quote!(V::new(#value) #cond)
                 });
-                quote!(T::enumeration(#name, &[#(#values),*]))
+                quote!(T::enumeration(#name, &[#(#values,)*]))
             }
             EntityKind::Object(object) => {
                 let members: Vec<TokenStream> = schema
@@ -134,7 +134,7 @@ impl Reached {
                     })
                     .collect();
                 match &object.branches {
-                    None => quote!(T::structure(#name, &[#(#members),*])),
+                    None => quote!(T::structure(#name, &[#(#members,)*])),
                     Some(branches) => {
                         let tag = &branches.tag;
                         // Implicit branches add no members.
@@ -147,7 +147,7 @@ impl Reached {
                                 quote!(B::new(#case, #ty) #cond)
                             })
                             .collect();
-                        quote!(T::union(#name, &[#(#members),*], #tag, &[#(#branches),*]))
+                        quote!(T::union(#name, &[#(#members,)*], #tag, &[#(#branches,)*]))
                     }
                 }
             }
@@ -161,7 +161,7 @@ impl Reached {
                         quote!(A::new(#ty) #cond)
                     })
                     .collect();
-                quote!(T::alternate(#name, &[#(#alternatives),*]))
+                quote!(T::alternate(#name, &[#(#alternatives,)*]))
             }
             // Builtins and arrays are referred to, not described;
             // commands and events are not types.

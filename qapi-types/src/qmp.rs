@@ -784,148 +784,119 @@ impl SchemaInfoEvent {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "qmp_capabilities",
-                R::Named("q_obj_qmp_capabilities-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("qmp_capabilities", R::Named("q_obj_qmp_capabilities-arg"), R::Named("q_empty")),
             C::new("query-version", R::Named("q_empty"), R::Named("VersionInfo")),
-            C::new(
-                "query-commands",
-                R::Named("q_empty"),
-                R::Array(&R::Named("CommandInfo")),
-            ),
-            C::new(
-                "query-qmp-schema",
-                R::Named("q_empty"),
-                R::Array(&R::Named("SchemaInfo")),
-            ),
+            C::new("query-commands", R::Named("q_empty"), R::Array(&R::Named("CommandInfo"))),
+            C::new("query-qmp-schema", R::Named("q_empty"), R::Array(&R::Named("SchemaInfo"))),
         ],
         events: &[],
         types: &[
-            T::structure("CommandInfo", &[M::new("name", R::STR)]),
-            T::enumeration(
-                "JSONType",
-                &[
-                    V::new("string"),
-                    V::new("number"),
-                    V::new("int"),
-                    V::new("boolean"),
-                    V::new("null"),
-                    V::new("object"),
-                    V::new("array"),
-                    V::new("value"),
-                ],
-            ),
-            T::enumeration("QMPCapability", &[V::new("oob")]),
-            T::union(
-                "SchemaInfo",
-                &[
-                    M::new("name", R::STR),
-                    M::new("meta-type", R::Named("SchemaMetaType")),
-                    M::new("features", R::Array(&R::STR)).optional(),
-                ],
-                "meta-type",
-                &[
-                    B::new("builtin", R::Named("SchemaInfoBuiltin")),
-                    B::new("enum", R::Named("SchemaInfoEnum")),
-                    B::new("array", R::Named("SchemaInfoArray")),
-                    B::new("object", R::Named("SchemaInfoObject")),
-                    B::new("alternate", R::Named("SchemaInfoAlternate")),
-                    B::new("command", R::Named("SchemaInfoCommand")),
-                    B::new("event", R::Named("SchemaInfoEvent")),
-                ],
-            ),
-            T::structure(
-                "SchemaInfoAlternate",
-                &[M::new("members", R::Array(&R::Named("SchemaInfoAlternateMember")))],
-            ),
-            T::structure("SchemaInfoAlternateMember", &[M::new("type", R::STR)]),
-            T::structure("SchemaInfoArray", &[M::new("element-type", R::STR)]),
-            T::structure(
-                "SchemaInfoBuiltin",
-                &[M::new("json-type", R::Named("JSONType"))],
-            ),
-            T::structure(
-                "SchemaInfoCommand",
-                &[
-                    M::new("arg-type", R::STR),
-                    M::new("ret-type", R::STR),
-                    M::new("allow-oob", R::BOOL).optional(),
-                ],
-            ),
-            T::structure(
-                "SchemaInfoEnum",
-                &[
-                    M::new("members", R::Array(&R::Named("SchemaInfoEnumMember")))
-                        .optional(),
-                    M::new("values", R::Array(&R::STR)).optional(),
-                ],
-            ),
-            T::structure(
-                "SchemaInfoEnumMember",
-                &[
-                    M::new("name", R::STR),
-                    M::new("features", R::Array(&R::STR)).optional(),
-                ],
-            ),
-            T::structure("SchemaInfoEvent", &[M::new("arg-type", R::STR)]),
-            T::structure(
-                "SchemaInfoObject",
-                &[
-                    M::new("members", R::Array(&R::Named("SchemaInfoObjectMember"))),
-                    M::new("tag", R::STR).optional(),
-                    M::new("variants", R::Array(&R::Named("SchemaInfoObjectVariant")))
-                        .optional(),
-                ],
-            ),
-            T::structure(
-                "SchemaInfoObjectMember",
-                &[
-                    M::new("name", R::STR),
-                    M::new("type", R::STR),
-                    M::new("default", R::ANY).optional(),
-                    M::new("features", R::Array(&R::STR)).optional(),
-                ],
-            ),
-            T::structure(
-                "SchemaInfoObjectVariant",
-                &[M::new("case", R::STR), M::new("type", R::STR)],
-            ),
-            T::enumeration(
-                "SchemaMetaType",
-                &[
-                    V::new("builtin"),
-                    V::new("enum"),
-                    V::new("array"),
-                    V::new("object"),
-                    V::new("alternate"),
-                    V::new("command"),
-                    V::new("event"),
-                ],
-            ),
-            T::structure(
-                "VersionInfo",
-                &[M::new("qemu", R::Named("VersionTriple")), M::new("package", R::STR)],
-            ),
-            T::structure(
-                "VersionTriple",
-                &[
-                    M::new("major", R::INT),
-                    M::new("minor", R::INT),
-                    M::new("micro", R::INT),
-                ],
-            ),
+            T::structure("CommandInfo", &[
+                M::new("name", R::STR),
+            ]),
+            T::enumeration("JSONType", &[
+                V::new("string"),
+                V::new("number"),
+                V::new("int"),
+                V::new("boolean"),
+                V::new("null"),
+                V::new("object"),
+                V::new("array"),
+                V::new("value"),
+            ]),
+            T::enumeration("QMPCapability", &[
+                V::new("oob"),
+            ]),
+            T::union("SchemaInfo", &[
+                M::new("name", R::STR),
+                M::new("meta-type", R::Named("SchemaMetaType")),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ], "meta-type", &[
+                B::new("builtin", R::Named("SchemaInfoBuiltin")),
+                B::new("enum", R::Named("SchemaInfoEnum")),
+                B::new("array", R::Named("SchemaInfoArray")),
+                B::new("object", R::Named("SchemaInfoObject")),
+                B::new("alternate", R::Named("SchemaInfoAlternate")),
+                B::new("command", R::Named("SchemaInfoCommand")),
+                B::new("event", R::Named("SchemaInfoEvent")),
+            ]),
+            T::structure("SchemaInfoAlternate", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoAlternateMember"))),
+            ]),
+            T::structure("SchemaInfoAlternateMember", &[
+                M::new("type", R::STR),
+            ]),
+            T::structure("SchemaInfoArray", &[
+                M::new("element-type", R::STR),
+            ]),
+            T::structure("SchemaInfoBuiltin", &[
+                M::new("json-type", R::Named("JSONType")),
+            ]),
+            T::structure("SchemaInfoCommand", &[
+                M::new("arg-type", R::STR),
+                M::new("ret-type", R::STR),
+                M::new("allow-oob", R::BOOL).optional(),
+            ]),
+            T::structure("SchemaInfoEnum", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoEnumMember"))).optional(),
+                M::new("values", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoEnumMember", &[
+                M::new("name", R::STR),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoEvent", &[
+                M::new("arg-type", R::STR),
+            ]),
+            T::structure("SchemaInfoObject", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoObjectMember"))),
+                M::new("tag", R::STR).optional(),
+                M::new("variants", R::Array(&R::Named("SchemaInfoObjectVariant"))).optional(),
+            ]),
+            T::structure("SchemaInfoObjectMember", &[
+                M::new("name", R::STR),
+                M::new("type", R::STR),
+                M::new("default", R::ANY).optional(),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoObjectVariant", &[
+                M::new("case", R::STR),
+                M::new("type", R::STR),
+            ]),
+            T::enumeration("SchemaMetaType", &[
+                V::new("builtin"),
+                V::new("enum"),
+                V::new("array"),
+                V::new("object"),
+                V::new("alternate"),
+                V::new("command"),
+                V::new("event"),
+            ]),
+            T::structure("VersionInfo", &[
+                M::new("qemu", R::Named("VersionTriple")),
+                M::new("package", R::STR),
+            ]),
+            T::structure("VersionTriple", &[
+                M::new("major", R::INT),
+                M::new("minor", R::INT),
+                M::new("micro", R::INT),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_qmp_capabilities-arg",
-                &[M::new("enable", R::Array(&R::Named("QMPCapability"))).optional()],
-            ),
+            T::structure("q_obj_qmp_capabilities-arg", &[
+                M::new("enable", R::Array(&R::Named("QMPCapability"))).optional(),
+            ]),
         ],
     }
 };

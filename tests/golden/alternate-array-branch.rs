@@ -141,25 +141,35 @@ impl Query {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("run-query", R::Named("Query"), R::Named("q_empty"))],
+        commands: &[
+            C::new("run-query", R::Named("Query"), R::Named("q_empty")),
+        ],
         events: &[],
         types: &[
-            T::alternate("OneOrMany", &[A::new(R::STR), A::new(R::Array(&R::STR))]),
-            T::structure(
-                "Query",
-                &[
-                    M::new("names", R::Named("OneOrMany")),
-                    M::new("samples", R::Array(&R::Named("Sample"))).optional(),
-                ],
-            ),
-            T::alternate(
-                "Sample",
-                &[A::new(R::UINT64), A::new(R::BOOL), A::new(R::Array(&R::UINT64))],
-            ),
+            T::alternate("OneOrMany", &[
+                A::new(R::STR),
+                A::new(R::Array(&R::STR)),
+            ]),
+            T::structure("Query", &[
+                M::new("names", R::Named("OneOrMany")),
+                M::new("samples", R::Array(&R::Named("Sample"))).optional(),
+            ]),
+            T::alternate("Sample", &[
+                A::new(R::UINT64),
+                A::new(R::BOOL),
+                A::new(R::Array(&R::UINT64)),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

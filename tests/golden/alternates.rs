@@ -433,8 +433,15 @@ impl Config {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -442,50 +449,63 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::alternate(
-                "Anything",
-                &[
-                    A::new(R::NUMBER),
-                    A::new(R::BOOL),
-                    A::new(R::NULL),
-                    A::new(R::Named("Options")),
-                    A::new(R::Named("Preset")),
-                ],
-            ),
-            T::structure(
-                "Config",
-                &[
-                    M::new("label", R::Named("StrOrNull")),
-                    M::new("any", R::Named("Anything")).optional(),
-                    M::new("switch", R::Named("SwitchOrLevel")).optional(),
-                    M::new("speed", R::Named("SpeedOrAuto")).optional(),
-                    M::new("opts", R::Named("JustOptions")).optional(),
-                    M::new("refs", R::Array(&R::Named("OptionsRef"))).optional(),
-                ],
-            ),
-            T::alternate("JustOptions", &[A::new(R::Named("Options"))]),
-            T::structure("Options", &[M::new("path", R::STR)]),
-            T::alternate(
-                "OptionsRef",
-                &[A::new(R::Named("Options")), A::new(R::STR), A::new(R::NULL)],
-            ),
-            T::enumeration("Preset", &[V::new("small"), V::new("large")]),
-            T::enumeration("Speed", &[V::new("10"), V::new("100"), V::new("1000")]),
-            T::alternate("SpeedOrAuto", &[A::new(R::Named("Speed")), A::new(R::BOOL)]),
-            T::alternate("StrOrNull", &[A::new(R::STR), A::new(R::NULL)]),
-            T::enumeration("Switch", &[V::new("on"), V::new("off"), V::new("auto")]),
-            T::alternate(
-                "SwitchOrLevel",
-                &[A::new(R::Named("Switch")), A::new(R::UINT8)],
-            ),
+            T::alternate("Anything", &[
+                A::new(R::NUMBER),
+                A::new(R::BOOL),
+                A::new(R::NULL),
+                A::new(R::Named("Options")),
+                A::new(R::Named("Preset")),
+            ]),
+            T::structure("Config", &[
+                M::new("label", R::Named("StrOrNull")),
+                M::new("any", R::Named("Anything")).optional(),
+                M::new("switch", R::Named("SwitchOrLevel")).optional(),
+                M::new("speed", R::Named("SpeedOrAuto")).optional(),
+                M::new("opts", R::Named("JustOptions")).optional(),
+                M::new("refs", R::Array(&R::Named("OptionsRef"))).optional(),
+            ]),
+            T::alternate("JustOptions", &[
+                A::new(R::Named("Options")),
+            ]),
+            T::structure("Options", &[
+                M::new("path", R::STR),
+            ]),
+            T::alternate("OptionsRef", &[
+                A::new(R::Named("Options")),
+                A::new(R::STR),
+                A::new(R::NULL),
+            ]),
+            T::enumeration("Preset", &[
+                V::new("small"),
+                V::new("large"),
+            ]),
+            T::enumeration("Speed", &[
+                V::new("10"),
+                V::new("100"),
+                V::new("1000"),
+            ]),
+            T::alternate("SpeedOrAuto", &[
+                A::new(R::Named("Speed")),
+                A::new(R::BOOL),
+            ]),
+            T::alternate("StrOrNull", &[
+                A::new(R::STR),
+                A::new(R::NULL),
+            ]),
+            T::enumeration("Switch", &[
+                V::new("on"),
+                V::new("off"),
+                V::new("auto"),
+            ]),
+            T::alternate("SwitchOrLevel", &[
+                A::new(R::Named("Switch")),
+                A::new(R::UINT8),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_configure-arg",
-                &[
-                    M::new("config", R::Named("Config")),
-                    M::new("label", R::Named("StrOrNull")).optional(),
-                ],
-            ),
+            T::structure("q_obj_configure-arg", &[
+                M::new("config", R::Named("Config")),
+                M::new("label", R::Named("StrOrNull")).optional(),
+            ]),
         ],
     }
 };

@@ -316,70 +316,75 @@ impl Gallery {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "query-shapes",
-                R::Named("q_obj_query-shapes-arg"),
-                R::Array(&R::Named("Shape")),
-            ),
+            C::new("query-shapes", R::Named("q_obj_query-shapes-arg"), R::Array(&R::Named("Shape"))),
             C::new("query-points", R::Named("q_empty"), R::Array(&R::Named("Point"))),
             C::new("set-palette", R::Named("q_obj_set-palette-arg"), R::Named("q_empty")),
         ],
-        events: &[E::new("SHAPES_ADDED", R::Named("q_obj_SHAPES_ADDED-arg"))],
+        events: &[
+            E::new("SHAPES_ADDED", R::Named("q_obj_SHAPES_ADDED-arg")),
+        ],
         types: &[
-            T::structure(
-                "Canvas",
-                &[
-                    M::new("colors", R::Array(&R::Named("Color"))),
-                    M::new("points", R::Array(&R::Named("Point"))),
-                    M::new("shapes", R::Array(&R::Named("Shape"))),
-                    M::new("anchors", R::Array(&R::Named("PointOrName"))),
-                    M::new("tags", R::Array(&R::STR)).optional(),
-                    M::new("weights", R::Array(&R::NUMBER)).optional(),
-                    M::new("empty", R::Array(&R::NULL)).optional(),
-                    M::new("blobs", R::Array(&R::ANY)).optional(),
-                    M::new("kinds", R::Array(&R::Named("ShapeKind")))
-                        .optional()
-                        .conditional(),
-                ],
-            ),
-            T::enumeration("Color", &[V::new("red"), V::new("green"), V::new("blue")]),
-            T::structure("Point", &[M::new("x", R::INT), M::new("y", R::INT)]),
-            T::alternate("PointOrName", &[A::new(R::Named("Point")), A::new(R::STR)]),
-            T::structure("Polygon", &[M::new("vertices", R::Array(&R::Named("Point")))]),
-            T::union(
-                "Shape",
-                &[M::new("kind", R::Named("ShapeKind"))],
-                "kind",
-                &[
-                    B::new("dot", R::Named("Point")),
-                    B::new("polygon", R::Named("Polygon")),
-                ],
-            ),
-            T::enumeration("ShapeKind", &[V::new("dot"), V::new("polygon")]),
+            T::structure("Canvas", &[
+                M::new("colors", R::Array(&R::Named("Color"))),
+                M::new("points", R::Array(&R::Named("Point"))),
+                M::new("shapes", R::Array(&R::Named("Shape"))),
+                M::new("anchors", R::Array(&R::Named("PointOrName"))),
+                M::new("tags", R::Array(&R::STR)).optional(),
+                M::new("weights", R::Array(&R::NUMBER)).optional(),
+                M::new("empty", R::Array(&R::NULL)).optional(),
+                M::new("blobs", R::Array(&R::ANY)).optional(),
+                M::new("kinds", R::Array(&R::Named("ShapeKind"))).optional().conditional(),
+            ]),
+            T::enumeration("Color", &[
+                V::new("red"),
+                V::new("green"),
+                V::new("blue"),
+            ]),
+            T::structure("Point", &[
+                M::new("x", R::INT),
+                M::new("y", R::INT),
+            ]),
+            T::alternate("PointOrName", &[
+                A::new(R::Named("Point")),
+                A::new(R::STR),
+            ]),
+            T::structure("Polygon", &[
+                M::new("vertices", R::Array(&R::Named("Point"))),
+            ]),
+            T::union("Shape", &[
+                M::new("kind", R::Named("ShapeKind")),
+            ], "kind", &[
+                B::new("dot", R::Named("Point")),
+                B::new("polygon", R::Named("Polygon")),
+            ]),
+            T::enumeration("ShapeKind", &[
+                V::new("dot"),
+                V::new("polygon"),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_SHAPES_ADDED-arg",
-                &[
-                    M::new("shapes", R::Array(&R::Named("Shape"))),
-                    M::new("names", R::Array(&R::STR)).optional(),
-                ],
-            ),
-            T::structure(
-                "q_obj_query-shapes-arg",
-                &[M::new("filter", R::Array(&R::Named("ShapeKind"))).optional()],
-            ),
-            T::structure(
-                "q_obj_set-palette-arg",
-                &[
-                    M::new("colors", R::Array(&R::Named("Color"))),
-                    M::new("canvas", R::Named("Canvas")),
-                ],
-            ),
+            T::structure("q_obj_SHAPES_ADDED-arg", &[
+                M::new("shapes", R::Array(&R::Named("Shape"))),
+                M::new("names", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("q_obj_query-shapes-arg", &[
+                M::new("filter", R::Array(&R::Named("ShapeKind"))).optional(),
+            ]),
+            T::structure("q_obj_set-palette-arg", &[
+                M::new("colors", R::Array(&R::Named("Color"))),
+                M::new("canvas", R::Named("Canvas")),
+            ]),
         ],
     }
 };

@@ -285,8 +285,15 @@ impl NoArgs {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -302,31 +309,33 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             E::new("TARGET_FOUND", R::Named("ExtendedTarget")),
         ],
         types: &[
-            T::union(
-                "Action",
-                &[M::new("kind", R::Named("ActionKind")), M::new("id", R::STR)],
-                "kind",
-                &[
-                    B::new("start", R::Named("StartArgs")),
-                    B::new("stop", R::Named("StopArgs")),
-                ],
-            ),
-            T::enumeration("ActionKind", &[V::new("start"), V::new("stop")]),
-            T::structure(
-                "ExtendedTarget",
-                &[
-                    M::new("id", R::STR),
-                    M::new("timeout", R::INT).optional(),
-                    M::new("retries", R::INT),
-                ],
-            ),
+            T::union("Action", &[
+                M::new("kind", R::Named("ActionKind")),
+                M::new("id", R::STR),
+            ], "kind", &[
+                B::new("start", R::Named("StartArgs")),
+                B::new("stop", R::Named("StopArgs")),
+            ]),
+            T::enumeration("ActionKind", &[
+                V::new("start"),
+                V::new("stop"),
+            ]),
+            T::structure("ExtendedTarget", &[
+                M::new("id", R::STR),
+                M::new("timeout", R::INT).optional(),
+                M::new("retries", R::INT),
+            ]),
             T::structure("NoArgs", &[]),
-            T::structure("StartArgs", &[M::new("delay", R::INT)]),
-            T::structure("StopArgs", &[M::new("force", R::BOOL).optional()]),
-            T::structure(
-                "Target",
-                &[M::new("id", R::STR), M::new("timeout", R::INT).optional()],
-            ),
+            T::structure("StartArgs", &[
+                M::new("delay", R::INT),
+            ]),
+            T::structure("StopArgs", &[
+                M::new("force", R::BOOL).optional(),
+            ]),
+            T::structure("Target", &[
+                M::new("id", R::STR),
+                M::new("timeout", R::INT).optional(),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

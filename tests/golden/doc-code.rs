@@ -50,14 +50,25 @@ impl Probe {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("probe", R::Named("Probe"), R::Named("q_empty"))],
+        commands: &[
+            C::new("probe", R::Named("Probe"), R::Named("q_empty")),
+        ],
         events: &[],
         types: &[
-            T::structure("Probe", &[M::new("rate", R::INT)]),
+            T::structure("Probe", &[
+                M::new("rate", R::INT),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

@@ -274,68 +274,66 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "query-power",
-                R::Named("q_obj_query-power-arg"),
-                R::Named("PowerInfo"),
-            ),
+            C::new("query-power", R::Named("q_obj_query-power-arg"), R::Named("PowerInfo")),
             C::new("set-power", R::Named("q_obj_set-power-arg"), R::Named("q_empty")),
-            C::new(
-                "query-power-info",
-                R::Named("BatteryInfo"),
-                R::Array(&R::Named("PowerInfo")),
-            ),
+            C::new("query-power-info", R::Named("BatteryInfo"), R::Array(&R::Named("PowerInfo"))),
         ],
-        events: &[E::new("POWER_CHANGED", R::Named("q_obj_POWER_CHANGED-arg"))],
+        events: &[
+            E::new("POWER_CHANGED", R::Named("q_obj_POWER_CHANGED-arg")),
+        ],
         types: &[
-            T::structure("BatteryInfo", &[M::new("charge", R::UINT8)]),
-            T::structure(
-                "PowerInfo",
-                &[
-                    M::new("state", R::Named("PowerState")),
-                    M::new("uptime", R::UINT64).optional(),
-                    M::new("battery", R::UINT8).optional(),
-                ],
-            ),
-            T::alternate("PowerRef", &[A::new(R::Named("SourceInfo")), A::new(R::STR)]),
-            T::enumeration("PowerSource", &[V::new("mains"), V::new("battery")]),
-            T::enumeration(
-                "PowerState",
-                &[V::new("on"), V::new("off"), V::new("suspended"), V::new("hibernated")],
-            ),
-            T::union(
-                "SourceInfo",
-                &[
-                    M::new("source", R::Named("PowerSource")),
-                    M::new("since-boot", R::BOOL),
-                ],
-                "source",
-                &[B::new("battery", R::Named("BatteryInfo"))],
-            ),
+            T::structure("BatteryInfo", &[
+                M::new("charge", R::UINT8),
+            ]),
+            T::structure("PowerInfo", &[
+                M::new("state", R::Named("PowerState")),
+                M::new("uptime", R::UINT64).optional(),
+                M::new("battery", R::UINT8).optional(),
+            ]),
+            T::alternate("PowerRef", &[
+                A::new(R::Named("SourceInfo")),
+                A::new(R::STR),
+            ]),
+            T::enumeration("PowerSource", &[
+                V::new("mains"),
+                V::new("battery"),
+            ]),
+            T::enumeration("PowerState", &[
+                V::new("on"),
+                V::new("off"),
+                V::new("suspended"),
+                V::new("hibernated"),
+            ]),
+            T::union("SourceInfo", &[
+                M::new("source", R::Named("PowerSource")),
+                M::new("since-boot", R::BOOL),
+            ], "source", &[
+                B::new("battery", R::Named("BatteryInfo")),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_POWER_CHANGED-arg",
-                &[
-                    M::new("old", R::Named("PowerState")),
-                    M::new("new", R::Named("PowerState")),
-                ],
-            ),
-            T::structure(
-                "q_obj_query-power-arg",
-                &[M::new("verbose", R::BOOL).optional()],
-            ),
-            T::structure(
-                "q_obj_set-power-arg",
-                &[
-                    M::new("state", R::Named("PowerState")),
-                    M::new("source", R::Named("PowerRef")).optional(),
-                ],
-            ),
+            T::structure("q_obj_POWER_CHANGED-arg", &[
+                M::new("old", R::Named("PowerState")),
+                M::new("new", R::Named("PowerState")),
+            ]),
+            T::structure("q_obj_query-power-arg", &[
+                M::new("verbose", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_set-power-arg", &[
+                M::new("state", R::Named("PowerState")),
+                M::new("source", R::Named("PowerRef")).optional(),
+            ]),
         ],
     }
 };

@@ -348,93 +348,76 @@ impl COMExample2Widget {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "__org.example_apply-settings",
-                R::Named("q_obj___org.example_apply-settings-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "__org.example_query-mode",
-                R::Named("q_empty"),
-                R::Array(&R::Named("__org.example_Settings")),
-            ),
+            C::new("__org.example_apply-settings", R::Named("q_obj___org.example_apply-settings-arg"), R::Named("q_empty")),
+            C::new("__org.example_query-mode", R::Named("q_empty"), R::Array(&R::Named("__org.example_Settings"))),
         ],
         events: &[
-            E::new(
-                "__org.example_SETTINGS_CHANGED",
-                R::Named("q_obj___org.example_SETTINGS_CHANGED-arg"),
-            ),
-            E::new(
-                "__com.example_WIDGET_RESIZED",
-                R::Named("q_obj___com.example_WIDGET_RESIZED-arg"),
-            ),
+            E::new("__org.example_SETTINGS_CHANGED", R::Named("q_obj___org.example_SETTINGS_CHANGED-arg")),
+            E::new("__com.example_WIDGET_RESIZED", R::Named("q_obj___com.example_WIDGET_RESIZED-arg")),
         ],
         types: &[
-            T::enumeration(
-                "BackendKind",
-                &[V::new("file"), V::new("__org.example_cloud")],
-            ),
-            T::structure("FileBackend", &[M::new("path", R::STR)]),
-            T::structure(
-                "Settings",
-                &[
-                    M::new("mode", R::Named("__org.example_Mode")),
-                    M::new("__org.example_level", R::INT),
-                    M::new("__com.example-corp_note", R::STR).optional(),
-                    M::new("name", R::STR),
-                ],
-            ),
-            T::structure("__COM.Example-2_Widget", &[M::new("size", R::INT)]),
-            T::union(
-                "__org.example_Backend",
-                &[
-                    M::new("kind", R::Named("BackendKind")),
-                    M::new("__org.example_id", R::STR).optional(),
-                ],
-                "kind",
-                &[
-                    B::new("file", R::Named("FileBackend")),
-                    B::new("__org.example_cloud", R::Named("__org.example_CloudBackend")),
-                ],
-            ),
-            T::alternate(
-                "__org.example_BackendRef",
-                &[A::new(R::Named("__org.example_Backend")), A::new(R::STR)],
-            ),
-            T::structure("__org.example_CloudBackend", &[M::new("bucket", R::STR)]),
-            T::enumeration(
-                "__org.example_Mode",
-                &[V::new("fast"), V::new("__org.example_turbo")],
-            ),
-            T::structure(
-                "__org.example_Settings",
-                &[
-                    M::new("mode", R::Named("__org.example_Mode")),
-                    M::new("__org.example_level", R::INT),
-                    M::new("__com.example-corp_note", R::STR).optional(),
-                ],
-            ),
+            T::enumeration("BackendKind", &[
+                V::new("file"),
+                V::new("__org.example_cloud"),
+            ]),
+            T::structure("FileBackend", &[
+                M::new("path", R::STR),
+            ]),
+            T::structure("Settings", &[
+                M::new("mode", R::Named("__org.example_Mode")),
+                M::new("__org.example_level", R::INT),
+                M::new("__com.example-corp_note", R::STR).optional(),
+                M::new("name", R::STR),
+            ]),
+            T::structure("__COM.Example-2_Widget", &[
+                M::new("size", R::INT),
+            ]),
+            T::union("__org.example_Backend", &[
+                M::new("kind", R::Named("BackendKind")),
+                M::new("__org.example_id", R::STR).optional(),
+            ], "kind", &[
+                B::new("file", R::Named("FileBackend")),
+                B::new("__org.example_cloud", R::Named("__org.example_CloudBackend")),
+            ]),
+            T::alternate("__org.example_BackendRef", &[
+                A::new(R::Named("__org.example_Backend")),
+                A::new(R::STR),
+            ]),
+            T::structure("__org.example_CloudBackend", &[
+                M::new("bucket", R::STR),
+            ]),
+            T::enumeration("__org.example_Mode", &[
+                V::new("fast"),
+                V::new("__org.example_turbo"),
+            ]),
+            T::structure("__org.example_Settings", &[
+                M::new("mode", R::Named("__org.example_Mode")),
+                M::new("__org.example_level", R::INT),
+                M::new("__com.example-corp_note", R::STR).optional(),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj___com.example_WIDGET_RESIZED-arg",
-                &[M::new("widget", R::Named("__COM.Example-2_Widget"))],
-            ),
-            T::structure(
-                "q_obj___org.example_SETTINGS_CHANGED-arg",
-                &[M::new("__org.example_level", R::INT)],
-            ),
-            T::structure(
-                "q_obj___org.example_apply-settings-arg",
-                &[
-                    M::new("settings", R::Named("Settings")),
-                    M::new("backend", R::Named("__org.example_BackendRef")).optional(),
-                ],
-            ),
+            T::structure("q_obj___com.example_WIDGET_RESIZED-arg", &[
+                M::new("widget", R::Named("__COM.Example-2_Widget")),
+            ]),
+            T::structure("q_obj___org.example_SETTINGS_CHANGED-arg", &[
+                M::new("__org.example_level", R::INT),
+            ]),
+            T::structure("q_obj___org.example_apply-settings-arg", &[
+                M::new("settings", R::Named("Settings")),
+                M::new("backend", R::Named("__org.example_BackendRef")).optional(),
+            ]),
         ],
     }
 };

@@ -194,8 +194,15 @@ impl HolderOfEmpties {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -208,7 +215,10 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             E::new("NOTHING_HAPPENED", R::Named("q_empty")),
             E::new("STILL_NOTHING", R::Named("q_empty")),
         ],
-        types: &[T::structure("NoMembers", &[]), T::structure("q_empty", &[])],
+        types: &[
+            T::structure("NoMembers", &[]),
+            T::structure("q_empty", &[]),
+        ],
     }
 };
 

@@ -225,58 +225,72 @@ impl CipherInfo {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("query-cipher", R::Named("q_empty"), R::Named("CipherInfo"))],
+        commands: &[
+            C::new("query-cipher", R::Named("q_empty"), R::Named("CipherInfo")),
+        ],
         events: &[],
         types: &[
-            T::enumeration(
-                "Accelerator",
-                &[V::new("tcg"), V::new("kvm"), V::new("hvf")],
-            ),
-            T::enumeration(
-                "Cipher",
-                &[
-                    V::new("aes-128"),
-                    V::new("aes-256"),
-                    V::new("3des"),
-                    V::new("x-experimental-cipher"),
-                    V::new("__org.example_turbo-cipher"),
-                    V::new("sm4").conditional(),
-                    V::new("twofish").conditional(),
-                    V::new("des"),
-                    V::new("chacha"),
-                    V::new("serpent").conditional(),
-                ],
-            ),
-            T::structure(
-                "CipherInfo",
-                &[
-                    M::new("cipher", R::Named("Cipher")),
-                    M::new("page", R::Named("PageSize")),
-                    M::new("rate", R::Named("RefreshRate")),
-                    M::new("speed", R::Named("LinkSpeed")),
-                    M::new("mode", R::Named("LegacyMode")),
-                    M::new("accel", R::Named("Accelerator")).optional(),
-                    M::new("unused", R::Array(&R::Named("Placeholder"))).optional(),
-                ],
-            ),
-            T::enumeration(
-                "LegacyMode",
-                &[V::new("RAW"), V::new("Cooked"), V::new("line_buffered")],
-            ),
-            T::enumeration(
-                "LinkSpeed",
-                &[V::new("2_5"), V::new("5"), V::new("8"), V::new("16")],
-            ),
-            T::enumeration(
-                "PageSize",
-                &[V::new("4k"), V::new("16k"), V::new("64k"), V::new("2m"), V::new("1g")],
-            ),
+            T::enumeration("Accelerator", &[
+                V::new("tcg"),
+                V::new("kvm"),
+                V::new("hvf"),
+            ]),
+            T::enumeration("Cipher", &[
+                V::new("aes-128"),
+                V::new("aes-256"),
+                V::new("3des"),
+                V::new("x-experimental-cipher"),
+                V::new("__org.example_turbo-cipher"),
+                V::new("sm4").conditional(),
+                V::new("twofish").conditional(),
+                V::new("des"),
+                V::new("chacha"),
+                V::new("serpent").conditional(),
+            ]),
+            T::structure("CipherInfo", &[
+                M::new("cipher", R::Named("Cipher")),
+                M::new("page", R::Named("PageSize")),
+                M::new("rate", R::Named("RefreshRate")),
+                M::new("speed", R::Named("LinkSpeed")),
+                M::new("mode", R::Named("LegacyMode")),
+                M::new("accel", R::Named("Accelerator")).optional(),
+                M::new("unused", R::Array(&R::Named("Placeholder"))).optional(),
+            ]),
+            T::enumeration("LegacyMode", &[
+                V::new("RAW"),
+                V::new("Cooked"),
+                V::new("line_buffered"),
+            ]),
+            T::enumeration("LinkSpeed", &[
+                V::new("2_5"),
+                V::new("5"),
+                V::new("8"),
+                V::new("16"),
+            ]),
+            T::enumeration("PageSize", &[
+                V::new("4k"),
+                V::new("16k"),
+                V::new("64k"),
+                V::new("2m"),
+                V::new("1g"),
+            ]),
             T::enumeration("Placeholder", &[]),
-            T::enumeration("RefreshRate", &[V::new("60"), V::new("120"), V::new("144")]),
+            T::enumeration("RefreshRate", &[
+                V::new("60"),
+                V::new("120"),
+                V::new("144"),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

@@ -85,34 +85,37 @@ impl TraceConfig {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("x-query-debug", R::Named("q_empty"), R::Named("DebugInfo")),
-            C::new(
-                "__org.example_x-dump-state",
-                R::Named("q_obj___org.example_x-dump-state-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("__org.example_x-dump-state", R::Named("q_obj___org.example_x-dump-state-arg"), R::Named("q_empty")),
         ],
-        events: &[E::new("x-DEBUG_TICK", R::Named("q_obj_x-DEBUG_TICK-arg"))],
+        events: &[
+            E::new("x-DEBUG_TICK", R::Named("q_obj_x-DEBUG_TICK-arg")),
+        ],
         types: &[
-            T::structure(
-                "DebugInfo",
-                &[
-                    M::new("x-ram-blocks", R::INT),
-                    M::new("x-verbose", R::BOOL).optional(),
-                    M::new("__org.example_x-trace", R::STR),
-                ],
-            ),
+            T::structure("DebugInfo", &[
+                M::new("x-ram-blocks", R::INT),
+                M::new("x-verbose", R::BOOL).optional(),
+                M::new("__org.example_x-trace", R::STR),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj___org.example_x-dump-state-arg",
-                &[M::new("x-path", R::STR)],
-            ),
-            T::structure("q_obj_x-DEBUG_TICK-arg", &[M::new("count", R::INT)]),
+            T::structure("q_obj___org.example_x-dump-state-arg", &[
+                M::new("x-path", R::STR),
+            ]),
+            T::structure("q_obj_x-DEBUG_TICK-arg", &[
+                M::new("count", R::INT),
+            ]),
         ],
     }
 };

@@ -88,13 +88,26 @@ impl Alpha {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("beta", R::Named("q_empty"), R::Named("q_empty"))],
-        events: &[E::new("GAMMA", R::Named("q_empty"))],
-        types: &[T::structure("q_empty", &[])],
+        commands: &[
+            C::new("beta", R::Named("q_empty"), R::Named("q_empty")),
+        ],
+        events: &[
+            E::new("GAMMA", R::Named("q_empty")),
+        ],
+        types: &[
+            T::structure("q_empty", &[]),
+        ],
     }
 };
 

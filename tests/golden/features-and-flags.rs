@@ -69,86 +69,70 @@ impl Limits {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("set-limits", R::Named("q_obj_set-limits-arg"), R::Named("q_empty")),
-            C::new(
-                "reset-limits",
-                R::Named("q_obj_reset-limits-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "guest-shutdown",
-                R::Named("q_obj_guest-shutdown-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("reset-limits", R::Named("q_obj_reset-limits-arg"), R::Named("q_empty")),
+            C::new("guest-shutdown", R::Named("q_obj_guest-shutdown-arg"), R::Named("q_empty")),
             C::new("netdev-add", R::Named("q_obj_netdev-add-arg"), R::Named("q_empty")),
-            C::new(
-                    "migrate-recover",
-                    R::Named("q_obj_migrate-recover-arg"),
-                    R::Named("q_empty"),
-                )
-                .allow_oob(),
-            C::new(
-                "qmp-capabilities",
-                R::Named("q_obj_qmp-capabilities-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "block-resize",
-                R::Named("q_obj_block-resize-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("migrate-recover", R::Named("q_obj_migrate-recover-arg"), R::Named("q_empty")).allow_oob(),
+            C::new("qmp-capabilities", R::Named("q_obj_qmp-capabilities-arg"), R::Named("q_empty")),
+            C::new("block-resize", R::Named("q_obj_block-resize-arg"), R::Named("q_empty")),
             C::new("query-limits", R::Named("q_empty"), R::Named("Limits")).allow_oob(),
             C::new("resize-all", R::Named("Limits"), R::Named("q_empty")),
         ],
-        events: &[E::new("LIMIT_REACHED", R::Named("q_obj_LIMIT_REACHED-arg"))],
+        events: &[
+            E::new("LIMIT_REACHED", R::Named("q_obj_LIMIT_REACHED-arg")),
+        ],
         types: &[
-            T::structure(
-                "Limits",
-                &[
-                    M::new("max", R::INT),
-                    M::new("soft-max", R::INT).optional(),
-                    M::new("burst", R::INT).optional(),
-                ],
-            ),
-            T::enumeration(
-                "Policy",
-                &[V::new("allow"), V::new("warn"), V::new("crash")],
-            ),
+            T::structure("Limits", &[
+                M::new("max", R::INT),
+                M::new("soft-max", R::INT).optional(),
+                M::new("burst", R::INT).optional(),
+            ]),
+            T::enumeration("Policy", &[
+                V::new("allow"),
+                V::new("warn"),
+                V::new("crash"),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure("q_obj_LIMIT_REACHED-arg", &[M::new("which", R::STR)]),
-            T::structure(
-                "q_obj_block-resize-arg",
-                &[M::new("node-name", R::STR), M::new("size", R::SIZE)],
-            ),
-            T::structure(
-                "q_obj_guest-shutdown-arg",
-                &[M::new("mode", R::STR).optional()],
-            ),
-            T::structure("q_obj_migrate-recover-arg", &[M::new("uri", R::STR)]),
-            T::structure(
-                "q_obj_netdev-add-arg",
-                &[M::new("type", R::STR), M::new("id", R::STR)],
-            ),
-            T::structure(
-                "q_obj_qmp-capabilities-arg",
-                &[M::new("enable", R::Array(&R::Named("Policy"))).optional()],
-            ),
-            T::structure(
-                "q_obj_reset-limits-arg",
-                &[M::new("hard", R::BOOL).optional()],
-            ),
-            T::structure(
-                "q_obj_set-limits-arg",
-                &[
-                    M::new("limits", R::Named("Limits")),
-                    M::new("policy", R::Named("Policy")).optional(),
-                ],
-            ),
+            T::structure("q_obj_LIMIT_REACHED-arg", &[
+                M::new("which", R::STR),
+            ]),
+            T::structure("q_obj_block-resize-arg", &[
+                M::new("node-name", R::STR),
+                M::new("size", R::SIZE),
+            ]),
+            T::structure("q_obj_guest-shutdown-arg", &[
+                M::new("mode", R::STR).optional(),
+            ]),
+            T::structure("q_obj_migrate-recover-arg", &[
+                M::new("uri", R::STR),
+            ]),
+            T::structure("q_obj_netdev-add-arg", &[
+                M::new("type", R::STR),
+                M::new("id", R::STR),
+            ]),
+            T::structure("q_obj_qmp-capabilities-arg", &[
+                M::new("enable", R::Array(&R::Named("Policy"))).optional(),
+            ]),
+            T::structure("q_obj_reset-limits-arg", &[
+                M::new("hard", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_set-limits-arg", &[
+                M::new("limits", R::Named("Limits")),
+                M::new("policy", R::Named("Policy")).optional(),
+            ]),
         ],
     }
 };

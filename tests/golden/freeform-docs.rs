@@ -64,8 +64,15 @@ impl Undocumented {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -73,10 +80,10 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::structure(
-                "NetDevice",
-                &[M::new("id", R::STR), M::new("mac", R::STR).optional()],
-            ),
+            T::structure("NetDevice", &[
+                M::new("id", R::STR),
+                M::new("mac", R::STR).optional(),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

@@ -133,36 +133,48 @@ impl Owner {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("query-volumes", R::Named("q_empty"), R::Array(&R::Named("Volume"))),
         ],
-        events: &[E::new("DISK_ATTACHED", R::Named("q_obj_DISK_ATTACHED-arg"))],
+        events: &[
+            E::new("DISK_ATTACHED", R::Named("q_obj_DISK_ATTACHED-arg")),
+        ],
         types: &[
-            T::structure(
-                "Disk",
-                &[
-                    M::new("id", R::Named("ObjectId")),
-                    M::new("format", R::Named("DiskFormat")),
-                    M::new("owner", R::Named("Owner")).optional(),
-                ],
-            ),
-            T::enumeration("DiskFormat", &[V::new("raw"), V::new("qcow2")]),
-            T::structure("ObjectId", &[M::new("value", R::STR)]),
-            T::structure("Owner", &[M::new("name", R::STR)]),
-            T::structure(
-                "Volume",
-                &[
-                    M::new("id", R::Named("ObjectId")),
-                    M::new("disk", R::Named("Disk")),
-                    M::new("owner", R::Named("Owner")),
-                ],
-            ),
+            T::structure("Disk", &[
+                M::new("id", R::Named("ObjectId")),
+                M::new("format", R::Named("DiskFormat")),
+                M::new("owner", R::Named("Owner")).optional(),
+            ]),
+            T::enumeration("DiskFormat", &[
+                V::new("raw"),
+                V::new("qcow2"),
+            ]),
+            T::structure("ObjectId", &[
+                M::new("value", R::STR),
+            ]),
+            T::structure("Owner", &[
+                M::new("name", R::STR),
+            ]),
+            T::structure("Volume", &[
+                M::new("id", R::Named("ObjectId")),
+                M::new("disk", R::Named("Disk")),
+                M::new("owner", R::Named("Owner")),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure("q_obj_DISK_ATTACHED-arg", &[M::new("disk", R::Named("Disk"))]),
+            T::structure("q_obj_DISK_ATTACHED-arg", &[
+                M::new("disk", R::Named("Disk")),
+            ]),
         ],
     }
 };

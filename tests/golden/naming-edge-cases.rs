@@ -425,16 +425,19 @@ impl ::qapi_types::wire::Object for SelfBranch {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "query-cpus-fast-2",
-                R::Named("q_obj_query-cpus-fast-2-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("query-cpus-fast-2", R::Named("q_obj_query-cpus-fast-2-arg"), R::Named("q_empty")),
             C::new("self", R::Named("q_obj_self-arg"), R::Named("Self")),
             C::new("new", R::Named("q_obj_new-arg"), R::Named("q_empty")),
         ],
@@ -444,19 +447,31 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             E::new("UNRECOGNIZED", R::Named("q_empty")),
         ],
         types: &[
-            T::union(
-                "Self",
-                &[M::new("who", R::Named("Who"))],
-                "who",
-                &[B::new("self", R::Named("Selfish"))],
-            ),
-            T::structure("Selfish", &[M::new("self", R::INT)]),
-            T::enumeration("Who", &[V::new("self"), V::new("other")]),
+            T::union("Self", &[
+                M::new("who", R::Named("Who")),
+            ], "who", &[
+                B::new("self", R::Named("Selfish")),
+            ]),
+            T::structure("Selfish", &[
+                M::new("self", R::INT),
+            ]),
+            T::enumeration("Who", &[
+                V::new("self"),
+                V::new("other"),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure("q_obj_VCPU_0_STOPPED-arg", &[M::new("cpu-index", R::INT)]),
-            T::structure("q_obj_new-arg", &[M::new("who", R::Named("Who"))]),
-            T::structure("q_obj_query-cpus-fast-2-arg", &[M::new("x86", R::BOOL)]),
-            T::structure("q_obj_self-arg", &[M::new("who", R::Named("Who"))]),
+            T::structure("q_obj_VCPU_0_STOPPED-arg", &[
+                M::new("cpu-index", R::INT),
+            ]),
+            T::structure("q_obj_new-arg", &[
+                M::new("who", R::Named("Who")),
+            ]),
+            T::structure("q_obj_query-cpus-fast-2-arg", &[
+                M::new("x86", R::BOOL),
+            ]),
+            T::structure("q_obj_self-arg", &[
+                M::new("who", R::Named("Who")),
+            ]),
         ],
     }
 };

@@ -79,8 +79,15 @@ impl HostInfo {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -88,7 +95,10 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::structure("Volume", &[M::new("name", R::STR), M::new("size", R::SIZE)]),
+            T::structure("Volume", &[
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

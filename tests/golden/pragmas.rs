@@ -195,8 +195,15 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -207,34 +214,31 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::structure("LegacyBranch", &[M::new("value", R::INT)]),
-            T::enumeration(
-                "LegacyMode",
-                &[V::new("Normal"), V::new("FAST_PATH"), V::new("slow_path")],
-            ),
-            T::structure(
-                "LegacyRecord",
-                &[
-                    M::new("recordId", R::INT),
-                    M::new("record_name", R::STR),
-                    M::new("MAX_SIZE", R::SIZE).optional(),
-                    M::new("plain", R::BOOL),
-                ],
-            ),
-            T::union(
-                "LegacyUnion",
-                &[M::new("Mode", R::Named("LegacyMode")), M::new("extra_info", R::STR)],
-                "Mode",
-                &[B::new("Normal", R::Named("LegacyBranch"))],
-            ),
+            T::structure("LegacyBranch", &[
+                M::new("value", R::INT),
+            ]),
+            T::enumeration("LegacyMode", &[
+                V::new("Normal"),
+                V::new("FAST_PATH"),
+                V::new("slow_path"),
+            ]),
+            T::structure("LegacyRecord", &[
+                M::new("recordId", R::INT),
+                M::new("record_name", R::STR),
+                M::new("MAX_SIZE", R::SIZE).optional(),
+                M::new("plain", R::BOOL),
+            ]),
+            T::union("LegacyUnion", &[
+                M::new("Mode", R::Named("LegacyMode")),
+                M::new("extra_info", R::STR),
+            ], "Mode", &[
+                B::new("Normal", R::Named("LegacyBranch")),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_set_legacy-arg",
-                &[
-                    M::new("record", R::Named("LegacyRecord")),
-                    M::new("union", R::Named("LegacyUnion")),
-                ],
-            ),
+            T::structure("q_obj_set_legacy-arg", &[
+                M::new("record", R::Named("LegacyRecord")),
+                M::new("union", R::Named("LegacyUnion")),
+            ]),
         ],
     }
 };

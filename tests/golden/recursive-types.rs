@@ -376,50 +376,56 @@ impl ListCell {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("evaluate", R::Named("q_obj_evaluate-arg"), R::Named("NumberExpr")),
-            C::new(
-                "query-org-chart",
-                R::Named("q_empty"),
-                R::Array(&R::Named("TreeNode")),
-            ),
+            C::new("query-org-chart", R::Named("q_empty"), R::Array(&R::Named("TreeNode"))),
         ],
         events: &[],
         types: &[
-            T::union(
-                "Expr",
-                &[M::new("kind", R::Named("ExprKind"))],
-                "kind",
-                &[
-                    B::new("number", R::Named("NumberExpr")),
-                    B::new("sum", R::Named("SumExpr")),
-                    B::new("ref", R::Named("RefExpr")),
-                ],
-            ),
-            T::enumeration(
-                "ExprKind",
-                &[V::new("number"), V::new("sum"), V::new("ref")],
-            ),
-            T::alternate("ExprOrName", &[A::new(R::Named("Expr")), A::new(R::STR)]),
-            T::structure("NumberExpr", &[M::new("value", R::NUMBER)]),
-            T::structure("RefExpr", &[M::new("target", R::Named("ExprOrName"))]),
-            T::structure(
-                "SumExpr",
-                &[M::new("terms", R::Array(&R::Named("ExprOrName")))],
-            ),
-            T::structure(
-                "TreeNode",
-                &[
-                    M::new("name", R::STR),
-                    M::new("children", R::Array(&R::Named("TreeNode"))).optional(),
-                ],
-            ),
+            T::union("Expr", &[
+                M::new("kind", R::Named("ExprKind")),
+            ], "kind", &[
+                B::new("number", R::Named("NumberExpr")),
+                B::new("sum", R::Named("SumExpr")),
+                B::new("ref", R::Named("RefExpr")),
+            ]),
+            T::enumeration("ExprKind", &[
+                V::new("number"),
+                V::new("sum"),
+                V::new("ref"),
+            ]),
+            T::alternate("ExprOrName", &[
+                A::new(R::Named("Expr")),
+                A::new(R::STR),
+            ]),
+            T::structure("NumberExpr", &[
+                M::new("value", R::NUMBER),
+            ]),
+            T::structure("RefExpr", &[
+                M::new("target", R::Named("ExprOrName")),
+            ]),
+            T::structure("SumExpr", &[
+                M::new("terms", R::Array(&R::Named("ExprOrName"))),
+            ]),
+            T::structure("TreeNode", &[
+                M::new("name", R::STR),
+                M::new("children", R::Array(&R::Named("TreeNode"))).optional(),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure("q_obj_evaluate-arg", &[M::new("expr", R::Named("Expr"))]),
+            T::structure("q_obj_evaluate-arg", &[
+                M::new("expr", R::Named("Expr")),
+            ]),
         ],
     }
 };

@@ -475,58 +475,60 @@ impl Levels {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("drive-backup", R::Named("DriveBackup"), R::Named("Option")),
-            C::new(
-                "drive_backup",
-                R::Named("q_obj_drive_backup-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("drive_backup", R::Named("q_obj_drive_backup-arg"), R::Named("q_empty")),
             C::new("__org.example_get-level", R::Named("q_empty"), R::Named("Levels")),
         ],
         events: &[
             E::new("EVENT", R::Named("q_obj_EVENT-arg")),
-            E::new(
-                "__ORG.EXAMPLE_LEVEL_CHANGED",
-                R::Named("q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg"),
-            ),
+            E::new("__ORG.EXAMPLE_LEVEL_CHANGED", R::Named("q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg")),
         ],
         types: &[
-            T::structure("DriveBackup", &[M::new("device", R::STR)]),
-            T::structure(
-                "Levels",
-                &[
-                    M::new("level", R::Named("__org.example_Level")),
-                    M::new("x-extra", R::BOOL).optional(),
-                ],
-            ),
-            T::structure("Option", &[M::new("some", R::STR)]),
-            T::enumeration(
-                "Widths",
-                &[
-                    V::new("144"),
-                    V::new("4k"),
-                    V::new("2_5"),
-                    V::new("25"),
-                    V::new("unrecognized"),
-                    V::new("Unrecognized"),
-                ],
-            ),
-            T::enumeration(
-                "__org.example_Level",
-                &[V::new("low"), V::new("__org.example_high"), V::new("x-max")],
-            ),
+            T::structure("DriveBackup", &[
+                M::new("device", R::STR),
+            ]),
+            T::structure("Levels", &[
+                M::new("level", R::Named("__org.example_Level")),
+                M::new("x-extra", R::BOOL).optional(),
+            ]),
+            T::structure("Option", &[
+                M::new("some", R::STR),
+            ]),
+            T::enumeration("Widths", &[
+                V::new("144"),
+                V::new("4k"),
+                V::new("2_5"),
+                V::new("25"),
+                V::new("unrecognized"),
+                V::new("Unrecognized"),
+            ]),
+            T::enumeration("__org.example_Level", &[
+                V::new("low"),
+                V::new("__org.example_high"),
+                V::new("x-max"),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure("q_obj_EVENT-arg", &[M::new("kind", R::Named("Widths"))]),
-            T::structure(
-                "q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg",
-                &[M::new("level", R::Named("__org.example_Level"))],
-            ),
-            T::structure("q_obj_drive_backup-arg", &[M::new("device", R::STR)]),
+            T::structure("q_obj_EVENT-arg", &[
+                M::new("kind", R::Named("Widths")),
+            ]),
+            T::structure("q_obj___ORG.EXAMPLE_LEVEL_CHANGED-arg", &[
+                M::new("level", R::Named("__org.example_Level")),
+            ]),
+            T::structure("q_obj_drive_backup-arg", &[
+                M::new("device", R::STR),
+            ]),
         ],
     }
 };

@@ -299,50 +299,56 @@ impl ::qapi_types::wire::Object for ChannelBranch {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "open-channel",
-                R::Named("q_obj_open-channel-arg"),
-                R::Named("q_empty"),
-            ),
+            C::new("open-channel", R::Named("q_obj_open-channel-arg"), R::Named("q_empty")),
         ],
         events: &[],
         types: &[
-            T::union(
-                "Channel",
-                &[M::new("channel-type", R::Named("ChannelKind"))],
-                "channel-type",
-                &[
-                    B::new("socket", R::Named("Transport")),
-                    B::new("file", R::Named("FileChannel")),
-                ],
-            ),
-            T::enumeration("ChannelKind", &[V::new("socket"), V::new("file")]),
-            T::structure("FdTransport", &[M::new("fd", R::STR)]),
-            T::structure("FileChannel", &[M::new("filename", R::STR)]),
-            T::structure(
-                "InetTransport",
-                &[M::new("host", R::STR), M::new("port", R::STR)],
-            ),
-            T::union(
-                "Transport",
-                &[M::new("type", R::Named("TransportKind"))],
-                "type",
-                &[
-                    B::new("inet", R::Named("InetTransport")),
-                    B::new("fd", R::Named("FdTransport")),
-                ],
-            ),
-            T::enumeration("TransportKind", &[V::new("inet"), V::new("fd")]),
+            T::union("Channel", &[
+                M::new("channel-type", R::Named("ChannelKind")),
+            ], "channel-type", &[
+                B::new("socket", R::Named("Transport")),
+                B::new("file", R::Named("FileChannel")),
+            ]),
+            T::enumeration("ChannelKind", &[
+                V::new("socket"),
+                V::new("file"),
+            ]),
+            T::structure("FdTransport", &[
+                M::new("fd", R::STR),
+            ]),
+            T::structure("FileChannel", &[
+                M::new("filename", R::STR),
+            ]),
+            T::structure("InetTransport", &[
+                M::new("host", R::STR),
+                M::new("port", R::STR),
+            ]),
+            T::union("Transport", &[
+                M::new("type", R::Named("TransportKind")),
+            ], "type", &[
+                B::new("inet", R::Named("InetTransport")),
+                B::new("fd", R::Named("FdTransport")),
+            ]),
+            T::enumeration("TransportKind", &[
+                V::new("inet"),
+                V::new("fd"),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_open-channel-arg",
-                &[M::new("channel", R::Named("Channel"))],
-            ),
+            T::structure("q_obj_open-channel-arg", &[
+                M::new("channel", R::Named("Channel")),
+            ]),
         ],
     }
 };

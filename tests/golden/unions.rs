@@ -681,8 +681,15 @@ impl BlockSetup {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
@@ -691,77 +698,60 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         ],
         events: &[],
         types: &[
-            T::enumeration(
-                "BlockDriver",
-                &[V::new("file"), V::new("qcow2"), V::new("raw"), V::new("null-co")],
-            ),
-            T::union(
-                "BlockOptions",
-                &[
-                    M::new("driver", R::Named("BlockDriver")),
-                    M::new("read-only", R::BOOL).optional(),
-                    M::new("node-name", R::STR).optional(),
-                ],
-                "driver",
-                &[
-                    B::new("file", R::Named("FileOptions")),
-                    B::new("qcow2", R::Named("Qcow2Options")).conditional(),
-                ],
-            ),
-            T::alternate(
-                "BlockRef",
-                &[A::new(R::Named("BlockOptions")), A::new(R::STR)],
-            ),
-            T::structure(
-                "BlockSetup",
-                &[
-                    M::new("root", R::Named("BlockOptions")),
-                    M::new("children", R::Array(&R::Named("NodeOptions"))),
-                    M::new("ref", R::Named("BlockRef")).optional(),
-                    M::new("flavor", R::Named("FileFlavor")).optional(),
-                ],
-            ),
-            T::structure(
-                "ExtendedFile",
-                &[
-                    M::new("filename", R::STR),
-                    M::new("locking", R::BOOL).optional(),
-                    M::new("aio", R::STR).optional(),
-                ],
-            ),
-            T::union(
-                "FileFlavor",
-                &[M::new("flavor", R::Named("Flavor"))],
-                "flavor",
-                &[
-                    B::new("plain", R::Named("FileOptions")),
-                    B::new("extended", R::Named("ExtendedFile")),
-                ],
-            ),
-            T::structure(
-                "FileOptions",
-                &[M::new("filename", R::STR), M::new("locking", R::BOOL).optional()],
-            ),
-            T::enumeration("Flavor", &[V::new("plain"), V::new("extended")]),
-            T::union(
-                "NodeOptions",
-                &[
-                    M::new("driver", R::Named("BlockDriver")),
-                    M::new("node-name", R::STR).optional(),
-                ],
-                "driver",
-                &[
-                    B::new("file", R::Named("FileOptions")),
-                    B::new("raw", R::Named("FileOptions")),
-                ],
-            ),
-            T::structure(
-                "Qcow2Options",
-                &[
-                    M::new("backing", R::STR).optional(),
-                    M::new("lazy-refcounts", R::BOOL).optional(),
-                ],
-            ),
+            T::enumeration("BlockDriver", &[
+                V::new("file"),
+                V::new("qcow2"),
+                V::new("raw"),
+                V::new("null-co"),
+            ]),
+            T::union("BlockOptions", &[
+                M::new("driver", R::Named("BlockDriver")),
+                M::new("read-only", R::BOOL).optional(),
+                M::new("node-name", R::STR).optional(),
+            ], "driver", &[
+                B::new("file", R::Named("FileOptions")),
+                B::new("qcow2", R::Named("Qcow2Options")).conditional(),
+            ]),
+            T::alternate("BlockRef", &[
+                A::new(R::Named("BlockOptions")),
+                A::new(R::STR),
+            ]),
+            T::structure("BlockSetup", &[
+                M::new("root", R::Named("BlockOptions")),
+                M::new("children", R::Array(&R::Named("NodeOptions"))),
+                M::new("ref", R::Named("BlockRef")).optional(),
+                M::new("flavor", R::Named("FileFlavor")).optional(),
+            ]),
+            T::structure("ExtendedFile", &[
+                M::new("filename", R::STR),
+                M::new("locking", R::BOOL).optional(),
+                M::new("aio", R::STR).optional(),
+            ]),
+            T::union("FileFlavor", &[
+                M::new("flavor", R::Named("Flavor")),
+            ], "flavor", &[
+                B::new("plain", R::Named("FileOptions")),
+                B::new("extended", R::Named("ExtendedFile")),
+            ]),
+            T::structure("FileOptions", &[
+                M::new("filename", R::STR),
+                M::new("locking", R::BOOL).optional(),
+            ]),
+            T::enumeration("Flavor", &[
+                V::new("plain"),
+                V::new("extended"),
+            ]),
+            T::union("NodeOptions", &[
+                M::new("driver", R::Named("BlockDriver")),
+                M::new("node-name", R::STR).optional(),
+            ], "driver", &[
+                B::new("file", R::Named("FileOptions")),
+                B::new("raw", R::Named("FileOptions")),
+            ]),
+            T::structure("Qcow2Options", &[
+                M::new("backing", R::STR).optional(),
+                M::new("lazy-refcounts", R::BOOL).optional(),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

@@ -2294,607 +2294,422 @@ impl ComExampleVendorInfo {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("volume-create", R::Named("VolumeSpec"), R::Named("VolumeSummary")),
-            C::new(
-                "volume-delete",
-                R::Named("q_obj_volume-delete-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "volume_resize",
-                R::Named("q_obj_volume_resize-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "volume-set-options",
-                R::Named("VolumeOptionsUpdate"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "volume-flush",
-                R::Named("q_obj_volume-flush-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "query-volumes",
-                R::Named("q_obj_query-volumes-arg"),
-                R::Array(&R::Named("VolumeInfo")),
-            ),
-            C::new(
-                "query-volume",
-                R::Named("q_obj_query-volume-arg"),
-                R::Named("VolumeInfo"),
-            ),
-            C::new(
-                "query-pool-free-bytes",
-                R::Named("q_obj_query-pool-free-bytes-arg"),
-                R::SIZE,
-            ),
-            C::new(
-                "snapshot-create",
-                R::Named("q_obj_snapshot-create-arg"),
-                R::Named("SnapshotInfo"),
-            ),
-            C::new(
-                "snapshot-delete",
-                R::Named("q_obj_snapshot-delete-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "query-snapshot-tree",
-                R::Named("q_obj_query-snapshot-tree-arg"),
-                R::Array(&R::Named("SnapshotNode")),
-            ),
+            C::new("volume-delete", R::Named("q_obj_volume-delete-arg"), R::Named("q_empty")),
+            C::new("volume_resize", R::Named("q_obj_volume_resize-arg"), R::Named("q_empty")),
+            C::new("volume-set-options", R::Named("VolumeOptionsUpdate"), R::Named("q_empty")),
+            C::new("volume-flush", R::Named("q_obj_volume-flush-arg"), R::Named("q_empty")),
+            C::new("query-volumes", R::Named("q_obj_query-volumes-arg"), R::Array(&R::Named("VolumeInfo"))),
+            C::new("query-volume", R::Named("q_obj_query-volume-arg"), R::Named("VolumeInfo")),
+            C::new("query-pool-free-bytes", R::Named("q_obj_query-pool-free-bytes-arg"), R::SIZE),
+            C::new("snapshot-create", R::Named("q_obj_snapshot-create-arg"), R::Named("SnapshotInfo")),
+            C::new("snapshot-delete", R::Named("q_obj_snapshot-delete-arg"), R::Named("q_empty")),
+            C::new("query-snapshot-tree", R::Named("q_obj_query-snapshot-tree-arg"), R::Array(&R::Named("SnapshotNode"))),
             C::new("export-add", R::Named("ExportOptions"), R::Named("q_empty")),
-            C::new(
-                "export-remove",
-                R::Named("q_obj_export-remove-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "query-export-tree",
-                R::Named("q_obj_query-export-tree-arg"),
-                R::Named("ExportDirectory"),
-            ),
-            C::new(
-                "query-jobs",
-                R::Named("q_obj_query-jobs-arg"),
-                R::Array(&R::Named("JobInfo")),
-            ),
-            C::new("job-cancel", R::Named("q_obj_job-cancel-arg"), R::Named("q_empty"))
-                .allow_oob(),
-            C::new(
-                "query-network-ports",
-                R::Named("q_empty"),
-                R::Array(&R::Named("NetworkPortInfo")),
-            ),
-            C::new(
-                "query-pool-stats",
-                R::Named("q_obj_query-pool-stats-arg"),
-                R::Array(&R::Named("LegacyPoolStats")),
-            ),
-            C::new(
-                "property-get",
-                R::Named("q_obj_property-get-arg"),
-                R::Named("PropertyValue"),
-            ),
-            C::new(
-                "property-set",
-                R::Named("q_obj_property-set-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                "appliance-reboot",
-                R::Named("q_obj_appliance-reboot-arg"),
-                R::Named("q_empty"),
-            ),
-            C::new(
-                    "x-debug-volume-map",
-                    R::Named("q_obj_x-debug-volume-map-arg"),
-                    R::Named("VolumeMap"),
-                )
-                .conditional(),
-            C::new(
-                "__com.example_query-vendor-info",
-                R::Named("q_empty"),
-                R::Named("__com.example_VendorInfo"),
-            ),
+            C::new("export-remove", R::Named("q_obj_export-remove-arg"), R::Named("q_empty")),
+            C::new("query-export-tree", R::Named("q_obj_query-export-tree-arg"), R::Named("ExportDirectory")),
+            C::new("query-jobs", R::Named("q_obj_query-jobs-arg"), R::Array(&R::Named("JobInfo"))),
+            C::new("job-cancel", R::Named("q_obj_job-cancel-arg"), R::Named("q_empty")).allow_oob(),
+            C::new("query-network-ports", R::Named("q_empty"), R::Array(&R::Named("NetworkPortInfo"))),
+            C::new("query-pool-stats", R::Named("q_obj_query-pool-stats-arg"), R::Array(&R::Named("LegacyPoolStats"))),
+            C::new("property-get", R::Named("q_obj_property-get-arg"), R::Named("PropertyValue")),
+            C::new("property-set", R::Named("q_obj_property-set-arg"), R::Named("q_empty")),
+            C::new("appliance-reboot", R::Named("q_obj_appliance-reboot-arg"), R::Named("q_empty")),
+            C::new("x-debug-volume-map", R::Named("q_obj_x-debug-volume-map-arg"), R::Named("VolumeMap")).conditional(),
+            C::new("__com.example_query-vendor-info", R::Named("q_empty"), R::Named("__com.example_VendorInfo")),
         ],
         events: &[
             E::new("VOLUME_HEALTH_CHANGED", R::Named("q_obj_VOLUME_HEALTH_CHANGED-arg")),
             E::new("SNAPSHOT_CREATED", R::Named("SnapshotInfo")),
             E::new("JOB_STATUS_CHANGE", R::Named("JobInfo")),
             E::new("APPLIANCE_READY", R::Named("q_empty")),
-            E::new(
-                "__com.example_VENDOR_ALERT",
-                R::Named("q_obj___com.example_VENDOR_ALERT-arg"),
-            ),
+            E::new("__com.example_VENDOR_ALERT", R::Named("q_obj___com.example_VENDOR_ALERT-arg")),
         ],
         types: &[
-            T::alternate(
-                "CacheConfig",
-                &[
-                    A::new(R::BOOL),
-                    A::new(R::Named("CachePreset")),
-                    A::new(R::Named("CacheSettings")),
-                ],
-            ),
-            T::enumeration(
-                "CachePreset",
-                &[V::new("writeback"), V::new("writethrough"), V::new("read-ahead")],
-            ),
-            T::structure(
-                "CacheSettings",
-                &[
-                    M::new("mode", R::Named("CachePreset")),
-                    M::new("size", R::SIZE).optional(),
-                    M::new("flush-interval-ms", R::UINT32).optional(),
-                ],
-            ),
-            T::structure(
-                "EncryptionInfo",
-                &[
-                    M::new("cipher", R::STR),
-                    M::new("key-id", R::STR),
-                    M::new("key-created", R::Named("Timestamp")).optional(),
-                ],
-            ),
-            T::enumeration(
-                "ExportAccess",
-                &[V::new("none"), V::new("read-only"), V::new("read-write")],
-            ),
-            T::structure(
-                "ExportDirectory",
-                &[
-                    M::new("path", R::STR),
-                    M::new("entries", R::Array(&R::Named("ExportEntry"))).optional(),
-                ],
-            ),
-            T::structure(
-                "ExportEntry",
-                &[
-                    M::new("name", R::STR),
-                    M::new("size", R::SIZE).optional(),
-                    M::new("directory", R::Named("ExportDirectory")).optional(),
-                ],
-            ),
-            T::union(
-                "ExportOptions",
-                &[
-                    M::new("id", R::STR),
-                    M::new("volume-id", R::STR),
-                    M::new("protocol", R::Named("ExportProtocol")),
-                    M::new("writable", R::BOOL).optional(),
-                    M::new("description", R::STR).optional(),
-                ],
-                "protocol",
-                &[
-                    B::new("nfs", R::Named("ExportOptionsNfs")),
-                    B::new("iscsi", R::Named("ExportOptionsIscsi")),
-                    B::new("nvme-tcp", R::Named("ExportOptionsNvme")).conditional(),
-                ],
-            ),
-            T::structure(
-                "ExportOptionsIscsi",
-                &[
-                    M::new("target", R::STR),
-                    M::new("lun", R::UINT8),
-                    M::new("chap-user", R::STR).optional(),
-                    M::new("chap-secret-id", R::STR).optional(),
-                ],
-            ),
-            T::structure(
-                "ExportOptionsNfs",
-                &[
-                    M::new("path", R::STR),
-                    M::new("port", R::UINT16).optional(),
-                    M::new("allowed-hosts", R::Array(&R::STR)).optional(),
-                    M::new("default-access", R::Named("ExportAccess")).optional(),
-                ],
-            ),
-            T::structure(
-                "ExportOptionsNvme",
-                &[
-                    M::new("nqn", R::STR),
-                    M::new("port", R::UINT16).optional(),
-                    M::new("namespace-id", R::UINT32).optional(),
-                ],
-            ),
-            T::enumeration(
-                "ExportProtocol",
-                &[
-                    V::new("nfs"),
-                    V::new("iscsi"),
-                    V::new("nvme-tcp").conditional(),
-                    V::new("ublk"),
-                ],
-            ),
-            T::enumeration(
-                "HealthState",
-                &[
-                    V::new("ok"),
-                    V::new("degraded"),
-                    V::new("failed"),
-                    V::new("rebuilding").conditional(),
-                ],
-            ),
-            T::union(
-                "JobInfo",
-                &[
-                    M::new("id", R::STR),
-                    M::new("type", R::Named("JobType")),
-                    M::new("status", R::Named("JobStatus")),
-                    M::new("progress", R::Named("JobProgress")),
-                    M::new("started", R::Named("Timestamp")),
-                    M::new("eta-seconds", R::INT).optional(),
-                    M::new("error-code", R::INT32).optional(),
-                    M::new("error", R::STR).optional(),
-                ],
-                "type",
-                &[
-                    B::new("replicate", R::Named("JobReplicateInfo")),
-                    B::new("scrub", R::Named("JobScrubInfo")),
-                    B::new("rebalance", R::Named("JobRebalanceInfo")),
-                ],
-            ),
-            T::structure(
-                "JobProgress",
-                &[
-                    M::new("current", R::UINT64),
-                    M::new("total", R::UINT64),
-                    M::new("rate", R::NUMBER).optional(),
-                ],
-            ),
-            T::structure(
-                "JobRebalanceInfo",
-                &[M::new("from-pool", R::STR), M::new("to-pool", R::STR)],
-            ),
-            T::structure(
-                "JobReplicateInfo",
-                &[
-                    M::new("source-id", R::STR),
-                    M::new("target", R::STR),
-                    M::new("lag", R::UINT64).optional(),
-                ],
-            ),
-            T::structure(
-                "JobScrubInfo",
-                &[
-                    M::new("volume-id", R::STR),
-                    M::new("errors-found", R::UINT64),
-                    M::new("errors-repaired", R::UINT64),
-                ],
-            ),
-            T::enumeration(
-                "JobStatus",
-                &[
-                    V::new("pending"),
-                    V::new("running"),
-                    V::new("paused"),
-                    V::new("completed"),
-                    V::new("failed"),
-                    V::new("cancelled"),
-                ],
-            ),
-            T::enumeration(
-                "JobType",
-                &[
-                    V::new("replicate"),
-                    V::new("scrub"),
-                    V::new("rebalance"),
-                    V::new("trim"),
-                ],
-            ),
-            T::alternate("LabelOrNull", &[A::new(R::STR), A::new(R::NULL)]),
-            T::structure(
-                "LegacyPoolStats",
-                &[
-                    M::new("pool", R::STR),
-                    M::new("bytes_total", R::SIZE),
-                    M::new("bytes_used", R::SIZE),
-                    M::new("Reads", R::UINT64),
-                    M::new("Writes", R::UINT64),
-                ],
-            ),
-            T::enumeration(
-                "LinkSpeed",
-                &[V::new("1g"), V::new("2_5g"), V::new("10g"), V::new("100g")],
-            ),
-            T::structure(
-                "NetworkPortInfo",
-                &[
-                    M::new("name", R::STR),
-                    M::new("speed", R::Named("LinkSpeed")),
-                    M::new("mtu", R::UINT16),
-                    M::new("link-up", R::BOOL),
-                    M::new("mac-address", R::STR),
-                ],
-            ),
-            T::structure(
-                "PropertyValue",
-                &[M::new("type", R::Named("QType")), M::new("value", R::ANY)],
-            ),
-            T::enumeration(
-                "QType",
-                &[
-                    V::new("none"),
-                    V::new("qnull"),
-                    V::new("qnum"),
-                    V::new("qstring"),
-                    V::new("qdict"),
-                    V::new("qlist"),
-                    V::new("qbool"),
-                ],
-            ),
-            T::enumeration(
-                "RetentionKeep",
-                &[V::new("forever"), V::new("until-replaced")],
-            ),
-            T::enumeration("SectorSize", &[V::new("512"), V::new("4k"), V::new("64k")]),
-            T::structure(
-                "SnapshotInfo",
-                &[
-                    M::new("id", R::STR),
-                    M::new("name", R::STR),
-                    M::new("volume-id", R::STR),
-                    M::new("created", R::Named("Timestamp")),
-                    M::new("size", R::SIZE),
-                    M::new("expires", R::Named("Timestamp")).optional(),
-                ],
-            ),
-            T::structure(
-                "SnapshotNode",
-                &[
-                    M::new("snapshot", R::Named("SnapshotInfo")),
-                    M::new("children", R::Array(&R::Named("SnapshotNode"))).optional(),
-                ],
-            ),
-            T::alternate(
-                "SnapshotRetention",
-                &[
-                    A::new(R::UINT32),
-                    A::new(R::Named("RetentionKeep")),
-                    A::new(R::Named("Timestamp")).conditional(),
-                ],
-            ),
-            T::enumeration(
-                "StorageTier",
-                &[V::new("hot"), V::new("warm"), V::new("cold"), V::new("archive")],
-            ),
-            T::structure(
-                "Tag",
-                &[M::new("key", R::STR), M::new("value", R::STR).optional()],
-            ),
-            T::structure(
-                "Timestamp",
-                &[M::new("seconds", R::INT64), M::new("microseconds", R::UINT32)],
-            ),
-            T::structure(
-                "VolumeExtent",
-                &[
-                    M::new("offset", R::UINT64),
-                    M::new("length", R::UINT64),
-                    M::new("allocated", R::BOOL),
-                    M::new("zero", R::BOOL).optional(),
-                ],
-            ),
-            T::structure(
-                "VolumeFilter",
-                &[
-                    M::new("match", R::STR).optional(),
-                    M::new("in", R::Array(&R::STR)).optional(),
-                    M::new("type", R::Named("VolumeFormat")).optional(),
-                    M::new("health", R::Named("HealthState")).optional(),
-                    M::new("self", R::BOOL).optional(),
-                    M::new("static", R::BOOL).optional(),
-                    M::new("abstract", R::BOOL).optional(),
-                ],
-            ),
-            T::enumeration(
-                "VolumeFormat",
-                &[
-                    V::new("raw"),
-                    V::new("qcow2"),
-                    V::new("sparse"),
-                    V::new("vdo").conditional(),
-                    V::new("legacy-vmdk"),
-                    V::new("zoned"),
-                ],
-            ),
-            T::structure(
-                "VolumeInfo",
-                &[
-                    M::new("id", R::STR),
-                    M::new("name", R::STR),
-                    M::new("size", R::SIZE),
-                    M::new("health", R::Named("HealthState")),
-                    M::new("pool", R::STR),
-                    M::new("format", R::Named("VolumeFormat")),
-                    M::new("sector-size", R::Named("SectorSize")),
-                    M::new("allocated", R::SIZE),
-                    M::new("backing-id", R::STR).optional(),
-                    M::new("label", R::STR).optional(),
-                    M::new("qos", R::Named("VolumeQos")).optional(),
-                    M::new("tags", R::Array(&R::Named("Tag"))),
-                    M::new("encryption", R::Named("EncryptionInfo"))
-                        .optional()
-                        .conditional(),
-                    M::new("dedup-ratio", R::NUMBER).optional().conditional(),
-                    M::new("tier", R::Named("StorageTier")).optional().conditional(),
-                    M::new("replica-lag", R::UINT64).optional().conditional(),
-                    M::new("legacy-path", R::STR).optional(),
-                    M::new("heat-score", R::UINT8).optional(),
-                ],
-            ),
-            T::structure(
-                "VolumeMap",
-                &[M::new("extents", R::Array(&R::Named("VolumeExtent")))],
-            ),
-            T::structure(
-                "VolumeOptionsUpdate",
-                &[
-                    M::new("id", R::STR),
-                    M::new("label", R::Named("LabelOrNull")).optional(),
-                    M::new("qos", R::Named("VolumeQos")).optional(),
-                    M::new("cache", R::Named("CacheConfig")).optional(),
-                    M::new("tier", R::Named("StorageTier")).optional().conditional(),
-                    M::new("rekey", R::BOOL).optional().conditional(),
-                    M::new("size", R::SIZE).optional(),
-                    M::new("allow-shrink", R::BOOL).optional(),
-                ],
-            ),
-            T::structure(
-                "VolumeQos",
-                &[
-                    M::new("iops-limit", R::UINT32).optional(),
-                    M::new("bandwidth-limit", R::SIZE).optional(),
-                    M::new("burst-seconds", R::UINT16).optional(),
-                    M::new("priority", R::INT8).optional(),
-                ],
-            ),
-            T::alternate("VolumeRef", &[A::new(R::Named("VolumeSpec")), A::new(R::STR)]),
-            T::structure(
-                "VolumeSpec",
-                &[
-                    M::new("name", R::STR),
-                    M::new("size", R::SIZE),
-                    M::new("pool", R::STR).optional(),
-                    M::new("label", R::STR).optional(),
-                    M::new("format", R::Named("VolumeFormat")).optional(),
-                    M::new("sector-size", R::Named("SectorSize")).optional(),
-                    M::new("backing", R::Named("VolumeRef")).optional(),
-                    M::new("qos", R::Named("VolumeQos")).optional(),
-                    M::new("cache", R::Named("CacheConfig")).optional(),
-                    M::new("tags", R::Array(&R::Named("Tag"))).optional(),
-                ],
-            ),
-            T::structure(
-                "VolumeSummary",
-                &[
-                    M::new("id", R::STR),
-                    M::new("name", R::STR),
-                    M::new("size", R::SIZE),
-                    M::new("health", R::Named("HealthState")),
-                ],
-            ),
-            T::structure(
-                "__com.example_VendorInfo",
-                &[
-                    M::new("vendor", R::STR),
-                    M::new("model", R::STR),
-                    M::new("firmware", R::STR),
-                    M::new("serial", R::STR).optional(),
-                    M::new("temperature", R::INT16).optional(),
-                ],
-            ),
+            T::alternate("CacheConfig", &[
+                A::new(R::BOOL),
+                A::new(R::Named("CachePreset")),
+                A::new(R::Named("CacheSettings")),
+            ]),
+            T::enumeration("CachePreset", &[
+                V::new("writeback"),
+                V::new("writethrough"),
+                V::new("read-ahead"),
+            ]),
+            T::structure("CacheSettings", &[
+                M::new("mode", R::Named("CachePreset")),
+                M::new("size", R::SIZE).optional(),
+                M::new("flush-interval-ms", R::UINT32).optional(),
+            ]),
+            T::structure("EncryptionInfo", &[
+                M::new("cipher", R::STR),
+                M::new("key-id", R::STR),
+                M::new("key-created", R::Named("Timestamp")).optional(),
+            ]),
+            T::enumeration("ExportAccess", &[
+                V::new("none"),
+                V::new("read-only"),
+                V::new("read-write"),
+            ]),
+            T::structure("ExportDirectory", &[
+                M::new("path", R::STR),
+                M::new("entries", R::Array(&R::Named("ExportEntry"))).optional(),
+            ]),
+            T::structure("ExportEntry", &[
+                M::new("name", R::STR),
+                M::new("size", R::SIZE).optional(),
+                M::new("directory", R::Named("ExportDirectory")).optional(),
+            ]),
+            T::union("ExportOptions", &[
+                M::new("id", R::STR),
+                M::new("volume-id", R::STR),
+                M::new("protocol", R::Named("ExportProtocol")),
+                M::new("writable", R::BOOL).optional(),
+                M::new("description", R::STR).optional(),
+            ], "protocol", &[
+                B::new("nfs", R::Named("ExportOptionsNfs")),
+                B::new("iscsi", R::Named("ExportOptionsIscsi")),
+                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).conditional(),
+            ]),
+            T::structure("ExportOptionsIscsi", &[
+                M::new("target", R::STR),
+                M::new("lun", R::UINT8),
+                M::new("chap-user", R::STR).optional(),
+                M::new("chap-secret-id", R::STR).optional(),
+            ]),
+            T::structure("ExportOptionsNfs", &[
+                M::new("path", R::STR),
+                M::new("port", R::UINT16).optional(),
+                M::new("allowed-hosts", R::Array(&R::STR)).optional(),
+                M::new("default-access", R::Named("ExportAccess")).optional(),
+            ]),
+            T::structure("ExportOptionsNvme", &[
+                M::new("nqn", R::STR),
+                M::new("port", R::UINT16).optional(),
+                M::new("namespace-id", R::UINT32).optional(),
+            ]),
+            T::enumeration("ExportProtocol", &[
+                V::new("nfs"),
+                V::new("iscsi"),
+                V::new("nvme-tcp").conditional(),
+                V::new("ublk"),
+            ]),
+            T::enumeration("HealthState", &[
+                V::new("ok"),
+                V::new("degraded"),
+                V::new("failed"),
+                V::new("rebuilding").conditional(),
+            ]),
+            T::union("JobInfo", &[
+                M::new("id", R::STR),
+                M::new("type", R::Named("JobType")),
+                M::new("status", R::Named("JobStatus")),
+                M::new("progress", R::Named("JobProgress")),
+                M::new("started", R::Named("Timestamp")),
+                M::new("eta-seconds", R::INT).optional(),
+                M::new("error-code", R::INT32).optional(),
+                M::new("error", R::STR).optional(),
+            ], "type", &[
+                B::new("replicate", R::Named("JobReplicateInfo")),
+                B::new("scrub", R::Named("JobScrubInfo")),
+                B::new("rebalance", R::Named("JobRebalanceInfo")),
+            ]),
+            T::structure("JobProgress", &[
+                M::new("current", R::UINT64),
+                M::new("total", R::UINT64),
+                M::new("rate", R::NUMBER).optional(),
+            ]),
+            T::structure("JobRebalanceInfo", &[
+                M::new("from-pool", R::STR),
+                M::new("to-pool", R::STR),
+            ]),
+            T::structure("JobReplicateInfo", &[
+                M::new("source-id", R::STR),
+                M::new("target", R::STR),
+                M::new("lag", R::UINT64).optional(),
+            ]),
+            T::structure("JobScrubInfo", &[
+                M::new("volume-id", R::STR),
+                M::new("errors-found", R::UINT64),
+                M::new("errors-repaired", R::UINT64),
+            ]),
+            T::enumeration("JobStatus", &[
+                V::new("pending"),
+                V::new("running"),
+                V::new("paused"),
+                V::new("completed"),
+                V::new("failed"),
+                V::new("cancelled"),
+            ]),
+            T::enumeration("JobType", &[
+                V::new("replicate"),
+                V::new("scrub"),
+                V::new("rebalance"),
+                V::new("trim"),
+            ]),
+            T::alternate("LabelOrNull", &[
+                A::new(R::STR),
+                A::new(R::NULL),
+            ]),
+            T::structure("LegacyPoolStats", &[
+                M::new("pool", R::STR),
+                M::new("bytes_total", R::SIZE),
+                M::new("bytes_used", R::SIZE),
+                M::new("Reads", R::UINT64),
+                M::new("Writes", R::UINT64),
+            ]),
+            T::enumeration("LinkSpeed", &[
+                V::new("1g"),
+                V::new("2_5g"),
+                V::new("10g"),
+                V::new("100g"),
+            ]),
+            T::structure("NetworkPortInfo", &[
+                M::new("name", R::STR),
+                M::new("speed", R::Named("LinkSpeed")),
+                M::new("mtu", R::UINT16),
+                M::new("link-up", R::BOOL),
+                M::new("mac-address", R::STR),
+            ]),
+            T::structure("PropertyValue", &[
+                M::new("type", R::Named("QType")),
+                M::new("value", R::ANY),
+            ]),
+            T::enumeration("QType", &[
+                V::new("none"),
+                V::new("qnull"),
+                V::new("qnum"),
+                V::new("qstring"),
+                V::new("qdict"),
+                V::new("qlist"),
+                V::new("qbool"),
+            ]),
+            T::enumeration("RetentionKeep", &[
+                V::new("forever"),
+                V::new("until-replaced"),
+            ]),
+            T::enumeration("SectorSize", &[
+                V::new("512"),
+                V::new("4k"),
+                V::new("64k"),
+            ]),
+            T::structure("SnapshotInfo", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("volume-id", R::STR),
+                M::new("created", R::Named("Timestamp")),
+                M::new("size", R::SIZE),
+                M::new("expires", R::Named("Timestamp")).optional(),
+            ]),
+            T::structure("SnapshotNode", &[
+                M::new("snapshot", R::Named("SnapshotInfo")),
+                M::new("children", R::Array(&R::Named("SnapshotNode"))).optional(),
+            ]),
+            T::alternate("SnapshotRetention", &[
+                A::new(R::UINT32),
+                A::new(R::Named("RetentionKeep")),
+                A::new(R::Named("Timestamp")).conditional(),
+            ]),
+            T::enumeration("StorageTier", &[
+                V::new("hot"),
+                V::new("warm"),
+                V::new("cold"),
+                V::new("archive"),
+            ]),
+            T::structure("Tag", &[
+                M::new("key", R::STR),
+                M::new("value", R::STR).optional(),
+            ]),
+            T::structure("Timestamp", &[
+                M::new("seconds", R::INT64),
+                M::new("microseconds", R::UINT32),
+            ]),
+            T::structure("VolumeExtent", &[
+                M::new("offset", R::UINT64),
+                M::new("length", R::UINT64),
+                M::new("allocated", R::BOOL),
+                M::new("zero", R::BOOL).optional(),
+            ]),
+            T::structure("VolumeFilter", &[
+                M::new("match", R::STR).optional(),
+                M::new("in", R::Array(&R::STR)).optional(),
+                M::new("type", R::Named("VolumeFormat")).optional(),
+                M::new("health", R::Named("HealthState")).optional(),
+                M::new("self", R::BOOL).optional(),
+                M::new("static", R::BOOL).optional(),
+                M::new("abstract", R::BOOL).optional(),
+            ]),
+            T::enumeration("VolumeFormat", &[
+                V::new("raw"),
+                V::new("qcow2"),
+                V::new("sparse"),
+                V::new("vdo").conditional(),
+                V::new("legacy-vmdk"),
+                V::new("zoned"),
+            ]),
+            T::structure("VolumeInfo", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+                M::new("health", R::Named("HealthState")),
+                M::new("pool", R::STR),
+                M::new("format", R::Named("VolumeFormat")),
+                M::new("sector-size", R::Named("SectorSize")),
+                M::new("allocated", R::SIZE),
+                M::new("backing-id", R::STR).optional(),
+                M::new("label", R::STR).optional(),
+                M::new("qos", R::Named("VolumeQos")).optional(),
+                M::new("tags", R::Array(&R::Named("Tag"))),
+                M::new("encryption", R::Named("EncryptionInfo")).optional().conditional(),
+                M::new("dedup-ratio", R::NUMBER).optional().conditional(),
+                M::new("tier", R::Named("StorageTier")).optional().conditional(),
+                M::new("replica-lag", R::UINT64).optional().conditional(),
+                M::new("legacy-path", R::STR).optional(),
+                M::new("heat-score", R::UINT8).optional(),
+            ]),
+            T::structure("VolumeMap", &[
+                M::new("extents", R::Array(&R::Named("VolumeExtent"))),
+            ]),
+            T::structure("VolumeOptionsUpdate", &[
+                M::new("id", R::STR),
+                M::new("label", R::Named("LabelOrNull")).optional(),
+                M::new("qos", R::Named("VolumeQos")).optional(),
+                M::new("cache", R::Named("CacheConfig")).optional(),
+                M::new("tier", R::Named("StorageTier")).optional().conditional(),
+                M::new("rekey", R::BOOL).optional().conditional(),
+                M::new("size", R::SIZE).optional(),
+                M::new("allow-shrink", R::BOOL).optional(),
+            ]),
+            T::structure("VolumeQos", &[
+                M::new("iops-limit", R::UINT32).optional(),
+                M::new("bandwidth-limit", R::SIZE).optional(),
+                M::new("burst-seconds", R::UINT16).optional(),
+                M::new("priority", R::INT8).optional(),
+            ]),
+            T::alternate("VolumeRef", &[
+                A::new(R::Named("VolumeSpec")),
+                A::new(R::STR),
+            ]),
+            T::structure("VolumeSpec", &[
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+                M::new("pool", R::STR).optional(),
+                M::new("label", R::STR).optional(),
+                M::new("format", R::Named("VolumeFormat")).optional(),
+                M::new("sector-size", R::Named("SectorSize")).optional(),
+                M::new("backing", R::Named("VolumeRef")).optional(),
+                M::new("qos", R::Named("VolumeQos")).optional(),
+                M::new("cache", R::Named("CacheConfig")).optional(),
+                M::new("tags", R::Array(&R::Named("Tag"))).optional(),
+            ]),
+            T::structure("VolumeSummary", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+                M::new("health", R::Named("HealthState")),
+            ]),
+            T::structure("__com.example_VendorInfo", &[
+                M::new("vendor", R::STR),
+                M::new("model", R::STR),
+                M::new("firmware", R::STR),
+                M::new("serial", R::STR).optional(),
+                M::new("temperature", R::INT16).optional(),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_VOLUME_HEALTH_CHANGED-arg",
-                &[
-                    M::new("id", R::STR),
-                    M::new("previous", R::Named("HealthState")),
-                    M::new("current", R::Named("HealthState")),
-                    M::new("reason", R::STR).optional(),
-                ],
-            ),
-            T::structure(
-                "q_obj___com.example_VENDOR_ALERT-arg",
-                &[M::new("code", R::UINT16), M::new("message", R::STR)],
-            ),
-            T::structure(
-                "q_obj_appliance-reboot-arg",
-                &[
-                    M::new("delay", R::UINT32).optional(),
-                    M::new("reason", R::STR).optional(),
-                ],
-            ),
-            T::structure(
-                "q_obj_export-remove-arg",
-                &[M::new("id", R::STR), M::new("force", R::BOOL).optional()],
-            ),
-            T::structure(
-                "q_obj_job-cancel-arg",
-                &[
-                    M::new("id", R::STR),
-                    M::new("if", R::Named("JobStatus")).optional(),
-                    M::new("force", R::BOOL).optional(),
-                ],
-            ),
-            T::structure(
-                "q_obj_property-get-arg",
-                &[M::new("path", R::STR), M::new("property", R::STR)],
-            ),
-            T::structure(
-                "q_obj_property-set-arg",
-                &[
-                    M::new("path", R::STR),
-                    M::new("property", R::STR),
-                    M::new("value", R::ANY),
-                ],
-            ),
-            T::structure(
-                "q_obj_query-export-tree-arg",
-                &[M::new("id", R::STR), M::new("max-depth", R::UINT16).optional()],
-            ),
-            T::structure(
-                "q_obj_query-jobs-arg",
-                &[M::new("status", R::Named("JobStatus")).optional()],
-            ),
-            T::structure(
-                "q_obj_query-pool-free-bytes-arg",
-                &[M::new("pool", R::STR).optional()],
-            ),
-            T::structure(
-                "q_obj_query-pool-stats-arg",
-                &[M::new("pool", R::STR).optional()],
-            ),
-            T::structure(
-                "q_obj_query-snapshot-tree-arg",
-                &[M::new("volume-id", R::STR)],
-            ),
-            T::structure("q_obj_query-volume-arg", &[M::new("id", R::STR)]),
-            T::structure(
-                "q_obj_query-volumes-arg",
-                &[M::new("filter", R::Named("VolumeFilter")).optional()],
-            ),
-            T::structure(
-                "q_obj_snapshot-create-arg",
-                &[
-                    M::new("volume-id", R::STR),
-                    M::new("name", R::STR),
-                    M::new("group-members", R::Array(&R::STR)).optional(),
-                    M::new("retention", R::Named("SnapshotRetention")).optional(),
-                    M::new("quiesce", R::BOOL).optional(),
-                    M::new("async", R::BOOL).optional(),
-                ],
-            ),
-            T::structure("q_obj_snapshot-delete-arg", &[M::new("id", R::STR)]),
-            T::structure(
-                "q_obj_volume-delete-arg",
-                &[M::new("id", R::STR), M::new("force", R::BOOL).optional()],
-            ),
-            T::structure("q_obj_volume-flush-arg", &[M::new("id", R::STR)]),
-            T::structure(
-                "q_obj_volume_resize-arg",
-                &[
-                    M::new("id", R::STR),
-                    M::new("size", R::SIZE),
-                    M::new("allow-shrink", R::BOOL).optional(),
-                ],
-            ),
-            T::structure(
-                "q_obj_x-debug-volume-map-arg",
-                &[
-                    M::new("id", R::STR),
-                    M::new("offset", R::UINT64).optional(),
-                    M::new("length", R::UINT64).optional(),
-                ],
-            ),
+            T::structure("q_obj_VOLUME_HEALTH_CHANGED-arg", &[
+                M::new("id", R::STR),
+                M::new("previous", R::Named("HealthState")),
+                M::new("current", R::Named("HealthState")),
+                M::new("reason", R::STR).optional(),
+            ]),
+            T::structure("q_obj___com.example_VENDOR_ALERT-arg", &[
+                M::new("code", R::UINT16),
+                M::new("message", R::STR),
+            ]),
+            T::structure("q_obj_appliance-reboot-arg", &[
+                M::new("delay", R::UINT32).optional(),
+                M::new("reason", R::STR).optional(),
+            ]),
+            T::structure("q_obj_export-remove-arg", &[
+                M::new("id", R::STR),
+                M::new("force", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_job-cancel-arg", &[
+                M::new("id", R::STR),
+                M::new("if", R::Named("JobStatus")).optional(),
+                M::new("force", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_property-get-arg", &[
+                M::new("path", R::STR),
+                M::new("property", R::STR),
+            ]),
+            T::structure("q_obj_property-set-arg", &[
+                M::new("path", R::STR),
+                M::new("property", R::STR),
+                M::new("value", R::ANY),
+            ]),
+            T::structure("q_obj_query-export-tree-arg", &[
+                M::new("id", R::STR),
+                M::new("max-depth", R::UINT16).optional(),
+            ]),
+            T::structure("q_obj_query-jobs-arg", &[
+                M::new("status", R::Named("JobStatus")).optional(),
+            ]),
+            T::structure("q_obj_query-pool-free-bytes-arg", &[
+                M::new("pool", R::STR).optional(),
+            ]),
+            T::structure("q_obj_query-pool-stats-arg", &[
+                M::new("pool", R::STR).optional(),
+            ]),
+            T::structure("q_obj_query-snapshot-tree-arg", &[
+                M::new("volume-id", R::STR),
+            ]),
+            T::structure("q_obj_query-volume-arg", &[
+                M::new("id", R::STR),
+            ]),
+            T::structure("q_obj_query-volumes-arg", &[
+                M::new("filter", R::Named("VolumeFilter")).optional(),
+            ]),
+            T::structure("q_obj_snapshot-create-arg", &[
+                M::new("volume-id", R::STR),
+                M::new("name", R::STR),
+                M::new("group-members", R::Array(&R::STR)).optional(),
+                M::new("retention", R::Named("SnapshotRetention")).optional(),
+                M::new("quiesce", R::BOOL).optional(),
+                M::new("async", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_snapshot-delete-arg", &[
+                M::new("id", R::STR),
+            ]),
+            T::structure("q_obj_volume-delete-arg", &[
+                M::new("id", R::STR),
+                M::new("force", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_volume-flush-arg", &[
+                M::new("id", R::STR),
+            ]),
+            T::structure("q_obj_volume_resize-arg", &[
+                M::new("id", R::STR),
+                M::new("size", R::SIZE),
+                M::new("allow-shrink", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_x-debug-volume-map-arg", &[
+                M::new("id", R::STR),
+                M::new("offset", R::UINT64).optional(),
+                M::new("length", R::UINT64).optional(),
+            ]),
         ],
     }
 };

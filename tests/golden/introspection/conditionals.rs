@@ -357,53 +357,59 @@ impl ::qapi_types::wire::Object for AccelInfoBranch {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("listen", R::Named("ListenArgs"), R::Named("q_empty")),
-            C::new(
-                "query-listeners",
-                R::Named("q_empty"),
-                R::Array(&R::Named("Listener")),
-            ),
+            C::new("query-listeners", R::Named("q_empty"), R::Array(&R::Named("Listener"))),
             C::new("query-accel", R::Named("q_empty"), R::Named("AccelInfo")),
         ],
-        events: &[E::new("LISTENER_READY", R::Named("ListenArgs"))],
+        events: &[
+            E::new("LISTENER_READY", R::Named("ListenArgs")),
+        ],
         types: &[
             T::enumeration("Accel", &[]),
-            T::union("AccelInfo", &[M::new("accel", R::Named("Accel"))], "accel", &[]),
-            T::union(
-                "Address",
-                &[M::new("transport", R::Named("Transport"))],
-                "transport",
-                &[
-                    B::new("tcp", R::Named("TcpAddress")),
-                    B::new("unix", R::Named("UnixAddress")),
-                ],
-            ),
-            T::structure(
-                "ListenArgs",
-                &[
-                    M::new("listener", R::Named("ListenerRef")),
-                    M::new("timeout", R::UINT32).optional(),
-                ],
-            ),
-            T::structure(
-                "Listener",
-                &[M::new("addr", R::Named("Address")), M::new("tls", R::BOOL).optional()],
-            ),
-            T::alternate("ListenerRef", &[A::new(R::Named("Listener"))]),
-            T::structure(
-                "TcpAddress",
-                &[M::new("host", R::STR), M::new("port", R::UINT16)],
-            ),
-            T::enumeration(
-                "Transport",
-                &[V::new("tcp"), V::new("unix"), V::new("rdma")],
-            ),
-            T::structure("UnixAddress", &[M::new("path", R::STR)]),
+            T::union("AccelInfo", &[
+                M::new("accel", R::Named("Accel")),
+            ], "accel", &[]),
+            T::union("Address", &[
+                M::new("transport", R::Named("Transport")),
+            ], "transport", &[
+                B::new("tcp", R::Named("TcpAddress")),
+                B::new("unix", R::Named("UnixAddress")),
+            ]),
+            T::structure("ListenArgs", &[
+                M::new("listener", R::Named("ListenerRef")),
+                M::new("timeout", R::UINT32).optional(),
+            ]),
+            T::structure("Listener", &[
+                M::new("addr", R::Named("Address")),
+                M::new("tls", R::BOOL).optional(),
+            ]),
+            T::alternate("ListenerRef", &[
+                A::new(R::Named("Listener")),
+            ]),
+            T::structure("TcpAddress", &[
+                M::new("host", R::STR),
+                M::new("port", R::UINT16),
+            ]),
+            T::enumeration("Transport", &[
+                V::new("tcp"),
+                V::new("unix"),
+                V::new("rdma"),
+            ]),
+            T::structure("UnixAddress", &[
+                M::new("path", R::STR),
+            ]),
             T::structure("q_empty", &[]),
         ],
     }

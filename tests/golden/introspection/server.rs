@@ -502,25 +502,24 @@ impl DiskAddArgumentsNbdServerObject {
 pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
     use ::qapi_types::schema::table::{
-        Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-        EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
             C::new("disk-add", R::Named("DiskAddArguments"), R::Named("q_empty")),
             C::new("disk-check", R::Named("DiskAddArguments"), R::INT).allow_oob(),
-            C::new(
-                "disk_legacy_resize",
-                R::Named("DiskLegacyResizeArguments"),
-                R::Named("q_empty"),
-            ),
+            C::new("disk_legacy_resize", R::Named("DiskLegacyResizeArguments"), R::Named("q_empty")),
             C::new("ping", R::Named("q_empty"), R::Named("q_empty")).allow_oob(),
             C::new("query-disk-stats", R::Named("q_empty"), R::Named("DiskStats")),
-            C::new(
-                "query-disks",
-                R::Named("q_obj_query-disks-arg"),
-                R::Array(&R::Named("QueryDisksItem")),
-            ),
+            C::new("query-disks", R::Named("q_obj_query-disks-arg"), R::Array(&R::Named("QueryDisksItem"))),
         ],
         events: &[
             E::new("DISK_ADDED", R::Named("DiskAddArguments")),
@@ -528,87 +527,70 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             E::new("SHUTDOWN", R::Named("q_empty")),
         ],
         types: &[
-            T::union(
-                "DiskAddArguments",
-                &[
-                    M::new("driver", R::Named("DiskAddArgumentsDriver")),
-                    M::new("node-name", R::STR).optional(),
-                ],
-                "driver",
-                &[
-                    B::new("file", R::Named("DiskAddArgumentsFile")),
-                    B::new("nbd", R::Named("DiskAddArgumentsNbd")),
-                ],
-            ),
-            T::enumeration(
-                "DiskAddArgumentsDriver",
-                &[V::new("file"), V::new("null"), V::new("nbd")],
-            ),
-            T::structure(
-                "DiskAddArgumentsFile",
-                &[
-                    M::new("filename", R::STR),
-                    M::new("locking", R::Named("DiskAddArgumentsFileLocking")).optional(),
-                ],
-            ),
-            T::alternate(
-                "DiskAddArgumentsFileLocking",
-                &[A::new(R::BOOL), A::new(R::Named("DiskAddArgumentsDriver"))],
-            ),
-            T::structure(
-                "DiskAddArgumentsNbd",
-                &[
-                    M::new("server", R::Named("DiskAddArgumentsNbdServer")),
-                    M::new("export", R::STR).optional(),
-                ],
-            ),
-            T::alternate(
-                "DiskAddArgumentsNbdServer",
-                &[
-                    A::new(R::STR),
-                    A::new(R::Named("DiskAddArgumentsNbdServerObject")),
-                    A::new(R::NULL),
-                ],
-            ),
-            T::structure(
-                "DiskAddArgumentsNbdServerObject",
-                &[M::new("host", R::STR), M::new("port", R::INT).optional()],
-            ),
-            T::structure(
-                "DiskLegacyResizeArguments",
-                &[M::new("name", R::STR), M::new("SIZE_MB", R::INT)],
-            ),
-            T::enumeration(
-                "DiskStateChangedState",
-                &[V::new("idle"), V::new("busy"), V::new("gone")],
-            ),
-            T::structure(
-                "DiskStats",
-                &[
-                    M::new("reads", R::INT),
-                    M::new("list", R::Array(&R::Named("DiskStatsListType"))).optional(),
-                ],
-            ),
-            T::structure("DiskStatsListType", &[M::new("when", R::NUMBER)]),
-            T::structure(
-                "QueryDisksItem",
-                &[
-                    M::new("name", R::STR),
-                    M::new("size", R::INT),
-                    M::new("state", R::Named("DiskStateChangedState")),
-                    M::new("tags", R::Array(&R::STR)).optional(),
-                    M::new("backing", R::Named("QueryDisksItem")).optional(),
-                ],
-            ),
+            T::union("DiskAddArguments", &[
+                M::new("driver", R::Named("DiskAddArgumentsDriver")),
+                M::new("node-name", R::STR).optional(),
+            ], "driver", &[
+                B::new("file", R::Named("DiskAddArgumentsFile")),
+                B::new("nbd", R::Named("DiskAddArgumentsNbd")),
+            ]),
+            T::enumeration("DiskAddArgumentsDriver", &[
+                V::new("file"),
+                V::new("null"),
+                V::new("nbd"),
+            ]),
+            T::structure("DiskAddArgumentsFile", &[
+                M::new("filename", R::STR),
+                M::new("locking", R::Named("DiskAddArgumentsFileLocking")).optional(),
+            ]),
+            T::alternate("DiskAddArgumentsFileLocking", &[
+                A::new(R::BOOL),
+                A::new(R::Named("DiskAddArgumentsDriver")),
+            ]),
+            T::structure("DiskAddArgumentsNbd", &[
+                M::new("server", R::Named("DiskAddArgumentsNbdServer")),
+                M::new("export", R::STR).optional(),
+            ]),
+            T::alternate("DiskAddArgumentsNbdServer", &[
+                A::new(R::STR),
+                A::new(R::Named("DiskAddArgumentsNbdServerObject")),
+                A::new(R::NULL),
+            ]),
+            T::structure("DiskAddArgumentsNbdServerObject", &[
+                M::new("host", R::STR),
+                M::new("port", R::INT).optional(),
+            ]),
+            T::structure("DiskLegacyResizeArguments", &[
+                M::new("name", R::STR),
+                M::new("SIZE_MB", R::INT),
+            ]),
+            T::enumeration("DiskStateChangedState", &[
+                V::new("idle"),
+                V::new("busy"),
+                V::new("gone"),
+            ]),
+            T::structure("DiskStats", &[
+                M::new("reads", R::INT),
+                M::new("list", R::Array(&R::Named("DiskStatsListType"))).optional(),
+            ]),
+            T::structure("DiskStatsListType", &[
+                M::new("when", R::NUMBER),
+            ]),
+            T::structure("QueryDisksItem", &[
+                M::new("name", R::STR),
+                M::new("size", R::INT),
+                M::new("state", R::Named("DiskStateChangedState")),
+                M::new("tags", R::Array(&R::STR)).optional(),
+                M::new("backing", R::Named("QueryDisksItem")).optional(),
+            ]),
             T::structure("q_empty", &[]),
-            T::structure(
-                "q_obj_DISK_STATE_CHANGED-arg",
-                &[
-                    M::new("name", R::STR),
-                    M::new("state", R::Named("DiskStateChangedState")),
-                ],
-            ),
-            T::structure("q_obj_query-disks-arg", &[M::new("all", R::BOOL).optional()]),
+            T::structure("q_obj_DISK_STATE_CHANGED-arg", &[
+                M::new("name", R::STR),
+                M::new("state", R::Named("DiskStateChangedState")),
+            ]),
+            T::structure("q_obj_query-disks-arg", &[
+                M::new("all", R::BOOL).optional(),
+            ]),
         ],
     }
 };
