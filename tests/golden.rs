@@ -82,3 +82,19 @@ fn output_starts_with_the_generated_header() {
         &source[..80]
     );
 }
+
+/// Where the schema says nothing of a definition, member or value, the
+/// bindings say nothing either (the item allows `missing_docs`), rather
+/// than a doc line that only repeats the name.
+#[test]
+fn no_doc_line_only_repeats_a_name() {
+    for input in inputs() {
+        let source = generate(&input);
+        let repeated = source.lines().map(str::trim).find(|line| {
+            line.strip_prefix("/// `")
+                .and_then(|rest| rest.strip_suffix('`'))
+                .is_some_and(|name| !name.is_empty() && !name.contains([' ', '`']))
+        });
+        assert_eq!(repeated, None, "{}", input.display());
+    }
+}

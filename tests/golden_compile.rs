@@ -34,6 +34,10 @@ mod builtins;
 #[allow(dead_code)]
 #[rustfmt::skip]
 mod conditionals;
+#[path = "golden/doc-code.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod doc_code;
 #[path = "golden/doc-required.rs"]
 #[allow(dead_code)]
 #[rustfmt::skip]
@@ -129,6 +133,7 @@ fn goldens_compile_and_keep_unknown_events() {
         boxed,
         builtins,
         conditionals,
+        doc_code,
         doc_required,
         downstream_names,
         empty_things,

@@ -560,7 +560,6 @@ fn no_two_qapi_gen_modules_import_each_other() {
 }
 
 #[test]
-#[ignore = "qapi-types still has two cycles (error.rs <-> protocol.rs, qmp.rs <-> schema.rs), being removed on other branches"]
 fn no_two_qapi_types_modules_import_each_other() {
     let cycles = Crate::read("qapi-types").cycles();
     assert!(cycles.is_empty(), "import cycles: {cycles:#?}");

@@ -17,7 +17,11 @@ pub enum QMPCapability {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(QMPCapability { Oob = "oob" } else Unrecognized);
+::qapi_types::enumeration! {
+    QMPCapability {
+        Oob = "oob",
+    } else Unrecognized
+}
 
 /// A version number made of three components.
 ///
@@ -43,7 +47,13 @@ impl VersionTriple {
 }
 
 ::qapi_types::object! {
-    VersionTriple { required { major = "major", minor = "minor", micro = "micro" } }
+    VersionTriple {
+        required {
+            major = "major",
+            minor = "minor",
+            micro = "micro",
+        }
+    }
 }
 
 /// Identifies the release of the server.
@@ -80,7 +90,12 @@ impl VersionInfo {
 }
 
 ::qapi_types::object! {
-    VersionInfo { required { qemu = "qemu", package = "package" } }
+    VersionInfo {
+        required {
+            qemu = "qemu",
+            package = "package",
+        }
+    }
 }
 
 /// Describes one command the server accepts.
@@ -103,7 +118,11 @@ impl CommandInfo {
 }
 
 ::qapi_types::object! {
-    CommandInfo { required { name = "name" } }
+    CommandInfo {
+        required {
+            name = "name",
+        }
+    }
 }
 
 /// Kinds of entities described by introspection.
@@ -133,11 +152,17 @@ pub enum SchemaMetaType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    SchemaMetaType { Builtin = "builtin", Enum = "enum", Array = "array", Object =
-    "object", Alternate = "alternate", Command = "command", Event = "event" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    SchemaMetaType {
+        Builtin = "builtin",
+        Enum = "enum",
+        Array = "array",
+        Object = "object",
+        Alternate = "alternate",
+        Command = "command",
+        Event = "event",
+    } else Unrecognized
+}
 
 /// How values of a predefined type are represented in JSON.
 ///
@@ -166,11 +191,18 @@ pub enum JSONType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JSONType { String = "string", Number = "number", Int = "int", Boolean = "boolean",
-    Null = "null", Object = "object", Array = "array", Value = "value" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    JSONType {
+        String = "string",
+        Number = "number",
+        Int = "int",
+        Boolean = "boolean",
+        Null = "null",
+        Object = "object",
+        Array = "array",
+        Value = "value",
+    } else Unrecognized
+}
 
 /// Describes one entity of the server's interface.  The members
 /// listed here are common to all entities; `meta-type` selects further
@@ -209,8 +241,17 @@ impl SchemaInfo {
 }
 
 ::qapi_types::object! {
-    SchemaInfo { required { name = "name" } optional { features = "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } flatten { meta_type } }
+    SchemaInfo {
+        required {
+            name = "name",
+        }
+        optional {
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+        flatten {
+            meta_type,
+        }
+    }
 }
 
 /// The branches of [`SchemaInfo`], by `meta-type`.
@@ -361,7 +402,11 @@ impl SchemaInfoBuiltin {
 }
 
 ::qapi_types::object! {
-    SchemaInfoBuiltin { required { json_type = "json-type" } }
+    SchemaInfoBuiltin {
+        required {
+            json_type = "json-type",
+        }
+    }
 }
 
 /// Describes one value of an enumeration type.
@@ -390,8 +435,14 @@ impl SchemaInfoEnumMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEnumMember { required { name = "name" } optional { features = "features" =>
-    with_features(::std::vec::Vec < ::std::string::String >) } }
+    SchemaInfoEnumMember {
+        required {
+            name = "name",
+        }
+        optional {
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an enumeration type.
@@ -426,9 +477,12 @@ impl SchemaInfoEnum {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEnum { optional { members = "members" => with_members(::std::vec::Vec <
-    SchemaInfoEnumMember >), values = "values" => with_values(::std::vec::Vec <
-    ::std::string::String >) } }
+    SchemaInfoEnum {
+        optional {
+            members = "members" => with_members(::std::vec::Vec<SchemaInfoEnumMember>),
+            values = "values" => with_values(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an array type.
@@ -453,7 +507,11 @@ impl SchemaInfoArray {
 }
 
 ::qapi_types::object! {
-    SchemaInfoArray { required { element_type = "element-type" } }
+    SchemaInfoArray {
+        required {
+            element_type = "element-type",
+        }
+    }
 }
 
 /// Describes one member of an object type.
@@ -493,9 +551,16 @@ impl SchemaInfoObjectMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObjectMember { required { name = "name", r#type = "type" } optional {
-    default = "default" => with_default(::qapi_types::serde_json::Value), features =
-    "features" => with_features(::std::vec::Vec < ::std::string::String >) } }
+    SchemaInfoObjectMember {
+        required {
+            name = "name",
+            r#type = "type",
+        }
+        optional {
+            default = "default" => with_default(::qapi_types::serde_json::Value),
+            features = "features" => with_features(::std::vec::Vec<::std::string::String>),
+        }
+    }
 }
 
 /// Connects a value of a union's tag member to the members it adds.
@@ -527,7 +592,12 @@ impl SchemaInfoObjectVariant {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObjectVariant { required { case = "case", r#type = "type" } }
+    SchemaInfoObjectVariant {
+        required {
+            case = "case",
+            r#type = "type",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an object type,
@@ -564,9 +634,17 @@ impl SchemaInfoObject {
 }
 
 ::qapi_types::object! {
-    SchemaInfoObject { required { members = "members" } optional { variants = "variants"
-    => with_variants(::std::vec::Vec < SchemaInfoObjectVariant >) } strings { tag = "tag"
-    => with_tag } }
+    SchemaInfoObject {
+        required {
+            members = "members",
+        }
+        optional {
+            variants = "variants" => with_variants(::std::vec::Vec<SchemaInfoObjectVariant>),
+        }
+        strings {
+            tag = "tag" => with_tag,
+        }
+    }
 }
 
 /// Describes one of the types an alternate type can take.
@@ -589,7 +667,11 @@ impl SchemaInfoAlternateMember {
 }
 
 ::qapi_types::object! {
-    SchemaInfoAlternateMember { required { r#type = "type" } }
+    SchemaInfoAlternateMember {
+        required {
+            r#type = "type",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an alternate type.
@@ -614,7 +696,11 @@ impl SchemaInfoAlternate {
 }
 
 ::qapi_types::object! {
-    SchemaInfoAlternate { required { members = "members" } }
+    SchemaInfoAlternate {
+        required {
+            members = "members",
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing a command.
@@ -653,8 +739,15 @@ impl SchemaInfoCommand {
 }
 
 ::qapi_types::object! {
-    SchemaInfoCommand { required { arg_type = "arg-type", ret_type = "ret-type" }
-    optional { allow_oob = "allow-oob" => with_allow_oob(bool) } }
+    SchemaInfoCommand {
+        required {
+            arg_type = "arg-type",
+            ret_type = "ret-type",
+        }
+        optional {
+            allow_oob = "allow-oob" => with_allow_oob(bool),
+        }
+    }
 }
 
 /// Additional members of a [`SchemaInfo`] describing an event.
@@ -679,68 +772,131 @@ impl SchemaInfoEvent {
 }
 
 ::qapi_types::object! {
-    SchemaInfoEvent { required { arg_type = "arg-type" } }
+    SchemaInfoEvent {
+        required {
+            arg_type = "arg-type",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("qmp_capabilities", "q_obj_qmp_capabilities-arg", "q_empty"),
-            C::new("query-version", "q_empty", "VersionInfo"),
-            C::new("query-commands", "q_empty", "[CommandInfo]"),
-            C::new("query-qmp-schema", "q_empty", "[SchemaInfo]"),
+            C::new("qmp_capabilities", R::Named("q_obj_qmp_capabilities-arg"), R::Named("q_empty")),
+            C::new("query-version", R::Named("q_empty"), R::Named("VersionInfo")),
+            C::new("query-commands", R::Named("q_empty"), R::Array(&R::Named("CommandInfo"))),
+            C::new("query-qmp-schema", R::Named("q_empty"), R::Array(&R::Named("SchemaInfo"))),
         ],
         events: &[],
         types: &[
-            T::structure("CommandInfo", "name: str"),
-            T::enumeration(
-                "JSONType",
-                "string, number, int, boolean, null, object, array, value",
-            ),
-            T::enumeration("QMPCapability", "oob"),
-            T::union(
-                "SchemaInfo",
-                "name: str, meta-type: SchemaMetaType, *features: [str]",
-                "meta-type",
-                "builtin: SchemaInfoBuiltin, enum: SchemaInfoEnum, array: SchemaInfoArray, object: SchemaInfoObject, alternate: SchemaInfoAlternate, command: SchemaInfoCommand, event: SchemaInfoEvent",
-            ),
-            T::structure("SchemaInfoAlternate", "members: [SchemaInfoAlternateMember]"),
-            T::structure("SchemaInfoAlternateMember", "type: str"),
-            T::structure("SchemaInfoArray", "element-type: str"),
-            T::structure("SchemaInfoBuiltin", "json-type: JSONType"),
-            T::structure(
-                "SchemaInfoCommand",
-                "arg-type: str, ret-type: str, *allow-oob: bool",
-            ),
-            T::structure(
-                "SchemaInfoEnum",
-                "*members: [SchemaInfoEnumMember], *values: [str]",
-            ),
-            T::structure("SchemaInfoEnumMember", "name: str, *features: [str]"),
-            T::structure("SchemaInfoEvent", "arg-type: str"),
-            T::structure(
-                "SchemaInfoObject",
-                "members: [SchemaInfoObjectMember], *tag: str, *variants: [SchemaInfoObjectVariant]",
-            ),
-            T::structure(
-                "SchemaInfoObjectMember",
-                "name: str, type: str, *default: any, *features: [str]",
-            ),
-            T::structure("SchemaInfoObjectVariant", "case: str, type: str"),
-            T::enumeration(
-                "SchemaMetaType",
-                "builtin, enum, array, object, alternate, command, event",
-            ),
-            T::structure("VersionInfo", "qemu: VersionTriple, package: str"),
-            T::structure("VersionTriple", "major: int, minor: int, micro: int"),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_qmp_capabilities-arg", "*enable: [QMPCapability]"),
+            T::structure("CommandInfo", &[
+                M::new("name", R::STR),
+            ]),
+            T::enumeration("JSONType", &[
+                V::new("string"),
+                V::new("number"),
+                V::new("int"),
+                V::new("boolean"),
+                V::new("null"),
+                V::new("object"),
+                V::new("array"),
+                V::new("value"),
+            ]),
+            T::enumeration("QMPCapability", &[
+                V::new("oob"),
+            ]),
+            T::union("SchemaInfo", &[
+                M::new("name", R::STR),
+                M::new("meta-type", R::Named("SchemaMetaType")),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ], "meta-type", &[
+                B::new("builtin", R::Named("SchemaInfoBuiltin")),
+                B::new("enum", R::Named("SchemaInfoEnum")),
+                B::new("array", R::Named("SchemaInfoArray")),
+                B::new("object", R::Named("SchemaInfoObject")),
+                B::new("alternate", R::Named("SchemaInfoAlternate")),
+                B::new("command", R::Named("SchemaInfoCommand")),
+                B::new("event", R::Named("SchemaInfoEvent")),
+            ]),
+            T::structure("SchemaInfoAlternate", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoAlternateMember"))),
+            ]),
+            T::structure("SchemaInfoAlternateMember", &[
+                M::new("type", R::STR),
+            ]),
+            T::structure("SchemaInfoArray", &[
+                M::new("element-type", R::STR),
+            ]),
+            T::structure("SchemaInfoBuiltin", &[
+                M::new("json-type", R::Named("JSONType")),
+            ]),
+            T::structure("SchemaInfoCommand", &[
+                M::new("arg-type", R::STR),
+                M::new("ret-type", R::STR),
+                M::new("allow-oob", R::BOOL).optional(),
+            ]),
+            T::structure("SchemaInfoEnum", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoEnumMember"))).optional(),
+                M::new("values", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoEnumMember", &[
+                M::new("name", R::STR),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoEvent", &[
+                M::new("arg-type", R::STR),
+            ]),
+            T::structure("SchemaInfoObject", &[
+                M::new("members", R::Array(&R::Named("SchemaInfoObjectMember"))),
+                M::new("tag", R::STR).optional(),
+                M::new("variants", R::Array(&R::Named("SchemaInfoObjectVariant"))).optional(),
+            ]),
+            T::structure("SchemaInfoObjectMember", &[
+                M::new("name", R::STR),
+                M::new("type", R::STR),
+                M::new("default", R::ANY).optional(),
+                M::new("features", R::Array(&R::STR)).optional(),
+            ]),
+            T::structure("SchemaInfoObjectVariant", &[
+                M::new("case", R::STR),
+                M::new("type", R::STR),
+            ]),
+            T::enumeration("SchemaMetaType", &[
+                V::new("builtin"),
+                V::new("enum"),
+                V::new("array"),
+                V::new("object"),
+                V::new("alternate"),
+                V::new("command"),
+                V::new("event"),
+            ]),
+            T::structure("VersionInfo", &[
+                M::new("qemu", R::Named("VersionTriple")),
+                M::new("package", R::STR),
+            ]),
+            T::structure("VersionTriple", &[
+                M::new("major", R::INT),
+                M::new("minor", R::INT),
+                M::new("micro", R::INT),
+            ]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_qmp_capabilities-arg", &[
+                M::new("enable", R::Array(&R::Named("QMPCapability"))).optional(),
+            ]),
         ],
     }
 };
@@ -792,8 +948,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QmpCapabilities { optional { enable = "enable" => with_enable(::std::vec::Vec <
-        super::QMPCapability >) } }
+        QmpCapabilities {
+            optional {
+                enable = "enable" => with_enable(::std::vec::Vec<super::QMPCapability>),
+            }
+        }
     }
 
     #[allow(deprecated)]

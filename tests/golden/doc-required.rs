@@ -23,10 +23,14 @@ pub enum PowerState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    PowerState { On = "on", Off = "off", Suspended = "suspended", Hibernated =
-    "hibernated" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    PowerState {
+        On = "on",
+        Off = "off",
+        Suspended = "suspended",
+        Hibernated = "hibernated",
+    } else Unrecognized
+}
 
 /// Information about the machine's power.
 ///
@@ -61,8 +65,15 @@ impl PowerInfo {
 }
 
 ::qapi_types::object! {
-    PowerInfo { required { state = "state" } optional { uptime = "uptime" =>
-    with_uptime(u64), battery = "battery" => with_battery(u8) } }
+    PowerInfo {
+        required {
+            state = "state",
+        }
+        optional {
+            uptime = "uptime" => with_uptime(u64),
+            battery = "battery" => with_battery(u8),
+        }
+    }
 }
 
 /// Where the power comes from.
@@ -78,9 +89,12 @@ pub enum PowerSource {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    PowerSource { Mains = "mains", Battery = "battery" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    PowerSource {
+        Mains = "mains",
+        Battery = "battery",
+    } else Unrecognized
+}
 
 /// Battery details.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,7 +114,11 @@ impl BatteryInfo {
 }
 
 ::qapi_types::object! {
-    BatteryInfo { required { charge = "charge" } }
+    BatteryInfo {
+        required {
+            charge = "charge",
+        }
+    }
 }
 
 /// Information about the power source.  Only the discriminator is
@@ -124,7 +142,14 @@ impl SourceInfo {
 }
 
 ::qapi_types::object! {
-    SourceInfo { required { since_boot = "since-boot" } flatten { source } }
+    SourceInfo {
+        required {
+            since_boot = "since-boot",
+        }
+        flatten {
+            source,
+        }
+    }
 }
 
 /// The branches of [`SourceInfo`], by `source`.
@@ -246,37 +271,69 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for PowerRef {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("query-power", "q_obj_query-power-arg", "PowerInfo"),
-            C::new("set-power", "q_obj_set-power-arg", "q_empty"),
-            C::new("query-power-info", "BatteryInfo", "[PowerInfo]"),
+            C::new("query-power", R::Named("q_obj_query-power-arg"), R::Named("PowerInfo")),
+            C::new("set-power", R::Named("q_obj_set-power-arg"), R::Named("q_empty")),
+            C::new("query-power-info", R::Named("BatteryInfo"), R::Array(&R::Named("PowerInfo"))),
         ],
-        events: &[E::new("POWER_CHANGED", "q_obj_POWER_CHANGED-arg")],
+        events: &[
+            E::new("POWER_CHANGED", R::Named("q_obj_POWER_CHANGED-arg")),
+        ],
         types: &[
-            T::structure("BatteryInfo", "charge: uint8"),
-            T::structure(
-                "PowerInfo",
-                "state: PowerState, *uptime: uint64, *battery: uint8",
-            ),
-            T::alternate("PowerRef", "SourceInfo, str"),
-            T::enumeration("PowerSource", "mains, battery"),
-            T::enumeration("PowerState", "on, off, suspended, hibernated"),
-            T::union(
-                "SourceInfo",
-                "source: PowerSource, since-boot: bool",
-                "source",
-                "battery: BatteryInfo",
-            ),
-            T::structure("q_empty", ""),
-            T::structure("q_obj_POWER_CHANGED-arg", "old: PowerState, new: PowerState"),
-            T::structure("q_obj_query-power-arg", "*verbose: bool"),
-            T::structure("q_obj_set-power-arg", "state: PowerState, *source: PowerRef"),
+            T::structure("BatteryInfo", &[
+                M::new("charge", R::UINT8),
+            ]),
+            T::structure("PowerInfo", &[
+                M::new("state", R::Named("PowerState")),
+                M::new("uptime", R::UINT64).optional(),
+                M::new("battery", R::UINT8).optional(),
+            ]),
+            T::alternate("PowerRef", &[
+                A::new(R::Named("SourceInfo")),
+                A::new(R::STR),
+            ]),
+            T::enumeration("PowerSource", &[
+                V::new("mains"),
+                V::new("battery"),
+            ]),
+            T::enumeration("PowerState", &[
+                V::new("on"),
+                V::new("off"),
+                V::new("suspended"),
+                V::new("hibernated"),
+            ]),
+            T::union("SourceInfo", &[
+                M::new("source", R::Named("PowerSource")),
+                M::new("since-boot", R::BOOL),
+            ], "source", &[
+                B::new("battery", R::Named("BatteryInfo")),
+            ]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_POWER_CHANGED-arg", &[
+                M::new("old", R::Named("PowerState")),
+                M::new("new", R::Named("PowerState")),
+            ]),
+            T::structure("q_obj_query-power-arg", &[
+                M::new("verbose", R::BOOL).optional(),
+            ]),
+            T::structure("q_obj_set-power-arg", &[
+                M::new("state", R::Named("PowerState")),
+                M::new("source", R::Named("PowerRef")).optional(),
+            ]),
         ],
     }
 };
@@ -320,7 +377,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryPower { optional { verbose = "verbose" => with_verbose(bool) } }
+        QueryPower {
+            optional {
+                verbose = "verbose" => with_verbose(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -374,8 +435,14 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetPower { required { state = "state" } optional { source = "source" =>
-        with_source(super::PowerRef) } }
+        SetPower {
+            required {
+                state = "state",
+            }
+            optional {
+                source = "source" => with_source(super::PowerRef),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -456,7 +523,12 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        PowerChanged { required { old = "old", new = "new" } }
+        PowerChanged {
+            required {
+                old = "old",
+                new = "new",
+            }
+        }
     }
 
     #[allow(deprecated)]

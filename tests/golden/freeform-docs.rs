@@ -25,14 +25,20 @@ impl NetDevice {
 }
 
 ::qapi_types::object! {
-    NetDevice { required { id = "id" } strings { mac = "mac" => with_mac } }
+    NetDevice {
+        required {
+            id = "id",
+        }
+        strings {
+            mac = "mac" => with_mac,
+        }
+    }
 }
 
-/// `Undocumented`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Undocumented {
-    /// `anything`
     pub anything: ::qapi_types::serde_json::Value,
 }
 
@@ -46,22 +52,39 @@ impl Undocumented {
 }
 
 ::qapi_types::object! {
-    Undocumented { required { anything = "anything" } }
+    Undocumented {
+        required {
+            anything = "anything",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("query-net", "q_empty", "[NetDevice]")],
+        commands: &[
+            C::new("query-net", R::Named("q_empty"), R::Array(&R::Named("NetDevice"))),
+        ],
         events: &[],
         types: &[
-            T::structure("NetDevice", "id: str, *mac: str"),
-            T::structure("q_empty", ""),
+            T::structure("NetDevice", &[
+                M::new("id", R::STR),
+                M::new("mac", R::STR).optional(),
+            ]),
+            T::structure("q_empty", &[]),
         ],
     }
 };

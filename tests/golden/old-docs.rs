@@ -27,7 +27,12 @@ impl Volume {
 }
 
 ::qapi_types::object! {
-    Volume { required { name = "name", size = "size" } }
+    Volume {
+        required {
+            name = "name",
+            size = "size",
+        }
+    }
 }
 
 /// What the host runs.
@@ -61,23 +66,40 @@ impl HostInfo {
 }
 
 ::qapi_types::object! {
-    HostInfo { required { kernel_release = "kernel-release", kernel_version =
-    "kernel-version" } }
+    HostInfo {
+        required {
+            kernel_release = "kernel-release",
+            kernel_version = "kernel-version",
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("query-volumes", "q_empty", "[Volume]")],
+        commands: &[
+            C::new("query-volumes", R::Named("q_empty"), R::Array(&R::Named("Volume"))),
+        ],
         events: &[],
         types: &[
-            T::structure("Volume", "name: str, size: size"),
-            T::structure("q_empty", ""),
+            T::structure("Volume", &[
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+            ]),
+            T::structure("q_empty", &[]),
         ],
     }
 };

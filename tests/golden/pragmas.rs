@@ -4,11 +4,11 @@
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyRecord {
-    /// `recordId`
+    #[allow(missing_docs)]
     pub record_id: i64,
-    /// `record_name`
+    #[allow(missing_docs)]
     pub record_name: ::std::string::String,
-    /// `MAX_SIZE`
+    #[allow(missing_docs)]
     pub max_size: ::core::option::Option<u64>,
     /// the only documented member
     pub plain: bool,
@@ -33,35 +33,42 @@ impl LegacyRecord {
 }
 
 ::qapi_types::object! {
-    LegacyRecord { required { record_id = "recordId", record_name = "record_name", plain
-    = "plain" } optional { max_size = "MAX_SIZE" => with_max_size(u64) } }
+    LegacyRecord {
+        required {
+            record_id = "recordId",
+            record_name = "record_name",
+            plain = "plain",
+        }
+        optional {
+            max_size = "MAX_SIZE" => with_max_size(u64),
+        }
+    }
 }
 
-/// `LegacyMode`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum LegacyMode {
-    /// `Normal`
     Normal,
-    /// `FAST_PATH`
     FastPath,
-    /// `slow_path`
     SlowPath,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    LegacyMode { Normal = "Normal", FastPath = "FAST_PATH", SlowPath = "slow_path" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    LegacyMode {
+        Normal = "Normal",
+        FastPath = "FAST_PATH",
+        SlowPath = "slow_path",
+    } else Unrecognized
+}
 
-/// `LegacyBranch`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyBranch {
-    /// `value`
     pub value: i64,
 }
 
@@ -75,14 +82,17 @@ impl LegacyBranch {
 }
 
 ::qapi_types::object! {
-    LegacyBranch { required { value = "value" } }
+    LegacyBranch {
+        required {
+            value = "value",
+        }
+    }
 }
 
-/// `LegacyUnion`
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LegacyUnion {
-    /// `extra_info`
     pub extra_info: ::std::string::String,
     /// The branch, selected by `Mode`, with its members.
     pub mode: LegacyUnionBranch,
@@ -104,7 +114,14 @@ impl LegacyUnion {
 }
 
 ::qapi_types::object! {
-    LegacyUnion { required { extra_info = "extra_info" } flatten { mode } }
+    LegacyUnion {
+        required {
+            extra_info = "extra_info",
+        }
+        flatten {
+            mode,
+        }
+    }
 }
 
 /// The branches of [`LegacyUnion`], by `Mode`.
@@ -175,37 +192,53 @@ impl ::qapi_types::wire::Object for LegacyUnionBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("query_legacy", "q_empty", "[str]"),
-            C::new("get-count", "q_empty", "int"),
-            C::new("list-names", "q_empty", "[LegacyMode]"),
-            C::new("set_legacy", "q_obj_set_legacy-arg", "q_empty"),
+            C::new("query_legacy", R::Named("q_empty"), R::Array(&R::STR)),
+            C::new("get-count", R::Named("q_empty"), R::INT),
+            C::new("list-names", R::Named("q_empty"), R::Array(&R::Named("LegacyMode"))),
+            C::new("set_legacy", R::Named("q_obj_set_legacy-arg"), R::Named("q_empty")),
         ],
         events: &[],
         types: &[
-            T::structure("LegacyBranch", "value: int"),
-            T::enumeration("LegacyMode", "Normal, FAST_PATH, slow_path"),
-            T::structure(
-                "LegacyRecord",
-                "recordId: int, record_name: str, *MAX_SIZE: size, plain: bool",
-            ),
-            T::union(
-                "LegacyUnion",
-                "Mode: LegacyMode, extra_info: str",
-                "Mode",
-                "Normal: LegacyBranch",
-            ),
-            T::structure("q_empty", ""),
-            T::structure(
-                "q_obj_set_legacy-arg",
-                "record: LegacyRecord, union: LegacyUnion",
-            ),
+            T::structure("LegacyBranch", &[
+                M::new("value", R::INT),
+            ]),
+            T::enumeration("LegacyMode", &[
+                V::new("Normal"),
+                V::new("FAST_PATH"),
+                V::new("slow_path"),
+            ]),
+            T::structure("LegacyRecord", &[
+                M::new("recordId", R::INT),
+                M::new("record_name", R::STR),
+                M::new("MAX_SIZE", R::SIZE).optional(),
+                M::new("plain", R::BOOL),
+            ]),
+            T::union("LegacyUnion", &[
+                M::new("Mode", R::Named("LegacyMode")),
+                M::new("extra_info", R::STR),
+            ], "Mode", &[
+                B::new("Normal", R::Named("LegacyBranch")),
+            ]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_set_legacy-arg", &[
+                M::new("record", R::Named("LegacyRecord")),
+                M::new("union", R::Named("LegacyUnion")),
+            ]),
         ],
     }
 };
@@ -213,7 +246,7 @@ pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
 /// The schema's commands: each holds its arguments and fixes, through
 /// [`qapi_types::Command`], its wire name and what it returns.
 pub mod commands {
-    /// `query_legacy`
+    #[allow(missing_docs)]
     #[doc(alias = "query_legacy")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -240,7 +273,7 @@ pub mod commands {
         type Ok = ::std::vec::Vec<::std::string::String>;
     }
 
-    /// `get-count`
+    #[allow(missing_docs)]
     #[doc(alias = "get-count")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -267,7 +300,7 @@ pub mod commands {
         type Ok = i64;
     }
 
-    /// `list-names`
+    #[allow(missing_docs)]
     #[doc(alias = "list-names")]
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
@@ -299,9 +332,9 @@ pub mod commands {
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SetLegacy {
-        /// `record`
+        #[allow(missing_docs)]
         pub record: super::LegacyRecord,
-        /// `union`
+        #[allow(missing_docs)]
         pub union: super::LegacyUnion,
     }
 
@@ -315,7 +348,12 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SetLegacy { required { record = "record", union = "union" } }
+        SetLegacy {
+            required {
+                record = "record",
+                union = "union",
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -9,6 +9,7 @@ use crate::frontend::source::SourceMap;
 use crate::model::load::load_for_generation;
 use crate::model::selection::Selection;
 use crate::model::Schema;
+use crate::output::layout::Macros;
 pub use crate::rust::codegen::Options;
 use crate::rust::codegen::{Codegen, Item, Section};
 
@@ -79,6 +80,9 @@ pub fn rust_source_only(
         return Ok(out);
     }
     let mut texts = item_texts(&jobs, |section, item| {
+        if let Item::SchemaTable = item {
+            return Ok(crate::output::layout::table(codegen.item(item)));
+        }
         let within = section.submodule().map(|(name, _)| name);
         formatted(codegen.label(item), codegen.item(item), within)
     })?
@@ -171,11 +175,20 @@ fn formatted(
     let file = syn::parse2::<syn::File>(tokens).map_err(|e| Error::Emitter {
         message: format!("{e}, in the item generated for `{label}`"),
     })?;
+    // The `object!`/`enumeration!` invocations are laid out by
+    // `Macros`, not by prettyplease.
+    let mut macros = Macros::default();
+    let items: Vec<syn::Item> = file.items.into_iter().map(|i| macros.hold(i)).collect();
     let Some(name) = within else {
-        return Ok(prettyplease::unparse(&file));
+        let file = syn::File {
+            shebang: None,
+            frontmatter: None,
+            attrs: Vec::new(),
+            items,
+        };
+        return Ok(macros.restore(&prettyplease::unparse(&file)));
     };
     let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-    let items = file.items;
     let wrapped = syn::File {
         shebang: None,
         frontmatter: None,
@@ -188,7 +201,7 @@ fn formatted(
         .split_once('\n')
         .and_then(|(_, rest)| rest.strip_suffix("}\n"))
         .unwrap_or_default();
-    Ok(body.to_string())
+    Ok(macros.restore(body))
 }
 
 /// The Rust paths of a schema's commands and events within the generated

@@ -3,3 +3,4 @@
 
 pub(crate) mod compact;
 pub mod generate;
+pub(crate) mod layout;

@@ -28,8 +28,8 @@ use crate::frontend::doc::{Doc, SectionKind};
 use crate::model::selection::Selection;
 use crate::model::{Builtin, Entity, EntityId, EntityKind, Feature, Member, Schema};
 use crate::rust::boxing::Boxing;
-use crate::rust::ident;
-use crate::rust::rustdoc::{markdown, Resolver};
+use crate::rust::ident::{self};
+use crate::rust::rustdoc::{code_as_text, markdown, Resolver};
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,14 +335,24 @@ impl<'s> Codegen<'s> {
         Some(quote!(#docs #[doc(alias = #wire)]))
     }
 
-    /// `#[doc]` attributes from Markdown lines.
-    /// `None` without docs: adds nothing, without allocating as an empty
-    /// token stream does.
+    /// `#[doc]` attributes from Markdown lines; where the schema says
+    /// nothing, `#[allow(missing_docs)]` rather than a line repeating the
+    /// name. `None` without docs: adds nothing, without allocating as an
+    /// empty token stream does.
     fn doc_attrs(&self, lines: &[String]) -> Option<TokenStream> {
         if !self.options.docs {
             return None;
         }
-        let attrs = lines.iter().flat_map(|line| line.split('\n')).map(|line| {
+        if lines.is_empty() {
+            return Some(quote!(#[allow(missing_docs)]));
+        }
+        // Lines split at `\n`, and with their code blocks made text.
+        let safe = code_as_text(lines);
+        let as_given = lines.iter().filter(|_| safe.is_none());
+        let lines = as_given
+            .flat_map(|line| line.split('\n'))
+            .chain(safe.iter().flatten().map(String::as_str));
+        let attrs = lines.map(|line| {
             let text = if line.is_empty() {
                 String::new()
             } else {
@@ -353,6 +363,15 @@ impl<'s> Codegen<'s> {
         Some(quote!(#(#attrs)*))
     }
 
+    /// The doc of a field or variant: nothing where neither it nor its
+    /// item has one (the item's `#[allow(missing_docs)]` covers it).
+    fn member_doc_attrs(&self, lines: &[String], item_undocumented: bool) -> Option<TokenStream> {
+        if lines.is_empty() && item_undocumented {
+            return None;
+        }
+        self.doc_attrs(lines)
+    }
+
     /// The doc of a definition: body, sections, features, condition.
     fn item_doc(&self, id: EntityId, scope: Scope) -> Vec<String> {
         if !self.options.docs {
@@ -361,12 +380,9 @@ impl<'s> Codegen<'s> {
         let entity = self.entity(id);
         let resolve = self.resolver(scope);
         let mut lines = Vec::new();
-        match &entity.doc {
-            Some(doc) => self.doc_sections(doc, &resolve, &mut lines),
-            None => lines.push(format!("`{}`", entity.name)),
-        }
-        if lines.is_empty() {
-            lines.push(format!("`{}`", entity.name));
+        // Without a doc comment, no line that would only repeat the name.
+        if let Some(doc) = &entity.doc {
+            self.doc_sections(doc, &resolve, &mut lines);
         }
         self.feature_notes(&entity.features, entity.doc.as_ref(), &resolve, &mut lines);
         if let Some(cond) = &entity.cond {

@@ -4,7 +4,8 @@
 //! comment becomes a doctest; `@name` becomes an intra-doc link where the
 //! name is a definition of the schema; characters rustdoc would read as
 //! links or HTML are escaped; no line outside a fence is indented far
-//! enough to become a code block.
+//! enough to become a code block. Whatever the conversion lets through,
+//! [`code_as_text`] finds as Markdown reads it, and tags `text`.
 
 /// Resolves a QAPI name to an intra-doc link target, if it has one.
 pub(crate) type Resolver<'a> = dyn Fn(&str) -> Option<String> + 'a;
@@ -349,6 +350,161 @@ fn code(out: &mut String, text: &str) {
     out.push_str(close);
 }
 
+/// Doc lines (a line may hold several, split at `\n`) with every code
+/// block that Markdown reads in them tagged `text`, so that rustdoc runs
+/// none as a doctest, whatever the schema's doc comment holds: a fence
+/// without a language (or any language but `text` and `json`) is retagged
+/// `text`, an indented block is fenced as `text`. The blocks are found by
+/// pulldown-cmark, the parser rustdoc uses, as prost-build does for
+/// Protobuf comments. `None` when the lines cannot hold a code block
+/// (no fence characters, no four spaces or tab): they are as they were,
+/// unparsed.
+pub(crate) fn code_as_text(lines: &[String]) -> Option<Vec<String>> {
+    let may_hold_code = |l: &String| {
+        l.contains("```") || l.contains("~~~") || l.contains("    ") || l.contains('\t')
+    };
+    if !lines.iter().any(may_hold_code) {
+        return None;
+    }
+    let lines: Vec<String> = lines
+        .iter()
+        .flat_map(|line| line.split('\n'))
+        .map(str::to_string)
+        .collect();
+    // As rustdoc reads them: without the indentation all lines share.
+    let mut lines = dedent(&lines);
+    // Fencing an indented block inside other containers (quotes, lists)
+    // can leave another block to fence: a few rounds, then the whole doc
+    // as one block of text.
+    for _ in 0..4 {
+        match code_edits(&lines) {
+            Some(edits) if edits.is_empty() => return Some(lines),
+            Some(edits) => {
+                for edit in edits.into_iter().rev() {
+                    edit.apply(&mut lines);
+                }
+            }
+            None => break,
+        }
+    }
+    Some(whole_as_text(&lines))
+}
+
+/// A change that makes one code block text.
+enum CodeEdit {
+    /// Replace the fence's info string (the line's bytes from `info`) with
+    /// `text`.
+    Retag { line: usize, info: usize },
+    /// Fence lines `first..=last` as `text`; `prefix` is what precedes
+    /// the block on its first line (quote markers, list indentation),
+    /// less the block's own indentation.
+    Fence {
+        first: usize,
+        last: usize,
+        prefix: String,
+    },
+}
+
+impl CodeEdit {
+    fn apply(self, lines: &mut Vec<String>) {
+        match self {
+            CodeEdit::Retag { line, info } => {
+                lines[line].truncate(info);
+                lines[line].push_str("text");
+            }
+            CodeEdit::Fence {
+                first,
+                last,
+                prefix,
+            } => {
+                if prefix.is_empty() {
+                    // At the top level the block's indentation is not
+                    // the text's.
+                    for line in &mut lines[first..=last] {
+                        let strip = if line.starts_with('\t') {
+                            1
+                        } else {
+                            line.len() - line.trim_start_matches(' ').len()
+                        };
+                        line.drain(..strip.min(4));
+                    }
+                }
+                lines.insert(last + 1, format!("{prefix}```"));
+                lines.insert(first, format!("{prefix}```text"));
+            }
+        }
+    }
+}
+
+/// The edits that make every code block of `lines` text, in order; an
+/// empty list when there is none to make; `None` when a block is not
+/// where the parser says (then the caller fences the whole).
+fn code_edits(lines: &[String]) -> Option<Vec<CodeEdit>> {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
+    let text = lines.join("\n");
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut offset = 0;
+    for line in lines {
+        starts.push(offset);
+        offset += line.len() + 1;
+    }
+    let line_of = |offset: usize| starts.partition_point(|&start| start <= offset) - 1;
+    let mut edits = Vec::new();
+    for (event, range) in Parser::new(&text).into_offset_iter() {
+        let Event::Start(Tag::CodeBlock(kind)) = event else {
+            continue;
+        };
+        let first = line_of(range.start);
+        let column = range.start - starts[first];
+        match kind {
+            CodeBlockKind::Fenced(info) if matches!(info.trim(), "text" | "json") => {}
+            CodeBlockKind::Fenced(_) => {
+                let line = &lines[first];
+                let fence = line.get(column..)?.find(['`', '~'])? + column;
+                let mark = line[fence..].chars().next()?;
+                let info =
+                    fence + line[fence..].len() - line[fence..].trim_start_matches(mark).len();
+                edits.push(CodeEdit::Retag { line: first, info });
+            }
+            CodeBlockKind::Indented => {
+                let last = line_of(range.end.max(range.start + 1) - 1);
+                let before = lines[first].get(..column)?;
+                // Less the block's indentation: a tab, or up to four spaces.
+                let prefix = match before.strip_suffix('\t') {
+                    Some(prefix) => prefix,
+                    None => {
+                        let spaces = before.len() - before.trim_end_matches(' ').len();
+                        &before[..before.len() - spaces.min(4)]
+                    }
+                };
+                edits.push(CodeEdit::Fence {
+                    first,
+                    last,
+                    prefix: prefix.to_string(),
+                });
+            }
+        }
+    }
+    Some(edits)
+}
+
+/// The lines as one fenced block of text, its fence longer than any run
+/// of backticks in them, so that none closes it.
+fn whole_as_text(lines: &[String]) -> Vec<String> {
+    let longest = lines
+        .iter()
+        .flat_map(|line| line.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let mut out = Vec::with_capacity(lines.len() + 2);
+    out.push(format!("{fence}text"));
+    out.extend(lines.iter().cloned());
+    out.push(fence);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +560,69 @@ mod tests {
             md(".. note:: Careful.\n   More."),
             "> **Note:** Careful.\n> More."
         );
+    }
+
+    fn safe(text: &str) -> String {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        code_as_text(&lines).unwrap_or(lines).join("\n")
+    }
+
+    /// Every code block Markdown finds in `text`, with its info string.
+    fn code_blocks(text: &str) -> Vec<String> {
+        use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
+        Parser::new(text)
+            .filter_map(|event| match event {
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => Some(info.to_string()),
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => Some(String::new()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn untagged_fences_become_text() {
+        assert_eq!(
+            safe("Run:\n\n```\nfn main() { panic!() }\n```"),
+            "Run:\n\n```text\nfn main() { panic!() }\n```"
+        );
+        assert_eq!(safe("~~~~ rust,ignore\nx\n~~~~"), "~~~~text\nx\n~~~~");
+        assert_eq!(safe("```json\n{}\n```"), "```json\n{}\n```");
+    }
+
+    #[test]
+    fn indented_blocks_are_fenced_as_text() {
+        assert_eq!(
+            safe("Para.\n\n    fn main() {}\n      nested\n\nAfter."),
+            "Para.\n\n```text\nfn main() {}\n  nested\n```\n\nAfter."
+        );
+        assert_eq!(
+            safe("> Note.\n>\n>     code\n>     more"),
+            "> Note.\n>\n> ```text\n>     code\n>     more\n> ```"
+        );
+        assert_eq!(safe("Tab:\n\n\tcode"), "Tab:\n\n```text\ncode\n```");
+    }
+
+    #[test]
+    fn no_code_block_is_left_that_rustdoc_would_run() {
+        for text in [
+            "```\nfn main() {}\n```",
+            "- item\n\n      code\n      more",
+            "- item\n  > q\n  >\n  >     code",
+            "-     first line code",
+            "```\nunclosed",
+            "> ```\n> quoted fence\n> ```",
+            "1. a\n\n   ```rust\n   x\n   ```",
+            "    ````\n    ```\n    ````",
+        ] {
+            let safe = safe(text);
+            for info in code_blocks(&safe) {
+                assert!(info == "text" || info == "json", "{text:?} became {safe:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_without_code_are_returned_as_they_are() {
+        assert_eq!(safe("  two spaces\n\n   three"), "  two spaces\n\n   three");
     }
 }

@@ -1,19 +1,19 @@
 //! The bindings' description of themselves: `SCHEMA`, a
-//! `qapi_types::schema::BindingSchema` holding the commands, the events
+//! `qapi_types::schema::table::BindingSchema` holding the commands, the events
 //! and every type they reach, for comparison with a server's
 //! `query-qmp-schema` at run time.
 //!
-//! Types are named as in the schema (arrays as `[Element]`), and the
-//! table of types is sorted by name for binary search. Everything is one
-//! static of `const fn` constructor calls, a line an entry once formatted,
-//! each type's members (values, branches, alternatives) written in one
-//! string, as QAPI writes them: `"*device: str, slot: str"`.
+//! Every entry is a static value the compiler checks: type references
+//! are `TypeRef`s (builtins and arrays by what they are, the other types
+//! by QAPI name), and the table of named types is sorted by name for
+//! binary search. Everything is one static of `const fn` constructor
+//! calls, a line an entry once formatted:
+//! `M::new("device", R::STR).optional()`.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::model::selection::Selection;
 use crate::model::{Cond, EntityId, EntityKind, Schema};
@@ -30,18 +30,17 @@ pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStr
     for id in schema.ids().filter(|&id| selection.contains(id)) {
         let entity = schema.entity(id);
         let name = &entity.name;
-        let conditional = entity.cond.is_some();
         match &entity.kind {
             EntityKind::Command(command) => {
                 let arguments = reached.reference(schema, command.arg_type);
                 let returns = reached.reference(schema, command.ret_type);
-                let oob = flag(command.allow_oob, || quote!(.allow_oob()));
-                let cond = flag(conditional, || quote!(.conditional()));
+                let oob = command.allow_oob.then(|| quote!(.allow_oob()));
+                let cond = conditional(&entity.cond);
                 commands.push(quote!(C::new(#name, #arguments, #returns) #oob #cond));
             }
             EntityKind::Event(event) => {
                 let data = reached.reference(schema, event.arg_type);
-                let cond = flag(conditional, || quote!(.conditional()));
+                let cond = conditional(&entity.cond);
                 events.push(quote!(E::new(#name, #data) #cond));
             }
             _ => {}
@@ -51,13 +50,16 @@ pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStr
     quote! {
         /// The commands, events and types these bindings use, for
         /// `check_schema` against a server.
-        pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+        pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             #[allow(unused_imports)]
-            use ::qapi_types::schema::{BindingSchema, CommandDef as C, EventDef as E, TypeDef as T};
+            use ::qapi_types::schema::table::{
+                Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
+                EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+            };
             BindingSchema {
-                commands: &[#(#commands),*],
-                events: &[#(#events),*],
-                types: &[#(#types),*],
+                commands: &[#(#commands,)*],
+                events: &[#(#events,)*],
+                types: &[#(#types,)*],
             }
         };
     }
@@ -71,23 +73,28 @@ struct Reached {
 }
 
 impl Reached {
-    /// The name a reference to `ty` has in the table (the empty object
-    /// when `None`), noting the named types it reaches.
-    fn reference<'s>(&mut self, schema: &'s Schema, ty: Option<EntityId>) -> Cow<'s, str> {
+    /// A reference to `ty` (the empty object when `None`), noting the
+    /// named types it reaches: `R::STR`, `R::Array(&R::Named("Thing"))`.
+    fn reference(&mut self, schema: &Schema, ty: Option<EntityId>) -> TokenStream {
         let Some(ty) = ty.or_else(|| schema.lookup(EMPTY)) else {
-            return Cow::Borrowed(EMPTY);
+            return quote!(R::Named(#EMPTY));
         };
         let entity = schema.entity(ty);
         match &entity.kind {
-            EntityKind::Builtin(builtin) => Cow::Borrowed(builtin.name()),
+            EntityKind::Builtin(builtin) => {
+                let name = format_ident!("{}", builtin.name().to_uppercase());
+                quote!(R::#name)
+            }
             EntityKind::Array(array) => {
-                Cow::Owned(format!("[{}]", self.reference(schema, Some(array.element))))
+                let element = self.reference(schema, Some(array.element));
+                quote!(R::Array(&#element))
             }
             _ => {
                 if self.seen.insert(ty) {
                     self.queue.push_back(ty);
                 }
-                Cow::Borrowed(&entity.name)
+                let name = &entity.name;
+                quote!(R::Named(#name))
             }
         }
     }
@@ -103,69 +110,70 @@ impl Reached {
     }
 
     /// The table entry of a named type: its members, values, branches or
-    /// alternatives written in one string each (see
-    /// `qapi_types::schema::Entries`).
+    /// alternatives.
     fn entry(&mut self, schema: &Schema, id: EntityId) -> TokenStream {
         let name = &schema.entity(id).name;
         match &schema.entity(id).kind {
             EntityKind::Enum(e) => {
-                let values = entries(e.values.iter().map(|v| (&v.cond, v.name.clone())));
-                quote!(T::enumeration(#name, #values))
+                let values = e.values.iter().map(|v| {
+                    let value = &v.name;
+                    let cond = conditional(&v.cond);
+                    quote!(V::new(#value) #cond)
+                });
+                quote!(T::enumeration(#name, &[#(#values,)*]))
             }
             EntityKind::Object(object) => {
-                let members = schema.members(id);
-                let members = entries(members.iter().map(|m| {
-                    let star = if m.optional { "*" } else { "" };
-                    let ty = self.reference(schema, Some(m.ty));
-                    (&m.cond, format!("{star}{}: {ty}", m.name))
-                }));
+                let members: Vec<TokenStream> = schema
+                    .members(id)
+                    .iter()
+                    .map(|m| {
+                        let member = &m.name;
+                        let ty = self.reference(schema, Some(m.ty));
+                        let optional = m.optional.then(|| quote!(.optional()));
+                        let cond = conditional(&m.cond);
+                        quote!(M::new(#member, #ty) #optional #cond)
+                    })
+                    .collect();
                 match &object.branches {
-                    None => quote!(T::structure(#name, #members)),
+                    None => quote!(T::structure(#name, &[#(#members,)*])),
                     Some(branches) => {
                         let tag = &branches.tag;
                         // Implicit branches add no members.
                         let declared = branches.variants.iter().filter(|v| !v.implicit);
-                        let branches = entries(declared.map(|v| {
-                            let ty = self.reference(schema, Some(v.ty));
-                            (&v.cond, format!("{}: {ty}", v.name))
-                        }));
-                        quote!(T::union(#name, #members, #tag, #branches))
+                        let branches: Vec<TokenStream> = declared
+                            .map(|v| {
+                                let case = &v.name;
+                                let ty = self.reference(schema, Some(v.ty));
+                                let cond = conditional(&v.cond);
+                                quote!(B::new(#case, #ty) #cond)
+                            })
+                            .collect();
+                        quote!(T::union(#name, &[#(#members,)*], #tag, &[#(#branches,)*]))
                     }
                 }
             }
             EntityKind::Alternate(alternate) => {
-                let alternatives = entries(
-                    alternate
-                        .variants
-                        .iter()
-                        .map(|v| (&v.cond, self.reference(schema, Some(v.ty)).into_owned())),
-                );
-                quote!(T::alternate(#name, #alternatives))
+                let alternatives: Vec<TokenStream> = alternate
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let ty = self.reference(schema, Some(v.ty));
+                        let cond = conditional(&v.cond);
+                        quote!(A::new(#ty) #cond)
+                    })
+                    .collect();
+                quote!(T::alternate(#name, &[#(#alternatives,)*]))
             }
-            // Builtins and arrays are named, not described; commands and
-            // events are not types.
-            _ => quote!(T::structure(#name, "")),
+            // Builtins and arrays are referred to, not described;
+            // commands and events are not types.
+            _ => quote!(T::structure(#name, &[])),
         }
     }
 }
 
-/// Entries joined by `", "`, conditional ones marked with `~`.
-fn entries<'c>(entries: impl Iterator<Item = (&'c Option<Cond>, String)>) -> String {
-    let mut text = String::new();
-    for (cond, entry) in entries {
-        if !text.is_empty() {
-            text.push_str(", ");
-        }
-        if cond.is_some() {
-            text.push('~');
-        }
-        text.push_str(&entry);
-    }
-    text
-}
-
-/// `tokens()` when `set` (`None` adds nothing, without allocating as an
-/// empty token stream does).
-fn flag(set: bool, tokens: impl FnOnce() -> TokenStream) -> Option<TokenStream> {
-    set.then(tokens)
+/// `.conditional()` for what the schema defines under a condition
+/// (`None` adds nothing, without allocating as an empty token stream
+/// does).
+fn conditional(cond: &Option<Cond>) -> Option<TokenStream> {
+    cond.as_ref().map(|_| quote!(.conditional()))
 }

@@ -24,7 +24,12 @@ impl Timestamp {
 }
 
 ::qapi_types::object! {
-    Timestamp { required { seconds = "seconds", microseconds = "microseconds" } }
+    Timestamp {
+        required {
+            seconds = "seconds",
+            microseconds = "microseconds",
+        }
+    }
 }
 
 /// Symbolic retention periods.
@@ -43,10 +48,12 @@ pub enum RetentionKeep {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    RetentionKeep { Forever = "forever", UntilReplaced = "until-replaced" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    RetentionKeep {
+        Forever = "forever",
+        UntilReplaced = "until-replaced",
+    } else Unrecognized
+}
 
 /// How long the appliance keeps a snapshot before deleting it
 /// automatically.
@@ -157,35 +164,70 @@ impl SnapshotInfo {
 }
 
 ::qapi_types::object! {
-    SnapshotInfo { required { id = "id", name = "name", volume_id = "volume-id", created
-    = "created", size = "size" } optional { expires = "expires" =>
-    with_expires(Timestamp) } }
+    SnapshotInfo {
+        required {
+            id = "id",
+            name = "name",
+            volume_id = "volume-id",
+            created = "created",
+            size = "size",
+        }
+        optional {
+            expires = "expires" => with_expires(Timestamp),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("snapshot-create", "q_obj_snapshot-create-arg", "SnapshotInfo"),
+            C::new("snapshot-create", R::Named("q_obj_snapshot-create-arg"), R::Named("SnapshotInfo")),
         ],
         events: &[],
         types: &[
-            T::enumeration("RetentionKeep", "forever, until-replaced"),
-            T::structure(
-                "SnapshotInfo",
-                "id: str, name: str, volume-id: str, created: Timestamp, size: size, *expires: Timestamp",
-            ),
-            T::alternate("SnapshotRetention", "uint32, RetentionKeep, ~Timestamp"),
-            T::structure("Timestamp", "seconds: int64, microseconds: uint32"),
-            T::structure(
-                "q_obj_snapshot-create-arg",
-                "volume-id: str, name: str, *group-members: [str], *retention: SnapshotRetention, *quiesce: bool, *async: bool",
-            ),
+            T::enumeration("RetentionKeep", &[
+                V::new("forever"),
+                V::new("until-replaced"),
+            ]),
+            T::structure("SnapshotInfo", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("volume-id", R::STR),
+                M::new("created", R::Named("Timestamp")),
+                M::new("size", R::SIZE),
+                M::new("expires", R::Named("Timestamp")).optional(),
+            ]),
+            T::alternate("SnapshotRetention", &[
+                A::new(R::UINT32),
+                A::new(R::Named("RetentionKeep")),
+                A::new(R::Named("Timestamp")).conditional(),
+            ]),
+            T::structure("Timestamp", &[
+                M::new("seconds", R::INT64),
+                M::new("microseconds", R::UINT32),
+            ]),
+            T::structure("q_obj_snapshot-create-arg", &[
+                M::new("volume-id", R::STR),
+                M::new("name", R::STR),
+                M::new("group-members", R::Array(&R::STR)).optional(),
+                M::new("retention", R::Named("SnapshotRetention")).optional(),
+                M::new("quiesce", R::BOOL).optional(),
+                M::new("async", R::BOOL).optional(),
+            ]),
         ],
     }
 };
@@ -261,11 +303,18 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        SnapshotCreate { required { volume_id = "volume-id", name = "name" } optional {
-        group_members = "group-members" => with_group_members(::std::vec::Vec <
-        ::std::string::String >), retention = "retention" =>
-        with_retention(super::SnapshotRetention), quiesce = "quiesce" =>
-        with_quiesce(bool), r#async = "async" => with_async(bool) } }
+        SnapshotCreate {
+            required {
+                volume_id = "volume-id",
+                name = "name",
+            }
+            optional {
+                group_members = "group-members" => with_group_members(::std::vec::Vec<::std::string::String>),
+                retention = "retention" => with_retention(super::SnapshotRetention),
+                quiesce = "quiesce" => with_quiesce(bool),
+                r#async = "async" => with_async(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -24,7 +24,12 @@ impl Timestamp {
 }
 
 ::qapi_types::object! {
-    Timestamp { required { seconds = "seconds", microseconds = "microseconds" } }
+    Timestamp {
+        required {
+            seconds = "seconds",
+            microseconds = "microseconds",
+        }
+    }
 }
 
 /// Kinds of background jobs.
@@ -47,10 +52,14 @@ pub enum JobType {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JobType { Replicate = "replicate", Scrub = "scrub", Rebalance = "rebalance", Trim =
-    "trim" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    JobType {
+        Replicate = "replicate",
+        Scrub = "scrub",
+        Rebalance = "rebalance",
+        Trim = "trim",
+    } else Unrecognized
+}
 
 /// Life-cycle states of a job.
 ///
@@ -75,10 +84,16 @@ pub enum JobStatus {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    JobStatus { Pending = "pending", Running = "running", Paused = "paused", Completed =
-    "completed", Failed = "failed", Cancelled = "cancelled" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    JobStatus {
+        Pending = "pending",
+        Running = "running",
+        Paused = "paused",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    } else Unrecognized
+}
 
 /// How far a job has got.  The units of `current` and `total` depend on
 /// the job type; only their ratio is meaningful.
@@ -111,8 +126,15 @@ impl JobProgress {
 }
 
 ::qapi_types::object! {
-    JobProgress { required { current = "current", total = "total" } optional { rate =
-    "rate" => with_rate(f64) } }
+    JobProgress {
+        required {
+            current = "current",
+            total = "total",
+        }
+        optional {
+            rate = "rate" => with_rate(f64),
+        }
+    }
 }
 
 /// Information reported about every job, regardless of its type.
@@ -167,10 +189,22 @@ impl JobCommon {
 }
 
 ::qapi_types::object! {
-    JobCommon { required { id = "id", r#type = "type", status = "status", progress =
-    "progress", started = "started" } optional { eta_seconds = "eta-seconds" =>
-    with_eta_seconds(i64), error_code = "error-code" => with_error_code(i32) } strings {
-    error = "error" => with_error } }
+    JobCommon {
+        required {
+            id = "id",
+            r#type = "type",
+            status = "status",
+            progress = "progress",
+            started = "started",
+        }
+        optional {
+            eta_seconds = "eta-seconds" => with_eta_seconds(i64),
+            error_code = "error-code" => with_error_code(i32),
+        }
+        strings {
+            error = "error" => with_error,
+        }
+    }
 }
 
 /// Information specific to replication jobs.
@@ -205,8 +239,15 @@ impl JobReplicateInfo {
 }
 
 ::qapi_types::object! {
-    JobReplicateInfo { required { source_id = "source-id", target = "target" } optional {
-    lag = "lag" => with_lag(u64) } }
+    JobReplicateInfo {
+        required {
+            source_id = "source-id",
+            target = "target",
+        }
+        optional {
+            lag = "lag" => with_lag(u64),
+        }
+    }
 }
 
 /// Information specific to scrub jobs.
@@ -241,8 +282,13 @@ impl JobScrubInfo {
 }
 
 ::qapi_types::object! {
-    JobScrubInfo { required { volume_id = "volume-id", errors_found = "errors-found",
-    errors_repaired = "errors-repaired" } }
+    JobScrubInfo {
+        required {
+            volume_id = "volume-id",
+            errors_found = "errors-found",
+            errors_repaired = "errors-repaired",
+        }
+    }
 }
 
 /// Information specific to rebalance jobs.
@@ -273,7 +319,12 @@ impl JobRebalanceInfo {
 }
 
 ::qapi_types::object! {
-    JobRebalanceInfo { required { from_pool = "from-pool", to_pool = "to-pool" } }
+    JobRebalanceInfo {
+        required {
+            from_pool = "from-pool",
+            to_pool = "to-pool",
+        }
+    }
 }
 
 /// Information about a job.  The members of [`JobCommon`] are always
@@ -330,10 +381,24 @@ impl JobInfo {
 }
 
 ::qapi_types::object! {
-    JobInfo { required { id = "id", status = "status", progress = "progress", started =
-    "started" } optional { eta_seconds = "eta-seconds" => with_eta_seconds(i64),
-    error_code = "error-code" => with_error_code(i32) } strings { error = "error" =>
-    with_error } flatten { r#type } }
+    JobInfo {
+        required {
+            id = "id",
+            status = "status",
+            progress = "progress",
+            started = "started",
+        }
+        optional {
+            eta_seconds = "eta-seconds" => with_eta_seconds(i64),
+            error_code = "error-code" => with_error_code(i32),
+        }
+        strings {
+            error = "error" => with_error,
+        }
+        flatten {
+            r#type,
+        }
+    }
 }
 
 /// The branches of [`JobInfo`], by `type`.
@@ -427,37 +492,76 @@ impl ::qapi_types::wire::Object for JobInfoBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[],
-        events: &[E::new("JOB_STATUS_CHANGE", "JobInfo")],
+        events: &[
+            E::new("JOB_STATUS_CHANGE", R::Named("JobInfo")),
+        ],
         types: &[
-            T::union(
-                "JobInfo",
-                "id: str, type: JobType, status: JobStatus, progress: JobProgress, started: Timestamp, *eta-seconds: int, *error-code: int32, *error: str",
-                "type",
-                "replicate: JobReplicateInfo, scrub: JobScrubInfo, rebalance: JobRebalanceInfo",
-            ),
-            T::structure("JobProgress", "current: uint64, total: uint64, *rate: number"),
-            T::structure("JobRebalanceInfo", "from-pool: str, to-pool: str"),
-            T::structure(
-                "JobReplicateInfo",
-                "source-id: str, target: str, *lag: uint64",
-            ),
-            T::structure(
-                "JobScrubInfo",
-                "volume-id: str, errors-found: uint64, errors-repaired: uint64",
-            ),
-            T::enumeration(
-                "JobStatus",
-                "pending, running, paused, completed, failed, cancelled",
-            ),
-            T::enumeration("JobType", "replicate, scrub, rebalance, trim"),
-            T::structure("Timestamp", "seconds: int64, microseconds: uint32"),
+            T::union("JobInfo", &[
+                M::new("id", R::STR),
+                M::new("type", R::Named("JobType")),
+                M::new("status", R::Named("JobStatus")),
+                M::new("progress", R::Named("JobProgress")),
+                M::new("started", R::Named("Timestamp")),
+                M::new("eta-seconds", R::INT).optional(),
+                M::new("error-code", R::INT32).optional(),
+                M::new("error", R::STR).optional(),
+            ], "type", &[
+                B::new("replicate", R::Named("JobReplicateInfo")),
+                B::new("scrub", R::Named("JobScrubInfo")),
+                B::new("rebalance", R::Named("JobRebalanceInfo")),
+            ]),
+            T::structure("JobProgress", &[
+                M::new("current", R::UINT64),
+                M::new("total", R::UINT64),
+                M::new("rate", R::NUMBER).optional(),
+            ]),
+            T::structure("JobRebalanceInfo", &[
+                M::new("from-pool", R::STR),
+                M::new("to-pool", R::STR),
+            ]),
+            T::structure("JobReplicateInfo", &[
+                M::new("source-id", R::STR),
+                M::new("target", R::STR),
+                M::new("lag", R::UINT64).optional(),
+            ]),
+            T::structure("JobScrubInfo", &[
+                M::new("volume-id", R::STR),
+                M::new("errors-found", R::UINT64),
+                M::new("errors-repaired", R::UINT64),
+            ]),
+            T::enumeration("JobStatus", &[
+                V::new("pending"),
+                V::new("running"),
+                V::new("paused"),
+                V::new("completed"),
+                V::new("failed"),
+                V::new("cancelled"),
+            ]),
+            T::enumeration("JobType", &[
+                V::new("replicate"),
+                V::new("scrub"),
+                V::new("rebalance"),
+                V::new("trim"),
+            ]),
+            T::structure("Timestamp", &[
+                M::new("seconds", R::INT64),
+                M::new("microseconds", R::UINT32),
+            ]),
         ],
     }
 };

@@ -24,10 +24,14 @@ pub enum HealthState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    HealthState { Ok = "ok", Degraded = "degraded", Failed = "failed", Rebuilding =
-    "rebuilding" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    HealthState {
+        Ok = "ok",
+        Degraded = "degraded",
+        Failed = "failed",
+        Rebuilding = "rebuilding",
+    } else Unrecognized
+}
 
 /// Logical block size that a volume presents to its consumers.
 ///
@@ -47,9 +51,13 @@ pub enum SectorSize {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    SectorSize { _512 = "512", _4k = "4k", _64k = "64k" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    SectorSize {
+        _512 = "512",
+        _4k = "4k",
+        _64k = "64k",
+    } else Unrecognized
+}
 
 /// A point in time, expressed relative to the Unix epoch
 /// (1970-01-01 00:00:00 UTC).
@@ -75,7 +83,12 @@ impl Timestamp {
 }
 
 ::qapi_types::object! {
-    Timestamp { required { seconds = "seconds", microseconds = "microseconds" } }
+    Timestamp {
+        required {
+            seconds = "seconds",
+            microseconds = "microseconds",
+        }
+    }
 }
 
 /// An administrator-defined annotation.  The appliance stores tags
@@ -104,7 +117,14 @@ impl Tag {
 }
 
 ::qapi_types::object! {
-    Tag { required { key = "key" } strings { value = "value" => with_value } }
+    Tag {
+        required {
+            key = "key",
+        }
+        strings {
+            value = "value" => with_value,
+        }
+    }
 }
 
 /// On-disk layout used to store the contents of a volume.
@@ -144,10 +164,16 @@ pub enum VolumeFormat {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    VolumeFormat { Raw = "raw", Qcow2 = "qcow2", Sparse = "sparse", Vdo = "vdo",
-    LegacyVmdk = "legacy-vmdk", Zoned = "zoned" } else Unrecognized
-);
+::qapi_types::enumeration! {
+    VolumeFormat {
+        Raw = "raw",
+        Qcow2 = "qcow2",
+        Sparse = "sparse",
+        Vdo = "vdo",
+        LegacyVmdk = "legacy-vmdk",
+        Zoned = "zoned",
+    } else Unrecognized
+}
 
 /// Class of storage media on which a volume is placed.
 ///
@@ -168,10 +194,14 @@ pub enum StorageTier {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    StorageTier { Hot = "hot", Warm = "warm", Cold = "cold", Archive = "archive" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    StorageTier {
+        Hot = "hot",
+        Warm = "warm",
+        Cold = "cold",
+        Archive = "archive",
+    } else Unrecognized
+}
 
 /// Quality-of-service limits of a volume.  A limit that is absent is
 /// not enforced.
@@ -207,10 +237,14 @@ impl VolumeQos {
 }
 
 ::qapi_types::object! {
-    VolumeQos { optional { iops_limit = "iops-limit" => with_iops_limit(u32),
-    bandwidth_limit = "bandwidth-limit" => with_bandwidth_limit(u64), burst_seconds =
-    "burst-seconds" => with_burst_seconds(u16), priority = "priority" =>
-    with_priority(i8) } }
+    VolumeQos {
+        optional {
+            iops_limit = "iops-limit" => with_iops_limit(u32),
+            bandwidth_limit = "bandwidth-limit" => with_bandwidth_limit(u64),
+            burst_seconds = "burst-seconds" => with_burst_seconds(u16),
+            priority = "priority" => with_priority(i8),
+        }
+    }
 }
 
 /// Encryption state of a volume.
@@ -247,8 +281,15 @@ impl EncryptionInfo {
 }
 
 ::qapi_types::object! {
-    EncryptionInfo { required { cipher = "cipher", key_id = "key-id" } optional {
-    key_created = "key-created" => with_key_created(Timestamp) } }
+    EncryptionInfo {
+        required {
+            cipher = "cipher",
+            key_id = "key-id",
+        }
+        optional {
+            key_created = "key-created" => with_key_created(Timestamp),
+        }
+    }
 }
 
 /// The most important facts about a volume.
@@ -287,8 +328,14 @@ impl VolumeSummary {
 }
 
 ::qapi_types::object! {
-    VolumeSummary { required { id = "id", name = "name", size = "size", health = "health"
-    } }
+    VolumeSummary {
+        required {
+            id = "id",
+            name = "name",
+            size = "size",
+            health = "health",
+        }
+    }
 }
 
 /// Detailed information about a volume.
@@ -396,14 +443,32 @@ impl VolumeInfo {
 }
 
 ::qapi_types::object! {
-    VolumeInfo { required { id = "id", name = "name", size = "size", health = "health",
-    pool = "pool", format = "format", sector_size = "sector-size", allocated =
-    "allocated", tags = "tags" } optional { qos = "qos" => with_qos(VolumeQos),
-    encryption = "encryption" => with_encryption(EncryptionInfo), dedup_ratio =
-    "dedup-ratio" => with_dedup_ratio(f64), tier = "tier" => with_tier(StorageTier),
-    replica_lag = "replica-lag" => with_replica_lag(u64), heat_score = "heat-score" =>
-    with_heat_score(u8) } strings { backing_id = "backing-id" => with_backing_id, label =
-    "label" => with_label, legacy_path = "legacy-path" => with_legacy_path } }
+    VolumeInfo {
+        required {
+            id = "id",
+            name = "name",
+            size = "size",
+            health = "health",
+            pool = "pool",
+            format = "format",
+            sector_size = "sector-size",
+            allocated = "allocated",
+            tags = "tags",
+        }
+        optional {
+            qos = "qos" => with_qos(VolumeQos),
+            encryption = "encryption" => with_encryption(EncryptionInfo),
+            dedup_ratio = "dedup-ratio" => with_dedup_ratio(f64),
+            tier = "tier" => with_tier(StorageTier),
+            replica_lag = "replica-lag" => with_replica_lag(u64),
+            heat_score = "heat-score" => with_heat_score(u8),
+        }
+        strings {
+            backing_id = "backing-id" => with_backing_id,
+            label = "label" => with_label,
+            legacy_path = "legacy-path" => with_legacy_path,
+        }
+    }
 }
 
 /// Criteria for selecting volumes.  A volume is selected when it
@@ -452,58 +517,130 @@ impl VolumeFilter {
 }
 
 ::qapi_types::object! {
-    VolumeFilter { optional { r#in = "in" => with_in(::std::vec::Vec <
-    ::std::string::String >), r#type = "type" => with_type(VolumeFormat), health =
-    "health" => with_health(HealthState), self_ = "self" => with_self(bool), r#static =
-    "static" => with_static(bool), r#abstract = "abstract" => with_abstract(bool) }
-    strings { r#match = "match" => with_match } }
+    VolumeFilter {
+        optional {
+            r#in = "in" => with_in(::std::vec::Vec<::std::string::String>),
+            r#type = "type" => with_type(VolumeFormat),
+            health = "health" => with_health(HealthState),
+            self_ = "self" => with_self(bool),
+            r#static = "static" => with_static(bool),
+            r#abstract = "abstract" => with_abstract(bool),
+        }
+        strings {
+            r#match = "match" => with_match,
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("query-volumes", "q_obj_query-volumes-arg", "[VolumeInfo]"),
-            C::new("query-volume", "q_obj_query-volume-arg", "VolumeInfo"),
+            C::new("query-volumes", R::Named("q_obj_query-volumes-arg"), R::Array(&R::Named("VolumeInfo"))),
+            C::new("query-volume", R::Named("q_obj_query-volume-arg"), R::Named("VolumeInfo")),
         ],
-        events: &[E::new("VOLUME_HEALTH_CHANGED", "q_obj_VOLUME_HEALTH_CHANGED-arg")],
+        events: &[
+            E::new("VOLUME_HEALTH_CHANGED", R::Named("q_obj_VOLUME_HEALTH_CHANGED-arg")),
+        ],
         types: &[
-            T::structure(
-                "EncryptionInfo",
-                "cipher: str, key-id: str, *key-created: Timestamp",
-            ),
-            T::enumeration("HealthState", "ok, degraded, failed, ~rebuilding"),
-            T::enumeration("SectorSize", "512, 4k, 64k"),
-            T::enumeration("StorageTier", "hot, warm, cold, archive"),
-            T::structure("Tag", "key: str, *value: str"),
-            T::structure("Timestamp", "seconds: int64, microseconds: uint32"),
-            T::structure(
-                "VolumeFilter",
-                "*match: str, *in: [str], *type: VolumeFormat, *health: HealthState, *self: bool, *static: bool, *abstract: bool",
-            ),
-            T::enumeration(
-                "VolumeFormat",
-                "raw, qcow2, sparse, ~vdo, legacy-vmdk, zoned",
-            ),
-            T::structure(
-                "VolumeInfo",
-                "id: str, name: str, size: size, health: HealthState, pool: str, format: VolumeFormat, sector-size: SectorSize, allocated: size, *backing-id: str, *label: str, *qos: VolumeQos, tags: [Tag], ~*encryption: EncryptionInfo, ~*dedup-ratio: number, ~*tier: StorageTier, ~*replica-lag: uint64, *legacy-path: str, *heat-score: uint8",
-            ),
-            T::structure(
-                "VolumeQos",
-                "*iops-limit: uint32, *bandwidth-limit: size, *burst-seconds: uint16, *priority: int8",
-            ),
-            T::structure(
-                "q_obj_VOLUME_HEALTH_CHANGED-arg",
-                "id: str, previous: HealthState, current: HealthState, *reason: str",
-            ),
-            T::structure("q_obj_query-volume-arg", "id: str"),
-            T::structure("q_obj_query-volumes-arg", "*filter: VolumeFilter"),
+            T::structure("EncryptionInfo", &[
+                M::new("cipher", R::STR),
+                M::new("key-id", R::STR),
+                M::new("key-created", R::Named("Timestamp")).optional(),
+            ]),
+            T::enumeration("HealthState", &[
+                V::new("ok"),
+                V::new("degraded"),
+                V::new("failed"),
+                V::new("rebuilding").conditional(),
+            ]),
+            T::enumeration("SectorSize", &[
+                V::new("512"),
+                V::new("4k"),
+                V::new("64k"),
+            ]),
+            T::enumeration("StorageTier", &[
+                V::new("hot"),
+                V::new("warm"),
+                V::new("cold"),
+                V::new("archive"),
+            ]),
+            T::structure("Tag", &[
+                M::new("key", R::STR),
+                M::new("value", R::STR).optional(),
+            ]),
+            T::structure("Timestamp", &[
+                M::new("seconds", R::INT64),
+                M::new("microseconds", R::UINT32),
+            ]),
+            T::structure("VolumeFilter", &[
+                M::new("match", R::STR).optional(),
+                M::new("in", R::Array(&R::STR)).optional(),
+                M::new("type", R::Named("VolumeFormat")).optional(),
+                M::new("health", R::Named("HealthState")).optional(),
+                M::new("self", R::BOOL).optional(),
+                M::new("static", R::BOOL).optional(),
+                M::new("abstract", R::BOOL).optional(),
+            ]),
+            T::enumeration("VolumeFormat", &[
+                V::new("raw"),
+                V::new("qcow2"),
+                V::new("sparse"),
+                V::new("vdo").conditional(),
+                V::new("legacy-vmdk"),
+                V::new("zoned"),
+            ]),
+            T::structure("VolumeInfo", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("size", R::SIZE),
+                M::new("health", R::Named("HealthState")),
+                M::new("pool", R::STR),
+                M::new("format", R::Named("VolumeFormat")),
+                M::new("sector-size", R::Named("SectorSize")),
+                M::new("allocated", R::SIZE),
+                M::new("backing-id", R::STR).optional(),
+                M::new("label", R::STR).optional(),
+                M::new("qos", R::Named("VolumeQos")).optional(),
+                M::new("tags", R::Array(&R::Named("Tag"))),
+                M::new("encryption", R::Named("EncryptionInfo")).optional().conditional(),
+                M::new("dedup-ratio", R::NUMBER).optional().conditional(),
+                M::new("tier", R::Named("StorageTier")).optional().conditional(),
+                M::new("replica-lag", R::UINT64).optional().conditional(),
+                M::new("legacy-path", R::STR).optional(),
+                M::new("heat-score", R::UINT8).optional(),
+            ]),
+            T::structure("VolumeQos", &[
+                M::new("iops-limit", R::UINT32).optional(),
+                M::new("bandwidth-limit", R::SIZE).optional(),
+                M::new("burst-seconds", R::UINT16).optional(),
+                M::new("priority", R::INT8).optional(),
+            ]),
+            T::structure("q_obj_VOLUME_HEALTH_CHANGED-arg", &[
+                M::new("id", R::STR),
+                M::new("previous", R::Named("HealthState")),
+                M::new("current", R::Named("HealthState")),
+                M::new("reason", R::STR).optional(),
+            ]),
+            T::structure("q_obj_query-volume-arg", &[
+                M::new("id", R::STR),
+            ]),
+            T::structure("q_obj_query-volumes-arg", &[
+                M::new("filter", R::Named("VolumeFilter")).optional(),
+            ]),
         ],
     }
 };
@@ -548,7 +685,10 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryVolumes { optional { filter = "filter" => with_filter(super::VolumeFilter) }
+        QueryVolumes {
+            optional {
+                filter = "filter" => with_filter(super::VolumeFilter),
+            }
         }
     }
 
@@ -587,7 +727,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryVolume { required { id = "id" } }
+        QueryVolume {
+            required {
+                id = "id",
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -643,8 +787,16 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        VolumeHealthChanged { required { id = "id", previous = "previous", current =
-        "current" } strings { reason = "reason" => with_reason } }
+        VolumeHealthChanged {
+            required {
+                id = "id",
+                previous = "previous",
+                current = "current",
+            }
+            strings {
+                reason = "reason" => with_reason,
+            }
+        }
     }
 
     #[allow(deprecated)]

@@ -24,7 +24,12 @@ impl Timestamp {
 }
 
 ::qapi_types::object! {
-    Timestamp { required { seconds = "seconds", microseconds = "microseconds" } }
+    Timestamp {
+        required {
+            seconds = "seconds",
+            microseconds = "microseconds",
+        }
+    }
 }
 
 /// Information about a snapshot.
@@ -71,9 +76,18 @@ impl SnapshotInfo {
 }
 
 ::qapi_types::object! {
-    SnapshotInfo { required { id = "id", name = "name", volume_id = "volume-id", created
-    = "created", size = "size" } optional { expires = "expires" =>
-    with_expires(Timestamp) } }
+    SnapshotInfo {
+        required {
+            id = "id",
+            name = "name",
+            volume_id = "volume-id",
+            created = "created",
+            size = "size",
+        }
+        optional {
+            expires = "expires" => with_expires(Timestamp),
+        }
+    }
 }
 
 /// A snapshot together with the snapshots derived from it.
@@ -102,37 +116,56 @@ impl SnapshotNode {
 }
 
 ::qapi_types::object! {
-    SnapshotNode { required { snapshot = "snapshot" } optional { children = "children" =>
-    with_children(::std::vec::Vec < SnapshotNode >) } }
+    SnapshotNode {
+        required {
+            snapshot = "snapshot",
+        }
+        optional {
+            children = "children" => with_children(::std::vec::Vec<SnapshotNode>),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new(
-                "query-snapshot-tree",
-                "q_obj_query-snapshot-tree-arg",
-                "[SnapshotNode]",
-            ),
+            C::new("query-snapshot-tree", R::Named("q_obj_query-snapshot-tree-arg"), R::Array(&R::Named("SnapshotNode"))),
         ],
         events: &[],
         types: &[
-            T::structure(
-                "SnapshotInfo",
-                "id: str, name: str, volume-id: str, created: Timestamp, size: size, *expires: Timestamp",
-            ),
-            T::structure(
-                "SnapshotNode",
-                "snapshot: SnapshotInfo, *children: [SnapshotNode]",
-            ),
-            T::structure("Timestamp", "seconds: int64, microseconds: uint32"),
-            T::structure("q_obj_query-snapshot-tree-arg", "volume-id: str"),
+            T::structure("SnapshotInfo", &[
+                M::new("id", R::STR),
+                M::new("name", R::STR),
+                M::new("volume-id", R::STR),
+                M::new("created", R::Named("Timestamp")),
+                M::new("size", R::SIZE),
+                M::new("expires", R::Named("Timestamp")).optional(),
+            ]),
+            T::structure("SnapshotNode", &[
+                M::new("snapshot", R::Named("SnapshotInfo")),
+                M::new("children", R::Array(&R::Named("SnapshotNode"))).optional(),
+            ]),
+            T::structure("Timestamp", &[
+                M::new("seconds", R::INT64),
+                M::new("microseconds", R::UINT32),
+            ]),
+            T::structure("q_obj_query-snapshot-tree-arg", &[
+                M::new("volume-id", R::STR),
+            ]),
         ],
     }
 };
@@ -179,7 +212,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QuerySnapshotTree { required { volume_id = "volume-id" } }
+        QuerySnapshotTree {
+            required {
+                volume_id = "volume-id",
+            }
+        }
     }
 
     #[allow(deprecated)]

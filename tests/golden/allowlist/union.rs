@@ -23,10 +23,14 @@ pub enum ExportProtocol {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ExportProtocol { Nfs = "nfs", Iscsi = "iscsi", NvmeTcp = "nvme-tcp", Ublk = "ublk" }
-    else Unrecognized
-);
+::qapi_types::enumeration! {
+    ExportProtocol {
+        Nfs = "nfs",
+        Iscsi = "iscsi",
+        NvmeTcp = "nvme-tcp",
+        Ublk = "ublk",
+    } else Unrecognized
+}
 
 /// Access rights granted to a remote host.
 ///
@@ -45,10 +49,13 @@ pub enum ExportAccess {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    ExportAccess { None = "none", ReadOnly = "read-only", ReadWrite = "read-write" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    ExportAccess {
+        None = "none",
+        ReadOnly = "read-only",
+        ReadWrite = "read-write",
+    } else Unrecognized
+}
 
 /// Options specific to NFS exports.
 ///
@@ -83,10 +90,16 @@ impl ExportOptionsNfs {
 }
 
 ::qapi_types::object! {
-    ExportOptionsNfs { required { path = "path" } optional { port = "port" =>
-    with_port(u16), allowed_hosts = "allowed-hosts" => with_allowed_hosts(::std::vec::Vec
-    < ::std::string::String >), default_access = "default-access" =>
-    with_default_access(ExportAccess) } }
+    ExportOptionsNfs {
+        required {
+            path = "path",
+        }
+        optional {
+            port = "port" => with_port(u16),
+            allowed_hosts = "allowed-hosts" => with_allowed_hosts(::std::vec::Vec<::std::string::String>),
+            default_access = "default-access" => with_default_access(ExportAccess),
+        }
+    }
 }
 
 /// Options specific to iSCSI exports.
@@ -126,9 +139,16 @@ impl ExportOptionsIscsi {
 }
 
 ::qapi_types::object! {
-    ExportOptionsIscsi { required { target = "target", lun = "lun" } strings { chap_user
-    = "chap-user" => with_chap_user, chap_secret_id = "chap-secret-id" =>
-    with_chap_secret_id } }
+    ExportOptionsIscsi {
+        required {
+            target = "target",
+            lun = "lun",
+        }
+        strings {
+            chap_user = "chap-user" => with_chap_user,
+            chap_secret_id = "chap-secret-id" => with_chap_secret_id,
+        }
+    }
 }
 
 /// Options specific to NVMe over TCP exports.
@@ -162,8 +182,15 @@ impl ExportOptionsNvme {
 }
 
 ::qapi_types::object! {
-    ExportOptionsNvme { required { nqn = "nqn" } optional { port = "port" =>
-    with_port(u16), namespace_id = "namespace-id" => with_namespace_id(u32) } }
+    ExportOptionsNvme {
+        required {
+            nqn = "nqn",
+        }
+        optional {
+            port = "port" => with_port(u16),
+            namespace_id = "namespace-id" => with_namespace_id(u32),
+        }
+    }
 }
 
 /// Description of an export.  The members that apply to every
@@ -207,9 +234,21 @@ impl ExportOptions {
 }
 
 ::qapi_types::object! {
-    ExportOptions { required { id = "id", volume_id = "volume-id" } optional { writable =
-    "writable" => with_writable(bool) } strings { description = "description" =>
-    with_description } flatten { protocol } }
+    ExportOptions {
+        required {
+            id = "id",
+            volume_id = "volume-id",
+        }
+        optional {
+            writable = "writable" => with_writable(bool),
+        }
+        strings {
+            description = "description" => with_description,
+        }
+        flatten {
+            protocol,
+        }
+    }
 }
 
 /// The branches of [`ExportOptions`], by `protocol`.
@@ -304,36 +343,65 @@ impl ::qapi_types::wire::Object for ExportOptionsBranch {
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
-        commands: &[C::new("export-add", "ExportOptions", "q_empty")],
+        commands: &[
+            C::new("export-add", R::Named("ExportOptions"), R::Named("q_empty")),
+        ],
         events: &[],
         types: &[
-            T::enumeration("ExportAccess", "none, read-only, read-write"),
-            T::union(
-                "ExportOptions",
-                "id: str, volume-id: str, protocol: ExportProtocol, *writable: bool, *description: str",
-                "protocol",
-                "nfs: ExportOptionsNfs, iscsi: ExportOptionsIscsi, ~nvme-tcp: ExportOptionsNvme",
-            ),
-            T::structure(
-                "ExportOptionsIscsi",
-                "target: str, lun: uint8, *chap-user: str, *chap-secret-id: str",
-            ),
-            T::structure(
-                "ExportOptionsNfs",
-                "path: str, *port: uint16, *allowed-hosts: [str], *default-access: ExportAccess",
-            ),
-            T::structure(
-                "ExportOptionsNvme",
-                "nqn: str, *port: uint16, *namespace-id: uint32",
-            ),
-            T::enumeration("ExportProtocol", "nfs, iscsi, ~nvme-tcp, ublk"),
-            T::structure("q_empty", ""),
+            T::enumeration("ExportAccess", &[
+                V::new("none"),
+                V::new("read-only"),
+                V::new("read-write"),
+            ]),
+            T::union("ExportOptions", &[
+                M::new("id", R::STR),
+                M::new("volume-id", R::STR),
+                M::new("protocol", R::Named("ExportProtocol")),
+                M::new("writable", R::BOOL).optional(),
+                M::new("description", R::STR).optional(),
+            ], "protocol", &[
+                B::new("nfs", R::Named("ExportOptionsNfs")),
+                B::new("iscsi", R::Named("ExportOptionsIscsi")),
+                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).conditional(),
+            ]),
+            T::structure("ExportOptionsIscsi", &[
+                M::new("target", R::STR),
+                M::new("lun", R::UINT8),
+                M::new("chap-user", R::STR).optional(),
+                M::new("chap-secret-id", R::STR).optional(),
+            ]),
+            T::structure("ExportOptionsNfs", &[
+                M::new("path", R::STR),
+                M::new("port", R::UINT16).optional(),
+                M::new("allowed-hosts", R::Array(&R::STR)).optional(),
+                M::new("default-access", R::Named("ExportAccess")).optional(),
+            ]),
+            T::structure("ExportOptionsNvme", &[
+                M::new("nqn", R::STR),
+                M::new("port", R::UINT16).optional(),
+                M::new("namespace-id", R::UINT32).optional(),
+            ]),
+            T::enumeration("ExportProtocol", &[
+                V::new("nfs"),
+                V::new("iscsi"),
+                V::new("nvme-tcp").conditional(),
+                V::new("ublk"),
+            ]),
+            T::structure("q_empty", &[]),
         ],
     }
 };

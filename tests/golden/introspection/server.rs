@@ -4,7 +4,7 @@
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArguments {
-    /// `node-name`
+    #[allow(missing_docs)]
     pub node_name: ::core::option::Option<::std::string::String>,
     /// The branch, selected by `driver`, with its members.
     pub driver: DiskAddArgumentsBranch,
@@ -23,8 +23,14 @@ impl DiskAddArguments {
 }
 
 ::qapi_types::object! {
-    DiskAddArguments { strings { node_name = "node-name" => with_node_name } flatten {
-    driver } }
+    DiskAddArguments {
+        strings {
+            node_name = "node-name" => with_node_name,
+        }
+        flatten {
+            driver,
+        }
+    }
 }
 
 /// The branches of [`DiskAddArguments`], by `driver`.
@@ -98,10 +104,8 @@ impl ::qapi_types::wire::Object for DiskAddArgumentsBranch {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskLegacyResizeArguments {
-    /// `name`
+    #[allow(missing_docs)]
     pub name: ::std::string::String,
-    /// `SIZE_MB`
-    ///
     /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     pub size_mb: i64,
@@ -120,16 +124,21 @@ impl DiskLegacyResizeArguments {
 }
 
 ::qapi_types::object! {
-    DiskLegacyResizeArguments { required { name = "name", size_mb = "SIZE_MB" } }
+    DiskLegacyResizeArguments {
+        required {
+            name = "name",
+            size_mb = "SIZE_MB",
+        }
+    }
 }
 
 /// What [`query-disk-stats`](commands::QueryDiskStats) returns.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskStats {
-    /// `reads`
+    #[allow(missing_docs)]
     pub reads: i64,
-    /// `list`
+    #[allow(missing_docs)]
     pub list: ::core::option::Option<::std::vec::Vec<DiskStatsListType>>,
 }
 
@@ -146,23 +155,29 @@ impl DiskStats {
 }
 
 ::qapi_types::object! {
-    DiskStats { required { reads = "reads" } optional { list = "list" =>
-    with_list(::std::vec::Vec < DiskStatsListType >) } }
+    DiskStats {
+        required {
+            reads = "reads",
+        }
+        optional {
+            list = "list" => with_list(::std::vec::Vec<DiskStatsListType>),
+        }
+    }
 }
 
 /// An element of what [`query-disks`](commands::QueryDisks) returns.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct QueryDisksItem {
-    /// `name`
+    #[allow(missing_docs)]
     pub name: ::std::string::String,
-    /// `size`
+    #[allow(missing_docs)]
     pub size: i64,
-    /// `state`
+    #[allow(missing_docs)]
     pub state: DiskStateChangedState,
-    /// `tags`
+    #[allow(missing_docs)]
     pub tags: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
-    /// `backing`
+    #[allow(missing_docs)]
     pub backing: ::core::option::Option<::std::boxed::Box<QueryDisksItem>>,
 }
 
@@ -186,9 +201,17 @@ impl QueryDisksItem {
 }
 
 ::qapi_types::object! {
-    QueryDisksItem { required { name = "name", size = "size", state = "state" } optional
-    { tags = "tags" => with_tags(::std::vec::Vec < ::std::string::String >), backing =
-    "backing" => with_backing(QueryDisksItem) } }
+    QueryDisksItem {
+        required {
+            name = "name",
+            size = "size",
+            state = "state",
+        }
+        optional {
+            tags = "tags" => with_tags(::std::vec::Vec<::std::string::String>),
+            backing = "backing" => with_backing(QueryDisksItem),
+        }
+    }
 }
 
 /// The type of [`DISK_STATE_CHANGED`](events::DiskStateChanged)'s member 'state'.
@@ -196,12 +219,10 @@ impl QueryDisksItem {
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum DiskStateChangedState {
-    /// `idle`
+    #[allow(missing_docs)]
     Idle,
-    /// `busy`
+    #[allow(missing_docs)]
     Busy,
-    /// `gone`
-    ///
     /// **Deprecated**
     #[deprecated(note = "deprecated in the QAPI schema")]
     Gone,
@@ -209,38 +230,44 @@ pub enum DiskStateChangedState {
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    DiskStateChangedState { Idle = "idle", Busy = "busy", Gone = "gone" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    DiskStateChangedState {
+        Idle = "idle",
+        Busy = "busy",
+        Gone = "gone",
+    } else Unrecognized
+}
 
 /// The type of [`DiskAddArguments`]'s member 'driver'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 #[allow(clippy::enum_variant_names)]
 pub enum DiskAddArgumentsDriver {
-    /// `file`
+    #[allow(missing_docs)]
     File,
-    /// `null`
+    #[allow(missing_docs)]
     Null,
-    /// `nbd`
+    #[allow(missing_docs)]
     Nbd,
     /// A value these bindings don't know, from a newer QEMU: kept as sent.
     Unrecognized(::std::string::String),
 }
 
-::qapi_types::enumeration!(
-    DiskAddArgumentsDriver { File = "file", Null = "null", Nbd = "nbd" } else
-    Unrecognized
-);
+::qapi_types::enumeration! {
+    DiskAddArgumentsDriver {
+        File = "file",
+        Null = "null",
+        Nbd = "nbd",
+    } else Unrecognized
+}
 
 /// Branch 'file' of [`DiskAddArguments`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsFile {
-    /// `filename`
+    #[allow(missing_docs)]
     pub filename: ::std::string::String,
-    /// `locking`
+    #[allow(missing_docs)]
     pub locking: ::core::option::Option<DiskAddArgumentsFileLocking>,
 }
 
@@ -257,17 +284,23 @@ impl DiskAddArgumentsFile {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsFile { required { filename = "filename" } optional { locking =
-    "locking" => with_locking(DiskAddArgumentsFileLocking) } }
+    DiskAddArgumentsFile {
+        required {
+            filename = "filename",
+        }
+        optional {
+            locking = "locking" => with_locking(DiskAddArgumentsFileLocking),
+        }
+    }
 }
 
 /// Branch 'nbd' of [`DiskAddArguments`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsNbd {
-    /// `server`
+    #[allow(missing_docs)]
     pub server: DiskAddArgumentsNbdServer,
-    /// `export`
+    #[allow(missing_docs)]
     pub export: ::core::option::Option<::std::string::String>,
 }
 
@@ -284,15 +317,21 @@ impl DiskAddArgumentsNbd {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsNbd { required { server = "server" } strings { export = "export" =>
-    with_export } }
+    DiskAddArgumentsNbd {
+        required {
+            server = "server",
+        }
+        strings {
+            export = "export" => with_export,
+        }
+    }
 }
 
 /// The type of [`DiskStats`]'s member 'list'.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskStatsListType {
-    /// `when`
+    #[allow(missing_docs)]
     pub when: f64,
 }
 
@@ -306,16 +345,20 @@ impl DiskStatsListType {
 }
 
 ::qapi_types::object! {
-    DiskStatsListType { required { when = "when" } }
+    DiskStatsListType {
+        required {
+            when = "when",
+        }
+    }
 }
 
 /// The type of [`DiskAddArgumentsFile`]'s member 'locking'.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 pub enum DiskAddArgumentsFileLocking {
-    /// `boolean`
+    #[allow(missing_docs)]
     Boolean(bool),
-    /// `enum`
+    #[allow(missing_docs)]
     Enum(DiskAddArgumentsDriver),
 }
 
@@ -367,11 +410,11 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsFileLocking 
 #[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
 pub enum DiskAddArgumentsNbdServer {
-    /// `string`
+    #[allow(missing_docs)]
     String(::std::string::String),
-    /// `object`
+    #[allow(missing_docs)]
     Object(DiskAddArgumentsNbdServerObject),
-    /// `null`
+    #[allow(missing_docs)]
     Null,
 }
 
@@ -425,9 +468,9 @@ impl<'de> ::qapi_types::serde::Deserialize<'de> for DiskAddArgumentsNbdServer {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiskAddArgumentsNbdServerObject {
-    /// `host`
+    #[allow(missing_docs)]
     pub host: ::std::string::String,
-    /// `port`
+    #[allow(missing_docs)]
     pub port: ::core::option::Option<i64>,
 }
 
@@ -444,67 +487,110 @@ impl DiskAddArgumentsNbdServerObject {
 }
 
 ::qapi_types::object! {
-    DiskAddArgumentsNbdServerObject { required { host = "host" } optional { port = "port"
-    => with_port(i64) } }
+    DiskAddArgumentsNbdServerObject {
+        required {
+            host = "host",
+        }
+        optional {
+            port = "port" => with_port(i64),
+        }
+    }
 }
 
 /// The commands, events and types these bindings use, for
 /// `check_schema` against a server.
-pub static SCHEMA: ::qapi_types::schema::BindingSchema = {
+pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     #[allow(unused_imports)]
-    use ::qapi_types::schema::{
-        BindingSchema, CommandDef as C, EventDef as E, TypeDef as T,
+    use ::qapi_types::schema::table::{
+        Alternative as A,
+        BindingSchema,
+        Branch as B,
+        CommandDef as C,
+        EnumValue as V,
+        EventDef as E,
+        Member as M,
+        TypeDef as T,
+        TypeRef as R,
     };
     BindingSchema {
         commands: &[
-            C::new("disk-add", "DiskAddArguments", "q_empty"),
-            C::new("disk-check", "DiskAddArguments", "int").allow_oob(),
-            C::new("disk_legacy_resize", "DiskLegacyResizeArguments", "q_empty"),
-            C::new("ping", "q_empty", "q_empty").allow_oob(),
-            C::new("query-disk-stats", "q_empty", "DiskStats"),
-            C::new("query-disks", "q_obj_query-disks-arg", "[QueryDisksItem]"),
+            C::new("disk-add", R::Named("DiskAddArguments"), R::Named("q_empty")),
+            C::new("disk-check", R::Named("DiskAddArguments"), R::INT).allow_oob(),
+            C::new("disk_legacy_resize", R::Named("DiskLegacyResizeArguments"), R::Named("q_empty")),
+            C::new("ping", R::Named("q_empty"), R::Named("q_empty")).allow_oob(),
+            C::new("query-disk-stats", R::Named("q_empty"), R::Named("DiskStats")),
+            C::new("query-disks", R::Named("q_obj_query-disks-arg"), R::Array(&R::Named("QueryDisksItem"))),
         ],
         events: &[
-            E::new("DISK_ADDED", "DiskAddArguments"),
-            E::new("DISK_STATE_CHANGED", "q_obj_DISK_STATE_CHANGED-arg"),
-            E::new("SHUTDOWN", "q_empty"),
+            E::new("DISK_ADDED", R::Named("DiskAddArguments")),
+            E::new("DISK_STATE_CHANGED", R::Named("q_obj_DISK_STATE_CHANGED-arg")),
+            E::new("SHUTDOWN", R::Named("q_empty")),
         ],
         types: &[
-            T::union(
-                "DiskAddArguments",
-                "driver: DiskAddArgumentsDriver, *node-name: str",
-                "driver",
-                "file: DiskAddArgumentsFile, nbd: DiskAddArgumentsNbd",
-            ),
-            T::enumeration("DiskAddArgumentsDriver", "file, null, nbd"),
-            T::structure(
-                "DiskAddArgumentsFile",
-                "filename: str, *locking: DiskAddArgumentsFileLocking",
-            ),
-            T::alternate("DiskAddArgumentsFileLocking", "bool, DiskAddArgumentsDriver"),
-            T::structure(
-                "DiskAddArgumentsNbd",
-                "server: DiskAddArgumentsNbdServer, *export: str",
-            ),
-            T::alternate(
-                "DiskAddArgumentsNbdServer",
-                "str, DiskAddArgumentsNbdServerObject, null",
-            ),
-            T::structure("DiskAddArgumentsNbdServerObject", "host: str, *port: int"),
-            T::structure("DiskLegacyResizeArguments", "name: str, SIZE_MB: int"),
-            T::enumeration("DiskStateChangedState", "idle, busy, gone"),
-            T::structure("DiskStats", "reads: int, *list: [DiskStatsListType]"),
-            T::structure("DiskStatsListType", "when: number"),
-            T::structure(
-                "QueryDisksItem",
-                "name: str, size: int, state: DiskStateChangedState, *tags: [str], *backing: QueryDisksItem",
-            ),
-            T::structure("q_empty", ""),
-            T::structure(
-                "q_obj_DISK_STATE_CHANGED-arg",
-                "name: str, state: DiskStateChangedState",
-            ),
-            T::structure("q_obj_query-disks-arg", "*all: bool"),
+            T::union("DiskAddArguments", &[
+                M::new("driver", R::Named("DiskAddArgumentsDriver")),
+                M::new("node-name", R::STR).optional(),
+            ], "driver", &[
+                B::new("file", R::Named("DiskAddArgumentsFile")),
+                B::new("nbd", R::Named("DiskAddArgumentsNbd")),
+            ]),
+            T::enumeration("DiskAddArgumentsDriver", &[
+                V::new("file"),
+                V::new("null"),
+                V::new("nbd"),
+            ]),
+            T::structure("DiskAddArgumentsFile", &[
+                M::new("filename", R::STR),
+                M::new("locking", R::Named("DiskAddArgumentsFileLocking")).optional(),
+            ]),
+            T::alternate("DiskAddArgumentsFileLocking", &[
+                A::new(R::BOOL),
+                A::new(R::Named("DiskAddArgumentsDriver")),
+            ]),
+            T::structure("DiskAddArgumentsNbd", &[
+                M::new("server", R::Named("DiskAddArgumentsNbdServer")),
+                M::new("export", R::STR).optional(),
+            ]),
+            T::alternate("DiskAddArgumentsNbdServer", &[
+                A::new(R::STR),
+                A::new(R::Named("DiskAddArgumentsNbdServerObject")),
+                A::new(R::NULL),
+            ]),
+            T::structure("DiskAddArgumentsNbdServerObject", &[
+                M::new("host", R::STR),
+                M::new("port", R::INT).optional(),
+            ]),
+            T::structure("DiskLegacyResizeArguments", &[
+                M::new("name", R::STR),
+                M::new("SIZE_MB", R::INT),
+            ]),
+            T::enumeration("DiskStateChangedState", &[
+                V::new("idle"),
+                V::new("busy"),
+                V::new("gone"),
+            ]),
+            T::structure("DiskStats", &[
+                M::new("reads", R::INT),
+                M::new("list", R::Array(&R::Named("DiskStatsListType"))).optional(),
+            ]),
+            T::structure("DiskStatsListType", &[
+                M::new("when", R::NUMBER),
+            ]),
+            T::structure("QueryDisksItem", &[
+                M::new("name", R::STR),
+                M::new("size", R::INT),
+                M::new("state", R::Named("DiskStateChangedState")),
+                M::new("tags", R::Array(&R::STR)).optional(),
+                M::new("backing", R::Named("QueryDisksItem")).optional(),
+            ]),
+            T::structure("q_empty", &[]),
+            T::structure("q_obj_DISK_STATE_CHANGED-arg", &[
+                M::new("name", R::STR),
+                M::new("state", R::Named("DiskStateChangedState")),
+            ]),
+            T::structure("q_obj_query-disks-arg", &[
+                M::new("all", R::BOOL).optional(),
+            ]),
         ],
     }
 };
@@ -712,7 +798,7 @@ pub mod commands {
     #[derive(Clone, Debug, Default, PartialEq)]
     #[non_exhaustive]
     pub struct QueryDisks {
-        /// `all`
+        #[allow(missing_docs)]
         pub all: ::core::option::Option<bool>,
     }
 
@@ -728,7 +814,11 @@ pub mod commands {
     }
 
     ::qapi_types::object! {
-        QueryDisks { optional { all = "all" => with_all(bool) } }
+        QueryDisks {
+            optional {
+                all = "all" => with_all(bool),
+            }
+        }
     }
 
     #[allow(deprecated)]
@@ -786,9 +876,9 @@ pub mod events {
     #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DiskStateChanged {
-        /// `name`
+        #[allow(missing_docs)]
         pub name: ::std::string::String,
-        /// `state`
+        #[allow(missing_docs)]
         pub state: super::DiskStateChangedState,
     }
 
@@ -805,7 +895,12 @@ pub mod events {
     }
 
     ::qapi_types::object! {
-        DiskStateChanged { required { name = "name", state = "state" } }
+        DiskStateChanged {
+            required {
+                name = "name",
+                state = "state",
+            }
+        }
     }
 
     #[allow(deprecated)]

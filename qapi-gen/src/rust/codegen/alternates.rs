@@ -15,7 +15,8 @@ impl Codegen<'_> {
             unreachable!("an alternate")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let item_lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &item_lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let names = ident::unique(
@@ -36,14 +37,14 @@ impl Codegen<'_> {
                 .doc_of(id)
                 .and_then(|d| d.member(&variant.name))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{}`", variant.name)]);
+                .unwrap_or_default();
             if let Some(cond) = &variant.cond {
                 push_paragraph(
                     &mut lines,
                     vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
-            let vdocs = self.doc_attrs(&lines);
+            let vdocs = self.member_doc_attrs(&lines, item_lines.is_empty());
             let json = match &self.entity(variant.ty).kind {
                 EntityKind::Builtin(Builtin::Null) => {
                     variants.push(quote! { #vdocs #v, });

@@ -15,7 +15,7 @@ impl Codegen<'_> {
         &self,
         id: EntityId,
         arg: Option<EntityId>,
-        docs: Option<TokenStream>,
+        (docs, undocumented): (Option<TokenStream>, bool),
         deprecated: Option<TokenStream>,
     ) -> TokenStream {
         let name = format_ident!("{}", self.name(id));
@@ -24,7 +24,7 @@ impl Codegen<'_> {
         match arg {
             Some(arg) if self.entity(arg).is_implicit() => {
                 let members = self.schema.members(arg);
-                let mut fields = self.fields(arg, &members, Scope::Sub);
+                let mut fields = self.fields(arg, &members, Scope::Sub, undocumented);
                 if open {
                     self.extra_arguments(&members, &mut fields);
                 }
@@ -114,7 +114,7 @@ impl Codegen<'_> {
                 vec!["The server sends no reply when this command succeeds.".to_string()],
             );
         }
-        let docs = self.item_attrs(id, &lines);
+        let docs = (self.item_attrs(id, &lines), lines.is_empty());
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, command.arg_type, docs, deprecated);
         let wire = &entity.name;

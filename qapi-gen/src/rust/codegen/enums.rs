@@ -16,7 +16,8 @@ impl Codegen<'_> {
             unreachable!("an enum")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let item_lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &item_lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let resolve = self.resolver(Scope::Root);
         let variant_names = ident::unique(
@@ -36,7 +37,7 @@ impl Codegen<'_> {
                 .doc_of(id)
                 .and_then(|d| d.member(&value.name))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{wire}`")]);
+                .unwrap_or_default();
             self.feature_notes(&value.features, entity.doc.as_ref(), &resolve, &mut lines);
             if let Some(cond) = &value.cond {
                 push_paragraph(
@@ -44,7 +45,7 @@ impl Codegen<'_> {
                     vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
-            let value_docs = self.doc_attrs(&lines);
+            let value_docs = self.member_doc_attrs(&lines, item_lines.is_empty());
             let value_deprecated = Self::deprecation(&value.features, entity.doc.as_ref());
             variants.push(quote! { #value_docs #value_deprecated #variant, });
             wires.push(quote!(#variant = #wire));
@@ -62,7 +63,7 @@ impl Codegen<'_> {
                 #unrecognized(::std::string::String),
             }
 
-            ::qapi_types::enumeration!(#name { #(#wires),* } else #unrecognized);
+            ::qapi_types::enumeration! { #name { #(#wires,)* } else #unrecognized }
         }
     }
 }

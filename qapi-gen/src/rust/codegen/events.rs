@@ -14,7 +14,8 @@ impl Codegen<'_> {
             unreachable!("an event")
         };
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Sub));
+        let lines = self.item_doc(id, Scope::Sub);
+        let docs = (self.item_attrs(id, &lines), lines.is_empty());
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let payload = self.payload(id, event.arg_type, docs, deprecated);
         let wire = &entity.name;

@@ -10,7 +10,15 @@ use crate::rust::rustdoc::markdown;
 
 impl Codegen<'_> {
     /// Fields, constructor parameters and setters for a list of members.
-    pub(super) fn fields(&self, owner: EntityId, members: &[&Member], scope: Scope) -> Fields {
+    /// `item_undocumented`: the item holding the fields says nothing
+    /// either, and allows that for its fields too.
+    pub(super) fn fields(
+        &self,
+        owner: EntityId,
+        members: &[&Member],
+        scope: Scope,
+        item_undocumented: bool,
+    ) -> Fields {
         let resolve = self.resolver(scope);
         let names = ident::unique(
             members.iter().map(|m| ident::field_name(&m.name)).collect(),
@@ -29,7 +37,7 @@ impl Codegen<'_> {
                 .member_doc(member)
                 .and_then(|d| d.member(wire))
                 .map(|s| markdown(&s.text, true, &resolve))
-                .unwrap_or_else(|| vec![format!("`{wire}`")]);
+                .unwrap_or_default();
             self.feature_notes(
                 &member.features,
                 self.member_doc(member),
@@ -42,7 +50,7 @@ impl Codegen<'_> {
                     vec![format!("*Only in QEMU builds where {cond:#}.*")],
                 );
             }
-            let docs = self.doc_attrs(&lines);
+            let docs = self.member_doc_attrs(&lines, item_undocumented);
             let deprecated = Self::deprecation(&member.features, self.member_doc(member));
             let ty = if optional {
                 quote!(::core::option::Option<#inner>)
@@ -94,10 +102,11 @@ impl Codegen<'_> {
     pub(super) fn structure(&self, id: EntityId) -> TokenStream {
         let entity = self.entity(id);
         let name = format_ident!("{}", self.name(id));
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members = self.schema.members(id);
-        let fields = self.fields(id, &members, Scope::Root);
+        let fields = self.fields(id, &members, Scope::Root, lines.is_empty());
         self.record(&name, docs, deprecated, &fields)
     }
 
@@ -146,7 +155,7 @@ impl Codegen<'_> {
         ] {
             if !entries.is_empty() {
                 let label = format_ident!("{}", label);
-                sections.extend(quote!(#label { #(#entries),* }));
+                sections.extend(quote!(#label { #(#entries,)* }));
             }
         }
         quote! {

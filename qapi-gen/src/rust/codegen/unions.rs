@@ -16,7 +16,8 @@ impl Codegen<'_> {
         let branches = object.branches.as_ref().expect("a union");
         let name = format_ident!("{}", self.name(id));
         let branch_name = format_ident!("{}", self.branch_names[&id]);
-        let docs = self.item_attrs(id, &self.item_doc(id, Scope::Root));
+        let lines = self.item_doc(id, Scope::Root);
+        let docs = self.item_attrs(id, &lines);
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members: Vec<&Member> = self
             .schema
@@ -24,7 +25,7 @@ impl Codegen<'_> {
             .into_iter()
             .filter(|m| m.name != branches.tag)
             .collect();
-        let mut fields = self.fields(id, &members, Scope::Root);
+        let mut fields = self.fields(id, &members, Scope::Root, lines.is_empty());
         let field_names: Vec<String> = members
             .iter()
             .map(|m| ident::field_name(&m.name))

@@ -1,0 +1,446 @@
+//! The table that generated bindings describe themselves with: `SCHEMA`,
+//! a [`BindingSchema`] of static values that the compiler checks, read by
+//! [`check`](super::check) and by anyone who wants to know what the
+//! bindings use.
+
+use std::fmt;
+
+/// What a set of bindings uses: generated as `SCHEMA` beside the
+/// bindings.
+///
+/// Types are referred to by [`TypeRef`]: builtins and arrays by what they
+/// are, the others by their QAPI name (implicit objects as QAPI names them,
+/// `q_obj_blockdev-del-arg`, and `q_empty` for the empty object), described
+/// in [`types`](Self::types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BindingSchema {
+    /// The commands.
+    pub commands: &'static [CommandDef],
+    /// The events.
+    pub events: &'static [EventDef],
+    /// The named types the commands and events reach, sorted by name.
+    pub types: &'static [TypeDef],
+}
+
+/// A command of a [`BindingSchema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandDef {
+    /// The wire name.
+    pub name: &'static str,
+    /// The arguments' object type.
+    pub arguments: TypeRef,
+    /// The return type.
+    pub returns: TypeRef,
+    /// Whether the bindings may execute it out of band.
+    pub allow_oob: bool,
+    /// Whether the schema defines it only under a condition.
+    pub conditional: bool,
+}
+
+/// An event of a [`BindingSchema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventDef {
+    /// The wire name.
+    pub name: &'static str,
+    /// The data's object type.
+    pub data: TypeRef,
+    /// Whether the schema defines it only under a condition.
+    pub conditional: bool,
+}
+
+/// A named type of a [`BindingSchema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeDef {
+    /// The QAPI name.
+    pub name: &'static str,
+    /// What it is.
+    pub kind: TypeKind,
+}
+
+/// What a [`TypeDef`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeKind {
+    /// An enumeration.
+    Enum {
+        /// Its values.
+        values: &'static [EnumValue],
+    },
+    /// A struct: an object whose members are always the same.
+    Struct {
+        /// Its members, the base's included.
+        members: &'static [Member],
+    },
+    /// A union: common members, one of which selects a branch.
+    Union {
+        /// The common members, the discriminator included.
+        members: &'static [Member],
+        /// The discriminator's name.
+        tag: &'static str,
+        /// The branches that add members.
+        branches: &'static [Branch],
+    },
+    /// An alternate: a value of one of several types, told apart by
+    /// JSON type.
+    Alternate {
+        /// The alternatives.
+        alternatives: &'static [Alternative],
+    },
+}
+
+/// A reference to a type: a builtin, an array, or a type described in
+/// [`BindingSchema::types`]. Displayed as QAPI writes it: `str`,
+/// `[BlockInfo]`, `BlockInfo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeRef {
+    /// A builtin type.
+    Builtin(Builtin),
+    /// An array of the element type.
+    Array(&'static TypeRef),
+    /// The type of this QAPI name in [`BindingSchema::types`].
+    Named(&'static str),
+}
+
+/// QAPI's builtin types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// `str`: a JSON string.
+    Str,
+    /// `number`: a JSON number.
+    Number,
+    /// `int`: a 64-bit signed integer.
+    Int,
+    /// `int8`.
+    Int8,
+    /// `int16`.
+    Int16,
+    /// `int32`.
+    Int32,
+    /// `int64`.
+    Int64,
+    /// `uint8`.
+    Uint8,
+    /// `uint16`.
+    Uint16,
+    /// `uint32`.
+    Uint32,
+    /// `uint64`.
+    Uint64,
+    /// `size`: a 64-bit unsigned integer counting bytes.
+    Size,
+    /// `bool`: a JSON boolean.
+    Bool,
+    /// `any`: any JSON value.
+    Any,
+    /// `null`: JSON `null`.
+    Null,
+}
+
+impl Builtin {
+    /// The QAPI name: `str`, `uint8`, ...
+    pub const fn name(self) -> &'static str {
+        match self {
+            Builtin::Str => "str",
+            Builtin::Number => "number",
+            Builtin::Int => "int",
+            Builtin::Int8 => "int8",
+            Builtin::Int16 => "int16",
+            Builtin::Int32 => "int32",
+            Builtin::Int64 => "int64",
+            Builtin::Uint8 => "uint8",
+            Builtin::Uint16 => "uint16",
+            Builtin::Uint32 => "uint32",
+            Builtin::Uint64 => "uint64",
+            Builtin::Size => "size",
+            Builtin::Bool => "bool",
+            Builtin::Any => "any",
+            Builtin::Null => "null",
+        }
+    }
+}
+
+// The builtins as references, which keep the generated tables short.
+impl TypeRef {
+    /// `str`.
+    pub const STR: TypeRef = TypeRef::Builtin(Builtin::Str);
+    /// `number`.
+    pub const NUMBER: TypeRef = TypeRef::Builtin(Builtin::Number);
+    /// `int`.
+    pub const INT: TypeRef = TypeRef::Builtin(Builtin::Int);
+    /// `int8`.
+    pub const INT8: TypeRef = TypeRef::Builtin(Builtin::Int8);
+    /// `int16`.
+    pub const INT16: TypeRef = TypeRef::Builtin(Builtin::Int16);
+    /// `int32`.
+    pub const INT32: TypeRef = TypeRef::Builtin(Builtin::Int32);
+    /// `int64`.
+    pub const INT64: TypeRef = TypeRef::Builtin(Builtin::Int64);
+    /// `uint8`.
+    pub const UINT8: TypeRef = TypeRef::Builtin(Builtin::Uint8);
+    /// `uint16`.
+    pub const UINT16: TypeRef = TypeRef::Builtin(Builtin::Uint16);
+    /// `uint32`.
+    pub const UINT32: TypeRef = TypeRef::Builtin(Builtin::Uint32);
+    /// `uint64`.
+    pub const UINT64: TypeRef = TypeRef::Builtin(Builtin::Uint64);
+    /// `size`.
+    pub const SIZE: TypeRef = TypeRef::Builtin(Builtin::Size);
+    /// `bool`.
+    pub const BOOL: TypeRef = TypeRef::Builtin(Builtin::Bool);
+    /// `any`.
+    pub const ANY: TypeRef = TypeRef::Builtin(Builtin::Any);
+    /// `null`.
+    pub const NULL: TypeRef = TypeRef::Builtin(Builtin::Null);
+}
+
+impl fmt::Display for TypeRef {
+    /// `str`, `[BlockInfo]`, `BlockInfo`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeRef::Builtin(builtin) => f.write_str(builtin.name()),
+            TypeRef::Array(element) => write!(f, "[{element}]"),
+            TypeRef::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A member of a struct, union or arguments object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The wire name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Whether the schema makes it optional.
+    pub optional: bool,
+    /// Whether the schema defines it only under a condition (the bindings
+    /// then hold it as optional whatever the schema says).
+    pub conditional: bool,
+}
+
+/// A value of an enumeration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnumValue {
+    /// The wire name.
+    pub name: &'static str,
+    /// Whether the schema defines it only under a condition.
+    pub conditional: bool,
+}
+
+/// A branch of a union.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Branch {
+    /// The discriminator's value that selects it.
+    pub case: &'static str,
+    /// The object type whose members it adds.
+    pub ty: TypeRef,
+    /// Whether the schema defines it only under a condition.
+    pub conditional: bool,
+}
+
+/// An alternative of an alternate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alternative {
+    /// Its type.
+    pub ty: TypeRef,
+    /// Whether the schema defines it only under a condition.
+    pub conditional: bool,
+}
+
+// Constructors, which keep the generated tables short: each entry is
+// required and unconditional unless a modifier says otherwise.
+
+impl CommandDef {
+    /// A command taking `arguments` and returning `returns`.
+    pub const fn new(name: &'static str, arguments: TypeRef, returns: TypeRef) -> Self {
+        Self {
+            name,
+            arguments,
+            returns,
+            allow_oob: false,
+            conditional: false,
+        }
+    }
+
+    /// The command may be executed out of band.
+    pub const fn allow_oob(self) -> Self {
+        Self {
+            allow_oob: true,
+            ..self
+        }
+    }
+
+    /// The command exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl EventDef {
+    /// An event carrying `data`.
+    pub const fn new(name: &'static str, data: TypeRef) -> Self {
+        Self {
+            name,
+            data,
+            conditional: false,
+        }
+    }
+
+    /// The event exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl TypeDef {
+    /// An enumeration.
+    pub const fn enumeration(name: &'static str, values: &'static [EnumValue]) -> Self {
+        Self {
+            name,
+            kind: TypeKind::Enum { values },
+        }
+    }
+
+    /// A struct.
+    pub const fn structure(name: &'static str, members: &'static [Member]) -> Self {
+        Self {
+            name,
+            kind: TypeKind::Struct { members },
+        }
+    }
+
+    /// A union.
+    pub const fn union(
+        name: &'static str,
+        members: &'static [Member],
+        tag: &'static str,
+        branches: &'static [Branch],
+    ) -> Self {
+        Self {
+            name,
+            kind: TypeKind::Union {
+                members,
+                tag,
+                branches,
+            },
+        }
+    }
+
+    /// An alternate.
+    pub const fn alternate(name: &'static str, alternatives: &'static [Alternative]) -> Self {
+        Self {
+            name,
+            kind: TypeKind::Alternate { alternatives },
+        }
+    }
+}
+
+impl Member {
+    /// A required member.
+    pub const fn new(name: &'static str, ty: TypeRef) -> Self {
+        Self {
+            name,
+            ty,
+            optional: false,
+            conditional: false,
+        }
+    }
+
+    /// The member is optional.
+    pub const fn optional(self) -> Self {
+        Self {
+            optional: true,
+            ..self
+        }
+    }
+
+    /// The member exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl EnumValue {
+    /// A value.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            conditional: false,
+        }
+    }
+
+    /// The value exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl Branch {
+    /// The branch for `case`, adding the members of `ty`.
+    pub const fn new(case: &'static str, ty: TypeRef) -> Self {
+        Self {
+            case,
+            ty,
+            conditional: false,
+        }
+    }
+
+    /// The branch exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl Alternative {
+    /// An alternative of type `ty`.
+    pub const fn new(ty: TypeRef) -> Self {
+        Self {
+            ty,
+            conditional: false,
+        }
+    }
+
+    /// The alternative exists only under a condition.
+    pub const fn conditional(self) -> Self {
+        Self {
+            conditional: true,
+            ..self
+        }
+    }
+}
+
+impl BindingSchema {
+    /// The named type `name` (a binary search; a table that is not sorted
+    /// is searched through).
+    pub fn lookup(&self, name: &str) -> Option<&'static TypeDef> {
+        let types = self.types;
+        match types.binary_search_by(|t| t.name.cmp(name)) {
+            Ok(i) => Some(&types[i]),
+            Err(_) => types.iter().find(|t| t.name == name),
+        }
+    }
+
+    /// The command with wire name `name`.
+    pub fn command(&self, name: &str) -> Option<&'static CommandDef> {
+        self.commands.iter().find(|c| c.name == name)
+    }
+
+    /// The event with wire name `name`.
+    pub fn event(&self, name: &str) -> Option<&'static EventDef> {
+        self.events.iter().find(|e| e.name == name)
+    }
+}
