@@ -32,7 +32,7 @@ mod storage_daemon_introspected {
 
     #[tokio::test]
     async fn storage_daemon_from_its_introspection_alone() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let version = qmp
             .execute(&sdi::commands::QueryVersion::new())
@@ -72,7 +72,7 @@ mod storage_daemon_introspected {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp.check_schema(&sdi::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
@@ -81,7 +81,7 @@ mod storage_daemon_introspected {
     /// `cargo qapi introspect --socket` against a running QEMU.
     #[test]
     fn cargo_qapi_introspect_on_a_socket() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let out = qemu.dir.join("capture.json");
         let argv = [
             "cargo-qapi",
@@ -112,9 +112,7 @@ mod system_introspected {
 
     #[tokio::test]
     async fn system_emulator_from_its_introspection_alone() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         assert!(qmp.oob_enabled());
         // allow-oob comes through introspection: this compiles only
@@ -155,9 +153,7 @@ mod system_introspected {
     /// The build-time capture is what a connected client reads.
     #[tokio::test]
     async fn the_capture_is_the_servers_schema() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let live = qmp
             .execute(&qapi_types::qmp::commands::QueryQmpSchema::new())
@@ -183,9 +179,7 @@ mod system_introspected {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp.check_schema(&sysi::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
@@ -200,7 +194,7 @@ mod storage_daemon_resolved {
 
     #[tokio::test]
     async fn storage_daemon_with_its_schema_source() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         // The source's names.
         let null = sdr::BlockdevOptionsNull::new().with_size(1 << 20);
@@ -224,7 +218,7 @@ mod storage_daemon_resolved {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp.check_schema(&sdr::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
@@ -234,7 +228,7 @@ mod storage_daemon_resolved {
     /// what the build left out.
     #[tokio::test]
     async fn the_sources_bindings_have_notes() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp
             .check_schema(&qapi_bindings_tests::storage_daemon::SCHEMA)
@@ -288,9 +282,7 @@ mod system_resolved {
 
     #[tokio::test]
     async fn system_emulator_with_its_schema_source() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let target = qmp
             .execute(&sysr::commands::QueryTarget::new())
@@ -309,9 +301,7 @@ mod system_resolved {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp.check_schema(&sysr::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
@@ -321,9 +311,7 @@ mod system_resolved {
     /// what the build left out.
     #[tokio::test]
     async fn the_sources_bindings_have_notes() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
         let report = qmp
             .check_schema(&qapi_bindings_tests::system::SCHEMA)
