@@ -2,9 +2,8 @@
 //! marked `<!-- tested: NAME -->` is put into a fresh crate outside the
 //! workspace, its `cargo qapi` lines are run, and the crate is built.
 //!
-//! One test in this file (and, where QEMU is absent, an ignored one that
-//! says so): it changes the process's directory, as a user's shell would
-//! be in their crate.
+//! One test in this file changes the process's directory, as a user's
+//! shell would be in their crate; the others read files by absolute path.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -73,6 +72,26 @@ fn write(path: impl AsRef<Path>, text: &str) {
         std::fs::create_dir_all(parent).expect("directory");
     }
     std::fs::write(path, text).expect("writable");
+}
+
+/// The README's two commands are those `.ci/run` runs, word for word.
+#[test]
+fn the_two_commands_are_those_ci_runs() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let ci = std::fs::read_to_string(workspace().join(".ci/run")).expect(".ci/run");
+    for command in [
+        "cargo run -p storage-daemon-example",
+        "sh scripts/install-qemu && cargo test --workspace",
+    ] {
+        assert!(
+            readme.lines().any(|line| line == format!("    {command}")),
+            "the README lacks `{command}` on a line of its own"
+        );
+        assert!(
+            ci.lines().any(|line| line.starts_with(command)),
+            ".ci/run does not run `{command}`"
+        );
+    }
 }
 
 /// Reported as ignored where QEMU is absent: the introspection way is then
