@@ -13,7 +13,7 @@ mod machine;
 fn main() {
     let workspace = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
-    machine::detect(&workspace);
+    machine::detect(&workspace, machine::Package::Tests);
     let golden = workspace.join("tests/golden");
     println!("cargo::rerun-if-changed={}", golden.display());
     let mut modules = Vec::new();

@@ -19,7 +19,7 @@ fn main() {
     let root = manifest.join("../..");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     let qemu = root.join("../shared/qemu-10.0.2");
-    machine::detect(&root);
+    machine::detect(&root, machine::Package::Tests);
     let schemas = [
         ("example", root.join("schema/example.json")),
         ("qmp_core", root.join("schema/qmp-core.json")),
