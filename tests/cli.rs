@@ -606,8 +606,6 @@ fn output_that_can_not_be_written_is_an_error() {
     let dir = scratch("unwritable-output");
     let bindings = dir.join("bindings.rs");
     let bindings = bindings.to_str().expect("utf-8");
-    let capture = dir.join("qsd.json");
-    let capture = capture.to_str().expect("utf-8");
     let diff = [
         "qapi",
         "diff",
@@ -621,7 +619,7 @@ fn output_that_can_not_be_written_is_an_error() {
         "--out",
         bindings,
     ];
-    let mut cases: Vec<Vec<&str>> = vec![
+    unwritable_output_is_an_error(&[
         vec!["qapi", "check", "schema/example.json"],
         diff.to_vec(),
         [&diff[..], &["--json"]].concat(),
@@ -629,25 +627,32 @@ fn output_that_can_not_be_written_is_an_error() {
         [&generate[..], &["--check"]].concat(),
         vec!["qapi", "--help"],
         vec!["qapi", "introspect", "--help"],
-    ];
-    let storage_daemon = std::process::Command::new("qemu-storage-daemon")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if storage_daemon {
-        cases.push(vec!["qapi", "introspect", "--qemu", "qemu-storage-daemon"]);
-        cases.push(vec![
+    ]);
+}
+
+/// The same for `introspect`, which starts qemu-storage-daemon.
+#[test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+fn introspection_that_can_not_be_written_is_an_error() {
+    let dir = scratch("unwritable-introspection");
+    let capture = dir.join("qsd.json");
+    let capture = capture.to_str().expect("utf-8");
+    unwritable_output_is_an_error(&[
+        vec!["qapi", "introspect", "--qemu", "qemu-storage-daemon"],
+        vec![
             "qapi",
             "introspect",
             "--out",
             capture,
             "--qemu",
             "qemu-storage-daemon",
-        ]);
-    } else {
-        eprintln!("notice: qemu-storage-daemon is not installed; introspect not checked");
-    }
-    for args in &cases {
+        ],
+    ]);
+}
+
+/// Runs each command line with standard output that can't be written.
+fn unwritable_output_is_an_error(cases: &[Vec<&str>]) {
+    for args in cases {
         let argv = std::iter::once("cargo-qapi")
             .chain(args.iter().copied())
             .map(Into::into);

@@ -2,110 +2,9 @@
 //! checks that each decodes an event it does not know as `Unrecognized`.
 #![deny(warnings)]
 
-#[path = "golden/introspection/server.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod introspected_server;
-#[path = "golden/introspection/conditionals.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod introspected_conditionals;
-#[path = "golden/alternate-array-branch.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod alternate_array_branch;
-#[path = "golden/alternates.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod alternates;
-#[path = "golden/arrays.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod arrays;
-#[path = "golden/boxed.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod boxed;
-#[path = "golden/builtins.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod builtins;
-#[path = "golden/conditionals.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod conditionals;
-#[path = "golden/doc-code.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod doc_code;
-#[path = "golden/doc-required.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod doc_required;
-#[path = "golden/downstream-names.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod downstream_names;
-#[path = "golden/empty-things.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod empty_things;
-#[path = "golden/enum-values.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod enum_values;
-#[path = "golden/experimental-names.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod experimental_names;
-#[path = "golden/feature-limit-boundary.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod feature_limit_boundary;
-#[path = "golden/features-and-flags.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod features_and_flags;
-#[path = "golden/freeform-docs.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod freeform_docs;
-#[path = "golden/include-main.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod include_main;
-#[path = "golden/naming-edge-cases.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod naming_edge_cases;
-#[path = "golden/negated-conditions.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod negated_conditions;
-#[path = "golden/old-docs.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod old_docs;
-#[path = "golden/pragmas.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod pragmas;
-#[path = "golden/recursive-types.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod recursive_types;
-#[path = "golden/rust-names.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod rust_names;
-#[path = "golden/union-branch-union.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod union_branch_union;
-#[path = "golden/unions.rs"]
-#[allow(dead_code)]
-#[rustfmt::skip]
-mod unions;
+// A module for each file of tests/golden (written by build.rs), and
+// `for_each_golden!`, which names them all.
+include!(concat!(env!("OUT_DIR"), "/goldens.rs"));
 
 macro_rules! unknown_events_are_kept {
     ($($module:ident),*) => {$(
@@ -123,34 +22,7 @@ macro_rules! unknown_events_are_kept {
 
 #[test]
 fn goldens_compile_and_keep_unknown_events() {
-    unknown_events_are_kept!(
-        introspected_server,
-        introspected_conditionals,
-        old_docs,
-        alternate_array_branch,
-        alternates,
-        arrays,
-        boxed,
-        builtins,
-        conditionals,
-        doc_code,
-        doc_required,
-        downstream_names,
-        empty_things,
-        enum_values,
-        experimental_names,
-        feature_limit_boundary,
-        features_and_flags,
-        freeform_docs,
-        include_main,
-        naming_edge_cases,
-        negated_conditions,
-        pragmas,
-        recursive_types,
-        rust_names,
-        union_branch_union,
-        unions
-    );
+    for_each_golden!(unknown_events_are_kept);
 }
 
 /// Every integer width accepts exactly its range, through the `builtins`

@@ -1,19 +1,55 @@
-//! qapi-gen: a compiler for QEMU's QAPI schema language.
+//! qapi-gen: a compiler for QEMU's QAPI schema language, and the
+//! `cargo qapi` command.
 //!
-//! [`load`] reads a schema file and everything it includes, checks it by the
-//! rules of QEMU's `docs/devel/qapi-code-gen.rst` (as QEMU 10.0's own
-//! generator does), and returns a [`Schema`]: every definition in
-//! declaration order, every reference resolved, with positions, docs,
-//! conditions and features.
+//! QAPI is the language QEMU describes its management APIs in: the types,
+//! commands and events of the QMP monitor and of the guest agent, with
+//! their docs. qapi-gen reads the same schema files QEMU builds from (or
+//! a running QEMU's introspection), checks them as QEMU's own generator
+//! does, and generates typed, documented Rust bindings that run on
+//! [qapi-types](https://docs.rs/qapi-types).
 //!
-//! ```no_run
-//! let loaded = qapi_gen::load("schema/example.json", qapi_gen::DocRules::Strict)?;
-//! for id in loaded.schema.definitions() {
-//!     let entity = loaded.schema.entity(id);
-//!     println!("{} {}", entity.meta(), entity.name);
-//! }
-//! # Ok::<(), qapi_gen::Error>(())
-//! ```
+//! Where to start:
+//!
+//! - **From a build script:** [`Builder`] generates bindings into
+//!   `OUT_DIR` on every build; a bad schema fails the build with
+//!   `FILE:LINE:COL` diagnostics.
+//!
+//!   ```no_run
+//!   // build.rs
+//!   qapi_gen::Builder::new("schema/qmp.json").run();
+//!   // src/lib.rs: pub mod qmp { include!(concat!(env!("OUT_DIR"), "/qmp.rs")); }
+//!   ```
+//!
+//! - **Checked-in bindings:** `cargo install qapi-gen` puts `cargo-qapi`
+//!   on the path; `cargo qapi generate schema/qmp.json --out src/qmp.rs`
+//!   writes them, and the same line with `--check` in CI fails with a diff
+//!   when they are stale.
+//! - **From the QEMU you run:** [`Builder::qemu`], or `cargo qapi
+//!   introspect` then `cargo qapi generate --introspect`, generate
+//!   bindings from a QEMU binary's `query-qmp-schema`, with no schema
+//!   source needed.
+//! - **Comparing versions:** `cargo qapi diff OLD NEW` says what changed
+//!   between two schemas and what breaks a client.
+//! - **The schema itself:** [`load`] reads and checks a schema and returns
+//!   its model, [`Schema`]:
+//!
+//!   ```no_run
+//!   let loaded = qapi_gen::load("schema/example.json", qapi_gen::DocRules::Strict)?;
+//!   for id in loaded.schema.definitions() {
+//!       let entity = loaded.schema.entity(id);
+//!       println!("{} {}", entity.meta(), entity.name);
+//!   }
+//!   # Ok::<(), qapi_gen::Error>(())
+//!   ```
+//!
+//! The sections below are the reference: what the bindings hold and how
+//! they are named, how a schema is checked, and the rules of the diff.
+//!
+#![doc = include_str!("../docs/bindings.md")]
+//!
+#![doc = include_str!("../docs/check.md")]
+//!
+#![doc = include_str!("../docs/diff.md")]
 #![warn(missing_docs)]
 
 // The stages, in the order data flows through them. A module imports only

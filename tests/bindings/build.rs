@@ -3,9 +3,13 @@
 //! (the example schema's are checked in as `src/example.rs`); captures
 //! the introspection of the installed QEMU binaries and generates bindings
 //! from it; extracts the example messages of every schema's docs for the
-//! round-trip tests.
+//! round-trip tests. Sets the cfgs `no_shared` and `no_qemu` where those
+//! are absent (see `tests/support/machine.rs`).
 
 use std::path::{Path, PathBuf};
+
+#[path = "../support/machine.rs"]
+mod machine;
 
 use qapi_gen::doc::SectionKind;
 use qapi_gen::{item_paths, load_for_generation, Builder};
@@ -15,6 +19,7 @@ fn main() {
     let root = manifest.join("../..");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     let qemu = root.join("../shared/qemu-10.0.2");
+    machine::detect(&root, machine::Package::Tests);
     let schemas = [
         ("example", root.join("schema/example.json")),
         ("qmp_core", root.join("schema/qmp-core.json")),

@@ -32,7 +32,7 @@ mod storage_daemon_introspected {
 
     #[tokio::test]
     async fn storage_daemon_from_its_introspection_alone() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -74,7 +74,7 @@ mod storage_daemon_introspected {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -85,7 +85,7 @@ mod storage_daemon_introspected {
     /// `cargo qapi introspect --socket` against a running QEMU.
     #[test]
     fn cargo_qapi_introspect_on_a_socket() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let out = qemu.dir.join("capture.json");
         let argv = [
             "cargo-qapi",
@@ -116,9 +116,7 @@ mod system_introspected {
 
     #[tokio::test]
     async fn system_emulator_from_its_introspection_alone() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -161,9 +159,7 @@ mod system_introspected {
     /// The build-time capture is what a connected client reads.
     #[tokio::test]
     async fn the_capture_is_the_servers_schema() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -191,9 +187,7 @@ mod system_introspected {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -210,7 +204,7 @@ mod storage_daemon_resolved {
 
     #[tokio::test]
     async fn storage_daemon_with_its_schema_source() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -236,7 +230,7 @@ mod storage_daemon_resolved {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -248,7 +242,7 @@ mod storage_daemon_resolved {
     /// what the build left out.
     #[tokio::test]
     async fn the_sources_bindings_have_notes() {
-        let Some(qemu) = storage_daemon() else { return };
+        let qemu = storage_daemon();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -304,9 +298,7 @@ mod system_resolved {
 
     #[tokio::test]
     async fn system_emulator_with_its_schema_source() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -327,9 +319,7 @@ mod system_resolved {
     /// exactly: the run-time check finds nothing, not even a note.
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");
@@ -341,9 +331,7 @@ mod system_resolved {
     /// what the build left out.
     #[tokio::test]
     async fn the_sources_bindings_have_notes() {
-        let Some(qemu) = system_emulator() else {
-            return;
-        };
+        let qemu = system_emulator();
         let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
             .await
             .expect("connected");

@@ -35,10 +35,9 @@ fn create_image(job: &str, file: &str) -> qapi_types::serde_json::Value {
 /// lines: replies, errors, empty objects and arrays, events and the
 /// whole of query-qmp-schema read as they do from a compact one.
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn a_pretty_printing_monitor_async() {
-    let Some(qemu) = storage_daemon_pretty() else {
-        return;
-    };
+    let qemu = storage_daemon_pretty();
     let client = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -90,10 +89,9 @@ async fn a_pretty_printing_monitor_async() {
 
 /// The same with the blocking client.
 #[test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn a_pretty_printing_monitor_blocking() {
-    let Some(qemu) = storage_daemon_pretty() else {
-        return;
-    };
+    let qemu = storage_daemon_pretty();
     let client = BlockingQmp::connect_unix(&qemu.socket).expect("connected");
     assert!(client.oob_enabled());
     let version = client
@@ -132,10 +130,9 @@ fn a_pretty_printing_monitor_blocking() {
 /// query with `flat` (which leaves the chain out) then succeeds on the
 /// same connection.
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn a_long_backing_chain_fails_only_its_query() {
-    let Some(qemu) = qapi_bindings_tests::qemu::storage_daemon() else {
-        return;
-    };
+    let qemu = qapi_bindings_tests::qemu::storage_daemon();
     const IMAGES: usize = 140;
     let image = |i: usize| path(&qemu.dir, &format!("chain{i}.qcow2"));
     for i in 0..IMAGES {
@@ -183,10 +180,9 @@ async fn a_long_backing_chain_fails_only_its_query() {
 
 /// Both clients over TCP, as QEMU's `-qmp tcp:HOST:PORT,server` serves.
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn both_clients_over_tcp() {
-    let Some((_qemu, port)) = storage_daemon_tcp() else {
-        return;
-    };
+    let (_qemu, port) = storage_daemon_tcp();
     let address = ("127.0.0.1", port);
     let blocking =
         BlockingQmp::connect_tcp_timeout(address, Duration::from_secs(20)).expect("connected");

@@ -9,8 +9,9 @@ use qapi_types::serde_json::{self, json};
 use qapi_types::{Config, Error, Qmp};
 
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn storage_daemon_typed_commands_errors_and_job_events() {
-    let Some(qemu) = storage_daemon() else { return };
+    let qemu = storage_daemon();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -73,10 +74,9 @@ async fn storage_daemon_typed_commands_errors_and_job_events() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn system_emulator_out_of_band_overtakes_in_band() {
-    let Some(qemu) = system_emulator() else {
-        return;
-    };
+    let qemu = system_emulator();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -119,10 +119,9 @@ async fn system_emulator_out_of_band_overtakes_in_band() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn system_emulator_stop_and_cont_events() {
-    let Some(qemu) = system_emulator() else {
-        return;
-    };
+    let qemu = system_emulator();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -159,8 +158,9 @@ async fn system_emulator_stop_and_cont_events() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn guest_agent_sync_ping_and_info() {
-    let Some(agent) = guest_agent() else { return };
+    let agent = guest_agent();
     let qga = qapi_types::Qga::connect_unix(&agent.socket)
         .await
         .expect("connected and synchronised");
@@ -186,8 +186,9 @@ async fn guest_agent_sync_ping_and_info() {
 }
 
 #[test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn blocking_client_against_the_storage_daemon() {
-    let Some(qemu) = storage_daemon() else { return };
+    let qemu = storage_daemon();
     let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
     assert!(qmp.oob_enabled());
     let version = qmp
@@ -231,8 +232,9 @@ fn blocking_client_against_the_storage_daemon() {
 /// (`io_uring` and the `virtio-blk-*` drivers, the `console` chardev
 /// backend).
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn storage_daemon_bindings_match_the_storage_daemon() {
-    let Some(qemu) = storage_daemon() else { return };
+    let qemu = storage_daemon();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -255,8 +257,9 @@ async fn storage_daemon_bindings_match_the_storage_daemon() {
 /// The system emulator's bindings against the storage daemon: what they
 /// share (block devices, jobs, NBD, objects) matches; the rest is missing.
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn system_bindings_against_the_storage_daemon_lack_system_commands() {
-    let Some(qemu) = storage_daemon() else { return };
+    let qemu = storage_daemon();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -297,10 +300,9 @@ async fn system_bindings_against_the_storage_daemon_lack_system_commands() {
 
 /// The checked-in core protocol bindings against the system emulator.
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn core_bindings_match_the_system_emulator() {
-    let Some(qemu) = system_emulator() else {
-        return;
-    };
+    let qemu = system_emulator();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
@@ -314,8 +316,9 @@ async fn core_bindings_match_the_system_emulator() {
 }
 
 #[test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn blocking_client_checks_the_schema() {
-    let Some(qemu) = storage_daemon() else { return };
+    let qemu = storage_daemon();
     let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
     let report = qmp.check_schema(&sd::SCHEMA).expect("a report");
     assert!(report.is_compatible(), "{report}");
@@ -327,10 +330,9 @@ fn blocking_client_checks_the_schema() {
 /// this build leaves out of QEMU's conditional definitions is absent
 /// (other targets' CPU model commands, other hosts' backends).
 #[tokio::test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn system_bindings_match_the_system_emulator() {
-    let Some(qemu) = system_emulator() else {
-        return;
-    };
+    let qemu = system_emulator();
     let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
         .await
         .expect("connected");
