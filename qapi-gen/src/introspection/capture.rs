@@ -656,20 +656,6 @@ mod tests {
     /// A short limit for the fake servers that never answer.
     const SHORT: Duration = Duration::from_millis(200);
 
-    /// Whether `binary` runs here; a notice if not.
-    fn installed(binary: &str) -> bool {
-        let found = Command::new(binary)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            eprintln!("notice: {binary} is not installed; skipped (scripts/install-qemu)");
-        }
-        found
-    }
-
     /// A fake monitor at `socket` answering one client with `script`,
     /// which gets each line the client sends and returns what to send
     /// back (`None`: nothing, and keep the connection open).
@@ -788,10 +774,8 @@ mod tests {
     /// means no greeting (or, once the backlog is full, no connection),
     /// not a hang.
     #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     fn a_busy_monitor_is_a_greeting_timeout() {
-        if !installed("qemu-storage-daemon") {
-            return;
-        }
         let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
         let socket = dir.0.join(SOCKET);
         let daemon = Command::new("qemu-storage-daemon")
@@ -824,10 +808,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     fn an_hmp_monitor_is_not_a_qmp_monitor() {
-        if !installed("qemu-system-x86_64") {
-            return;
-        }
         let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
         let socket = dir.0.join(SOCKET);
         let mut monitor = OsString::from("unix:");
@@ -875,6 +857,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     fn a_comma_in_the_temporary_directory_is_escaped() {
         for (binary, args) in [
             ("qemu-storage-daemon", &[][..]),
@@ -883,9 +866,6 @@ mod tests {
                 &["-M", "none", "-display", "none"][..],
             ),
         ] {
-            if !installed(binary) {
-                continue;
-            }
             let parent = awkward_base();
             let args: Vec<OsString> = args.iter().map(Into::into).collect();
             let json = from_qemu_in(&parent.0.join("a,b=c"), OsStr::new(binary), &args, TIMEOUT)
@@ -902,10 +882,14 @@ mod tests {
         assert!(dir.0.join(SOCKET).as_os_str().len() <= SOCKET_PATH_MAX);
         let short = TempDir::new(Path::new("/tmp")).expect("a directory");
         assert_eq!(short.0.parent(), Some(Path::new("/tmp")));
-        if installed("qemu-storage-daemon") {
-            from_qemu_in(&long, OsStr::new("qemu-storage-daemon"), &[], TIMEOUT)
-                .expect("captured through /tmp");
-        }
+    }
+
+    #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+    fn a_capture_in_a_temporary_directory_too_long_for_a_socket_succeeds() {
+        let long = std::env::temp_dir().join("d".repeat(100));
+        from_qemu_in(&long, OsStr::new("qemu-storage-daemon"), &[], TIMEOUT)
+            .expect("captured through /tmp");
     }
 
     /// Waits for QEMU's pid file to go (QEMU removes it as it exits);
@@ -922,6 +906,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     fn a_qemu_that_daemonizes_is_asked_to_quit() {
         for (binary, args) in [
             ("qemu-storage-daemon", &["--daemonize", "--pidfile"][..]),
@@ -930,9 +915,6 @@ mod tests {
                 &["-M", "none", "-display", "none", "-daemonize", "-pidfile"][..],
             ),
         ] {
-            if !installed(binary) {
-                continue;
-            }
             let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
             let pidfile = dir.0.join("pid");
             let mut args: Vec<OsString> = args.iter().map(Into::into).collect();
@@ -953,10 +935,8 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     fn a_qemu_started_by_a_wrapper_is_asked_to_quit() {
-        if !installed("qemu-storage-daemon") {
-            return;
-        }
         let dir = TempDir::new(&std::env::temp_dir()).expect("a directory");
         // No `exec`: killing the shell would leave the daemon running.
         let wrapper = script(
@@ -999,18 +979,21 @@ mod tests {
             &error[error.len() - 100..]
         );
         assert!(!error.contains('\0'));
-        if installed("qemu-storage-daemon") {
-            let error = from_qemu(OsStr::new("qemu-storage-daemon"), &["--help".into()])
-                .unwrap_err()
-                .to_string();
-            assert!(
-                error.starts_with(
-                    "QEMU exited (exit status: 0) before opening its monitor\n\
-                     qemu-storage-daemon said:\nUsage: qemu-storage-daemon"
-                ),
-                "{error}"
-            );
-        }
+    }
+
+    #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+    fn what_a_qemu_exiting_at_once_writes_is_shown() {
+        let error = from_qemu(OsStr::new("qemu-storage-daemon"), &["--help".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "QEMU exited (exit status: 0) before opening its monitor\n\
+                 qemu-storage-daemon said:\nUsage: qemu-storage-daemon"
+            ),
+            "{error}"
+        );
     }
 
     /// A fake QEMU, run by [`a_qemu_exiting_mid_query_is_reported_as_such`]
