@@ -617,18 +617,52 @@ fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// The same items, whether formatted or not: both print the same
+    /// The tokens of `source`, each printed on its own: the code, without
+    /// how its punctuation was spaced (`Vec<::std::string::String>` and
+    /// `Vec < :: std :: string :: String >` are the same).
+    fn tokens(source: &str) -> Vec<String> {
+        fn flatten(stream: proc_macro2::TokenStream, out: &mut Vec<String>) {
+            for token in stream {
+                match token {
+                    proc_macro2::TokenTree::Group(group) => {
+                        out.push(format!("{:?}", group.delimiter()));
+                        flatten(group.stream(), out);
+                        out.push("end".to_string());
+                    }
+                    proc_macro2::TokenTree::Punct(punct) => out.push(punct.as_char().to_string()),
+                    other => out.push(other.to_string()),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        flatten(source.parse().expect("generated code lexes"), &mut out);
+        out
+    }
+
+    /// The same items, whether formatted or not: both are the same tokens
     /// once parsed and formatted again.
     fn unformatted_matches_formatted(path: &Path) {
         let loaded = load_for_generation(path).expect("a valid schema");
         let reformatted = |format| {
             let options = Options { docs: true, format };
             let source = rust_source_with(&loaded.schema, "x.json", options).expect("generated");
-            prettyplease::unparse(&syn::parse_file(&source).expect("generated code parses"))
+            let file = syn::parse_file(&source).expect("generated code parses");
+            tokens(&prettyplease::unparse(&file))
         };
+        let (unformatted, formatted) = (reformatted(false), reformatted(true));
+        let differing = unformatted
+            .iter()
+            .zip(&formatted)
+            .position(|(u, f)| u != f)
+            .map(|i| {
+                (
+                    &unformatted[i.saturating_sub(8)..i + 1],
+                    &formatted[i.saturating_sub(8)..i + 1],
+                )
+            });
         assert!(
-            reformatted(false) == reformatted(true),
-            "{}",
+            unformatted == formatted,
+            "{}: first differing tokens {differing:?}",
             path.display()
         );
     }
