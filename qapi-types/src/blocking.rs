@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::framing::Framer;
+use crate::framing::{Decoder, TooLong};
 
 mod stream;
 use crate::protocol::{excerpt, log_dropped, violation, write_request, Execution, Greeting};
@@ -52,10 +52,9 @@ struct Inner {
     oob: bool,
     /// Why the connection can't be used any more.
     closed: Option<Arc<str>>,
-    /// A line begun before a read timed out, kept for the next read.
-    partial: Vec<u8>,
-    /// The lines of a pretty-printed message begun, likewise.
-    framer: Framer,
+    /// What was read of a message begun, kept across reads that time
+    /// out.
+    decoder: Decoder,
     /// The time limit of each call ([`BlockingQmp::set_timeout`]).
     timeout: Option<Duration>,
     /// The socket's read and write timeouts as last set, so that they
@@ -123,8 +122,7 @@ impl BlockingQmp {
             negotiated: false,
             oob: false,
             closed: None,
-            partial: Vec::new(),
-            framer: Framer::default(),
+            decoder: Decoder::new(MAX_MESSAGE),
             timeout: None,
             read_timeout: None,
             write_timeout: None,
@@ -429,7 +427,7 @@ impl Inner {
     }
 
     /// The next message (a line, or the lines of a pretty-printed one:
-    /// see [`Framer`]); `None` if `deadline` passes first (what was read
+    /// see [`Decoder`]); `None` if `deadline` passes first (what was read
     /// of it is kept for the next call).
     fn message(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
         loop {
@@ -449,7 +447,7 @@ impl Inner {
             let buffer = match self.reader.fill_buf() {
                 Ok(buffer) => buffer,
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                // What was read is in `partial`; the deadline is checked
+                // What was read is in the decoder; the deadline is checked
                 // again.
                 Err(error) if deadline.is_some() && timed_out(&error) => continue,
                 Err(error) => {
@@ -458,32 +456,23 @@ impl Inner {
                 }
             };
             if buffer.is_empty() {
-                let why = if self.partial.is_empty() && self.framer.len() == 0 {
+                let why = if self.decoder.buffered() == 0 {
                     "the server closed the connection"
                 } else {
                     "the server closed the connection mid-message"
                 };
                 return Err(self.closing(why));
             }
-            let end = buffer.iter().position(|&b| b == b'\n');
-            let used = end.map_or(buffer.len(), |end| end + 1);
-            if self.framer.len() + self.partial.len() + end.unwrap_or(used) > MAX_MESSAGE {
-                let error = Error::Protocol(format!("a message longer than {MAX_MESSAGE} bytes"));
-                self.close(error.to_string());
-                return Err(error);
-            }
-            self.partial.extend_from_slice(&buffer[..used]);
+            let (used, message) = self.decoder.decode(buffer);
             self.reader.consume(used);
-            let complete = end.is_some();
-            if !complete {
-                continue;
-            }
-            let mut line = std::mem::take(&mut self.partial);
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
-            if let Some(message) = self.framer.push(line) {
-                return Ok(Some(message));
+            match message {
+                None => continue,
+                Some(Ok(message)) => return Ok(Some(message)),
+                Some(Err(TooLong { limit })) => {
+                    let error = Error::Protocol(format!("a message longer than {limit} bytes"));
+                    self.close(error.to_string());
+                    return Err(error);
+                }
             }
         }
     }

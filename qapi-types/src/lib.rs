@@ -28,6 +28,13 @@ pub mod schema;
 #[doc(hidden)]
 pub mod wire;
 
+/// The wire format's decoder, for the fuzz target and the property tests:
+/// not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::framing::{Decoder, TooLong};
+}
+
 pub use blocking::BlockingQmp;
 #[cfg(feature = "tokio")]
 pub use client::{Config, Events, EventsError, Qmp};
