@@ -56,14 +56,11 @@ fn main() {
     // The same protocol setup for both clients: no out-of-band execution,
     // so that nothing limits pipelining but the server.
     let qmp = runtime
-        .block_on(Qmp::connect(
+        .block_on(Qmp::from_stream(
             runtime
                 .block_on(tokio::net::UnixStream::connect(&socket))
                 .expect("connects"),
-            Config {
-                oob: false,
-                ..Config::default()
-            },
+            &Config::builder().oob(false).build(),
         ))
         .expect("negotiated");
     let mut raw = Raw::connect(&raw_socket);

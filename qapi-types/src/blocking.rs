@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::framing::{Decoder, TooLong};
 
 mod stream;
-use crate::protocol::{excerpt, log_dropped, violation, write_request, Execution, Greeting};
+use crate::protocol::{excerpt, violation, write_request, Execution, Greeting};
 use crate::protocol::{Message, ParseError};
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::{Command, OobCommand, RawEvent};
@@ -158,14 +158,14 @@ impl BlockingQmp {
                 _ => continue,
             }
         };
-        let enable = if greeting.offers("oob") {
+        let enable = if greeting.offers(&crate::qmp::QMPCapability::Oob) {
             serde_json::json!({ "enable": ["oob"] })
         } else {
             Value::Object(Default::default())
         };
         inner.call("qmp_capabilities", &enable, Execution::InBand, timeout)?;
         inner.negotiated = true;
-        inner.oob = greeting.offers("oob");
+        inner.oob = greeting.offers(&crate::qmp::QMPCapability::Oob);
         Ok(Self {
             inner: Mutex::new(inner),
             greeting,
@@ -248,7 +248,7 @@ impl BlockingQmp {
                 | Err(
                     ParseError::MalformedError { .. } | ParseError::TooDeep { reply: true, .. },
                 ) => {
-                    log_dropped(&format!("a reply nobody waits for: {}", excerpt(&line)));
+                    crate::trace::log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
                 }
                 Err(error @ ParseError::NotAnObject(_)) => {
                     return Err(inner.violation(&error, &line))
@@ -398,7 +398,7 @@ impl Inner {
                 None => return result,
                 Some(reply_id) if reply_id.as_u64() == Some(id) => return result,
                 Some(_) => {
-                    log_dropped(&format!("a reply nobody waits for: {}", excerpt(&line)));
+                    crate::trace::log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
                     continue;
                 }
             }
@@ -509,6 +509,6 @@ impl Inner {
     /// A message of no use, counted and logged.
     fn ignore(&mut self, error: &ParseError, line: &[u8]) {
         self.ignored += 1;
-        log_dropped(&format!("{error}: {}", excerpt(line)));
+        crate::trace::log_warn!(%error, message = %excerpt(line), "ignored a message");
     }
 }

@@ -4,7 +4,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::protocol::QmpError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An error a server answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QmpError {
+    /// The error class (`GenericError`, `CommandNotFound`, …).
+    pub class: String,
+    /// The human-readable message.
+    pub desc: String,
+}
 
 /// An error of a client call. New kinds of failure may be added.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -19,14 +29,30 @@ pub enum Error {
         error: QmpError,
     },
     /// The reply could not be decoded as the command's return type: it
-    /// did not match it, or it was nested deeper than
-    /// [`MAX_DEPTH`](crate::protocol::MAX_DEPTH) levels.
-    #[error("{command}: unexpected reply: {message}")]
+    /// did not match it (bindings of another QEMU version, say), or it
+    /// was nested deeper than [`MAX_DEPTH`](crate::protocol::MAX_DEPTH)
+    /// levels. The reply is kept: see [`Error::raw_reply`].
+    #[error("{command}: unexpected reply: {source}")]
     Decode {
         /// The command's wire name.
         command: String,
+        /// The reply as JSON (`None` when it was nested too deeply to be
+        /// read).
+        reply: Option<Arc<Value>>,
         /// Why it did not match.
-        message: String,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// The command's arguments could not be serialized to JSON (a map
+    /// with non-string keys, a serializer of the caller's failing).
+    /// Nothing was sent.
+    #[error("{command}: can't serialize the arguments: {source}")]
+    Serialize {
+        /// The command's wire name.
+        command: String,
+        /// Why.
+        #[source]
+        source: Arc<serde_json::Error>,
     },
     /// The connection is closed (or broke); the text says why.
     #[error("connection closed: {0}")]
@@ -57,6 +83,23 @@ pub enum Error {
         /// The time limit.
         limit: Duration,
     },
+    /// The connection could not be made within
+    /// [`ConfigBuilder::connect_timeout`](crate::ConfigBuilder::connect_timeout)
+    /// (for an accepting client: the server did not connect).
+    #[error("can't connect to {to} within {}", Seconds(*limit))]
+    ConnectTimeout {
+        /// The socket's path or address.
+        to: String,
+        /// The time limit.
+        limit: Duration,
+    },
+    /// Descriptors were given for a command on a connection that can't
+    /// pass them (not a unix socket). Nothing was sent.
+    #[error("{command}: this connection can't pass file descriptors (not a unix socket)")]
+    FdPassingUnsupported {
+        /// The command's wire name.
+        command: String,
+    },
     /// The connection could not be made.
     #[error("can't connect to {to}: {source}")]
     Connect {
@@ -67,7 +110,8 @@ pub enum Error {
         source: Arc<std::io::Error>,
     },
     /// `execute_oob` on a connection where out-of-band execution is off
-    /// (the server does not offer it, or [`crate::Config::oob`] is unset).
+    /// (the server does not offer it, or
+    /// [`ConfigBuilder::oob`](crate::ConfigBuilder::oob) turned it off).
     #[error("{command}: out-of-band execution is not enabled on this connection")]
     OobNotEnabled {
         /// The command's wire name.
@@ -108,6 +152,124 @@ impl fmt::Display for Seconds {
 }
 
 impl Error {
+    /// Whether a time limit ran out: a call's ([`Error::Timeout`]), the
+    /// greeting's ([`Error::NoGreeting`]) or connecting's
+    /// ([`Error::ConnectTimeout`], or a socket that timed out).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::NoGreeting { .. } | Error::ConnectTimeout { .. } => true,
+            Error::Connect { source, .. } | Error::Io(source) => {
+                matches!(
+                    source.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the connection is gone (closed by either side, or broken):
+    /// connect again.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Error::Closed(_) => true,
+            Error::Io(source) => matches!(
+                source.kind(),
+                std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+
+    /// Whether the server broke the protocol, or is no QMP server at all
+    /// ([`Error::Protocol`], [`Error::NotQmp`]).
+    pub fn is_protocol(&self) -> bool {
+        matches!(self, Error::Protocol(_) | Error::NotQmp { .. })
+    }
+
+    /// Whether the server answered the command with an error
+    /// ([`Error::Command`]): see [`Error::qmp_error`].
+    pub fn is_qmp(&self) -> bool {
+        matches!(self, Error::Command { .. })
+    }
+
+    /// Whether the reply did not decode as the command's return type
+    /// ([`Error::Decode`]): see [`Error::raw_reply`].
+    pub fn is_decode(&self) -> bool {
+        matches!(self, Error::Decode { .. })
+    }
+
+    /// Whether the connection could not be made ([`Error::Connect`],
+    /// [`Error::ConnectTimeout`]).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Connect { .. } | Error::ConnectTimeout { .. })
+    }
+
+    /// Whether the call was refused before anything was sent, for what the
+    /// caller asked: arguments that don't serialize, out-of-band execution
+    /// or descriptors the connection can't do, a command before the
+    /// negotiation.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::Serialize { .. }
+                | Error::OobNotEnabled { .. }
+                | Error::NotNegotiated { .. }
+                | Error::FdPassingUnsupported { .. }
+        )
+    }
+
+    /// The server's error, when it answered the command with one.
+    pub fn qmp_error(&self) -> Option<&QmpError> {
+        match self {
+            Error::Command { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The reply that did not decode as the command's return type, as
+    /// JSON: a caller can still read it.
+    pub fn raw_reply(&self) -> Option<&Value> {
+        match self {
+            Error::Decode { reply, .. } => reply.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The command the error concerns, when it concerns one.
+    pub fn command(&self) -> Option<&str> {
+        match self {
+            Error::Command { command, .. }
+            | Error::Decode { command, .. }
+            | Error::Serialize { command, .. }
+            | Error::Timeout { command, .. }
+            | Error::FdPassingUnsupported { command }
+            | Error::OobNotEnabled { command }
+            | Error::NotNegotiated { command } => Some(command),
+            _ => None,
+        }
+    }
+
+    /// A reply of `command` that did not decode: `reply` is kept.
+    pub(crate) fn decode(command: &str, reply: Option<Value>, source: serde_json::Error) -> Self {
+        Error::Decode {
+            command: command.to_string(),
+            reply: reply.map(Arc::new),
+            source: Arc::new(source),
+        }
+    }
+
+    /// Arguments of `command` that did not serialize.
+    pub(crate) fn serialize(command: &str, source: serde_json::Error) -> Self {
+        Error::Serialize {
+            command: command.to_string(),
+            source: Arc::new(source),
+        }
+    }
+
     /// An error connecting to `to`.
     pub(crate) fn connect(to: impl std::fmt::Display, source: std::io::Error) -> Self {
         Error::Connect {
@@ -126,6 +288,40 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classification() {
+        let timeout = Error::Timeout {
+            command: "stop".into(),
+            limit: Duration::from_secs(1),
+        };
+        assert!(timeout.is_timeout() && !timeout.is_closed());
+        assert_eq!(timeout.command(), Some("stop"));
+        assert!(Error::Closed("gone".into()).is_closed());
+        assert!(Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe)).is_closed());
+        let command = Error::Command {
+            command: "stop".into(),
+            error: QmpError {
+                class: "GenericError".into(),
+                desc: "no".into(),
+            },
+        };
+        assert!(command.is_qmp());
+        assert_eq!(
+            command.qmp_error().map(|e| e.class.as_str()),
+            Some("GenericError")
+        );
+        let reply = serde_json::json!({"running": true});
+        let source = serde_json::from_value::<u8>(reply.clone()).unwrap_err();
+        let decode = Error::decode("query-status", Some(reply.clone()), source);
+        assert!(decode.is_decode() && !decode.is_protocol());
+        assert_eq!(decode.raw_reply(), Some(&reply));
+        assert!(std::error::Error::source(&decode).is_some());
+        assert!(Error::Protocol("x".into()).is_protocol());
+        assert!(Error::NotQmp { sent: "x".into() }.is_protocol());
+        let source = serde_json::from_str::<u8>("x").unwrap_err();
+        assert!(Error::serialize("stop", source).is_usage());
+    }
 
     #[test]
     fn time_limits_read_naturally() {

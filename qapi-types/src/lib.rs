@@ -17,14 +17,18 @@
 extern crate self as qapi_types;
 
 pub mod blocking;
-#[cfg(feature = "tokio")]
-pub mod client;
+pub mod config;
 pub mod error;
+#[cfg(unix)]
+mod fds;
 mod framing;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod qga;
+#[cfg(feature = "tokio")]
+pub mod qmp_client;
 pub mod schema;
+mod trace;
 #[doc(hidden)]
 pub mod wire;
 
@@ -36,11 +40,12 @@ pub mod fuzzing {
 }
 
 pub use blocking::BlockingQmp;
-#[cfg(feature = "tokio")]
-pub use client::{Config, Events, EventsError, Qmp};
-pub use error::Error;
+pub use config::{Config, ConfigBuilder};
+pub use error::{Error, QmpError};
 #[cfg(feature = "tokio")]
 pub use qga::Qga;
+#[cfg(feature = "tokio")]
+pub use qmp_client::{Events, EventsError, Qmp, Subscription, Transport};
 
 /// Bindings for the core QMP protocol commands a client itself needs
 /// (`qmp_capabilities`, `query-version`, `query-commands`,

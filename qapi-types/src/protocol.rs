@@ -3,49 +3,78 @@
 //! line, or pretty-printed over several: see the framing module).
 
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+pub use crate::error::QmpError;
+use crate::qmp::{QMPCapability, VersionInfo};
 use crate::{Command, RawEvent};
 
 /// The server's greeting: `{"QMP": {"version": ..., "capabilities": [...]}}`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Greeting {
-    /// What the greeting holds.
-    #[serde(rename = "QMP")]
-    pub qmp: GreetingBody,
-}
-
-/// The contents of the greeting.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct GreetingBody {
-    /// The server's version, as `query-version` returns it; kept as JSON
-    /// so that older shapes are accepted too.
-    #[serde(default)]
-    pub version: Value,
-    /// The capabilities the server offers (`oob`).
-    #[serde(default)]
-    pub capabilities: Vec<Value>,
+    version: Option<VersionInfo>,
+    raw_version: Value,
+    capabilities: Vec<QMPCapability>,
 }
 
 impl Greeting {
+    /// The server's version, as `query-version` returns it; `None` when
+    /// the greeting's has another shape (see [`Greeting::raw_version`]).
+    pub fn version(&self) -> Option<&VersionInfo> {
+        self.version.as_ref()
+    }
+
+    /// The server's version as it was sent (`null` when it sent none).
+    pub fn raw_version(&self) -> &Value {
+        &self.raw_version
+    }
+
+    /// The capabilities the server offers. One that is not a string is
+    /// kept as [`QMPCapability::Unrecognized`] with its JSON text.
+    pub fn capabilities(&self) -> &[QMPCapability] {
+        &self.capabilities
+    }
+
     /// Whether the server offers a capability.
-    pub fn offers(&self, capability: &str) -> bool {
-        self.qmp
-            .capabilities
-            .iter()
-            .any(|c| c.as_str() == Some(capability))
+    pub fn offers(&self, capability: &QMPCapability) -> bool {
+        self.capabilities.contains(capability)
     }
 }
 
-/// An error a server answered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QmpError {
-    /// The error class (`GenericError`, `CommandNotFound`, …).
-    pub class: String,
-    /// The human-readable message.
-    pub desc: String,
+impl<'de> Deserialize<'de> for Greeting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The greeting as sent.
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "QMP")]
+            qmp: Body,
+        }
+        /// What `QMP` holds.
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            version: Value,
+            #[serde(default)]
+            capabilities: Vec<Value>,
+        }
+        let Envelope { qmp } = Envelope::deserialize(deserializer)?;
+        let capabilities = qmp
+            .capabilities
+            .into_iter()
+            .map(|capability| match capability {
+                Value::String(name) => QMPCapability::deserialize(Value::String(name.clone()))
+                    .unwrap_or(QMPCapability::Unrecognized(name)),
+                other => QMPCapability::Unrecognized(other.to_string()),
+            })
+            .collect();
+        Ok(Greeting {
+            version: VersionInfo::deserialize(&qmp.version).ok(),
+            raw_version: qmp.version,
+            capabilities,
+        })
+    }
 }
 
 /// A message from the server.
@@ -200,10 +229,7 @@ impl ParseError {
             ParseError::MalformedError { id, .. } => Some((id.clone(), violation(self, line))),
             ParseError::TooDeep { id, reply: true } => Some((
                 id.clone(),
-                Error::Decode {
-                    command: command.to_string(),
-                    message: self.to_string(),
-                },
+                Error::decode(command, None, serde::de::Error::custom(self.to_string())),
             )),
             _ => None,
         }
@@ -239,25 +265,18 @@ pub(crate) fn violation(error: &ParseError, line: &[u8]) -> Error {
     Error::Protocol(format!("the server sent {error}: '{}'", excerpt(line)))
 }
 
-/// Lines that cannot be used are reported on standard error when
-/// `QAPI_LOG` is set.
-pub(crate) fn log_dropped(what: &str) {
-    if std::env::var_os("QAPI_LOG").is_some() {
-        eprintln!("qapi-types: dropped {what}");
-    }
-}
-
 /// A command's arguments as JSON.
 pub(crate) fn arguments<C: Command>(command: &C) -> Result<Value, Error> {
-    serde_json::to_value(command).map_err(|e| Error::Protocol(e.to_string()))
+    serde_json::to_value(command).map_err(|e| Error::serialize(C::NAME, e))
 }
 
-/// A command's reply as its return type.
+/// A command's reply as its return type; a reply that does not decode is
+/// kept in the error.
 pub(crate) fn decode_reply<C: Command>(value: Value) -> Result<C::Ok, Error> {
-    serde_json::from_value(value).map_err(|e| Error::Decode {
-        command: C::NAME.to_string(),
-        message: e.to_string(),
-    })
+    match C::Ok::deserialize(&value) {
+        Ok(decoded) => Ok(decoded),
+        Err(error) => Err(Error::decode(C::NAME, Some(value), error)),
+    }
 }
 
 /// How a command is to be executed.
@@ -374,7 +393,24 @@ mod tests {
         else {
             panic!("a greeting");
         };
-        assert!(greeting.offers("oob"));
+        assert!(greeting.offers(&QMPCapability::Oob));
+        assert_eq!(greeting.version().map(|v| v.qemu.major), Some(10));
+        assert_eq!(greeting.raw_version()["qemu"]["major"], 10);
+        let Ok(Message::Greeting(odd)) =
+            Message::parse(br#"{"QMP": {"version": "9", "capabilities": ["oob", "x", 3]}}"#)
+        else {
+            panic!("an odd greeting");
+        };
+        assert_eq!(odd.version(), None);
+        assert_eq!(odd.raw_version(), &json!("9"));
+        assert_eq!(
+            odd.capabilities(),
+            [
+                QMPCapability::Oob,
+                QMPCapability::Unrecognized("x".into()),
+                QMPCapability::Unrecognized("3".into())
+            ]
+        );
         assert!(matches!(
             Message::parse(br#"{"QMP": 5}"#),
             Err(ParseError::MalformedGreeting(_))

@@ -70,9 +70,9 @@ where
         script(server).await;
     });
     let qmp = if negotiate {
-        Qmp::connect(client, config).await
+        Qmp::from_stream(client, &config).await
     } else {
-        Qmp::handshake(client, config).await
+        Qmp::handshake(client, &config).await
     };
     (qmp, task)
 }
@@ -91,7 +91,7 @@ async fn negotiates_and_executes_typed_commands() {
     .await;
     let qmp = qmp.expect("connected");
     assert!(qmp.oob_enabled());
-    assert!(qmp.greeting().offers("oob"));
+    assert!(qmp.greeting().offers(&qapi_types::qmp::QMPCapability::Oob));
     let version = qmp.execute(&QueryVersion::new()).await.expect("a version");
     assert_eq!(version.qemu.major, 10);
     assert_eq!(version.package, "v10.0.2");
@@ -234,7 +234,7 @@ async fn messages_nested_too_deeply_fail_their_call_only() {
         .await
         .expect_err("too deep");
     assert!(
-        matches!(&error, Error::Decode { command, message } if command == "query-block" && message.contains("deeper than 128")),
+        matches!(&error, Error::Decode { command, source, .. } if command == "query-block" && source.to_string().contains("deeper than 128")),
         "{error}"
     );
     assert_eq!(
@@ -339,12 +339,11 @@ async fn a_server_that_does_not_speak_json_is_not_qmp() {
     });
     let error = tokio::time::timeout(
         Duration::from_secs(5),
-        Qmp::connect(client, Config::default()),
+        Qmp::from_stream(client, &Config::default()),
     )
     .await
     .expect("no hang")
-    .err()
-    .expect("not QMP");
+    .expect_err("not QMP");
     assert_eq!(
         error.to_string(),
         "not a QMP server: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
@@ -388,10 +387,7 @@ async fn futures_join<A: std::future::Future, B: std::future::Future>(
 
 #[tokio::test]
 async fn an_oversized_line_closes_the_connection() {
-    let config = Config {
-        max_line: 1024,
-        ..Config::default()
-    };
+    let config = Config::builder().max_message(1024).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -416,10 +412,7 @@ async fn an_oversized_line_closes_the_connection() {
 
 #[tokio::test]
 async fn a_pretty_printed_message_counts_all_its_lines_against_the_limit() {
-    let config = Config {
-        max_line: 1024,
-        ..Config::default()
-    };
+    let config = Config::builder().max_message(1024).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -465,10 +458,7 @@ async fn a_server_dying_mid_message_fails_the_call() {
 #[tokio::test]
 async fn timeouts_and_cancellations_leave_the_connection_usable() {
     // Without out-of-band execution, nothing limits the commands in flight.
-    let config = Config {
-        oob: false,
-        ..Config::default()
-    };
+    let config = Config::builder().oob(false).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let slow = server.recv().await.expect("the slow one");
@@ -591,10 +581,7 @@ async fn at_most_eight_in_band_commands_are_in_flight_with_oob() {
 
 #[tokio::test]
 async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
-    let config = Config {
-        event_buffer: 4,
-        ..Config::default()
-    };
+    let config = Config::builder().event_buffer(4).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         for i in 0..10 {
@@ -627,10 +614,7 @@ async fn a_subscriber_that_falls_behind_is_told_how_many_events_it_missed() {
 
 #[tokio::test]
 async fn qemu_2_12_out_of_band_syntax_can_be_selected() {
-    let config = Config {
-        legacy_oob: true,
-        ..Config::default()
-    };
+    let config = Config::builder().legacy_oob(true).build();
     let (qmp, _server) = connect(true, config, |mut server| async move {
         server.accept_negotiation().await;
         let request = server.recv().await.expect("a request");
@@ -735,30 +719,27 @@ async fn dropping_every_clone_closes_the_connection() {
 #[tokio::test]
 async fn a_server_that_never_greets_is_no_greeting() {
     let (client, _server) = UnixStream::pair().expect("a socket pair");
-    let config = Config {
-        greeting_timeout: Duration::from_millis(100),
-        ..Config::default()
-    };
-    let error = Qmp::connect(client, config)
+    let config = Config::builder()
+        .greeting_timeout(Duration::from_millis(100))
+        .build();
+    let error = Qmp::from_stream(client, &config)
         .await
-        .err()
-        .expect("no greeting");
+        .expect_err("no greeting");
     assert!(matches!(error, Error::NoGreeting { .. }), "{error}");
     assert_eq!(error.to_string(), "no QMP greeting within 100 ms");
 }
 
 #[tokio::test]
 async fn a_negotiation_nobody_answers_times_out() {
-    let config = Config {
-        greeting_timeout: Duration::from_millis(100),
-        ..Config::default()
-    };
+    let config = Config::builder()
+        .greeting_timeout(Duration::from_millis(100))
+        .build();
     let (qmp, _server) = connect(true, config, |server| async move {
         let _silent = server;
         std::future::pending::<()>().await;
     })
     .await;
-    let error = qmp.err().expect("no answer");
+    let error = qmp.expect_err("no answer");
     assert!(
         matches!(&error, Error::Timeout { command, .. } if command == "qmp_capabilities"),
         "{error}"
@@ -780,10 +761,7 @@ impl qapi_types::OobCommand for QueryYank {}
 
 #[tokio::test]
 async fn out_of_band_execution_needs_the_capability() {
-    let config = Config {
-        oob: false,
-        ..Config::default()
-    };
+    let config = Config::builder().oob(false).build();
     let (qmp, server) = connect(true, config, |mut server| async move {
         let negotiation = server.accept_negotiation().await;
         assert!(negotiation.get("arguments").is_none(), "{negotiation}");

@@ -6,7 +6,7 @@ use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use qapi_types::qmp::commands::QueryVersion;
-use qapi_types::{Error, EventSet, Qmp};
+use qapi_types::{Config, Error, EventSet, Qmp};
 
 /// Everything qemu-storage-daemon exposes, named from its introspection.
 // A binary uses a few of the bindings; the rest are not dead code to fix.
@@ -56,8 +56,8 @@ async fn run(socket: &Path, dir: &Path) -> Result<(), Box<dyn std::error::Error>
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let qmp = Qmp::connect_unix(socket).await?;
-    println!("greeting: {}", qmp.greeting().qmp.version);
+    let qmp = Qmp::connect_unix(socket, &Config::default()).await?;
+    println!("greeting: {}", qmp.greeting().raw_version());
     println!("out-of-band execution: {}", qmp.oob_enabled());
 
     // Both sets of bindings, checked against what the daemon exposes.

@@ -33,7 +33,9 @@ mod storage_daemon_introspected {
     #[tokio::test]
     async fn storage_daemon_from_its_introspection_alone() {
         let Some(qemu) = storage_daemon() else { return };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let version = qmp
             .execute(&sdi::commands::QueryVersion::new())
             .await
@@ -73,7 +75,9 @@ mod storage_daemon_introspected {
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
         let Some(qemu) = storage_daemon() else { return };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp.check_schema(&sdi::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
     }
@@ -115,7 +119,9 @@ mod system_introspected {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         assert!(qmp.oob_enabled());
         // allow-oob comes through introspection: this compiles only
         // because query-yank allows it.
@@ -158,7 +164,9 @@ mod system_introspected {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let live = qmp
             .execute(&qapi_types::qmp::commands::QueryQmpSchema::new())
             .await
@@ -186,7 +194,9 @@ mod system_introspected {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp.check_schema(&sysi::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
     }
@@ -201,7 +211,9 @@ mod storage_daemon_resolved {
     #[tokio::test]
     async fn storage_daemon_with_its_schema_source() {
         let Some(qemu) = storage_daemon() else { return };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         // The source's names.
         let null = sdr::BlockdevOptionsNull::new().with_size(1 << 20);
         let options = sdr::BlockdevOptions::new(sdr::BlockdevOptionsBranch::NullCo(null))
@@ -225,7 +237,9 @@ mod storage_daemon_resolved {
     #[tokio::test]
     async fn the_run_time_check_finds_nothing_to_report() {
         let Some(qemu) = storage_daemon() else { return };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp.check_schema(&sdr::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
     }
@@ -235,7 +249,9 @@ mod storage_daemon_resolved {
     #[tokio::test]
     async fn the_sources_bindings_have_notes() {
         let Some(qemu) = storage_daemon() else { return };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp
             .check_schema(&qapi_bindings_tests::storage_daemon::SCHEMA)
             .await
@@ -291,7 +307,9 @@ mod system_resolved {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let target = qmp
             .execute(&sysr::commands::QueryTarget::new())
             .await
@@ -312,7 +330,9 @@ mod system_resolved {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp.check_schema(&sysr::SCHEMA).await.expect("checked");
         assert!(report.mismatches().is_empty(), "{report}");
     }
@@ -324,7 +344,9 @@ mod system_resolved {
         let Some(qemu) = system_emulator() else {
             return;
         };
-        let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+        let qmp = Qmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+            .await
+            .expect("connected");
         let report = qmp
             .check_schema(&qapi_bindings_tests::system::SCHEMA)
             .await

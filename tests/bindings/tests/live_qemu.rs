@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use qapi_bindings_tests::qemu::{path, storage_daemon_pretty, storage_daemon_tcp};
 use qapi_types::serde_json::json;
-use qapi_types::{qmp, BlockingQmp, Error, Qmp};
+use qapi_types::{qmp, BlockingQmp, Config, Error, Qmp};
 
 #[cfg(qemu_schemas)]
 #[path = "live_qemu/with_schemas.rs"]
@@ -39,7 +39,9 @@ async fn a_pretty_printing_monitor_async() {
     let Some(qemu) = storage_daemon_pretty() else {
         return;
     };
-    let client = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let client = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     assert!(client.oob_enabled());
     let version = client
         .execute(&qmp::commands::QueryVersion::new())
@@ -149,7 +151,9 @@ async fn a_long_backing_chain_fails_only_its_query() {
             .expect("qemu-img runs");
         assert!(status.success(), "qemu-img create {}", image(i));
     }
-    let client = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let client = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     client
         .execute_raw(
             "blockdev-add",
@@ -198,7 +202,9 @@ async fn both_clients_over_tcp() {
         .expect("no greeting while the monitor is busy");
     assert!(matches!(busy, Error::NoGreeting { .. }), "{busy}");
     drop(blocking);
-    let client = Qmp::connect_tcp(address).await.expect("connected");
+    let client = Qmp::connect_tcp(address, &Config::default())
+        .await
+        .expect("connected");
     let report = client.check_schema(&qmp::SCHEMA).await.expect("a report");
     assert!(report.is_compatible(), "{report}");
 }

@@ -6,12 +6,14 @@ use qapi_bindings_tests::qemu::{guest_agent, path, storage_daemon, system_emulat
 use qapi_bindings_tests::{storage_daemon as sd, system};
 use qapi_types::schema::{Location, MismatchKind, ServerOnly};
 use qapi_types::serde_json::{self, json};
-use qapi_types::{Error, Qmp};
+use qapi_types::{Config, Error, Qmp};
 
 #[tokio::test]
 async fn storage_daemon_typed_commands_errors_and_job_events() {
     let Some(qemu) = storage_daemon() else { return };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let version = qmp
         .execute(&sd::commands::QueryVersion::new())
         .await
@@ -75,7 +77,9 @@ async fn system_emulator_out_of_band_overtakes_in_band() {
     let Some(qemu) = system_emulator() else {
         return;
     };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     assert!(qmp.oob_enabled(), "QEMU offers oob on a socket monitor");
     // Queue slow in-band commands, then one out-of-band: its reply comes
     // before the in-band ones that were queued ahead of it.
@@ -119,7 +123,9 @@ async fn system_emulator_stop_and_cont_events() {
     let Some(qemu) = system_emulator() else {
         return;
     };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let mut events = qmp.events();
     qmp.execute(&system::commands::Stop::new())
         .await
@@ -227,7 +233,9 @@ fn blocking_client_against_the_storage_daemon() {
 #[tokio::test]
 async fn storage_daemon_bindings_match_the_storage_daemon() {
     let Some(qemu) = storage_daemon() else { return };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let report = qmp.check_schema(&sd::SCHEMA).await.expect("a report");
     assert!(report.is_compatible(), "{report}");
     for mismatch in report.mismatches() {
@@ -249,7 +257,9 @@ async fn storage_daemon_bindings_match_the_storage_daemon() {
 #[tokio::test]
 async fn system_bindings_against_the_storage_daemon_lack_system_commands() {
     let Some(qemu) = storage_daemon() else { return };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let report = qmp.check_schema(&system::SCHEMA).await.expect("a report");
     assert!(!report.is_compatible());
     let missing = report
@@ -291,7 +301,9 @@ async fn core_bindings_match_the_system_emulator() {
     let Some(qemu) = system_emulator() else {
         return;
     };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let report = qmp
         .check_schema(&qapi_types::qmp::SCHEMA)
         .await
@@ -319,7 +331,9 @@ async fn system_bindings_match_the_system_emulator() {
     let Some(qemu) = system_emulator() else {
         return;
     };
-    let qmp = Qmp::connect_unix(&qemu.socket).await.expect("connected");
+    let qmp = Qmp::connect_unix(&qemu.socket, &Config::default())
+        .await
+        .expect("connected");
     let report = qmp.check_schema(&system::SCHEMA).await.expect("a report");
     assert!(report.is_compatible(), "{report}");
     for mismatch in report.mismatches() {
