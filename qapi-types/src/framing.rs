@@ -152,6 +152,11 @@ impl Decoder {
         TooLong { limit: self.limit }
     }
 
+    /// The largest message accepted, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// The bytes held of a message begun: never more than the limit.
     pub fn buffered(&self) -> usize {
         self.framer.len() + self.line.len()

@@ -161,7 +161,7 @@ async fn system_emulator_stop_and_cont_events() {
 #[tokio::test]
 async fn guest_agent_sync_ping_and_info() {
     let Some(agent) = guest_agent() else { return };
-    let qga = qapi_types::Qga::connect_unix(&agent.socket)
+    let qga = qapi_types::Qga::connect_unix(&agent.socket, &qapi_types::Config::default())
         .await
         .expect("connected and synchronised");
     qga.execute(&qapi_bindings_tests::qga::commands::GuestPing::new())
@@ -188,7 +188,8 @@ async fn guest_agent_sync_ping_and_info() {
 #[test]
 fn blocking_client_against_the_storage_daemon() {
     let Some(qemu) = storage_daemon() else { return };
-    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+        .expect("connected");
     assert!(qmp.oob_enabled());
     let version = qmp
         .execute(&sd::commands::QueryVersion::new())
@@ -316,7 +317,8 @@ async fn core_bindings_match_the_system_emulator() {
 #[test]
 fn blocking_client_checks_the_schema() {
     let Some(qemu) = storage_daemon() else { return };
-    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+        .expect("connected");
     let report = qmp.check_schema(&sd::SCHEMA).expect("a report");
     assert!(report.is_compatible(), "{report}");
     let report = qmp.check_schema(&system::SCHEMA).expect("a report");
