@@ -351,7 +351,9 @@ impl BlockingQmp {
 
     /// [`BlockingQmp::wait_for_event`], for only the events `accept`
     /// returns `true` for (a job's completion among all jobs', say);
-    /// others of type `E` stay kept.
+    /// others of type `E` stay kept. An event of type `E` whose data does
+    /// not decode is taken and reported ([`Error::Decode`], the raw data
+    /// kept in it).
     pub fn wait_for_event_where<E: Event>(
         &self,
         timeout: Duration,
@@ -366,9 +368,15 @@ impl BlockingQmp {
             while seen < inner.events.len() {
                 let raw = &inner.events[seen];
                 if let Some(decoded) = raw.decode::<E>() {
-                    let event = decoded.map_err(|error| {
-                        Error::decode(&raw.event, Some(raw.data.clone()), error)
-                    })?;
+                    // One that does not decode is taken, so that the
+                    // next wait does not fail on it again.
+                    let event = match decoded {
+                        Ok(event) => event,
+                        Err(error) => {
+                            let raw = inner.events.remove(seen).expect("looked at");
+                            return Err(Error::decode(&raw.event, Some(raw.data), error));
+                        }
+                    };
                     if accept(&event) {
                         let raw = inner.events.remove(seen).expect("looked at");
                         return Ok(Some(Timestamped {

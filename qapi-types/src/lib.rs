@@ -39,7 +39,7 @@ pub mod fuzzing {
     pub use crate::framing::{Decoder, TooLong};
 }
 
-pub use blocking::BlockingQmp;
+pub use blocking::{BlockingQga, BlockingQmp};
 pub use config::{Config, ConfigBuilder};
 pub use error::{Error, QmpError};
 #[cfg(feature = "tokio")]

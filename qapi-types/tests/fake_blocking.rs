@@ -449,3 +449,77 @@ fn an_oversized_line_closes_the_connection() {
     );
     assert!(matches!(later, Error::Closed(_)), "{later}");
 }
+
+/// A job's completion, as a generated event struct would be.
+#[derive(Debug, qapi_types::serde::Deserialize)]
+#[serde(crate = "qapi_types::serde")]
+struct JobDone {
+    id: String,
+}
+
+impl qapi_types::Event for JobDone {
+    const NAME: &'static str = "JOB_DONE";
+}
+
+/// Waiting for an event of one type takes the first that the predicate
+/// accepts, whether it came during a call or comes later; every other
+/// event stays kept.
+#[test]
+fn waiting_for_a_typed_event_keeps_the_others() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let event = |name: &str, data: Value| json!({ "event": name, "data": data, "timestamp": { "seconds": 7, "microseconds": 0 } });
+        let request = server.recv().expect("a request");
+        server.send(event("STOP", json!({})));
+        server.send(event("JOB_DONE", json!({ "id": "x" })));
+        server.send(json!({ "return": {}, "id": request["id"] }));
+        let _ = server.recv().expect("the go-ahead");
+        std::thread::sleep(Duration::from_millis(50));
+        server.send(event("JOB_DONE", json!({ "id": "y" })));
+        server.send(event("JOB_DONE", json!({ "nothing": true })));
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
+        qmp.execute_raw("job-start", json!({})).expect("started");
+        // Sent without waiting for its reply: the events come after it.
+        qmp.execute_timeout(&GoAhead {}, Duration::from_secs(5))
+            .expect("sent");
+        let y = qmp
+            .wait_for_event_where(Duration::from_secs(5), |done: &JobDone| done.id == "y")
+            .expect("usable")
+            .expect("job y's completion");
+        assert_eq!(y.event.id, "y");
+        assert_eq!(y.timestamp.seconds, 7);
+        let x = qmp
+            .wait_for_event::<JobDone>(Duration::from_secs(5))
+            .expect("usable")
+            .expect("job x's completion, kept");
+        assert_eq!(x.event.id, "x");
+        let malformed = qmp
+            .wait_for_event::<JobDone>(Duration::from_secs(5))
+            .expect_err("data that does not decode");
+        assert!(malformed.is_decode(), "{malformed}");
+        let none = qmp
+            .wait_for_event_where(Duration::from_millis(100), |_: &JobDone| true)
+            .expect("usable");
+        assert!(none.is_none());
+        let stop = qmp
+            .next_event(Duration::from_millis(1))
+            .expect("usable")
+            .expect("kept");
+        assert_eq!(stop.event, "STOP");
+    });
+}
+
+/// A command without a success response: completes once sent.
+#[derive(qapi_types::serde::Serialize)]
+#[serde(crate = "qapi_types::serde")]
+struct GoAhead {}
+
+impl qapi_types::Command for GoAhead {
+    const NAME: &'static str = "go-ahead";
+    const ALLOW_OOB: bool = false;
+    const SUCCESS_RESPONSE: bool = false;
+    type Ok = qapi_types::Empty;
+}
