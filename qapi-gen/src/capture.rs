@@ -816,7 +816,7 @@ mod tests {
             exited_early: false,
         };
         daemon.wait_for_socket(&socket, TIMEOUT).expect("a monitor");
-        let first = BlockingQmp::connect_unix_timeout(&socket, TIMEOUT).expect("served");
+        let first = BlockingQmp::connect_unix(&socket, &limited(TIMEOUT)).expect("served");
         // The first waits in the backlog for a greeting; so does the
         // second (the first stays there though its client is gone); the
         // backlog full, the third can't even connect.

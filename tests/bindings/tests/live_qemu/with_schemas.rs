@@ -158,6 +158,53 @@ async fn system_emulator_stop_and_cont_events() {
     assert!(status.running);
 }
 
+/// The blocking guest-agent client against qemu-ga started here on a
+/// unix socket (killed at the end): synchronised, typed and raw calls, a
+/// call with a limit of its own, an explicit resynchronisation, close.
+#[test]
+fn blocking_guest_agent() {
+    let agent = guest_agent().expect("qemu-ga is installed");
+    let config = Config::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .greeting_timeout(Duration::from_secs(10))
+        .call_timeout(Some(Duration::from_secs(10)))
+        .build();
+    let qga = qapi_types::BlockingQga::connect_unix_retry(&agent.socket, &config)
+        .expect("connected and synchronised");
+    qga.execute(&qapi_bindings_tests::qga::commands::GuestPing::new())
+        .expect("pong");
+    let info = qga
+        .execute_timeout(
+            &qapi_bindings_tests::qga::commands::GuestInfo::new(),
+            Duration::from_secs(5),
+        )
+        .expect("info");
+    assert!(info.version.starts_with("10.0"), "{}", info.version);
+    assert!(info
+        .supported_commands
+        .iter()
+        .any(|c| c.name == "guest-ping"));
+    qga.sync().expect("synchronised again");
+    let id = qga
+        .execute(&qapi_bindings_tests::qga::commands::GuestSyncDelimited::new(4242))
+        .expect("echoed");
+    assert_eq!(id, 4242);
+    let error = qga
+        .execute_raw("no-such-command", json!({}))
+        .expect_err("not a command");
+    assert!(error.is_qmp(), "{error}");
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .expect("still usable"),
+        json!({})
+    );
+    qga.close();
+    assert!(qga
+        .execute_raw("guest-ping", json!({}))
+        .expect_err("closed")
+        .is_closed());
+}
+
 #[tokio::test]
 async fn guest_agent_sync_ping_and_info() {
     let Some(agent) = guest_agent() else { return };
