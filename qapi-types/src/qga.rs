@@ -235,8 +235,19 @@ impl Qga {
     }
 
     /// Executes a command the bindings lack: a name and JSON arguments.
+    /// Within the configured call limit if there is one.
     pub async fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
-        self.call(name, &arguments, true).await
+        let Some(limit) = self.config.call_timeout() else {
+            return self.call(name, &arguments, true).await;
+        };
+        tokio::time::timeout(limit, self.call(name, &arguments, true))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: name.to_string(),
+                    limit,
+                })
+            })
     }
 
     async fn call(&self, name: &str, arguments: &Value, wait: bool) -> Result<Value, Error> {

@@ -523,3 +523,67 @@ impl qapi_types::Command for GoAhead {
     const SUCCESS_RESPONSE: bool = false;
     type Ok = qapi_types::Empty;
 }
+
+/// Serves QMP on `stream`: a greeting, then `{}` for every request.
+fn answer_everything(stream: UnixStream) {
+    let mut server = Server {
+        reader: BufReader::new(stream.try_clone().expect("a clone")),
+        writer: stream,
+    };
+    server.send_raw(format!("{GREETING}\r\n").as_bytes());
+    while let Some(request) = server.recv() {
+        server.send(json!({ "return": {}, "id": request["id"] }));
+    }
+}
+
+/// QEMU started with `server=off` connects to a socket the client
+/// listens on; the client waits for it within the connect limit.
+#[test]
+fn accepting_the_servers_connection() {
+    let socket = Socket::new();
+    let listener = UnixListener::bind(&socket.path).expect("bound");
+    let path = socket.path.clone();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        answer_everything(UnixStream::connect(path).expect("connected"));
+    });
+    let qmp = BlockingQmp::accept_unix(&listener, &limited(Duration::from_secs(5)))
+        .expect("accepted and negotiated");
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).expect("answered"),
+        json!({})
+    );
+    qmp.close();
+    drop(qmp);
+    server.join().expect("the server ends");
+    // Nobody connects: out of time.
+    let error = BlockingQmp::accept_unix(&listener, &limited(Duration::from_millis(100)))
+        .expect_err("nobody connects");
+    assert!(matches!(error, Error::ConnectTimeout { .. }), "{error}");
+}
+
+/// Connecting before the server has created its socket: tried again
+/// until it exists, within the connect limit.
+#[test]
+fn connecting_once_the_socket_exists() {
+    let socket = Socket::new();
+    let path = socket.path.clone();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        let listener = UnixListener::bind(&path).expect("bound");
+        answer_everything(listener.accept().expect("a client").0);
+    });
+    let qmp = BlockingQmp::connect_unix_retry(&socket.path, &limited(Duration::from_secs(5)))
+        .expect("connected once the socket existed");
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).expect("answered"),
+        json!({})
+    );
+    assert!(format!("{qmp:?}").contains("BlockingQmp"));
+    drop(qmp);
+    server.join().expect("the server ends");
+    let missing = socket.dir.join("never.sock");
+    let error = BlockingQmp::connect_unix_retry(&missing, &limited(Duration::from_millis(100)))
+        .expect_err("never created");
+    assert!(matches!(error, Error::ConnectTimeout { .. }), "{error}");
+}
