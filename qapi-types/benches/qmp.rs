@@ -2,7 +2,8 @@
 //! pipelined `query-version` calls through the typed async client, each
 //! beside a minimal raw client measured in the same run (JSON lines with
 //! ids of the same shape, written and read directly on a std socket), and
-//! the bytes each request puts on the wire.
+//! the bytes each request puts on the wire; measured with tracing compiled
+//! in and no subscriber, then with a subscriber at the default level.
 //!
 //! `cargo bench -p qapi-types --bench qmp`
 
@@ -65,8 +66,53 @@ fn main() {
         .expect("negotiated");
     let mut raw = Raw::connect(&raw_socket);
 
-    // Alternate the clients over rounds, so that drift in the daemon or
-    // the machine affects both alike.
+    // Tracing compiled in (the default feature), first with no subscriber,
+    // then with one at its default level (INFO) writing nowhere.
+    let traced = if cfg!(feature = "tracing") {
+        "tracing compiled in"
+    } else {
+        "tracing compiled out"
+    };
+    measure(
+        &runtime,
+        &qmp,
+        &mut raw,
+        &format!("{traced}, no subscriber"),
+    );
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        measure(
+            &runtime,
+            &qmp,
+            &mut raw,
+            &format!("{traced}, a subscriber at the default level"),
+        )
+    });
+    let mut request = Vec::new();
+    qapi_types::protocol::write_request(
+        &mut request,
+        "query-version",
+        &qapi_types::serde_json::json!({}),
+        Some(CALLS as u64),
+        qapi_types::protocol::Execution::InBand,
+    );
+    println!(
+        "bytes a request puts on the wire: {} ({})",
+        request.len(),
+        String::from_utf8_lossy(&request).trim_end()
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Both clients sequentially and pipelined, the clients alternating over
+/// rounds so that drift in the daemon or the machine affects both alike;
+/// the ratios are printed under `setting`.
+fn measure(runtime: &tokio::runtime::Runtime, qmp: &Qmp, raw: &mut Raw, setting: &str) {
+    println!("{setting}:");
     let (mut raw_sequential, mut typed_sequential) = (Duration::ZERO, Duration::ZERO);
     let (mut raw_pipelined, mut typed_pipelined) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..ROUNDS {
@@ -93,24 +139,8 @@ fn main() {
             start.elapsed()
         });
     }
-    report("sequential", typed_sequential, raw_sequential);
-    report("pipelined", typed_pipelined, raw_pipelined);
-    let mut request = Vec::new();
-    qapi_types::protocol::write_request(
-        &mut request,
-        "query-version",
-        &qapi_types::serde_json::json!({}),
-        Some(CALLS as u64),
-        qapi_types::protocol::Execution::InBand,
-    );
-    println!(
-        "bytes a request puts on the wire: {} ({})",
-        request.len(),
-        String::from_utf8_lossy(&request).trim_end()
-    );
-    let _ = daemon.kill();
-    let _ = daemon.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    report("  sequential", typed_sequential, raw_sequential);
+    report("  pipelined", typed_pipelined, raw_pipelined);
 }
 
 fn report(what: &str, typed: Duration, raw: Duration) {

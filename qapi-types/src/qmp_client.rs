@@ -588,24 +588,30 @@ impl Qmp {
         execution: Execution,
         request: Request,
     ) -> Result<Value, Error> {
-        match request.limit.or(self.shared.config.call_timeout()) {
-            Some(limit) => {
-                tokio::time::timeout(limit, self.call_now(name, arguments, execution, request))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::Timeout {
-                            command: name.to_string(),
-                            limit,
-                        })
-                    })
-            }
-            None => self.call_now(name, arguments, execution, request).await,
-        }
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let trace = CallTrace::new("qmp", name, id);
+        let result = match request.limit.or(self.shared.config.call_timeout()) {
+            Some(limit) => tokio::time::timeout(
+                limit,
+                self.call_now(id, name, arguments, execution, request),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: name.to_string(),
+                    limit,
+                })
+            }),
+            None => self.call_now(id, name, arguments, execution, request).await,
+        };
+        trace.finish(&result);
+        result
     }
 
-    /// A call without a time limit.
+    /// Call `id`, without a time limit.
     async fn call_now(
         &self,
+        id: u64,
         name: &str,
         arguments: Value,
         execution: Execution,
@@ -625,8 +631,6 @@ impl Qmp {
         } else {
             None
         };
-        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let trace = CallTrace::new("qmp", name, id);
         let (reply, receive) = oneshot::channel();
         {
             let mut state = shared.state.lock().expect("not poisoned");
@@ -652,7 +656,7 @@ impl Qmp {
                 .remove(&id);
             return Err(error);
         }
-        let result = match receive.await {
+        match receive.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(Error::Command { error, .. })) => Err(Error::Command {
                 command: name.to_string(),
@@ -665,9 +669,7 @@ impl Qmp {
             }),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(Error::Closed("the connection closed".into())),
-        };
-        trace.finish(&result);
-        result
+        }
     }
 }
 
@@ -755,13 +757,11 @@ impl Shared {
             // the server reads requests in order.
             None => state.pending.pop_first().map(|(_, pending)| pending),
         };
-        match pending {
-            Some(pending) => {
-                // The caller may have given up (a timeout): then nobody
-                // is told, and the permit is released all the same.
-                let _ = pending.reply.send(result);
-            }
-            None => {
+        // A caller that gave up (a time limit, a cancelled call) is not
+        // told; its in-band permit is released now all the same.
+        match pending.map(|pending| pending.reply.send(result)) {
+            Some(Ok(())) => {}
+            Some(Err(_)) | None => {
                 state.dropped_replies += 1;
                 log_warn!(
                     reply = %crate::protocol::excerpt(line),
