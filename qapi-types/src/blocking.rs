@@ -152,7 +152,8 @@ impl BlockingQmp {
             Value::Object(Default::default())
         };
         let id = inner.take_id();
-        inner.exchange(
+        let trace = CallTrace::new("blocking-qmp", "qmp_capabilities", id);
+        let negotiated = inner.exchange(
             "qmp_capabilities",
             &enable,
             Vec::new(),
@@ -160,7 +161,9 @@ impl BlockingQmp {
             Execution::InBand,
             Some(limit),
             true,
-        )?;
+        );
+        trace.finish(&negotiated);
+        negotiated?;
         inner.negotiated = true;
         inner.oob = oob;
         Ok(Self {
@@ -535,10 +538,7 @@ impl Inner {
                 Some(Some(reply_id)) if reply_id == id => return result,
                 Some(Some(reply_id)) if self.abandoned.remove(&reply_id) => {
                     self.dropped += 1;
-                    log_debug!(
-                        id = reply_id,
-                        "dropped the late reply of a call out of time"
-                    );
+                    log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
                 }
                 // An error the server could not attribute concerns the
                 // oldest request unanswered: one out of time, if any.
