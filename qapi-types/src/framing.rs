@@ -82,7 +82,7 @@ impl Framer {
 
 /// Cuts the bytes a server sends, however they are split across reads,
 /// into messages: lines (`\n`- or `\r\n`-terminated) joined by a
-/// [`Framer`]. What it holds of a message begun never exceeds its limit.
+/// a `Framer`. What it holds of a message begun never exceeds its limit.
 #[derive(Debug)]
 pub struct Decoder {
     /// The bytes of a line begun, without its line ending.
