@@ -97,6 +97,8 @@ fn a_call_out_of_time_is_skipped_by_resynchronising() {
     assert_eq!(info["version"], "10.0.2");
     assert!(format!("{qga:?}").starts_with("BlockingQga"));
     qga.close();
+    let closed = qga.sync().expect_err("closed");
+    assert!(closed.is_closed(), "{closed}");
     let closed = qga
         .execute_raw("guest-ping", json!({}))
         .expect_err("closed");

@@ -207,6 +207,7 @@ impl Inner {
 
     /// Resynchronises within `timeout`.
     fn sync(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        self.connection.check_open()?;
         let deadline = deadline(timeout);
         let id = self.next_sync;
         self.next_sync += 1;
