@@ -1,176 +1,175 @@
-//! The blocking QMP client, over std unix or TCP sockets: the same typed
-//! calls as [`crate::Qmp`], one at a time, with events kept until asked
-//! for.
+//! The blocking clients, over std unix or TCP sockets: [`BlockingQmp`],
+//! the same typed calls as [`crate::Qmp`] one at a time, with events kept
+//! until asked for, and [`BlockingQga`], a guest agent's.
 //!
-//! Without a time limit a call waits as long as the server takes.
-//! [`BlockingQmp::connect_unix_timeout`] and
-//! [`BlockingQmp::connect_tcp_timeout`] bound connecting (the greeting
-//! and the negotiation), [`BlockingQmp::set_timeout`] every call after.
-//! A call that runs out of time closes the connection: its reply may
-//! still come, and the client, which matches replies to the one call it
-//! has outstanding, does not wait for it. Later calls fail with
-//! [`Error::Closed`]; connect again.
+//! Both take a [`Config`]: connecting (the socket, then the greeting or
+//! the first synchronisation) is bounded by its connect and greeting
+//! limits, every call by its call limit unless the call has one of its
+//! own (`execute_timeout`). A call that runs out of time fails with
+//! [`Error::Timeout`] and leaves the connection usable: its late reply
+//! is recognised by its id and dropped (a guest agent's, which carries no
+//! id, by resynchronising before the next call). Only a request cut off
+//! half-written closes the connection.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
 use std::net::ToSocketAddrs;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::error::Error;
-use crate::framing::Framer;
-
-mod stream;
 use crate::protocol::{excerpt, violation, write_request, Execution, Greeting};
 use crate::protocol::{Message, ParseError};
+use crate::qmp::QMPCapability;
 use crate::schema::{BindingSchema, SchemaReport};
-use crate::{Command, OobCommand, RawEvent};
-use stream::Stream;
+use crate::trace::{log_debug, log_warn, CallTrace};
+use crate::{Command, Event, OobCommand, RawEvent, Timestamped};
 
-/// The longest message accepted from the server, in bytes (a
-/// pretty-printed one counts all its lines).
-const MAX_MESSAGE: usize = 64 << 20;
+mod connection;
+mod qga;
+mod socket;
+
+use connection::{deadline, Connection, Sent};
+pub use qga::BlockingQga;
+pub use socket::Socket;
+
+/// How many calls may have run out of time with their replies still to
+/// come; one more closes the connection (a server that never answers).
+const MAX_ABANDONED: usize = 1024;
 
 /// A blocking QMP connection. Calls from several threads take turns.
 pub struct BlockingQmp {
     inner: Mutex<Inner>,
     greeting: Greeting,
+    config: Config,
 }
 
 struct Inner {
-    reader: BufReader<Stream>,
-    writer: Stream,
+    connection: Connection,
     next_id: u64,
     events: VecDeque<RawEvent>,
-    event_limit: usize,
     lagged: u64,
     ignored: u64,
+    dropped: u64,
     negotiated: bool,
     oob: bool,
-    /// Why the connection can't be used any more.
-    closed: Option<Arc<str>>,
-    /// A line begun before a read timed out, kept for the next read.
-    partial: Vec<u8>,
-    /// The lines of a pretty-printed message begun, likewise.
-    framer: Framer,
-    /// The time limit of each call ([`BlockingQmp::set_timeout`]).
+    /// The ids of calls that ran out of time: their replies are dropped
+    /// when they come.
+    abandoned: BTreeSet<u64>,
+    /// The time limit of each call without one of its own.
     timeout: Option<Duration>,
-    /// The socket's read and write timeouts as last set, so that they
-    /// are only set when they change.
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
+    /// How many events are kept.
+    event_limit: usize,
+}
+
+/// What a message from the server is to a caller.
+enum Routed {
+    /// A reply (`None`: an error the server could not attribute), and
+    /// what its call returns.
+    Reply(Option<Value>, Result<Value, Error>),
+    /// Kept (an event), or dropped.
+    Handled,
 }
 
 impl BlockingQmp {
     /// Connects to a QMP server on a unix socket, reads its greeting and
-    /// negotiates (turning on out-of-band execution when offered).
-    pub fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Self::open(Stream::unix(path.as_ref(), None)?, None, None)
+    /// negotiates (out-of-band execution when offered and configured).
+    /// A QEMU monitor serving another client neither accepts nor greets:
+    /// [`Error::ConnectTimeout`] or [`Error::NoGreeting`] after the
+    /// configured limits.
+    pub fn connect_unix(path: impl AsRef<Path>, config: &Config) -> Result<Self, Error> {
+        let socket = Socket::unix(path.as_ref(), config.connect_timeout())?;
+        log_debug!(to = %path.as_ref().display(), "connected");
+        Self::from_socket(socket, config)
     }
 
-    /// [`BlockingQmp::connect_unix`] with a time limit: connecting and
-    /// the greeting must come within `timeout` ([`Error::NoGreeting`]
-    /// otherwise: a QEMU monitor serves one client at a time, so one
-    /// that serves another client sends none), and the answer to the
-    /// negotiation within `timeout` more ([`Error::Timeout`]). Calls
-    /// after that have no limit unless [`BlockingQmp::set_timeout`] sets
-    /// one.
-    pub fn connect_unix_timeout(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, Error> {
-        let deadline = deadline(Some(timeout));
-        let stream = Stream::unix(path.as_ref(), deadline.map(|d| (timeout, d)))?;
-        Self::open(stream, Some(timeout), deadline)
+    /// [`BlockingQmp::connect_unix`], trying again while the socket does
+    /// not exist yet or nobody listens on it (a QEMU starting up), until
+    /// the configured connect limit has passed
+    /// ([`Error::ConnectTimeout`]).
+    pub fn connect_unix_retry(path: impl AsRef<Path>, config: &Config) -> Result<Self, Error> {
+        let socket = Socket::unix_retry(path.as_ref(), config.connect_timeout())?;
+        Self::from_socket(socket, config)
     }
 
-    /// Connects to a QMP server over TCP (QEMU's `-qmp tcp:HOST:PORT,server`),
-    /// reads its greeting and negotiates.
-    pub fn connect_tcp(address: impl ToSocketAddrs + std::fmt::Debug) -> Result<Self, Error> {
-        Self::open(Stream::tcp(address, None)?, None, None)
-    }
-
-    /// [`BlockingQmp::connect_tcp`] with the time limits of
-    /// [`BlockingQmp::connect_unix_timeout`], but for connecting: an
-    /// address that does not answer in time is [`Error::Connect`]
-    /// (`TimedOut`), and each of several addresses has an equal share of
-    /// the time. The name is looked up first, outside the limit.
-    pub fn connect_tcp_timeout(
-        address: impl ToSocketAddrs + std::fmt::Debug,
-        timeout: Duration,
+    /// Connects to a QMP server over TCP (QEMU's `-qmp
+    /// tcp:HOST:PORT,server`), reads its greeting and negotiates. Each of
+    /// several addresses has an equal share of the connect limit; the
+    /// name is looked up first, outside it.
+    pub fn connect_tcp(
+        address: impl ToSocketAddrs + fmt::Debug,
+        config: &Config,
     ) -> Result<Self, Error> {
-        let deadline = deadline(Some(timeout));
-        let stream = Stream::tcp(address, deadline)?;
-        Self::open(stream, Some(timeout), deadline)
+        Self::from_socket(Socket::tcp(address, config.connect_timeout())?, config)
     }
 
-    /// Reads the greeting from a connected socket and negotiates, the
-    /// greeting due by `deadline`, the negotiation's answer within
-    /// `timeout` more.
-    fn open(
-        stream: Stream,
-        timeout: Option<Duration>,
-        deadline: Option<Instant>,
-    ) -> Result<Self, Error> {
+    /// Waits on a listening unix socket for the server to connect (QEMU
+    /// started with `-chardev socket,path=...,server=off` and a monitor
+    /// on it) within the connect limit, then reads its greeting and
+    /// negotiates. Binding the listener before starting QEMU leaves no
+    /// race with its start-up.
+    pub fn accept_unix(listener: &UnixListener, config: &Config) -> Result<Self, Error> {
+        Self::from_socket(Socket::accept(listener, config.connect_timeout())?, config)
+    }
+
+    /// Talks to a server over one end of a connected unix socket (a
+    /// socketpair whose other end QEMU got as `-chardev socket,fd=N`),
+    /// owned from now on.
+    pub fn from_fd(fd: OwnedFd, config: &Config) -> Result<Self, Error> {
+        Self::from_socket(Socket::from_fd(fd), config)
+    }
+
+    /// Reads the greeting from a connected socket (a std `UnixStream` or
+    /// `TcpStream`, or a [`Socket`]) within the greeting limit, and
+    /// negotiates, the answer due within that limit again.
+    pub fn from_socket(socket: impl Into<Socket>, config: &Config) -> Result<Self, Error> {
+        let limit = config.greeting_timeout();
         let mut inner = Inner {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
+            connection: Connection::new(socket.into(), config.max_message())?,
             next_id: 1,
             events: VecDeque::new(),
-            event_limit: 1024,
             lagged: 0,
             ignored: 0,
+            dropped: 0,
             negotiated: false,
             oob: false,
-            closed: None,
-            partial: Vec::new(),
-            framer: Framer::default(),
-            timeout: None,
-            read_timeout: None,
-            write_timeout: None,
+            abandoned: BTreeSet::new(),
+            timeout: config.call_timeout(),
+            event_limit: config.event_buffer(),
         };
-        let greeting = loop {
-            let line = match inner.message(deadline) {
-                Ok(Some(line)) => line,
-                Ok(None) => {
-                    return Err(Error::NoGreeting {
-                        limit: timeout.unwrap_or_default(),
-                    })
-                }
-                Err(Error::Closed(_)) => {
-                    return Err(Error::Closed(
-                        "the server closed the connection before its greeting".into(),
-                    ))
-                }
-                Err(error) => return Err(error),
-            };
-            match Message::parse(&line) {
-                Ok(Message::Greeting(greeting)) => break greeting,
-                // Not JSON: an HMP monitor, or no monitor at all.
-                Err(ParseError::NotAnObject(_)) => {
-                    return Err(Error::NotQmp {
-                        sent: excerpt(&line),
-                    })
-                }
-                Err(error @ ParseError::MalformedGreeting(_)) => {
-                    return Err(violation(&error, &line))
-                }
-                // Other messages before the greeting: not in the
-                // protocol; skip.
-                _ => continue,
-            }
-        };
-        let enable = if greeting.offers(&crate::qmp::QMPCapability::Oob) {
+        let greeting = inner.greeting(limit)?;
+        log_debug!(version = %greeting.raw_version(), "greeted");
+        let oob = config.oob() && greeting.offers(&QMPCapability::Oob);
+        let enable = if oob {
             serde_json::json!({ "enable": ["oob"] })
         } else {
             Value::Object(Default::default())
         };
-        inner.call("qmp_capabilities", &enable, Execution::InBand, timeout)?;
+        let id = inner.take_id();
+        let trace = CallTrace::new("blocking-qmp", "qmp_capabilities", id);
+        let negotiated = inner.exchange(
+            "qmp_capabilities",
+            &enable,
+            Vec::new(),
+            id,
+            Execution::InBand,
+            Some(limit),
+            true,
+        );
+        trace.finish(&negotiated);
+        negotiated?;
         inner.negotiated = true;
-        inner.oob = greeting.offers(&crate::qmp::QMPCapability::Oob);
+        inner.oob = oob;
         Ok(Self {
             inner: Mutex::new(inner),
             greeting,
+            config: config.clone(),
         })
     }
 
@@ -184,32 +183,66 @@ impl BlockingQmp {
         self.lock().oob
     }
 
-    /// Bounds every later call: the reply must come within `timeout`
-    /// (`None`: no limit, the default). A call that runs out of time
-    /// fails with [`Error::Timeout`] and closes the connection (see the
-    /// [module](self) documentation).
+    /// Whether descriptors can be passed ([`BlockingQmp::execute_with_fds`]):
+    /// on a unix socket.
+    pub fn passes_fds(&self) -> bool {
+        self.lock().connection.passes_fds()
+    }
+
+    /// Sets the time limit of every later call without one of its own
+    /// (`None`: no limit), in place of the configured call limit.
     pub fn set_timeout(&self, timeout: Option<Duration>) {
         self.lock().timeout = timeout;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Executes a command and decodes its reply. A command without a
-    /// success response (`'success-response': false`) completes once
-    /// sent.
+    /// Executes a command and decodes its reply, within the call limit.
+    /// A command without a success response (`'success-response':
+    /// false`) completes once sent.
     pub fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
-        self.typed(command, Execution::InBand)
+        self.typed(command, Execution::InBand, Vec::new(), None)
+    }
+
+    /// [`BlockingQmp::execute`] within `timeout` rather than the call
+    /// limit. The connection stays usable when it runs out.
+    pub fn execute_timeout<C: Command>(
+        &self,
+        command: &C,
+        timeout: Duration,
+    ) -> Result<C::Ok, Error> {
+        self.typed(command, Execution::InBand, Vec::new(), Some(timeout))
+    }
+
+    /// [`BlockingQmp::execute`] with descriptors passed along
+    /// (SCM_RIGHTS), for `getfd`, `add-fd` and commands naming a
+    /// descriptor passed so: they go with the first byte of this
+    /// command. The caller keeps its descriptors (copies are sent, and
+    /// closed here whatever becomes of the call). Only on a unix socket
+    /// ([`Error::FdPassingUnsupported`]).
+    pub fn execute_with_fds<C: Command>(
+        &self,
+        command: &C,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<C::Ok, Error> {
+        let copies = self.copies(C::NAME, fds)?;
+        self.typed(command, Execution::InBand, copies, None)
     }
 
     /// Executes a command out of band (only `allow-oob` commands). Calls
     /// on one connection take turns, so this does not overtake another
     /// thread's call in progress: the async [`crate::Qmp`] does.
     pub fn execute_oob<C: OobCommand>(&self, command: &C) -> Result<C::Ok, Error> {
-        self.typed(command, Execution::OutOfBand)
+        let execution = if self.config.legacy_oob() {
+            Execution::OutOfBandLegacy
+        } else {
+            Execution::OutOfBand
+        };
+        self.typed(command, execution, Vec::new(), None)
     }
 
     /// Compares `bindings` (the `SCHEMA` of generated bindings) with what
@@ -222,47 +255,164 @@ impl BlockingQmp {
 
     /// Executes a command the bindings lack: a name and JSON arguments.
     pub fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
-        let mut inner = self.lock();
-        let timeout = inner.timeout;
-        inner.call(name, &arguments, Execution::InBand, timeout)
+        self.raw(name, &arguments, Vec::new())
     }
 
-    /// The next event: one that arrived while waiting for a reply, or the
-    /// next the server sends within `timeout` (`None` if none does).
-    /// The connection stays usable when none does.
+    /// [`BlockingQmp::execute_raw`] with descriptors passed along, as
+    /// [`BlockingQmp::execute_with_fds`] passes them.
+    pub fn execute_raw_with_fds(
+        &self,
+        name: &str,
+        arguments: Value,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<Value, Error> {
+        let copies = self.copies(name, fds)?;
+        self.raw(name, &arguments, copies)
+    }
+
+    /// Copies of `fds` to send with `command`, on a connection that can.
+    fn copies(&self, command: &str, fds: &[BorrowedFd<'_>]) -> Result<Vec<OwnedFd>, Error> {
+        if !self.passes_fds() {
+            return Err(Error::FdPassingUnsupported {
+                command: command.to_string(),
+            });
+        }
+        Ok(crate::fds::duplicate(fds)?)
+    }
+
+    fn raw(&self, name: &str, arguments: &Value, fds: Vec<OwnedFd>) -> Result<Value, Error> {
+        let mut inner = self.lock();
+        let id = inner.take_id();
+        let trace = CallTrace::new("blocking-qmp", name, id);
+        let timeout = inner.timeout;
+        let result = inner.exchange(name, arguments, fds, id, Execution::InBand, timeout, true);
+        trace.finish(&result);
+        result
+    }
+
+    fn typed<C: Command>(
+        &self,
+        command: &C,
+        execution: Execution,
+        fds: Vec<OwnedFd>,
+        timeout: Option<Duration>,
+    ) -> Result<C::Ok, Error> {
+        let mut inner = self.lock();
+        let id = inner.take_id();
+        let trace = CallTrace::new("blocking-qmp", C::NAME, id);
+        let result = crate::protocol::arguments(command).and_then(|arguments| {
+            let timeout = timeout.or(inner.timeout);
+            // A command without a success response completes once sent.
+            let wait = C::SUCCESS_RESPONSE;
+            let value = inner.exchange(C::NAME, &arguments, fds, id, execution, timeout, wait)?;
+            drop(inner);
+            crate::protocol::decode_reply::<C>(match value {
+                Value::Null if !wait => Value::Object(Default::default()),
+                value => value,
+            })
+        });
+        trace.finish(&result);
+        result
+    }
+
+    /// The next event: one kept while waiting for a reply, or the next
+    /// the server sends within `timeout` (`None` if none does). The
+    /// connection stays usable when none does.
     pub fn next_event(&self, timeout: Duration) -> Result<Option<RawEvent>, Error> {
         let mut inner = self.lock();
         if let Some(event) = inner.events.pop_front() {
             return Ok(Some(event));
         }
-        if let Some(why) = &inner.closed {
-            return Err(Error::Closed(why.clone()));
-        }
+        inner.connection.check_open()?;
         let deadline = deadline(Some(timeout.max(Duration::from_millis(1))));
         loop {
-            let Some(line) = inner.message(deadline)? else {
+            let Some(line) = inner.connection.message(deadline)? else {
                 return Ok(None);
             };
-            match Message::parse(&line) {
-                Ok(Message::Event(event)) => return Ok(Some(event)),
-                Ok(Message::Greeting(_)) => {}
-                Ok(Message::Return { .. } | Message::Error { .. })
-                | Err(
-                    ParseError::MalformedError { .. } | ParseError::TooDeep { reply: true, .. },
-                ) => {
-                    crate::trace::log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
-                }
-                Err(error @ ParseError::NotAnObject(_)) => {
-                    return Err(inner.violation(&error, &line))
-                }
-                Err(error) => inner.ignore(&error, &line),
+            if let Routed::Reply(..) = inner.route(&line, "")? {
+                inner.dropped += 1;
+                log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
+            }
+            if let Some(event) = inner.events.pop_front() {
+                return Ok(Some(event));
             }
         }
     }
 
-    /// How many events were dropped because more than 1024 waited unread.
+    /// The first event of type `E` (a generated event struct), decoded:
+    /// one kept since the connection was made (or since events were last
+    /// taken), or the next the server sends within `timeout` (`None` if
+    /// none does). Other events stay kept for [`BlockingQmp::next_event`].
+    /// As every event is kept, there is no need to ask before the
+    /// command that causes it.
+    pub fn wait_for_event<E: Event>(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<Timestamped<E>>, Error> {
+        self.wait_for_event_where(timeout, |_: &E| true)
+    }
+
+    /// [`BlockingQmp::wait_for_event`], for only the events `accept`
+    /// returns `true` for (a job's completion among all jobs', say);
+    /// others of type `E` stay kept. An event of type `E` whose data does
+    /// not decode is taken and reported ([`Error::Decode`], the raw data
+    /// kept in it).
+    pub fn wait_for_event_where<E: Event>(
+        &self,
+        timeout: Duration,
+        mut accept: impl FnMut(&E) -> bool,
+    ) -> Result<Option<Timestamped<E>>, Error> {
+        let mut inner = self.lock();
+        let mut seen = 0;
+        let deadline = deadline(Some(timeout.max(Duration::from_millis(1))));
+        loop {
+            // The events not looked at yet: all of them at first, then
+            // those that came with the last message.
+            while seen < inner.events.len() {
+                let raw = &inner.events[seen];
+                if let Some(decoded) = raw.decode::<E>() {
+                    // One that does not decode is taken, so that the
+                    // next wait does not fail on it again.
+                    let event = match decoded {
+                        Ok(event) => event,
+                        Err(error) => {
+                            let raw = inner.events.remove(seen).expect("looked at");
+                            return Err(Error::decode(&raw.event, Some(raw.data), error));
+                        }
+                    };
+                    if accept(&event) {
+                        let raw = inner.events.remove(seen).expect("looked at");
+                        return Ok(Some(Timestamped {
+                            event,
+                            timestamp: raw.timestamp,
+                        }));
+                    }
+                }
+                seen += 1;
+            }
+            inner.connection.check_open()?;
+            let Some(line) = inner.connection.message(deadline)? else {
+                return Ok(None);
+            };
+            if let Routed::Reply(..) = inner.route(&line, "")? {
+                inner.dropped += 1;
+                log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
+            }
+            // An event dropped for the limit shifts those kept.
+            seen = seen.min(inner.events.len());
+        }
+    }
+
+    /// How many events were dropped because more than the configured
+    /// event buffer waited unread.
     pub fn lagged_events(&self) -> u64 {
         self.lock().lagged
+    }
+
+    /// How many replies arrived that no call waited for (the late reply
+    /// of a call that ran out of time, say).
+    pub fn dropped_replies(&self) -> u64 {
+        self.lock().dropped
     }
 
     /// How many messages were ignored: JSON objects that are neither a
@@ -273,69 +423,86 @@ impl BlockingQmp {
         self.lock().ignored
     }
 
-    fn typed<C: Command>(&self, command: &C, execution: Execution) -> Result<C::Ok, Error> {
-        let arguments = crate::protocol::arguments(command)?;
-        let value = {
-            let mut inner = self.lock();
-            let timeout = inner.timeout;
-            // A command without a success response completes once sent.
-            let wait = C::SUCCESS_RESPONSE;
-            match inner.exchange(C::NAME, &arguments, execution, timeout, wait)? {
-                Value::Null if !wait => Value::Object(Default::default()),
-                value => value,
-            }
+    /// Closes the connection: later calls fail with [`Error::Closed`];
+    /// the socket's writing side is shut, and this returns once the
+    /// server has closed its side too, or once the configured close
+    /// grace has passed. The descriptor is released when the client is
+    /// dropped.
+    pub fn close(&self) {
+        self.lock().connection.shut(self.config.close_grace());
+    }
+}
+
+impl fmt::Debug for BlockingQmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("BlockingQmp");
+        out.field("version", self.greeting.raw_version());
+        match self.inner.try_lock() {
+            Ok(inner) => out
+                .field("socket", inner.connection.socket())
+                .field("oob", &inner.oob)
+                .field("closed", &inner.connection.is_closed())
+                .field("events_kept", &inner.events.len()),
+            Err(_) => out.field("socket", &"(in use by a call)"),
         };
-        crate::protocol::decode_reply::<C>(value)
+        out.finish_non_exhaustive()
     }
-}
-
-/// When `timeout` from now is (`None` without a limit, or one too far
-/// away to represent).
-fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|timeout| Instant::now().checked_add(timeout))
-}
-
-/// How long until `deadline`: `Some(None)` without one, `None` once it
-/// has passed.
-fn left(deadline: Option<Instant>) -> Option<Option<Duration>> {
-    match deadline {
-        None => Some(None),
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            (!left.is_zero()).then_some(Some(left))
-        }
-    }
-}
-
-fn timed_out(error: &std::io::Error) -> bool {
-    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 impl Inner {
-    fn call(
-        &mut self,
-        name: &str,
-        arguments: &Value,
-        execution: Execution,
-        timeout: Option<Duration>,
-    ) -> Result<Value, Error> {
-        self.exchange(name, arguments, execution, timeout, true)
+    fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
     }
 
-    /// Sends a request and, when `wait`, reads up to its reply (events
-    /// kept, other replies skipped); without waiting, returns `null` once
-    /// it is sent.
+    /// Reads up to the greeting within `limit`.
+    fn greeting(&mut self, limit: Duration) -> Result<Greeting, Error> {
+        let deadline = deadline(Some(limit));
+        loop {
+            let line = match self.connection.message(deadline) {
+                Ok(Some(line)) => line,
+                Ok(None) => return Err(Error::NoGreeting { limit }),
+                Err(Error::Closed(_)) => {
+                    return Err(Error::Closed(
+                        "the server closed the connection before its greeting".into(),
+                    ))
+                }
+                Err(error) => return Err(error),
+            };
+            match Message::parse(&line) {
+                Ok(Message::Greeting(greeting)) => return Ok(greeting),
+                // Not JSON: an HMP monitor, or no monitor at all.
+                Err(ParseError::NotAnObject(_)) => {
+                    return Err(Error::NotQmp {
+                        sent: excerpt(&line),
+                    })
+                }
+                Err(error @ ParseError::MalformedGreeting(_)) => {
+                    return Err(violation(&error, &line))
+                }
+                // Other messages before the greeting: not in the
+                // protocol; skip.
+                _ => continue,
+            }
+        }
+    }
+
+    /// Sends request `id` (with `fds`) and, when `wait`, reads up to its
+    /// reply within `timeout` (events kept, late replies dropped);
+    /// without waiting, returns `null` once it is sent.
+    #[allow(clippy::too_many_arguments)]
     fn exchange(
         &mut self,
         name: &str,
         arguments: &Value,
+        fds: Vec<OwnedFd>,
+        id: u64,
         execution: Execution,
         timeout: Option<Duration>,
         wait: bool,
     ) -> Result<Value, Error> {
-        if let Some(why) = &self.closed {
-            return Err(Error::Closed(why.clone()));
-        }
+        self.connection.check_open()?;
         if !self.negotiated && name != "qmp_capabilities" {
             return Err(Error::NotNegotiated {
                 command: name.to_string(),
@@ -346,8 +513,6 @@ impl Inner {
                 command: name.to_string(),
             });
         }
-        let id = self.next_id;
-        self.next_id += 1;
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, arguments, Some(id), execution);
         let deadline = deadline(timeout);
@@ -355,171 +520,91 @@ impl Inner {
             command: name.to_string(),
             limit: timeout.unwrap_or_default(),
         };
-        if !self.send(&bytes, deadline)? {
-            return Err(self.give_up(out_of_time()));
+        if self.connection.send(&bytes, fds, deadline, out_of_time)? == Sent::Nothing {
+            return Err(out_of_time());
         }
         if !wait {
             return Ok(Value::Null);
         }
         loop {
-            let Some(line) = self.message(deadline)? else {
-                return Err(self.give_up(out_of_time()));
+            let Some(line) = self.connection.message(deadline)? else {
+                return Err(self.abandon(id, out_of_time()));
             };
-            let (reply_id, result) = match Message::parse(&line) {
-                Ok(Message::Return { id, value }) => (id, Ok(value)),
-                Ok(Message::Error { id, error }) => (
-                    id,
-                    Err(Error::Command {
-                        command: name.to_string(),
-                        error,
-                    }),
-                ),
-                Ok(Message::Event(event)) => {
-                    if self.events.len() == self.event_limit {
-                        self.events.pop_front();
-                        self.lagged += 1;
-                    }
-                    self.events.push_back(event);
-                    continue;
+            let (reply_id, result) = match self.route(&line, name)? {
+                Routed::Handled => continue,
+                Routed::Reply(reply_id, result) => (reply_id, result),
+            };
+            match reply_id.map(|reply_id| reply_id.as_u64()) {
+                Some(Some(reply_id)) if reply_id == id => return result,
+                Some(Some(reply_id)) if self.abandoned.remove(&reply_id) => {
+                    self.dropped += 1;
+                    log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
                 }
-                Ok(Message::Greeting(_)) => continue,
-                Err(error @ ParseError::NotAnObject(_)) => {
-                    return Err(self.violation(&error, &line))
-                }
-                // A reply all the same: the call fails.
-                Err(error) => match error.failed_reply(name, &line) {
-                    Some((id, failure)) => (id, Err(failure)),
-                    None => {
-                        self.ignore(&error, &line);
-                        continue;
-                    }
+                // An error the server could not attribute concerns the
+                // oldest request unanswered: one out of time, if any.
+                None => match self.abandoned.pop_first() {
+                    Some(_) => self.dropped += 1,
+                    None => return result,
                 },
-            };
-            // Only this call is outstanding: an id-less error is its own.
-            match reply_id {
-                None => return result,
-                Some(reply_id) if reply_id.as_u64() == Some(id) => return result,
                 Some(_) => {
-                    crate::trace::log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
-                    continue;
+                    self.dropped += 1;
+                    log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
                 }
             }
         }
     }
 
-    /// Writes a request; `false` if `deadline` passed first.
-    fn send(&mut self, bytes: &[u8], deadline: Option<Instant>) -> Result<bool, Error> {
-        let Some(left) = left(deadline) else {
-            return Ok(false);
-        };
-        if self.write_timeout != left {
-            self.writer.set_write_timeout(left)?;
-            self.write_timeout = left;
-        }
-        match self.writer.write_all(bytes) {
-            Ok(()) => Ok(true),
-            // Part of the request may be written: the stream is unusable
-            // either way.
-            Err(error) if deadline.is_some() && timed_out(&error) => Ok(false),
-            Err(error) => {
-                self.close(format!("writing failed: {error}"));
-                Err(error.into())
-            }
-        }
-    }
-
-    /// The next message (a line, or the lines of a pretty-printed one:
-    /// see [`Framer`]); `None` if `deadline` passes first (what was read
-    /// of it is kept for the next call).
-    fn message(&mut self, deadline: Option<Instant>) -> Result<Option<Vec<u8>>, Error> {
-        loop {
-            // What is read already is used whatever the time; the
-            // deadline bounds waiting for more.
-            if self.reader.buffer().is_empty() {
-                let Some(left) = left(deadline) else {
-                    return Ok(None);
-                };
-                if self.read_timeout != left {
-                    self.reader.get_ref().set_read_timeout(left)?;
-                    self.read_timeout = left;
+    /// Classifies a message: events are kept, messages of no use
+    /// counted; a reply is returned with its id. An error is a message
+    /// that breaks the protocol: the connection is closed.
+    fn route(&mut self, line: &[u8], command: &str) -> Result<Routed, Error> {
+        Ok(match Message::parse(line) {
+            Ok(Message::Return { id, value }) => Routed::Reply(id, Ok(value)),
+            Ok(Message::Error { id, error }) => Routed::Reply(
+                id,
+                Err(Error::Command {
+                    command: command.to_string(),
+                    error,
+                }),
+            ),
+            Ok(Message::Event(event)) => {
+                log_debug!(event = %event.event, "event received");
+                if self.events.len() >= self.event_limit {
+                    self.events.pop_front();
+                    self.lagged += 1;
                 }
+                self.events.push_back(event);
+                Routed::Handled
             }
-            // One read at a time, so that a server trickling bytes can't
-            // keep a read from timing out.
-            let buffer = match self.reader.fill_buf() {
-                Ok(buffer) => buffer,
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                // What was read is in `partial`; the deadline is checked
-                // again.
-                Err(error) if deadline.is_some() && timed_out(&error) => continue,
-                Err(error) => {
-                    self.close(format!("reading failed: {error}"));
-                    return Err(error.into());
-                }
-            };
-            if buffer.is_empty() {
-                let why = if self.partial.is_empty() && self.framer.len() == 0 {
-                    "the server closed the connection"
-                } else {
-                    "the server closed the connection mid-message"
-                };
-                return Err(self.closing(why));
-            }
-            let end = buffer.iter().position(|&b| b == b'\n');
-            let used = end.map_or(buffer.len(), |end| end + 1);
-            if self.framer.len() + self.partial.len() + end.unwrap_or(used) > MAX_MESSAGE {
-                let error = Error::Protocol(format!("a message longer than {MAX_MESSAGE} bytes"));
-                self.close(error.to_string());
+            Ok(Message::Greeting(_)) => Routed::Handled,
+            Err(error @ ParseError::NotAnObject(_)) => {
+                let error = violation(&error, line);
+                log_warn!(%error, "protocol violation");
+                self.connection.close(error.to_string());
                 return Err(error);
             }
-            self.partial.extend_from_slice(&buffer[..used]);
-            self.reader.consume(used);
-            let complete = end.is_some();
-            if !complete {
-                continue;
-            }
-            let mut line = std::mem::take(&mut self.partial);
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
-            if let Some(message) = self.framer.push(line) {
-                return Ok(Some(message));
-            }
+            // A reply all the same: the call fails.
+            Err(error) => match error.failed_reply(command, line) {
+                Some((id, failure)) => Routed::Reply(id, Err(failure)),
+                None => {
+                    self.ignored += 1;
+                    log_warn!(%error, message = %excerpt(line), "ignored a message");
+                    Routed::Handled
+                }
+            },
+        })
+    }
+
+    /// A call out of time: its reply, when it comes, is dropped. A server
+    /// that has left too many calls unanswered is given up on.
+    fn abandon(&mut self, id: u64, error: Error) -> Error {
+        if self.abandoned.len() >= MAX_ABANDONED {
+            self.connection.close(format!(
+                "{error}: {MAX_ABANDONED} calls ran out of time before it, unanswered"
+            ));
+        } else {
+            self.abandoned.insert(id);
         }
-    }
-
-    /// Marks the connection unusable; the first reason is kept.
-    fn close(&mut self, why: impl Into<Arc<str>>) {
-        if self.closed.is_none() {
-            self.closed = Some(why.into());
-        }
-    }
-
-    /// [`Error::Closed`] for `why`, the connection marked closed.
-    fn closing(&mut self, why: &str) -> Error {
-        self.close(why);
-        Error::Closed(why.into())
-    }
-
-    /// A call out of time: the connection is closed, as its reply may
-    /// still come.
-    fn give_up(&mut self, error: Error) -> Error {
-        self.close(format!(
-            "{error}: its reply may still come, so the connection is not used any more"
-        ));
         error
-    }
-
-    /// A line that breaks the protocol: the connection is closed.
-    fn violation(&mut self, error: &ParseError, line: &[u8]) -> Error {
-        let error = violation(error, line);
-        self.close(error.to_string());
-        error
-    }
-
-    /// A message of no use, counted and logged.
-    fn ignore(&mut self, error: &ParseError, line: &[u8]) {
-        self.ignored += 1;
-        crate::trace::log_warn!(%error, message = %excerpt(line), "ignored a message");
     }
 }

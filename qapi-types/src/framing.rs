@@ -1,6 +1,10 @@
 //! Where a server's messages begin and end in its output: one a line, or,
 //! from a QMP monitor started with `pretty=on`, one over many lines, the
 //! first of which is a lone `{`.
+//!
+//! [`Framer`] joins lines; [`Decoder`] cuts a byte stream, read in chunks
+//! of any size, into lines and hands them to a [`Framer`], holding no more
+//! than the largest message allowed.
 
 /// Joins the lines of a message written over several lines.
 ///
@@ -76,9 +80,92 @@ impl Framer {
     }
 }
 
+/// Cuts the bytes a server sends, however they are split across reads,
+/// into messages: lines (`\n`- or `\r\n`-terminated) joined by a
+/// a `Framer`. What it holds of a message begun never exceeds its limit.
+#[derive(Debug)]
+pub struct Decoder {
+    /// The bytes of a line begun, without its line ending.
+    line: Vec<u8>,
+    framer: Framer,
+    /// The largest message accepted, in bytes.
+    limit: usize,
+}
+
+/// A message longer than the limit: the stream can't be read on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLong {
+    /// The limit, in bytes.
+    pub limit: usize,
+}
+
+impl Decoder {
+    /// A decoder of messages of at most `limit` bytes (a pretty-printed
+    /// message counts all its lines, each but the last with one byte for
+    /// its line ending).
+    pub fn new(limit: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            framer: Framer::default(),
+            limit,
+        }
+    }
+
+    /// Takes bytes from `input` up to the end of the first message they
+    /// complete: how many it took, and the message if one completed
+    /// (call again with the rest). A message longer than the limit is
+    /// an error: what was held of it is dropped, and the stream is out
+    /// of step (the caller closes it).
+    pub fn decode(&mut self, input: &[u8]) -> (usize, Option<Result<Vec<u8>, TooLong>>) {
+        let mut taken = 0;
+        while taken < input.len() {
+            let rest = &input[taken..];
+            let end = rest.iter().position(|&b| b == b'\n');
+            let text = end.unwrap_or(rest.len());
+            if self.framer.len() + self.line.len() + text > self.limit {
+                return (taken, Some(Err(self.too_long())));
+            }
+            self.line.extend_from_slice(&rest[..text]);
+            let Some(end) = end else {
+                return (input.len(), None);
+            };
+            taken += end + 1;
+            let mut line = std::mem::take(&mut self.line);
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if let Some(message) = self.framer.push(line) {
+                return (taken, Some(Ok(message)));
+            }
+            // The line ending the framer keeps with each line.
+            if self.framer.len() > self.limit {
+                return (taken, Some(Err(self.too_long())));
+            }
+        }
+        (taken, None)
+    }
+
+    /// The error for a message over the limit, what was held of it
+    /// dropped.
+    fn too_long(&mut self) -> TooLong {
+        *self = Self::new(self.limit);
+        TooLong { limit: self.limit }
+    }
+
+    /// The largest message accepted, in bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The bytes held of a message begun: never more than the limit.
+    pub fn buffered(&self) -> usize {
+        self.framer.len() + self.line.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Framer;
+    use super::{Decoder, Framer, TooLong};
 
     fn messages(output: &str) -> Vec<String> {
         let mut framer = Framer::default();
@@ -142,5 +229,40 @@ mod tests {
         assert_eq!(framer.push(b"    }".to_vec()), None);
         assert!(framer.push(b"}".to_vec()).is_some());
         assert_eq!(framer.len(), 0);
+    }
+
+    #[test]
+    fn a_decoder_cuts_chunks_into_messages() {
+        let mut decoder = Decoder::new(64);
+        let input = b"{\"a\": 1}\r\n{\n \"b\": 2\n}\n{\"c\"";
+        let (taken, first) = decoder.decode(input);
+        assert_eq!(first, Some(Ok(b"{\"a\": 1}".to_vec())));
+        let (more, second) = decoder.decode(&input[taken..]);
+        assert_eq!(second, Some(Ok(b"{\n \"b\": 2\n}\n".to_vec())));
+        let (last, none) = decoder.decode(&input[taken + more..]);
+        assert_eq!((taken + more + last, none), (input.len(), None));
+        assert_eq!(decoder.buffered(), 4);
+        assert_eq!(
+            decoder.decode(b": 3}\n").1,
+            Some(Ok(b"{\"c\": 3}".to_vec()))
+        );
+        assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn a_decoder_refuses_what_exceeds_its_limit() {
+        let mut decoder = Decoder::new(8);
+        assert_eq!(
+            decoder.decode(b"12345678\n").1,
+            Some(Ok(b"12345678".to_vec()))
+        );
+        assert_eq!(decoder.decode(b"12345"), (5, None));
+        assert_eq!(decoder.decode(b"6789").1, Some(Err(TooLong { limit: 8 })));
+        assert_eq!(decoder.buffered(), 0);
+        assert_eq!(
+            decoder.decode(b"{\n123456\n").1,
+            Some(Err(TooLong { limit: 8 }))
+        );
+        assert_eq!(decoder.buffered(), 0);
     }
 }

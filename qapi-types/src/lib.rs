@@ -54,7 +54,14 @@ mod trace;
 #[doc(hidden)]
 pub mod wire;
 
-pub use blocking::BlockingQmp;
+/// The wire format's decoder, for the fuzz target and the property tests:
+/// not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::framing::{Decoder, TooLong};
+}
+
+pub use blocking::{BlockingQga, BlockingQmp};
 pub use config::{Config, ConfigBuilder};
 pub use error::{Error, QmpError};
 #[cfg(feature = "tokio")]

@@ -1,64 +1,147 @@
 //! The async guest-agent (QGA) client: no greeting, one command at a
 //! time, resynchronised with `guest-sync-delimited`.
 
+use std::fmt;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{
-    AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf,
-    WriteHalf,
-};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::Mutex;
 
+use crate::config::Config;
 use crate::error::Error;
 use crate::protocol::{write_request, Execution, Message, ParseError};
+use crate::qmp_client::transport::{Reader, Writer};
+use crate::qmp_client::Transport;
+use crate::trace::CallTrace;
 use crate::Command;
-
-/// The longest line accepted from the agent.
-const MAX_LINE: usize = 64 << 20;
-
-/// How long [`Qga::connect`] waits for the agent to answer the first
-/// `guest-sync-delimited` (no agent listening on the other end, say).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
-type Reader = BufReader<ReadHalf<Box<dyn Stream>>>;
-type Writer = WriteHalf<Box<dyn Stream>>;
-
-/// A byte stream to the agent.
-pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// A connection to a guest agent.
 pub struct Qga {
     io: Mutex<Io>,
     next_sync: AtomicU64,
+    config: Config,
 }
 
 struct Io {
-    reader: Reader,
+    reader: BufReader<Reader>,
     writer: Writer,
     /// A call was interrupted (dropped, timed out): what the agent sends
     /// next may belong to it, so the next call resynchronises first.
     needs_sync: bool,
+    /// Calls made, for their spans.
+    calls: u64,
+    /// The longest line accepted from the agent.
+    max_line: usize,
+    /// Why the connection can't be used any more.
+    closed: Option<std::sync::Arc<str>>,
 }
 
+/// How long [`Qga::connect_unix_retry`] waits between attempts, at most.
+const RETRY_INTERVAL: Duration = Duration::from_millis(50);
+
 impl Qga {
-    /// Connects to an agent listening on a unix socket and synchronises.
-    pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+    /// Connects to an agent listening on a unix socket and synchronises,
+    /// within the configured connect and greeting limits.
+    pub async fn connect_unix(path: impl AsRef<Path>, config: &Config) -> Result<Self, Error> {
         let path = path.as_ref();
-        let stream = tokio::net::UnixStream::connect(path)
+        let limit = config.connect_timeout();
+        let stream = tokio::time::timeout(limit, tokio::net::UnixStream::connect(path))
             .await
+            .map_err(|_| Error::ConnectTimeout {
+                to: path.display().to_string(),
+                limit,
+            })?
             .map_err(|e| Error::connect(path.display(), e))?;
-        Self::connect(stream).await
+        Self::from_stream(stream, config).await
     }
 
-    /// Talks to an agent over any stream (a virtio-serial port, a socket)
-    /// and synchronises, within 30 s ([`Error::Timeout`]).
-    pub async fn connect<S: Stream + 'static>(stream: S) -> Result<Self, Error> {
-        let boxed: Box<dyn Stream> = Box::new(stream);
-        let (read, writer) = tokio::io::split(boxed);
+    /// [`Qga::connect_unix`], trying again while the socket does not
+    /// exist yet or nobody listens on it, until the connect limit has
+    /// passed ([`Error::ConnectTimeout`]).
+    pub async fn connect_unix_retry(
+        path: impl AsRef<Path>,
+        config: &Config,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let limit = config.connect_timeout();
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut interval = Duration::from_millis(5);
+        let timed_out = || Error::ConnectTimeout {
+            to: path.display().to_string(),
+            limit,
+        };
+        let stream = loop {
+            match tokio::time::timeout_at(deadline, tokio::net::UnixStream::connect(path)).await {
+                Ok(Ok(stream)) => break stream,
+                Ok(Err(error))
+                    if matches!(
+                        error.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                    ) =>
+                {
+                    if tokio::time::Instant::now() + interval >= deadline {
+                        return Err(timed_out());
+                    }
+                    tokio::time::sleep(interval).await;
+                    interval = (interval * 2).min(RETRY_INTERVAL);
+                }
+                Ok(Err(error)) => return Err(Error::connect(path.display(), error)),
+                Err(_) => return Err(timed_out()),
+            }
+        };
+        Self::from_stream(stream, config).await
+    }
+
+    /// Connects to an agent's chardev over TCP and synchronises.
+    pub async fn connect_tcp(
+        address: impl tokio::net::ToSocketAddrs + fmt::Debug,
+        config: &Config,
+    ) -> Result<Self, Error> {
+        let shown = format!("{address:?}");
+        let limit = config.connect_timeout();
+        let stream = tokio::time::timeout(limit, tokio::net::TcpStream::connect(address))
+            .await
+            .map_err(|_| Error::ConnectTimeout {
+                to: shown.clone(),
+                limit,
+            })?
+            .map_err(|e| Error::connect(&shown, e))?;
+        Self::from_stream(stream, config).await
+    }
+
+    /// Waits on a listening unix socket for QEMU to connect the agent's
+    /// chardev (`server=off`) within the connect limit, and synchronises.
+    pub async fn accept_unix(
+        listener: &tokio::net::UnixListener,
+        config: &Config,
+    ) -> Result<Self, Error> {
+        let shown = "a listening unix socket";
+        let limit = config.connect_timeout();
+        let (stream, _) = tokio::time::timeout(limit, listener.accept())
+            .await
+            .map_err(|_| Error::ConnectTimeout {
+                to: shown.into(),
+                limit,
+            })?
+            .map_err(|e| Error::connect(shown, e))?;
+        Self::from_stream(stream, config).await
+    }
+
+    /// Talks to an agent over one end of a connected unix socket, owned
+    /// from now on, and synchronises.
+    pub async fn from_fd(fd: OwnedFd, config: &Config) -> Result<Self, Error> {
+        Self::from_stream(std::os::unix::net::UnixStream::from(fd), config).await
+    }
+
+    /// Talks to an agent over a connected stream (a tokio or std socket,
+    /// or [`Transport::other`]: a virtio-serial port, say) and
+    /// synchronises within the greeting limit ([`Error::Timeout`]).
+    pub async fn from_stream(stream: impl Into<Transport>, config: &Config) -> Result<Self, Error> {
+        let (read, writer) = stream.into().split()?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64 & 0x7fff_ffff);
@@ -67,19 +150,40 @@ impl Qga {
                 reader: BufReader::new(read),
                 writer,
                 needs_sync: true,
+                calls: 0,
+                max_line: config.max_message(),
+                closed: None,
             }),
             next_sync: AtomicU64::new(seed.max(1)),
+            config: config.clone(),
         };
         let id = qga.sync_id();
+        let limit = config.greeting_timeout();
         let mut io = qga.io.lock().await;
-        tokio::time::timeout(CONNECT_TIMEOUT, io.sync(id))
+        tokio::time::timeout(limit, io.sync(id))
             .await
             .map_err(|_| Error::Timeout {
                 command: "guest-sync-delimited".into(),
-                limit: CONNECT_TIMEOUT,
+                limit,
             })??;
         drop(io);
         Ok(qga)
+    }
+
+    /// Closes the connection: later calls fail with [`Error::Closed`];
+    /// the writing side is shut, and this returns once the agent has
+    /// closed its side too, or once the configured close grace has
+    /// passed.
+    pub async fn close(&self) {
+        let grace = self.config.close_grace();
+        let _ = tokio::time::timeout(grace, async {
+            let mut io = self.io.lock().await;
+            io.closed = Some("closed by the client".into());
+            let _ = io.writer.shutdown().await;
+            let mut sink = Vec::new();
+            let _ = (&mut io.reader).take(u64::MAX).read_to_end(&mut sink).await;
+        })
+        .await;
     }
 
     fn sync_id(&self) -> u64 {
@@ -92,9 +196,17 @@ impl Qga {
         self.io.lock().await.sync(self.sync_id()).await
     }
 
-    /// Executes a command. Commands without a success response
-    /// (`guest-shutdown`, …) complete once sent.
+    /// Executes a command, within the configured call limit if there is
+    /// one. Commands without a success response (`guest-shutdown`, …)
+    /// complete once sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
+        match self.config.call_timeout() {
+            Some(limit) => self.execute_timeout(command, limit).await,
+            None => self.execute_unlimited(command).await,
+        }
+    }
+
+    async fn execute_unlimited<C: Command>(&self, command: &C) -> Result<C::Ok, Error> {
         let arguments = crate::protocol::arguments(command)?;
         let value = if C::SUCCESS_RESPONSE {
             self.call(C::NAME, &arguments, true).await?
@@ -105,14 +217,14 @@ impl Qga {
         crate::protocol::decode_reply::<C>(value)
     }
 
-    /// [`Qga::execute`] with a time limit; after a timeout the next call
-    /// resynchronises first.
+    /// [`Qga::execute`] within `timeout` rather than the call limit;
+    /// after a timeout the next call resynchronises first.
     pub async fn execute_timeout<C: Command>(
         &self,
         command: &C,
         timeout: Duration,
     ) -> Result<C::Ok, Error> {
-        tokio::time::timeout(timeout, self.execute(command))
+        tokio::time::timeout(timeout, self.execute_unlimited(command))
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Timeout {
@@ -123,20 +235,63 @@ impl Qga {
     }
 
     /// Executes a command the bindings lack: a name and JSON arguments.
+    /// Within the configured call limit if there is one.
     pub async fn execute_raw(&self, name: &str, arguments: Value) -> Result<Value, Error> {
-        self.call(name, &arguments, true).await
+        let Some(limit) = self.config.call_timeout() else {
+            return self.call(name, &arguments, true).await;
+        };
+        tokio::time::timeout(limit, self.call(name, &arguments, true))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: name.to_string(),
+                    limit,
+                })
+            })
     }
 
     async fn call(&self, name: &str, arguments: &Value, wait: bool) -> Result<Value, Error> {
         let mut io = self.io.lock().await;
+        io.calls += 1;
+        let trace = CallTrace::new("qga", name, io.calls);
+        let result = io.call(self.sync_id(), name, arguments, wait).await;
+        trace.finish(&result);
+        result
+    }
+}
+
+impl fmt::Debug for Qga {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Qga");
+        match self.io.try_lock() {
+            Ok(io) => out
+                .field("needs_sync", &io.needs_sync)
+                .field("closed", &io.closed.is_some()),
+            Err(_) => out.field("io", &"(in use by a call)"),
+        };
+        out.finish_non_exhaustive()
+    }
+}
+
+impl Io {
+    async fn call(
+        &mut self,
+        sync_id: u64,
+        name: &str,
+        arguments: &Value,
+        wait: bool,
+    ) -> Result<Value, Error> {
+        let io = self;
+        if let Some(why) = &io.closed {
+            return Err(Error::Closed(why.clone()));
+        }
         if io.needs_sync {
-            io.sync(self.sync_id()).await?;
+            io.sync(sync_id).await?;
         }
         io.needs_sync = true;
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, arguments, None, Execution::InBand);
         io.writer.write_all(&bytes).await?;
-        io.writer.flush().await?;
         if !wait {
             // The agent still answers an error (a bad argument): the next
             // call resynchronises, so that it does not take that answer
@@ -170,9 +325,7 @@ impl Qga {
         io.needs_sync = false;
         result
     }
-}
 
-impl Io {
     async fn sync(&mut self, id: u64) -> Result<(), Error> {
         let mut bytes = vec![0xff];
         write_request(
@@ -183,7 +336,6 @@ impl Io {
             Execution::InBand,
         );
         self.writer.write_all(&bytes).await?;
-        self.writer.flush().await?;
         // Skip to the delimiter the agent sends before its answer, then
         // past the parse error it reports for the 0xFF and any stale
         // output, to the answer with our id.
@@ -229,9 +381,10 @@ impl Io {
             if found {
                 return Ok(());
             }
-            if line.len() > MAX_LINE {
+            if line.len() > self.max_line {
                 return Err(Error::Protocol(format!(
-                    "a line longer than {MAX_LINE} bytes"
+                    "a line longer than {} bytes",
+                    self.max_line
                 )));
             }
         }
@@ -242,15 +395,16 @@ impl Io {
         loop {
             let mut line = Vec::new();
             let read = (&mut self.reader)
-                .take(MAX_LINE as u64 + 1)
+                .take(self.max_line as u64 + 1)
                 .read_until(b'\n', &mut line)
                 .await?;
             if read == 0 {
                 return Err(Error::Closed("the agent closed the connection".into()));
             }
-            if line.len() > MAX_LINE {
+            if line.len() > self.max_line {
                 return Err(Error::Protocol(format!(
-                    "a line longer than {MAX_LINE} bytes"
+                    "a line longer than {} bytes",
+                    self.max_line
                 )));
             }
             // A delimiter byte left from a resynchronisation.

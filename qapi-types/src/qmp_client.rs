@@ -34,7 +34,7 @@ use crate::trace::{log_debug, log_info, log_warn, CallTrace};
 use crate::{Command, Event, OobCommand, RawEvent, Timestamped};
 
 mod events;
-mod transport;
+pub(crate) mod transport;
 
 pub use events::{Events, EventsError, Subscription};
 pub use transport::Transport;

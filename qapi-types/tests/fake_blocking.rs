@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use qapi_types::serde_json::{self, json, Value};
-use qapi_types::{BlockingQmp, Error};
+use qapi_types::{BlockingQmp, Config, Error};
 
 const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": []}}"#;
 
@@ -103,6 +103,15 @@ fn serve_qmp(socket: &Socket, script: impl FnOnce(&mut Server) + Send + 'static)
     });
 }
 
+/// Connecting and the greeting (then the negotiation) each within
+/// `limit`.
+fn limited(limit: Duration) -> Config {
+    Config::builder()
+        .connect_timeout(limit)
+        .greeting_timeout(limit)
+        .build()
+}
+
 /// Runs `f` on a thread of its own and fails the test if it takes longer
 /// than [`HUNG`], rather than hanging the test run.
 fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -131,7 +140,7 @@ fn a_line_that_is_not_a_json_object_fails_the_call_and_closes() {
         });
         let path = socket.path.clone();
         let (error, later) = within(move || {
-            let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+            let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
             let error = qmp
                 .execute_raw("x", json!({}))
                 .expect_err("a protocol error");
@@ -162,7 +171,7 @@ fn a_malformed_error_reply_fails_its_call_and_unknown_messages_are_skipped() {
     });
     let path = socket.path.clone();
     within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         let error = qmp.execute_raw("x", json!({})).expect_err("malformed");
         assert!(
             matches!(&error, Error::Protocol(what) if what.contains("a malformed error reply")),
@@ -192,7 +201,7 @@ fn messages_nested_too_deeply_fail_their_call_only() {
     });
     let path = socket.path.clone();
     within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         let error = qmp
             .execute_raw("query-block", json!({}))
             .expect_err("too deep");
@@ -213,7 +222,8 @@ fn a_server_that_does_not_speak_json_is_not_qmp() {
         server.linger();
     });
     let path = socket.path.clone();
-    let error = within(move || BlockingQmp::connect_unix(&path).err().expect("not QMP"));
+    let error =
+        within(move || BlockingQmp::connect_unix(&path, &Config::default()).expect_err("not QMP"));
     assert_eq!(
         error.to_string(),
         "not a QMP server: it sent 'QEMU 10.0.2 monitor - type 'help' for more information'"
@@ -227,9 +237,8 @@ fn a_server_that_never_greets_times_out() {
     let path = socket.path.clone();
     let start = Instant::now();
     let error = within(move || {
-        BlockingQmp::connect_unix_timeout(&path, Duration::from_millis(200))
-            .err()
-            .expect("no greeting")
+        BlockingQmp::connect_unix(&path, &limited(Duration::from_millis(200)))
+            .expect_err("no greeting")
     });
     assert!(start.elapsed() >= Duration::from_millis(200));
     assert!(matches!(error, Error::NoGreeting { .. }), "{error}");
@@ -245,9 +254,8 @@ fn a_server_that_never_answers_the_negotiation_times_out() {
     });
     let path = socket.path.clone();
     let error = within(move || {
-        BlockingQmp::connect_unix_timeout(&path, Duration::from_millis(200))
-            .err()
-            .expect("no answer")
+        BlockingQmp::connect_unix(&path, &limited(Duration::from_millis(200)))
+            .expect_err("no answer")
     });
     assert_eq!(
         error.to_string(),
@@ -255,32 +263,57 @@ fn a_server_that_never_answers_the_negotiation_times_out() {
     );
 }
 
+/// A call that runs out of time fails alone: its reply, arriving late
+/// (after an event and before the next call's), is recognised by its id
+/// and dropped, and the next call on the same connection gets its own.
 #[test]
-fn a_call_out_of_time_fails_and_closes_the_connection() {
+fn a_call_out_of_time_leaves_the_connection_usable() {
     let socket = Socket::new();
-    serve_qmp(&socket, |server| {
-        let _ = server.recv().expect("a request");
-        // Never answered; the next one would be.
-        if let Some(request) = server.recv() {
-            server.send(json!({ "return": {}, "id": request["id"] }));
-        }
+    let (send_late, late) = mpsc::channel::<()>();
+    serve_qmp(&socket, move |server| {
+        let slow = server.recv().expect("a request");
+        // Answered only once the client has given up on it.
+        late.recv().expect("the client gave up");
+        server.send(json!({ "event": "STOP", "timestamp": { "seconds": 1, "microseconds": 2 } }));
+        server.send(json!({ "return": "late", "id": slow["id"] }));
+        let request = server.recv().expect("the next request");
+        assert_eq!(request["execute"], "query-version");
+        server.send(json!({ "return": "on time", "id": request["id"] }));
+        let request = server.recv().expect("a typed request");
+        server.send(json!({ "return": { "qemu": { "major": 10, "minor": 0, "micro": 2 }, "package": "" }, "id": request["id"] }));
     });
     let path = socket.path.clone();
-    let (error, later, elapsed) = within(move || {
-        let qmp =
-            BlockingQmp::connect_unix_timeout(&path, Duration::from_secs(5)).expect("connected");
-        qmp.set_timeout(Some(Duration::from_millis(200)));
+    let (error, elapsed, later, version, dropped, event) = within(move || {
+        let qmp = BlockingQmp::connect_unix(
+            &path,
+            &Config::builder()
+                .call_timeout(Some(Duration::from_millis(200)))
+                .build(),
+        )
+        .expect("connected");
         let start = Instant::now();
         let error = qmp
             .execute_raw("query-qmp-schema", json!({}))
             .expect_err("out of time");
         let elapsed = start.elapsed();
+        send_late.send(()).expect("the server waits");
         let later = qmp
             .execute_raw("query-version", json!({}))
-            .expect_err("closed");
-        (error, later, elapsed)
+            .expect("the next call works");
+        let version = qmp
+            .execute_timeout(
+                &qapi_types::qmp::commands::QueryVersion::new(),
+                Duration::from_secs(5),
+            )
+            .expect("a call with its own limit");
+        let event = qmp
+            .next_event(Duration::from_millis(1))
+            .expect("usable")
+            .expect("the event kept");
+        (error, elapsed, later, version, qmp.dropped_replies(), event)
     });
     assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+    assert!(error.is_timeout());
     assert!(
         matches!(&error, Error::Timeout { command, limit } if command == "query-qmp-schema" && *limit == Duration::from_millis(200)),
         "{error}"
@@ -289,10 +322,10 @@ fn a_call_out_of_time_fails_and_closes_the_connection() {
         error.to_string(),
         "no reply to 'query-qmp-schema' within 200 ms"
     );
-    assert!(
-        matches!(&later, Error::Closed(why) if why.contains("no reply to 'query-qmp-schema'")),
-        "{later}"
-    );
+    assert_eq!(later, "on time");
+    assert_eq!(version.qemu.major, 10);
+    assert_eq!(dropped, 1);
+    assert_eq!(event.event, "STOP");
 }
 
 /// The limit is on the whole call: a reply that arrives in pieces is
@@ -317,7 +350,7 @@ fn a_deadline_covers_the_whole_reply() {
     });
     let path = socket.path.clone();
     let (answer, error, elapsed) = within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         qmp.set_timeout(Some(Duration::from_secs(3)));
         let answer = qmp.execute_raw("pieces", json!({}));
         qmp.set_timeout(Some(Duration::from_millis(300)));
@@ -351,7 +384,7 @@ fn waiting_for_events_keeps_partial_lines() {
     });
     let path = socket.path.clone();
     within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         assert_eq!(
             qmp.next_event(Duration::from_millis(50)).expect("no error"),
             None
@@ -382,7 +415,7 @@ fn waiting_for_events_keeps_the_lines_of_a_pretty_printed_message() {
     });
     let path = socket.path.clone();
     within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         assert_eq!(
             qmp.next_event(Duration::from_millis(50)).expect("no error"),
             None
@@ -406,7 +439,7 @@ fn an_oversized_line_closes_the_connection() {
     });
     let path = socket.path.clone();
     let (error, later) = within(move || {
-        let qmp = BlockingQmp::connect_unix(&path).expect("connected");
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
         let error = qmp.execute_raw("x", json!({})).expect_err("too long");
         (error, qmp.execute_raw("y", json!({})).expect_err("closed"))
     });
@@ -415,4 +448,142 @@ fn an_oversized_line_closes_the_connection() {
         "{error}"
     );
     assert!(matches!(later, Error::Closed(_)), "{later}");
+}
+
+/// A job's completion, as a generated event struct would be.
+#[derive(Debug, qapi_types::serde::Deserialize)]
+#[serde(crate = "qapi_types::serde")]
+struct JobDone {
+    id: String,
+}
+
+impl qapi_types::Event for JobDone {
+    const NAME: &'static str = "JOB_DONE";
+}
+
+/// Waiting for an event of one type takes the first that the predicate
+/// accepts, whether it came during a call or comes later; every other
+/// event stays kept.
+#[test]
+fn waiting_for_a_typed_event_keeps_the_others() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        let event = |name: &str, data: Value| json!({ "event": name, "data": data, "timestamp": { "seconds": 7, "microseconds": 0 } });
+        let request = server.recv().expect("a request");
+        server.send(event("STOP", json!({})));
+        server.send(event("JOB_DONE", json!({ "id": "x" })));
+        server.send(json!({ "return": {}, "id": request["id"] }));
+        let _ = server.recv().expect("the go-ahead");
+        std::thread::sleep(Duration::from_millis(50));
+        server.send(event("JOB_DONE", json!({ "id": "y" })));
+        server.send(event("JOB_DONE", json!({ "nothing": true })));
+    });
+    let path = socket.path.clone();
+    within(move || {
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
+        qmp.execute_raw("job-start", json!({})).expect("started");
+        // Sent without waiting for its reply: the events come after it.
+        qmp.execute_timeout(&GoAhead {}, Duration::from_secs(5))
+            .expect("sent");
+        let y = qmp
+            .wait_for_event_where(Duration::from_secs(5), |done: &JobDone| done.id == "y")
+            .expect("usable")
+            .expect("job y's completion");
+        assert_eq!(y.event.id, "y");
+        assert_eq!(y.timestamp.seconds, 7);
+        let x = qmp
+            .wait_for_event::<JobDone>(Duration::from_secs(5))
+            .expect("usable")
+            .expect("job x's completion, kept");
+        assert_eq!(x.event.id, "x");
+        let malformed = qmp
+            .wait_for_event::<JobDone>(Duration::from_secs(5))
+            .expect_err("data that does not decode");
+        assert!(malformed.is_decode(), "{malformed}");
+        let none = qmp
+            .wait_for_event_where(Duration::from_millis(100), |_: &JobDone| true)
+            .expect("usable");
+        assert!(none.is_none());
+        let stop = qmp
+            .next_event(Duration::from_millis(1))
+            .expect("usable")
+            .expect("kept");
+        assert_eq!(stop.event, "STOP");
+    });
+}
+
+/// A command without a success response: completes once sent.
+#[derive(qapi_types::serde::Serialize)]
+#[serde(crate = "qapi_types::serde")]
+struct GoAhead {}
+
+impl qapi_types::Command for GoAhead {
+    const NAME: &'static str = "go-ahead";
+    const ALLOW_OOB: bool = false;
+    const SUCCESS_RESPONSE: bool = false;
+    type Ok = qapi_types::Empty;
+}
+
+/// Serves QMP on `stream`: a greeting, then `{}` for every request.
+fn answer_everything(stream: UnixStream) {
+    let mut server = Server {
+        reader: BufReader::new(stream.try_clone().expect("a clone")),
+        writer: stream,
+    };
+    server.send_raw(format!("{GREETING}\r\n").as_bytes());
+    while let Some(request) = server.recv() {
+        server.send(json!({ "return": {}, "id": request["id"] }));
+    }
+}
+
+/// QEMU started with `server=off` connects to a socket the client
+/// listens on; the client waits for it within the connect limit.
+#[test]
+fn accepting_the_servers_connection() {
+    let socket = Socket::new();
+    let listener = UnixListener::bind(&socket.path).expect("bound");
+    let path = socket.path.clone();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        answer_everything(UnixStream::connect(path).expect("connected"));
+    });
+    let qmp = BlockingQmp::accept_unix(&listener, &limited(Duration::from_secs(5)))
+        .expect("accepted and negotiated");
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).expect("answered"),
+        json!({})
+    );
+    qmp.close();
+    drop(qmp);
+    server.join().expect("the server ends");
+    // Nobody connects: out of time.
+    let error = BlockingQmp::accept_unix(&listener, &limited(Duration::from_millis(100)))
+        .expect_err("nobody connects");
+    assert!(matches!(error, Error::ConnectTimeout { .. }), "{error}");
+}
+
+/// Connecting before the server has created its socket: tried again
+/// until it exists, within the connect limit.
+#[test]
+fn connecting_once_the_socket_exists() {
+    let socket = Socket::new();
+    let path = socket.path.clone();
+    let server = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        let listener = UnixListener::bind(&path).expect("bound");
+        answer_everything(listener.accept().expect("a client").0);
+    });
+    let qmp = BlockingQmp::connect_unix_retry(&socket.path, &limited(Duration::from_secs(5)))
+        .expect("connected once the socket existed");
+    assert_eq!(
+        qmp.execute_raw("x", json!({})).expect("answered"),
+        json!({})
+    );
+    assert!(format!("{qmp:?}").contains("BlockingQmp"));
+    drop(qmp);
+    server.join().expect("the server ends");
+    let missing = socket.dir.join("never.sock");
+    let error = BlockingQmp::connect_unix_retry(&missing, &limited(Duration::from_millis(100)))
+        .expect_err("never created");
+    assert!(matches!(error, Error::ConnectTimeout { .. }), "{error}");
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use qapi_types::serde_json::{json, Value};
-use qapi_types::{Command, Error, Qga};
+use qapi_types::{Command, Config, Error, Qga};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
@@ -87,7 +87,9 @@ async fn synchronises_and_skips_stale_output() {
         std::future::pending::<()>().await;
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     assert_eq!(
         qga.execute_raw("guest-ping", json!({}))
             .await
@@ -105,7 +107,9 @@ async fn commands_without_success_response_complete_once_sent() {
         std::future::pending::<()>().await;
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     tokio::time::timeout(Duration::from_secs(5), qga.execute(&Shutdown {}))
         .await
         .expect("does not wait for a reply")
@@ -128,7 +132,9 @@ async fn a_timeout_is_followed_by_a_resynchronisation() {
         std::future::pending::<()>().await;
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     let slow = tokio::time::timeout(
         Duration::from_millis(50),
         qga.execute_raw("guest-slow", json!({})),
@@ -154,7 +160,9 @@ async fn errors_name_the_command_and_a_closed_agent_is_reported() {
         // The agent goes away.
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     let error = qga
         .execute_raw("guest-file-open", json!({ "path": "/nope" }))
         .await
@@ -188,7 +196,9 @@ async fn a_line_that_is_not_json_fails_the_call_and_the_next_resynchronises() {
         std::future::pending::<()>().await;
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     let error = tokio::time::timeout(
         Duration::from_secs(5),
         qga.execute_raw("guest-info", json!({})),
@@ -224,11 +234,13 @@ async fn a_qmp_monitor_is_not_an_agent() {
         let mut line = Vec::new();
         while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {}
     });
-    let error = tokio::time::timeout(Duration::from_secs(5), Qga::connect(client))
-        .await
-        .expect("no wait")
-        .err()
-        .expect("not an agent");
+    let error = tokio::time::timeout(
+        Duration::from_secs(5),
+        Qga::from_stream(client, &Config::default()),
+    )
+    .await
+    .expect("no wait")
+    .expect_err("not an agent");
     assert!(
         matches!(&error, Error::Protocol(why) if why.starts_with("not a guest agent")),
         "{error}"
@@ -254,7 +266,9 @@ async fn an_error_to_a_command_without_a_success_response_is_not_the_next_answer
         std::future::pending::<()>().await;
     })
     .await;
-    let qga = Qga::connect(stream).await.expect("synchronised");
+    let qga = Qga::from_stream(stream, &Config::default())
+        .await
+        .expect("synchronised");
     qga.execute(&Shutdown {}).await.expect("sent");
     let pong = tokio::time::timeout(
         Duration::from_secs(5),

@@ -62,12 +62,21 @@ enum Stage {
     Querying,
 }
 
+/// A client configuration that connects, and reads the greeting, each
+/// within `timeout`.
+fn limited(timeout: Duration) -> qapi_types::Config {
+    qapi_types::Config::builder()
+        .connect_timeout(timeout)
+        .greeting_timeout(timeout)
+        .build()
+}
+
 fn connect(socket: &Path, timeout: Duration) -> Result<BlockingQmp, Failure> {
-    BlockingQmp::connect_unix_timeout(socket, timeout).map_err(|error| {
+    BlockingQmp::connect_unix(socket, &limited(timeout)).map_err(|error| {
         let at = socket.display();
         let message = match &error {
             Error::NotQmp { sent } => format!("'{at}' is not a QMP monitor: it sent '{sent}'"),
-            Error::NoGreeting { .. } => format!(
+            Error::NoGreeting { .. } | Error::ConnectTimeout { .. } => format!(
                 "can't talk QMP on '{at}': {error} (a QEMU monitor serves one client at a \
                  time: is another client connected? Or is it not a QMP monitor?)"
             ),
@@ -450,7 +459,7 @@ impl Running {
         let qmp = match qmp {
             Some(qmp) => Some(qmp),
             None if running && socket.exists() => {
-                fresh = BlockingQmp::connect_unix_timeout(socket, QUIT / 2).ok();
+                fresh = BlockingQmp::connect_unix(socket, &limited(QUIT / 2)).ok();
                 fresh.as_ref()
             }
             None => None,
@@ -791,7 +800,7 @@ mod tests {
             exited_early: false,
         };
         daemon.wait_for_socket(&socket, TIMEOUT).expect("a monitor");
-        let first = BlockingQmp::connect_unix_timeout(&socket, TIMEOUT).expect("served");
+        let first = BlockingQmp::connect_unix(&socket, &limited(TIMEOUT)).expect("served");
         // The first waits in the backlog for a greeting; so does the
         // second (the first stays there though its client is gone); the
         // backlog full, the third can't even connect.

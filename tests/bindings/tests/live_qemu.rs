@@ -92,7 +92,7 @@ async fn a_pretty_printing_monitor_async() {
 #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn a_pretty_printing_monitor_blocking() {
     let qemu = storage_daemon_pretty();
-    let client = BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let client = BlockingQmp::connect_unix(&qemu.socket, &Config::default()).expect("connected");
     assert!(client.oob_enabled());
     let version = client
         .execute(&qmp::commands::QueryVersion::new())
@@ -184,8 +184,14 @@ async fn a_long_backing_chain_fails_only_its_query() {
 async fn both_clients_over_tcp() {
     let (_qemu, port) = storage_daemon_tcp();
     let address = ("127.0.0.1", port);
-    let blocking =
-        BlockingQmp::connect_tcp_timeout(address, Duration::from_secs(20)).expect("connected");
+    let blocking = BlockingQmp::connect_tcp(
+        address,
+        &Config::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .greeting_timeout(Duration::from_secs(20))
+            .build(),
+    )
+    .expect("connected");
     assert!(blocking.oob_enabled());
     let version = blocking
         .execute(&qmp::commands::QueryVersion::new())
@@ -193,9 +199,14 @@ async fn both_clients_over_tcp() {
     assert_eq!(version.qemu.major, 10);
     // A monitor serves one client at a time: the next one waits for the
     // greeting until this one leaves.
-    let busy = BlockingQmp::connect_tcp_timeout(address, Duration::from_millis(300))
-        .err()
-        .expect("no greeting while the monitor is busy");
+    let busy = BlockingQmp::connect_tcp(
+        address,
+        &Config::builder()
+            .connect_timeout(Duration::from_millis(300))
+            .greeting_timeout(Duration::from_millis(300))
+            .build(),
+    )
+    .expect_err("no greeting while the monitor is busy");
     assert!(matches!(busy, Error::NoGreeting { .. }), "{busy}");
     drop(blocking);
     let client = Qmp::connect_tcp(address, &Config::default())

@@ -157,11 +157,59 @@ async fn system_emulator_stop_and_cont_events() {
     assert!(status.running);
 }
 
+/// The blocking guest-agent client against qemu-ga started here on a
+/// unix socket (killed at the end): synchronised, typed and raw calls, a
+/// call with a limit of its own, an explicit resynchronisation, close.
+#[test]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+fn blocking_guest_agent() {
+    let agent = guest_agent();
+    let config = Config::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .greeting_timeout(Duration::from_secs(10))
+        .call_timeout(Some(Duration::from_secs(10)))
+        .build();
+    let qga = qapi_types::BlockingQga::connect_unix_retry(&agent.socket, &config)
+        .expect("connected and synchronised");
+    qga.execute(&qapi_bindings_tests::qga::commands::GuestPing::new())
+        .expect("pong");
+    let info = qga
+        .execute_timeout(
+            &qapi_bindings_tests::qga::commands::GuestInfo::new(),
+            Duration::from_secs(5),
+        )
+        .expect("info");
+    assert!(info.version.starts_with("10.0"), "{}", info.version);
+    assert!(info
+        .supported_commands
+        .iter()
+        .any(|c| c.name == "guest-ping"));
+    qga.sync().expect("synchronised again");
+    let id = qga
+        .execute(&qapi_bindings_tests::qga::commands::GuestSyncDelimited::new(4242))
+        .expect("echoed");
+    assert_eq!(id, 4242);
+    let error = qga
+        .execute_raw("no-such-command", json!({}))
+        .expect_err("not a command");
+    assert!(error.is_qmp(), "{error}");
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .expect("still usable"),
+        json!({})
+    );
+    qga.close();
+    assert!(qga
+        .execute_raw("guest-ping", json!({}))
+        .expect_err("closed")
+        .is_closed());
+}
+
 #[tokio::test]
 #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 async fn guest_agent_sync_ping_and_info() {
     let agent = guest_agent();
-    let qga = qapi_types::Qga::connect_unix(&agent.socket)
+    let qga = qapi_types::Qga::connect_unix(&agent.socket, &qapi_types::Config::default())
         .await
         .expect("connected and synchronised");
     qga.execute(&qapi_bindings_tests::qga::commands::GuestPing::new())
@@ -189,7 +237,8 @@ async fn guest_agent_sync_ping_and_info() {
 #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn blocking_client_against_the_storage_daemon() {
     let qemu = storage_daemon();
-    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+        .expect("connected");
     assert!(qmp.oob_enabled());
     let version = qmp
         .execute(&sd::commands::QueryVersion::new())
@@ -319,7 +368,8 @@ async fn core_bindings_match_the_system_emulator() {
 #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
 fn blocking_client_checks_the_schema() {
     let qemu = storage_daemon();
-    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket).expect("connected");
+    let qmp = qapi_types::BlockingQmp::connect_unix(&qemu.socket, &qapi_types::Config::default())
+        .expect("connected");
     let report = qmp.check_schema(&sd::SCHEMA).expect("a report");
     assert!(report.is_compatible(), "{report}");
     let report = qmp.check_schema(&system::SCHEMA).expect("a report");

@@ -1,0 +1,129 @@
+//! The blocking guest-agent client against a scripted fake agent on a
+//! socket pair: synchronising, a call out of time whose late answer is
+//! skipped by resynchronising, and a QMP monitor taken for an agent.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use qapi_types::serde_json::{self, json, Value};
+use qapi_types::{BlockingQga, Config};
+
+/// The agent's side: reads requests, a leading 0xFF dropped as qemu-ga's
+/// parser drops it, and answers `guest-sync-delimited` as qemu-ga does
+/// (0xFF, then the id).
+struct Agent {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+impl Agent {
+    fn new(stream: UnixStream) -> Self {
+        Self {
+            reader: BufReader::new(stream.try_clone().expect("cloned")),
+            writer: stream,
+        }
+    }
+
+    /// The next request other than a synchronisation, which is answered.
+    fn recv(&mut self) -> Option<Value> {
+        loop {
+            let mut line = Vec::new();
+            if self.reader.read_until(b'\n', &mut line).ok()? == 0 {
+                return None;
+            }
+            line.retain(|&b| b != 0xff);
+            let request: Value = serde_json::from_slice(&line).expect("JSON");
+            if request["execute"] == "guest-sync-delimited" {
+                let id = &request["arguments"]["id"];
+                let mut bytes = vec![0xff];
+                bytes.extend_from_slice(format!("{}\n", json!({ "return": id })).as_bytes());
+                self.writer.write_all(&bytes).ok()?;
+                continue;
+            }
+            return Some(request);
+        }
+    }
+
+    fn send(&mut self, value: Value) {
+        let _ = self.writer.write_all(format!("{value}\n").as_bytes());
+    }
+}
+
+#[test]
+fn a_call_out_of_time_is_skipped_by_resynchronising() {
+    let (client, server) = UnixStream::pair().expect("a socket pair");
+    let (gave_up, wait) = mpsc::channel::<()>();
+    let agent = std::thread::spawn(move || {
+        let mut agent = Agent::new(server);
+        // Output a previous client left unread.
+        agent.send(json!({ "return": "stale" }));
+        let slow = agent.recv().expect("a request");
+        assert_eq!(slow["execute"], "guest-fsfreeze-freeze");
+        wait.recv().expect("the client gave up");
+        agent.send(json!({ "return": 3 }));
+        let ping = agent.recv().expect("the next request");
+        assert_eq!(ping["execute"], "guest-ping");
+        agent.send(json!({ "return": {} }));
+        let info = agent.recv().expect("a raw request");
+        assert_eq!(info["execute"], "guest-info");
+        agent.send(json!({ "return": { "version": "10.0.2" } }));
+        while agent.recv().is_some() {}
+    });
+    let config = Config::builder()
+        .call_timeout(Some(Duration::from_millis(200)))
+        .build();
+    let qga = BlockingQga::from_socket(client, &config).expect("synchronised");
+    let start = Instant::now();
+    let error = qga
+        .execute_raw("guest-fsfreeze-freeze", json!({}))
+        .expect_err("out of time");
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    assert!(error.is_timeout(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "no reply to 'guest-fsfreeze-freeze' within 200 ms"
+    );
+    gave_up.send(()).expect("the agent waits");
+    assert_eq!(
+        qga.execute_raw("guest-ping", json!({}))
+            .expect("the next call works"),
+        json!({})
+    );
+    let info = qga
+        .execute_raw("guest-info", json!({}))
+        .expect("a raw call");
+    assert_eq!(info["version"], "10.0.2");
+    assert!(format!("{qga:?}").starts_with("BlockingQga"));
+    qga.close();
+    let closed = qga.sync().expect_err("closed");
+    assert!(closed.is_closed(), "{closed}");
+    let closed = qga
+        .execute_raw("guest-ping", json!({}))
+        .expect_err("closed");
+    assert!(closed.is_closed(), "{closed}");
+    drop(qga);
+    agent.join().expect("the agent ends");
+}
+
+#[test]
+fn a_qmp_monitor_is_not_an_agent() {
+    let (client, mut server) = UnixStream::pair().expect("a socket pair");
+    server
+        .write_all(b"{\"QMP\": {\"version\": {}, \"capabilities\": [\"oob\"]}}\r\n")
+        .expect("greeted");
+    let error = BlockingQga::from_socket(client, &Config::default()).expect_err("not an agent");
+    assert!(error.is_protocol(), "{error}");
+    assert!(error.to_string().contains("not a guest agent"), "{error}");
+}
+
+#[test]
+fn nothing_answering_the_first_sync_times_out() {
+    let (client, _server) = UnixStream::pair().expect("a socket pair");
+    let config = Config::builder()
+        .greeting_timeout(Duration::from_millis(100))
+        .build();
+    let error = BlockingQga::from_socket(client, &config).expect_err("no agent");
+    assert!(error.is_timeout(), "{error}");
+}
