@@ -143,29 +143,10 @@ fn introspected(qemu: &Path, out: &Path) {
     }
 }
 
-/// The commands an orchestrator calls, and their events.
-const ORCHESTRATOR: &[&str] = &[
-    "query-status",
-    "stop",
-    "cont",
-    "blockdev-add",
-    "blockdev-del",
-    "query-named-block-nodes",
-    "device_add",
-    "device_del",
-    "query-block-jobs",
-    "block-job-cancel",
-    "migrate",
-    "query-migrate",
-    "STOP",
-    "RESUME",
-    "BLOCK_JOB_*",
-    "JOB_STATUS_CHANGE",
-    "DEVICE_DELETED",
-    "MIGRATION",
-];
+/// The commands an orchestrator calls, and their events, a name a line.
+const ORCHESTRATOR: &str = include_str!("orchestrator.allowlist");
 
-/// Bindings for [`ORCHESTRATOR`] alone: from the system emulator's schema
+/// Bindings for the [`ORCHESTRATOR`] allowlist alone: from the system emulator's schema
 /// source, and from the installed qemu-system-x86_64's introspection
 /// (captured by [`introspected`]) with the source's names.
 fn allowlisted(qemu: &Path, out: &Path) {
@@ -186,7 +167,10 @@ fn allowlisted(qemu: &Path, out: &Path) {
         let file_name = format!("{module}.rs");
         match builder {
             Some(builder) => {
-                builder.only(ORCHESTRATOR).file_name(file_name).run();
+                builder
+                    .only(ORCHESTRATOR.lines())
+                    .file_name(file_name)
+                    .run();
                 println!("cargo::rustc-cfg={module}");
             }
             None => write(
