@@ -48,24 +48,47 @@ fn allowlisted_bindings_match_goldens() {
 }
 
 /// Every item of allowlisted bindings is, byte for byte, an item of the
-/// full bindings, but for the two that list what is kept: the `SCHEMA`
-/// table and the `Event` enum.
+/// full bindings, but for the two that list what is kept (the `SCHEMA`
+/// table and the `Event` enum) and for doc links, which lead only to what
+/// is kept.
 #[test]
 fn kept_items_are_generated_as_in_the_full_bindings() {
     let schema = schema();
-    let full = rust_source(&schema, SCHEMA).expect("the bindings parse");
+    let full = unlinked(&rust_source(&schema, SCHEMA).expect("the bindings parse"));
     for (name, patterns) in CASES {
         let source = allowlisted(&schema, patterns);
         let mut compared = 0;
         for item in kept_items(&source) {
             assert!(
-                full.contains(item),
+                full.contains(&unlinked(item)),
                 "{name}: an item differs from the full bindings':\n{item}"
             );
             compared += 1;
         }
         assert!(compared > 3, "{name}: only {compared} items compared");
     }
+}
+
+/// `text` with its intra-doc links as plain code (`` [`x`](path) `` as
+/// `` `x` ``): an allowlist's bindings don't link to what they leave out.
+fn unlinked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("[`") {
+        let Some(close) = rest[open + 2..].find("`]").map(|at| open + 2 + at) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close + 1]);
+        rest = &rest[close + 2..];
+        if rest.starts_with('(') {
+            if let Some(end) = rest.find(')') {
+                rest = &rest[end + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The items of `source` but for those that list what is kept (the
@@ -114,15 +137,44 @@ fn introspected_names_stay_when_the_allowlist_grows() {
     assert!(items.len() > 2, "{small}");
     for item in items {
         assert!(
-            grown.contains(item),
+            unlinked(&grown).contains(&unlinked(item)),
             "changed when the allowlist grew:\n{item}"
         );
         assert!(
-            full.contains(item),
+            unlinked(&full).contains(&unlinked(item)),
             "differs from the full bindings':\n{item}"
         );
     }
     assert!(grown.len() > small.len() && full.len() > grown.len());
+}
+
+/// Every intra-doc link of allowlisted bindings leads to an item they
+/// hold: a doc naming a command the allowlist leaves out keeps the name
+/// as text (rustdoc would reject the link).
+#[test]
+fn doc_links_lead_only_to_kept_items() {
+    let schema = schema();
+    for (name, patterns) in CASES {
+        let source = allowlisted(&schema, patterns);
+        let mut links = 0;
+        for (_, rest) in source
+            .match_indices("`](")
+            .map(|(at, _)| ((), &source[at + 3..]))
+        {
+            let target = rest.split(')').next().expect("a closing parenthesis");
+            let item = target.rsplit("::").next().expect("a name");
+            let defined = [" struct ", " enum "].iter().any(|kind| {
+                source.contains(&format!("{kind}{item} "))
+                    || source.contains(&format!("{kind}{item}("))
+            });
+            assert!(
+                defined,
+                "{name}: a link to {target}, which the bindings lack"
+            );
+            links += 1;
+        }
+        assert!(links > 0 || *name == "recursive", "{name}: no link checked");
+    }
 }
 
 #[test]

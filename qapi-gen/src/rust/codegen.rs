@@ -311,7 +311,12 @@ impl<'s> Codegen<'s> {
     /// Resolves `@name` in docs written at `scope`.
     fn resolver(&self, scope: Scope) -> impl Fn(&str) -> Option<String> + '_ {
         move |name: &str| {
-            let id = self.schema.lookup(name)?;
+            // Only to what the bindings hold: an allowlist leaves the
+            // rest out, and its name stays plain text.
+            let id = self
+                .schema
+                .lookup(name)
+                .filter(|&id| self.selection.contains(id))?;
             let rust = self.names.get(&id)?;
             let prefix = if scope == Scope::Sub { "super::" } else { "" };
             Some(match self.entity(id).kind {

@@ -252,7 +252,7 @@ pub struct ServerOnly {
 /// [`SchemaReport::notes_left_out`]).
 pub const MAX_KEPT: usize = 1000;
 
-/// The result of [`check`].
+/// The result of [`check`](super::check()).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SchemaReport {
     mismatches: Vec<Mismatch>,

@@ -279,7 +279,7 @@ pub mod commands {
         pub quiesce: ::core::option::Option<bool>,
         /// If true, take the snapshot in a background job and return
         /// immediately; the job's completion is signalled by
-        /// [`SNAPSHOT_CREATED`](super::events::SnapshotCreated).  Defaults to false.
+        /// `SNAPSHOT_CREATED`.  Defaults to false.
         pub r#async: ::core::option::Option<bool>,
     }
 

@@ -574,7 +574,7 @@ pub mod commands {}
 pub mod events {
     /// Emitted whenever a job moves to another state.  The event data
     /// describes the job after the change, using the same form as the
-    /// result of [`query-jobs`](super::commands::QueryJobs).
+    /// result of `query-jobs`.
     ///
     /// *Since: 1.0*
     ///
