@@ -17,7 +17,7 @@ use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::{Config, Qmp};
 
 const CALLS: usize = 10_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 10;
 const PER_ROUND: usize = CALLS / ROUNDS;
 
 fn main() {
@@ -108,24 +108,23 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Both clients sequentially and pipelined, the clients alternating over
-/// rounds so that drift in the daemon or the machine affects both alike;
-/// the ratios are printed under `setting`.
+/// Both clients sequentially and pipelined, over rounds in which the two
+/// take turns (which goes first alternates), so that drift in the daemon
+/// or the machine meets both alike: the rates over all rounds, and the
+/// median of the rounds' ratios, printed under `setting`.
 fn measure(runtime: &tokio::runtime::Runtime, qmp: &Qmp, raw: &mut Raw, setting: &str) {
     println!("{setting}:");
-    let (mut raw_sequential, mut typed_sequential) = (Duration::ZERO, Duration::ZERO);
-    let (mut raw_pipelined, mut typed_pipelined) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..ROUNDS {
-        raw_sequential += raw.sequential();
-        typed_sequential += runtime.block_on(async {
+    let typed_sequential = || {
+        runtime.block_on(async {
             let start = Instant::now();
             for _ in 0..PER_ROUND {
                 qmp.execute(&QueryVersion::new()).await.expect("a version");
             }
             start.elapsed()
-        });
-        raw_pipelined += raw.pipelined();
-        typed_pipelined += runtime.block_on(async {
+        })
+    };
+    let typed_pipelined = || {
+        runtime.block_on(async {
             let start = Instant::now();
             let calls: Vec<_> = (0..PER_ROUND)
                 .map(|_| {
@@ -137,21 +136,58 @@ fn measure(runtime: &tokio::runtime::Runtime, qmp: &Qmp, raw: &mut Raw, setting:
                 call.await.expect("joined").expect("a version");
             }
             start.elapsed()
-        });
+        })
+    };
+    let mut sequential = Rounds::default();
+    let mut pipelined = Rounds::default();
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            let raw_time = raw.sequential();
+            sequential.push(typed_sequential(), raw_time);
+            let raw_time = raw.pipelined();
+            pipelined.push(typed_pipelined(), raw_time);
+        } else {
+            let typed_time = typed_sequential();
+            sequential.push(typed_time, raw.sequential());
+            let typed_time = typed_pipelined();
+            pipelined.push(typed_time, raw.pipelined());
+        }
     }
-    report("  sequential", typed_sequential, raw_sequential);
-    report("  pipelined", typed_pipelined, raw_pipelined);
+    sequential.report("  sequential");
+    pipelined.report("  pipelined");
 }
 
-fn report(what: &str, typed: Duration, raw: Duration) {
-    let rate = |d: Duration| CALLS as f64 / d.as_secs_f64();
-    println!(
-        "{what}: typed client {:.0} commands/s, raw client {:.0} commands/s: ratio {:.2} (target 0.95: {})",
-        rate(typed),
-        rate(raw),
-        rate(typed) / rate(raw),
-        if rate(typed) >= 0.95 * rate(raw) { "met" } else { "NOT met" }
-    );
+/// The times of each round, typed and raw.
+#[derive(Default)]
+struct Rounds {
+    typed: Duration,
+    raw: Duration,
+    ratios: Vec<f64>,
+}
+
+impl Rounds {
+    fn push(&mut self, typed: Duration, raw: Duration) {
+        self.typed += typed;
+        self.raw += raw;
+        // The typed client's rate over the raw one's.
+        self.ratios.push(raw.as_secs_f64() / typed.as_secs_f64());
+    }
+
+    fn report(mut self, what: &str) {
+        let rate = |d: Duration| CALLS as f64 / d.as_secs_f64();
+        self.ratios.sort_by(f64::total_cmp);
+        let ratio = self.ratios[self.ratios.len() / 2];
+        println!(
+            "{what}: typed client {:.0} commands/s, raw client {:.0} commands/s: ratio {ratio:.2} \
+             (median of {} rounds taking turns; from {:.2} to {:.2}) (target 0.95: {})",
+            rate(self.typed),
+            rate(self.raw),
+            self.ratios.len(),
+            self.ratios[0],
+            self.ratios[self.ratios.len() - 1],
+            if ratio >= 0.95 { "met" } else { "NOT met" }
+        );
+    }
 }
 
 /// A minimal client: lines with ids, written and read directly.
