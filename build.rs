@@ -15,14 +15,15 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     machine::detect(&workspace, machine::Package::Tests);
     let golden = workspace.join("tests/golden");
-    println!("cargo::rerun-if-changed={}", golden.display());
     let mut modules = Vec::new();
-    // The goldens rebuilt from introspection replies are named apart from
-    // the schemas' goldens of the same name.
+    // The goldens rebuilt from introspection replies, and those of
+    // allowlists, are named apart from the schemas' goldens.
     for (dir, prefix) in [
         (golden.join("introspection"), "introspected_"),
+        (golden.join("allowlist"), "allowlisted_"),
         (golden, ""),
     ] {
+        println!("cargo::rerun-if-changed={}", dir.display());
         for path in rust_files(&dir) {
             let stem = path
                 .file_stem()
