@@ -16,6 +16,31 @@ pub struct QmpError {
     pub desc: String,
 }
 
+impl QmpError {
+    /// An error of `class` (`GenericError`, `CommandNotFound`, ...)
+    /// described by `desc`.
+    pub fn new(class: impl Into<String>, desc: impl Into<String>) -> Self {
+        Self {
+            class: class.into(),
+            desc: desc.into(),
+        }
+    }
+
+    /// A `GenericError`: the class of nearly every error QEMU answers.
+    pub fn generic(desc: impl Into<String>) -> Self {
+        Self::new("GenericError", desc)
+    }
+
+    /// What QEMU answers for a command it does not have:
+    /// `CommandNotFound`, "The command NAME has not been found".
+    pub fn command_not_found(name: &str) -> Self {
+        Self::new(
+            "CommandNotFound",
+            format!("The command {name} has not been found"),
+        )
+    }
+}
+
 /// An error of a client call. New kinds of failure may be added.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]

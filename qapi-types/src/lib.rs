@@ -50,6 +50,8 @@ pub mod qga;
 #[cfg(feature = "tokio")]
 pub mod qmp_client;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 mod trace;
 #[doc(hidden)]
 pub mod wire;
