@@ -1,6 +1,6 @@
-//! Comparison: the schema diff and its wire rules, and the text diff of
+//! Comparison: the schema diff and its compatibility rules, and the text diff of
 //! `--check`.
 
+pub(crate) mod compatibility;
 pub(crate) mod diff;
 pub mod schema_diff;
-pub(crate) mod wire;

@@ -83,7 +83,7 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
-use crate::compare::wire::{self, unstable, Compat, Use, Wire};
+use crate::compare::compatibility::{self, unstable, Compat, TypeComparison, Use};
 use crate::frontend::diagnostic::article;
 use crate::model::{
     Command, Cond, EntityId, EntityKind, EnumValue, Feature, Member, Schema, Variant,
@@ -369,7 +369,7 @@ pub fn compare(old: &Schema, new: &Schema) -> Changes {
         new,
         old_use: directions(old),
         new_use: directions(new),
-        wire: Wire::new(old, new),
+        wire: TypeComparison::new(old, new),
         changes: Vec::new(),
     };
     let old_defs = compared_definitions(old);
@@ -580,7 +580,7 @@ struct Comparison<'s> {
     /// Directions of the new schema's entities.
     new_use: Vec<Use>,
     /// Types compared by what they put on the wire.
-    wire: Wire<'s>,
+    wire: TypeComparison<'s>,
     changes: Vec<Change>,
 }
 
@@ -1098,13 +1098,14 @@ impl<'s> Comparison<'s> {
     ) {
         let (old_schema, new_schema) = (self.old, self.new);
         let paired = |o: &Variant| {
-            let category = wire::category(old_schema, Some(o.ty));
+            let category = compatibility::category(old_schema, Some(o.ty));
             new.iter()
-                .find(|n| wire::category(new_schema, Some(n.ty)) == category)
+                .find(|n| compatibility::category(new_schema, Some(n.ty)) == category)
         };
         // Alternatives are told apart by JSON type: the lines say which.
-        let json =
-            |schema: &Schema, v: &Variant| wire::category(schema, Some(v.ty)).unwrap_or("value");
+        let json = |schema: &Schema, v: &Variant| {
+            compatibility::category(schema, Some(v.ty)).unwrap_or("value")
+        };
         for o in old {
             let at = subject.part(Part::Alternative(o.name.clone()));
             let category = json(self.old, o);
@@ -1133,10 +1134,10 @@ impl<'s> Comparison<'s> {
             self.cond(&at, o.cond.as_ref(), n.cond.as_ref());
         }
         for n in new {
-            let category = wire::category(new_schema, Some(n.ty));
+            let category = compatibility::category(new_schema, Some(n.ty));
             if !old
                 .iter()
-                .any(|o| wire::category(old_schema, Some(o.ty)) == category)
+                .any(|o| compatibility::category(old_schema, Some(o.ty)) == category)
             {
                 let reason = dir
                     .output

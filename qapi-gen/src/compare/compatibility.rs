@@ -132,7 +132,7 @@ fn shorten(text: &str) -> String {
 type Key = (Option<EntityId>, Option<EntityId>, Use);
 
 /// Compares the types of two schemas, remembering what it found.
-pub(super) struct Wire<'s> {
+pub(super) struct TypeComparison<'s> {
     old: &'s Schema,
     new: &'s Schema,
     /// Verdicts found.
@@ -159,9 +159,9 @@ enum Shape {
     Alternate(EntityId),
 }
 
-impl<'s> Wire<'s> {
+impl<'s> TypeComparison<'s> {
     pub(super) fn new(old: &'s Schema, new: &'s Schema) -> Self {
-        Wire {
+        TypeComparison {
             old,
             new,
             known: HashMap::new(),
