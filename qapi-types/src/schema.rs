@@ -35,10 +35,12 @@
 
 mod check;
 mod report;
+mod server_types;
 pub mod table;
 
 pub use check::check;
 pub use report::{Location, Mismatch, MismatchKind, SchemaReport, ServerOnly, MAX_KEPT};
+pub use server_types::{JsonKind, ServerType, ServerTypes};
 pub use table::{
     Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeDef,
     TypeKind, TypeRef,

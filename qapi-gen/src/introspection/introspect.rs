@@ -104,8 +104,7 @@ impl Introspection {
     /// return type of commands that return nothing).
     pub(crate) fn is_empty_object(&self, name: &str) -> bool {
         matches!(self.get(name).map(|i| &i.meta_type),
-            Some(SchemaInfoBranch::Object(o))
-                if o.members.is_empty() && o.variants.as_ref().is_none_or(|v| v.is_empty()))
+            Some(SchemaInfoBranch::Object(o)) if o.is_empty())
     }
 }
 

@@ -9,10 +9,18 @@
 //! introspection lacks is left out, what it has loses its condition, and
 //! definitions no command or event of the build reaches are left out. The
 //! docs, names and exact integer types still come from the source.
+//!
+//! The introspection's side is resolved as the run-time check of bindings
+//! resolves it ([`qapi_types::schema::ServerTypes`]). The pairing rules
+//! differ by job: the check pairs in the direction values travel and
+//! reports what breaks; this pairs what is present, first come first
+//! paired; the schema diff (`compare::compatibility`) compares two
+//! schemas, not a schema with an introspection.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use qapi_types::qmp::SchemaInfoBranch;
+use qapi_types::schema::{JsonKind, ServerType, ServerTypes};
 
 use crate::introspection::introspect::Introspection;
 use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
@@ -50,6 +58,7 @@ fn pair<'a>(source: &'a Schema, intro: &'a Introspection) -> (Pairing<'a>, Vec<E
     let mut pairing = Pairing {
         source,
         intro,
+        server: ServerTypes::new(intro.infos()),
         paired: HashMap::new(),
         members: HashMap::new(),
         values: HashMap::new(),
@@ -118,6 +127,8 @@ fn shown(source: &Schema, id: EntityId) -> String {
 struct Pairing<'a> {
     source: &'a Schema,
     intro: &'a Introspection,
+    /// The introspection's types, resolved by name.
+    server: ServerTypes<'a>,
     /// Source entities paired with server entities.
     paired: HashMap<EntityId, &'a str>,
     /// Present members, by the object declaring them.
@@ -268,7 +279,10 @@ impl<'a> Pairing<'a> {
                 let mut pairs = Vec::new();
                 for variant in &a.variants {
                     let want = source_kind(source, variant.ty);
-                    if let Some(pos) = unused.iter().position(|t| server_kind(intro, t) == want) {
+                    if let Some(pos) = unused
+                        .iter()
+                        .position(|t| server_kind(&self.server, t) == want)
+                    {
                         present.insert(variant.name.clone());
                         pairs.push((variant.ty, unused.remove(pos)));
                     }
@@ -387,24 +401,31 @@ fn same_builtin(intro: &Introspection, a: &str, b: &str) -> bool {
     intro.builtin(a).is_some() && intro.builtin(a) == intro.builtin(b)
 }
 
-/// How a source type appears on the wire.
-fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonType> {
+/// How a source type appears on the wire, as alternates tell their
+/// alternatives apart.
+fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonKind> {
     Some(match &schema.entity(id).kind {
-        EntityKind::Builtin(b) => b.json_type(),
-        EntityKind::Enum(_) => JsonType::String,
-        EntityKind::Array(_) => JsonType::Array,
-        EntityKind::Object(_) => JsonType::Object,
+        EntityKind::Builtin(b) => match b.json_type() {
+            JsonType::String => JsonKind::String,
+            JsonType::Number | JsonType::Int => JsonKind::Number,
+            JsonType::Boolean => JsonKind::Boolean,
+            JsonType::Null => JsonKind::Null,
+            JsonType::Object => JsonKind::Object,
+            JsonType::Array => JsonKind::Array,
+            JsonType::Value => JsonKind::Any,
+        },
+        EntityKind::Enum(_) => JsonKind::String,
+        EntityKind::Array(_) => JsonKind::Array,
+        EntityKind::Object(_) => JsonKind::Object,
         _ => return None,
     })
 }
 
-/// How a server type appears on the wire.
-fn server_kind(intro: &Introspection, name: &str) -> Option<JsonType> {
-    match &intro.get(name)?.meta_type {
-        SchemaInfoBranch::Builtin(b) => JsonType::from_introspection(&b.json_type),
-        SchemaInfoBranch::Enum(_) => Some(JsonType::String),
-        SchemaInfoBranch::Array(_) => Some(JsonType::Array),
-        SchemaInfoBranch::Object(_) => Some(JsonType::Object),
-        _ => None,
+/// How a server type appears on the wire: the same, for the types an
+/// alternative can be.
+fn server_kind(server: &ServerTypes<'_>, name: &str) -> Option<JsonKind> {
+    match server.resolve(name) {
+        ServerType::Alternate(_) | ServerType::Unrecognized(_) => None,
+        other => Some(other.json()),
     }
 }

@@ -1,37 +1,38 @@
 //! The run-time check: a [`BindingSchema`] against a server's
 //! `query-qmp-schema` reply, paired structurally.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::report::{Location, Mismatch, MismatchKind, SchemaReport};
+use super::server_types::{shown, JsonKind, ServerType, ServerTypes};
 use super::table::{
     Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeKind,
     TypeRef,
 };
 use crate::qmp::{
-    JSONType, SchemaInfo, SchemaInfoAlternate, SchemaInfoBranch, SchemaInfoEnum,
-    SchemaInfoEnumMember, SchemaInfoObject, SchemaInfoObjectMember, SchemaInfoObjectVariant,
+    SchemaInfo, SchemaInfoBranch, SchemaInfoObject, SchemaInfoObjectMember, SchemaInfoObjectVariant,
 };
 
 /// How many names of members the server requires and the bindings lack a
 /// [`MismatchKind::MissingRequired`] holds.
 const MAX_NAMES: usize = 8;
 
-/// How many characters of a name the server chose a report holds.
-const MAX_NAME_LEN: usize = 100;
+/// The object without members that stands for a union branch the server
+/// does not list.
+static EMPTY_OBJECT: SchemaInfoObject = SchemaInfoObject {
+    members: Vec::new(),
+    tag: None,
+    variants: None,
+};
 
 /// Compares bindings with the server's `query-qmp-schema` reply. Total:
 /// whatever the server describes (cycles, names it does not define,
 /// meta-types from the future), the answer is a report.
 pub fn check(bindings: &BindingSchema, server: &[SchemaInfo]) -> SchemaReport {
-    let mut index = HashMap::with_capacity(server.len());
-    for info in server {
-        index.entry(info.name.as_str()).or_insert(info);
-    }
     let mut checker = Checker {
         bindings,
-        server: index,
+        server: ServerTypes::new(server),
         seen: HashSet::new(),
         stack: Vec::new(),
         report: SchemaReport::default(),
@@ -49,7 +50,7 @@ pub fn check(bindings: &BindingSchema, server: &[SchemaInfo]) -> SchemaReport {
         let first = checker
             .server
             .get(info.name.as_str())
-            .is_some_and(|first| std::ptr::eq(*first, info));
+            .is_some_and(|first| std::ptr::eq(first, info));
         match &info.meta_type {
             SchemaInfoBranch::Command(_) if first && !commands.contains(info.name.as_str()) => {
                 checker.report.server_only.commands += 1;
@@ -129,49 +130,16 @@ enum Bindings {
     Unknown,
 }
 
-/// A server type, resolved.
-enum Server<'a> {
-    Str,
-    Int,
-    Number,
-    Bool,
-    Null,
-    Any,
-    /// A builtin whose JSON type is `object`: members unknown.
-    AnyObject,
-    /// A builtin whose JSON type is `array`: elements unknown.
-    AnyArray,
-    Enum(&'a SchemaInfoEnum),
-    Object(&'a SchemaInfoObject),
-    Empty,
-    Alternate(&'a SchemaInfoAlternate),
-    Array(&'a str),
-    Unrecognized(String),
-}
-
-/// JSON types, as alternates tell their alternatives apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Json {
-    String,
-    Number,
-    Boolean,
-    Null,
-    Object,
-    Array,
-    /// Any value, or an alternate (which takes several).
-    Any,
-}
-
 impl Bindings {
-    fn json(self) -> Json {
+    fn json(self) -> JsonKind {
         match self {
-            Bindings::Str | Bindings::Enum(_) => Json::String,
-            Bindings::Int | Bindings::Number => Json::Number,
-            Bindings::Bool => Json::Boolean,
-            Bindings::Null => Json::Null,
-            Bindings::Object(..) => Json::Object,
-            Bindings::Array(_) => Json::Array,
-            Bindings::Any | Bindings::Alternate(_) | Bindings::Unknown => Json::Any,
+            Bindings::Str | Bindings::Enum(_) => JsonKind::String,
+            Bindings::Int | Bindings::Number => JsonKind::Number,
+            Bindings::Bool => JsonKind::Boolean,
+            Bindings::Null => JsonKind::Null,
+            Bindings::Object(..) => JsonKind::Object,
+            Bindings::Array(_) => JsonKind::Array,
+            Bindings::Any | Bindings::Alternate(_) | Bindings::Unknown => JsonKind::Any,
         }
     }
 
@@ -191,38 +159,9 @@ impl Bindings {
     }
 }
 
-impl Server<'_> {
-    fn json(&self) -> Json {
-        match self {
-            Server::Str | Server::Enum(_) => Json::String,
-            Server::Int | Server::Number => Json::Number,
-            Server::Bool => Json::Boolean,
-            Server::Null => Json::Null,
-            Server::AnyObject | Server::Object(_) | Server::Empty => Json::Object,
-            Server::AnyArray | Server::Array(_) => Json::Array,
-            Server::Any | Server::Alternate(_) | Server::Unrecognized(_) => Json::Any,
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self {
-            Server::Str => "str",
-            Server::Int => "int",
-            Server::Number => "number",
-            Server::Bool => "bool",
-            Server::Null => "null",
-            Server::Any | Server::Unrecognized(_) => "any",
-            Server::Enum(_) => "enum",
-            Server::AnyObject | Server::Object(_) | Server::Empty => "object",
-            Server::Alternate(_) => "alternate",
-            Server::AnyArray | Server::Array(_) => "array",
-        }
-    }
-}
-
 struct Checker<'a, 'b> {
     bindings: &'b BindingSchema,
-    server: HashMap<&'a str, &'a SchemaInfo>,
+    server: ServerTypes<'a>,
     /// Pairs compared, each in a direction, reached through a
     /// conditional definition or not (a mismatch found through one is a
     /// note; through none, an incompatibility).
@@ -369,42 +308,10 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn server_type(&self, name: ServerRef<'a>) -> Server<'a> {
-        let ServerRef::Named(name) = name else {
-            return Server::Empty;
-        };
-        let Some(info) = self.server.get(name) else {
-            let name = shown(name);
-            return Server::Unrecognized(format!("the server describes no type '{name}'"));
-        };
-        match &info.meta_type {
-            SchemaInfoBranch::Builtin(builtin) => match &builtin.json_type {
-                JSONType::String => Server::Str,
-                JSONType::Int => Server::Int,
-                JSONType::Number => Server::Number,
-                JSONType::Boolean => Server::Bool,
-                JSONType::Null => Server::Null,
-                JSONType::Value => Server::Any,
-                JSONType::Object => Server::AnyObject,
-                JSONType::Array => Server::AnyArray,
-                JSONType::Unrecognized(json) => Server::Unrecognized(format!(
-                    "the server's type '{}' has JSON type '{}'",
-                    shown(name),
-                    shown(json)
-                )),
-            },
-            SchemaInfoBranch::Enum(info) => Server::Enum(info),
-            SchemaInfoBranch::Array(info) => Server::Array(&info.element_type),
-            SchemaInfoBranch::Object(info) => Server::Object(info),
-            SchemaInfoBranch::Alternate(info) => Server::Alternate(info),
-            SchemaInfoBranch::Command(_) | SchemaInfoBranch::Event(_) => {
-                Server::Unrecognized(format!("the server's '{}' is not a type", shown(name)))
-            }
-            SchemaInfoBranch::Unrecognized { case, .. } => Server::Unrecognized(format!(
-                "the server's type '{}' has meta-type '{}'",
-                shown(name),
-                shown(case)
-            )),
+    fn server_type(&self, name: ServerRef<'a>) -> ServerType<'a> {
+        match name {
+            ServerRef::Named(name) => self.server.resolve(name),
+            ServerRef::Empty => ServerType::Object(&EMPTY_OBJECT),
         }
     }
 
@@ -439,26 +346,26 @@ impl<'a> Checker<'a, '_> {
                 let why = format!("the bindings describe no type '{name}'");
                 self.report(task, &task.path, MismatchKind::Unrecognized(why), false);
             }
-            (_, Server::Unrecognized(why)) => {
+            (_, ServerType::Unrecognized(why)) => {
                 let kind = MismatchKind::Unrecognized(why.clone());
                 self.report(task, &task.path, kind, false);
             }
-            (Bindings::Any, _) | (_, Server::Any) => {}
-            (Bindings::Alternate(_), _) | (_, Server::Alternate(_)) => {
+            (Bindings::Any, _) | (_, ServerType::Any) => {}
+            (Bindings::Alternate(_), _) | (_, ServerType::Alternate(_)) => {
                 self.alternatives(task, bindings, &server, children);
             }
             // A string decodes any value the server sends; sent, it may
             // be one the server rejects (the last arm).
-            (Bindings::Str, Server::Enum(_)) if !send => {}
-            (Bindings::Str | Bindings::Enum(_), Server::Str)
-            | (Bindings::Int, Server::Int)
-            | (Bindings::Number, Server::Number)
-            | (Bindings::Bool, Server::Bool)
-            | (Bindings::Null, Server::Null)
-            | (Bindings::Object(..), Server::AnyObject)
-            | (Bindings::Array(_), Server::AnyArray) => {}
+            (Bindings::Str, ServerType::Enum(_)) if !send => {}
+            (Bindings::Str | Bindings::Enum(_), ServerType::Str)
+            | (Bindings::Int, ServerType::Int)
+            | (Bindings::Number, ServerType::Number)
+            | (Bindings::Bool, ServerType::Bool)
+            | (Bindings::Null, ServerType::Null)
+            | (Bindings::Object(..), ServerType::AnyObject)
+            | (Bindings::Array(_), ServerType::AnyArray) => {}
             // Integers are numbers; numbers need not be integers.
-            (Bindings::Int, Server::Number) | (Bindings::Number, Server::Int) => {
+            (Bindings::Int, ServerType::Number) | (Bindings::Number, ServerType::Int) => {
                 let fails = match bindings {
                     // The bindings send fractions; the server takes integers.
                     Bindings::Number => send,
@@ -470,10 +377,10 @@ impl<'a> Checker<'a, '_> {
                     self.report(task, &task.path, kind, task.conditional);
                 }
             }
-            (Bindings::Enum(values), Server::Enum(info)) => {
+            (Bindings::Enum(values), ServerType::Enum(info)) => {
                 if send {
                     for value in values {
-                        if !enum_has(info, value.name) {
+                        if !info.has_value(value.name) {
                             let kind = MismatchKind::UnknownValue(value.name.to_string());
                             let cond = task.conditional || value.conditional;
                             self.report(task, &task.path, kind, cond);
@@ -481,7 +388,7 @@ impl<'a> Checker<'a, '_> {
                     }
                 }
             }
-            (Bindings::Array(element), Server::Array(server_element)) => {
+            (Bindings::Array(element), ServerType::Array(server_element)) => {
                 children.push(Task {
                     bindings: BindingsRef::Type(element),
                     server: ServerRef::Named(server_element),
@@ -492,13 +399,10 @@ impl<'a> Checker<'a, '_> {
                     depth: task.depth + 1,
                 });
             }
-            (Bindings::Object(members, branches), Server::Object(info)) => {
+            (Bindings::Object(members, branches), ServerType::Object(info)) => {
                 let variants = info.variants.as_deref().unwrap_or_default();
                 let server_object = (&info.members[..], info.tag.as_deref(), variants);
                 self.object(task, members, branches, server_object, children);
-            }
-            (Bindings::Object(members, branches), Server::Empty) => {
-                self.object(task, members, branches, (&[], None, &[]), children);
             }
             (bindings, server) => {
                 let kind = kind_mismatch(bindings.describe(), server.describe());
@@ -514,7 +418,7 @@ impl<'a> Checker<'a, '_> {
         &mut self,
         task: &Task<'a>,
         bindings: Bindings,
-        server: &Server<'a>,
+        server: &ServerType<'a>,
         children: &mut Vec<Task<'a>>,
     ) {
         let ours: Vec<(BindingsRef, bool)> = match bindings {
@@ -525,7 +429,7 @@ impl<'a> Checker<'a, '_> {
             _ => vec![(task.bindings, task.conditional)],
         };
         let theirs: Vec<ServerRef<'a>> = match server {
-            Server::Alternate(info) => info
+            ServerType::Alternate(info) => info
                 .members
                 .iter()
                 .map(|m| ServerRef::Named(m.r#type.as_str()))
@@ -536,7 +440,7 @@ impl<'a> Checker<'a, '_> {
             .into_iter()
             .map(|(ty, cond)| (ty, cond, self.bindings_type(ty)))
             .collect();
-        let theirs: Vec<(ServerRef<'a>, Server<'a>)> = theirs
+        let theirs: Vec<(ServerRef<'a>, ServerType<'a>)> = theirs
             .into_iter()
             .map(|r| (r, self.server_type(r)))
             .collect();
@@ -554,7 +458,7 @@ impl<'a> Checker<'a, '_> {
         match task.direction {
             Direction::Send => {
                 for &(ty, cond, b) in &ours {
-                    if b.json() == Json::Any {
+                    if b.json() == JsonKind::Any {
                         // `any` sends anything; a nested alternate or an
                         // unknown type is compared (or reported) on its own.
                         children.push(pair(ty, task.server, cond));
@@ -562,7 +466,7 @@ impl<'a> Checker<'a, '_> {
                     }
                     let accepted = theirs
                         .iter()
-                        .find(|(_, s)| s.json() == b.json() || s.json() == Json::Any);
+                        .find(|(_, s)| s.json() == b.json() || s.json() == JsonKind::Any);
                     match accepted {
                         Some(&(server, _)) => children.push(pair(ty, server, cond)),
                         None => {
@@ -577,14 +481,14 @@ impl<'a> Checker<'a, '_> {
             }
             Direction::Receive => {
                 for &(server, ref s) in &theirs {
-                    if s.json() == Json::Any {
+                    if s.json() == JsonKind::Any {
                         // Likewise on the server's side.
                         children.push(pair(task.bindings, server, task.conditional));
                         continue;
                     }
                     let decoded = ours
                         .iter()
-                        .find(|(_, _, b)| b.json() == s.json() || b.json() == Json::Any);
+                        .find(|(_, _, b)| b.json() == s.json() || b.json() == JsonKind::Any);
                     match decoded {
                         Some(&(ty, cond, _)) => children.push(pair(ty, server, cond)),
                         None => {
@@ -773,31 +677,10 @@ impl<'a> Checker<'a, '_> {
     fn server_enum_has(&self, tag: Option<&'a SchemaInfoObjectMember>, case: &str) -> bool {
         let Some(tag) = tag else { return false };
         match self.server_type(ServerRef::Named(&tag.r#type)) {
-            Server::Enum(info) => enum_has(info, case),
+            ServerType::Enum(info) => info.has_value(case),
             _ => false,
         }
     }
-}
-
-impl SchemaInfoEnum {
-    /// The names of the values: from `members`, or, where `members` is
-    /// absent or empty, from the deprecated `values` (all that QEMU before
-    /// 6.2 sends).
-    #[allow(deprecated)]
-    pub fn value_names(&self) -> impl Iterator<Item = &str> + Clone + '_ {
-        let members: &[SchemaInfoEnumMember] = self.members.as_deref().unwrap_or_default();
-        let values: &[String] = match members {
-            [] => self.values.as_deref().unwrap_or_default(),
-            _ => &[],
-        };
-        let members = members.iter().map(|m| m.name.as_str());
-        members.chain(values.iter().map(String::as_str))
-    }
-}
-
-/// Whether a server's enumeration has `value`.
-fn enum_has(info: &SchemaInfoEnum, value: &str) -> bool {
-    info.value_names().any(|v| v == value)
 }
 
 /// `path.segment`.
@@ -806,33 +689,6 @@ fn join(path: &str, segment: &str) -> String {
         segment.to_string()
     } else {
         format!("{path}.{segment}")
-    }
-}
-
-/// A name the server chose, for a report: its first [`MAX_NAME_LEN`]
-/// characters, then `...` when there are more.
-fn shown(name: &str) -> String {
-    match name.char_indices().nth(MAX_NAME_LEN) {
-        Some((end, _)) => format!("{}...", &name[..end]),
-        None => name.to_string(),
-    }
-}
-
-impl SchemaInfoBranch {
-    /// The meta-type, as the server names it: `builtin`, `enum`, `array`,
-    /// `object`, `alternate`, `command`, `event`, or one this crate does
-    /// not know.
-    pub fn meta_type_name(&self) -> &str {
-        match self {
-            SchemaInfoBranch::Builtin(_) => "builtin",
-            SchemaInfoBranch::Enum(_) => "enum",
-            SchemaInfoBranch::Array(_) => "array",
-            SchemaInfoBranch::Object(_) => "object",
-            SchemaInfoBranch::Alternate(_) => "alternate",
-            SchemaInfoBranch::Command(_) => "command",
-            SchemaInfoBranch::Event(_) => "event",
-            SchemaInfoBranch::Unrecognized { case, .. } => case,
-        }
     }
 }
 
