@@ -42,7 +42,7 @@ pub fn from_socket(socket: &Path) -> Result<String, CaptureError> {
 
 /// [`from_socket`] with another time limit for each step.
 pub fn from_socket_within(socket: &Path, timeout: Duration) -> Result<String, CaptureError> {
-    let qmp = connect(socket, timeout).map_err(|failure| CaptureError(failure.message))?;
+    let qmp = connect(socket, timeout, false).map_err(|failure| CaptureError(failure.message))?;
     query(&qmp, timeout).map_err(|failure| CaptureError(failure.message))
 }
 
@@ -71,8 +71,17 @@ fn limited(timeout: Duration) -> qapi_types::Config {
         .build()
 }
 
-fn connect(socket: &Path, timeout: Duration) -> Result<BlockingQmp, Failure> {
-    BlockingQmp::connect_unix(socket, &limited(timeout)).map_err(|error| {
+/// Connects to the monitor at `socket`; for a QEMU starting up
+/// (`starting`), trying again while nobody listens on it yet: QEMU creates
+/// the socket file a moment before it listens.
+fn connect(socket: &Path, timeout: Duration, starting: bool) -> Result<BlockingQmp, Failure> {
+    let config = limited(timeout);
+    let connected = if starting {
+        BlockingQmp::connect_unix_retry(socket, &config)
+    } else {
+        BlockingQmp::connect_unix(socket, &config)
+    };
+    connected.map_err(|error| {
         let at = socket.display();
         let message = match &error {
             Error::NotQmp { sent } => format!("'{at}' is not a QMP monitor: it sent '{sent}'"),
@@ -263,9 +272,8 @@ fn from_qemu_in(
             message,
             usable: false,
         }),
-        Ok(()) => {
-            connect(&socket, timeout).and_then(|connected| query(qmp.insert(connected), timeout))
-        }
+        Ok(()) => connect(&socket, timeout, true)
+            .and_then(|connected| query(qmp.insert(connected), timeout)),
     };
     let result = result.map_err(|failure| {
         let usable = failure.usable;
