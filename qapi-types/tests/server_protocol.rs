@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use qapi_types::schema::{BindingSchema, CommandDef, EventDef, TypeRef};
-use qapi_types::serde_json::{self, json, Map, Value};
-use qapi_types::server::{CallFuture, Dispatch, QmpServer, QueuePolicy, ServerConfig, Session};
-use qapi_types::QmpError;
+use qapi_types::serde_json::{self, json, Value};
+use qapi_types::server::{QmpServer, QueuePolicy, ServerConfig};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 #[path = "support/test_dispatch.rs"]

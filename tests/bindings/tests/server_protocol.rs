@@ -71,12 +71,12 @@ mod differential {
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
         }
 
-        /// Sends `bytes`, then a request that marks the end: the replies
-        /// before that request's.
+        /// Sends `bytes`, then a request that marks the end (and changes
+        /// nothing): the replies before that request's.
         async fn exchange(&mut self, bytes: &[u8], step: usize) -> Vec<Value> {
             let mark = format!("mark-{step}");
             self.writer.write_all(bytes).await.expect("sent");
-            let sync = format!("\n{{\"execute\":\"qmp_capabilities\",\"id\":\"{mark}\"}}\n");
+            let sync = format!("\n{{\"execute\":\"query-version\",\"id\":\"{mark}\"}}\n");
             self.writer.write_all(sync.as_bytes()).await.expect("sent");
             let mut replies = Vec::new();
             loop {
