@@ -146,8 +146,9 @@ impl Engine {
             if n == 0 {
                 return Ok(());
             }
-            for &byte in &buffer[..n] {
-                streamer.push(byte, &mut parsed);
+            let mut at = 0;
+            while at < n {
+                at += streamer.feed(&buffer[at..n], &mut parsed);
                 for value in parsed.drain(..) {
                     let request = Request::new(value);
                     if request.skips_queue(self.config.legacy_oob()) {
