@@ -109,6 +109,33 @@ async fn out_of_band_calls_overtake_a_slow_in_band_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qemu_2_12_out_of_band_syntax_when_accepted() {
+    let config = ServerConfig::builder().legacy_oob(true).build();
+    let served = Served::start("legacy", config).await;
+    let config = Config::builder().legacy_oob(true).build();
+    let qmp = Arc::new(Qmp::connect_unix(served.socket(), &config).await.unwrap());
+    let slow = {
+        let qmp = qmp.clone();
+        tokio::spawn(async move { qmp.execute_raw("slow", json!({"ms": 1000})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    assert_eq!(qmp.execute_oob(&Ping {}).await.unwrap(), "pong");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert!(!slow.is_finished());
+    slow.await.unwrap().unwrap();
+
+    // Refused, as QEMU since 3.0 refuses it, when not accepted.
+    let served = Served::start("legacy-refused", ServerConfig::default()).await;
+    let qmp = Qmp::connect_unix(served.socket(), &config).await.unwrap();
+    let error = qmp.execute_oob(&Ping {}).await.unwrap_err();
+    assert_eq!(
+        error.qmp_error().unwrap().desc,
+        "QMP input member 'control' is unexpected"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_stops_reading_when_full_by_default() {
     let served = Served::start("backpressure", ServerConfig::default()).await;
     let config = Config::builder().max_in_band(64).build();

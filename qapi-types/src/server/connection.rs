@@ -217,7 +217,18 @@ impl Engine {
     async fn execute(&self, request: Request, connection: &Connection) -> Outgoing {
         let id = request.id().cloned();
         let session = Session::new(self.hub.clone());
+        let started = std::time::Instant::now();
         let result = self.run(request, connection, &session).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => error.class.as_str(),
+        };
+        crate::trace::log_debug!(
+            connection = connection.id,
+            outcome = %outcome,
+            duration_us = started.elapsed().as_micros() as u64,
+            "request answered"
+        );
         let text = match result {
             Ok(value) => match id {
                 Some(id) => format!("{{\"return\": {value}, \"id\": {id}}}"),
@@ -228,7 +239,7 @@ impl Engine {
                     error.desc =
                         "Expecting capabilities negotiation with 'qmp_capabilities'".into();
                 }
-                crate::trace::log_debug!(class = %error.class, desc = %error.desc, "error reply");
+                crate::trace::log_debug!(desc = %error.desc, "error reply");
                 let error = json!({"class": error.class, "desc": error.desc});
                 match id {
                     Some(id) => format!("{{\"id\": {id}, \"error\": {error}}}"),
