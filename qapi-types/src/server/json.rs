@@ -850,6 +850,44 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, any limit, cut anywhere: no panic, the same values
+        /// fed in runs as pushed a byte at a time, and never more held
+        /// than the limit allows.
+        #[test]
+        fn any_input_is_read_alike_and_bounded(
+            input in proptest::collection::vec(
+                proptest::prelude::prop_oneof![
+                    proptest::prelude::any::<u8>(),
+                    proptest::sample::select(b"{}[]:,\"'\\ ae1-.0".to_vec()),
+                ],
+                0..400,
+            ),
+            limit in 1usize..64,
+            cut in 1usize..17,
+        ) {
+            let mut fed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            for chunk in input.chunks(cut) {
+                let mut at = 0;
+                while at < chunk.len() {
+                    let mut out = Vec::new();
+                    at += streamer.feed(&chunk[at..], &mut out);
+                    fed.extend(out);
+                    proptest::prop_assert!(streamer.buffered() <= 2 * limit + 1);
+                }
+            }
+            let mut pushed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            for &byte in &input {
+                streamer.push(byte, &mut pushed);
+            }
+            proptest::prop_assert_eq!(fed, pushed);
+        }
+    }
+
     #[test]
     fn numbers_are_integers_where_they_fit() {
         assert_eq!(
