@@ -52,6 +52,16 @@ impl Client {
     }
 }
 
+/// A typed event of the test schema.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JobDone {
+    when: String,
+}
+
+impl qapi_types::Event for JobDone {
+    const NAME: &'static str = "JOB_DONE";
+}
+
 fn error(class: &str, desc: &str) -> Value {
     json!({"error": {"class": class, "desc": desc}})
 }
@@ -202,6 +212,16 @@ async fn events_go_to_negotiated_connections_and_after_replies() {
     assert!(now["timestamp"]["seconds"].as_i64().unwrap() > 0);
     assert_eq!(first.next().await, json!({"return": {}, "id": 1}));
     assert_eq!(first.next().await["data"]["when"], "after");
+    server
+        .emit(&JobDone {
+            when: "typed".into(),
+        })
+        .unwrap();
+    let typed = first.next().await;
+    assert_eq!(
+        (&typed["event"], &typed["data"]),
+        (&json!("JOB_DONE"), &json!({"when": "typed"}))
+    );
     server.emit_raw("STOP", Value::Null);
     let stop = first.next().await;
     assert_eq!(stop["event"], "STOP");
