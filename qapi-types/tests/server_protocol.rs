@@ -160,6 +160,41 @@ async fn greeting_negotiation_and_requests_as_qemu_answers_them() {
 }
 
 #[tokio::test]
+async fn out_of_band_execution_needs_offering_and_enabling() {
+    let config = ServerConfig::builder().oob(false).legacy_oob(true).build();
+    let server = QmpServer::new(Test, config);
+    let (mut client, _task) = Client::start(&server);
+    assert_eq!(client.next().await["QMP"]["capabilities"], json!([]));
+    assert_eq!(
+        client
+            .ask(r#"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"#)
+            .await,
+        error(
+            "GenericError",
+            "Capability 'oob' not available with this monitor"
+        )
+    );
+    client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+    assert_eq!(
+        client
+            .ask(r#"{"execute":"ping","control":{"run-oob":true}}"#)
+            .await,
+        error(
+            "GenericError",
+            "Please enable Out-Of-Band first for the session during capabilities negotiation"
+        )
+    );
+    assert_eq!(
+        client.ask(r#"{"exec-oob":"ping"}"#).await,
+        error("GenericError", "QMP input member 'exec-oob' is unexpected")
+    );
+    assert_eq!(
+        client.ask(r#"{"execute":"ping"}"#).await,
+        json!({"return": "pong"})
+    );
+}
+
+#[tokio::test]
 async fn values_nested_as_deep_as_qemu_allows_are_echoed() {
     let server = QmpServer::new(Test, ServerConfig::default());
     let (mut client, _task) = Client::start(&server);

@@ -305,6 +305,12 @@ impl Engine {
         session: &Session,
     ) -> Result<Value, QmpError> {
         let call = request.check(connection.oob_enabled(), self.config.legacy_oob())?;
+        if call.oob && !connection.oob_enabled() {
+            // Only QEMU 2.12's syntax gets here; its words.
+            return Err(QmpError::generic(
+                "Please enable Out-Of-Band first for the session during capabilities negotiation",
+            ));
+        }
         let schema = self.dispatch.schema();
         crate::trace::log_debug!(command = %call.name, oob = call.oob, "command");
         if connection.phase() == NEGOTIATING {
