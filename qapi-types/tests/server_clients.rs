@@ -307,3 +307,24 @@ async fn tcp_listener_serves_and_stops() {
     let error = qmp.execute_raw("ping", json!({})).await.unwrap_err();
     assert!(error.is_closed(), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_listener_ends_its_connections_and_removes_its_socket() {
+    let mut served = Served::start("drop-listener", ServerConfig::default()).await;
+    let qmp = Qmp::connect_unix(served.socket(), &Config::default())
+        .await
+        .unwrap();
+    assert_eq!(served.server.negotiated_connections(), 1);
+    drop(served.listener.take());
+    assert!(!served.socket().exists());
+    let error = qmp.execute_raw("ping", json!({})).await.unwrap_err();
+    assert!(error.is_closed(), "{error}");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while served.server.negotiated_connections() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the connection outlived its listener"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
