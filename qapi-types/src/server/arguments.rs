@@ -1,19 +1,887 @@
 //! Checking a command's arguments as QEMU's input visitor does.
+//!
+//! QEMU's generated marshallers read a command's arguments with the QObject
+//! input visitor: the members of each object in declaration order (a
+//! union's common members, the discriminator among them, then its branch's),
+//! each value checked against its type as it is read, an object's leftover
+//! members reported once all of its members are read. The first error ends
+//! the visit. This module walks a [`BindingSchema`] the same way and answers
+//! QEMU's first error, worded as QEMU words it:
+//!
+//! - a required member absent: `Parameter 'file.filename' is missing`;
+//! - a member the type lacks: `Parameter 'children[0].zz' is unexpected`;
+//! - a value of the wrong JSON type: `Invalid parameter type for 'size',
+//!   expected: integer` (`string`, `number`, `boolean`, `object`, `array`,
+//!   `null`; an alternate's name for a value none of its alternatives
+//!   takes);
+//! - an unsigned integer out of range: `Parameter 'x' expects uint64`, and
+//!   for the narrower ones `Parameter 'x' expects uint16_t` (`int32_t`,
+//!   ...);
+//! - an enumeration's unknown value: `Parameter 'x' does not accept value
+//!   'y'`.
+//!
+//! QEMU names a value by its path (`file.server.port`, `enable[0]`) except
+//! in the last three kinds of error, which name only the member (`null` for
+//! an array's element), and which integers fit the builtins as its JSON
+//! parser reads them: an integer beyond the 64-bit ranges, a fraction or an
+//! exponent makes a float, never an integer (`uint64` and `size` take
+//! negative integers, as QEMU does).
+//!
+//! Conditional parts of the schema are taken as present: the bindings do
+//! not say which conditions the server was built with.
 
-use serde_json::{Map, Value};
+use std::fmt;
+
+use serde_json::{Map, Number, Value};
 
 use crate::error::QmpError;
+use crate::schema::table::{Builtin, Member, TypeKind, TypeRef};
 use crate::schema::{BindingSchema, CommandDef};
+
+/// How deeply objects and arrays may nest in the arguments: a bound on the
+/// walk's recursion that leaves room on a 2 MiB stack (a tokio worker's)
+/// in a debug build. QEMU's JSON parser reads up to 1,024 levels, which
+/// no command's arguments come near.
+const MAX_NESTING: usize = 256;
+
+/// What is answered for arguments nested deeper than [`MAX_NESTING`]:
+/// QEMU's parser's words for a message nested too deeply.
+const TOO_DEEP: &str = "JSON nesting depth limit exceeded";
+
+/// How many steps from a type to another without entering a value (an
+/// alternate to its alternative, a union to its branch) a walk takes
+/// before it takes the table for a cycle QEMU's schemas can't have, and
+/// the value as accepted.
+const MAX_HOPS: usize = 16;
 
 /// Checks `arguments` of `command` (a command of `schema`) as QEMU does
 /// before it runs a command: the error QEMU would answer first (a missing,
 /// unexpected or mistyped member, a value an enumeration lacks, ...), with
 /// QEMU's class and description.
+///
+/// A type the schema does not describe is taken as one that accepts any
+/// value (bindings generated from a complete schema describe every type
+/// they name).
 pub fn check_arguments(
     schema: &BindingSchema,
     command: &CommandDef,
     arguments: &Map<String, Value>,
 ) -> Result<(), QmpError> {
-    let _ = (schema, command, arguments);
+    let visitor = Visitor { schema };
+    visitor.object(command.arguments, arguments, &Path::Root, 0, 0)
+}
+
+/// Where a value sits in the arguments, as QEMU's visitor tracks it: a
+/// chain of frames on the stack, so that naming a value costs nothing
+/// until an error names it.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// The arguments object itself.
+    Root,
+    /// The member `name` of the object at `parent`.
+    Member {
+        /// The object's path.
+        parent: &'a Path<'a>,
+        /// The member's name.
+        name: &'a str,
+    },
+    /// The element `index` of the array at `parent`.
+    Element {
+        /// The array's path.
+        parent: &'a Path<'a>,
+        /// The element's index.
+        index: usize,
+    },
+}
+
+impl Path<'_> {
+    /// The value's own name, as QEMU names it in the errors that do not
+    /// give the path: the member's name, `null` for an array's element.
+    fn own_name(&self) -> &str {
+        match self {
+            Path::Member { name, .. } => name,
+            Path::Root | Path::Element { .. } => "null",
+        }
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    /// The full name, as QEMU writes it: `file.server.port`, `enable[0]`,
+    /// `children[1].filename`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member {
+                parent: Path::Root,
+                name,
+            } => f.write_str(name),
+            Path::Member { parent, name } => write!(f, "{parent}.{name}"),
+            Path::Element { parent, index } => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+/// `Invalid parameter type for 'NAME', expected: EXPECTED` (a path or a
+/// member's own name).
+fn invalid_type(path: &dyn fmt::Display, expected: &str) -> QmpError {
+    QmpError::generic(format!(
+        "Invalid parameter type for '{path}', expected: {expected}"
+    ))
+}
+
+/// `Parameter 'NAME' expects WHAT` (a path or a member's own name).
+fn expects(name: &dyn fmt::Display, what: &str) -> QmpError {
+    QmpError::generic(format!("Parameter '{name}' expects {what}"))
+}
+
+/// The walk over a schema's types, in the order of QEMU's visit.
+struct Visitor<'s> {
+    schema: &'s BindingSchema,
+}
+
+impl Visitor<'_> {
+    /// Visits `value` at `path` as a value of `ty`. `depth` counts the
+    /// objects and arrays around it, `hops` the steps taken from type to
+    /// type since the last of them.
+    fn value(
+        &self,
+        ty: TypeRef,
+        value: &Value,
+        path: &Path<'_>,
+        depth: usize,
+        hops: usize,
+    ) -> Result<(), QmpError> {
+        let named = match ty {
+            TypeRef::Builtin(builtin) => return builtin_value(builtin, value, path),
+            TypeRef::Array(element) => {
+                let Value::Array(elements) = value else {
+                    return Err(invalid_type(path, "array"));
+                };
+                let depth = deeper(depth)?;
+                for (index, item) in elements.iter().enumerate() {
+                    let path = Path::Element {
+                        parent: path,
+                        index,
+                    };
+                    self.value(*element, item, &path, depth, 0)?;
+                }
+                return Ok(());
+            }
+            TypeRef::Named(name) => name,
+        };
+        let Some(def) = self.schema.lookup(named) else {
+            return Ok(());
+        };
+        match def.kind {
+            TypeKind::Enum { values } => {
+                let Value::String(text) = value else {
+                    return Err(invalid_type(path, "string"));
+                };
+                if values.iter().any(|v| v.name == text) {
+                    Ok(())
+                } else {
+                    Err(QmpError::generic(format!(
+                        "Parameter '{}' does not accept value '{text}'",
+                        path.own_name()
+                    )))
+                }
+            }
+            TypeKind::Struct { .. } | TypeKind::Union { .. } => {
+                let Value::Object(members) = value else {
+                    return Err(invalid_type(path, "object"));
+                };
+                self.object(ty, members, path, deeper(depth)?, 0)
+            }
+            TypeKind::Alternate { alternatives } => {
+                if hops >= MAX_HOPS {
+                    return Ok(());
+                }
+                match alternatives
+                    .iter()
+                    .find(|alternative| self.takes_json_type(alternative.ty, value, hops + 1))
+                {
+                    Some(alternative) => self.value(alternative.ty, value, path, depth, hops + 1),
+                    None => Err(invalid_type(&path.own_name(), def.name)),
+                }
+            }
+        }
+    }
+
+    /// Visits the members of `object` as the object type `ty` (a struct
+    /// or a union), then reports a member left over.
+    fn object(
+        &self,
+        ty: TypeRef,
+        object: &Map<String, Value>,
+        path: &Path<'_>,
+        depth: usize,
+        hops: usize,
+    ) -> Result<(), QmpError> {
+        self.members(ty, object, path, depth, hops)?;
+        match leftover(self, ty, object) {
+            Some(name) => {
+                let path = Path::Member { parent: path, name };
+                Err(QmpError::generic(format!(
+                    "Parameter '{path}' is unexpected"
+                )))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Visits the members `ty` declares in `object`: a struct's, or a
+    /// union's common members and then its branch's.
+    fn members(
+        &self,
+        ty: TypeRef,
+        object: &Map<String, Value>,
+        path: &Path<'_>,
+        depth: usize,
+        hops: usize,
+    ) -> Result<(), QmpError> {
+        let Some((members, branch)) = self.layout(ty, object, hops) else {
+            return Ok(());
+        };
+        for member in members {
+            self.member(member, object, path, depth)?;
+        }
+        match branch {
+            Some(branch) => self.members(branch, object, path, depth, hops + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Visits `member` of `object`: absent, it must be optional.
+    fn member(
+        &self,
+        member: &Member,
+        object: &Map<String, Value>,
+        parent: &Path<'_>,
+        depth: usize,
+    ) -> Result<(), QmpError> {
+        let path = Path::Member {
+            parent,
+            name: member.name,
+        };
+        match object.get(member.name) {
+            Some(value) => self.value(member.ty, value, &path, depth, 0),
+            None if member.optional => Ok(()),
+            None => Err(QmpError::generic(format!("Parameter '{path}' is missing"))),
+        }
+    }
+
+    /// The members an object type declares itself, and the type of the
+    /// branch `object` selects (for a union whose discriminator names
+    /// one). `None` for a type that is not an object type, or a walk
+    /// [`MAX_HOPS`] long.
+    fn layout(
+        &self,
+        ty: TypeRef,
+        object: &Map<String, Value>,
+        hops: usize,
+    ) -> Option<(&'static [Member], Option<TypeRef>)> {
+        let TypeRef::Named(name) = ty else {
+            return None;
+        };
+        if hops >= MAX_HOPS {
+            return None;
+        }
+        match self.schema.lookup(name)?.kind {
+            TypeKind::Struct { members } => Some((members, None)),
+            TypeKind::Union {
+                members,
+                tag,
+                branches,
+            } => {
+                let case = object.get(tag).and_then(Value::as_str);
+                let branch = branches
+                    .iter()
+                    .find(|branch| Some(branch.case) == case)
+                    .map(|branch| branch.ty);
+                Some((members, branch))
+            }
+            TypeKind::Enum { .. } | TypeKind::Alternate { .. } => None,
+        }
+    }
+
+    /// Whether `ty` is declared by the object type `ty` for `object`
+    /// (a union's selected branch included).
+    fn declares(&self, ty: TypeRef, object: &Map<String, Value>, name: &str) -> bool {
+        let mut ty = ty;
+        for hops in 0..MAX_HOPS {
+            let Some((members, branch)) = self.layout(ty, object, hops) else {
+                return false;
+            };
+            if members.iter().any(|member| member.name == name) {
+                return true;
+            }
+            match branch {
+                Some(branch) => ty = branch,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether an alternative of type `ty` is the one QEMU picks for
+    /// `value`, by its JSON type.
+    fn takes_json_type(&self, ty: TypeRef, value: &Value, hops: usize) -> bool {
+        match ty {
+            TypeRef::Builtin(builtin) => match builtin {
+                Builtin::Str => value.is_string(),
+                Builtin::Bool => value.is_boolean(),
+                Builtin::Null => value.is_null(),
+                Builtin::Any => true,
+                Builtin::Number
+                | Builtin::Int
+                | Builtin::Int8
+                | Builtin::Int16
+                | Builtin::Int32
+                | Builtin::Int64
+                | Builtin::Uint8
+                | Builtin::Uint16
+                | Builtin::Uint32
+                | Builtin::Uint64
+                | Builtin::Size => value.is_number(),
+            },
+            TypeRef::Array(_) => value.is_array(),
+            TypeRef::Named(name) => match self.schema.lookup(name).map(|def| def.kind) {
+                Some(TypeKind::Enum { .. }) => value.is_string(),
+                Some(TypeKind::Struct { .. } | TypeKind::Union { .. }) => value.is_object(),
+                Some(TypeKind::Alternate { alternatives }) => {
+                    hops < MAX_HOPS
+                        && alternatives.iter().any(|alternative| {
+                            self.takes_json_type(alternative.ty, value, hops + 1)
+                        })
+                }
+                None => true,
+            },
+        }
+    }
+}
+
+/// The member of `object` that QEMU reports as unexpected once every
+/// member `ty` declares is read, if any is left.
+fn leftover<'o>(
+    visitor: &Visitor<'_>,
+    ty: TypeRef,
+    object: &'o Map<String, Value>,
+) -> Option<&'o str> {
+    object
+        .keys()
+        .map(String::as_str)
+        .find(|key| !visitor.declares(ty, object, key))
+}
+
+/// One level deeper than `depth`, or QEMU's parser's refusal.
+fn deeper(depth: usize) -> Result<usize, QmpError> {
+    if depth >= MAX_NESTING {
+        Err(QmpError::generic(TOO_DEEP))
+    } else {
+        Ok(depth + 1)
+    }
+}
+
+/// Visits `value` at `path` as a value of the builtin type `builtin`.
+fn builtin_value(builtin: Builtin, value: &Value, path: &Path<'_>) -> Result<(), QmpError> {
+    let (min, max, c_type) = match builtin {
+        Builtin::Any => return Ok(()),
+        Builtin::Str if value.is_string() => return Ok(()),
+        Builtin::Str => return Err(invalid_type(path, "string")),
+        Builtin::Bool if value.is_boolean() => return Ok(()),
+        Builtin::Bool => return Err(invalid_type(path, "boolean")),
+        Builtin::Null if value.is_null() => return Ok(()),
+        Builtin::Null => return Err(invalid_type(path, "null")),
+        Builtin::Number if value.is_number() => return Ok(()),
+        Builtin::Number => return Err(invalid_type(path, "number")),
+        Builtin::Int | Builtin::Int64 => (i64::MIN as i128, i64::MAX as i128, ""),
+        Builtin::Int8 => (i8::MIN as i128, i8::MAX as i128, "int8_t"),
+        Builtin::Int16 => (i16::MIN as i128, i16::MAX as i128, "int16_t"),
+        Builtin::Int32 => (i32::MIN as i128, i32::MAX as i128, "int32_t"),
+        Builtin::Uint64 | Builtin::Size => (0, u64::MAX as i128, ""),
+        Builtin::Uint8 => (0, u8::MAX as i128, "uint8_t"),
+        Builtin::Uint16 => (0, u16::MAX as i128, "uint16_t"),
+        Builtin::Uint32 => (0, u32::MAX as i128, "uint32_t"),
+    };
+    let number = value.as_number();
+    if min < 0 {
+        // Signed: read as int64 first.
+        let Some(n) = number.and_then(Number::as_i64) else {
+            return Err(invalid_type(path, "integer"));
+        };
+        if (n as i128) < min || (n as i128) > max {
+            return Err(expects(&path.own_name(), c_type));
+        }
+    } else {
+        // Unsigned: read as uint64 first, which takes negative integers
+        // as their two's complement.
+        let Some(n) = number.and_then(|n| n.as_u64().or_else(|| n.as_i64().map(|n| n as u64)))
+        else {
+            return Err(expects(path, "uint64"));
+        };
+        if n as i128 > max {
+            return Err(expects(&path.own_name(), c_type));
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::table::{Alternative, Branch, EnumValue, TypeDef};
+
+    /// A schema with one of each kind of type, sorted by name.
+    static SCHEMA: BindingSchema = BindingSchema {
+        commands: &[
+            CommandDef::new("add", TypeRef::Named("Options"), TypeRef::Named("q_empty")),
+            CommandDef::new(
+                "set",
+                TypeRef::Named("q_obj_set-arg"),
+                TypeRef::Named("q_empty"),
+            ),
+            CommandDef::new("stop", TypeRef::Named("q_empty"), TypeRef::Named("q_empty")),
+        ],
+        events: &[],
+        types: &[
+            TypeDef::enumeration("Driver", &[EnumValue::new("file"), EnumValue::new("raw")]),
+            TypeDef::structure(
+                "FileOptions",
+                &[
+                    Member::new("filename", TypeRef::STR),
+                    Member::new("cache", TypeRef::Named("Cache")).optional(),
+                ],
+            ),
+            TypeDef::structure("Cache", &[Member::new("direct", TypeRef::BOOL).optional()]),
+            TypeDef::union(
+                "Options",
+                &[
+                    Member::new("driver", TypeRef::Named("Driver")),
+                    Member::new("node-name", TypeRef::STR).optional(),
+                ],
+                "driver",
+                &[
+                    Branch::new("file", TypeRef::Named("FileOptions")),
+                    Branch::new("raw", TypeRef::Named("RawOptions")),
+                ],
+            ),
+            TypeDef::structure(
+                "RawOptions",
+                &[
+                    Member::new("file", TypeRef::Named("Ref")),
+                    Member::new("offset", TypeRef::INT).optional(),
+                ],
+            ),
+            TypeDef::alternate(
+                "Ref",
+                &[
+                    Alternative::new(TypeRef::Named("Options")),
+                    Alternative::new(TypeRef::STR),
+                    Alternative::new(TypeRef::NULL),
+                ],
+            ),
+            TypeDef::structure("q_empty", &[]),
+            TypeDef::structure(
+                "q_obj_set-arg",
+                &[
+                    Member::new("name", TypeRef::STR),
+                    Member::new("i8", TypeRef::INT8).optional(),
+                    Member::new("i16", TypeRef::INT16).optional(),
+                    Member::new("i32", TypeRef::INT32).optional(),
+                    Member::new("i64", TypeRef::INT64).optional(),
+                    Member::new("u8", TypeRef::UINT8).optional(),
+                    Member::new("u16", TypeRef::UINT16).optional(),
+                    Member::new("u32", TypeRef::UINT32).optional(),
+                    Member::new("u64", TypeRef::UINT64).optional(),
+                    Member::new("size", TypeRef::SIZE).optional(),
+                    Member::new("number", TypeRef::NUMBER).optional(),
+                    Member::new("flag", TypeRef::BOOL).optional(),
+                    Member::new("nothing", TypeRef::NULL).optional(),
+                    Member::new("anything", TypeRef::ANY).optional(),
+                    Member::new("names", TypeRef::Array(&TypeRef::STR)).optional(),
+                    Member::new("drivers", TypeRef::Array(&TypeRef::Named("Driver"))).optional(),
+                    Member::new("refs", TypeRef::Array(&TypeRef::Named("Ref"))).optional(),
+                    Member::new("matrix", TypeRef::Array(&TypeRef::Array(&TypeRef::INT)))
+                        .optional(),
+                    Member::new("unknown", TypeRef::Named("NotInTheTable")).optional(),
+                ],
+            ),
+        ],
+    };
+
+    /// What checking `arguments` of `command` answers: `Ok` or the
+    /// error's description (always a `GenericError`).
+    fn check(command: &str, arguments: Value) -> Result<(), String> {
+        let command = SCHEMA.command(command).expect("a command of the schema");
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments are an object");
+        };
+        check_arguments(&SCHEMA, command, &arguments).map_err(|error| {
+            assert_eq!(error.class, "GenericError");
+            error.desc
+        })
+    }
+
+    fn err(desc: &str) -> Result<(), String> {
+        Err(desc.to_string())
+    }
+
+    #[test]
+    fn a_required_member_absent_is_missing() {
+        assert_eq!(check("set", json!({})), err("Parameter 'name' is missing"));
+        assert_eq!(check("set", json!({"name": "x"})), Ok(()));
+    }
+
+    #[test]
+    fn a_member_the_type_lacks_is_unexpected_once_the_others_are_read() {
+        assert_eq!(
+            check("stop", json!({"a": 1})),
+            err("Parameter 'a' is unexpected")
+        );
+        assert_eq!(
+            check("set", json!({"zz": 1, "name": "x"})),
+            err("Parameter 'zz' is unexpected")
+        );
+        // A mistyped member declared later is reported first.
+        assert_eq!(
+            check(
+                "set",
+                json!({"zz": 1, "name": "x", "anything": 1, "flag": 1})
+            ),
+            err("Invalid parameter type for 'flag', expected: boolean")
+        );
+    }
+
+    #[test]
+    fn each_builtin_names_the_json_type_it_expects() {
+        for (member, wrong, expected) in [
+            ("name", json!(1), "string"),
+            ("flag", json!("true"), "boolean"),
+            ("number", json!("1"), "number"),
+            ("nothing", json!(0), "null"),
+            ("i64", json!(true), "integer"),
+            ("i64", json!(1.5), "integer"),
+            ("i64", json!(9_223_372_036_854_775_808u64), "integer"),
+            ("i8", json!(1.0), "integer"),
+            ("names", json!("a"), "array"),
+        ] {
+            let mut arguments = json!({"name": "x"});
+            arguments[member] = wrong;
+            assert_eq!(
+                check("set", arguments),
+                Err(format!(
+                    "Invalid parameter type for '{member}', expected: {expected}"
+                )),
+                "{member}"
+            );
+        }
+    }
+
+    #[test]
+    fn null_is_a_value_even_for_an_optional_member() {
+        assert_eq!(
+            check("set", json!({"name": "x", "flag": null})),
+            err("Invalid parameter type for 'flag', expected: boolean")
+        );
+        assert_eq!(check("set", json!({"name": "x", "nothing": null})), Ok(()));
+    }
+
+    #[test]
+    fn any_takes_every_value() {
+        for value in [json!(null), json!(1), json!({"a": [1]}), json!("s")] {
+            assert_eq!(
+                check("set", json!({"name": "x", "anything": value})),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn integers_fit_their_ranges() {
+        for (member, good, bad, c_type) in [
+            (
+                "i8",
+                vec![json!(-128), json!(127)],
+                vec![json!(128), json!(-129)],
+                "int8_t",
+            ),
+            (
+                "i16",
+                vec![json!(-32768), json!(32767)],
+                vec![json!(32768)],
+                "int16_t",
+            ),
+            (
+                "i32",
+                vec![json!(i32::MIN), json!(i32::MAX)],
+                vec![json!(1u64 << 31)],
+                "int32_t",
+            ),
+            (
+                "u8",
+                vec![json!(0), json!(255)],
+                vec![json!(256), json!(-1)],
+                "uint8_t",
+            ),
+            (
+                "u16",
+                vec![json!(65535)],
+                vec![json!(65536), json!(-65536)],
+                "uint16_t",
+            ),
+            (
+                "u32",
+                vec![json!(u32::MAX)],
+                vec![json!(1u64 << 32), json!(i64::MIN)],
+                "uint32_t",
+            ),
+        ] {
+            for value in good {
+                assert_eq!(
+                    check("set", json!({"name": "x", member: value})),
+                    Ok(()),
+                    "{member}"
+                );
+            }
+            for value in bad {
+                assert_eq!(
+                    check("set", json!({"name": "x", member: value})),
+                    Err(format!("Parameter '{member}' expects {c_type}")),
+                    "{member} {value}"
+                );
+            }
+        }
+        for member in ["i64", "i8"] {
+            assert_eq!(
+                check("set", json!({"name": "x", member: i64::MIN})),
+                if member == "i64" {
+                    Ok(())
+                } else {
+                    err("Parameter 'i8' expects int8_t")
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn uint64_and_size_take_negative_integers_but_no_fraction() {
+        for member in ["u64", "size"] {
+            for good in [json!(-1), json!(u64::MAX), json!(i64::MIN)] {
+                assert_eq!(check("set", json!({"name": "x", member: good})), Ok(()));
+            }
+            for bad in [json!(1.0), json!("1"), json!(1e30), json!(true)] {
+                assert_eq!(
+                    check("set", json!({"name": "x", member: bad})),
+                    Err(format!("Parameter '{member}' expects uint64"))
+                );
+            }
+        }
+        assert_eq!(
+            check("set", json!({"name": "x", "u8": "1"})),
+            err("Parameter 'u8' expects uint64")
+        );
+    }
+
+    #[test]
+    fn number_takes_every_number() {
+        for value in [json!(1), json!(-1), json!(u64::MAX), json!(1.5)] {
+            assert_eq!(check("set", json!({"name": "x", "number": value})), Ok(()));
+        }
+    }
+
+    #[test]
+    fn an_enumeration_takes_its_values_only() {
+        assert_eq!(
+            check("add", json!({"driver": "nope"})),
+            err("Parameter 'driver' does not accept value 'nope'")
+        );
+        assert_eq!(
+            check("add", json!({"driver": 1})),
+            err("Invalid parameter type for 'driver', expected: string")
+        );
+        assert_eq!(
+            check("set", json!({"name": "x", "drivers": ["raw", "nope"]})),
+            err("Parameter 'null' does not accept value 'nope'")
+        );
+    }
+
+    #[test]
+    fn arrays_name_their_elements_by_index() {
+        assert_eq!(
+            check("set", json!({"name": "x", "names": ["a", 2]})),
+            err("Invalid parameter type for 'names[1]', expected: string")
+        );
+        assert_eq!(
+            check("set", json!({"name": "x", "matrix": [[1], [2, "3"]]})),
+            err("Invalid parameter type for 'matrix[1][1]', expected: integer")
+        );
+        assert_eq!(
+            check("set", json!({"name": "x", "matrix": [1]})),
+            err("Invalid parameter type for 'matrix[0]', expected: array")
+        );
+        assert_eq!(check("set", json!({"name": "x", "names": []})), Ok(()));
+    }
+
+    #[test]
+    fn a_union_reads_its_discriminator_then_its_branch() {
+        assert_eq!(
+            check("add", json!({})),
+            err("Parameter 'driver' is missing")
+        );
+        assert_eq!(
+            check("add", json!({"driver": "file"})),
+            err("Parameter 'filename' is missing")
+        );
+        assert_eq!(
+            check("add", json!({"driver": "file", "filename": "f"})),
+            Ok(())
+        );
+        // The common members come first.
+        assert_eq!(
+            check("add", json!({"driver": "file", "node-name": 1})),
+            err("Invalid parameter type for 'node-name', expected: string")
+        );
+        // Another branch's member is unexpected.
+        assert_eq!(
+            check(
+                "add",
+                json!({"driver": "file", "filename": "f", "offset": 1})
+            ),
+            err("Parameter 'offset' is unexpected")
+        );
+    }
+
+    #[test]
+    fn nested_objects_are_named_by_their_path() {
+        assert_eq!(
+            check("add", json!({"driver": "raw", "file": {"driver": "file"}})),
+            err("Parameter 'file.filename' is missing")
+        );
+        assert_eq!(
+            check(
+                "add",
+                json!({"driver": "raw", "file": {"driver": "file", "filename": "f", "cache": 1}})
+            ),
+            err("Invalid parameter type for 'file.cache', expected: object")
+        );
+        assert_eq!(
+            check(
+                "add",
+                json!({"driver": "raw", "file": {"driver": "file", "filename": "f", "cache": {"x": 1}}})
+            ),
+            err("Parameter 'file.cache.x' is unexpected")
+        );
+        // An inner object's leftover is reported before the outer one's.
+        assert_eq!(
+            check(
+                "add",
+                json!({"driver": "raw", "zz": 1, "file": {"driver": "file", "filename": "f", "yy": 1}})
+            ),
+            err("Parameter 'file.yy' is unexpected")
+        );
+        assert_eq!(
+            check(
+                "set",
+                json!({"name": "x", "refs": ["a", {"driver": "raw", "file": {"driver": "file"}}]})
+            ),
+            err("Parameter 'refs[1].file.filename' is missing")
+        );
+        // Errors that name only the value's own name.
+        assert_eq!(
+            check(
+                "add",
+                json!({"driver": "raw", "file": {"driver": "raw", "file": "f", "offset": 1}, "offset": 1})
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check("add", json!({"driver": "raw", "file": {"driver": "nope"}})),
+            err("Parameter 'driver' does not accept value 'nope'")
+        );
+    }
+
+    #[test]
+    fn an_alternate_picks_its_alternative_by_json_type() {
+        for good in [
+            json!("node"),
+            json!(null),
+            json!({"driver": "file", "filename": "f"}),
+        ] {
+            assert_eq!(check("add", json!({"driver": "raw", "file": good})), Ok(()));
+        }
+        for bad in [json!(1), json!(true), json!([])] {
+            assert_eq!(
+                check("add", json!({"driver": "raw", "file": bad})),
+                err("Invalid parameter type for 'file', expected: Ref")
+            );
+        }
+        assert_eq!(
+            check("set", json!({"name": "x", "refs": [1]})),
+            err("Invalid parameter type for 'null', expected: Ref")
+        );
+    }
+
+    #[test]
+    fn a_type_missing_from_the_table_takes_any_value() {
+        assert_eq!(
+            check("set", json!({"name": "x", "unknown": [1, {}]})),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let mut value = json!({"driver": "file", "filename": "f"});
+        for _ in 0..MAX_NESTING + 10 {
+            value = json!({"driver": "raw", "file": value});
+        }
+        let Value::Object(arguments) = value else {
+            unreachable!()
+        };
+        let command = SCHEMA.command("add").expect("a command");
+        // A thread with the smallest stack tokio's workers and the test
+        // harness give.
+        let answer = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || check_arguments(&SCHEMA, command, &arguments))
+            .expect("a thread")
+            .join()
+            .expect("no overflow");
+        assert_eq!(answer, Err(QmpError::generic(TOO_DEEP)));
+    }
+
+    /// Tables QEMU's schemas can't make (a type that is its own
+    /// alternative or branch) end the walk instead of looping.
+    #[test]
+    fn cyclic_tables_end() {
+        static CYCLIC: BindingSchema = BindingSchema {
+            commands: &[CommandDef::new("c", TypeRef::Named("U"), TypeRef::NULL)],
+            events: &[],
+            types: &[
+                TypeDef::alternate("A", &[Alternative::new(TypeRef::Named("A"))]),
+                TypeDef::union(
+                    "U",
+                    &[
+                        Member::new("tag", TypeRef::STR),
+                        Member::new("a", TypeRef::Named("A")).optional(),
+                    ],
+                    "tag",
+                    &[Branch::new("u", TypeRef::Named("U"))],
+                ),
+            ],
+        };
+        let arguments = json!({"tag": "u", "a": 1});
+        let Value::Object(arguments) = arguments else {
+            unreachable!()
+        };
+        let command = CYCLIC.command("c").expect("a command");
+        assert_eq!(
+            check_arguments(&CYCLIC, command, &arguments),
+            Err(QmpError::generic(
+                "Invalid parameter type for 'a', expected: A"
+            ))
+        );
+    }
 }
