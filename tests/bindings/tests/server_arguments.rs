@@ -1,0 +1,189 @@
+//! `qapi_types::server::check_arguments` against real qemu-storage-daemon
+//! 10.0.2: bad arguments derived from the storage daemon's table for every
+//! command, sent to the daemon over a raw unix socket, and the checker's
+//! answer compared with QEMU's reply for each.
+
+#[cfg(qemu_schemas)]
+#[path = "server_arguments/corpus.rs"]
+mod corpus;
+
+#[cfg(not(qemu_schemas))]
+#[test]
+#[ignore = "../shared/qemu-10.0.2 was absent at build time: the storage daemon's bindings are empty"]
+fn skipped_without_qemu_schemas() {}
+
+#[cfg(qemu_schemas)]
+mod with_schemas {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+
+    use qapi_bindings_tests::qemu::storage_daemon;
+    use qapi_bindings_tests::storage_daemon::SCHEMA;
+    use qapi_types::serde_json::{self, json, Value};
+    use qapi_types::server::check_arguments;
+
+    use super::corpus::{self, Case};
+
+    /// A raw QMP connection, negotiated.
+    struct Monitor {
+        reader: BufReader<UnixStream>,
+        writer: UnixStream,
+        next_id: u64,
+    }
+
+    impl Monitor {
+        fn connect(socket: &std::path::Path) -> Self {
+            let stream = UnixStream::connect(socket).expect("connected");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .expect("a timeout");
+            let writer = stream.try_clone().expect("a second handle");
+            let mut monitor = Monitor {
+                reader: BufReader::new(stream),
+                writer,
+                next_id: 0,
+            };
+            let greeting = monitor.read();
+            assert!(greeting.get("QMP").is_some(), "{greeting}");
+            let reply = monitor.execute("qmp_capabilities", &json!({}));
+            assert_eq!(reply, json!({"return": {}}));
+            monitor
+        }
+
+        fn read(&mut self) -> Value {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).expect("a line");
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+        }
+
+        /// The reply to `command` with `arguments` (its id taken out);
+        /// events are skipped.
+        fn execute(&mut self, command: &str, arguments: &Value) -> Value {
+            self.next_id += 1;
+            let id = self.next_id;
+            let mut request =
+                json!({"execute": command, "arguments": arguments, "id": id}).to_string();
+            request.push('\n');
+            self.writer
+                .write_all(request.as_bytes())
+                .expect("request sent");
+            loop {
+                let mut message = self.read();
+                if message.get("event").is_some() {
+                    continue;
+                }
+                assert_eq!(message["id"], json!(id), "{message}");
+                if let Some(object) = message.as_object_mut() {
+                    object.remove("id");
+                }
+                return message;
+            }
+        }
+    }
+
+    /// Whether QEMU's error is one its input visitor words, for a case the
+    /// checker accepts.
+    fn reads_as_visitor_error(desc: &str) -> bool {
+        desc.starts_with("Invalid parameter type for '")
+            || (desc.starts_with("Parameter '")
+                && (desc.ends_with("' is missing")
+                    || desc.ends_with("' is unexpected")
+                    || desc.contains("' does not accept value '")
+                    || desc.ends_with("' expects uint64")
+                    || desc.ends_with("_t")))
+    }
+
+    /// The kind of QEMU's answer, for the figures.
+    fn kind(reply: &Value) -> &'static str {
+        let Some(desc) = reply["error"]["desc"].as_str() else {
+            return "return";
+        };
+        if desc.ends_with("' is missing") {
+            "missing"
+        } else if desc.ends_with("' is unexpected") {
+            "unexpected"
+        } else if desc.starts_with("Invalid parameter type") {
+            "type"
+        } else if desc.contains("' expects ") {
+            "range"
+        } else if desc.contains("' does not accept value '") {
+            "enum"
+        } else {
+            "other"
+        }
+    }
+
+    /// The checker's answer and QEMU's reply for one case: `None` where
+    /// they agree, else what differs.
+    fn compare(case: &Case, reply: &Value) -> Option<String> {
+        let command = SCHEMA.command(case.command).expect("a command");
+        let Value::Object(arguments) = &case.arguments else {
+            unreachable!("the corpus makes objects")
+        };
+        let checked = check_arguments(&SCHEMA, command, arguments);
+        let agree = match (&checked, reply.get("error")) {
+            (Err(expected), Some(error)) => {
+                error["class"] == json!(expected.class) && error["desc"] == json!(expected.desc)
+            }
+            (Err(_), None) => false,
+            (Ok(()), Some(error)) => {
+                !reads_as_visitor_error(error["desc"].as_str().unwrap_or_default())
+            }
+            (Ok(()), None) => true,
+        };
+        (!agree).then(|| {
+            format!(
+                "{} {}\n  check_arguments: {checked:?}\n  QEMU: {reply}",
+                case.command, case.arguments
+            )
+        })
+    }
+
+    #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+    fn check_arguments_answers_as_qemu_storage_daemon() {
+        let cases = corpus::cases(&SCHEMA);
+        let qemu = storage_daemon();
+        let mut monitor = Monitor::connect(&qemu.socket);
+        let started = Instant::now();
+        let mut mismatches = Vec::new();
+        // How many cases each kind of answer had.
+        let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+        for case in &cases {
+            let reply = monitor.execute(case.command, &case.arguments);
+            *kinds.entry(kind(&reply)).or_default() += 1;
+            if let Some(mismatch) = compare(case, &reply) {
+                mismatches.push(mismatch);
+            }
+        }
+        let commands = cases
+            .iter()
+            .map(|case| case.command)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        println!(
+            "compared {} cases of {commands} commands with qemu-storage-daemon in {:.1?}: \
+             {} mismatches; QEMU's answers: {kinds:?}",
+            cases.len(),
+            started.elapsed(),
+            mismatches.len()
+        );
+        for expected in ["missing", "unexpected", "type", "range", "enum", "other"] {
+            assert!(kinds.contains_key(expected), "no case answered {expected}");
+        }
+        assert!(cases.len() > 1000, "{} cases", cases.len());
+        assert!(
+            mismatches.is_empty(),
+            "{} of {} cases differ:\n{}",
+            mismatches.len(),
+            cases.len(),
+            mismatches
+                .iter()
+                .take(60)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
