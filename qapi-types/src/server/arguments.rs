@@ -30,6 +30,8 @@
 //! Conditional parts of the schema are taken as present: the bindings do
 //! not say which conditions the server was built with.
 
+mod leftover;
+
 use std::fmt;
 
 use serde_json::{Map, Number, Value};
@@ -218,7 +220,7 @@ impl Visitor<'_> {
         hops: usize,
     ) -> Result<(), QmpError> {
         self.members(ty, object, path, depth, hops)?;
-        match leftover(self, ty, object) {
+        match self.unexpected(ty, object) {
             Some(name) => {
                 let path = Path::Member { parent: path, name };
                 Err(QmpError::generic(format!(
@@ -323,6 +325,38 @@ impl Visitor<'_> {
         false
     }
 
+    /// The member of `object` QEMU reports as unexpected once every
+    /// member `ty` declares is read, if any is left: the one left, or of
+    /// several the first in the order of QEMU's hash table.
+    fn unexpected<'o>(&self, ty: TypeRef, object: &'o Map<String, Value>) -> Option<&'o str> {
+        let mut undeclared = object
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !self.declares(ty, object, key));
+        let first = undeclared.next()?;
+        if undeclared.next().is_none() {
+            return Some(first);
+        }
+        let mut read = Vec::new();
+        let mut ty = ty;
+        for hops in 0..MAX_HOPS {
+            let Some((members, branch)) = self.layout(ty, object, hops) else {
+                break;
+            };
+            read.extend(
+                members
+                    .iter()
+                    .map(|member| member.name)
+                    .filter(|name| object.contains_key(*name)),
+            );
+            match branch {
+                Some(branch) => ty = branch,
+                None => break,
+            }
+        }
+        leftover::first_unexpected(object.keys().map(String::as_str), read.into_iter())
+    }
+
     /// Whether an alternative of type `ty` is the one QEMU picks for
     /// `value`, by its JSON type.
     fn takes_json_type(&self, ty: TypeRef, value: &Value, hops: usize) -> bool {
@@ -358,19 +392,6 @@ impl Visitor<'_> {
             },
         }
     }
-}
-
-/// The member of `object` that QEMU reports as unexpected once every
-/// member `ty` declares is read, if any is left.
-fn leftover<'o>(
-    visitor: &Visitor<'_>,
-    ty: TypeRef,
-    object: &'o Map<String, Value>,
-) -> Option<&'o str> {
-    object
-        .keys()
-        .map(String::as_str)
-        .find(|key| !visitor.declares(ty, object, key))
 }
 
 /// One level deeper than `depth`, or QEMU's parser's refusal.
@@ -543,6 +564,11 @@ mod tests {
         assert_eq!(
             check("set", json!({"zz": 1, "name": "x"})),
             err("Parameter 'zz' is unexpected")
+        );
+        // Of several, the first in QEMU's hash table (see `leftover`).
+        assert_eq!(
+            check("stop", json!({"a": 1, "b": 2})),
+            err("Parameter 'b' is unexpected")
         );
         // A mistyped member declared later is reported first.
         assert_eq!(

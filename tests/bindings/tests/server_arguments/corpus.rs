@@ -28,6 +28,38 @@ const NAME: &str = "qapi-test";
 /// The member put in where the type lacks it.
 const UNEXPECTED: &str = "qapi-unexpected";
 
+/// Names of members put in where the type lacks them, several at once.
+const WORDS: [&str; 28] = [
+    "id",
+    "node-name",
+    "driver",
+    "size",
+    "x",
+    "y",
+    "filename",
+    "cache",
+    "aio",
+    "discard",
+    "a",
+    "b",
+    "c",
+    "zz",
+    "extra",
+    "foo",
+    "bar",
+    "baz",
+    "qux",
+    "job-id",
+    "device",
+    "speed",
+    "data",
+    "type",
+    "mode",
+    "format",
+    "Z",
+    "é",
+];
+
 /// How deep the skeletons expand objects (deeper, an alternate takes
 /// its alternative that is not an object).
 const MAX_DEPTH: usize = 3;
@@ -241,6 +273,18 @@ impl Corpus {
         at.push(Step::Key(UNEXPECTED));
         self.push(replaced(root, at, Some(json!(1))));
         at.pop();
+        if depth < 2 {
+            self.several_unexpected(root, at, &members);
+            // Every optional member given, so that many are read before
+            // the leftovers are reported.
+            let mut full = root.clone();
+            for member in members.iter().filter(|m| m.optional && !m.conditional) {
+                at.push(Step::Key(member.name));
+                full = replaced(&full, at, Some(self.skeleton(member.ty, depth + 1)));
+                at.pop();
+            }
+            self.several_unexpected(&full, at, &members);
+        }
         for member in members {
             if member.conditional {
                 continue;
@@ -256,6 +300,25 @@ impl Corpus {
                 self.walk(root, at, member.ty, depth + 1);
             }
             at.pop();
+        }
+    }
+
+    /// Cases of several members the type lacks at once in the object at
+    /// `at`, where QEMU's hash table decides which is reported.
+    fn several_unexpected(&mut self, root: &Value, at: &mut Vec<Step>, members: &[Member]) {
+        let words = WORDS
+            .iter()
+            .filter(|word| !members.iter().any(|m| m.name == **word));
+        for count in [2, 3, 4, 5, 7, 9, 12, 16, 24] {
+            for skip in [0, 3, 7] {
+                let mut case = root.clone();
+                for word in words.clone().cycle().skip(skip).take(count) {
+                    at.push(Step::Key(word));
+                    case = replaced(&case, at, Some(json!(1)));
+                    at.pop();
+                }
+                self.push(case);
+            }
         }
     }
 
