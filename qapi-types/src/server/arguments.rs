@@ -40,20 +40,18 @@ use crate::error::QmpError;
 use crate::schema::table::{Builtin, Member, TypeKind, TypeRef};
 use crate::schema::{BindingSchema, CommandDef};
 
-/// How deeply objects and arrays may nest in the arguments: a bound on the
-/// walk's recursion that leaves room on a 2 MiB stack (a tokio worker's)
-/// in a debug build. QEMU's JSON parser reads up to 1,024 levels, which
-/// no command's arguments come near.
-const MAX_NESTING: usize = 256;
+/// How many objects and arrays may nest, the arguments object the first:
+/// QEMU's JSON parser refuses a message nested deeper than 1,024 levels,
+/// the request around the arguments one of them.
+const MAX_NESTING: usize = 1023;
 
 /// What is answered for arguments nested deeper than [`MAX_NESTING`]:
-/// QEMU's parser's words for a message nested too deeply.
+/// QEMU's parser's refusal.
 const TOO_DEEP: &str = "JSON nesting depth limit exceeded";
 
 /// How many steps from a type to another without entering a value (an
 /// alternate to its alternative, a union to its branch) a walk takes
-/// before it takes the table for a cycle QEMU's schemas can't have, and
-/// the value as accepted.
+/// before it takes the table for a cycle QEMU's schemas can't have.
 const MAX_HOPS: usize = 16;
 
 /// Checks `arguments` of `command` (a command of `schema`) as QEMU does
@@ -63,213 +61,303 @@ const MAX_HOPS: usize = 16;
 ///
 /// A type the schema does not describe is taken as one that accepts any
 /// value (bindings generated from a complete schema describe every type
-/// they name).
+/// they name). The walk keeps its own stack of the objects and arrays it
+/// is in (no recursion), as deep as QEMU's parser lets a message nest.
 pub fn check_arguments(
     schema: &BindingSchema,
     command: &CommandDef,
     arguments: &Map<String, Value>,
 ) -> Result<(), QmpError> {
-    let visitor = Visitor { schema };
-    visitor.object(command.arguments, arguments, &Path::Root, 0, 0)
+    let walk = Walk { schema };
+    let mut stack = Vec::new();
+    walk.enter_object(&mut stack, Name::Root, command.arguments, arguments)?;
+    walk.run(&mut stack)
 }
 
-/// Where a value sits in the arguments, as QEMU's visitor tracks it: a
-/// chain of frames on the stack, so that naming a value costs nothing
-/// until an error names it.
+/// How a value is named in the object or array that holds it.
 #[derive(Clone, Copy)]
-enum Path<'a> {
+enum Name<'v> {
     /// The arguments object itself.
     Root,
-    /// The member `name` of the object at `parent`.
-    Member {
-        /// The object's path.
-        parent: &'a Path<'a>,
-        /// The member's name.
-        name: &'a str,
-    },
-    /// The element `index` of the array at `parent`.
-    Element {
-        /// The array's path.
-        parent: &'a Path<'a>,
-        /// The element's index.
-        index: usize,
-    },
+    /// A member of an object.
+    Member(&'v str),
+    /// An element of an array.
+    Element(usize),
 }
 
-impl Path<'_> {
+impl Name<'_> {
     /// The value's own name, as QEMU names it in the errors that do not
     /// give the path: the member's name, `null` for an array's element.
-    fn own_name(&self) -> &str {
+    fn own(&self) -> &str {
         match self {
-            Path::Member { name, .. } => name,
-            Path::Root | Path::Element { .. } => "null",
+            Name::Member(name) => name,
+            Name::Root | Name::Element(_) => "null",
         }
     }
 }
 
-impl fmt::Display for Path<'_> {
-    /// The full name, as QEMU writes it: `file.server.port`, `enable[0]`,
-    /// `children[1].filename`.
+/// The objects and arrays the walk is in, the arguments first.
+type Stack<'v> = Vec<Frame<'v>>;
+
+/// An object or array the walk is in.
+struct Frame<'v> {
+    /// How its holder names it.
+    name: Name<'v>,
+    /// Where the walk is in it.
+    place: Place<'v>,
+}
+
+/// Where the walk is in an object or array.
+enum Place<'v> {
+    /// In an object of an object type.
+    Object {
+        /// The object type (a struct or union).
+        ty: TypeRef,
+        /// The object.
+        object: &'v Map<String, Value>,
+        /// The members being read: the type's, then its branch's.
+        members: &'static [Member],
+        /// The next of them to read.
+        next: usize,
+        /// The branch whose members come after these.
+        branch: Option<TypeRef>,
+        /// The branches taken so far.
+        hops: usize,
+    },
+    /// In an array.
+    Array {
+        /// The elements' type.
+        element: TypeRef,
+        /// The elements.
+        items: &'v [Value],
+        /// The next to read.
+        next: usize,
+    },
+}
+
+/// The full name of a value named `last` in the innermost of `stack`, as
+/// QEMU writes it: `file.server.port`, `enable[0]`,
+/// `children[1].filename`.
+struct FullName<'a, 'v> {
+    stack: &'a [Frame<'v>],
+    last: Name<'v>,
+}
+
+impl fmt::Display for FullName<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Path::Root => Ok(()),
-            Path::Member {
-                parent: Path::Root,
-                name,
-            } => f.write_str(name),
-            Path::Member { parent, name } => write!(f, "{parent}.{name}"),
-            Path::Element { parent, index } => write!(f, "{parent}[{index}]"),
+        let mut empty = true;
+        for name in self.stack.iter().map(|frame| frame.name).chain([self.last]) {
+            match name {
+                Name::Root => {}
+                Name::Member(member) if empty => f.write_str(member)?,
+                Name::Member(member) => write!(f, ".{member}")?,
+                Name::Element(index) => write!(f, "[{index}]")?,
+            }
+            empty = matches!(name, Name::Root) && empty;
         }
+        Ok(())
     }
+}
+
+fn full_name<'a, 'v>(stack: &'a [Frame<'v>], last: Name<'v>) -> FullName<'a, 'v> {
+    FullName { stack, last }
 }
 
 /// `Invalid parameter type for 'NAME', expected: EXPECTED` (a path or a
 /// member's own name).
-fn invalid_type(path: &dyn fmt::Display, expected: &str) -> QmpError {
+fn invalid_type(name: &dyn fmt::Display, expected: &str) -> QmpError {
     QmpError::generic(format!(
-        "Invalid parameter type for '{path}', expected: {expected}"
+        "Invalid parameter type for '{name}', expected: {expected}"
     ))
 }
 
-/// `Parameter 'NAME' expects WHAT` (a path or a member's own name).
-fn expects(name: &dyn fmt::Display, what: &str) -> QmpError {
-    QmpError::generic(format!("Parameter '{name}' expects {what}"))
+/// How a builtin refuses a value.
+enum Refusal {
+    /// Not of the JSON type; QEMU's word for the type.
+    Type(&'static str),
+    /// Not an integer an unsigned 64-bit one can be read from.
+    NotUint64,
+    /// An integer outside the range of the C type named.
+    Range(&'static str),
 }
 
-/// The walk over a schema's types, in the order of QEMU's visit.
-struct Visitor<'s> {
+/// The walk over the arguments and the schema's types, in the order of
+/// QEMU's visit.
+struct Walk<'s> {
     schema: &'s BindingSchema,
 }
 
-impl Visitor<'_> {
-    /// Visits `value` at `path` as a value of `ty`. `depth` counts the
-    /// objects and arrays around it, `hops` the steps taken from type to
-    /// type since the last of them.
-    fn value(
+impl Walk<'_> {
+    /// Reads the objects and arrays on `stack` to their ends, and those
+    /// their values push: QEMU's first error, if any.
+    fn run<'v>(&self, stack: &mut Stack<'v>) -> Result<(), QmpError> {
+        while let Some(frame) = stack.last_mut() {
+            match &mut frame.place {
+                Place::Object {
+                    ty,
+                    object,
+                    members,
+                    next,
+                    branch,
+                    hops,
+                } => {
+                    let object: &'v Map<String, Value> = object;
+                    if let Some(member) = members.get(*next) {
+                        *next += 1;
+                        let name = Name::Member(member.name);
+                        match object.get(member.name) {
+                            Some(value) => self.visit(stack, name, member.ty, value)?,
+                            None if member.optional => {}
+                            None => {
+                                return Err(QmpError::generic(format!(
+                                    "Parameter '{}' is missing",
+                                    full_name(stack, name)
+                                )))
+                            }
+                        }
+                    } else if let Some((more, further)) = branch
+                        .take()
+                        .and_then(|branch| self.layout(branch, object, *hops + 1))
+                    {
+                        *members = more;
+                        *next = 0;
+                        *branch = further;
+                        *hops += 1;
+                    } else {
+                        if let Some(key) = self.unexpected(*ty, object) {
+                            return Err(QmpError::generic(format!(
+                                "Parameter '{}' is unexpected",
+                                full_name(stack, Name::Member(key))
+                            )));
+                        }
+                        stack.pop();
+                    }
+                }
+                Place::Array {
+                    element,
+                    items,
+                    next,
+                } => {
+                    let items: &'v [Value] = items;
+                    let element = *element;
+                    if let Some(item) = items.get(*next) {
+                        let name = Name::Element(*next);
+                        *next += 1;
+                        self.visit(stack, name, element, item)?;
+                    } else {
+                        stack.pop();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `value`, named `name` in the innermost of `stack`, as a
+    /// value of `ty`: a scalar at once, an object or array pushed onto
+    /// `stack` to be read next.
+    fn visit<'v>(
         &self,
+        stack: &mut Stack<'v>,
+        name: Name<'v>,
         ty: TypeRef,
-        value: &Value,
-        path: &Path<'_>,
-        depth: usize,
-        hops: usize,
+        value: &'v Value,
     ) -> Result<(), QmpError> {
-        let named = match ty {
-            TypeRef::Builtin(builtin) => return builtin_value(builtin, value, path),
-            TypeRef::Array(element) => {
-                let Value::Array(elements) = value else {
-                    return Err(invalid_type(path, "array"));
-                };
-                let depth = deeper(depth)?;
-                for (index, item) in elements.iter().enumerate() {
-                    let path = Path::Element {
-                        parent: path,
-                        index,
+        let mut ty = ty;
+        for hops in 0..=MAX_HOPS {
+            let named = match ty {
+                TypeRef::Builtin(builtin) => {
+                    return builtin_value(builtin, value).map_err(|refusal| match refusal {
+                        Refusal::Type(expected) => invalid_type(&full_name(stack, name), expected),
+                        Refusal::NotUint64 => QmpError::generic(format!(
+                            "Parameter '{}' expects uint64",
+                            full_name(stack, name)
+                        )),
+                        Refusal::Range(c_type) => QmpError::generic(format!(
+                            "Parameter '{}' expects {c_type}",
+                            name.own()
+                        )),
+                    });
+                }
+                TypeRef::Array(element) => {
+                    let Value::Array(items) = value else {
+                        return Err(invalid_type(&full_name(stack, name), "array"));
                     };
-                    self.value(*element, item, &path, depth, 0)?;
+                    return push(
+                        stack,
+                        Frame {
+                            name,
+                            place: Place::Array {
+                                element: *element,
+                                items,
+                                next: 0,
+                            },
+                        },
+                    );
                 }
+                TypeRef::Named(named) => named,
+            };
+            let Some(def) = self.schema.lookup(named) else {
                 return Ok(());
-            }
-            TypeRef::Named(name) => name,
-        };
-        let Some(def) = self.schema.lookup(named) else {
-            return Ok(());
-        };
-        match def.kind {
-            TypeKind::Enum { values } => {
-                let Value::String(text) = value else {
-                    return Err(invalid_type(path, "string"));
-                };
-                if values.iter().any(|v| v.name == text) {
-                    Ok(())
-                } else {
-                    Err(QmpError::generic(format!(
+            };
+            match def.kind {
+                TypeKind::Enum { values } => {
+                    let Value::String(text) = value else {
+                        return Err(invalid_type(&full_name(stack, name), "string"));
+                    };
+                    if values.iter().any(|v| v.name == text) {
+                        return Ok(());
+                    }
+                    return Err(QmpError::generic(format!(
                         "Parameter '{}' does not accept value '{text}'",
-                        path.own_name()
-                    )))
+                        name.own()
+                    )));
                 }
-            }
-            TypeKind::Struct { .. } | TypeKind::Union { .. } => {
-                let Value::Object(members) = value else {
-                    return Err(invalid_type(path, "object"));
-                };
-                self.object(ty, members, path, deeper(depth)?, 0)
-            }
-            TypeKind::Alternate { alternatives } => {
-                if hops >= MAX_HOPS {
-                    return Ok(());
+                TypeKind::Struct { .. } | TypeKind::Union { .. } => {
+                    let Value::Object(object) = value else {
+                        return Err(invalid_type(&full_name(stack, name), "object"));
+                    };
+                    return self.enter_object(stack, name, ty, object);
                 }
-                match alternatives
-                    .iter()
-                    .find(|alternative| self.takes_json_type(alternative.ty, value, hops + 1))
-                {
-                    Some(alternative) => self.value(alternative.ty, value, path, depth, hops + 1),
-                    None => Err(invalid_type(&path.own_name(), def.name)),
+                TypeKind::Alternate { alternatives } => {
+                    match alternatives
+                        .iter()
+                        .find(|alternative| self.takes_json_type(alternative.ty, value, hops))
+                    {
+                        Some(alternative) => ty = alternative.ty,
+                        None => return Err(invalid_type(&name.own(), def.name)),
+                    }
                 }
             }
         }
+        // A cycle of alternates QEMU's schemas can't have.
+        Ok(())
     }
 
-    /// Visits the members of `object` as the object type `ty` (a struct
-    /// or a union), then reports a member left over.
-    fn object(
+    /// Pushes `object`, named `name`, as an object of type `ty` onto
+    /// `stack`.
+    fn enter_object<'v>(
         &self,
+        stack: &mut Stack<'v>,
+        name: Name<'v>,
         ty: TypeRef,
-        object: &Map<String, Value>,
-        path: &Path<'_>,
-        depth: usize,
-        hops: usize,
+        object: &'v Map<String, Value>,
     ) -> Result<(), QmpError> {
-        self.members(ty, object, path, depth, hops)?;
-        match self.unexpected(ty, object) {
-            Some(name) => {
-                let path = Path::Member { parent: path, name };
-                Err(QmpError::generic(format!(
-                    "Parameter '{path}' is unexpected"
-                )))
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Visits the members `ty` declares in `object`: a struct's, or a
-    /// union's common members and then its branch's.
-    fn members(
-        &self,
-        ty: TypeRef,
-        object: &Map<String, Value>,
-        path: &Path<'_>,
-        depth: usize,
-        hops: usize,
-    ) -> Result<(), QmpError> {
-        let Some((members, branch)) = self.layout(ty, object, hops) else {
-            return Ok(());
-        };
-        for member in members {
-            self.member(member, object, path, depth)?;
-        }
-        match branch {
-            Some(branch) => self.members(branch, object, path, depth, hops + 1),
-            None => Ok(()),
-        }
-    }
-
-    /// Visits `member` of `object`: absent, it must be optional.
-    fn member(
-        &self,
-        member: &Member,
-        object: &Map<String, Value>,
-        parent: &Path<'_>,
-        depth: usize,
-    ) -> Result<(), QmpError> {
-        let path = Path::Member {
-            parent,
-            name: member.name,
-        };
-        match object.get(member.name) {
-            Some(value) => self.value(member.ty, value, &path, depth, 0),
-            None if member.optional => Ok(()),
-            None => Err(QmpError::generic(format!("Parameter '{path}' is missing"))),
-        }
+        let (members, branch) = self.layout(ty, object, 0).unwrap_or((&[], None));
+        push(
+            stack,
+            Frame {
+                name,
+                place: Place::Object {
+                    ty,
+                    object,
+                    members,
+                    next: 0,
+                    branch,
+                    hops: 0,
+                },
+            },
+        )
     }
 
     /// The members an object type declares itself, and the type of the
@@ -306,55 +394,45 @@ impl Visitor<'_> {
         }
     }
 
-    /// Whether `ty` is declared by the object type `ty` for `object`
-    /// (a union's selected branch included).
-    fn declares(&self, ty: TypeRef, object: &Map<String, Value>, name: &str) -> bool {
-        let mut ty = ty;
-        for hops in 0..MAX_HOPS {
-            let Some((members, branch)) = self.layout(ty, object, hops) else {
-                return false;
-            };
-            if members.iter().any(|member| member.name == name) {
-                return true;
-            }
-            match branch {
-                Some(branch) => ty = branch,
-                None => return false,
-            }
-        }
-        false
+    /// The members `ty` reads from `object`, in the order it reads them: a
+    /// union's common members, then its branch's.
+    fn read_order<'o>(
+        &self,
+        ty: TypeRef,
+        object: &'o Map<String, Value>,
+    ) -> impl Iterator<Item = &'static Member> + Clone + 'o
+    where
+        Self: 'o,
+    {
+        let schema = self.schema;
+        let mut layout = Walk { schema }.layout(ty, object, 0);
+        let mut hops = 0;
+        std::iter::from_fn(move || {
+            let (members, branch) = layout?;
+            hops += 1;
+            layout = branch.and_then(|branch| Walk { schema }.layout(branch, object, hops));
+            Some(members)
+        })
+        .flatten()
     }
 
     /// The member of `object` QEMU reports as unexpected once every
     /// member `ty` declares is read, if any is left: the one left, or of
     /// several the first in the order of QEMU's hash table.
     fn unexpected<'o>(&self, ty: TypeRef, object: &'o Map<String, Value>) -> Option<&'o str> {
+        let declared = self.read_order(ty, object);
         let mut undeclared = object
             .keys()
             .map(String::as_str)
-            .filter(|key| !self.declares(ty, object, key));
+            .filter(|key| !declared.clone().any(|member| member.name == *key));
         let first = undeclared.next()?;
         if undeclared.next().is_none() {
             return Some(first);
         }
-        let mut read = Vec::new();
-        let mut ty = ty;
-        for hops in 0..MAX_HOPS {
-            let Some((members, branch)) = self.layout(ty, object, hops) else {
-                break;
-            };
-            read.extend(
-                members
-                    .iter()
-                    .map(|member| member.name)
-                    .filter(|name| object.contains_key(*name)),
-            );
-            match branch {
-                Some(branch) => ty = branch,
-                None => break,
-            }
-        }
-        leftover::first_unexpected(object.keys().map(String::as_str), read.into_iter())
+        let read = declared
+            .map(|member| member.name)
+            .filter(|name| object.contains_key(*name));
+        leftover::first_unexpected(object.keys().map(String::as_str), read)
     }
 
     /// Whether an alternative of type `ty` is the one QEMU picks for
@@ -394,27 +472,28 @@ impl Visitor<'_> {
     }
 }
 
-/// One level deeper than `depth`, or QEMU's parser's refusal.
-fn deeper(depth: usize) -> Result<usize, QmpError> {
-    if depth >= MAX_NESTING {
-        Err(QmpError::generic(TOO_DEEP))
-    } else {
-        Ok(depth + 1)
+/// Pushes `frame` onto `stack`, or refuses as QEMU's parser does past
+/// [`MAX_NESTING`].
+fn push<'v>(stack: &mut Stack<'v>, frame: Frame<'v>) -> Result<(), QmpError> {
+    if stack.len() >= MAX_NESTING {
+        return Err(QmpError::generic(TOO_DEEP));
     }
+    stack.push(frame);
+    Ok(())
 }
 
-/// Visits `value` at `path` as a value of the builtin type `builtin`.
-fn builtin_value(builtin: Builtin, value: &Value, path: &Path<'_>) -> Result<(), QmpError> {
+/// Reads `value` as a value of the builtin type `builtin`.
+fn builtin_value(builtin: Builtin, value: &Value) -> Result<(), Refusal> {
     let (min, max, c_type) = match builtin {
         Builtin::Any => return Ok(()),
         Builtin::Str if value.is_string() => return Ok(()),
-        Builtin::Str => return Err(invalid_type(path, "string")),
+        Builtin::Str => return Err(Refusal::Type("string")),
         Builtin::Bool if value.is_boolean() => return Ok(()),
-        Builtin::Bool => return Err(invalid_type(path, "boolean")),
+        Builtin::Bool => return Err(Refusal::Type("boolean")),
         Builtin::Null if value.is_null() => return Ok(()),
-        Builtin::Null => return Err(invalid_type(path, "null")),
+        Builtin::Null => return Err(Refusal::Type("null")),
         Builtin::Number if value.is_number() => return Ok(()),
-        Builtin::Number => return Err(invalid_type(path, "number")),
+        Builtin::Number => return Err(Refusal::Type("number")),
         Builtin::Int | Builtin::Int64 => (i64::MIN as i128, i64::MAX as i128, ""),
         Builtin::Int8 => (i8::MIN as i128, i8::MAX as i128, "int8_t"),
         Builtin::Int16 => (i16::MIN as i128, i16::MAX as i128, "int16_t"),
@@ -425,24 +504,20 @@ fn builtin_value(builtin: Builtin, value: &Value, path: &Path<'_>) -> Result<(),
         Builtin::Uint32 => (0, u32::MAX as i128, "uint32_t"),
     };
     let number = value.as_number();
-    if min < 0 {
+    let n = if min < 0 {
         // Signed: read as int64 first.
-        let Some(n) = number.and_then(Number::as_i64) else {
-            return Err(invalid_type(path, "integer"));
-        };
-        if (n as i128) < min || (n as i128) > max {
-            return Err(expects(&path.own_name(), c_type));
-        }
+        number
+            .and_then(Number::as_i64)
+            .ok_or(Refusal::Type("integer"))? as i128
     } else {
         // Unsigned: read as uint64 first, which takes negative integers
         // as their two's complement.
-        let Some(n) = number.and_then(|n| n.as_u64().or_else(|| n.as_i64().map(|n| n as u64)))
-        else {
-            return Err(expects(path, "uint64"));
-        };
-        if n as i128 > max {
-            return Err(expects(&path.own_name(), c_type));
-        }
+        number
+            .and_then(|n| n.as_u64().or_else(|| n.as_i64().map(|n| n as u64)))
+            .ok_or(Refusal::NotUint64)? as i128
+    };
+    if n < min || n > max {
+        return Err(Refusal::Range(c_type));
     }
     Ok(())
 }
@@ -857,25 +932,53 @@ mod tests {
         );
     }
 
-    #[test]
-    fn deep_nesting_is_refused_without_overflowing_the_stack() {
-        let mut value = json!({"driver": "file", "filename": "f"});
-        for _ in 0..MAX_NESTING + 10 {
-            value = json!({"driver": "raw", "file": value});
+    /// `levels` objects nested in the arguments of `add`: the arguments
+    /// and `levels` - 1 more in one another.
+    fn nested(levels: usize) -> Map<String, Value> {
+        let mut value = json!({"driver": "file", "filename": 1});
+        for _ in 1..levels {
+            // Not json!, which would serialize the value (recursively).
+            let mut outer = Map::new();
+            outer.insert("driver".to_string(), Value::from("raw"));
+            outer.insert("file".to_string(), value);
+            value = Value::Object(outer);
         }
         let Value::Object(arguments) = value else {
             unreachable!()
         };
+        arguments
+    }
+
+    /// As deep as QEMU's parser reads, the walk reads (on a small stack:
+    /// it does not recurse); deeper, it refuses as QEMU's parser does.
+    #[test]
+    fn nesting_as_deep_as_qemu_reads() {
         let command = SCHEMA.command("add").expect("a command");
-        // A thread with the smallest stack tokio's workers and the test
-        // harness give.
-        let answer = std::thread::Builder::new()
-            .stack_size(2 << 20)
-            .spawn(move || check_arguments(&SCHEMA, command, &arguments))
+        let answers = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                [MAX_NESTING, MAX_NESTING + 1, 100_000].map(|levels| {
+                    let arguments = nested(levels);
+                    let answer = check_arguments(&SCHEMA, command, &arguments);
+                    // serde_json drops a value recursively.
+                    std::mem::forget(arguments);
+                    answer
+                })
+            })
             .expect("a thread")
             .join()
             .expect("no overflow");
-        assert_eq!(answer, Err(QmpError::generic(TOO_DEEP)));
+        let path = vec!["file"; MAX_NESTING - 1].join(".");
+        assert_eq!(
+            answers,
+            [
+                Err(QmpError::generic(format!(
+                    "Invalid parameter type for '{path}.filename', expected: string"
+                ))),
+                Err(QmpError::generic(TOO_DEEP)),
+                Err(QmpError::generic(TOO_DEEP)),
+            ]
+        );
     }
 
     /// Tables QEMU's schemas can't make (a type that is its own

@@ -26,14 +26,14 @@ mod with_schemas {
     use super::corpus::{self, Case};
 
     /// A raw QMP connection, negotiated.
-    struct Monitor {
+    pub(super) struct Monitor {
         reader: BufReader<UnixStream>,
         writer: UnixStream,
         next_id: u64,
     }
 
     impl Monitor {
-        fn connect(socket: &std::path::Path) -> Self {
+        pub(super) fn connect(socket: &std::path::Path) -> Self {
             let stream = UnixStream::connect(socket).expect("connected");
             stream
                 .set_read_timeout(Some(Duration::from_secs(60)))
@@ -60,11 +60,26 @@ mod with_schemas {
         /// The reply to `command` with `arguments` (its id taken out);
         /// events are skipped.
         fn execute(&mut self, command: &str, arguments: &Value) -> Value {
+            self.execute_text(command, &arguments.to_string())
+        }
+
+        /// Reads the replies left of a request QEMU could not parse (its
+        /// parser goes on with the rest of the text as new messages) up to
+        /// the reply to a request sent now.
+        pub(super) fn resync(&mut self) {
+            self.writer
+                .write_all(b"{\"execute\": \"query-version\", \"id\": \"sync\"}\n")
+                .expect("request sent");
+            while self.read().get("id") != Some(&json!("sync")) {}
+        }
+
+        /// The same with the arguments as JSON text.
+        pub(super) fn execute_text(&mut self, command: &str, arguments: &str) -> Value {
             self.next_id += 1;
             let id = self.next_id;
-            let mut request =
-                json!({"execute": command, "arguments": arguments, "id": id}).to_string();
-            request.push('\n');
+            let request = format!(
+                "{{\"execute\": \"{command}\", \"arguments\": {arguments}, \"id\": {id}}}\n"
+            );
             self.writer
                 .write_all(request.as_bytes())
                 .expect("request sent");
@@ -73,7 +88,10 @@ mod with_schemas {
                 if message.get("event").is_some() {
                     continue;
                 }
-                assert_eq!(message["id"], json!(id), "{message}");
+                // An error without an id answers a request QEMU could not
+                // parse (nested too deeply).
+                let unparsed = message.get("id").is_none() && message.get("error").is_some();
+                assert!(unparsed || message["id"] == json!(id), "{message}");
                 if let Some(object) = message.as_object_mut() {
                     object.remove("id");
                 }
@@ -185,5 +203,80 @@ mod with_schemas {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+    }
+}
+
+#[cfg(qemu_schemas)]
+mod deep {
+    use qapi_bindings_tests::qemu::storage_daemon;
+    use qapi_bindings_tests::storage_daemon::SCHEMA;
+    use qapi_types::serde_json::{json, Map, Value};
+    use qapi_types::server::check_arguments;
+
+    use super::with_schemas::Monitor;
+
+    /// `blockdev-add` arguments of `levels` objects, each the `file` of
+    /// the one around it, the innermost `inner`; as a value and as text
+    /// (built without recursion: serde_json serializes and drops
+    /// recursively).
+    fn nested(levels: usize, inner: &Value) -> (Map<String, Value>, String) {
+        let mut value = inner.clone();
+        let mut text = inner.to_string();
+        for _ in 1..levels {
+            let mut outer = Map::new();
+            outer.insert("driver".to_string(), Value::from("raw"));
+            outer.insert("file".to_string(), value);
+            value = Value::Object(outer);
+            text = format!("{{\"driver\": \"raw\", \"file\": {text}}}");
+        }
+        let Value::Object(arguments) = value else {
+            unreachable!("an object")
+        };
+        (arguments, text)
+    }
+
+    /// Takes a nested value apart from the outside in.
+    fn dismantle(mut arguments: Map<String, Value>) {
+        while let Some(Value::Object(inner)) = arguments.remove("file") {
+            arguments = inner;
+        }
+    }
+
+    /// Arguments nested as deep as QEMU's parser reads (1,024 levels with
+    /// the request around them) get the same answer, paths of a thousand
+    /// names included, and one level deeper the parser's refusal.
+    #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+    fn deeply_nested_arguments_answer_as_qemu_storage_daemon() {
+        let qemu = storage_daemon();
+        let mut monitor = Monitor::connect(&qemu.socket);
+        let command = SCHEMA.command("blockdev-add").expect("blockdev-add");
+        let inners = [
+            json!({"driver": "file", "filename": 1}),
+            json!({"driver": "file"}),
+            json!({"driver": "file", "filename": "f", "a": 1, "b": 2, "c": 3}),
+            json!({"driver": "nope"}),
+            json!(7),
+        ];
+        let mut compared = 0;
+        for levels in [2, 64, 128, 129, 500, 1022, 1023, 1024] {
+            for inner in &inners {
+                let (arguments, text) = nested(levels, inner);
+                let checked =
+                    check_arguments(&SCHEMA, command, &arguments).expect_err("nothing valid");
+                let reply = monitor.execute_text("blockdev-add", &text);
+                assert_eq!(
+                    reply,
+                    json!({"error": {"class": checked.class, "desc": checked.desc}}),
+                    "{levels} levels around {inner}"
+                );
+                if checked.desc == "JSON nesting depth limit exceeded" {
+                    monitor.resync();
+                }
+                dismantle(arguments);
+                compared += 1;
+            }
+        }
+        println!("compared {compared} deeply nested cases with qemu-storage-daemon");
     }
 }
