@@ -6,26 +6,29 @@
 //! each value checked against its type as it is read, an object's leftover
 //! members reported once all of its members are read. The first error ends
 //! the visit. This module walks a [`BindingSchema`] the same way and answers
-//! QEMU's first error, worded as QEMU words it:
+//! QEMU's first error (always a `GenericError`), worded as QEMU words it:
 //!
 //! - a required member absent: `Parameter 'file.filename' is missing`;
-//! - a member the type lacks: `Parameter 'children[0].zz' is unexpected`;
-//! - a value of the wrong JSON type: `Invalid parameter type for 'size',
-//!   expected: integer` (`string`, `number`, `boolean`, `object`, `array`,
-//!   `null`; an alternate's name for a value none of its alternatives
-//!   takes);
-//! - an unsigned integer out of range: `Parameter 'x' expects uint64`, and
-//!   for the narrower ones `Parameter 'x' expects uint16_t` (`int32_t`,
-//!   ...);
-//! - an enumeration's unknown value: `Parameter 'x' does not accept value
-//!   'y'`.
+//! - a member the type lacks: `Parameter 'children[0].zz' is unexpected`
+//!   (of several, the one QEMU's hash table gives first: see `leftover`);
+//! - a value of the wrong JSON type: `Invalid parameter type for
+//!   'file.size', expected: integer` (`string`, `number`, `boolean`,
+//!   `object`, `array`, `null`);
+//! - no integer an unsigned one can be read from: `Parameter 'x.y' expects
+//!   uint64`;
+//! - an integer outside a narrower builtin's range: `Parameter 'y' expects
+//!   uint16_t` (`int8_t`, `int32_t`, ...);
+//! - an enumeration's unknown value: `Parameter 'y' does not accept value
+//!   'z'`;
+//! - a value none of an alternate's alternatives takes by its JSON type:
+//!   `Invalid parameter type for 'y', expected: BlockdevRef`.
 //!
-//! QEMU names a value by its path (`file.server.port`, `enable[0]`) except
-//! in the last three kinds of error, which name only the member (`null` for
-//! an array's element), and which integers fit the builtins as its JSON
-//! parser reads them: an integer beyond the 64-bit ranges, a fraction or an
-//! exponent makes a float, never an integer (`uint64` and `size` take
-//! negative integers, as QEMU does).
+//! The first four name the value by its path (`file.server.port`,
+//! `enable[0]`), the last three by its own name only (`null` for an
+//! array's element). Integers are read as QEMU's JSON parser reads them:
+//! beyond the 64-bit ranges, or with a fraction or an exponent, a number is
+//! a float, which no integer type takes; `uint64` and `size` take negative
+//! integers, as QEMU does.
 //!
 //! Conditional parts of the schema are taken as present: the bindings do
 //! not say which conditions the server was built with.

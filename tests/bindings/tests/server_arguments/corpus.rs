@@ -15,10 +15,21 @@ use qapi_types::serde_json::{self, json, Map, Value};
 /// would end the daemon.
 const SKIPPED: [&str; 1] = ["quit"];
 
-/// Whether QEMU 10.0.2 takes `arguments` of `command` and then fails an
-/// assertion: `blockdev-reopen` of no nodes.
+/// Whether QEMU 10.0.2 takes `arguments` of `command` and then crashes:
+/// `blockdev-reopen` of no nodes fails an assertion, a `transaction`'s
+/// dirty bitmap action on a node that does not exist dereferences NULL.
 fn crashes_qemu(command: &str, arguments: &Value) -> bool {
-    command == "blockdev-reopen" && arguments.get("options") == Some(&json!([]))
+    match command {
+        "blockdev-reopen" => arguments.get("options") == Some(&json!([])),
+        "transaction" => arguments["actions"].as_array().is_some_and(|actions| {
+            actions.iter().any(|action| {
+                action["type"]
+                    .as_str()
+                    .is_some_and(|kind| kind.starts_with("block-dirty-bitmap-"))
+            })
+        }),
+        _ => false,
+    }
 }
 
 /// The string the skeletons use, which names nothing the daemon has (a
@@ -85,6 +96,7 @@ pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
     let mut corpus = Corpus {
         schema,
         command: "",
+        top_is_union: false,
         cases: Vec::new(),
         seen: HashSet::new(),
     };
@@ -94,6 +106,7 @@ pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
         }
         corpus.command = command.name;
         let ty = command.arguments;
+        corpus.top_is_union = matches!(corpus.kind(ty), Some(TypeKind::Union { .. }));
         // A union's every branch, at the top.
         let roots: Vec<Value> = match corpus.kind(ty) {
             Some(TypeKind::Union {
@@ -117,6 +130,9 @@ pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
 struct Corpus {
     schema: &'static BindingSchema,
     command: &'static str,
+    /// Whether the command's arguments are a union, whose every branch
+    /// is walked at the top (and only there).
+    top_is_union: bool,
     cases: Vec<Case>,
     seen: HashSet<String>,
 }
@@ -245,8 +261,12 @@ impl Corpus {
                 self.walk(root, at, *element, depth + 1);
                 at.pop();
             }
-            (_, Some(TypeKind::Struct { .. } | TypeKind::Union { .. }), Value::Object(_)) => {
+            (_, Some(TypeKind::Struct { .. }), Value::Object(_)) => {
                 self.walk_object(root, at, ty, depth);
+            }
+            (_, Some(TypeKind::Union { .. }), Value::Object(_)) => {
+                let each_branch = depth <= 2 && !self.top_is_union;
+                self.walk_union(root, at, ty, depth, each_branch);
             }
             (_, Some(TypeKind::Alternate { alternatives }), value) => {
                 // The alternative the skeleton took, walked as itself.
@@ -255,10 +275,39 @@ impl Corpus {
                     _ => false,
                 });
                 if let Some(alternative) = taken {
-                    self.walk_object(root, at, alternative.ty, depth);
+                    // Not each branch: a block node's (BlockdevRef)
+                    // would be walked in every node's options.
+                    self.walk_union(root, at, alternative.ty, depth, false);
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The cases inside an object of the object type `ty` at `at`; with
+    /// `each_branch`, for a union, inside each of its branches
+    /// (`chardev-add`'s backend, `transaction`'s actions).
+    fn walk_union(
+        &mut self,
+        root: &Value,
+        at: &mut Vec<Step>,
+        ty: TypeRef,
+        depth: usize,
+        each_branch: bool,
+    ) {
+        match self.kind(ty) {
+            Some(TypeKind::Union {
+                members,
+                tag,
+                branches,
+            }) if each_branch => {
+                for branch in branches.iter().filter(|b| !b.conditional) {
+                    let skeleton = self.union_skeleton(members, tag, branch.case, branch.ty, depth);
+                    let root = replaced(root, at, Some(skeleton));
+                    self.walk_object(&root, at, ty, depth);
+                }
+            }
+            _ => self.walk_object(root, at, ty, depth),
         }
     }
 
