@@ -1016,4 +1016,78 @@ mod tests {
             ))
         );
     }
+
+    /// A JSON value of a few levels whose member names are mostly the
+    /// schema's, with numbers of every kind serde_json holds.
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop_oneof![Just("file"), Just("raw"), Just("f"), Just("nope")].prop_map(Value::from),
+        ];
+        let names = prop_oneof![
+            Just("driver".to_string()),
+            Just("file".to_string()),
+            Just("filename".to_string()),
+            Just("cache".to_string()),
+            Just("direct".to_string()),
+            Just("offset".to_string()),
+            Just("node-name".to_string()),
+            "[a-zé-]{1,6}",
+        ];
+        leaf.prop_recursive(6, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(names.clone(), inner, 0..8)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever the arguments, the answer is Ok or one of QEMU's
+        /// errors, and an unexpected member is one the arguments have.
+        #[test]
+        fn any_arguments_get_an_answer(value in value(), command in 0..3usize) {
+            let Value::Object(arguments) = value else {
+                return Ok(());
+            };
+            let command = &SCHEMA.commands[command];
+            if let Err(error) = check_arguments(&SCHEMA, command, &arguments) {
+                proptest::prop_assert_eq!(&error.class, "GenericError");
+                let desc = &error.desc;
+                proptest::prop_assert!(
+                    desc.starts_with("Parameter '") || desc.starts_with("Invalid parameter type for '"),
+                    "{}", desc
+                );
+                if let Some(name) = desc
+                    .strip_prefix("Parameter '")
+                    .and_then(|rest| rest.strip_suffix("' is unexpected"))
+                {
+                    let last = name.rsplit('.').next().unwrap_or(name);
+                    proptest::prop_assert!(
+                        json_has_key(&Value::Object(arguments.clone()), last),
+                        "{} not in the arguments", last
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether `value` has a member named `key` at any depth.
+    fn json_has_key(value: &Value, key: &str) -> bool {
+        match value {
+            Value::Object(map) => {
+                map.contains_key(key) || map.values().any(|v| json_has_key(v, key))
+            }
+            Value::Array(items) => items.iter().any(|v| json_has_key(v, key)),
+            _ => false,
+        }
+    }
 }

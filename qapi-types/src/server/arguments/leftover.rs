@@ -344,4 +344,28 @@ mod tests {
         assert_eq!(tdb_hash(""), 12345);
         assert_eq!(str_hash("a"), 5381 * 33 + 97);
     }
+
+    proptest::proptest! {
+        /// Whatever names are put in and which of them are read, the name
+        /// given is one left, and none only when none is.
+        #[test]
+        fn the_name_given_is_left(
+            names in proptest::collection::btree_set("[a-z]{1,4}", 0..80),
+            read_mask in proptest::collection::vec(proptest::prelude::any::<bool>(), 80),
+        ) {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let read: Vec<&str> = names
+                .iter()
+                .zip(&read_mask)
+                .filter(|(_, read)| **read)
+                .map(|(name, _)| *name)
+                .collect();
+            let left: Vec<&str> = names.iter().copied().filter(|n| !read.contains(n)).collect();
+            let given = first_unexpected(names.iter().copied(), read.iter().copied());
+            match given {
+                Some(name) => proptest::prop_assert!(left.contains(&name), "{} was read", name),
+                None => proptest::prop_assert!(left.is_empty()),
+            }
+        }
+    }
 }
