@@ -76,7 +76,7 @@ mod with_schemas {
         /// The replies to `cases`, sent by a second thread while this one
         /// reads (QEMU stops reading while eight wait; it answers in
         /// order).
-        fn pipeline(&mut self, cases: &[Case]) -> Vec<Value> {
+        pub(super) fn pipeline(&mut self, cases: &[Case]) -> Vec<Value> {
             let first = self.next_id + 1;
             self.next_id += cases.len() as u64;
             let mut writer = self.writer.try_clone().expect("a second handle");
@@ -331,5 +331,102 @@ mod deep {
             }
         }
         println!("compared {compared} deeply nested cases with qemu-storage-daemon");
+    }
+}
+
+#[cfg(qemu_schemas)]
+mod system_emulator {
+    use qapi_bindings_tests::qemu::system_emulator;
+    use qapi_bindings_tests::system::SCHEMA;
+    use qapi_types::serde_json::{json, Value};
+    use qapi_types::server::check_arguments;
+
+    use super::corpus;
+    use super::with_schemas::Monitor;
+
+    /// Commands whose effect, were QEMU to take the arguments, would stop,
+    /// reset or end the emulator, write outside its directory, or crash
+    /// it: left out even though only arguments the checker refuses are
+    /// sent.
+    const RISKY: [&str; 20] = [
+        "stop",
+        "cont",
+        "system_reset",
+        "system_powerdown",
+        "system_wakeup",
+        "x-exit-preconfig",
+        "migrate",
+        "migrate-incoming",
+        "migrate-recover",
+        "human-monitor-command",
+        "dump-guest-memory",
+        "blockdev-reopen",
+        "transaction",
+        "snapshot-save",
+        "snapshot-load",
+        "snapshot-delete",
+        "pmemsave",
+        "memsave",
+        "screendump",
+        "set-action",
+    ];
+
+    /// The same corpus for the system emulator's schema (`-M none`): the
+    /// cases the checker refuses (so that nothing runs) get QEMU's very
+    /// error.
+    #[test]
+    #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+    fn refusals_match_qemu_system_emulator() {
+        // device_add's schema says `gen: false`: QEMU reads its
+        // arguments itself (any member is a device property), which the
+        // table does not record.
+        let wanted = |name: &str| !RISKY.contains(&name) && name != "device_add";
+        let cases: Vec<corpus::Case> = corpus::cases_of(&SCHEMA, wanted)
+            .into_iter()
+            .filter(|case| {
+                let command = SCHEMA.command(case.command).expect("a command");
+                let Value::Object(arguments) = &case.arguments else {
+                    return false;
+                };
+                check_arguments(&SCHEMA, command, arguments).is_err()
+            })
+            .collect();
+        let qemu = system_emulator();
+        let mut monitor = Monitor::connect(&qemu.socket);
+        let replies = monitor.pipeline(&cases);
+        let mut mismatches = Vec::new();
+        for (case, reply) in cases.iter().zip(&replies) {
+            let command = SCHEMA.command(case.command).expect("a command");
+            let Value::Object(arguments) = &case.arguments else {
+                continue;
+            };
+            let Err(expected) = check_arguments(&SCHEMA, command, arguments) else {
+                continue;
+            };
+            let expected = json!({"error": {"class": expected.class, "desc": expected.desc}});
+            if *reply != expected {
+                mismatches.push(format!(
+                    "{} {}\n  check_arguments: {expected}\n  QEMU: {reply}",
+                    case.command, case.arguments
+                ));
+            }
+        }
+        println!(
+            "compared {} refused cases with qemu-system-x86_64: {} mismatches",
+            cases.len(),
+            mismatches.len()
+        );
+        assert!(
+            mismatches.is_empty(),
+            "{} of {} cases differ:\n{}",
+            mismatches.len(),
+            cases.len(),
+            mismatches
+                .iter()
+                .take(60)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }

@@ -93,6 +93,12 @@ enum Step {
 /// The cases for every command of `schema` but [`SKIPPED`], without
 /// duplicates.
 pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
+    cases_of(schema, |_| true)
+}
+
+/// The cases for the commands of `schema` `wanted` takes (never those of
+/// [`SKIPPED`]), without duplicates.
+pub fn cases_of(schema: &'static BindingSchema, wanted: impl Fn(&str) -> bool) -> Vec<Case> {
     let mut corpus = Corpus {
         schema,
         command: "",
@@ -101,7 +107,7 @@ pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
         seen: HashSet::new(),
     };
     for command in schema.commands {
-        if SKIPPED.contains(&command.name) || command.conditional {
+        if SKIPPED.contains(&command.name) || command.conditional || !wanted(command.name) {
             continue;
         }
         corpus.command = command.name;
