@@ -207,10 +207,9 @@ impl<'k> Table<'k> {
     }
 
     fn maybe_resize(&mut self) {
-        let size = self.size() as u32;
-        if (size > self.nodes * 4 && size > 1 << MIN_SHIFT)
-            || size <= self.occupied + self.occupied / 16
-        {
+        let size = self.size() as u64;
+        let (nodes, occupied) = (u64::from(self.nodes), u64::from(self.occupied));
+        if (size > nodes * 4 && size > 1 << MIN_SHIFT) || size <= occupied + occupied / 16 {
             self.resize();
         }
     }
@@ -221,7 +220,8 @@ impl<'k> Table<'k> {
         let old_size = self.size();
         // GLib computes `nnodes * 1.333` in double and truncates it.
         let wanted = (f64::from(self.nodes) * 1.333) as u32;
-        let shift = (u32::BITS - wanted.leading_zeros()).max(MIN_SHIFT);
+        // (No map holds the 2^31 names a larger table takes.)
+        let shift = (u32::BITS - wanted.leading_zeros()).clamp(MIN_SHIFT, 31);
         self.set_shift(shift);
         let new_size = self.size();
         if new_size > old_size {
