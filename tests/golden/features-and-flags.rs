@@ -84,11 +84,11 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("set-limits", R::Named("q_obj_set-limits-arg"), R::Named("q_empty")),
             C::new("reset-limits", R::Named("q_obj_reset-limits-arg"), R::Named("q_empty")),
             C::new("guest-shutdown", R::Named("q_obj_guest-shutdown-arg"), R::Named("q_empty")),
-            C::new("netdev-add", R::Named("q_obj_netdev-add-arg"), R::Named("q_empty")),
+            C::new("netdev-add", R::Named("q_obj_netdev-add-arg"), R::Named("q_empty")).reads_own_arguments(),
             C::new("migrate-recover", R::Named("q_obj_migrate-recover-arg"), R::Named("q_empty")).allow_oob(),
             C::new("qmp-capabilities", R::Named("q_obj_qmp-capabilities-arg"), R::Named("q_empty")),
             C::new("block-resize", R::Named("q_obj_block-resize-arg"), R::Named("q_empty")),
-            C::new("query-limits", R::Named("q_empty"), R::Named("Limits")).allow_oob(),
+            C::new("query-limits", R::Named("q_empty"), R::Named("Limits")).allow_oob().reads_own_arguments(),
             C::new("resize-all", R::Named("Limits"), R::Named("q_empty")),
         ],
         events: &[

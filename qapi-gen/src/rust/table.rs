@@ -35,8 +35,9 @@ pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStr
                 let arguments = reached.reference(schema, command.arg_type);
                 let returns = reached.reference(schema, command.ret_type);
                 let oob = command.allow_oob.then(|| quote!(.allow_oob()));
+                let own = (!command.gen).then(|| quote!(.reads_own_arguments()));
                 let cond = conditional(&entity.cond);
-                commands.push(quote!(C::new(#name, #arguments, #returns) #oob #cond));
+                commands.push(quote!(C::new(#name, #arguments, #returns) #oob #own #cond));
             }
             EntityKind::Event(event) => {
                 let data = reached.reference(schema, event.arg_type);

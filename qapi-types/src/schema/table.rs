@@ -35,6 +35,11 @@ pub struct CommandDef {
     pub allow_oob: bool,
     /// Whether the schema defines it only under a condition.
     pub conditional: bool,
+    /// Whether QEMU's implementation reads the arguments itself (the
+    /// schema's `'gen': false`, as `device_add`'s, whose other members are
+    /// the device's properties): they are not checked against
+    /// [`arguments`](Self::arguments).
+    pub reads_own_arguments: bool,
 }
 
 /// An event of a [`BindingSchema`].
@@ -258,6 +263,7 @@ impl CommandDef {
             returns,
             allow_oob: false,
             conditional: false,
+            reads_own_arguments: false,
         }
     }
 
@@ -273,6 +279,14 @@ impl CommandDef {
     pub const fn conditional(self) -> Self {
         Self {
             conditional: true,
+            ..self
+        }
+    }
+
+    /// QEMU's implementation reads the command's arguments itself.
+    pub const fn reads_own_arguments(self) -> Self {
+        Self {
+            reads_own_arguments: true,
             ..self
         }
     }

@@ -2325,7 +2325,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("query-network-ports", R::Named("q_empty"), R::Array(&R::Named("NetworkPortInfo"))),
             C::new("query-pool-stats", R::Named("q_obj_query-pool-stats-arg"), R::Array(&R::Named("LegacyPoolStats"))),
             C::new("property-get", R::Named("q_obj_property-get-arg"), R::Named("PropertyValue")),
-            C::new("property-set", R::Named("q_obj_property-set-arg"), R::Named("q_empty")),
+            C::new("property-set", R::Named("q_obj_property-set-arg"), R::Named("q_empty")).reads_own_arguments(),
             C::new("appliance-reboot", R::Named("q_obj_appliance-reboot-arg"), R::Named("q_empty")),
             C::new("x-debug-volume-map", R::Named("q_obj_x-debug-volume-map-arg"), R::Named("VolumeMap")).conditional(),
             C::new("__com.example_query-vendor-info", R::Named("q_empty"), R::Named("__com.example_VendorInfo")),
