@@ -11,7 +11,9 @@
 mod arguments;
 mod dispatch;
 mod introspection;
+mod mock;
 
 pub use arguments::check_arguments;
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
 pub use introspection::Conditions;
+pub use mock::{Call, Mock};
