@@ -12,8 +12,10 @@ mod arguments;
 mod dispatch;
 mod introspection;
 mod mock;
+mod replay;
 
 pub use arguments::check_arguments;
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
 pub use introspection::Conditions;
 pub use mock::{Call, Mock};
+pub use replay::{Exchange, Replay};

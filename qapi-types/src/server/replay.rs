@@ -1,0 +1,391 @@
+//! A [`Dispatch`] serving a recorded session again: [`Replay`].
+//!
+//! A recording (see [`recording`](crate::recording)) of the async client
+//! against a real QEMU holds every request with its reply, and the events
+//! that came between them. Replayed, a request is answered with the
+//! recorded reply of the first recorded request of the same command and
+//! arguments not answered yet; identical requests take the recorded
+//! replies in the order recorded, and once these are used up the last one
+//! is given again (unless [`Replay::repeat_last`] turned that off). The
+//! events that followed a reply in the recording are emitted after it.
+//!
+//! A request the recording does not have is answered with an error naming
+//! it; the test asks for those ([`Replay::unmatched`]) and for the
+//! recorded requests nobody asked for ([`Replay::unused`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value};
+
+use crate::error::QmpError;
+use crate::recording::{Direction, Recording, RecordingError};
+use crate::schema::BindingSchema;
+use crate::server::{Call, CallFuture, CallOutcome, Dispatch, Session};
+use crate::RawEvent;
+
+/// The commands a server answers itself, never through its dispatch: their
+/// recorded requests are left out.
+const ANSWERED_BY_THE_SERVER: [&str; 4] = [
+    "qmp_capabilities",
+    "query-version",
+    "query-commands",
+    "query-qmp-schema",
+];
+
+/// A recorded session served again. Clones share it.
+#[derive(Clone)]
+pub struct Replay {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    schema: &'static BindingSchema,
+    exchanges: Vec<Exchange>,
+    /// Events before the first recorded reply.
+    initial_events: Vec<RawEvent>,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Whether each exchange has been answered.
+    used: Vec<bool>,
+    /// Requests the recording does not have, in order.
+    unmatched: Vec<Call>,
+    /// Whether requests whose recorded replies are used up get the last
+    /// one again.
+    repeat_last: bool,
+}
+
+/// A recorded request and its reply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exchange {
+    /// The request's line in the recording.
+    pub line: usize,
+    /// The command's wire name.
+    pub name: String,
+    /// Its arguments (an empty object when it had none).
+    pub arguments: Map<String, Value>,
+    /// The recorded reply: the return value or the error.
+    pub answer: Result<Value, QmpError>,
+    /// The events that followed the reply, before the next recorded reply.
+    pub events: Vec<RawEvent>,
+}
+
+impl Replay {
+    /// The recording in file `path`, served as a server of `schema` (the
+    /// bindings' `SCHEMA`).
+    pub fn from_file(
+        path: impl AsRef<Path>,
+        schema: &'static BindingSchema,
+    ) -> Result<Self, RecordingError> {
+        Ok(Self::new(&Recording::read(path)?, schema))
+    }
+
+    /// `recording`, served as a server of `schema`.
+    pub fn new(recording: &Recording, schema: &'static BindingSchema) -> Self {
+        let (exchanges, initial_events) = exchanges(recording);
+        Self {
+            shared: Arc::new(Shared {
+                schema,
+                state: Mutex::new(State {
+                    used: vec![false; exchanges.len()],
+                    unmatched: Vec::new(),
+                    repeat_last: true,
+                }),
+                exchanges,
+                initial_events,
+            }),
+        }
+    }
+
+    /// Whether a request whose recorded replies are all used up gets the
+    /// last of them again (without its events): on by default, for code
+    /// that polls. Off, it is answered as a request the recording lacks.
+    pub fn repeat_last(&self, repeat: bool) -> &Self {
+        self.state().repeat_last = repeat;
+        self
+    }
+
+    /// The recorded requests and their replies, in the order recorded
+    /// (those the server answers itself, such as `qmp_capabilities`, left
+    /// out).
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.shared.exchanges
+    }
+
+    /// The events recorded before the first reply: a replay does not emit
+    /// them.
+    pub fn initial_events(&self) -> &[RawEvent] {
+        &self.shared.initial_events
+    }
+
+    /// The requests the recording does not have, in the order received:
+    /// each was answered with an error naming it.
+    pub fn unmatched(&self) -> Vec<Call> {
+        self.state().unmatched.clone()
+    }
+
+    /// The recorded requests nobody has asked for yet, in the order
+    /// recorded.
+    pub fn unused(&self) -> Vec<Exchange> {
+        let state = self.state();
+        self.shared
+            .exchanges
+            .iter()
+            .zip(&state.used)
+            .filter(|(_, used)| !**used)
+            .map(|(exchange, _)| exchange.clone())
+            .collect()
+    }
+
+    /// The recorded answer to a request, and the events to emit after it;
+    /// an error naming the request if the recording has none.
+    fn answer(&self, name: &str, arguments: Map<String, Value>) -> (CallOutcome, Vec<RawEvent>) {
+        let mut state = self.state();
+        let same = |exchange: &&Exchange| exchange.name == name && exchange.arguments == arguments;
+        let next = self
+            .shared
+            .exchanges
+            .iter()
+            .enumerate()
+            .find(|(index, exchange)| !state.used[*index] && same(exchange));
+        if let Some((index, exchange)) = next {
+            state.used[index] = true;
+            return (Some(exchange.answer.clone()), exchange.events.clone());
+        }
+        if state.repeat_last {
+            if let Some(last) = self.shared.exchanges.iter().rev().find(same) {
+                return (Some(last.answer.clone()), Vec::new());
+            }
+        }
+        let error = QmpError::generic(format!(
+            "replay: the recording has no{} request '{name}' with arguments {}",
+            if self.shared.exchanges.iter().any(|e| same(&e)) {
+                " further"
+            } else {
+                ""
+            },
+            Value::Object(arguments.clone())
+        ));
+        state.unmatched.push(Call {
+            name: name.to_string(),
+            arguments,
+        });
+        (Some(Err(error)), Vec::new())
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A recorded request: its line, name and arguments.
+type Waiting = (usize, String, Map<String, Value>);
+
+/// The exchanges of a recording, and the events before the first reply.
+/// Requests are paired with replies by connection and id; an event
+/// received on several connections is kept once.
+fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
+    let mut exchanges: Vec<Exchange> = Vec::new();
+    let mut initial_events = Vec::new();
+    // Requests waiting for their reply (line, name, arguments), by
+    // connection and id.
+    let mut waiting: HashMap<(u64, String), Waiting> = HashMap::new();
+    // Where the last reply went: an exchange, or a request left out.
+    let mut last_reply: Option<Option<usize>> = None;
+    let mut seen_events: Vec<RawEvent> = Vec::new();
+    for entry in recording.entries() {
+        let Value::Object(message) = &entry.message else {
+            continue;
+        };
+        match entry.direction {
+            Direction::Sent => {
+                let Some(name) = message
+                    .get("execute")
+                    .or_else(|| message.get("exec-oob"))
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                let arguments = match message.get("arguments") {
+                    Some(Value::Object(arguments)) => arguments.clone(),
+                    _ => Map::new(),
+                };
+                let id = message.get("id").map(Value::to_string).unwrap_or_default();
+                waiting.insert(
+                    (entry.connection, id),
+                    (entry.line, name.to_string(), arguments),
+                );
+            }
+            Direction::Received => {
+                if message.contains_key("event") {
+                    let Ok(event) = serde_json::from_value::<RawEvent>(entry.message.clone())
+                    else {
+                        continue;
+                    };
+                    if seen_events.contains(&event) {
+                        continue;
+                    }
+                    seen_events.push(event.clone());
+                    match last_reply {
+                        Some(Some(index)) => exchanges[index].events.push(event),
+                        Some(None) => {}
+                        None => initial_events.push(event),
+                    }
+                    continue;
+                }
+                let answer = if let Some(value) = message.get("return") {
+                    Ok(value.clone())
+                } else if let Some(error) = message.get("error") {
+                    match serde_json::from_value::<QmpError>(error.clone()) {
+                        Ok(error) => Err(error),
+                        Err(_) => continue,
+                    }
+                } else {
+                    continue;
+                };
+                let id = message.get("id").map(Value::to_string).unwrap_or_default();
+                let Some((line, name, arguments)) = waiting.remove(&(entry.connection, id)) else {
+                    continue;
+                };
+                if ANSWERED_BY_THE_SERVER.contains(&name.as_str()) {
+                    last_reply = Some(last_reply.flatten());
+                    continue;
+                }
+                last_reply = Some(Some(exchanges.len()));
+                exchanges.push(Exchange {
+                    line,
+                    name,
+                    arguments,
+                    answer,
+                    events: Vec::new(),
+                });
+            }
+        }
+    }
+    (exchanges, initial_events)
+}
+
+impl Dispatch for Replay {
+    fn schema(&self) -> &'static BindingSchema {
+        self.shared.schema
+    }
+
+    fn call<'a>(
+        &'a self,
+        name: &'a str,
+        arguments: Map<String, Value>,
+        _session: &'a Session,
+    ) -> CallFuture<'a> {
+        let (outcome, _events) = self.answer(name, arguments);
+        Box::pin(std::future::ready(outcome))
+    }
+}
+
+impl fmt::Debug for Replay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Replay")
+            .field("exchanges", &self.shared.exchanges.len())
+            .field("used", &state.used.iter().filter(|used| **used).count())
+            .field("unmatched", &state.unmatched.len())
+            .field("repeat_last", &state.repeat_last)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qmp::SCHEMA;
+    use serde_json::json;
+
+    /// A recording of two connections: a job's events after its reply,
+    /// the same request twice with different replies, an error.
+    const RECORDING: &str = r#"{"qapi-recording": 1, "started": 1.5}
+{"t": 0.001, "conn": 1, "recv": {"QMP": {"version": {}, "capabilities": ["oob"]}}}
+{"t": 0.002, "conn": 1, "send": {"execute": "qmp_capabilities", "id": 1}}
+{"t": 0.003, "conn": 1, "recv": {"return": {}, "id": 1}}
+{"t": 0.004, "conn": 1, "send": {"execute": "job-list", "id": 2}}
+{"t": 0.005, "conn": 1, "recv": {"return": [], "id": 2}}
+{"t": 0.006, "conn": 1, "send": {"execute": "job-start", "arguments": {"id": "j"}, "id": 3}}
+{"t": 0.007, "conn": 1, "recv": {"return": {}, "id": 3}}
+{"t": 0.008, "conn": 1, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 0}}}
+{"t": 0.009, "conn": 1, "send": {"execute": "job-list", "id": 4}}
+{"t": 0.010, "conn": 2, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 0}}}
+{"t": 0.011, "conn": 1, "recv": {"return": [{"id": "j"}], "id": 4}}
+{"t": 0.012, "conn": 2, "send": {"exec-oob": "job-start", "arguments": {"id": "j"}, "id": 4}}
+{"t": 0.013, "conn": 2, "recv": {"error": {"class": "GenericError", "desc": "Job ID 'j' already in use"}, "id": 4}}
+"#;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn requests_pair_with_replies_and_events_follow_them() {
+        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
+        let names: Vec<&str> = replay.exchanges().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["job-list", "job-start", "job-list", "job-start"]);
+        assert_eq!(replay.exchanges()[1].events.len(), 1);
+        assert_eq!(replay.exchanges()[1].line, 7);
+        assert!(replay.exchanges()[2].events.is_empty());
+        assert!(replay.initial_events().is_empty());
+        assert_eq!(
+            replay.exchanges()[3].answer,
+            Err(QmpError::generic("Job ID 'j' already in use"))
+        );
+    }
+
+    #[test]
+    fn identical_requests_take_the_replies_in_order_then_the_last_again() {
+        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
+        let list = || replay.answer("job-list", Map::new()).0;
+        assert_eq!(list(), Some(Ok(json!([]))));
+        let (started, events) = replay.answer("job-start", object(json!({"id": "j"})));
+        assert_eq!(started, Some(Ok(json!({}))));
+        assert_eq!(events[0].data, json!({"status": "running"}));
+        assert_eq!(list(), Some(Ok(json!([{"id": "j"}]))));
+        assert_eq!(list(), Some(Ok(json!([{"id": "j"}]))));
+        assert!(replay.unmatched().is_empty());
+        let unused = replay.unused();
+        assert_eq!(unused.len(), 1);
+        assert_eq!(unused[0].name, "job-start");
+        replay.repeat_last(false);
+        let Some(Err(error)) = list() else {
+            panic!("no further reply")
+        };
+        assert!(
+            error.desc.contains("no further request 'job-list'"),
+            "{}",
+            error.desc
+        );
+    }
+
+    #[test]
+    fn a_request_the_recording_lacks_fails_naming_it() {
+        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
+        let (outcome, events) = replay.answer("job-start", object(json!({"id": "k"})));
+        let Some(Err(error)) = outcome else {
+            panic!("an error")
+        };
+        assert!(events.is_empty());
+        assert_eq!(error.class, "GenericError");
+        assert_eq!(
+            error.desc,
+            r#"replay: the recording has no request 'job-start' with arguments {"id":"k"}"#
+        );
+        assert_eq!(replay.unmatched()[0].arguments, object(json!({"id": "k"})));
+        assert_eq!(replay.unused().len(), 4);
+        assert!(format!("{replay:?}").contains("unmatched: 1"));
+    }
+}
