@@ -14,4 +14,4 @@ mod introspection;
 
 pub use arguments::check_arguments;
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
-pub use introspection::Conditions;
+pub use introspection::{query_qmp_schema, Conditions};
