@@ -173,6 +173,12 @@ pub struct GenerateArgs {
     /// list. What is kept and left out is counted on standard error.
     #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Generate the server side too: a `server` module with a trait of
+    /// the commands, `Served` (a `qapi_types::server::Dispatch`) and the
+    /// introspection QEMU would report (needs qapi-types' `server`
+    /// feature).
+    #[arg(long)]
+    pub server: bool,
 }
 
 /// Arguments of `cargo qapi introspect`.
@@ -479,6 +485,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     let options = crate::Options {
         docs: !args.no_docs,
         format: !args.no_format,
+        server: args.server,
     };
     let selection = if args.only.is_empty() {
         crate::Selection::all()
@@ -577,6 +584,9 @@ fn regenerate_command(args: &GenerateArgs) -> String {
     }
     if args.no_format {
         words.push("--no-format".into());
+    }
+    if args.server {
+        words.push("--server".into());
     }
     if !args.only.is_empty() {
         words.push(format!("--only {}", args.only.join(",")));
