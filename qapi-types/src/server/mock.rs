@@ -6,6 +6,11 @@
 //! order, with its arguments ([`Mock::calls`]), or one command's, decoded
 //! ([`Mock::received`]). A command neither handled nor scripted answers as
 //! QEMU answers a command it lacks.
+//!
+//! Events go out when the test says: at any time through the server
+//! ([`QmpServer::emit`](super::QmpServer::emit)), after the next reply to
+//! a command ([`Mock::emit_after`]), or from a handler given the
+//! [`Session`] ([`Mock::on_with_session`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -20,7 +25,7 @@ use serde_json::{Map, Value};
 use crate::error::QmpError;
 use crate::schema::BindingSchema;
 use crate::server::{CallFuture, CallOutcome, Dispatch, Session};
-use crate::Command;
+use crate::{Command, Event};
 
 /// A mock QMP server's commands, for tests of code that drives QEMU.
 ///
@@ -58,6 +63,9 @@ struct State {
     /// What answers each command once its scripted answers are used up:
     /// a handler or a fixed answer, the last one set.
     standing: HashMap<String, Standing>,
+    /// Events to emit after the next reply to a command (name and data),
+    /// by command.
+    after_next: HashMap<String, Vec<(String, Value)>>,
     /// Every command received, in order.
     calls: Vec<Call>,
 }
@@ -74,8 +82,9 @@ enum Standing {
 /// The answer of a handler, once it has run.
 type Answer = Pin<Box<dyn Future<Output = Result<Value, QmpError>> + Send>>;
 
-/// A handler, taking the arguments as JSON.
-type Handler = Arc<dyn Fn(Map<String, Value>) -> Answer + Send + Sync>;
+/// A handler, taking the arguments as JSON and the session (to emit
+/// events while it runs).
+type Handler = Arc<dyn Fn(Map<String, Value>, &Session) -> Answer + Send + Sync>;
 
 /// A command a [`Mock`] received: its name and arguments (an empty object
 /// when it had none).
@@ -112,9 +121,23 @@ impl Mock {
         C: Command + DeserializeOwned,
         C::Ok: Serialize,
     {
-        let handler: Handler = Arc::new(move |arguments| {
+        self.on_with_session::<C>(move |arguments, _| handler(arguments))
+    }
+
+    /// [`on`](Self::on) with a handler that may emit events, now
+    /// ([`Session::emit`]) or after its reply
+    /// ([`Session::emit_after_reply`]).
+    pub fn on_with_session<C>(
+        &self,
+        handler: impl Fn(C, &Session) -> Result<C::Ok, QmpError> + Send + Sync + 'static,
+    ) -> &Self
+    where
+        C: Command + DeserializeOwned,
+        C::Ok: Serialize,
+    {
+        let handler: Handler = Arc::new(move |arguments, session| {
             let answer = decode_arguments::<C>(arguments)
-                .and_then(&handler)
+                .and_then(|arguments| handler(arguments, session))
                 .and_then(encode_return::<C>);
             Box::pin(std::future::ready(answer))
         });
@@ -131,13 +154,14 @@ impl Mock {
         A: Future<Output = Result<C::Ok, QmpError>> + Send + 'static,
         C::Ok: Send,
     {
-        let handler: Handler = Arc::new(move |arguments| match decode_arguments::<C>(arguments) {
-            Ok(arguments) => {
-                let answer = handler(arguments);
-                Box::pin(async move { encode_return::<C>(answer.await?) })
-            }
-            Err(error) => Box::pin(std::future::ready(Err(error))),
-        });
+        let handler: Handler =
+            Arc::new(move |arguments, _| match decode_arguments::<C>(arguments) {
+                Ok(arguments) => {
+                    let answer = handler(arguments);
+                    Box::pin(async move { encode_return::<C>(answer.await?) })
+                }
+                Err(error) => Box::pin(std::future::ready(Err(error))),
+            });
         self.set_standing(C::NAME, Standing::Handler(handler))
     }
 
@@ -150,7 +174,7 @@ impl Mock {
         handler: impl Fn(Map<String, Value>) -> Result<Value, QmpError> + Send + Sync + 'static,
     ) -> &Self {
         let handler: Handler =
-            Arc::new(move |arguments| Box::pin(std::future::ready(handler(arguments))));
+            Arc::new(move |arguments, _| Box::pin(std::future::ready(handler(arguments))));
         self.set_standing(name, Standing::Handler(handler))
     }
 
@@ -200,12 +224,34 @@ impl Mock {
         self.set_standing(name, Standing::Fixed(answer))
     }
 
+    /// Emits event `E` with `data` just after the next reply to `C`
+    /// (whatever answers it); events set so for one command go out in
+    /// the order set.
+    pub fn emit_after<C: Command, E: Event + Serialize>(
+        &self,
+        data: &E,
+    ) -> Result<&Self, serde_json::Error> {
+        Ok(self.emit_raw_after(C::NAME, E::NAME, serde_json::to_value(data)?))
+    }
+
+    /// Emits event `event` with `data` (`null`: none) just after the next
+    /// reply to command `command`.
+    pub fn emit_raw_after(&self, command: &str, event: &str, data: Value) -> &Self {
+        self.state()
+            .after_next
+            .entry(command.to_string())
+            .or_default()
+            .push((event.to_string(), data));
+        self
+    }
+
     /// Forgets what answers command `name`: it answers as a command the
     /// server lacks again.
     pub fn unset(&self, name: &str) -> &Self {
         let mut state = self.state();
         state.once.remove(name);
         state.standing.remove(name);
+        state.after_next.remove(name);
         drop(state);
         self
     }
@@ -258,22 +304,33 @@ impl Mock {
     }
 
     /// Records a call of `name` and answers it: an answer scripted once,
-    /// else the standing one, else `None` (not implemented).
-    async fn answer(&self, name: &str, arguments: Map<String, Value>) -> CallOutcome {
-        let standing = {
+    /// else the standing one, else `None` (not implemented); the events
+    /// set to follow its reply are emitted after it.
+    async fn answer(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        session: &Session,
+    ) -> CallOutcome {
+        let (scripted, events) = {
             let mut state = self.state();
             state.calls.push(Call {
                 name: name.to_string(),
                 arguments: arguments.clone(),
             });
-            if let Some(answer) = state.once.get_mut(name).and_then(VecDeque::pop_front) {
-                return Some(answer);
-            }
-            state.standing.get(name).cloned()
+            let events = state.after_next.remove(name).unwrap_or_default();
+            let scripted = match state.once.get_mut(name).and_then(VecDeque::pop_front) {
+                Some(answer) => Some(Standing::Fixed(answer)),
+                None => state.standing.get(name).cloned(),
+            };
+            (scripted, events)
         };
-        match standing? {
+        for (event, data) in events {
+            session.emit_raw_after_reply(&event, data);
+        }
+        match scripted? {
             Standing::Fixed(answer) => Some(answer),
-            Standing::Handler(handler) => Some(handler(arguments).await),
+            Standing::Handler(handler) => Some(handler(arguments, session).await),
         }
     }
 
@@ -337,9 +394,9 @@ impl Dispatch for Mock {
         &'a self,
         name: &'a str,
         arguments: Map<String, Value>,
-        _session: &'a Session,
+        session: &'a Session,
     ) -> CallFuture<'a> {
-        Box::pin(self.answer(name, arguments))
+        Box::pin(self.answer(name, arguments, session))
     }
 }
 
@@ -367,23 +424,41 @@ mod tests {
     use super::*;
     use crate::qmp::commands::{QmpCapabilities, QueryCommands, QueryVersion};
     use crate::qmp::{CommandInfo, VersionInfo, VersionTriple, SCHEMA};
+    use crate::server::events::{Hub, Outgoing};
     use serde_json::json;
 
     fn version(major: i64) -> VersionInfo {
         VersionInfo::new(VersionTriple::new(major, 0, 2), String::new())
     }
 
-    fn run<T>(future: impl Future<Output = T>) -> T {
+    /// Calls `name` on `mock` as a server does, with a session of a
+    /// server without connections.
+    fn call(mock: &Mock, name: &str, arguments: Map<String, Value>) -> CallOutcome {
+        call_in(
+            mock,
+            name,
+            arguments,
+            &Session::new(Arc::new(Hub::default())),
+        )
+    }
+
+    /// Calls `name` on `mock` as a server does, in `session`.
+    fn call_in(
+        mock: &Mock,
+        name: &str,
+        arguments: Map<String, Value>,
+        session: &Session,
+    ) -> CallOutcome {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a runtime")
-            .block_on(future)
+            .block_on(mock.call(name, arguments, session))
     }
 
     #[test]
     fn a_command_nobody_answers_is_not_implemented() {
         let mock = Mock::new(&SCHEMA);
-        assert_eq!(run(mock.answer("query-version", Map::new())), None);
+        assert_eq!(call(&mock, "query-version", Map::new()), None);
         assert_eq!(mock.call_names(), ["query-version"]);
     }
 
@@ -398,7 +473,7 @@ mod tests {
             }
         });
         assert_eq!(
-            run(mock.answer("qmp_capabilities", Map::new())),
+            call(&mock, "qmp_capabilities", Map::new()),
             Some(Ok(json!({})))
         );
         let enable = json!({"enable": ["oob"]});
@@ -406,7 +481,7 @@ mod tests {
             unreachable!("an object")
         };
         assert_eq!(
-            run(mock.answer("qmp_capabilities", enable.clone())),
+            call(&mock, "qmp_capabilities", enable.clone()),
             Some(Err(QmpError::generic("no capabilities here")))
         );
         let received = mock.received::<QmpCapabilities>();
@@ -432,7 +507,7 @@ mod tests {
             .fail_once::<QueryVersion>(QmpError::new("DeviceNotActive", "wait"))
             .reply_once::<QueryVersion>(version(9));
         let answers: Vec<CallOutcome> = (0..4)
-            .map(|_| run(mock.answer("query-version", Map::new())))
+            .map(|_| call(&mock, "query-version", Map::new()))
             .collect();
         assert_eq!(
             answers,
@@ -446,11 +521,11 @@ mod tests {
         assert!(mock.pending_once().is_empty());
         mock.fail::<QueryVersion>(QmpError::generic("gone"));
         assert_eq!(
-            run(mock.answer("query-version", Map::new())),
+            call(&mock, "query-version", Map::new()),
             Some(Err(QmpError::generic("gone")))
         );
         mock.unset("query-version");
-        assert_eq!(run(mock.answer("query-version", Map::new())), None);
+        assert_eq!(call(&mock, "query-version", Map::new()), None);
         assert_eq!(mock.take_calls().len(), 6);
         assert!(mock.calls().is_empty());
     }
@@ -467,15 +542,15 @@ mod tests {
         });
         mock.answer_once_raw("query-qmp-schema", Ok(json!([])));
         assert_eq!(
-            run(mock.answer("query-commands", Map::new())),
+            call(&mock, "query-commands", Map::new()),
             Some(Ok(json!([{"name": "query-commands"}])))
         );
         assert_eq!(
-            run(mock.answer("query-qmp-schema", Map::new())),
+            call(&mock, "query-qmp-schema", Map::new()),
             Some(Ok(json!([])))
         );
         assert_eq!(
-            run(mock.answer("query-qmp-schema", Map::new())),
+            call(&mock, "query-qmp-schema", Map::new()),
             Some(Ok(json!([{"arguments": {}}])))
         );
     }
@@ -486,7 +561,7 @@ mod tests {
         let served = mock.clone();
         mock.reply_once::<QueryVersion>(version(10));
         assert_eq!(mock.pending_once(), [("query-version".to_string(), 1)]);
-        assert!(run(served.answer("query-version", Map::new())).is_some());
+        assert!(call(&served, "query-version", Map::new()).is_some());
         assert_eq!(mock.received::<QueryVersion>().len(), 1);
         let shown = format!("{mock:?}");
         assert!(
@@ -502,12 +577,50 @@ mod tests {
         let Value::Object(wrong) = json!({"enable": 5}) else {
             unreachable!("an object")
         };
-        let Some(Err(error)) = run(mock.answer("qmp_capabilities", wrong)) else {
+        let Some(Err(error)) = call(&mock, "qmp_capabilities", wrong) else {
             panic!("an error")
         };
         assert_eq!(error.class, "GenericError");
         assert!(error.desc.contains("qmp_capabilities"), "{}", error.desc);
         assert!(mock.received::<QmpCapabilities>().is_empty());
         assert_eq!(mock.calls().len(), 1);
+    }
+
+    #[test]
+    fn events_follow_the_next_reply_or_come_from_handlers() {
+        let mock = Mock::new(&SCHEMA);
+        mock.reply::<QueryVersion>(version(10));
+        mock.emit_raw_after("query-version", "FIRST", json!({"n": 1}))
+            .emit_raw_after("query-version", "SECOND", Value::Null);
+        mock.on_with_session::<QmpCapabilities>(|_, session| {
+            session.emit_raw("NOW", json!({}));
+            session.emit_raw_after_reply("LATER", json!({}));
+            Ok(crate::Empty {})
+        });
+        let hub = Arc::new(Hub::default());
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(8);
+        hub.join(hub.next_id(), sender);
+        let names = |session: &Session| -> Vec<String> {
+            session
+                .take_after_reply()
+                .iter()
+                .map(|text| {
+                    let event: crate::RawEvent = serde_json::from_str(text).expect("an event");
+                    event.event
+                })
+                .collect()
+        };
+        let session = Session::new(hub.clone());
+        assert!(call_in(&mock, "query-version", Map::new(), &session).is_some());
+        assert_eq!(names(&session), ["FIRST", "SECOND"]);
+        // Only after the next reply.
+        assert!(call_in(&mock, "query-version", Map::new(), &session).is_some());
+        assert!(names(&session).is_empty());
+        assert!(call_in(&mock, "qmp_capabilities", Map::new(), &session).is_some());
+        assert_eq!(names(&session), ["LATER"]);
+        let Ok(Outgoing::Message(now)) = receiver.try_recv() else {
+            panic!("an event sent now")
+        };
+        assert!(now.contains("\"NOW\""), "{now}");
     }
 }

@@ -7,7 +7,8 @@
 //! arguments not answered yet; identical requests take the recorded
 //! replies in the order recorded, and once these are used up the last one
 //! is given again (unless [`Replay::repeat_last`] turned that off). The
-//! events that followed a reply in the recording are emitted after it.
+//! events received while a request waited for its reply are emitted
+//! before its reply, those that followed a reply after it.
 //!
 //! A request the recording does not have is answered with an error naming
 //! it; the test asks for those ([`Replay::unmatched`]) and for the
@@ -70,8 +71,12 @@ pub struct Exchange {
     pub arguments: Map<String, Value>,
     /// The recorded reply: the return value or the error.
     pub answer: Result<Value, QmpError>,
-    /// The events that followed the reply, before the next recorded reply.
-    pub events: Vec<RawEvent>,
+    /// The events received while the request waited for its reply:
+    /// emitted before the reply.
+    pub events_before: Vec<RawEvent>,
+    /// The events that followed the reply, while no request waited:
+    /// emitted after it.
+    pub events_after: Vec<RawEvent>,
 }
 
 impl Replay {
@@ -116,8 +121,8 @@ impl Replay {
         &self.shared.exchanges
     }
 
-    /// The events recorded before the first reply: a replay does not emit
-    /// them.
+    /// The events recorded before the first request: a replay does not
+    /// emit them.
     pub fn initial_events(&self) -> &[RawEvent] {
         &self.shared.initial_events
     }
@@ -141,9 +146,9 @@ impl Replay {
             .collect()
     }
 
-    /// The recorded answer to a request, and the events to emit after it;
-    /// an error naming the request if the recording has none.
-    fn answer(&self, name: &str, arguments: Map<String, Value>) -> (CallOutcome, Vec<RawEvent>) {
+    /// The recorded answer to a request, with its events; an error
+    /// naming the request if the recording has none.
+    fn answer(&self, name: &str, arguments: Map<String, Value>) -> Answer {
         let mut state = self.state();
         let same = |exchange: &&Exchange| exchange.name == name && exchange.arguments == arguments;
         let next = self
@@ -154,11 +159,15 @@ impl Replay {
             .find(|(index, exchange)| !state.used[*index] && same(exchange));
         if let Some((index, exchange)) = next {
             state.used[index] = true;
-            return (Some(exchange.answer.clone()), exchange.events.clone());
+            return Answer {
+                outcome: Some(exchange.answer.clone()),
+                before: exchange.events_before.clone(),
+                after: exchange.events_after.clone(),
+            };
         }
         if state.repeat_last {
             if let Some(last) = self.shared.exchanges.iter().rev().find(same) {
-                return (Some(last.answer.clone()), Vec::new());
+                return Answer::alone(Some(last.answer.clone()));
             }
         }
         let error = QmpError::generic(format!(
@@ -174,7 +183,7 @@ impl Replay {
             name: name.to_string(),
             arguments,
         });
-        (Some(Err(error)), Vec::new())
+        Answer::alone(Some(Err(error)))
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -185,89 +194,113 @@ impl Replay {
     }
 }
 
-/// A recorded request: its line, name and arguments.
-type Waiting = (usize, String, Map<String, Value>);
+/// What a replayed request gets: its outcome, and the events to emit
+/// before and after it.
+struct Answer {
+    outcome: CallOutcome,
+    before: Vec<RawEvent>,
+    after: Vec<RawEvent>,
+}
 
-/// The exchanges of a recording, and the events before the first reply.
-/// Requests are paired with replies by connection and id; an event
-/// received on several connections is kept once.
+impl Answer {
+    /// An outcome without events.
+    fn alone(outcome: CallOutcome) -> Self {
+        Self {
+            outcome,
+            before: Vec::new(),
+            after: Vec::new(),
+        }
+    }
+}
+
+/// A recorded request waiting for its reply, and the events received
+/// meanwhile.
+struct Waiting {
+    line: usize,
+    name: String,
+    arguments: Map<String, Value>,
+    events: Vec<RawEvent>,
+}
+
+/// The exchanges of a recording, and the events before the first request.
+/// Requests are paired with replies by connection and id. An event goes
+/// with the oldest request waiting for its reply (emitted while it runs),
+/// else after the last reply; one received on several connections is
+/// kept once.
 fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
     let mut exchanges: Vec<Exchange> = Vec::new();
     let mut initial_events = Vec::new();
-    // Requests waiting for their reply (line, name, arguments), by
-    // connection and id.
     let mut waiting: HashMap<(u64, String), Waiting> = HashMap::new();
-    // Where the last reply went: an exchange, or a request left out.
-    let mut last_reply: Option<Option<usize>> = None;
     let mut seen_events: Vec<RawEvent> = Vec::new();
     for entry in recording.entries() {
         let Value::Object(message) = &entry.message else {
             continue;
         };
-        match entry.direction {
-            Direction::Sent => {
-                let Some(name) = message
-                    .get("execute")
-                    .or_else(|| message.get("exec-oob"))
-                    .and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                let arguments = match message.get("arguments") {
-                    Some(Value::Object(arguments)) => arguments.clone(),
-                    _ => Map::new(),
-                };
-                let id = message.get("id").map(Value::to_string).unwrap_or_default();
-                waiting.insert(
-                    (entry.connection, id),
-                    (entry.line, name.to_string(), arguments),
-                );
-            }
-            Direction::Received => {
-                if message.contains_key("event") {
-                    let Ok(event) = serde_json::from_value::<RawEvent>(entry.message.clone())
-                    else {
-                        continue;
-                    };
-                    if seen_events.contains(&event) {
-                        continue;
-                    }
-                    seen_events.push(event.clone());
-                    match last_reply {
-                        Some(Some(index)) => exchanges[index].events.push(event),
-                        Some(None) => {}
-                        None => initial_events.push(event),
-                    }
-                    continue;
-                }
-                let answer = if let Some(value) = message.get("return") {
-                    Ok(value.clone())
-                } else if let Some(error) = message.get("error") {
-                    match serde_json::from_value::<QmpError>(error.clone()) {
-                        Ok(error) => Err(error),
-                        Err(_) => continue,
-                    }
-                } else {
-                    continue;
-                };
-                let id = message.get("id").map(Value::to_string).unwrap_or_default();
-                let Some((line, name, arguments)) = waiting.remove(&(entry.connection, id)) else {
-                    continue;
-                };
-                if ANSWERED_BY_THE_SERVER.contains(&name.as_str()) {
-                    last_reply = Some(last_reply.flatten());
-                    continue;
-                }
-                last_reply = Some(Some(exchanges.len()));
-                exchanges.push(Exchange {
-                    line,
-                    name,
-                    arguments,
-                    answer,
-                    events: Vec::new(),
-                });
-            }
+        let id = || message.get("id").map(Value::to_string).unwrap_or_default();
+        if entry.direction == Direction::Sent {
+            let Some(name) = message
+                .get("execute")
+                .or_else(|| message.get("exec-oob"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let arguments = match message.get("arguments") {
+                Some(Value::Object(arguments)) => arguments.clone(),
+                _ => Map::new(),
+            };
+            let request = Waiting {
+                line: entry.line,
+                name: name.to_string(),
+                arguments,
+                events: Vec::new(),
+            };
+            waiting.insert((entry.connection, id()), request);
+            continue;
         }
+        if message.contains_key("event") {
+            let Ok(event) = serde_json::from_value::<RawEvent>(entry.message.clone()) else {
+                continue;
+            };
+            if seen_events.contains(&event) {
+                continue;
+            }
+            seen_events.push(event.clone());
+            let oldest = waiting
+                .values_mut()
+                .filter(|request| !ANSWERED_BY_THE_SERVER.contains(&request.name.as_str()))
+                .min_by_key(|request| request.line);
+            match (oldest, exchanges.last_mut()) {
+                (Some(request), _) => request.events.push(event),
+                (None, Some(last)) => last.events_after.push(event),
+                (None, None) => initial_events.push(event),
+            }
+            continue;
+        }
+        let answer = if let Some(value) = message.get("return") {
+            Ok(value.clone())
+        } else if let Some(error) = message.get("error") {
+            match serde_json::from_value::<QmpError>(error.clone()) {
+                Ok(error) => Err(error),
+                Err(_) => continue,
+            }
+        } else {
+            continue;
+        };
+        let Some(request) = waiting.remove(&(entry.connection, id())) else {
+            continue;
+        };
+        if ANSWERED_BY_THE_SERVER.contains(&request.name.as_str()) {
+            continue;
+        }
+        exchanges.push(Exchange {
+            line: request.line,
+            name: request.name,
+            arguments: request.arguments,
+            answer,
+            events_before: request.events,
+            events_after: Vec::new(),
+        });
     }
     (exchanges, initial_events)
 }
@@ -281,9 +314,19 @@ impl Dispatch for Replay {
         &'a self,
         name: &'a str,
         arguments: Map<String, Value>,
-        _session: &'a Session,
+        session: &'a Session,
     ) -> CallFuture<'a> {
-        let (outcome, _events) = self.answer(name, arguments);
+        let Answer {
+            outcome,
+            before,
+            after,
+        } = self.answer(name, arguments);
+        for event in before {
+            session.emit_raw(&event.event, event.data);
+        }
+        for event in after {
+            session.emit_raw_after_reply(&event.event, event.data);
+        }
         Box::pin(std::future::ready(outcome))
     }
 }
@@ -306,8 +349,9 @@ mod tests {
     use crate::qmp::SCHEMA;
     use serde_json::json;
 
-    /// A recording of two connections: a job's events after its reply,
-    /// the same request twice with different replies, an error.
+    /// A recording of two connections: an event while a request waits,
+    /// events after a reply, the same request twice with different
+    /// replies, an error.
     const RECORDING: &str = r#"{"qapi-recording": 1, "started": 1.5}
 {"t": 0.001, "conn": 1, "recv": {"QMP": {"version": {}, "capabilities": ["oob"]}}}
 {"t": 0.002, "conn": 1, "send": {"execute": "qmp_capabilities", "id": 1}}
@@ -315,10 +359,11 @@ mod tests {
 {"t": 0.004, "conn": 1, "send": {"execute": "job-list", "id": 2}}
 {"t": 0.005, "conn": 1, "recv": {"return": [], "id": 2}}
 {"t": 0.006, "conn": 1, "send": {"execute": "job-start", "arguments": {"id": "j"}, "id": 3}}
+{"t": 0.0065, "conn": 1, "recv": {"event": "JOB", "data": {"status": "created"}, "timestamp": {"seconds": 1, "microseconds": 0}}}
 {"t": 0.007, "conn": 1, "recv": {"return": {}, "id": 3}}
-{"t": 0.008, "conn": 1, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 0}}}
+{"t": 0.008, "conn": 1, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 1}}}
 {"t": 0.009, "conn": 1, "send": {"execute": "job-list", "id": 4}}
-{"t": 0.010, "conn": 2, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 0}}}
+{"t": 0.010, "conn": 2, "recv": {"event": "JOB", "data": {"status": "running"}, "timestamp": {"seconds": 1, "microseconds": 1}}}
 {"t": 0.011, "conn": 1, "recv": {"return": [{"id": "j"}], "id": 4}}
 {"t": 0.012, "conn": 2, "send": {"exec-oob": "job-start", "arguments": {"id": "j"}, "id": 4}}
 {"t": 0.013, "conn": 2, "recv": {"error": {"class": "GenericError", "desc": "Job ID 'j' already in use"}, "id": 4}}
@@ -331,14 +376,22 @@ mod tests {
         }
     }
 
+    fn replay() -> Replay {
+        Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA)
+    }
+
     #[test]
-    fn requests_pair_with_replies_and_events_follow_them() {
-        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
+    fn requests_pair_with_replies_and_events_go_with_them() {
+        let replay = replay();
         let names: Vec<&str> = replay.exchanges().iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["job-list", "job-start", "job-list", "job-start"]);
-        assert_eq!(replay.exchanges()[1].events.len(), 1);
-        assert_eq!(replay.exchanges()[1].line, 7);
-        assert!(replay.exchanges()[2].events.is_empty());
+        let started = &replay.exchanges()[1];
+        assert_eq!(started.line, 7);
+        assert_eq!(started.events_before[0].data["status"], "created");
+        assert_eq!(started.events_after.len(), 1);
+        assert_eq!(started.events_after[0].data["status"], "running");
+        // The same event, received on the second connection, is kept once.
+        assert!(replay.exchanges()[2].events_before.is_empty());
         assert!(replay.initial_events().is_empty());
         assert_eq!(
             replay.exchanges()[3].answer,
@@ -348,12 +401,13 @@ mod tests {
 
     #[test]
     fn identical_requests_take_the_replies_in_order_then_the_last_again() {
-        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
-        let list = || replay.answer("job-list", Map::new()).0;
+        let replay = replay();
+        let list = || replay.answer("job-list", Map::new()).outcome;
         assert_eq!(list(), Some(Ok(json!([]))));
-        let (started, events) = replay.answer("job-start", object(json!({"id": "j"})));
-        assert_eq!(started, Some(Ok(json!({}))));
-        assert_eq!(events[0].data, json!({"status": "running"}));
+        let started = replay.answer("job-start", object(json!({"id": "j"})));
+        assert_eq!(started.outcome, Some(Ok(json!({}))));
+        assert_eq!(started.before.len(), 1);
+        assert_eq!(started.after[0].data, json!({"status": "running"}));
         assert_eq!(list(), Some(Ok(json!([{"id": "j"}]))));
         assert_eq!(list(), Some(Ok(json!([{"id": "j"}]))));
         assert!(replay.unmatched().is_empty());
@@ -373,12 +427,12 @@ mod tests {
 
     #[test]
     fn a_request_the_recording_lacks_fails_naming_it() {
-        let replay = Replay::new(&Recording::parse(RECORDING).expect("reads"), &SCHEMA);
-        let (outcome, events) = replay.answer("job-start", object(json!({"id": "k"})));
-        let Some(Err(error)) = outcome else {
+        let replay = replay();
+        let answer = replay.answer("job-start", object(json!({"id": "k"})));
+        let Some(Err(error)) = answer.outcome else {
             panic!("an error")
         };
-        assert!(events.is_empty());
+        assert!(answer.before.is_empty() && answer.after.is_empty());
         assert_eq!(error.class, "GenericError");
         assert_eq!(
             error.desc,
@@ -387,5 +441,19 @@ mod tests {
         assert_eq!(replay.unmatched()[0].arguments, object(json!({"id": "k"})));
         assert_eq!(replay.unused().len(), 4);
         assert!(format!("{replay:?}").contains("unmatched: 1"));
+    }
+
+    #[test]
+    fn events_before_any_request_are_kept_apart() {
+        let recording = Recording::parse(concat!(
+            "{\"qapi-recording\": 1}\n",
+            "{\"t\": 0, \"conn\": 1, \"send\": {\"execute\": \"qmp_capabilities\", \"id\": 1}}\n",
+            "{\"t\": 0, \"conn\": 1, \"recv\": {\"event\": \"E\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}}\n",
+            "{\"t\": 0, \"conn\": 1, \"recv\": {\"return\": {}, \"id\": 1}}\n",
+        ))
+        .expect("reads");
+        let replay = Replay::new(&recording, &SCHEMA);
+        assert!(replay.exchanges().is_empty());
+        assert_eq!(replay.initial_events().len(), 1);
     }
 }
