@@ -16,7 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -52,6 +52,7 @@ pub struct Mock {
 
 struct Shared {
     schema: &'static BindingSchema,
+    introspection: OnceLock<&'static str>,
     state: Mutex<State>,
 }
 
@@ -103,9 +104,18 @@ impl Mock {
         Self {
             shared: Arc::new(Shared {
                 schema,
+                introspection: OnceLock::new(),
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// Answers `query-qmp-schema` from `introspection`, the generated
+    /// server bindings' `server::INTROSPECTION` (without it, the mock has
+    /// no `query-qmp-schema`). Only the first call counts.
+    pub fn set_introspection(&self, introspection: &'static str) -> &Self {
+        let _ = self.shared.introspection.set(introspection);
+        self
     }
 
     /// Answers command `C` with `handler`, given the arguments decoded:
@@ -388,6 +398,10 @@ where
 impl Dispatch for Mock {
     fn schema(&self) -> &'static BindingSchema {
         self.shared.schema
+    }
+
+    fn introspection(&self) -> Option<&'static str> {
+        self.shared.introspection.get().copied()
     }
 
     fn call<'a>(

@@ -17,11 +17,12 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{Map, Value};
 
 use crate::error::QmpError;
+use crate::qmp::VersionInfo;
 use crate::recording::{Direction, Recording, RecordingError};
 use crate::schema::BindingSchema;
 use crate::server::{Call, CallFuture, CallOutcome, Dispatch, Session};
@@ -44,6 +45,9 @@ pub struct Replay {
 
 struct Shared {
     schema: &'static BindingSchema,
+    introspection: OnceLock<&'static str>,
+    /// The server's version, from the first greeting recorded.
+    version: Option<VersionInfo>,
     exchanges: Vec<Exchange>,
     /// Events before the first recorded reply.
     initial_events: Vec<RawEvent>,
@@ -92,9 +96,15 @@ impl Replay {
     /// `recording`, served as a server of `schema`.
     pub fn new(recording: &Recording, schema: &'static BindingSchema) -> Self {
         let (exchanges, initial_events) = exchanges(recording);
+        let version = recording.entries().iter().find_map(|entry| {
+            let version = entry.message.get("QMP")?.get("version")?;
+            serde_json::from_value(version.clone()).ok()
+        });
         Self {
             shared: Arc::new(Shared {
                 schema,
+                introspection: OnceLock::new(),
+                version,
                 state: Mutex::new(State {
                     used: vec![false; exchanges.len()],
                     unmatched: Vec::new(),
@@ -112,6 +122,22 @@ impl Replay {
     pub fn repeat_last(&self, repeat: bool) -> &Self {
         self.state().repeat_last = repeat;
         self
+    }
+
+    /// Answers `query-qmp-schema` from `introspection`, the generated
+    /// server bindings' `server::INTROSPECTION` (without it, the replay
+    /// has no `query-qmp-schema`). Only the first call counts.
+    pub fn set_introspection(&self, introspection: &'static str) -> &Self {
+        let _ = self.shared.introspection.set(introspection);
+        self
+    }
+
+    /// The version the recorded server greeted with: give it to the
+    /// server ([`ServerConfigBuilder::version`](super::ServerConfigBuilder::version))
+    /// for its greeting and `query-version` to say what the recorded one
+    /// said.
+    pub fn recorded_version(&self) -> Option<&VersionInfo> {
+        self.shared.version.as_ref()
     }
 
     /// The recorded requests and their replies, in the order recorded
@@ -310,6 +336,10 @@ impl Dispatch for Replay {
         self.shared.schema
     }
 
+    fn introspection(&self) -> Option<&'static str> {
+        self.shared.introspection.get().copied()
+    }
+
     fn call<'a>(
         &'a self,
         name: &'a str,
@@ -353,7 +383,7 @@ mod tests {
     /// events after a reply, the same request twice with different
     /// replies, an error.
     const RECORDING: &str = r#"{"qapi-recording": 1, "started": 1.5}
-{"t": 0.001, "conn": 1, "recv": {"QMP": {"version": {}, "capabilities": ["oob"]}}}
+{"t": 0.001, "conn": 1, "recv": {"QMP": {"version": {"qemu": {"major": 10, "minor": 0, "micro": 2}, "package": ""}, "capabilities": ["oob"]}}}
 {"t": 0.002, "conn": 1, "send": {"execute": "qmp_capabilities", "id": 1}}
 {"t": 0.003, "conn": 1, "recv": {"return": {}, "id": 1}}
 {"t": 0.004, "conn": 1, "send": {"execute": "job-list", "id": 2}}
@@ -393,6 +423,7 @@ mod tests {
         // The same event, received on the second connection, is kept once.
         assert!(replay.exchanges()[2].events_before.is_empty());
         assert!(replay.initial_events().is_empty());
+        assert_eq!(replay.recorded_version().map(|v| v.qemu.major), Some(10));
         assert_eq!(
             replay.exchanges()[3].answer,
             Err(QmpError::generic("Job ID 'j' already in use"))
@@ -453,6 +484,7 @@ mod tests {
         ))
         .expect("reads");
         let replay = Replay::new(&recording, &SCHEMA);
+        assert_eq!(replay.recorded_version(), None);
         assert!(replay.exchanges().is_empty());
         assert_eq!(replay.initial_events().len(), 1);
     }

@@ -90,13 +90,30 @@ mod with_schemas {
         assert!(job_events >= 4, "{replay:?}");
 
         // Against the replay, without QEMU.
-        let server = QmpServer::new(replay.clone(), ServerConfig::default());
+        // It greets as the recorded daemon did, and describes its schema.
+        let version = replay.recorded_version().expect("a greeting").clone();
+        replay.set_introspection(sd::server::INTROSPECTION);
+        let config = ServerConfig::builder().version(version.clone()).build();
+        let server = QmpServer::new(replay.clone(), config);
         let socket = dir.0.join("replay.sock");
         let listener = server.listen_unix(&socket).await.expect("listening");
         let qmp = Qmp::connect_unix(&socket, &Config::default())
             .await
             .expect("connected");
+        assert_eq!(qmp.greeting().version(), Some(&version));
         scenario::block_nodes(&qmp).await;
+        let schema = qmp
+            .execute_raw("query-qmp-schema", json!({}))
+            .await
+            .expect("the schema");
+        let commands: Vec<&str> = schema
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|entity| entity["meta-type"] == "command")
+            .filter_map(|entity| entity["name"].as_str())
+            .collect();
+        assert!(commands.contains(&"blockdev-add"), "{commands:?}");
         assert!(replay.unmatched().is_empty(), "{:?}", replay.unmatched());
         assert!(replay.unused().is_empty(), "{:?}", replay.unused());
 
