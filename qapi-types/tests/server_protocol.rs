@@ -4,63 +4,14 @@
 
 use std::time::Duration;
 
-use qapi_types::schema::{BindingSchema, CommandDef, EventDef, TypeRef};
-use qapi_types::serde_json::{self, json, Map, Value};
-use qapi_types::server::{CallFuture, Dispatch, QmpServer, QueuePolicy, ServerConfig, Session};
-use qapi_types::QmpError;
+use qapi_types::serde_json::{self, json, Value};
+use qapi_types::server::{QmpServer, QueuePolicy, ServerConfig};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
-static COMMANDS: &[CommandDef] = &[
-    CommandDef::new("qmp_capabilities", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("query-version", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("query-commands", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("slow", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("fail", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("unimplemented", TypeRef::ANY, TypeRef::ANY),
-    CommandDef::new("ping", TypeRef::ANY, TypeRef::ANY).allow_oob(),
-    CommandDef::new("job", TypeRef::ANY, TypeRef::ANY),
-];
+#[path = "support/test_dispatch.rs"]
+mod test_dispatch;
 
-static SCHEMA: BindingSchema = BindingSchema {
-    commands: COMMANDS,
-    events: &[EventDef::new("JOB_DONE", TypeRef::ANY)],
-    types: &[],
-};
-
-/// Answers `slow` after the milliseconds it is given, `fail` with an
-/// error, `ping` at once, `job` with an event now and one after the reply.
-struct Test;
-
-impl Dispatch for Test {
-    fn schema(&self) -> &'static BindingSchema {
-        &SCHEMA
-    }
-
-    fn call<'a>(
-        &'a self,
-        name: &'a str,
-        arguments: Map<String, Value>,
-        session: &'a Session,
-    ) -> CallFuture<'a> {
-        Box::pin(async move {
-            match name {
-                "slow" => {
-                    let ms = arguments.get("ms").and_then(Value::as_u64).unwrap_or(100);
-                    tokio::time::sleep(Duration::from_millis(ms)).await;
-                    Some(Ok(json!({"slept": ms})))
-                }
-                "fail" => Some(Err(QmpError::generic("it failed"))),
-                "ping" => Some(Ok(json!("pong"))),
-                "job" => {
-                    session.emit_raw("JOB_DONE", json!({"when": "now"}));
-                    session.emit_raw_after_reply("JOB_DONE", json!({"when": "after"}));
-                    Some(Ok(json!({})))
-                }
-                _ => None,
-            }
-        })
-    }
-}
+use test_dispatch::{Test, COMMANDS};
 
 /// A client's end of a stream the server serves.
 struct Client {

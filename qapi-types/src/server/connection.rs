@@ -4,10 +4,10 @@
 //! writer that sends replies and events in order.
 //!
 //! Three parts run in the connection's future: the reader (bytes to
-//! requests, out-of-band ones started at once, in-band ones queued), the
-//! in-band runner, and the writer. When the client goes (or the future is
-//! dropped), all three end, the command running included; out-of-band
-//! commands are tasks of a set the reader owns, aborted with it.
+//! requests; out-of-band ones run at once, before it reads on, as QEMU's
+//! monitor runs them; in-band ones queued), the in-band runner, and the
+//! writer. When the client goes (or the future is dropped), all three
+//! end, the commands running included: nothing is spawned.
 //!
 //! Memory is bounded: the reader holds one read buffer and at most the
 //! largest message of a value begun; the queue holds at most eight
@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
-use tokio::task::JoinSet;
 
 use super::arguments::check_arguments;
 use super::config::{QueuePolicy, ServerConfig};
@@ -40,10 +39,6 @@ pub(crate) const QUEUE_LIMIT: usize = 8;
 /// Messages queued for the writer at most; events beyond are dropped for a
 /// client that does not read.
 pub(crate) const OUTGOING: usize = 256;
-
-/// Out-of-band commands running at once at most, a connection; the reader
-/// waits for one to finish before it starts another.
-const MAX_OOB: usize = 8;
 
 /// Bytes read at once.
 const READ_BUFFER: usize = 64 << 10;
@@ -64,7 +59,7 @@ pub(crate) struct Engine {
     pub(crate) hub: Arc<Hub>,
 }
 
-/// A connection's state, shared by its parts and its out-of-band tasks.
+/// A connection's state, shared by its parts.
 struct Connection {
     id: u64,
     phase: AtomicU8,
@@ -104,20 +99,20 @@ impl Drop for Leave<'_> {
 impl Engine {
     /// Serves one client until it goes: `Ok` when it closed the
     /// connection, an error when reading or writing failed.
-    pub(crate) async fn serve<S>(self: &Arc<Self>, stream: S) -> io::Result<()>
+    pub(crate) async fn serve<S>(&self, stream: S) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Send,
     {
         let (read, write) = tokio::io::split(stream);
         let (sender, receiver) = mpsc::channel(OUTGOING);
-        let connection = Arc::new(Connection {
+        let connection = Connection {
             id: self.hub.next_id(),
             phase: AtomicU8::new(NEGOTIATING),
             queue: Mutex::new(VecDeque::new()),
             queued: Notify::new(),
             dequeued: Notify::new(),
             sender,
-        });
+        };
         let _leave = Leave(&self.hub, connection.id);
         crate::trace::log_info!(connection = connection.id, "client connected");
         let greeting = self.greeting();
@@ -141,16 +136,11 @@ impl Engine {
     }
 
     /// Reads requests until the client closes the connection.
-    async fn read<R: AsyncRead>(
-        self: &Arc<Self>,
-        read: R,
-        connection: &Arc<Connection>,
-    ) -> io::Result<()> {
+    async fn read<R: AsyncRead>(&self, read: R, connection: &Connection) -> io::Result<()> {
         tokio::pin!(read);
         let mut buffer = vec![0; READ_BUFFER];
         let mut streamer = Streamer::new(self.config.max_message());
         let mut parsed = Vec::new();
-        let mut oob = JoinSet::new();
         loop {
             let n = read.read(&mut buffer).await?;
             if n == 0 {
@@ -161,16 +151,11 @@ impl Engine {
                 for value in parsed.drain(..) {
                     let request = Request::new(value);
                     if request.skips_queue(self.config.legacy_oob()) {
-                        while oob.try_join_next().is_some() {}
-                        if oob.len() >= MAX_OOB {
-                            oob.join_next().await;
+                        // As QEMU does: at once, before reading on.
+                        let reply = self.execute(request, connection).await;
+                        if connection.sender.send(reply).await.is_err() {
+                            return Ok(());
                         }
-                        let engine = self.clone();
-                        let connection = connection.clone();
-                        oob.spawn(async move {
-                            let reply = engine.execute(request, &connection).await;
-                            let _ = connection.sender.send(reply).await;
-                        });
                     } else {
                         self.enqueue(request, connection).await;
                     }
@@ -208,7 +193,7 @@ impl Engine {
 
     /// Runs the queued requests one at a time, in order, and queues their
     /// replies for the writer. Ends only when the writer is gone.
-    async fn run_in_band(self: &Arc<Self>, connection: &Arc<Connection>) {
+    async fn run_in_band(&self, connection: &Connection) {
         loop {
             let request = loop {
                 let next = connection.queue().pop_front();
@@ -275,7 +260,8 @@ impl Engine {
             if let Some(command) = schema.command(&call.name) {
                 check_arguments(schema, command, &call.arguments)?;
             }
-            return self.negotiate(&call.arguments, connection);
+            let oob = requested_oob(&call.arguments)?;
+            return self.negotiate(oob, connection);
         }
         let Some(command) = schema.command(&call.name) else {
             return Err(QmpError::command_not_found(&call.name));
@@ -285,10 +271,14 @@ impl Engine {
         }
         check_arguments(schema, command, &call.arguments)?;
         match call.name.as_str() {
-            "qmp_capabilities" => Err(QmpError::new(
-                "CommandNotFound",
-                "Capabilities negotiation is already complete, command ignored",
-            )),
+            "qmp_capabilities" => {
+                // The arguments are checked before the command refuses.
+                requested_oob(&call.arguments)?;
+                Err(QmpError::new(
+                    "CommandNotFound",
+                    "Capabilities negotiation is already complete, command ignored",
+                ))
+            }
             "query-version" => Ok(json!(self.config.version())),
             "query-commands" => Ok(schema
                 .commands
@@ -308,41 +298,10 @@ impl Engine {
         }
     }
 
-    /// `qmp_capabilities` while negotiating: turns on what the client asks
-    /// for, if offered, and makes the connection receive events.
-    fn negotiate(
-        &self,
-        arguments: &Map<String, Value>,
-        connection: &Connection,
-    ) -> Result<Value, QmpError> {
-        let mut oob = false;
-        for (name, value) in arguments {
-            if name != "enable" {
-                return Err(QmpError::generic(format!(
-                    "Parameter '{name}' is unexpected"
-                )));
-            }
-            let Value::Array(capabilities) = value else {
-                return Err(QmpError::generic(
-                    "Invalid parameter type for 'enable', expected: array",
-                ));
-            };
-            for (i, capability) in capabilities.iter().enumerate() {
-                match capability.as_str() {
-                    Some("oob") => oob = true,
-                    Some(other) => {
-                        return Err(QmpError::generic(format!(
-                            "Parameter 'null' does not accept value '{other}'"
-                        )));
-                    }
-                    None => {
-                        return Err(QmpError::generic(format!(
-                            "Invalid parameter type for 'enable[{i}]', expected: string"
-                        )));
-                    }
-                }
-            }
-        }
+    /// `qmp_capabilities` while negotiating: turns on out-of-band
+    /// execution if asked for (and offered), and makes the connection
+    /// receive events.
+    fn negotiate(&self, oob: bool, connection: &Connection) -> Result<Value, QmpError> {
         if oob && !self.config.oob() {
             return Err(QmpError::generic(
                 "Capability 'oob' not available with this monitor",
@@ -353,6 +312,43 @@ impl Engine {
         self.hub.join(connection.id, connection.sender.clone());
         Ok(json!({}))
     }
+}
+
+/// Whether `qmp_capabilities`' arguments ask for out-of-band execution;
+/// an error for what QEMU's input visitor refuses in them, with its
+/// texts (when the schema's table has the command, argument checking
+/// has refused most of it before).
+fn requested_oob(arguments: &Map<String, Value>) -> Result<bool, QmpError> {
+    let mut oob = false;
+    for (name, value) in arguments {
+        if name != "enable" {
+            return Err(QmpError::generic(format!(
+                "Parameter '{name}' is unexpected"
+            )));
+        }
+        let Value::Array(capabilities) = value else {
+            return Err(QmpError::generic(
+                "Invalid parameter type for 'enable', expected: array",
+            ));
+        };
+        for (i, capability) in capabilities.iter().enumerate() {
+            match capability.as_str() {
+                Some("oob") => oob = true,
+                // QEMU 10.0.2 names the element so.
+                Some(other) => {
+                    return Err(QmpError::generic(format!(
+                        "Parameter 'null' does not accept value '{other}'"
+                    )));
+                }
+                None => {
+                    return Err(QmpError::generic(format!(
+                        "Invalid parameter type for 'enable[{i}]', expected: string"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(oob)
 }
 
 /// QEMU's error for `exec-oob` of a command that does not allow it.

@@ -93,12 +93,13 @@ enum Step {
     Resume,
 }
 
-/// A token kept until its value is complete.
+/// A token kept until its value is complete: 8 bytes.
 #[derive(Clone, Copy, Debug)]
 struct Token {
     kind: Kind,
-    /// Where its text ends in `Streamer::text`.
-    end: usize,
+    /// Where its text ends in `Streamer::text` (the limit fits in 32
+    /// bits).
+    end: u32,
 }
 
 /// QEMU's JSON streamer and parser, one byte at a time.
@@ -119,8 +120,10 @@ pub(crate) struct Streamer {
 }
 
 impl Streamer {
-    /// A streamer holding at most `limit` bytes of one value's text.
+    /// A streamer holding at most `limit` bytes of one value's text (and
+    /// 8 bytes a token); at most 4 GiB.
     pub(crate) fn new(limit: usize) -> Self {
+        let limit = limit.min(u32::MAX as usize - 1);
         Self {
             state: State::Start,
             token: Vec::new(),
@@ -146,7 +149,7 @@ impl Streamer {
         loop {
             match step(self.state, byte) {
                 Step::Next(state) => {
-                    self.token.push(byte);
+                    push_bounded(&mut self.token, &[byte], self.limit + 1);
                     self.state = state;
                     if self.token.len() > self.limit {
                         // A token too large: handed on as it is, which
@@ -158,7 +161,7 @@ impl Streamer {
                     return;
                 }
                 Step::Emit(kind) => {
-                    self.token.push(byte);
+                    push_bounded(&mut self.token, &[byte], self.limit + 1);
                     let token = std::mem::take(&mut self.token);
                     self.state = State::Start;
                     self.token_done(Some(kind), &token, out);
@@ -216,10 +219,10 @@ impl Streamer {
             return self.emit(Parsed::Error("JSON token size limit exceeded".into()), out);
         };
         self.size += token.len();
-        self.text.extend_from_slice(token);
+        push_bounded(&mut self.text, token, self.limit);
         self.tokens.push(Token {
             kind,
-            end: self.text.len(),
+            end: self.text.len() as u32,
         });
         if (self.braces > 0 || self.brackets > 0) && self.braces >= 0 && self.brackets >= 0 {
             return;
@@ -242,12 +245,26 @@ impl Streamer {
         self.tokens.clear();
         self.text.clear();
         // A flood of small values must not keep a large message's memory.
-        if self.text.capacity() > 1 << 16 {
+        if self.text.capacity() > 1 << 16 || self.tokens.capacity() > 1 << 13 {
             self.text = Vec::new();
             self.tokens = Vec::new();
         }
+        if self.token.capacity() > 1 << 16 {
+            self.token = Vec::new();
+        }
         out.push(parsed);
     }
+}
+
+/// Appends `bytes` to `buffer`, growing it by doubling but never past
+/// `limit` bytes of capacity (what it may hold).
+fn push_bounded(buffer: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let needed = buffer.len() + bytes.len();
+    if needed > buffer.capacity() {
+        let grown = (buffer.capacity() * 2).clamp(64, limit.max(needed));
+        buffer.reserve_exact(grown.max(needed) - buffer.len());
+    }
+    buffer.extend_from_slice(bytes);
 }
 
 /// QEMU's lexer: what `byte` does in `state`.
@@ -379,10 +396,10 @@ impl Parser<'_> {
         let token = self.tokens.get(self.next)?;
         let start = match self.next {
             0 => 0,
-            n => self.tokens[n - 1].end,
+            n => self.tokens[n - 1].end as usize,
         };
         self.next += 1;
-        Some((token.kind, &self.text[start..token.end]))
+        Some((token.kind, &self.text[start..token.end as usize]))
     }
 
     fn value(&mut self) -> Option<Top> {
