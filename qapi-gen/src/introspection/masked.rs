@@ -1,6 +1,7 @@
 //! The introspection QEMU built from a schema reports, as its generator
-//! (`scripts/qapi/introspect.py`) makes it: the commands and events in
-//! schema order, then every type they use, in the order of first use;
+//! (`scripts/qapi/introspect.py`) makes it: the commands and events a
+//! file at a time (the files in the order they are first included, each
+//! file's in schema order), then every type they use, in the order of first use;
 //! the types' names masked as numbers given in that order; the integer
 //! types reported as `int` (their arrays as `[int]`); features and the
 //! `allow-oob` flag where they are.
@@ -74,7 +75,15 @@ impl<'s> Masking<'s> {
 
     fn entries(mut self, selection: &Selection) -> Vec<Value> {
         let mut entries = Vec::new();
-        for id in self.schema.ids().filter(|&id| selection.contains(id)) {
+        // QEMU visits its schema a file at a time, in the order the files
+        // are first included (which is the order they were read in).
+        let mut definitions: Vec<EntityId> = self
+            .schema
+            .ids()
+            .filter(|&id| selection.contains(id))
+            .collect();
+        definitions.sort_by_key(|&id| self.schema.entity(id).span.map(|span| span.file));
+        for id in definitions {
             let entity = self.schema.entity(id);
             let mut entry = match &entity.kind {
                 EntityKind::Command(command) => {
