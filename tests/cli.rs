@@ -194,6 +194,31 @@ fn generate_check_reports_stale_bindings_with_a_diff() {
 }
 
 #[test]
+fn generate_server_adds_the_server_side_and_check_names_the_flag() {
+    let dir = scratch("generate-server");
+    let out = dir.join("bindings.rs");
+    let out_str = out.to_str().expect("utf-8");
+    let schema = "tests/schemas/server/server.json";
+    let (code, _, err) = cargo_qapi(&["qapi", "generate", schema, "--out", out_str]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let client = std::fs::read_to_string(&out).expect("written");
+    assert!(!client.contains("pub mod server"), "off by default");
+    let (code, _, err) = cargo_qapi(&["qapi", "generate", schema, "--out", out_str, "--server"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let served = std::fs::read_to_string(&out).expect("written");
+    assert!(served.starts_with(&client), "the client bindings are kept");
+    assert!(served.contains("pub trait Server"), "{served}");
+    // Stale server bindings: the command line that brings them up to date
+    // has the flag.
+    std::fs::write(&out, &client).expect("writable");
+    let (code, _, err) = cargo_qapi(&[
+        "qapi", "generate", schema, "--out", out_str, "--server", "--check",
+    ]);
+    assert_eq!(code, EXIT_INVALID);
+    assert!(err.contains("--server"), "{err}");
+}
+
+#[test]
 fn generate_rejects_an_invalid_schema_with_positions() {
     let dir = scratch("generate-invalid");
     let out = dir.join("bindings.rs");
