@@ -656,13 +656,13 @@ mod tests {
 
     /// The same items, whether formatted or not: both are the same tokens
     /// once parsed and formatted again.
-    fn unformatted_matches_formatted(path: &Path) {
+    fn unformatted_matches_formatted(path: &Path, server: bool) {
         let loaded = load_for_generation(path).expect("a valid schema");
         let reformatted = |format| {
             let options = Options {
                 docs: true,
                 format,
-                ..Options::default()
+                server,
             };
             let source = rust_source_with(&loaded.schema, "x.json", options).expect("generated");
             let file = syn::parse_file(&source).expect("generated code parses");
@@ -689,13 +689,22 @@ mod tests {
     #[test]
     fn unformatted_output_is_the_formatted_output_unformatted() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        unformatted_matches_formatted(&root.join("schema/example.json"));
+        unformatted_matches_formatted(&root.join("schema/example.json"), false);
+    }
+
+    #[test]
+    fn unformatted_server_side_is_the_formatted_one_unformatted() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        unformatted_matches_formatted(&root.join("tests/schemas/server/server.json"), true);
     }
 
     #[test]
     #[cfg_attr(no_shared, ignore = "../shared/qemu-10.0.2 is absent")]
     fn unformatted_system_bindings_are_the_formatted_ones_unformatted() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        unformatted_matches_formatted(&root.join("../shared/qemu-10.0.2/qapi/qapi-schema.json"));
+        unformatted_matches_formatted(
+            &root.join("../shared/qemu-10.0.2/qapi/qapi-schema.json"),
+            false,
+        );
     }
 }
