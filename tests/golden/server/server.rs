@@ -655,10 +655,11 @@ pub mod events {
 /// [`INTROSPECTION`](server::INTROSPECTION) of the schema.
 pub mod server {
     /// The schema's commands, an async method each, taking the
-    /// command's arguments and returning what it returns, or the
-    /// error it answers. A method left out answers as QEMU does for
-    /// a command it lacks (`CommandNotFound`): implement those a
-    /// server needs, and serve it with [`Served`].
+    /// command's arguments and the session it runs in (which emits
+    /// events), and returning what it returns, or the error it
+    /// answers. A method left out answers as QEMU does for a command
+    /// it lacks (`CommandNotFound`): implement those a server needs,
+    /// and serve it with [`Served`].
     #[allow(deprecated)]
     pub trait Server: ::core::marker::Send + ::core::marker::Sync + 'static {
         /// Query the run status of the guest.
@@ -667,10 +668,11 @@ pub mod server {
         fn query_status(
             &self,
             arguments: super::commands::QueryStatus,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<super::StatusInfo, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("query-status"),
@@ -684,10 +686,11 @@ pub mod server {
         fn query_status_2(
             &self,
             arguments: super::commands::QueryStatus2,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("query_status"),
@@ -701,10 +704,11 @@ pub mod server {
         fn stop(
             &self,
             arguments: super::commands::Stop,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("stop"),
@@ -719,10 +723,11 @@ pub mod server {
         fn migrate_pause(
             &self,
             arguments: super::commands::MigratePause,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("migrate-pause"),
@@ -736,13 +741,14 @@ pub mod server {
         fn set(
             &self,
             arguments: super::commands::Set,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::qapi_types::QmpError,
             >,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("set"),
@@ -756,10 +762,11 @@ pub mod server {
         fn r#type(
             &self,
             arguments: super::commands::Type,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<i64, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("type"),
@@ -774,10 +781,11 @@ pub mod server {
         fn quit(
             &self,
             arguments: super::commands::Quit,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("quit"),
@@ -791,10 +799,11 @@ pub mod server {
         fn device_add(
             &self,
             arguments: super::commands::DeviceAdd,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("device-add"),
@@ -826,7 +835,7 @@ pub mod server {
                 ::std::string::String,
                 ::qapi_types::serde_json::Value,
             >,
-            _session: &'a ::qapi_types::server::Session,
+            session: &'a ::qapi_types::server::Session,
         ) -> ::qapi_types::server::CallFuture<'a> {
             match name {
                 "query-status" => {
@@ -839,7 +848,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.query_status(arguments).await)
+                        encode(self.0.query_status(arguments, session).await)
                     })
                 }
                 "query_status" => {
@@ -852,7 +861,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.query_status_2(arguments).await)
+                        encode(self.0.query_status_2(arguments, session).await)
                     })
                 }
                 "stop" => {
@@ -865,7 +874,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.stop(arguments).await)
+                        encode(self.0.stop(arguments, session).await)
                     })
                 }
                 "migrate-pause" => {
@@ -878,7 +887,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.migrate_pause(arguments).await)
+                        encode(self.0.migrate_pause(arguments, session).await)
                     })
                 }
                 "set" => {
@@ -891,7 +900,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.set(arguments).await)
+                        encode(self.0.set(arguments, session).await)
                     })
                 }
                 "type" => {
@@ -904,7 +913,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.r#type(arguments).await)
+                        encode(self.0.r#type(arguments, session).await)
                     })
                 }
                 "quit" => {
@@ -917,7 +926,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.quit(arguments).await)
+                        encode(self.0.quit(arguments, session).await)
                     })
                 }
                 "device-add" => {
@@ -930,7 +939,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.device_add(arguments).await)
+                        encode(self.0.device_add(arguments, session).await)
                     })
                 }
                 _ => {
