@@ -7,11 +7,33 @@
 //! speaks the protocol around it as QEMU does: greeting, capabilities
 //! negotiation, argument checking, out-of-band execution, the in-band
 //! queue, events, and the protocol's own commands.
+//!
+//! [`QmpServer`] serves a [`Dispatch`] over any tokio stream or on a
+//! unix or TCP [`Listener`], as configured by a [`ServerConfig`]. What it
+//! reads, it reads as QEMU 10.0.2's monitor does: JSON values cut from
+//! the byte stream where their brackets balance (not at line ends), with
+//! QEMU's limits (the largest message, 2 Mi tokens, 1024 levels of
+//! nesting), its error texts (`JSON parse error, ...`), its checks of a
+//! request's members, in the order QEMU makes them, and its answers to
+//! requests before negotiation, out-of-band requests and commands it
+//! lacks. `qmp_capabilities`, `query-version`, `query-commands` and
+//! `query-qmp-schema` are answered by the runtime wherever the schema has
+//! them.
 
 mod arguments;
+mod config;
+mod connection;
 mod dispatch;
+mod events;
 mod introspection;
+mod json;
+mod listener;
+mod qmp_server;
+mod request;
 
 pub use arguments::check_arguments;
+pub use config::{QueuePolicy, ServerConfig, ServerConfigBuilder};
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
 pub use introspection::{query_qmp_schema, Conditions};
+pub use listener::Listener;
+pub use qmp_server::QmpServer;

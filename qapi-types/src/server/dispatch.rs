@@ -2,11 +2,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::events::{event_message, Hub};
 use crate::error::QmpError;
 use crate::schema::BindingSchema;
+use crate::Event;
 
 /// What running a command gives: its return value as JSON, or the error
 /// (class and description) it answers with. `None` when the command is not
@@ -46,7 +50,63 @@ pub trait Dispatch: Send + Sync + 'static {
 
 /// What a command being run can do besides answering: emit events, now or
 /// just after its reply.
+///
+/// Events go to every connection of the server that has negotiated
+/// capabilities, this one included, stamped with the time they are
+/// emitted.
 #[derive(Debug)]
 pub struct Session {
-    _private: (),
+    hub: Arc<Hub>,
+    after_reply: Mutex<Vec<Arc<str>>>,
+}
+
+impl Session {
+    pub(crate) fn new(hub: Arc<Hub>) -> Self {
+        Self {
+            hub,
+            after_reply: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends event `E` with `data` now: before the command's reply.
+    pub fn emit<E: Event + Serialize>(&self, data: &E) -> Result<(), serde_json::Error> {
+        self.emit_raw(E::NAME, serde_json::to_value(data)?);
+        Ok(())
+    }
+
+    /// Sends event `name` with `data` (`null`: none) now.
+    pub fn emit_raw(&self, name: &str, data: Value) {
+        crate::trace::log_debug!(event = name, "event emitted");
+        self.hub.broadcast(&event_message(name, &data));
+    }
+
+    /// Sends event `E` with `data` just after the command's reply (an
+    /// event the command causes, as a recording saw it follow the reply).
+    pub fn emit_after_reply<E: Event + Serialize>(
+        &self,
+        data: &E,
+    ) -> Result<(), serde_json::Error> {
+        self.emit_raw_after_reply(E::NAME, serde_json::to_value(data)?);
+        Ok(())
+    }
+
+    /// Sends event `name` with `data` (`null`: none) just after the
+    /// command's reply. Stamped now.
+    pub fn emit_raw_after_reply(&self, name: &str, data: Value) {
+        let message = event_message(name, &data);
+        self.after_reply
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message);
+    }
+
+    /// The events to send after the reply.
+    pub(crate) fn take_after_reply(&self) -> Vec<Arc<str>> {
+        std::mem::take(
+            &mut self
+                .after_reply
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
 }
