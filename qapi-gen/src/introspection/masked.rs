@@ -310,3 +310,84 @@ fn cond_json(cond: &Cond) -> Value {
         Cond::Not(not) => json!({ "not": cond_json(not) }),
     }
 }
+
+/// What a captured introspection (a `query-qmp-schema` reply, or its
+/// array, as `cargo qapi introspect` writes it) reports of the commands
+/// and events `keep` accepts: those entries and the types they reach (or
+/// every entry, where `keep` accepts every command and event), as
+/// captured and in the capture's order, an entry a line. Bindings
+/// generated from a QEMU's introspection carry this rather than
+/// [`masked`] of the schema rebuilt from it, whose order and numbering
+/// are the rebuild's.
+pub fn reported(text: &str, keep: &dyn Fn(&str) -> bool) -> Result<String, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let list = match value {
+        Value::Object(mut reply) => reply.remove("return").unwrap_or(Value::Null),
+        list => list,
+    };
+    let Value::Array(entries) = list else {
+        return Err("not a query-qmp-schema reply: expected an array".into());
+    };
+    let index: HashMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| Some((entry.get("name")?.as_str()?, i)))
+        .collect();
+    let mut kept = vec![false; entries.len()];
+    let mut queue = Vec::new();
+    let mut left_out = false;
+    for (i, entry) in entries.iter().enumerate() {
+        let definition = matches!(
+            entry.get("meta-type").and_then(Value::as_str),
+            Some("command" | "event")
+        );
+        if !definition {
+            continue;
+        }
+        if entry.get("name").and_then(Value::as_str).is_some_and(keep) {
+            kept[i] = true;
+            queue.push(i);
+        } else {
+            left_out = true;
+        }
+    }
+    // Keeping every command and event keeps the capture whole.
+    if !left_out {
+        kept.iter_mut().for_each(|k| *k = true);
+    }
+    while let Some(i) = queue.pop() {
+        for name in referenced(&entries[i]) {
+            if let Some(&j) = index.get(name) {
+                if !kept[j] {
+                    kept[j] = true;
+                    queue.push(j);
+                }
+            }
+        }
+    }
+    let lines: Vec<String> = entries
+        .iter()
+        .zip(&kept)
+        .filter(|(_, &kept)| kept)
+        .map(|(entry, _)| entry.to_string())
+        .collect();
+    Ok(format!("[\n{}\n]", lines.join(",\n")))
+}
+
+/// The names of the types an introspection entry refers to.
+fn referenced(entry: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = ["arg-type", "ret-type", "element-type"]
+        .iter()
+        .filter_map(|key| entry.get(*key)?.as_str())
+        .collect();
+    for list in ["members", "variants"] {
+        let items = entry.get(list).and_then(Value::as_array);
+        names.extend(
+            items
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.get("type")?.as_str()),
+        );
+    }
+    names
+}
