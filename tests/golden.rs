@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use qapi_gen::{load_for_generation, rust_source, rust_source_with, Options};
+use qapi_gen::{
+    load_for_generation, rust_source, rust_source_only, rust_source_with, Options, Selection,
+};
 use qapi_tests::{golden, workspace};
 
 /// The schemas with goldens: the positive corpus, the Rust-name traps,
@@ -174,4 +176,26 @@ fn every_server_golden_has_its_schema() {
             "tests/golden/server/{name} has no schema"
         );
     }
+}
+
+/// With an allowlist, the server side has the kept commands alone, and
+/// so has its introspection.
+#[test]
+fn the_server_side_of_an_allowlist_has_the_kept_commands() {
+    let path = workspace().join("tests/schemas/server/server.json");
+    let schema = load_for_generation(&path).expect("valid").schema;
+    let selection = Selection::only(&schema, &["stop", "set"]).expect("matches");
+    let options = Options {
+        server: true,
+        ..Options::default()
+    };
+    let source = rust_source_only(&schema, "server.json", options, &selection).expect("parses");
+    let server = &source[source.find("pub mod server {").expect("a server module")..];
+    assert!(
+        server.contains("fn stop(") && server.contains("fn set("),
+        "{server}"
+    );
+    assert!(!server.contains("fn query_status("), "{server}");
+    assert!(server.contains(r#""name":"stop""#), "{server}");
+    assert!(!server.contains(r#""name":"query-status""#), "{server}");
 }

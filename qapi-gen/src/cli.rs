@@ -498,7 +498,23 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             Err(unmatched) => return report.error(&unmatched.into()),
         }
     };
-    let source = match crate::rust_source_only(&loaded.schema, &origin, options, &selection) {
+    // Bindings of a QEMU's introspection serve it as captured.
+    let served = match &args.introspect {
+        Some(file) if args.server => {
+            match crate::output::generate::served_introspection(file, &loaded.schema, &selection) {
+                Ok(text) => Some(text),
+                Err(error) => return report.error(&error),
+            }
+        }
+        _ => None,
+    };
+    let source = match crate::output::generate::rust_source_serving(
+        &loaded.schema,
+        &origin,
+        options,
+        &selection,
+        served,
+    ) {
         Ok(source) => source,
         Err(error) => return report.error(&error),
     };

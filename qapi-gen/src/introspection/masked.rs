@@ -1,6 +1,7 @@
 //! The introspection QEMU built from a schema reports, as its generator
-//! (`scripts/qapi/introspect.py`) makes it: the commands and events in
-//! schema order, then every type they use, in the order of first use;
+//! (`scripts/qapi/introspect.py`) makes it: the commands and events a
+//! file at a time (the files in the order they are first included, each
+//! file's in schema order), then every type they use, in the order of first use;
 //! the types' names masked as numbers given in that order; the integer
 //! types reported as `int` (their arrays as `[int]`); features and the
 //! `allow-oob` flag where they are.
@@ -74,7 +75,15 @@ impl<'s> Masking<'s> {
 
     fn entries(mut self, selection: &Selection) -> Vec<Value> {
         let mut entries = Vec::new();
-        for id in self.schema.ids().filter(|&id| selection.contains(id)) {
+        // QEMU visits its schema a file at a time, in the order the files
+        // are first included (which is the order they were read in).
+        let mut definitions: Vec<EntityId> = self
+            .schema
+            .ids()
+            .filter(|&id| selection.contains(id))
+            .collect();
+        definitions.sort_by_key(|&id| self.schema.entity(id).span.map(|span| span.file));
+        for id in definitions {
             let entity = self.schema.entity(id);
             let mut entry = match &entity.kind {
                 EntityKind::Command(command) => {
@@ -300,4 +309,85 @@ fn cond_json(cond: &Cond) -> Value {
         Cond::Any(any) => json!({ "any": any.iter().map(cond_json).collect::<Vec<_>>() }),
         Cond::Not(not) => json!({ "not": cond_json(not) }),
     }
+}
+
+/// What a captured introspection (a `query-qmp-schema` reply, or its
+/// array, as `cargo qapi introspect` writes it) reports of the commands
+/// and events `keep` accepts: those entries and the types they reach (or
+/// every entry, where `keep` accepts every command and event), as
+/// captured and in the capture's order, an entry a line. Bindings
+/// generated from a QEMU's introspection carry this rather than
+/// [`masked`] of the schema rebuilt from it, whose order and numbering
+/// are the rebuild's.
+pub fn reported(text: &str, keep: &dyn Fn(&str) -> bool) -> Result<String, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let list = match value {
+        Value::Object(mut reply) => reply.remove("return").unwrap_or(Value::Null),
+        list => list,
+    };
+    let Value::Array(entries) = list else {
+        return Err("not a query-qmp-schema reply: expected an array".into());
+    };
+    let index: HashMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| Some((entry.get("name")?.as_str()?, i)))
+        .collect();
+    let mut kept = vec![false; entries.len()];
+    let mut queue = Vec::new();
+    let mut left_out = false;
+    for (i, entry) in entries.iter().enumerate() {
+        let definition = matches!(
+            entry.get("meta-type").and_then(Value::as_str),
+            Some("command" | "event")
+        );
+        if !definition {
+            continue;
+        }
+        if entry.get("name").and_then(Value::as_str).is_some_and(keep) {
+            kept[i] = true;
+            queue.push(i);
+        } else {
+            left_out = true;
+        }
+    }
+    // Keeping every command and event keeps the capture whole.
+    if !left_out {
+        kept.iter_mut().for_each(|k| *k = true);
+    }
+    while let Some(i) = queue.pop() {
+        for name in referenced(&entries[i]) {
+            if let Some(&j) = index.get(name) {
+                if !kept[j] {
+                    kept[j] = true;
+                    queue.push(j);
+                }
+            }
+        }
+    }
+    let lines: Vec<String> = entries
+        .iter()
+        .zip(&kept)
+        .filter(|(_, &kept)| kept)
+        .map(|(entry, _)| entry.to_string())
+        .collect();
+    Ok(format!("[\n{}\n]", lines.join(",\n")))
+}
+
+/// The names of the types an introspection entry refers to.
+fn referenced(entry: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = ["arg-type", "ret-type", "element-type"]
+        .iter()
+        .filter_map(|key| entry.get(*key)?.as_str())
+        .collect();
+    for list in ["members", "variants"] {
+        let items = entry.get(list).and_then(Value::as_array);
+        names.extend(
+            items
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.get("type")?.as_str()),
+        );
+    }
+    names
 }

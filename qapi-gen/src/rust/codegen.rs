@@ -47,7 +47,7 @@ pub struct Options {
     /// Generate the server side too (off by default): the `server`
     /// module, with a trait of the schema's commands, the `Served`
     /// wrapper that dispatches to it, and the introspection QEMU would
-    /// report (see [`crate::rust::codegen`]'s `server` emitter).
+    /// report.
     pub server: bool,
 }
 

@@ -96,10 +96,11 @@ pub mod events {
 /// [`INTROSPECTION`](server::INTROSPECTION) of the schema.
 pub mod server {
     /// The schema's commands, an async method each, taking the
-    /// command's arguments and returning what it returns, or the
-    /// error it answers. A method left out answers as QEMU does for
-    /// a command it lacks (`CommandNotFound`): implement those a
-    /// server needs, and serve it with [`Served`].
+    /// command's arguments and the session it runs in (which emits
+    /// events), and returning what it returns, or the error it
+    /// answers. A method left out answers as QEMU does for a command
+    /// it lacks (`CommandNotFound`): implement those a server needs,
+    /// and serve it with [`Served`].
     #[allow(deprecated)]
     pub trait Server: ::core::marker::Send + ::core::marker::Sync + 'static {}
 
@@ -126,9 +127,9 @@ pub mod server {
                 ::std::string::String,
                 ::qapi_types::serde_json::Value,
             >,
-            _session: &'a ::qapi_types::server::Session,
+            session: &'a ::qapi_types::server::Session,
         ) -> ::qapi_types::server::CallFuture<'a> {
-            let _ = (name, arguments);
+            let _ = (name, arguments, session);
             ::std::boxed::Box::pin(::core::future::ready(::core::option::Option::None))
         }
     }

@@ -253,6 +253,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("set", R::Named("SetOptions"), R::Array(&R::STR)),
             C::new("type", R::Named("q_obj_type-arg"), R::INT),
             C::new("quit", R::Named("q_empty"), R::Named("q_empty")),
+            C::new("device-add", R::Named("q_obj_device-add-arg"), R::Named("q_empty")),
         ],
         events: &[
             E::new("STOP", R::Named("q_empty")),
@@ -285,6 +286,9 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("cpus", R::Array(&R::UINT16)),
             ]),
             T::structure("q_empty", &[]),
+            T::structure("q_obj_device-add-arg", &[
+                M::new("driver", R::STR),
+            ]),
             T::structure("q_obj_migrate-pause-arg", &[
                 M::new("reason", R::STR).optional(),
             ]),
@@ -535,6 +539,62 @@ pub mod commands {
         const SUCCESS_RESPONSE: bool = false;
         type Ok = ::qapi_types::Empty;
     }
+
+    /// Add a device: the schema does not describe every argument.
+    #[doc(alias = "device-add")]
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct DeviceAdd {
+        /// the driver
+        pub driver: ::std::string::String,
+        /// Further arguments, which the schema does not describe.
+        pub extra: ::qapi_types::serde_json::Map<
+            ::std::string::String,
+            ::qapi_types::serde_json::Value,
+        >,
+    }
+
+    #[allow(deprecated)]
+    impl DeviceAdd {
+        /// Creates a value from its required members; the optional ones
+        /// start absent.
+        pub fn new(driver: impl ::core::convert::Into<::std::string::String>) -> Self {
+            Self {
+                driver: driver.into(),
+                extra: ::qapi_types::serde_json::Map::new(),
+            }
+        }
+
+        /// Adds an argument the schema does not describe.
+        #[must_use]
+        pub fn with_argument(
+            mut self,
+            name: impl ::core::convert::Into<::std::string::String>,
+            value: impl ::core::convert::Into<::qapi_types::serde_json::Value>,
+        ) -> Self {
+            self.extra.insert(name.into(), value.into());
+            self
+        }
+    }
+
+    ::qapi_types::object! {
+        DeviceAdd {
+            required {
+                driver = "driver",
+            }
+            rest {
+                extra,
+            }
+        }
+    }
+
+    #[allow(deprecated)]
+    impl ::qapi_types::Command for DeviceAdd {
+        const NAME: &'static str = "device-add";
+        const ALLOW_OOB: bool = false;
+        const SUCCESS_RESPONSE: bool = true;
+        type Ok = ::qapi_types::Empty;
+    }
 }
 
 /// The schema's events, and [`Event`](events::Event), which decodes any of them.
@@ -595,10 +655,11 @@ pub mod events {
 /// [`INTROSPECTION`](server::INTROSPECTION) of the schema.
 pub mod server {
     /// The schema's commands, an async method each, taking the
-    /// command's arguments and returning what it returns, or the
-    /// error it answers. A method left out answers as QEMU does for
-    /// a command it lacks (`CommandNotFound`): implement those a
-    /// server needs, and serve it with [`Served`].
+    /// command's arguments and the session it runs in (which emits
+    /// events), and returning what it returns, or the error it
+    /// answers. A method left out answers as QEMU does for a command
+    /// it lacks (`CommandNotFound`): implement those a server needs,
+    /// and serve it with [`Served`].
     #[allow(deprecated)]
     pub trait Server: ::core::marker::Send + ::core::marker::Sync + 'static {
         /// Query the run status of the guest.
@@ -607,10 +668,11 @@ pub mod server {
         fn query_status(
             &self,
             arguments: super::commands::QueryStatus,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<super::StatusInfo, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("query-status"),
@@ -624,10 +686,11 @@ pub mod server {
         fn query_status_2(
             &self,
             arguments: super::commands::QueryStatus2,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("query_status"),
@@ -641,10 +704,11 @@ pub mod server {
         fn stop(
             &self,
             arguments: super::commands::Stop,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("stop"),
@@ -659,10 +723,11 @@ pub mod server {
         fn migrate_pause(
             &self,
             arguments: super::commands::MigratePause,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("migrate-pause"),
@@ -676,13 +741,14 @@ pub mod server {
         fn set(
             &self,
             arguments: super::commands::Set,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::qapi_types::QmpError,
             >,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("set"),
@@ -696,10 +762,11 @@ pub mod server {
         fn r#type(
             &self,
             arguments: super::commands::Type,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<i64, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("type"),
@@ -714,13 +781,32 @@ pub mod server {
         fn quit(
             &self,
             arguments: super::commands::Quit,
+            session: &::qapi_types::server::Session,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
         > + ::core::marker::Send {
-            let _ = arguments;
+            let _ = (arguments, session);
             ::core::future::ready(
                 ::core::result::Result::Err(
                     ::qapi_types::QmpError::command_not_found("quit"),
+                ),
+            )
+        }
+
+        /// Add a device: the schema does not describe every argument.
+        ///
+        /// `device-add`: its arguments are [`DeviceAdd`](super::commands::DeviceAdd).
+        fn device_add(
+            &self,
+            arguments: super::commands::DeviceAdd,
+            session: &::qapi_types::server::Session,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<::qapi_types::Empty, ::qapi_types::QmpError>,
+        > + ::core::marker::Send {
+            let _ = (arguments, session);
+            ::core::future::ready(
+                ::core::result::Result::Err(
+                    ::qapi_types::QmpError::command_not_found("device-add"),
                 ),
             )
         }
@@ -749,7 +835,7 @@ pub mod server {
                 ::std::string::String,
                 ::qapi_types::serde_json::Value,
             >,
-            _session: &'a ::qapi_types::server::Session,
+            session: &'a ::qapi_types::server::Session,
         ) -> ::qapi_types::server::CallFuture<'a> {
             match name {
                 "query-status" => {
@@ -762,7 +848,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.query_status(arguments).await)
+                        encode(self.0.query_status(arguments, session).await)
                     })
                 }
                 "query_status" => {
@@ -775,7 +861,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.query_status_2(arguments).await)
+                        encode(self.0.query_status_2(arguments, session).await)
                     })
                 }
                 "stop" => {
@@ -788,7 +874,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.stop(arguments).await)
+                        encode(self.0.stop(arguments, session).await)
                     })
                 }
                 "migrate-pause" => {
@@ -801,7 +887,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.migrate_pause(arguments).await)
+                        encode(self.0.migrate_pause(arguments, session).await)
                     })
                 }
                 "set" => {
@@ -814,7 +900,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.set(arguments).await)
+                        encode(self.0.set(arguments, session).await)
                     })
                 }
                 "type" => {
@@ -827,7 +913,7 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.r#type(arguments).await)
+                        encode(self.0.r#type(arguments, session).await)
                     })
                 }
                 "quit" => {
@@ -840,7 +926,20 @@ pub mod server {
                                 );
                             }
                         };
-                        encode(self.0.quit(arguments).await)
+                        encode(self.0.quit(arguments, session).await)
+                    })
+                }
+                "device-add" => {
+                    ::std::boxed::Box::pin(async move {
+                        let arguments = match decode(arguments) {
+                            ::core::result::Result::Ok(arguments) => arguments,
+                            ::core::result::Result::Err(error) => {
+                                return ::core::option::Option::Some(
+                                    ::core::result::Result::Err(error),
+                                );
+                            }
+                        };
+                        encode(self.0.device_add(arguments, session).await)
                     })
                 }
                 _ => {
@@ -899,20 +998,22 @@ pub mod server {
 {"arg-type":"3","meta-type":"command","name":"set","ret-type":"[str]"},
 {"arg-type":"4","features":["deprecated"],"meta-type":"command","name":"type","ret-type":"int"},
 {"arg-type":"0","meta-type":"command","name":"quit","ret-type":"0"},
+{"arg-type":"5","meta-type":"command","name":"device-add","ret-type":"0"},
 {"arg-type":"0","meta-type":"event","name":"STOP"},
 {"members":[],"meta-type":"object","name":"0"},
-{"members":[{"name":"status","type":"5"},{"default":null,"features":["deprecated"],"if":"CONFIG_TCG","name":"singlestep","type":"bool"},{"name":"cpus","type":"[int]"}],"meta-type":"object","name":"1"},
+{"members":[{"name":"status","type":"6"},{"default":null,"features":["deprecated"],"if":"CONFIG_TCG","name":"singlestep","type":"bool"},{"name":"cpus","type":"[int]"}],"meta-type":"object","name":"1"},
 {"if":"CONFIG_MIGRATION","members":[{"default":null,"name":"reason","type":"str"}],"meta-type":"object","name":"2"},
-{"members":[{"name":"kind","type":"6"}],"meta-type":"object","name":"3","tag":"kind","variants":[{"case":"name","type":"7"},{"case":"size","type":"8"}]},
+{"members":[{"name":"kind","type":"7"}],"meta-type":"object","name":"3","tag":"kind","variants":[{"case":"name","type":"8"},{"case":"size","type":"9"}]},
 {"element-type":"str","meta-type":"array","name":"[str]"},
 {"json-type":"string","meta-type":"builtin","name":"str"},
 {"members":[{"name":"value","type":"int"}],"meta-type":"object","name":"4"},
 {"json-type":"int","meta-type":"builtin","name":"int"},
-{"members":[{"name":"running"},{"name":"paused"},{"if":"CONFIG_MIGRATION","name":"inmigrate"}],"meta-type":"enum","name":"5","values":["running","paused",{"if":"CONFIG_MIGRATION","value":"inmigrate"}]},
+{"members":[{"name":"driver","type":"str"}],"meta-type":"object","name":"5"},
+{"members":[{"name":"running"},{"name":"paused"},{"if":"CONFIG_MIGRATION","name":"inmigrate"}],"meta-type":"enum","name":"6","values":["running","paused",{"if":"CONFIG_MIGRATION","value":"inmigrate"}]},
 {"json-type":"boolean","meta-type":"builtin","name":"bool"},
 {"element-type":"int","meta-type":"array","name":"[int]"},
-{"members":[{"name":"name"},{"name":"size"}],"meta-type":"enum","name":"6","values":["name","size"]},
-{"members":[{"name":"name","type":"str"}],"meta-type":"object","name":"7"},
-{"members":[{"name":"size","type":"int"}],"meta-type":"object","name":"8"}
+{"members":[{"name":"name"},{"name":"size"}],"meta-type":"enum","name":"7","values":["name","size"]},
+{"members":[{"name":"name","type":"str"}],"meta-type":"object","name":"8"},
+{"members":[{"name":"size","type":"int"}],"meta-type":"object","name":"9"}
 ]"#;
 }

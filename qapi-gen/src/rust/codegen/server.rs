@@ -1,5 +1,6 @@
 //! The server side: `server::Server`, a trait with an async method a
-//! command, whose default answers as QEMU does for a command it lacks;
+//! command (its arguments and the `Session` in, which emits events),
+//! whose default answers as QEMU does for a command it lacks;
 //! `server::Served`, which runs a `Server` as a
 //! `qapi_types::server::Dispatch` (command name and JSON arguments in,
 //! the method's return as JSON out); and `server::INTROSPECTION`.
@@ -44,7 +45,7 @@ impl Codegen<'_> {
                             return ::core::option::Option::Some(::core::result::Result::Err(error));
                         }
                     };
-                    encode(self.0.#method(arguments).await)
+                    encode(self.0.#method(arguments, session).await)
                 }),
             });
         }
@@ -52,7 +53,7 @@ impl Codegen<'_> {
         let text = raw_string(introspection);
         let call = if arms.is_empty() {
             quote! {
-                let _ = (name, arguments);
+                let _ = (name, arguments, session);
                 ::std::boxed::Box::pin(::core::future::ready(::core::option::Option::None))
             }
         } else {
@@ -90,10 +91,11 @@ impl Codegen<'_> {
         };
         quote! {
             /// The schema's commands, an async method each, taking the
-            /// command's arguments and returning what it returns, or the
-            /// error it answers. A method left out answers as QEMU does for
-            /// a command it lacks (`CommandNotFound`): implement those a
-            /// server needs, and serve it with [`Served`].
+            /// command's arguments and the session it runs in (which emits
+            /// events), and returning what it returns, or the error it
+            /// answers. A method left out answers as QEMU does for a command
+            /// it lacks (`CommandNotFound`): implement those a server needs,
+            /// and serve it with [`Served`].
             #[allow(deprecated)]
             pub trait #server: ::core::marker::Send + ::core::marker::Sync + 'static {
                 #(#declarations)*
@@ -119,7 +121,7 @@ impl Codegen<'_> {
                     &'a self,
                     name: &'a str,
                     arguments: ::qapi_types::serde_json::Map<::std::string::String, ::qapi_types::serde_json::Value>,
-                    _session: &'a ::qapi_types::server::Session,
+                    session: &'a ::qapi_types::server::Session,
                 ) -> ::qapi_types::server::CallFuture<'a> {
                     #call
                 }
@@ -157,8 +159,9 @@ impl Codegen<'_> {
             fn #method(
                 &self,
                 arguments: super::commands::#name,
+                session: &::qapi_types::server::Session,
             ) -> impl ::core::future::Future<Output = ::core::result::Result<#ok, ::qapi_types::QmpError>> + ::core::marker::Send {
-                let _ = arguments;
+                let _ = (arguments, session);
                 ::core::future::ready(::core::result::Result::Err(::qapi_types::QmpError::command_not_found(#wire)))
             }
         }
