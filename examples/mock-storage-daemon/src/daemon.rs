@@ -1,5 +1,7 @@
 //! The mock daemon: the generated `Server` trait implemented over block
-//! nodes and jobs kept in memory, and its events sent by the server.
+//! nodes and jobs kept in memory. A job's events go out through the
+//! command's session while it runs, and through the server as the job
+//! runs on.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -8,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use qapi_types::serde_json::{self, json, Value};
-use qapi_types::server::{QmpServer, ServerConfig};
+use qapi_types::server::{QmpServer, ServerConfig, Session};
 use qapi_types::{Empty, QmpError};
 use tokio::sync::mpsc;
 
@@ -63,13 +65,17 @@ impl Daemon {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Sets job `id`'s status and says so with `JOB_STATUS_CHANGE`.
-    fn set_status(&self, id: &str, status: sd::JobStatus) {
+    /// Sets job `id`'s status: the `JOB_STATUS_CHANGE` that says so.
+    fn set_status(&self, id: &str, status: sd::JobStatus) -> sd::events::JobStatusChange {
         if let Some(job) = self.state().jobs.get_mut(id) {
             job.status = status.clone();
         }
-        let change = serde_json::from_value(json!({"id": id, "status": status}))
-            .expect("JOB_STATUS_CHANGE's data is an id and a status");
+        sd::events::JobStatusChange::new(id, status)
+    }
+
+    /// Sets job `id`'s status, and the server says so to every client.
+    fn announce_status(&self, id: &str, status: sd::JobStatus) {
+        let change = self.set_status(id, status);
         // Gone only once the server stops.
         let _ = self.events.send(change);
     }
@@ -81,7 +87,11 @@ fn typed<T: qapi_types::serde::de::DeserializeOwned>(value: Value) -> Result<T, 
 }
 
 impl sd::server::Server for Daemon {
-    async fn blockdev_add(&self, arguments: sd::commands::BlockdevAdd) -> Result<Empty, QmpError> {
+    async fn blockdev_add(
+        &self,
+        arguments: sd::commands::BlockdevAdd,
+        _session: &Session,
+    ) -> Result<Empty, QmpError> {
         let options = serde_json::to_value(&arguments.0)
             .map_err(|error| QmpError::generic(error.to_string()))?;
         let Some(name) = options["node-name"].as_str() else {
@@ -103,7 +113,11 @@ impl sd::server::Server for Daemon {
         Ok(Empty {})
     }
 
-    async fn blockdev_del(&self, arguments: sd::commands::BlockdevDel) -> Result<Empty, QmpError> {
+    async fn blockdev_del(
+        &self,
+        arguments: sd::commands::BlockdevDel,
+        _session: &Session,
+    ) -> Result<Empty, QmpError> {
         match self.state().nodes.remove(&arguments.node_name) {
             Some(_) => Ok(Empty {}),
             None => Err(QmpError::generic(format!(
@@ -116,6 +130,7 @@ impl sd::server::Server for Daemon {
     async fn query_named_block_nodes(
         &self,
         _arguments: sd::commands::QueryNamedBlockNodes,
+        _session: &Session,
     ) -> Result<Vec<sd::BlockDeviceInfo>, QmpError> {
         let state = self.state();
         state
@@ -153,6 +168,7 @@ impl sd::server::Server for Daemon {
     async fn blockdev_create(
         &self,
         arguments: sd::commands::BlockdevCreate,
+        session: &Session,
     ) -> Result<Empty, QmpError> {
         let id = arguments.job_id;
         {
@@ -167,8 +183,13 @@ impl sd::server::Server for Daemon {
                 },
             );
         }
-        self.set_status(&id, sd::JobStatus::Created);
-        self.set_status(&id, sd::JobStatus::Running);
+        // As QEMU does, before the reply.
+        for status in [sd::JobStatus::Created, sd::JobStatus::Running] {
+            let change = self.set_status(&id, status);
+            session
+                .emit(&change)
+                .map_err(|error| QmpError::generic(error.to_string()))?;
+        }
         // The job runs on; it concludes and waits to be dismissed.
         let daemon = self.clone();
         tokio::spawn(async move {
@@ -178,7 +199,7 @@ impl sd::server::Server for Daemon {
                 sd::JobStatus::Concluded,
             ] {
                 tokio::time::sleep(JOB_STEP).await;
-                daemon.set_status(&id, status);
+                daemon.announce_status(&id, status);
             }
         });
         Ok(Empty {})
@@ -187,6 +208,7 @@ impl sd::server::Server for Daemon {
     async fn query_jobs(
         &self,
         _arguments: sd::commands::QueryJobs,
+        _session: &Session,
     ) -> Result<Vec<sd::JobInfo>, QmpError> {
         let state = self.state();
         state
@@ -205,7 +227,11 @@ impl sd::server::Server for Daemon {
             .collect()
     }
 
-    async fn job_dismiss(&self, arguments: sd::commands::JobDismiss) -> Result<Empty, QmpError> {
+    async fn job_dismiss(
+        &self,
+        arguments: sd::commands::JobDismiss,
+        session: &Session,
+    ) -> Result<Empty, QmpError> {
         let id = arguments.id;
         let status = match self.state().jobs.get(&id) {
             None => return Err(QmpError::generic("Job not found")),
@@ -218,8 +244,11 @@ impl sd::server::Server for Daemon {
                 status.as_str().unwrap_or_default()
             )));
         }
-        self.set_status(&id, sd::JobStatus::Null);
+        let change = self.set_status(&id, sd::JobStatus::Null);
         self.state().jobs.remove(&id);
+        session
+            .emit(&change)
+            .map_err(|error| QmpError::generic(error.to_string()))?;
         Ok(Empty {})
     }
 }

@@ -114,6 +114,8 @@ mod with_schemas {
             .filter_map(|entity| entity["name"].as_str())
             .collect();
         assert!(commands.contains(&"blockdev-add"), "{commands:?}");
+        let report = qmp.check_schema(&sd::SCHEMA).await.expect("the schema");
+        assert!(report.is_compatible(), "{report}");
         assert!(replay.unmatched().is_empty(), "{:?}", replay.unmatched());
         assert!(replay.unused().is_empty(), "{:?}", replay.unused());
 
