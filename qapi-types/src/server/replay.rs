@@ -8,7 +8,9 @@
 //! replies in the order recorded, and once these are used up the last one
 //! is given again (unless [`Replay::repeat_last`] turned that off). The
 //! events received while a request waited for its reply are emitted
-//! before its reply, those that followed a reply after it.
+//! before its reply, those that followed a reply after it. Replies come at
+//! once, or as long after their requests as when recorded
+//! ([`Replay::pace`]).
 //!
 //! A request the recording does not have is answered with an error naming
 //! it; the test asks for those ([`Replay::unmatched`]) and for the
@@ -18,6 +20,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -62,6 +65,8 @@ struct State {
     /// Whether requests whose recorded replies are used up get the last
     /// one again.
     repeat_last: bool,
+    /// Whether replies take as long as they took when recorded.
+    pace: bool,
 }
 
 /// A recorded request and its reply.
@@ -75,6 +80,8 @@ pub struct Exchange {
     pub arguments: Map<String, Value>,
     /// The recorded reply: the return value or the error.
     pub answer: Result<Value, QmpError>,
+    /// How long the reply took to come.
+    pub took: Duration,
     /// The events received while the request waited for its reply:
     /// emitted before the reply.
     pub events_before: Vec<RawEvent>,
@@ -109,6 +116,7 @@ impl Replay {
                     used: vec![false; exchanges.len()],
                     unmatched: Vec::new(),
                     repeat_last: true,
+                    pace: false,
                 }),
                 exchanges,
                 initial_events,
@@ -121,6 +129,14 @@ impl Replay {
     /// that polls. Off, it is answered as a request the recording lacks.
     pub fn repeat_last(&self, repeat: bool) -> &Self {
         self.state().repeat_last = repeat;
+        self
+    }
+
+    /// Whether each reply comes as long after its request as it did when
+    /// recorded (off by default: at once). Repeated and unmatched
+    /// requests are answered at once.
+    pub fn pace(&self, pace: bool) -> &Self {
+        self.state().pace = pace;
         self
     }
 
@@ -189,6 +205,7 @@ impl Replay {
                 outcome: Some(exchange.answer.clone()),
                 before: exchange.events_before.clone(),
                 after: exchange.events_after.clone(),
+                delay: state.pace.then_some(exchange.took),
             };
         }
         if state.repeat_last {
@@ -226,6 +243,8 @@ struct Answer {
     outcome: CallOutcome,
     before: Vec<RawEvent>,
     after: Vec<RawEvent>,
+    /// How long to wait before replying.
+    delay: Option<Duration>,
 }
 
 impl Answer {
@@ -235,6 +254,7 @@ impl Answer {
             outcome,
             before: Vec::new(),
             after: Vec::new(),
+            delay: None,
         }
     }
 }
@@ -243,6 +263,7 @@ impl Answer {
 /// meanwhile.
 struct Waiting {
     line: usize,
+    sent: Duration,
     name: String,
     arguments: Map<String, Value>,
     events: Vec<RawEvent>,
@@ -277,6 +298,7 @@ fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
             };
             let request = Waiting {
                 line: entry.line,
+                sent: entry.time,
                 name: name.to_string(),
                 arguments,
                 events: Vec::new(),
@@ -324,6 +346,7 @@ fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
             name: request.name,
             arguments: request.arguments,
             answer,
+            took: entry.time.saturating_sub(request.sent),
             events_before: request.events,
             events_after: Vec::new(),
         });
@@ -350,6 +373,7 @@ impl Dispatch for Replay {
             outcome,
             before,
             after,
+            delay,
         } = self.answer(name, arguments);
         for event in before {
             session.emit_raw(&event.event, event.data);
@@ -357,7 +381,12 @@ impl Dispatch for Replay {
         for event in after {
             session.emit_raw_after_reply(&event.event, event.data);
         }
-        Box::pin(std::future::ready(outcome))
+        Box::pin(async move {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            outcome
+        })
     }
 }
 
@@ -369,6 +398,7 @@ impl fmt::Debug for Replay {
             .field("used", &state.used.iter().filter(|used| **used).count())
             .field("unmatched", &state.unmatched.len())
             .field("repeat_last", &state.repeat_last)
+            .field("pace", &state.pace)
             .finish()
     }
 }
@@ -417,6 +447,7 @@ mod tests {
         assert_eq!(names, ["job-list", "job-start", "job-list", "job-start"]);
         let started = &replay.exchanges()[1];
         assert_eq!(started.line, 7);
+        assert_eq!(started.took, Duration::from_millis(1));
         assert_eq!(started.events_before[0].data["status"], "created");
         assert_eq!(started.events_after.len(), 1);
         assert_eq!(started.events_after[0].data["status"], "running");
@@ -435,7 +466,10 @@ mod tests {
         let replay = replay();
         let list = || replay.answer("job-list", Map::new()).outcome;
         assert_eq!(list(), Some(Ok(json!([]))));
+        replay.pace(true);
         let started = replay.answer("job-start", object(json!({"id": "j"})));
+        assert_eq!(started.delay, Some(Duration::from_millis(1)));
+        replay.pace(false);
         assert_eq!(started.outcome, Some(Ok(json!({}))));
         assert_eq!(started.before.len(), 1);
         assert_eq!(started.after[0].data, json!({"status": "running"}));
