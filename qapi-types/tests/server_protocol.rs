@@ -150,6 +150,22 @@ async fn greeting_negotiation_and_requests_as_qemu_answers_them() {
 }
 
 #[tokio::test]
+async fn values_nested_as_deep_as_qemu_allows_are_echoed() {
+    let server = QmpServer::new(Test, ServerConfig::default());
+    let (mut client, _task) = Client::start(&server);
+    client.next().await;
+    client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+    let id = format!("{}{}", "[".repeat(1023), "]".repeat(1023));
+    client
+        .send(&format!(r#"{{"execute":"ping","id":{id}}}"#))
+        .await;
+    let mut line = String::new();
+    client.reader.read_line(&mut line).await.unwrap();
+    let expected = format!("{{\"return\": \"pong\", \"id\": {id}}}\r\n");
+    assert_eq!(line, expected);
+}
+
+#[tokio::test]
 async fn out_of_band_commands_overtake_queued_in_band_ones() {
     let server = QmpServer::new(Test, ServerConfig::default());
     let (mut client, _task) = Client::start(&server);
