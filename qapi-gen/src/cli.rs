@@ -74,6 +74,7 @@ pub enum Command {
         cargo qapi generate schema/qmp.json --out src/qmp.rs --check\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --no-docs --no-format\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --only 'query-*,stop,cont' --only STOP\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs --server\n  \
         cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd-10.1.json --names-from qsd-10.0.json --out src/qsd.rs"

@@ -112,6 +112,27 @@ impl Section {
     }
 }
 
+/// The server module's items, generated (and formatted) apart, so that
+/// a large schema's are not all held at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ServerPart {
+    /// The `Server` trait.
+    Trait,
+    /// `Served`, its `Dispatch` implementation and helpers.
+    Served,
+    /// `INTROSPECTION`.
+    Introspection,
+}
+
+impl ServerPart {
+    /// The parts, in the order the module holds them.
+    pub(crate) const ALL: [ServerPart; 3] = [
+        ServerPart::Trait,
+        ServerPart::Served,
+        ServerPart::Introspection,
+    ];
+}
+
 /// One generated item of the module.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Item {
@@ -121,8 +142,8 @@ pub(crate) enum Item {
     SchemaTable,
     /// The `Event` enum of every event.
     EventEnum,
-    /// The server side: the trait, `Served`, the introspection.
-    Server,
+    /// A part of the server side: the trait, `Served`, the introspection.
+    Server(ServerPart),
 }
 
 /// Names and boxing decided for the whole schema before emitting.
@@ -245,7 +266,7 @@ impl<'s> Codegen<'s> {
             Section::Root => items.push(Item::SchemaTable),
             Section::Commands => {}
             Section::Events => items.push(Item::EventEnum),
-            Section::Server => items.push(Item::Server),
+            Section::Server => items.extend(ServerPart::ALL.map(Item::Server)),
         }
         items
     }
@@ -260,7 +281,7 @@ impl<'s> Codegen<'s> {
             },
             Item::SchemaTable => crate::rust::table::binding_schema(self.schema, self.selection),
             Item::EventEnum => self.event_enum(),
-            Item::Server => self.server(self.introspection.as_deref().unwrap_or("[]")),
+            Item::Server(part) => self.server(part, self.introspection.as_deref().unwrap_or("[]")),
         }
     }
 
@@ -270,7 +291,7 @@ impl<'s> Codegen<'s> {
             Item::Definition(id) => &self.entity(id).name,
             Item::SchemaTable => "SCHEMA",
             Item::EventEnum => EVENT_ENUM,
-            Item::Server => "server",
+            Item::Server(_) => "server",
         }
     }
 

@@ -659,7 +659,9 @@ pub mod server {
     /// events), and returning what it returns, or the error it
     /// answers. A method left out answers as QEMU does for a command
     /// it lacks (`CommandNotFound`): implement those a server needs,
-    /// and serve it with [`Served`].
+    /// and serve it with [`Served`]. The server runtime answers the
+    /// protocol's own commands (`qmp_capabilities`, `query-version`,
+    /// `query-commands`, `query-qmp-schema`) itself.
     #[allow(deprecated)]
     pub trait Server: ::core::marker::Send + ::core::marker::Sync + 'static {
         /// Query the run status of the guest.

@@ -9,15 +9,15 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::model::{EntityId, EntityKind};
-use crate::rust::codegen::{Codegen, Scope};
+use crate::rust::codegen::{Codegen, Scope, ServerPart};
 use crate::rust::ident::{self, ident};
 
 /// The name of the trait of the commands.
 const TRAIT: &str = "Server";
 
 impl Codegen<'_> {
-    /// The items of the `server` module, carrying `introspection`.
-    pub(super) fn server(&self, introspection: &str) -> TokenStream {
+    /// One part of the `server` module, carrying `introspection`.
+    pub(super) fn server(&self, part: ServerPart, introspection: &str) -> TokenStream {
         let commands: Vec<EntityId> = self
             .kept_ids()
             .filter(|&id| matches!(self.entity(id).kind, EntityKind::Command(_)))
@@ -31,11 +31,53 @@ impl Codegen<'_> {
             &[],
             false,
         );
-        let mut declarations = Vec::new();
+        match part {
+            ServerPart::Trait => self.server_trait(&commands, &methods),
+            ServerPart::Served => self.served(&commands, &methods),
+            ServerPart::Introspection => {
+                let text = raw_string(introspection);
+                quote! {
+                    /// What QEMU built from the schema reports in `query-qmp-schema`
+                    /// (type names masked as numbers), with its build conditions
+                    /// kept: a conditional entry, member, branch, alternative or enum
+                    /// member has an `"if"` key, a conditional enum value or feature
+                    /// is `{"value": NAME, "if": CONDITION}`.
+                    /// [`qapi_types::server::query_qmp_schema`] makes the reply of
+                    /// one build configuration of it.
+                    pub const INTROSPECTION: &str = #text;
+                }
+            }
+        }
+    }
+
+    /// The `Server` trait: a method a command.
+    fn server_trait(&self, commands: &[EntityId], methods: &[String]) -> TokenStream {
+        let declarations = commands
+            .iter()
+            .zip(methods)
+            .map(|(&id, method)| self.server_method(id, &ident(method)));
+        let server = quote::format_ident!("{}", TRAIT);
+        quote! {
+            /// The schema's commands, an async method each, taking the
+            /// command's arguments and the session it runs in (which emits
+            /// events), and returning what it returns, or the error it
+            /// answers. A method left out answers as QEMU does for a command
+            /// it lacks (`CommandNotFound`): implement those a server needs,
+            /// and serve it with [`Served`]. The server runtime answers the
+            /// protocol's own commands (`qmp_capabilities`, `query-version`,
+            /// `query-commands`, `query-qmp-schema`) itself.
+            #[allow(deprecated)]
+            pub trait #server: ::core::marker::Send + ::core::marker::Sync + 'static {
+                #(#declarations)*
+            }
+        }
+    }
+
+    /// `Served`: the dispatch from a command's name to its method.
+    fn served(&self, commands: &[EntityId], methods: &[String]) -> TokenStream {
         let mut arms = Vec::new();
-        for (&id, method) in commands.iter().zip(&methods) {
+        for (&id, method) in commands.iter().zip(methods) {
             let method = ident(method);
-            declarations.push(self.server_method(id, &method));
             let wire = &self.entity(id).name;
             arms.push(quote! {
                 #wire => ::std::boxed::Box::pin(async move {
@@ -50,7 +92,6 @@ impl Codegen<'_> {
             });
         }
         let server = quote::format_ident!("{}", TRAIT);
-        let text = raw_string(introspection);
         let call = if arms.is_empty() {
             quote! {
                 let _ = (name, arguments, session);
@@ -90,17 +131,6 @@ impl Codegen<'_> {
             }
         };
         quote! {
-            /// The schema's commands, an async method each, taking the
-            /// command's arguments and the session it runs in (which emits
-            /// events), and returning what it returns, or the error it
-            /// answers. A method left out answers as QEMU does for a command
-            /// it lacks (`CommandNotFound`): implement those a server needs,
-            /// and serve it with [`Served`].
-            #[allow(deprecated)]
-            pub trait #server: ::core::marker::Send + ::core::marker::Sync + 'static {
-                #(#declarations)*
-            }
-
             /// Runs a [`Server`]'s commands for `qapi_types::server`: the
             /// command's JSON arguments decoded, its method awaited, its
             /// return encoded.
@@ -128,15 +158,6 @@ impl Codegen<'_> {
             }
 
             #helpers
-
-            /// What QEMU built from the schema reports in `query-qmp-schema`
-            /// (type names masked as numbers), with its build conditions
-            /// kept: a conditional entry, member, branch, alternative or enum
-            /// member has an `"if"` key, a conditional enum value or feature
-            /// is `{"value": NAME, "if": CONDITION}`.
-            /// [`qapi_types::server::query_qmp_schema`] makes the reply of
-            /// one build configuration of it.
-            pub const INTROSPECTION: &str = #text;
         }
     }
 
