@@ -88,7 +88,7 @@ async fn handlers_scripts_and_events_over_the_wire() {
 async fn an_out_of_band_command_overtakes_a_slow_async_handler() {
     let mock = Mock::new(&SCHEMA);
     mock.on_async::<commands::QueryJobs, _, _>(|_| async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         Ok(Vec::new())
     })
     .on::<commands::JobCancel>(|_| Ok(Empty {}));

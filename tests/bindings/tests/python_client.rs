@@ -84,7 +84,7 @@ mod with_schemas {
     fn system_mock() -> Mock {
         let mock = Mock::new(&system::SCHEMA);
         mock.on_async::<system::commands::QueryStatus, _, _>(|_| async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(1000)).await;
             Ok(system::StatusInfo::new(true, system::RunState::Running))
         })
         .on::<system::commands::MigratePause>(|_| Ok(Empty {}));
