@@ -186,8 +186,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Record every session of the async QMP client made with this
-    /// configuration (requests, replies, events, with timing) to
+    /// Record every session of a QMP client (async or blocking) made with
+    /// this configuration (requests, replies, events, with timing) to
     /// `recorder`: see [`recording`](crate::recording) for the format, and
     /// the server's `Replay` to serve it again. Default: no recording.
     pub fn record(mut self, recorder: Recorder) -> Self {

@@ -1,5 +1,5 @@
-//! Recordings of QMP sessions: what the async client sent and received,
-//! with timing, as JSON lines. A [`Recorder`] given to
+//! Recordings of QMP sessions: what a QMP client sent and received, with
+//! timing, as JSON lines. A [`Recorder`] given to
 //! [`ConfigBuilder::record`](crate::ConfigBuilder::record) writes one;
 //! [`Recording`] reads it back (a server's replay serves it as a mock).
 //!
@@ -47,7 +47,8 @@ const HEADER_KEY: &str = "qapi-recording";
 /// Where a client records its sessions: a file or any writer. Clones
 /// share it; every connection made with a [`Config`](crate::Config)
 /// holding it is recorded (numbered from 1), in the order messages pass.
-/// Only the async QMP client records; the other clients ignore it.
+/// The QMP clients record (async and blocking); the guest agent's ignore
+/// it.
 ///
 /// Each message is written (and flushed) as it passes; a write that fails
 /// stops the recording, and [`Recorder::flush`] reports it.
@@ -108,7 +109,6 @@ impl Recorder {
     }
 
     /// A new connection's recorder.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn connection(&self) -> ConnectionRecorder {
         ConnectionRecorder {
             recorder: self.clone(),
@@ -117,7 +117,6 @@ impl Recorder {
     }
 
     /// Writes one entry: `{"t":T,"conn":N,"KEY":` message `}`.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     fn entry(&self, connection: u64, key: &str, message: &[u8]) {
         let seconds = self.shared.start.elapsed().as_secs_f64();
         let mut line =
@@ -164,13 +163,12 @@ impl fmt::Debug for Recorder {
 }
 
 /// The recorder of one connection.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Debug)]
 pub(crate) struct ConnectionRecorder {
     recorder: Recorder,
     connection: u64,
 }
 
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 impl ConnectionRecorder {
     /// Records a request as sent: one line of JSON (its newline, if
     /// there, is left out).

@@ -1,10 +1,10 @@
-//! The async client records its session when the config says so: the
+//! The QMP clients record their sessions when the config says so: the
 //! greeting, every request as sent, every reply and event as received,
 //! each with its connection, in order, and the file reads back.
 
 use qapi_types::recording::{Direction, Recording};
 use qapi_types::serde_json::{json, Value};
-use qapi_types::{Config, Qmp, Recorder};
+use qapi_types::{BlockingQmp, Config, Qmp, Recorder};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
@@ -101,4 +101,66 @@ async fn a_session_is_recorded_and_reads_back() {
         .windows(2)
         .all(|pair| pair[0].time <= pair[1].time));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The server of [`serve`], on a std socket in a thread.
+fn serve_blocking(stream: std::os::unix::net::UnixStream) {
+    use std::io::{BufRead, Write};
+    let mut writer = stream.try_clone().expect("a second handle");
+    let mut reader = std::io::BufReader::new(stream);
+    writeln!(writer, "{GREETING}").expect("the client reads");
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        let request: Value = qapi_types::serde_json::from_str(&line).expect("JSON");
+        line.clear();
+        let reply = json!({"return": {"echo": request["execute"]}, "id": request["id"]});
+        writeln!(writer, "{reply}").expect("written");
+        if request["execute"] == "emit" {
+            let event = json!({"event": "E", "timestamp": {"seconds": 1, "microseconds": 2}});
+            writeln!(writer, "{event}").expect("written");
+        }
+    }
+}
+
+#[test]
+fn the_blocking_client_records_too() {
+    let out = std::env::temp_dir().join(format!(
+        "qapi-recording-blocking-{}.jsonl",
+        std::process::id()
+    ));
+    let recorder = Recorder::create(&out).expect("created");
+    let config = Config::builder().record(recorder.clone()).build();
+    let (client, server) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+    let server = std::thread::spawn(move || serve_blocking(server));
+    let qmp = BlockingQmp::from_socket(client, &config).expect("connected");
+    qmp.execute_raw("emit", json!({"n": 1})).expect("answered");
+    let event = qmp
+        .next_event(std::time::Duration::from_secs(10))
+        .expect("reads")
+        .expect("the event");
+    assert_eq!(event.event, "E");
+    drop(qmp);
+    server.join().expect("served");
+    recorder.flush().expect("all written");
+
+    let recording = Recording::read(&out).expect("reads back");
+    let _ = std::fs::remove_file(&out);
+    let messages: Vec<(Direction, Value)> = recording
+        .entries()
+        .iter()
+        .map(|entry| (entry.direction, entry.message.clone()))
+        .collect();
+    assert_eq!(messages.len(), 6, "{messages:?}");
+    assert!(messages[0].1.get("QMP").is_some());
+    assert_eq!(messages[1].0, Direction::Sent);
+    assert_eq!(messages[1].1["execute"], "qmp_capabilities");
+    assert_eq!(
+        messages[3],
+        (
+            Direction::Sent,
+            json!({"execute": "emit", "arguments": {"n": 1}, "id": 2})
+        )
+    );
+    assert_eq!(messages[4].1["return"]["echo"], "emit");
+    assert_eq!(messages[5].1["event"], "E");
 }

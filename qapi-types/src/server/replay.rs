@@ -1,6 +1,6 @@
 //! A [`Dispatch`] serving a recorded session again: [`Replay`].
 //!
-//! A recording (see [`recording`](crate::recording)) of the async client
+//! A recording (see [`recording`](crate::recording)) of a QMP client
 //! against a real QEMU holds every request with its reply, and the events
 //! that came between them. Replayed, a request is answered with the
 //! recorded reply of the first recorded request of the same command and
