@@ -16,11 +16,13 @@ fn main() {
     machine::detect(&workspace, machine::Package::Tests);
     let golden = workspace.join("tests/golden");
     let mut modules = Vec::new();
-    // The goldens rebuilt from introspection replies, and those of
-    // allowlists, are named apart from the schemas' goldens.
+    // The goldens rebuilt from introspection replies, those of
+    // allowlists and those with the server side are named apart from the
+    // schemas' goldens.
     for (dir, prefix) in [
         (golden.join("introspection"), "introspected_"),
         (golden.join("allowlist"), "allowlisted_"),
+        (golden.join("server"), "served_"),
         (golden, ""),
     ] {
         println!("cargo::rerun-if-changed={}", dir.display());

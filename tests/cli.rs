@@ -194,6 +194,96 @@ fn generate_check_reports_stale_bindings_with_a_diff() {
 }
 
 #[test]
+fn generate_server_adds_the_server_side_and_check_names_the_flag() {
+    let dir = scratch("generate-server");
+    let out = dir.join("bindings.rs");
+    let out_str = out.to_str().expect("utf-8");
+    let schema = "tests/schemas/server/server.json";
+    let (code, _, err) = cargo_qapi(&["qapi", "generate", schema, "--out", out_str]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let client = std::fs::read_to_string(&out).expect("written");
+    assert!(!client.contains("pub mod server"), "off by default");
+    let (code, _, err) = cargo_qapi(&["qapi", "generate", schema, "--out", out_str, "--server"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let served = std::fs::read_to_string(&out).expect("written");
+    assert!(served.starts_with(&client), "the client bindings are kept");
+    assert!(served.contains("pub trait Server"), "{served}");
+    // Stale server bindings: the command line that brings them up to date
+    // has the flag.
+    std::fs::write(&out, &client).expect("writable");
+    let (code, _, err) = cargo_qapi(&[
+        "qapi", "generate", schema, "--out", out_str, "--server", "--check",
+    ]);
+    assert_eq!(code, EXIT_INVALID);
+    assert!(err.contains("--server"), "{err}");
+}
+
+/// The `INTROSPECTION` text of server bindings, parsed.
+fn introspection_of(bindings: &str) -> serde_json::Value {
+    let start = bindings
+        .find("INTROSPECTION: &str = r#\"")
+        .expect("an introspection")
+        + 25;
+    let end = start + bindings[start..].find("\"#;").expect("its end");
+    serde_json::from_str(&bindings[start..end]).expect("JSON")
+}
+
+#[test]
+fn server_bindings_of_an_introspection_serve_it_as_captured() {
+    let dir = scratch("generate-server-introspected");
+    let out = dir.join("bindings.rs");
+    let out_str = out.to_str().expect("utf-8");
+    let file = "tests/schemas/introspection/server.json";
+    let captured: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("readable")).expect("JSON");
+    let (code, _, err) = cargo_qapi(&[
+        "qapi",
+        "generate",
+        "--introspect",
+        file,
+        "--server",
+        "--out",
+        out_str,
+    ]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let served = introspection_of(&std::fs::read_to_string(&out).expect("written"));
+    assert_eq!(served, captured);
+    // With an allowlist: the kept command and what it reaches, as
+    // captured, in the capture's order.
+    let (code, _, err) = cargo_qapi(&[
+        "qapi",
+        "generate",
+        "--introspect",
+        file,
+        "--server",
+        "--only",
+        "ping",
+        "--out",
+        out_str,
+    ]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let served = introspection_of(&std::fs::read_to_string(&out).expect("written"));
+    let served = served.as_array().expect("an array");
+    let captured = captured.as_array().expect("an array");
+    let names: Vec<&str> = served.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(
+        names.contains(&"ping") && !names.contains(&"query-disks"),
+        "{names:?}"
+    );
+    let mut positions = served.iter().map(|entry| {
+        captured
+            .iter()
+            .position(|c| c == entry)
+            .expect("as captured")
+    });
+    let mut last = positions.next();
+    for position in positions {
+        assert!(Some(position) > last, "in the capture's order: {names:?}");
+        last = Some(position);
+    }
+}
+
+#[test]
 fn generate_rejects_an_invalid_schema_with_positions() {
     let dir = scratch("generate-invalid");
     let out = dir.join("bindings.rs");

@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use qapi_gen::{load_for_generation, rust_source};
+use qapi_gen::{
+    load_for_generation, rust_source, rust_source_only, rust_source_with, Options, Selection,
+};
 use qapi_tests::{golden, workspace};
 
 /// The schemas with goldens: the positive corpus, the Rust-name traps,
@@ -102,4 +104,98 @@ fn no_doc_line_only_repeats_a_name() {
         });
         assert_eq!(repeated, None, "{}", input.display());
     }
+}
+
+/// The schemas of the server side's goldens (`tests/golden/server/`).
+fn server_inputs() -> Vec<PathBuf> {
+    let dir = "tests/schemas/server";
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(workspace().join(dir))
+        .expect("exists")
+        .map(|entry| Path::new(dir).join(entry.expect("readable").file_name()))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    inputs.sort();
+    inputs
+}
+
+fn generate_server(input: &Path) -> String {
+    let loaded = load_for_generation(&workspace().join(input))
+        .unwrap_or_else(|e| panic!("{} is rejected:\n{e}", input.display()));
+    let options = Options {
+        server: true,
+        ..Options::default()
+    };
+    rust_source_with(&loaded.schema, &input.display().to_string(), options)
+        .expect("the bindings parse")
+}
+
+#[test]
+fn generated_server_side_matches_goldens() {
+    let inputs = server_inputs();
+    assert!(inputs.len() >= 2, "{} inputs", inputs.len());
+    let failures: Vec<String> = inputs
+        .iter()
+        .filter_map(|input| {
+            let path = workspace()
+                .join("tests/golden/server")
+                .join(golden_name(input));
+            golden(&path, &generate_server(input)).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The server side is added after the client bindings, which stay as
+/// they are without it.
+#[test]
+fn the_server_side_only_adds_a_module() {
+    for input in server_inputs() {
+        let client = generate(&input);
+        let server = generate_server(&input);
+        let added = server
+            .strip_prefix(client.as_str())
+            .unwrap_or_else(|| panic!("{}: the client bindings changed", input.display()));
+        assert!(added.contains("pub mod server {"), "{}", input.display());
+    }
+}
+
+#[test]
+fn every_server_golden_has_its_schema() {
+    let names: Vec<String> = server_inputs()
+        .iter()
+        .map(|input| golden_name(input))
+        .collect();
+    for entry in std::fs::read_dir(workspace().join("tests/golden/server")).expect("exists") {
+        let name = entry
+            .expect("readable")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            names.contains(&name),
+            "tests/golden/server/{name} has no schema"
+        );
+    }
+}
+
+/// With an allowlist, the server side has the kept commands alone, and
+/// so has its introspection.
+#[test]
+fn the_server_side_of_an_allowlist_has_the_kept_commands() {
+    let path = workspace().join("tests/schemas/server/server.json");
+    let schema = load_for_generation(&path).expect("valid").schema;
+    let selection = Selection::only(&schema, &["stop", "set"]).expect("matches");
+    let options = Options {
+        server: true,
+        ..Options::default()
+    };
+    let source = rust_source_only(&schema, "server.json", options, &selection).expect("parses");
+    let server = &source[source.find("pub mod server {").expect("a server module")..];
+    assert!(
+        server.contains("fn stop(") && server.contains("fn set("),
+        "{server}"
+    );
+    assert!(!server.contains("fn query_status("), "{server}");
+    assert!(server.contains(r#""name":"stop""#), "{server}");
+    assert!(!server.contains(r#""name":"query-status""#), "{server}");
 }

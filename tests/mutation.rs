@@ -102,6 +102,7 @@ fn check_no_panic(text: &[u8]) {
                 let options = Options {
                     docs: true,
                     format: true,
+                    ..Default::default()
                 };
                 rust_source_with(&loaded.schema, "mutated.json", options)
                     .expect("whatever the frontend accepts generates bindings that parse");

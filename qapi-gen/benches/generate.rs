@@ -54,6 +54,7 @@ fn main() {
     let plain = qapi_gen::Options {
         docs: false,
         format: false,
+        ..Default::default()
     };
     let existing_out = dir.join("existing.rs");
     let (mut loads, mut generations, mut existing, mut ratios) =

@@ -62,6 +62,7 @@ fn main() {
         let plain = qapi_gen::Options {
             docs: false,
             format: false,
+            ..Default::default()
         };
         let generate = |loaded: &qapi_gen::Loaded, options| {
             qapi_gen::rust_source_with(&loaded.schema, "bench", options)

@@ -66,6 +66,7 @@ fn main() {
             let options = qapi_gen::Options {
                 docs: !plain,
                 format: !plain,
+                ..Default::default()
             };
             let source = qapi_gen::rust_source_with(&loaded.schema, "system", options)
                 .expect("the bindings parse");

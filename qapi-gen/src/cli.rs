@@ -74,6 +74,7 @@ pub enum Command {
         cargo qapi generate schema/qmp.json --out src/qmp.rs --check\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --no-docs --no-format\n  \
         cargo qapi generate schema/qmp.json --out src/qmp.rs --only 'query-*,stop,cont' --only STOP\n  \
+        cargo qapi generate schema/qmp.json --out src/qmp.rs --server\n  \
         cargo qapi generate --introspect qsd.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd.json ../qemu/storage-daemon/qapi/qapi-schema.json --out src/qsd.rs\n  \
         cargo qapi generate --introspect qsd-10.1.json --names-from qsd-10.0.json --out src/qsd.rs"
@@ -173,6 +174,12 @@ pub struct GenerateArgs {
     /// list. What is kept and left out is counted on standard error.
     #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Generate the server side too: a `server` module with a trait of
+    /// the commands, `Served` (a `qapi_types::server::Dispatch`) and the
+    /// introspection QEMU would report (needs qapi-types' `server`
+    /// feature).
+    #[arg(long)]
+    pub server: bool,
 }
 
 /// Arguments of `cargo qapi introspect`.
@@ -479,6 +486,7 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
     let options = crate::Options {
         docs: !args.no_docs,
         format: !args.no_format,
+        server: args.server,
     };
     let selection = if args.only.is_empty() {
         crate::Selection::all()
@@ -491,7 +499,23 @@ fn generate(args: &GenerateArgs, out: &mut dyn Write, report: &mut Reporter<'_>)
             Err(unmatched) => return report.error(&unmatched.into()),
         }
     };
-    let source = match crate::rust_source_only(&loaded.schema, &origin, options, &selection) {
+    // Bindings of a QEMU's introspection serve it as captured.
+    let served = match &args.introspect {
+        Some(file) if args.server => {
+            match crate::output::generate::served_introspection(file, &loaded.schema, &selection) {
+                Ok(text) => Some(text),
+                Err(error) => return report.error(&error),
+            }
+        }
+        _ => None,
+    };
+    let source = match crate::output::generate::rust_source_serving(
+        &loaded.schema,
+        &origin,
+        options,
+        &selection,
+        served,
+    ) {
         Ok(source) => source,
         Err(error) => return report.error(&error),
     };
@@ -577,6 +601,9 @@ fn regenerate_command(args: &GenerateArgs) -> String {
     }
     if args.no_format {
         words.push("--no-format".into());
+    }
+    if args.server {
+        words.push("--server".into());
     }
     if !args.only.is_empty() {
         words.push(format!("--only {}", args.only.join(",")));

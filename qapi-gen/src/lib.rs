@@ -87,5 +87,6 @@ pub mod introspect {
         load, load_named, load_pair, read_input, rebuild, rebuild_like, to_qapi, Input,
         Introspected,
     };
+    pub use crate::introspection::masked::masked;
     pub use crate::introspection::of_schema::of_schema;
 }

@@ -130,8 +130,12 @@ impl BlockingQmp {
     /// negotiates, the answer due within that limit again.
     pub fn from_socket(socket: impl Into<Socket>, config: &Config) -> Result<Self, Error> {
         let limit = config.greeting_timeout();
+        let mut connection = Connection::new(socket.into(), config.max_message())?;
+        if let Some(recorder) = config.recorder() {
+            connection.record(recorder.connection());
+        }
         let mut inner = Inner {
-            connection: Connection::new(socket.into(), config.max_message())?,
+            connection,
             next_id: 1,
             events: VecDeque::new(),
             lagged: 0,

@@ -17,6 +17,8 @@
 
 use std::time::Duration;
 
+use crate::recording::Recorder;
+
 /// How a client behaves: time limits, out-of-band execution, buffers.
 /// Built with [`Config::builder`]; [`Config::default`] has every
 /// default. A setting a client has no use for (out-of-band execution for
@@ -32,6 +34,7 @@ pub struct Config {
     max_in_band: usize,
     event_buffer: usize,
     max_message: usize,
+    recorder: Option<Recorder>,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             max_in_band: 8,
             event_buffer: 1024,
             max_message: 64 << 20,
+            recorder: None,
         }
     }
 }
@@ -101,6 +105,10 @@ impl Config {
 
     pub(crate) fn max_message(&self) -> usize {
         self.max_message
+    }
+
+    pub(crate) fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
     }
 }
 
@@ -175,6 +183,15 @@ impl ConfigBuilder {
     /// pretty-printed one counts all its lines). Default 64 MiB.
     pub fn max_message(mut self, bytes: usize) -> Self {
         self.config.max_message = bytes;
+        self
+    }
+
+    /// Record every session of a QMP client (async or blocking) made with
+    /// this configuration (requests, replies, events, with timing) to
+    /// `recorder`: see [`recording`](crate::recording) for the format, and
+    /// the server's `Replay` to serve it again. Default: no recording.
+    pub fn record(mut self, recorder: Recorder) -> Self {
+        self.config.recorder = Some(recorder);
         self
     }
 

@@ -49,6 +49,7 @@ pub mod protocol;
 pub mod qga;
 #[cfg(feature = "tokio")]
 pub mod qmp_client;
+pub mod recording;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
@@ -70,6 +71,7 @@ pub use error::{Error, QmpError};
 pub use qga::Qga;
 #[cfg(feature = "tokio")]
 pub use qmp_client::{Events, EventsError, Qmp, Subscription, Transport};
+pub use recording::Recorder;
 
 /// Bindings for the core QMP protocol commands a client itself needs
 /// (`qmp_capabilities`, `query-version`, `query-commands`,

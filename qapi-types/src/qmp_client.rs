@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::framing::Framer;
 use crate::protocol::{violation, write_request, Execution, Greeting, Message, ParseError};
 use crate::qmp::QMPCapability;
+use crate::recording::ConnectionRecorder;
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::trace::{log_debug, log_info, log_warn, CallTrace};
 use crate::{Command, Event, OobCommand, RawEvent, Timestamped};
@@ -72,6 +73,8 @@ struct Shared {
     config: Config,
     /// Whether descriptors can go with a request (a unix socket).
     passes_fds: bool,
+    /// Where the session is recorded, if it is.
+    recorder: Option<ConnectionRecorder>,
     /// The tasks reading the server's output and writing requests:
     /// stopped with the last clone, or by [`Qmp::close`].
     tasks: Mutex<Option<Tasks>>,
@@ -263,12 +266,16 @@ impl Qmp {
     pub async fn handshake(stream: impl Into<Transport>, config: &Config) -> Result<Self, Error> {
         let (read, writer) = stream.into().split()?;
         let mut reader = BufReader::new(read);
+        let recorder = config.recorder().map(|recorder| recorder.connection());
         let greeting = loop {
             let line = read_message(&mut reader, config.max_message())
                 .await?
                 .ok_or_else(|| {
                     Error::Closed("the server closed the connection before its greeting".into())
                 })?;
+            if let Some(recorder) = &recorder {
+                recorder.received(&line);
+            }
             match Message::parse(&line) {
                 Ok(Message::Greeting(greeting)) => break greeting,
                 // Not JSON: an HMP monitor, or no monitor at all.
@@ -305,6 +312,7 @@ impl Qmp {
             greeting,
             config: config.clone(),
             passes_fds: writer.passes_fds(),
+            recorder,
             tasks: Mutex::new(None),
         });
         let writing = tokio::spawn(write_requests(writer, requests, Arc::downgrade(&shared)));
@@ -709,6 +717,9 @@ impl Shared {
 
     /// Hands a request's bytes (and descriptors) to the writer.
     fn queue(&self, bytes: Vec<u8>, request: Request) -> Result<(), Error> {
+        if let Some(recorder) = &self.recorder {
+            recorder.sent(&bytes);
+        }
         self.outgoing
             .send(Outgoing::Request {
                 bytes,
@@ -721,6 +732,9 @@ impl Shared {
     /// Handles one line from the server. An error is a line that breaks
     /// the protocol: the connection is to be closed with it.
     fn dispatch(&self, line: &[u8]) -> Result<(), Error> {
+        if let Some(recorder) = &self.recorder {
+            recorder.received(line);
+        }
         let (id, result) = match Message::parse(line) {
             Ok(Message::Event(event)) => {
                 log_debug!(event = %event.event, "event received");

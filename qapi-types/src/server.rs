@@ -81,12 +81,16 @@ mod events;
 mod introspection;
 mod json;
 mod listener;
+mod mock;
 mod qmp_server;
+mod replay;
 mod request;
 
 pub use arguments::check_arguments;
 pub use config::{QueuePolicy, ServerConfig, ServerConfigBuilder};
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
-pub use introspection::Conditions;
+pub use introspection::{query_qmp_schema, Conditions};
 pub use listener::Listener;
+pub use mock::{Call, Mock};
 pub use qmp_server::QmpServer;
+pub use replay::{Exchange, Replay};

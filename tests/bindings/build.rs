@@ -1,6 +1,7 @@
 //! Generates bindings for the project's protocol schema and, where
 //! `../shared` is beside the checkout, for QEMU 10.0.2's three schemas
-//! (the example schema's are checked in as `src/example.rs`); captures
+//! (the example schema's are checked in as `src/example.rs`; the storage
+//! daemon's with the server side, `storage_daemon::server`); captures
 //! the introspection of the installed QEMU binaries and generates bindings
 //! from it; extracts the example messages of every schema's docs for the
 //! round-trip tests. Sets the cfgs `no_shared` and `no_qemu` where those
@@ -55,9 +56,12 @@ fn main() {
         }
         // The example schema's bindings are checked in (src/example.rs).
         if name != "example" {
+            // The storage daemon's with the server side, for the tests of
+            // serving QMP.
             Builder::new(&path)
                 .out_dir(&out)
                 .file_name(format!("{name}.rs"))
+                .server(name == "storage_daemon")
                 .run();
         } else {
             println!("cargo:rerun-if-changed={}", path.display());

@@ -1,13 +1,16 @@
 //! What the machine building the tests has, for the build scripts of the
 //! root package, `tests/bindings` and qapi-gen (included by `#[path]`): QEMU
 //! 10.0.2's schemas beside the checkout (`../shared/qemu-10.0.2`) and the
-//! QEMU binaries the live tests start.
+//! QEMU binaries the live tests start, and (for the packages of tests)
+//! QEMU's Python client `qemu.qmp` in the virtual environment
+//! `scripts/install-qemu` makes.
 //!
-//! Where either is absent, the build script sets the cfg `no_shared` or
-//! `no_qemu`, and the tests that need it are reported as ignored with the
-//! reason (`#[cfg_attr(no_qemu, ignore = "...")]`), never as passed. With
-//! `QAPI_REQUIRE_SHARED=1` or `QAPI_REQUIRE_QEMU=1` in the environment (CI
-//! sets both), an absence fails the build instead.
+//! Where one is absent, the build script sets the cfg `no_shared`,
+//! `no_qemu` or `no_qemu_qmp`, and the tests that need it are reported as
+//! ignored with the reason (`#[cfg_attr(no_qemu, ignore = "...")]`), never
+//! as passed. With `QAPI_REQUIRE_SHARED=1` or `QAPI_REQUIRE_QEMU=1` in the
+//! environment (CI sets both; the second covers `qemu.qmp` too), an
+//! absence fails the build instead.
 
 use std::path::{Path, PathBuf};
 
@@ -69,7 +72,50 @@ pub fn detect(workspace: &Path, package: Package) -> Option<PathBuf> {
             "the live tests are ignored",
         );
     }
+    if package == Package::Tests {
+        qemu_qmp();
+    }
     shared
+}
+
+/// Where `scripts/install-qemu` puts the virtual environment holding
+/// `qemu.qmp`: `$QAPI_QEMU_QMP_VENV`, else
+/// `${XDG_CACHE_HOME:-$HOME/.cache}/qapi-rs/qemu-qmp`.
+fn qemu_qmp_venv() -> Option<PathBuf> {
+    if let Some(venv) = std::env::var_os("QAPI_QEMU_QMP_VENV") {
+        return Some(PathBuf::from(venv));
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+    Some(cache.join("qapi-rs/qemu-qmp"))
+}
+
+/// Sets the environment variable `QAPI_QEMU_QMP_VENV` of the package's
+/// code to the virtual environment holding `qemu.qmp` and its
+/// `qmp-shell`, or the cfg `no_qemu_qmp` where there is none.
+fn qemu_qmp() {
+    println!("cargo::rustc-check-cfg=cfg(no_qemu_qmp)");
+    println!("cargo::rerun-if-env-changed=QAPI_QEMU_QMP_VENV");
+    println!("cargo::rerun-if-env-changed=XDG_CACHE_HOME");
+    let venv = qemu_qmp_venv();
+    let shell = venv.as_ref().map(|venv| venv.join("bin/qmp-shell"));
+    if let Some(shell) = &shell {
+        // Until it is there, a path that does not exist counts as changed.
+        println!("cargo::rerun-if-changed={}", shell.display());
+    }
+    match (venv, shell) {
+        (Some(venv), Some(shell)) if shell.is_file() => {
+            println!("cargo::rustc-env=QAPI_QEMU_QMP_VENV={}", venv.display());
+        }
+        _ => absent(
+            Package::Tests,
+            "QAPI_REQUIRE_QEMU",
+            "no_qemu_qmp",
+            "QEMU's Python client (qemu.qmp) is not installed (scripts/install-qemu installs it)",
+            "the tests driving the server with it are ignored",
+        ),
+    }
 }
 
 /// QEMU 10.0.2's schemas and docs beside the checkout, if there.

@@ -3,19 +3,23 @@
 //! This module decides names and boxing for the whole schema and holds
 //! what the emitters share (types, docs); each kind of definition has an
 //! emitter of its own in a submodule (`enums`, `structs`, `unions`,
-//! `alternates`, `commands`, `events`).
+//! `alternates`, `commands`, `events`), and so has the server side
+//! (`server`).
 //!
 //! Layout of the generated module: the schema's types at its root,
 //! commands in `commands`, events in `events` (with `events::Event`, which
 //! decodes any of them), so that a command and a type of the same name
 //! (`drive-backup`, `DriveBackup`) never clash; `SCHEMA` at the root
 //! describes them all for a run-time comparison with a server
-//! ([`crate::rust::table`]).
+//! ([`crate::rust::table`]). With the server side, `server` holds the
+//! trait of the commands, the wrapper that dispatches to it, and the
+//! introspection.
 
 mod alternates;
 mod commands;
 mod enums;
 mod events;
+mod server;
 mod structs;
 mod unions;
 
@@ -40,6 +44,11 @@ pub struct Options {
     /// output compiles the same and is generated faster, for build scripts
     /// whose output nobody reads.
     pub format: bool,
+    /// Generate the server side too (off by default): the `server`
+    /// module, with a trait of the schema's commands, the `Served`
+    /// wrapper that dispatches to it, and the introspection QEMU would
+    /// report.
+    pub server: bool,
 }
 
 impl Default for Options {
@@ -47,6 +56,7 @@ impl Default for Options {
         Self {
             docs: true,
             format: true,
+            server: false,
         }
     }
 }
@@ -65,11 +75,13 @@ pub(crate) enum Section {
     Root,
     Commands,
     Events,
+    Server,
 }
 
 impl Section {
-    /// The sections, in the order the module holds them.
-    pub(crate) const ALL: [Section; 3] = [Section::Root, Section::Commands, Section::Events];
+    /// The sections of client-only bindings, in the order the module
+    /// holds them.
+    const CLIENT: [Section; 3] = [Section::Root, Section::Commands, Section::Events];
 
     /// The submodule's name and doc comment (a line each), `None` for the
     /// root.
@@ -87,8 +99,38 @@ impl Section {
                 "events",
                 &[" The schema's events, and [`Event`](events::Event), which decodes any of them."],
             )),
+            Section::Server => Some((
+                "server",
+                &[
+                    " The server side: [`Server`](server::Server), a method a command,",
+                    " [`Served`](server::Served), which runs a `Server` as a",
+                    " [`qapi_types::server::Dispatch`], and the",
+                    " [`INTROSPECTION`](server::INTROSPECTION) of the schema.",
+                ],
+            )),
         }
     }
+}
+
+/// The server module's items, generated (and formatted) apart, so that
+/// a large schema's are not all held at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ServerPart {
+    /// The `Server` trait.
+    Trait,
+    /// `Served`, its `Dispatch` implementation and helpers.
+    Served,
+    /// `INTROSPECTION`.
+    Introspection,
+}
+
+impl ServerPart {
+    /// The parts, in the order the module holds them.
+    pub(crate) const ALL: [ServerPart; 3] = [
+        ServerPart::Trait,
+        ServerPart::Served,
+        ServerPart::Introspection,
+    ];
 }
 
 /// One generated item of the module.
@@ -100,6 +142,8 @@ pub(crate) enum Item {
     SchemaTable,
     /// The `Event` enum of every event.
     EventEnum,
+    /// A part of the server side: the trait, `Served`, the introspection.
+    Server(ServerPart),
 }
 
 /// Names and boxing decided for the whole schema before emitting.
@@ -114,6 +158,9 @@ pub(crate) struct Codegen<'s> {
     /// Rust names of union branch enums.
     branch_names: HashMap<EntityId, String>,
     boxing: Boxing,
+    /// With the server side: the introspection it carries (the text of
+    /// `server::INTROSPECTION`).
+    introspection: Option<String>,
 }
 
 const EVENT_ENUM: &str = "Event";
@@ -184,7 +231,22 @@ impl<'s> Codegen<'s> {
             names,
             branch_names,
             boxing: Boxing::new(schema),
+            introspection: None,
         }
+    }
+
+    /// With the server side, carrying `introspection` (the masked
+    /// introspection of the kept commands and events, conditions kept).
+    pub(crate) fn serving(mut self, introspection: String) -> Self {
+        self.introspection = Some(introspection);
+        self
+    }
+
+    /// The sections of the module, in order: the server side's last,
+    /// when there is one.
+    pub(crate) fn sections(&self) -> Vec<Section> {
+        let server = self.introspection.as_ref().map(|_| Section::Server);
+        Section::CLIENT.into_iter().chain(server).collect()
     }
 
     /// The items of one section of the module, in schema order.
@@ -204,6 +266,7 @@ impl<'s> Codegen<'s> {
             Section::Root => items.push(Item::SchemaTable),
             Section::Commands => {}
             Section::Events => items.push(Item::EventEnum),
+            Section::Server => items.extend(ServerPart::ALL.map(Item::Server)),
         }
         items
     }
@@ -218,6 +281,7 @@ impl<'s> Codegen<'s> {
             },
             Item::SchemaTable => crate::rust::table::binding_schema(self.schema, self.selection),
             Item::EventEnum => self.event_enum(),
+            Item::Server(part) => self.server(part, self.introspection.as_deref().unwrap_or("[]")),
         }
     }
 
@@ -227,6 +291,7 @@ impl<'s> Codegen<'s> {
             Item::Definition(id) => &self.entity(id).name,
             Item::SchemaTable => "SCHEMA",
             Item::EventEnum => EVENT_ENUM,
+            Item::Server(_) => "server",
         }
     }
 

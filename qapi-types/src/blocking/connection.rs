@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::socket::Socket;
 use crate::error::Error;
 use crate::framing::{Decoder, TooLong};
+use crate::recording::ConnectionRecorder;
 
 /// A socket, read through a [`Decoder`].
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub(super) struct Connection {
     /// are only set when they change.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// Where the session is recorded, if it is.
+    recorder: Option<ConnectionRecorder>,
 }
 
 /// How far a request was written before its deadline.
@@ -67,7 +70,14 @@ impl Connection {
             closed: None,
             read_timeout: None,
             write_timeout: None,
+            recorder: None,
         })
+    }
+
+    /// Records the session from now on: the requests written whole and
+    /// the messages read.
+    pub(super) fn record(&mut self, recorder: ConnectionRecorder) {
+        self.recorder = Some(recorder);
     }
 
     /// Whether descriptors can be passed (a unix socket).
@@ -138,6 +148,9 @@ impl Connection {
                 }
             }
         }
+        if let Some(recorder) = &self.recorder {
+            recorder.sent(bytes);
+        }
         Ok(Sent::All)
     }
 
@@ -170,7 +183,12 @@ impl Connection {
             self.reader.consume(used);
             match message {
                 None => continue,
-                Some(Ok(message)) => return Ok(Some(message)),
+                Some(Ok(message)) => {
+                    if let Some(recorder) = &self.recorder {
+                        recorder.received(&message);
+                    }
+                    return Ok(Some(message));
+                }
                 Some(Err(TooLong { limit })) => {
                     let error = Error::Protocol(format!("a message longer than {limit} bytes"));
                     self.close(error.to_string());

@@ -30,7 +30,7 @@ use super::arguments::check_arguments;
 use super::config::{QueuePolicy, ServerConfig};
 use super::dispatch::{Dispatch, Session};
 use super::events::{Hub, Outgoing};
-use super::introspection::Conditions;
+use super::introspection::query_qmp_schema;
 use super::json::Streamer;
 use super::request::Request;
 use crate::error::QmpError;
@@ -350,9 +350,10 @@ impl Engine {
                 .map(|command| json!({"name": command.name}))
                 .collect()),
             "query-qmp-schema" => match self.dispatch.introspection() {
-                Some(introspection) => {
-                    Ok(introspection_reply(introspection, self.config.conditions()))
-                }
+                Some(introspection) => query_qmp_schema(introspection, self.config.conditions())
+                    .map_err(|error| {
+                        QmpError::generic(format!("The introspection is not JSON: {error}"))
+                    }),
                 None => Err(QmpError::command_not_found(&call.name)),
             },
             name => match self.dispatch.call(name, call.arguments, session).await {
@@ -418,15 +419,6 @@ fn requested_oob(arguments: &Map<String, Value>) -> Result<bool, QmpError> {
 /// QEMU's error for `exec-oob` of a command that does not allow it.
 fn not_oob(name: &str) -> QmpError {
     QmpError::generic(format!("The command {name} does not support OOB"))
-}
-
-/// PLACEHOLDER until server/introspection.rs has the function that masks
-/// the introspection under `conditions` (the codegen helper's): the
-/// introspection as generated server bindings carry it, unmasked. The
-/// lead switches this over to that function when merging.
-fn introspection_reply(introspection: &str, conditions: &Conditions) -> Value {
-    let _ = conditions;
-    serde_json::from_str(introspection).unwrap_or(Value::Array(Vec::new()))
 }
 
 /// Writes what the connection sends, in order, gathering what is queued

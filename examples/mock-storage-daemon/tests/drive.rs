@@ -1,0 +1,174 @@
+//! The mock daemon as a program: started on a socket in a temporary
+//! directory, driven with the project's client and the storage daemon's
+//! bindings (the same generated file the program serves), and stopped
+//! with SIGTERM, after which its socket is gone.
+
+#[cfg(not(schema_absent))]
+#[allow(clippy::all, dead_code)]
+mod storage_daemon {
+    include!(concat!(env!("OUT_DIR"), "/storage_daemon.rs"));
+}
+
+#[cfg(schema_absent)]
+#[test]
+#[ignore = "../shared/qemu-10.0.2 was absent at build time: the mock is not built"]
+fn skipped_without_the_schema() {}
+
+#[cfg(not(schema_absent))]
+mod with_schema {
+    use std::path::PathBuf;
+    use std::process::{Child, Command};
+    use std::time::Duration;
+
+    use qapi_types::serde_json::{self, json};
+    use qapi_types::{Config, Qmp};
+
+    use super::storage_daemon as sd;
+
+    /// The daemon and its directory: killed and removed on drop.
+    struct Daemon {
+        child: Child,
+        dir: PathBuf,
+        socket: PathBuf,
+    }
+
+    impl Daemon {
+        fn start() -> Self {
+            let dir = std::env::temp_dir().join(format!("qapi-mock-sd-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a temporary directory");
+            let socket = dir.join("qmp.sock");
+            let child = Command::new(env!("CARGO_BIN_EXE_mock-storage-daemon"))
+                .arg(&socket)
+                .spawn()
+                .expect("the mock starts");
+            Self { child, dir, socket }
+        }
+
+        /// SIGTERM, then its exit status.
+        fn terminate(&mut self) -> std::process::ExitStatus {
+            let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a pid");
+            rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signalled");
+            self.child.wait().expect("it exits")
+        }
+    }
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[tokio::test]
+    async fn block_nodes_and_a_job_with_its_events() {
+        let mut daemon = Daemon::start();
+        let config = Config::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .build();
+        let qmp = Qmp::connect_unix_retry(&daemon.socket, &config)
+            .await
+            .expect("connected");
+        let version = qmp
+            .execute(&sd::commands::QueryVersion::new())
+            .await
+            .expect("a version");
+        assert_eq!(version.qemu.major, 10);
+
+        let options: sd::BlockdevOptions =
+            serde_json::from_value(json!({"driver": "null-co", "node-name": "n0", "size": 4096}))
+                .expect("typed options");
+        qmp.execute(&sd::commands::BlockdevAdd(options.clone()))
+            .await
+            .expect("added");
+        let error = qmp
+            .execute(&sd::commands::BlockdevAdd(options))
+            .await
+            .expect_err("a duplicate");
+        assert_eq!(
+            error.qmp_error().map(|e| e.desc.as_str()),
+            Some("Duplicate nodes with node-name='n0'")
+        );
+        let nodes = qmp
+            .execute(&sd::commands::QueryNamedBlockNodes::new())
+            .await
+            .expect("the nodes");
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].node_name.as_deref(), Some("n0"));
+        assert_eq!(nodes[0].drv, "null-co");
+        assert_eq!(nodes[0].image.virtual_size, 4096);
+
+        // A job, followed through its events.
+        let mut changes = qmp.subscribe::<sd::events::JobStatusChange>();
+        let image: sd::BlockdevCreateOptions =
+            serde_json::from_value(json!({"driver": "file", "filename": "disk.img", "size": 4096}))
+                .expect("typed options");
+        qmp.execute(&sd::commands::BlockdevCreate::new("job0", image))
+            .await
+            .expect("started");
+        let mut statuses = Vec::new();
+        while statuses.last() != Some(&sd::JobStatus::Concluded) {
+            let change = changes
+                .wait(Duration::from_secs(10))
+                .await
+                .expect("the job goes on");
+            assert_eq!(change.event.id, "job0");
+            statuses.push(change.event.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                sd::JobStatus::Created,
+                sd::JobStatus::Running,
+                sd::JobStatus::Waiting,
+                sd::JobStatus::Pending,
+                sd::JobStatus::Concluded
+            ]
+        );
+        let jobs = qmp
+            .execute(&sd::commands::QueryJobs::new())
+            .await
+            .expect("the jobs");
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].status, sd::JobStatus::Concluded);
+        qmp.execute(&sd::commands::JobDismiss::new("job0"))
+            .await
+            .expect("dismissed");
+        let change = changes
+            .wait(Duration::from_secs(10))
+            .await
+            .expect("the last change");
+        assert_eq!(change.event.status, sd::JobStatus::Null);
+        assert!(qmp
+            .execute(&sd::commands::QueryJobs::new())
+            .await
+            .expect("the jobs")
+            .is_empty());
+
+        qmp.execute(&sd::commands::BlockdevDel::new("n0"))
+            .await
+            .expect("deleted");
+        let error = qmp
+            .execute(&sd::commands::BlockdevDel::new("n0"))
+            .await
+            .expect_err("gone");
+        assert_eq!(
+            error.qmp_error().map(|e| e.desc.as_str()),
+            Some("Failed to find node with node-name='n0'")
+        );
+        // A command of the schema the mock does not implement.
+        let error = qmp
+            .execute_raw("blockdev-snapshot-sync", json!({}))
+            .await
+            .expect_err("not here");
+        assert_eq!(
+            error.qmp_error().map(|e| e.class.as_str()),
+            Some("CommandNotFound")
+        );
+        qmp.close().await;
+
+        assert!(daemon.terminate().success());
+        assert!(!daemon.socket.exists(), "the socket is removed");
+    }
+}

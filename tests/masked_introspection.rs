@@ -1,0 +1,117 @@
+//! The introspection qapi-gen makes of a schema as QEMU reports it
+//! (`qapi_gen::introspect::masked`), against the installed
+//! qemu-system-x86_64: under the binary's build configuration it is
+//! exactly the `query-qmp-schema` reply captured from it, numbering and
+//! order included (the storage daemon's is compared through its server
+//! bindings, in `tests/bindings/tests/served_introspection.rs`).
+
+use qapi_gen::introspect::masked;
+use qapi_gen::{load_for_generation, load_with, DocRules, Selection};
+use qapi_tests::qemu_dir;
+use qapi_types::server::{query_qmp_schema, Conditions};
+use serde_json::Value;
+
+/// The configuration symbols the installed qemu-system-x86_64 was built
+/// with, as far as its schema asks: found by trial, they are the set under
+/// which the generated introspection is the captured one. The schema's
+/// other symbols (other targets, macOS and Windows audio and display,
+/// `CONFIG_BLKIO`, `CONFIG_AF_XDP`, `CONFIG_VMNET`, the compression
+/// accelerators) are undefined.
+const SYSTEM_BUILD: &[&str] = &[
+    "CONFIG_AUDIO_ALSA",
+    "CONFIG_AUDIO_JACK",
+    "CONFIG_AUDIO_OSS",
+    "CONFIG_AUDIO_PA",
+    "CONFIG_AUDIO_PIPEWIRE",
+    "CONFIG_AUDIO_SDL",
+    "CONFIG_BRLAPI",
+    "CONFIG_CURSES",
+    "CONFIG_DBUS_DISPLAY",
+    "CONFIG_EBPF",
+    "CONFIG_FDT",
+    "CONFIG_FUSE",
+    "CONFIG_GTK",
+    "CONFIG_KVM",
+    "CONFIG_LIBPMEM",
+    "CONFIG_LINUX",
+    "CONFIG_LINUX_IO_URING",
+    "CONFIG_OPENGL",
+    "CONFIG_PIXMAN",
+    "CONFIG_POSIX",
+    "CONFIG_REPLICATION",
+    "CONFIG_SDL",
+    "CONFIG_SECRET_KEYRING",
+    "CONFIG_SPICE",
+    "CONFIG_SPICE_PROTOCOL",
+    "CONFIG_TCG",
+    "CONFIG_TPM",
+    "CONFIG_VDUSE_BLK_EXPORT",
+    "CONFIG_VHOST_CRYPTO",
+    "CONFIG_VHOST_USER_BLK_SERVER",
+    "CONFIG_VNC",
+    "CONFIG_ZSTD",
+    "HAVE_CHARDEV_PARALLEL",
+    "HAVE_CHARDEV_SERIAL",
+    "HAVE_HOST_BLOCK_DEVICE",
+    "HAVE_IPPROTO_MPTCP",
+    "TARGET_I386",
+];
+
+#[test]
+#[cfg_attr(no_shared, ignore = "../shared/qemu-10.0.2 is absent")]
+#[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
+fn system_introspection_is_the_installed_emulators() {
+    let schema = load_for_generation(&qemu_dir().join("qapi/qapi-schema.json"))
+        .expect("QEMU's schema loads")
+        .schema;
+    let text = masked(&schema, &Selection::all());
+    let ours = query_qmp_schema(&text, &Conditions::only(SYSTEM_BUILD.iter().copied()))
+        .expect("the introspection is JSON");
+    let args = ["-M", "none", "-nodefaults", "-display", "none"].map(Into::into);
+    let captured =
+        qapi_gen::capture::from_qemu("qemu-system-x86_64".as_ref(), &args).expect("captured");
+    let theirs: Value = serde_json::from_str(&captured).expect("JSON");
+    let (ours, theirs) = (
+        ours.as_array().expect("an array"),
+        theirs.as_array().expect("an array"),
+    );
+    let first = ours.iter().zip(theirs).position(|(a, b)| a != b);
+    assert!(
+        first.is_none() && ours.len() == theirs.len(),
+        "{} entries generated, {} captured; first difference: {}",
+        ours.len(),
+        theirs.len(),
+        first.map_or(String::new(), |i| format!(
+            "entry {i}: generated {}\ncaptured {}",
+            ours[i], theirs[i]
+        )),
+    );
+}
+
+/// Numbers are given over every entry, conditional or not: a build that
+/// leaves an entry out leaves a gap, as QEMU's does.
+#[test]
+fn numbers_are_given_over_every_condition() {
+    let source = "{ 'struct': 'Alpha', 'data': { 'a': 'int' }, 'if': 'CONFIG_A' }\n\
+                  { 'struct': 'Beta', 'data': { 'b': ['uint8'] } }\n\
+                  { 'command': 'a', 'data': 'Alpha', 'if': 'CONFIG_A' }\n\
+                  { 'command': 'b', 'data': 'Beta', 'allow-oob': true }\n";
+    let read = |_: &std::path::Path| Ok(source.as_bytes().to_vec());
+    let schema = load_with("schema.json".as_ref(), DocRules::Lenient, &read)
+        .expect("valid")
+        .schema;
+    let text = masked(&schema, &Selection::all());
+    let without_a = query_qmp_schema(&text, &Conditions::only(["CONFIG_B"])).expect("JSON");
+    let names: Vec<&str> = without_a
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|entry| entry["name"].as_str())
+        .collect();
+    assert_eq!(names, ["b", "1", "2", "int", "[int]"]);
+    assert_eq!(without_a[0]["allow-oob"], Value::Bool(true));
+    assert_eq!(without_a[2]["members"][0]["type"], "[int]");
+    let with_a = query_qmp_schema(&text, &Conditions::all()).expect("JSON");
+    assert_eq!(with_a[2]["name"], "0");
+    assert!(with_a[0].get("allow-oob").is_none());
+}
