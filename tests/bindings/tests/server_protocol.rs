@@ -155,6 +155,14 @@ mod differential {
             r#"{"execute":"query-version","id":1e+}"#,
             r#"{"execute":"query-version","id":-}"#,
             r#"{"execute":"query-version","id":"ok"}"#,
+            // Arguments: missing, unexpected, mistyped members, a value an
+            // enumeration lacks, a member missing in a union's branch.
+            r#"{"execute":"blockdev-del","id":"a1"}"#,
+            r#"{"execute":"blockdev-del","arguments":{"node-name":"x","extra":1},"id":"a2"}"#,
+            r#"{"execute":"blockdev-del","arguments":{"node-name":1},"id":"a3"}"#,
+            r#"{"execute":"blockdev-add","arguments":{"driver":"nope","node-name":"n"},"id":"a4"}"#,
+            r#"{"execute":"query-named-block-nodes","arguments":{"flat":"yes"},"id":"a5"}"#,
+            r#"{"execute":"blockdev-add","arguments":{"driver":"qcow2","node-name":"n","file":{"driver":"file"}},"id":"a6"}"#,
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
