@@ -22,58 +22,40 @@ mod readme {
     use qapi_types::server::{Mock, QmpServer, ServerConfig};
     use qapi_types::{Config, Empty, Qmp, Transport};
 
-    use crate::storage_daemon::{commands, events, BlockdevCreateOptions, JobStatus, SCHEMA};
+    use crate::storage_daemon::{commands, events, JobStatus, SCHEMA};
 
-    /// The code under test: creates an image with a job, waits for the job
-    /// to conclude, and dismisses it.
-    async fn create_image(
-        qmp: &Qmp,
-        job: &str,
-        options: BlockdevCreateOptions,
-    ) -> Result<(), Box<dyn std::error::Error>> {
+    /// The code under test: resumes a job, waits for it to conclude, and
+    /// dismisses it.
+    async fn finish(qmp: &Qmp, job: &str) -> Result<(), Box<dyn std::error::Error>> {
         let mut changes = qmp.subscribe::<events::JobStatusChange>();
-        qmp.execute(&commands::BlockdevCreate::new(job, options))
-            .await?;
-        loop {
-            let change = changes.wait(Duration::from_secs(30)).await?.event;
-            if change.id == job && change.status == JobStatus::Concluded {
-                break;
-            }
-        }
+        qmp.execute(&commands::JobResume::new(job)).await?;
+        while changes.wait(Duration::from_secs(30)).await?.event.status != JobStatus::Concluded {}
         qmp.execute(&commands::JobDismiss::new(job)).await?;
         Ok(())
     }
 
     #[tokio::test]
-    async fn create_image_waits_for_the_job_and_dismisses_it() {
-        // The server's side: scripted replies, and the job's events after
-        // blockdev-create's reply. Commands not scripted answer as QEMU
-        // answers a command it lacks.
+    async fn finish_dismisses_the_job_once_it_concludes() {
+        // Scripted replies, and the job's events after job-resume's reply;
+        // a command not scripted answers as QEMU answers one it lacks.
         let mock = Mock::new(&SCHEMA);
-        mock.reply::<commands::BlockdevCreate>(Empty {})
+        mock.reply::<commands::JobResume>(Empty {})
             .reply::<commands::JobDismiss>(Empty {});
-        for status in [JobStatus::Created, JobStatus::Running, JobStatus::Concluded] {
+        for status in [JobStatus::Running, JobStatus::Concluded] {
             let change = events::JobStatusChange::new("job0", status);
-            mock.emit_after::<commands::BlockdevCreate, _>(&change)
-                .unwrap();
+            mock.emit_after::<commands::JobResume, _>(&change).unwrap();
         }
-
         // Served over an in-memory pipe: no socket, no QEMU.
-        let server = QmpServer::new(mock.clone(), ServerConfig::default());
         let (client, served) = tokio::io::duplex(64 << 10);
+        let server = QmpServer::new(mock.clone(), ServerConfig::default());
         tokio::spawn(async move { server.serve(served).await });
         let qmp = Qmp::from_stream(Transport::other(client), &Config::default())
             .await
             .unwrap();
 
-        let options = qapi_types::serde_json::from_value(qapi_types::serde_json::json!(
-            {"driver": "file", "filename": "disk.img", "size": 1048576}
-        ))
-        .unwrap();
-        create_image(&qmp, "job0", options).await.unwrap();
-
+        finish(&qmp, "job0").await.unwrap();
         // What the code under test sent, in order, with its arguments.
-        assert_eq!(mock.call_names(), ["blockdev-create", "job-dismiss"]);
+        assert_eq!(mock.call_names(), ["job-resume", "job-dismiss"]);
         assert_eq!(mock.received::<commands::JobDismiss>()[0].id, "job0");
     }
     // README: end
