@@ -19,6 +19,59 @@
 //! lacks. `qmp_capabilities`, `query-version`, `query-commands` and
 //! `query-qmp-schema` are answered by the runtime wherever the schema has
 //! them.
+//!
+//! ```
+//! use qapi_types::schema::{BindingSchema, CommandDef, TypeRef};
+//! use qapi_types::serde_json::{json, Map, Value};
+//! use qapi_types::server::{CallFuture, Dispatch, QmpServer, ServerConfig, Session};
+//! use qapi_types::{Config, Qmp, Transport};
+//!
+//! static SCHEMA: BindingSchema = BindingSchema {
+//!     commands: &[
+//!         CommandDef::new("qmp_capabilities", TypeRef::ANY, TypeRef::ANY),
+//!         CommandDef::new("query-status", TypeRef::ANY, TypeRef::ANY),
+//!     ],
+//!     events: &[],
+//!     types: &[],
+//! };
+//!
+//! /// Always running.
+//! struct Running;
+//!
+//! impl Dispatch for Running {
+//!     fn schema(&self) -> &'static BindingSchema {
+//!         &SCHEMA
+//!     }
+//!
+//!     fn call<'a>(
+//!         &'a self,
+//!         name: &'a str,
+//!         _arguments: Map<String, Value>,
+//!         session: &'a Session,
+//!     ) -> CallFuture<'a> {
+//!         Box::pin(async move {
+//!             match name {
+//!                 "query-status" => {
+//!                     session.emit_raw_after_reply("RESUME", Value::Null);
+//!                     Some(Ok(json!({"running": true, "status": "running"})))
+//!                 }
+//!                 _ => None,
+//!             }
+//!         })
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let server = QmpServer::new(Running, ServerConfig::default());
+//! let (client_end, server_end) = tokio::io::duplex(4096);
+//! tokio::spawn(async move { server.serve(server_end).await });
+//! let qmp = Qmp::from_stream(Transport::other(client_end), &Config::default()).await?;
+//! let status = qmp.execute_raw("query-status", json!({})).await?;
+//! assert_eq!(status["status"], "running");
+//! assert!(qmp.execute_raw("stop", json!({})).await.unwrap_err().is_qmp());
+//! # Ok::<(), qapi_types::Error>(())
+//! # }).unwrap();
+//! ```
 
 mod arguments;
 mod config;

@@ -52,6 +52,16 @@ impl Client {
     }
 }
 
+/// A typed event of the test schema.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JobDone {
+    when: String,
+}
+
+impl qapi_types::Event for JobDone {
+    const NAME: &'static str = "JOB_DONE";
+}
+
 fn error(class: &str, desc: &str) -> Value {
     json!({"error": {"class": class, "desc": desc}})
 }
@@ -150,6 +160,57 @@ async fn greeting_negotiation_and_requests_as_qemu_answers_them() {
 }
 
 #[tokio::test]
+async fn out_of_band_execution_needs_offering_and_enabling() {
+    let config = ServerConfig::builder().oob(false).legacy_oob(true).build();
+    let server = QmpServer::new(Test, config);
+    let (mut client, _task) = Client::start(&server);
+    assert_eq!(client.next().await["QMP"]["capabilities"], json!([]));
+    assert_eq!(
+        client
+            .ask(r#"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"#)
+            .await,
+        error(
+            "GenericError",
+            "Capability 'oob' not available with this monitor"
+        )
+    );
+    client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+    assert_eq!(
+        client
+            .ask(r#"{"execute":"ping","control":{"run-oob":true}}"#)
+            .await,
+        error(
+            "GenericError",
+            "Please enable Out-Of-Band first for the session during capabilities negotiation"
+        )
+    );
+    assert_eq!(
+        client.ask(r#"{"exec-oob":"ping"}"#).await,
+        error("GenericError", "QMP input member 'exec-oob' is unexpected")
+    );
+    assert_eq!(
+        client.ask(r#"{"execute":"ping"}"#).await,
+        json!({"return": "pong"})
+    );
+}
+
+#[tokio::test]
+async fn values_nested_as_deep_as_qemu_allows_are_echoed() {
+    let server = QmpServer::new(Test, ServerConfig::default());
+    let (mut client, _task) = Client::start(&server);
+    client.next().await;
+    client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+    let id = format!("{}{}", "[".repeat(1023), "]".repeat(1023));
+    client
+        .send(&format!(r#"{{"execute":"ping","id":{id}}}"#))
+        .await;
+    let mut line = String::new();
+    client.reader.read_line(&mut line).await.unwrap();
+    let expected = format!("{{\"return\": \"pong\", \"id\": {id}}}\r\n");
+    assert_eq!(line, expected);
+}
+
+#[tokio::test]
 async fn out_of_band_commands_overtake_queued_in_band_ones() {
     let server = QmpServer::new(Test, ServerConfig::default());
     let (mut client, _task) = Client::start(&server);
@@ -186,6 +247,16 @@ async fn events_go_to_negotiated_connections_and_after_replies() {
     assert!(now["timestamp"]["seconds"].as_i64().unwrap() > 0);
     assert_eq!(first.next().await, json!({"return": {}, "id": 1}));
     assert_eq!(first.next().await["data"]["when"], "after");
+    server
+        .emit(&JobDone {
+            when: "typed".into(),
+        })
+        .unwrap();
+    let typed = first.next().await;
+    assert_eq!(
+        (&typed["event"], &typed["data"]),
+        (&json!("JOB_DONE"), &json!({"when": "typed"}))
+    );
     server.emit_raw("STOP", Value::Null);
     let stop = first.next().await;
     assert_eq!(stop["event"], "STOP");

@@ -9,8 +9,10 @@
 //! writer. When the client goes (or the future is dropped), all three
 //! end, the commands running included: nothing is spawned.
 //!
-//! Memory is bounded: the reader holds one read buffer and at most the
-//! largest message of a value begun; the queue holds at most eight
+//! Memory is bounded: the reader holds two read buffers (the second
+//! filled while the queue is full, so that a client that goes is noticed
+//! even then) and at most the largest message of a value begun; the
+//! queue holds at most eight
 //! requests (then the reader waits, or drops, as configured); the writer's
 //! queue holds at most [`OUTGOING`] messages, and a client that does not
 //! read makes the runner wait, the queue fill and the reader stop.
@@ -87,6 +89,17 @@ impl Connection {
     }
 }
 
+/// What the reader has read and not yet parsed.
+struct Input {
+    /// The bytes of the last read, parsed up to `at`.
+    buffer: Vec<u8>,
+    at: usize,
+    /// Bytes read while the queue was full, parsed after `buffer`.
+    backlog: Vec<u8>,
+    /// Where those are read into.
+    spare: Vec<u8>,
+}
+
 /// Takes connection `id` out of the hub when the connection ends.
 struct Leave<'a>(&'a Hub, u64);
 
@@ -138,27 +151,43 @@ impl Engine {
     /// Reads requests until the client closes the connection.
     async fn read<R: AsyncRead>(&self, read: R, connection: &Connection) -> io::Result<()> {
         tokio::pin!(read);
-        let mut buffer = vec![0; READ_BUFFER];
+        let mut input = Input {
+            buffer: Vec::with_capacity(READ_BUFFER),
+            at: 0,
+            backlog: Vec::new(),
+            spare: vec![0; READ_BUFFER],
+        };
         let mut streamer = Streamer::new(self.config.max_message());
         let mut parsed = Vec::new();
         loop {
-            let n = read.read(&mut buffer).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            for &byte in &buffer[..n] {
-                streamer.push(byte, &mut parsed);
-                for value in parsed.drain(..) {
-                    let request = Request::new(value);
-                    if request.skips_queue(self.config.legacy_oob()) {
-                        // As QEMU does: at once, before reading on.
-                        let reply = self.execute(request, connection).await;
-                        if connection.sender.send(reply).await.is_err() {
-                            return Ok(());
-                        }
-                    } else {
-                        self.enqueue(request, connection).await;
+            if input.at == input.buffer.len() {
+                input.at = 0;
+                if input.backlog.is_empty() {
+                    input.buffer.resize(READ_BUFFER, 0);
+                    let n = read.read(&mut input.buffer).await?;
+                    input.buffer.truncate(n);
+                    if n == 0 {
+                        return Ok(());
                     }
+                } else {
+                    std::mem::swap(&mut input.buffer, &mut input.backlog);
+                    input.backlog.clear();
+                }
+            }
+            input.at += streamer.feed(&input.buffer[input.at..], &mut parsed);
+            for value in parsed.drain(..) {
+                let request = Request::new(value);
+                if request.skips_queue(self.config.legacy_oob()) {
+                    // As QEMU does: at once, before reading on.
+                    let reply = self.execute(request, connection).await;
+                    if connection.sender.send(reply).await.is_err() {
+                        return Ok(());
+                    }
+                } else if !self
+                    .enqueue(request, connection, read.as_mut(), &mut input)
+                    .await?
+                {
+                    return Ok(());
                 }
             }
         }
@@ -166,8 +195,16 @@ impl Engine {
 
     /// Queues an in-band request: waits while the queue is full (with
     /// out-of-band execution off, while one waits, as QEMU does), or
-    /// drops it with `COMMAND_DROPPED` when so configured.
-    async fn enqueue(&self, request: Request, connection: &Connection) {
+    /// drops it with `COMMAND_DROPPED` when so configured. While it waits,
+    /// it reads on into `input`'s backlog (one buffer's worth at most), so
+    /// that a client that goes is noticed: `false` then.
+    async fn enqueue<R: AsyncRead>(
+        &self,
+        request: Request,
+        connection: &Connection,
+        mut read: std::pin::Pin<&mut R>,
+        input: &mut Input,
+    ) -> io::Result<bool> {
         loop {
             let oob = connection.oob_enabled();
             let limit = if oob { QUEUE_LIMIT } else { 1 };
@@ -176,7 +213,7 @@ impl Engine {
                 if queue.len() < limit {
                     queue.push_back(request);
                     connection.queued.notify_one();
-                    return;
+                    return Ok(true);
                 }
             }
             if oob && self.config.queue_policy() == QueuePolicy::DropWhenFull {
@@ -185,9 +222,19 @@ impl Engine {
                 let data = json!({"id": id, "reason": "queue-full"});
                 let event = super::events::event_message("COMMAND_DROPPED", &data);
                 let _ = connection.sender.send(Outgoing::Message(event)).await;
-                return;
+                return Ok(true);
             }
-            connection.dequeued.notified().await;
+            let room = READ_BUFFER.saturating_sub(input.backlog.len());
+            tokio::select! {
+                () = connection.dequeued.notified() => {}
+                n = read.read(&mut input.spare[..room]), if room > 0 => {
+                    let n = n?;
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    input.backlog.extend_from_slice(&input.spare[..n]);
+                }
+            }
         }
     }
 
@@ -216,7 +263,18 @@ impl Engine {
     async fn execute(&self, request: Request, connection: &Connection) -> Outgoing {
         let id = request.id().cloned();
         let session = Session::new(self.hub.clone());
+        let started = std::time::Instant::now();
         let result = self.run(request, connection, &session).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => error.class.as_str(),
+        };
+        crate::trace::log_debug!(
+            connection = connection.id,
+            outcome = %outcome,
+            duration_us = started.elapsed().as_micros() as u64,
+            "request answered"
+        );
         let text = match result {
             Ok(value) => match id {
                 Some(id) => format!("{{\"return\": {value}, \"id\": {id}}}"),
@@ -227,7 +285,7 @@ impl Engine {
                     error.desc =
                         "Expecting capabilities negotiation with 'qmp_capabilities'".into();
                 }
-                crate::trace::log_debug!(class = %error.class, desc = %error.desc, "error reply");
+                crate::trace::log_debug!(desc = %error.desc, "error reply");
                 let error = json!({"class": error.class, "desc": error.desc});
                 match id {
                     Some(id) => format!("{{\"id\": {id}, \"error\": {error}}}"),
@@ -247,6 +305,12 @@ impl Engine {
         session: &Session,
     ) -> Result<Value, QmpError> {
         let call = request.check(connection.oob_enabled(), self.config.legacy_oob())?;
+        if call.oob && !connection.oob_enabled() {
+            // Only QEMU 2.12's syntax gets here; its words.
+            return Err(QmpError::generic(
+                "Please enable Out-Of-Band first for the session during capabilities negotiation",
+            ));
+        }
         let schema = self.dispatch.schema();
         crate::trace::log_debug!(command = %call.name, oob = call.oob, "command");
         if connection.phase() == NEGOTIATING {

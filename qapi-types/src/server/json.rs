@@ -142,6 +142,46 @@ impl Streamer {
         self.token.len() + self.text.len()
     }
 
+    /// Reads bytes of `input` until something completes (or `input`
+    /// ends): how many it took. Runs of a string's plain characters and of
+    /// garbage skipped in recovery are taken at once; the rest a byte at a
+    /// time, as [`push`](Self::push) takes them.
+    pub(crate) fn feed(&mut self, input: &[u8], out: &mut Vec<Parsed>) -> usize {
+        let mut at = 0;
+        while at < input.len() && out.is_empty() {
+            let rest = &input[at..];
+            let run = match self.state {
+                State::DqString | State::SqString => {
+                    let quote = if self.state == State::DqString {
+                        b'"'
+                    } else {
+                        b'\''
+                    };
+                    let plain = rest
+                        .iter()
+                        .take_while(|&&b| (0x20..=0xfd).contains(&b) && b != quote && b != b'\\')
+                        .count();
+                    // Up to the limit: the byte beyond it is pushed alone.
+                    let run = plain.min(self.limit.saturating_sub(self.token.len()));
+                    push_bounded(&mut self.token, &rest[..run], self.limit + 1);
+                    run
+                }
+                State::Recovery => rest
+                    .iter()
+                    .take_while(|&&b| matches!(step(State::Recovery, b), Step::Discard))
+                    .count(),
+                _ => 0,
+            };
+            if run == 0 {
+                self.push(rest[0], out);
+                at += 1;
+            } else {
+                at += run;
+            }
+        }
+        at
+    }
+
     /// Reads one byte: what completes with it, if anything (at most two
     /// things complete with a byte: the token before it, and an error for
     /// it).
@@ -261,7 +301,7 @@ impl Streamer {
 fn push_bounded(buffer: &mut Vec<u8>, bytes: &[u8], limit: usize) {
     let needed = buffer.len() + bytes.len();
     if needed > buffer.capacity() {
-        let grown = (buffer.capacity() * 2).clamp(64, limit.max(needed));
+        let grown = (buffer.capacity() * 2).max(64).min(limit.max(needed));
         buffer.reserve_exact(grown.max(needed) - buffer.len());
     }
     buffer.extend_from_slice(bytes);
@@ -787,6 +827,65 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!(out[0], error("JSON parse error, stray '\u{fffd}'"));
         assert!(matches!(out[1], Parsed::Object(..)));
+    }
+
+    #[test]
+    fn feeding_runs_reads_as_pushing_bytes() {
+        let input = b"{'a\\'b': \"xyz\\u00e9\"} junk\xff\t[\"\x01 more ]\"abc\"";
+        for limit in [4, 8, 1 << 10] {
+            let mut fed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            let mut at = 0;
+            while at < input.len() {
+                let mut out = Vec::new();
+                at += streamer.feed(&input[at..], &mut out);
+                fed.extend(out);
+            }
+            let mut pushed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            for &byte in input.iter() {
+                streamer.push(byte, &mut pushed);
+            }
+            assert_eq!(fed, pushed, "limit {limit}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes, any limit, cut anywhere: no panic, the same values
+        /// fed in runs as pushed a byte at a time, and never more held
+        /// than the limit allows.
+        #[test]
+        fn any_input_is_read_alike_and_bounded(
+            input in proptest::collection::vec(
+                proptest::prelude::prop_oneof![
+                    proptest::prelude::any::<u8>(),
+                    proptest::sample::select(b"{}[]:,\"'\\ ae1-.0".to_vec()),
+                ],
+                0..400,
+            ),
+            limit in 1usize..64,
+            cut in 1usize..17,
+        ) {
+            let mut fed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            for chunk in input.chunks(cut) {
+                let mut at = 0;
+                while at < chunk.len() {
+                    let mut out = Vec::new();
+                    at += streamer.feed(&chunk[at..], &mut out);
+                    fed.extend(out);
+                    proptest::prop_assert!(streamer.buffered() <= 2 * limit + 1);
+                }
+            }
+            let mut pushed = Vec::new();
+            let mut streamer = Streamer::new(limit);
+            for &byte in &input {
+                streamer.push(byte, &mut pushed);
+            }
+            proptest::prop_assert_eq!(fed, pushed);
+        }
     }
 
     #[test]
