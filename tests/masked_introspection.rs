@@ -88,6 +88,27 @@ fn system_introspection_is_the_installed_emulators() {
     );
 }
 
+/// An array of integers is reported as `[int]`, and `int` right after it
+/// where nothing used `int` before.
+#[test]
+fn integer_arrays_use_int_after_them() {
+    let source = "{ 'struct': 'Sizes', 'data': { 'sizes': ['size'], 'name': 'str' } }\n\
+                  { 'command': 'sizes', 'returns': 'Sizes' }\n";
+    let read = |_: &std::path::Path| Ok(source.as_bytes().to_vec());
+    let schema = load_with("schema.json".as_ref(), DocRules::Lenient, &read)
+        .expect("valid")
+        .schema;
+    let text = masked(&schema, &Selection::all());
+    let reply = query_qmp_schema(&text, &Conditions::all()).expect("JSON");
+    let names: Vec<&str> = reply
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|entry| entry["name"].as_str())
+        .collect();
+    assert_eq!(names, ["sizes", "0", "1", "[int]", "int", "str"]);
+}
+
 /// Numbers are given over every entry, conditional or not: a build that
 /// leaves an entry out leaves a gap, as QEMU's does.
 #[test]

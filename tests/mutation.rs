@@ -98,11 +98,12 @@ fn check_no_panic(text: &[u8]) {
                 for warning in &loaded.warnings {
                     let _ = warning.render(loaded.schema.sources());
                 }
-                // Formatting parses the bindings as Rust first.
+                // Formatting parses the bindings as Rust first; the server
+                // side too.
                 let options = Options {
                     docs: true,
                     format: true,
-                    ..Default::default()
+                    server: true,
                 };
                 rust_source_with(&loaded.schema, "mutated.json", options)
                     .expect("whatever the frontend accepts generates bindings that parse");

@@ -28,6 +28,10 @@
 //!   introspect` then `cargo qapi generate --introspect`, generate
 //!   bindings from a QEMU binary's `query-qmp-schema`, with no schema
 //!   source needed.
+//! - **Serving QMP:** [`Builder::server`], or `generate --server`, adds
+//!   the server side: a trait of the schema's commands to implement, the
+//!   wrapper that serves it with `qapi_types::server`, and the
+//!   introspection QEMU would report.
 //! - **Comparing versions:** `cargo qapi diff OLD NEW` says what changed
 //!   between two schemas and what breaks a client.
 //! - **The schema itself:** [`load`] reads and checks a schema and returns

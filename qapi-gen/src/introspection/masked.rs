@@ -140,7 +140,13 @@ impl<'s> Masking<'s> {
             self.used.push(ty);
         }
         match ty {
-            Used::IntList => format!("[{}]", Builtin::Int.name()),
+            Used::IntList => {
+                // Its element is used too, right after it.
+                if let int @ Used::Entity(_) = self.int() {
+                    self.use_type(int);
+                }
+                format!("[{}]", Builtin::Int.name())
+            }
             Used::Entity(id) => {
                 let entity = self.schema.entity(id);
                 match &entity.kind {

@@ -985,11 +985,13 @@ pub mod server {
         )
     }
 
-    /// What QEMU built from the schema reports in `query-qmp-schema`
-    /// (type names masked as numbers), with its build conditions
-    /// kept: a conditional entry, member, branch, alternative or enum
-    /// member has an `"if"` key, a conditional enum value or feature
-    /// is `{"value": NAME, "if": CONDITION}`.
+    /// What the server reports in `query-qmp-schema`: what QEMU
+    /// built from the schema reports (type names masked as
+    /// numbers), with its build conditions kept (a conditional
+    /// entry, member, branch, alternative or enum member has an
+    /// `"if"` key, a conditional enum value or feature is
+    /// `{"value": NAME, "if": CONDITION}`), or, for bindings
+    /// generated from a QEMU's introspection, that introspection.
     /// [`qapi_types::server::query_qmp_schema`] makes the reply of
     /// one build configuration of it.
     pub const INTROSPECTION: &str = r#"[

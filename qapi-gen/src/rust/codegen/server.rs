@@ -18,30 +18,19 @@ const TRAIT: &str = "Server";
 impl Codegen<'_> {
     /// One part of the `server` module, carrying `introspection`.
     pub(super) fn server(&self, part: ServerPart, introspection: &str) -> TokenStream {
-        let commands: Vec<EntityId> = self
-            .kept_ids()
-            .filter(|&id| matches!(self.entity(id).kind, EntityKind::Command(_)))
-            .collect();
-        // Method names: the wire names in snake_case, unique.
-        let methods = ident::unique(
-            commands
-                .iter()
-                .map(|&id| ident::field_name(&self.entity(id).name))
-                .collect(),
-            &[],
-            false,
-        );
         match part {
-            ServerPart::Trait => self.server_trait(&commands, &methods),
-            ServerPart::Served => self.served(&commands, &methods),
+            ServerPart::Trait => self.server_trait(),
+            ServerPart::Served => self.served(),
             ServerPart::Introspection => {
                 let text = raw_string(introspection);
                 quote! {
-                    /// What QEMU built from the schema reports in `query-qmp-schema`
-                    /// (type names masked as numbers), with its build conditions
-                    /// kept: a conditional entry, member, branch, alternative or enum
-                    /// member has an `"if"` key, a conditional enum value or feature
-                    /// is `{"value": NAME, "if": CONDITION}`.
+                    /// What the server reports in `query-qmp-schema`: what QEMU
+                    /// built from the schema reports (type names masked as
+                    /// numbers), with its build conditions kept (a conditional
+                    /// entry, member, branch, alternative or enum member has an
+                    /// `"if"` key, a conditional enum value or feature is
+                    /// `{"value": NAME, "if": CONDITION}`), or, for bindings
+                    /// generated from a QEMU's introspection, that introspection.
                     /// [`qapi_types::server::query_qmp_schema`] makes the reply of
                     /// one build configuration of it.
                     pub const INTROSPECTION: &str = #text;
@@ -50,12 +39,33 @@ impl Codegen<'_> {
         }
     }
 
+    /// The kept commands, in schema order, and their methods' names: the
+    /// wire names in snake_case, unique.
+    fn server_commands(&self) -> Vec<(EntityId, proc_macro2::Ident)> {
+        let commands: Vec<EntityId> = self
+            .kept_ids()
+            .filter(|&id| matches!(self.entity(id).kind, EntityKind::Command(_)))
+            .collect();
+        let methods = ident::unique(
+            commands
+                .iter()
+                .map(|&id| ident::field_name(&self.entity(id).name))
+                .collect(),
+            &[],
+            false,
+        );
+        commands
+            .into_iter()
+            .zip(methods.iter().map(|method| ident(method)))
+            .collect()
+    }
+
     /// The `Server` trait: a method a command.
-    fn server_trait(&self, commands: &[EntityId], methods: &[String]) -> TokenStream {
-        let declarations = commands
-            .iter()
-            .zip(methods)
-            .map(|(&id, method)| self.server_method(id, &ident(method)));
+    fn server_trait(&self) -> TokenStream {
+        let declarations = self
+            .server_commands()
+            .into_iter()
+            .map(|(id, method)| self.server_method(id, &method));
         let server = quote::format_ident!("{}", TRAIT);
         quote! {
             /// The schema's commands, an async method each, taking the
@@ -74,10 +84,9 @@ impl Codegen<'_> {
     }
 
     /// `Served`: the dispatch from a command's name to its method.
-    fn served(&self, commands: &[EntityId], methods: &[String]) -> TokenStream {
+    fn served(&self) -> TokenStream {
         let mut arms = Vec::new();
-        for (&id, method) in commands.iter().zip(methods) {
-            let method = ident(method);
+        for (id, method) in self.server_commands() {
             let wire = &self.entity(id).name;
             arms.push(quote! {
                 #wire => ::std::boxed::Box::pin(async move {
