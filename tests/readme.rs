@@ -193,3 +193,27 @@ fn the_three_ways_work_as_written() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(target_dir());
 }
+
+/// The README's mock block is the code `tests/bindings/tests/readme_mock.rs`
+/// runs, word for word (less the module's indent).
+#[test]
+fn the_readme_mock_is_the_tested_code() {
+    let root = workspace();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let block = readme
+        .split("<!-- mock: tests/bindings/tests/readme_mock.rs -->\n```rust,ignore\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```\n").next())
+        .expect("the README has the mock block");
+    let test = std::fs::read_to_string(root.join("tests/bindings/tests/readme_mock.rs"))
+        .expect("the test");
+    let tested: Vec<&str> = test
+        .split("// README: begin\n")
+        .nth(1)
+        .and_then(|rest| rest.split("    // README: end\n").next())
+        .expect("the test has the README markers")
+        .lines()
+        .map(|line| line.strip_prefix("    ").unwrap_or(line))
+        .collect();
+    assert_eq!(block, tested.join("\n"));
+}

@@ -9,6 +9,15 @@ mod storage_daemon {
     include!(concat!(env!("OUT_DIR"), "/storage_daemon.rs"));
 }
 
+/// Bindings generated from the mock's own introspection alone (see
+/// `build.rs`), as `cargo qapi introspect` and `generate --introspect`
+/// against the mock give them.
+#[cfg(not(schema_absent))]
+#[allow(clippy::all, dead_code)]
+mod from_introspection {
+    include!(concat!(env!("OUT_DIR"), "/from_introspection.rs"));
+}
+
 #[cfg(schema_absent)]
 #[test]
 #[ignore = "../shared/qemu-10.0.2 was absent at build time: the mock is not built"]
@@ -23,6 +32,7 @@ mod with_schema {
     use qapi_types::serde_json::{self, json};
     use qapi_types::{Config, Qmp};
 
+    use super::from_introspection as fi;
     use super::storage_daemon as sd;
 
     /// The daemon and its directory: killed and removed on drop.
@@ -33,8 +43,10 @@ mod with_schema {
     }
 
     impl Daemon {
-        fn start() -> Self {
-            let dir = std::env::temp_dir().join(format!("qapi-mock-sd-{}", std::process::id()));
+        /// The daemon of the test `name`, in a directory of its own.
+        fn start(name: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("qapi-mock-sd-{}-{name}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).expect("a temporary directory");
             let socket = dir.join("qmp.sock");
@@ -63,7 +75,7 @@ mod with_schema {
 
     #[tokio::test]
     async fn block_nodes_and_a_job_with_its_events() {
-        let mut daemon = Daemon::start();
+        let mut daemon = Daemon::start("driven");
         let config = Config::builder()
             .connect_timeout(Duration::from_secs(20))
             .build();
@@ -170,5 +182,72 @@ mod with_schema {
 
         assert!(daemon.terminate().success());
         assert!(!daemon.socket.exists(), "the socket is removed");
+    }
+
+    /// Bindings generated from the mock's introspection: the running mock
+    /// reports exactly the introspection they were generated from, and
+    /// they run the mock's commands, typed both ways.
+    #[tokio::test]
+    async fn bindings_from_its_introspection_run_its_commands() {
+        let daemon = Daemon::start("introspected");
+        let config = Config::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .build();
+        let qmp = Qmp::connect_unix_retry(&daemon.socket, &config)
+            .await
+            .expect("connected");
+        let reported = qmp
+            .execute_raw("query-qmp-schema", json!({}))
+            .await
+            .expect("its introspection");
+        let generated_from: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("OUT_DIR"),
+            "/served.introspection.json"
+        )))
+        .expect("JSON");
+        assert_eq!(reported, generated_from);
+        let report = qmp.check_schema(&fi::SCHEMA).await.expect("checked");
+        assert!(
+            report.is_compatible() && report.mismatches().is_empty(),
+            "{report}"
+        );
+
+        let add: fi::commands::BlockdevAdd =
+            serde_json::from_value(json!({"driver": "null-co", "node-name": "m0", "size": 512}))
+                .expect("typed arguments");
+        qmp.execute(&add).await.expect("added");
+        let nodes = qmp
+            .execute(&fi::commands::QueryNamedBlockNodes::new())
+            .await
+            .expect("the nodes");
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].node_name.as_deref(), Some("m0"));
+        assert_eq!(nodes[0].image.virtual_size, 512);
+
+        let mut changes = qmp.subscribe::<fi::events::JobStatusChange>();
+        let create: fi::commands::BlockdevCreate = serde_json::from_value(json!({
+            "job-id": "job1",
+            "options": {"driver": "file", "filename": "disk.img", "size": 512}
+        }))
+        .expect("typed arguments");
+        qmp.execute(&create).await.expect("started");
+        loop {
+            let change = changes
+                .wait(Duration::from_secs(10))
+                .await
+                .expect("the job goes on")
+                .event;
+            assert_eq!(change.id, "job1");
+            if serde_json::to_value(&change.status).expect("an enum") == "concluded" {
+                break;
+            }
+        }
+        qmp.execute(&fi::commands::JobDismiss::new("job1"))
+            .await
+            .expect("dismissed");
+        qmp.execute(&fi::commands::BlockdevDel::new("m0"))
+            .await
+            .expect("deleted");
+        qmp.close().await;
     }
 }
