@@ -40,7 +40,7 @@ pub mod table;
 
 pub use check::check;
 pub use report::{Location, Mismatch, MismatchKind, SchemaReport, ServerOnly, MAX_KEPT};
-pub use server_types::{JsonKind, ServerType, ServerTypes};
+pub use server_types::{ServerType, ServerTypes};
 pub use table::{
     Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeDef,
     TypeKind, TypeRef,

@@ -20,7 +20,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use qapi_types::qmp::SchemaInfoBranch;
-use qapi_types::schema::{JsonKind, ServerType, ServerTypes};
+use qapi_types::schema::{ServerType, ServerTypes};
 
 use crate::introspection::introspect::Introspection;
 use crate::model::{EntityId, EntityKind, Feature, JsonType, Schema};
@@ -402,30 +402,25 @@ fn same_builtin(intro: &Introspection, a: &str, b: &str) -> bool {
 }
 
 /// How a source type appears on the wire, as alternates tell their
-/// alternatives apart.
-fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonKind> {
+/// alternatives apart (integers are numbers).
+fn source_kind(schema: &Schema, id: EntityId) -> Option<JsonType> {
     Some(match &schema.entity(id).kind {
         EntityKind::Builtin(b) => match b.json_type() {
-            JsonType::String => JsonKind::String,
-            JsonType::Number | JsonType::Int => JsonKind::Number,
-            JsonType::Boolean => JsonKind::Boolean,
-            JsonType::Null => JsonKind::Null,
-            JsonType::Object => JsonKind::Object,
-            JsonType::Array => JsonKind::Array,
-            JsonType::Value => JsonKind::Any,
+            JsonType::Int => JsonType::Number,
+            other => other,
         },
-        EntityKind::Enum(_) => JsonKind::String,
-        EntityKind::Array(_) => JsonKind::Array,
-        EntityKind::Object(_) => JsonKind::Object,
+        EntityKind::Enum(_) => JsonType::String,
+        EntityKind::Array(_) => JsonType::Array,
+        EntityKind::Object(_) => JsonType::Object,
         _ => return None,
     })
 }
 
 /// How a server type appears on the wire: the same, for the types an
 /// alternative can be.
-fn server_kind(server: &ServerTypes<'_>, name: &str) -> Option<JsonKind> {
+fn server_kind(server: &ServerTypes<'_>, name: &str) -> Option<JsonType> {
     match server.resolve(name) {
         ServerType::Alternate(_) | ServerType::Unrecognized(_) => None,
-        other => Some(other.json()),
+        other => JsonType::from_introspection(&other.json()),
     }
 }

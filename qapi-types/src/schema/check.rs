@@ -5,13 +5,14 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::report::{Location, Mismatch, MismatchKind, SchemaReport};
-use super::server_types::{shown, JsonKind, ServerType, ServerTypes};
+use super::server_types::{shown, ServerType, ServerTypes};
 use super::table::{
     Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeKind,
     TypeRef,
 };
 use crate::qmp::{
-    SchemaInfo, SchemaInfoBranch, SchemaInfoObject, SchemaInfoObjectMember, SchemaInfoObjectVariant,
+    JSONType, SchemaInfo, SchemaInfoBranch, SchemaInfoObject, SchemaInfoObjectMember,
+    SchemaInfoObjectVariant,
 };
 
 /// How many names of members the server requires and the bindings lack a
@@ -131,15 +132,15 @@ enum Bindings {
 }
 
 impl Bindings {
-    fn json(self) -> JsonKind {
+    fn json(self) -> JSONType {
         match self {
-            Bindings::Str | Bindings::Enum(_) => JsonKind::String,
-            Bindings::Int | Bindings::Number => JsonKind::Number,
-            Bindings::Bool => JsonKind::Boolean,
-            Bindings::Null => JsonKind::Null,
-            Bindings::Object(..) => JsonKind::Object,
-            Bindings::Array(_) => JsonKind::Array,
-            Bindings::Any | Bindings::Alternate(_) | Bindings::Unknown => JsonKind::Any,
+            Bindings::Str | Bindings::Enum(_) => JSONType::String,
+            Bindings::Int | Bindings::Number => JSONType::Number,
+            Bindings::Bool => JSONType::Boolean,
+            Bindings::Null => JSONType::Null,
+            Bindings::Object(..) => JSONType::Object,
+            Bindings::Array(_) => JSONType::Array,
+            Bindings::Any | Bindings::Alternate(_) | Bindings::Unknown => JSONType::Value,
         }
     }
 
@@ -458,7 +459,7 @@ impl<'a> Checker<'a, '_> {
         match task.direction {
             Direction::Send => {
                 for &(ty, cond, b) in &ours {
-                    if b.json() == JsonKind::Any {
+                    if b.json() == JSONType::Value {
                         // `any` sends anything; a nested alternate or an
                         // unknown type is compared (or reported) on its own.
                         children.push(pair(ty, task.server, cond));
@@ -466,7 +467,7 @@ impl<'a> Checker<'a, '_> {
                     }
                     let accepted = theirs
                         .iter()
-                        .find(|(_, s)| s.json() == b.json() || s.json() == JsonKind::Any);
+                        .find(|(_, s)| s.json() == b.json() || s.json() == JSONType::Value);
                     match accepted {
                         Some(&(server, _)) => children.push(pair(ty, server, cond)),
                         None => {
@@ -481,14 +482,14 @@ impl<'a> Checker<'a, '_> {
             }
             Direction::Receive => {
                 for &(server, ref s) in &theirs {
-                    if s.json() == JsonKind::Any {
+                    if s.json() == JSONType::Value {
                         // Likewise on the server's side.
                         children.push(pair(task.bindings, server, task.conditional));
                         continue;
                     }
                     let decoded = ours
                         .iter()
-                        .find(|(_, _, b)| b.json() == s.json() || b.json() == JsonKind::Any);
+                        .find(|(_, _, b)| b.json() == s.json() || b.json() == JSONType::Value);
                     match decoded {
                         Some(&(ty, cond, _)) => children.push(pair(ty, server, cond)),
                         None => {

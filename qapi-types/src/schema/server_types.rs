@@ -107,17 +107,19 @@ pub enum ServerType<'a> {
 }
 
 impl ServerType<'_> {
-    /// The kind of JSON value it is on the wire.
-    pub fn json(&self) -> JsonKind {
+    /// The JSON type of its values, as alternates tell their alternatives
+    /// apart: integers are numbers, and `Value` stands for any value or
+    /// several (an alternate).
+    pub fn json(&self) -> JSONType {
         match self {
-            ServerType::Str | ServerType::Enum(_) => JsonKind::String,
-            ServerType::Int | ServerType::Number => JsonKind::Number,
-            ServerType::Bool => JsonKind::Boolean,
-            ServerType::Null => JsonKind::Null,
-            ServerType::AnyObject | ServerType::Object(_) => JsonKind::Object,
-            ServerType::AnyArray | ServerType::Array(_) => JsonKind::Array,
+            ServerType::Str | ServerType::Enum(_) => JSONType::String,
+            ServerType::Int | ServerType::Number => JSONType::Number,
+            ServerType::Bool => JSONType::Boolean,
+            ServerType::Null => JSONType::Null,
+            ServerType::AnyObject | ServerType::Object(_) => JSONType::Object,
+            ServerType::AnyArray | ServerType::Array(_) => JSONType::Array,
             ServerType::Any | ServerType::Alternate(_) | ServerType::Unrecognized(_) => {
-                JsonKind::Any
+                JSONType::Value
             }
         }
     }
@@ -137,26 +139,6 @@ impl ServerType<'_> {
             ServerType::AnyArray | ServerType::Array(_) => "array",
         }
     }
-}
-
-/// The kinds of JSON value, as alternates tell their alternatives apart
-/// (integers are numbers on the wire).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JsonKind {
-    /// A string.
-    String,
-    /// A number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-    /// `null`.
-    Null,
-    /// An object.
-    Object,
-    /// An array.
-    Array,
-    /// Any value, or an alternate (which takes several).
-    Any,
 }
 
 impl SchemaInfoEnum {
