@@ -253,7 +253,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("set", R::Named("SetOptions"), R::Array(&R::STR)),
             C::new("type", R::Named("q_obj_type-arg"), R::INT),
             C::new("quit", R::Named("q_empty"), R::Named("q_empty")),
-            C::new("device-add", R::Named("q_obj_device-add-arg"), R::Named("q_empty")),
+            C::new("device-add", R::Named("q_obj_device-add-arg"), R::Named("q_empty")).reads_own_arguments(),
         ],
         events: &[
             E::new("STOP", R::Named("q_empty")),
