@@ -57,11 +57,13 @@ mod trace;
 #[doc(hidden)]
 pub mod wire;
 
-/// The wire format's decoder, for the fuzz target and the property tests:
-/// not part of the API.
+/// The wire format's decoder and the server's request reader, for the
+/// fuzz targets and the property tests: not part of the API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::framing::{Decoder, TooLong};
+    #[cfg(feature = "server")]
+    pub use crate::server::requests::{ReadRequest, RequestReader};
 }
 
 pub use blocking::{BlockingQga, BlockingQmp};

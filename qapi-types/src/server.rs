@@ -85,6 +85,7 @@ mod mock;
 mod qmp_server;
 mod replay;
 mod request;
+pub(crate) mod requests;
 
 pub use arguments::check_arguments;
 pub use config::{QueuePolicy, ServerConfig, ServerConfigBuilder};

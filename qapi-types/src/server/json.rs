@@ -137,7 +137,6 @@ impl Streamer {
     }
 
     /// The bytes held of a value begun.
-    #[cfg(test)]
     pub(crate) fn buffered(&self) -> usize {
         self.token.len() + self.text.len()
     }
