@@ -322,3 +322,63 @@ async fn shutdown_ends_every_connection() {
     assert!(result.unwrap().is_ok());
     assert_eq!(server.negotiated_connections(), 0);
 }
+
+/// The test schema's introspection, as generated server bindings carry
+/// it: `echo` exists only where `CONFIG_ECHO` is defined.
+const INTROSPECTION: &str = r#"[
+{"name":"qmp_capabilities","meta-type":"command","arg-type":"0","ret-type":"0"},
+{"name":"query-commands","meta-type":"command","arg-type":"0","ret-type":"0"},
+{"name":"echo","meta-type":"command","arg-type":"0","ret-type":"0","if":"CONFIG_ECHO"},
+{"name":"0","meta-type":"object","members":[]}
+]"#;
+
+/// The commands `query-commands` lists.
+async fn listed(client: &mut Client) -> Vec<String> {
+    let commands = client.ask(r#"{"execute":"query-commands"}"#).await;
+    commands["return"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|command| command["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_command_the_build_conditions_leave_out_is_one_the_server_lacks() {
+    let mock = qapi_types::server::Mock::new(&test_dispatch::SCHEMA);
+    mock.set_introspection(INTROSPECTION)
+        .on_raw("echo", |arguments| Ok(Value::Object(arguments)));
+    let serve = |conditions| {
+        let config = ServerConfig::builder().conditions(conditions).build();
+        QmpServer::new(mock.clone(), config)
+    };
+    let echo = r#"{"execute":"echo","arguments":{"a":1}}"#;
+
+    // Built without CONFIG_ECHO: no echo, as in query-qmp-schema.
+    let server = serve(qapi_types::server::Conditions::only(["CONFIG_OTHER"]));
+    let (mut client, _task) = Client::start(&server);
+    client.next().await;
+    client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+    assert_eq!(
+        client.ask(echo).await,
+        error("CommandNotFound", "The command echo has not been found")
+    );
+    let names = listed(&mut client).await;
+    assert!(!names.contains(&"echo".to_owned()), "{names:?}");
+    assert_eq!(names.len(), COMMANDS.len() - 1);
+    let schema = client.ask(r#"{"execute":"query-qmp-schema"}"#).await;
+    assert!(!schema.to_string().contains("echo"), "{schema}");
+
+    // Built with it, and with every condition holding: echo is there.
+    for conditions in [
+        qapi_types::server::Conditions::only(["CONFIG_ECHO"]),
+        qapi_types::server::Conditions::all(),
+    ] {
+        let server = serve(conditions);
+        let (mut client, _task) = Client::start(&server);
+        client.next().await;
+        client.ask(r#"{"execute":"qmp_capabilities"}"#).await;
+        assert_eq!(client.ask(echo).await, json!({"return": {"a": 1}}));
+        assert!(listed(&mut client).await.contains(&"echo".to_owned()));
+    }
+}

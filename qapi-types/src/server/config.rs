@@ -98,7 +98,8 @@ impl ServerConfig {
         self.max_message
     }
 
-    /// The build conditions `query-qmp-schema` follows.
+    /// The build conditions `query-qmp-schema` and the commands served
+    /// follow.
     pub fn conditions(&self) -> &Conditions {
         &self.conditions
     }
@@ -149,8 +150,12 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// The build conditions that hold for `query-qmp-schema`. Default:
-    /// see [`Conditions`].
+    /// The build conditions that hold: `query-qmp-schema` leaves out what
+    /// fails them, and a command it leaves out is answered as one the
+    /// server lacks (`CommandNotFound`) and not listed by
+    /// `query-commands`, as by a QEMU built so (when the dispatch has an
+    /// introspection: generated server bindings do). Default: see
+    /// [`Conditions`].
     pub fn conditions(mut self, conditions: Conditions) -> Self {
         self.config.conditions = conditions;
         self

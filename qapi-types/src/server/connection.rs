@@ -17,10 +17,10 @@
 //! queue holds at most [`OUTGOING`] messages, and a client that does not
 //! read makes the runner wait, the queue fill and the reader stop.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -30,7 +30,7 @@ use super::arguments::check_arguments;
 use super::config::{QueuePolicy, ServerConfig};
 use super::dispatch::{Dispatch, Session};
 use super::events::{Hub, Outgoing};
-use super::introspection::query_qmp_schema;
+use super::introspection::{commands_left_out, query_qmp_schema};
 use super::json::Streamer;
 use super::request::Request;
 use crate::error::QmpError;
@@ -59,6 +59,9 @@ pub(crate) struct Engine {
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) config: ServerConfig,
     pub(crate) hub: Arc<Hub>,
+    /// The schema's commands that the configured build conditions leave
+    /// out (see [`Engine::left_out`]).
+    pub(crate) left_out: OnceLock<BTreeSet<String>>,
 }
 
 /// A connection's state, shared by its parts.
@@ -110,6 +113,19 @@ impl Drop for Leave<'_> {
 }
 
 impl Engine {
+    /// The schema's commands that the configured build conditions leave
+    /// out, as the dispatch's introspection says: answered as commands
+    /// the server lacks. Read on first use, so that a mock's
+    /// introspection set after the server was made counts.
+    fn left_out(&self) -> &BTreeSet<String> {
+        self.left_out.get_or_init(|| {
+            self.dispatch
+                .introspection()
+                .map(|introspection| commands_left_out(introspection, self.config.conditions()))
+                .unwrap_or_default()
+        })
+    }
+
     /// Serves one client until it goes: `Ok` when it closed the
     /// connection, an error when reading or writing failed.
     pub(crate) async fn serve<S>(&self, stream: S) -> io::Result<()>
@@ -327,7 +343,10 @@ impl Engine {
             let oob = requested_oob(&call.arguments)?;
             return self.negotiate(oob, connection);
         }
-        let Some(command) = schema.command(&call.name) else {
+        let Some(command) = schema
+            .command(&call.name)
+            .filter(|command| !self.left_out().contains(command.name))
+        else {
             return Err(QmpError::command_not_found(&call.name));
         };
         if call.oob && !command.allow_oob {
@@ -347,6 +366,7 @@ impl Engine {
             "query-commands" => Ok(schema
                 .commands
                 .iter()
+                .filter(|command| !self.left_out().contains(command.name))
                 .map(|command| json!({"name": command.name}))
                 .collect()),
             "query-qmp-schema" => match self.dispatch.introspection() {

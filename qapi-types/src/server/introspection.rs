@@ -86,6 +86,30 @@ pub fn query_qmp_schema(
     Ok(filtered(value, conditions))
 }
 
+/// The commands of `introspection` that the build `conditions` leave
+/// out: a server built so does not have them. None when every condition
+/// holds, or when `introspection` is not JSON (`query-qmp-schema` then
+/// reports the error).
+pub(crate) fn commands_left_out(introspection: &str, conditions: &Conditions) -> BTreeSet<String> {
+    if conditions.defined.is_none() {
+        return BTreeSet::new();
+    }
+    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(introspection) else {
+        return BTreeSet::new();
+    };
+    entries
+        .iter()
+        .filter(|entry| entry.get("meta-type").and_then(Value::as_str) == Some("command"))
+        .filter(|entry| {
+            entry
+                .get("if")
+                .is_some_and(|condition| !conditions.holds(condition))
+        })
+        .filter_map(|entry| entry.get("name").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `value` without the array elements whose condition fails, and with
 /// the conditions of the rest stripped.
 fn filtered(value: Value, conditions: &Conditions) -> Value {
@@ -146,6 +170,15 @@ mod tests {
         assert_eq!(reply[2]["values"], json!(["l", "m"]));
         assert_eq!(reply[3]["members"], json!([{"name": "p", "type": "str"}]));
         assert!(!reply.to_string().contains("\"if\""));
+    }
+
+    #[test]
+    fn the_commands_a_configuration_leaves_out() {
+        assert!(commands_left_out(TEXT, &Conditions::all()).is_empty());
+        let left_out = commands_left_out(TEXT, &Conditions::only(["CONFIG_W"]));
+        assert_eq!(left_out.into_iter().collect::<Vec<_>>(), ["b"]);
+        assert!(commands_left_out(TEXT, &Conditions::only(["CONFIG_B"])).is_empty());
+        assert!(commands_left_out("not JSON", &Conditions::only(["CONFIG_B"])).is_empty());
     }
 
     #[test]
