@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::{Config, Qmp};
+use rounds::Rounds;
+
+#[path = "support/rounds.rs"]
+mod rounds;
 
 const CALLS: usize = 10_000;
 /// Many short rounds: a pause of the daemon or the machine spoils one
@@ -161,41 +165,9 @@ fn measure(runtime: &tokio::runtime::Runtime, qmp: &Qmp, raw: &mut Raw, setting:
             pipelined.push(typed_time, raw.pipelined());
         }
     }
-    sequential.report("  sequential");
-    pipelined.report("  pipelined");
-}
-
-/// The times of each round, typed and raw.
-#[derive(Default)]
-struct Rounds {
-    typed: Duration,
-    raw: Duration,
-    ratios: Vec<f64>,
-}
-
-impl Rounds {
-    fn push(&mut self, typed: Duration, raw: Duration) {
-        self.typed += typed;
-        self.raw += raw;
-        // The typed client's rate over the raw one's.
-        self.ratios.push(raw.as_secs_f64() / typed.as_secs_f64());
-    }
-
-    fn report(mut self, what: &str) {
-        let rate = |d: Duration| CALLS as f64 / d.as_secs_f64();
-        self.ratios.sort_by(f64::total_cmp);
-        let ratio = self.ratios[self.ratios.len() / 2];
-        println!(
-            "{what}: typed client {:.0} commands/s, raw client {:.0} commands/s: ratio {ratio:.2} \
-             (median of {} rounds taking turns; from {:.2} to {:.2}) (target 0.95: {})",
-            rate(self.typed),
-            rate(self.raw),
-            self.ratios.len(),
-            self.ratios[0],
-            self.ratios[self.ratios.len() - 1],
-            if ratio >= 0.95 { "met" } else { "NOT met" }
-        );
-    }
+    let names = ("typed client", "raw client");
+    sequential.report("  sequential", CALLS, names, Some(0.95));
+    pipelined.report("  pipelined", CALLS, names, Some(0.95));
 }
 
 /// A minimal client: lines with ids, written and read directly.

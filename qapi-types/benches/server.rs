@@ -7,7 +7,7 @@
 //! reached over unix sockets, out-of-band execution off (as QEMU then
 //! queues one command at a time, so does the server).
 //!
-//! `cargo bench -p qapi-types --bench server`
+//! `cargo bench -p qapi-types --features server --bench server`
 
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
@@ -17,8 +17,12 @@ use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::server::{QmpServer, ServerConfig};
 use qapi_types::{Config, Qmp};
 
+#[path = "support/rounds.rs"]
+mod rounds;
 #[path = "../tests/support/test_dispatch.rs"]
 mod test_dispatch;
+
+use rounds::Rounds;
 
 const CALLS: usize = 10_000;
 const ROUNDS: usize = 10;
@@ -122,8 +126,9 @@ fn main() {
         }
     }
     println!("the typed async client, query-version, {CALLS} calls each way:");
-    sequential_rounds.report("  sequential");
-    pipelined_rounds.report("  pipelined");
+    let names = ("the project's server", "qemu-storage-daemon");
+    sequential_rounds.report("  sequential", CALLS, names, None);
+    pipelined_rounds.report("  pipelined", CALLS, names, None);
 
     runtime.block_on(async {
         qemu.close().await;
@@ -134,36 +139,4 @@ fn main() {
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The times of each round, against the project's server and QEMU.
-#[derive(Default)]
-struct Rounds {
-    ours: Duration,
-    qemu: Duration,
-    ratios: Vec<f64>,
-}
-
-impl Rounds {
-    fn push(&mut self, ours: Duration, qemu: Duration) {
-        self.ours += ours;
-        self.qemu += qemu;
-        // The project's server's rate over QEMU's.
-        self.ratios.push(qemu.as_secs_f64() / ours.as_secs_f64());
-    }
-
-    fn report(mut self, what: &str) {
-        let rate = |d: Duration| CALLS as f64 / d.as_secs_f64();
-        self.ratios.sort_by(f64::total_cmp);
-        println!(
-            "{what}: the project's server {:.0} commands/s, qemu-storage-daemon {:.0} commands/s: \
-             ratio {:.2} (median of {} rounds taking turns; from {:.2} to {:.2})",
-            rate(self.ours),
-            rate(self.qemu),
-            self.ratios[self.ratios.len() / 2],
-            self.ratios.len(),
-            self.ratios[0],
-            self.ratios[self.ratios.len() - 1],
-        );
-    }
 }
