@@ -10,13 +10,14 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::{Config, Qmp};
 use rounds::Rounds;
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[path = "support/rounds.rs"]
 mod rounds;
 
@@ -32,30 +33,10 @@ fn main() {
     // A monitor for each client: a monitor serves one connection at a time.
     let socket = dir.join("typed.sock");
     let raw_socket = dir.join("raw.sock");
-    let daemon = Process::new("qemu-storage-daemon")
-        .arg("--chardev")
-        .arg(format!(
-            "socket,id=mon0,path={},server=on,wait=off",
-            socket.display()
-        ))
-        .args(["--monitor", "chardev=mon0"])
-        .arg("--chardev")
-        .arg(format!(
-            "socket,id=mon1,path={},server=on,wait=off",
-            raw_socket.display()
-        ))
-        .args(["--monitor", "chardev=mon1"])
-        .stdin(Stdio::null())
-        .spawn();
-    let Ok(mut daemon) = daemon else {
+    let Some(mut daemon) = daemon::start(&[socket.clone(), raw_socket.clone()]) else {
         println!("notice: qemu-storage-daemon is not installed; nothing to measure");
         return;
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !socket.exists() || !raw_socket.exists() {
-        assert!(Instant::now() < deadline, "the daemon opens its monitor");
-        std::thread::sleep(Duration::from_millis(20));
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

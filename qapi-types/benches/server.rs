@@ -10,13 +10,14 @@
 //! `cargo bench -p qapi-types --features server --bench server`
 
 use std::path::Path;
-use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::server::{QmpServer, ServerConfig};
 use qapi_types::{Config, Qmp};
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[path = "support/rounds.rs"]
 mod rounds;
 #[path = "../tests/support/test_dispatch.rs"]
@@ -32,24 +33,10 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("qapi-bench-server-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let qemu_socket = dir.join("qemu.sock");
-    let daemon = Process::new("qemu-storage-daemon")
-        .arg("--chardev")
-        .arg(format!(
-            "socket,id=mon0,path={},server=on,wait=off",
-            qemu_socket.display()
-        ))
-        .args(["--monitor", "chardev=mon0"])
-        .stdin(Stdio::null())
-        .spawn();
-    let Ok(mut daemon) = daemon else {
+    let Some(mut daemon) = daemon::start(std::slice::from_ref(&qemu_socket)) else {
         println!("notice: qemu-storage-daemon is not installed; nothing to measure");
         return;
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !qemu_socket.exists() {
-        assert!(Instant::now() < deadline, "the daemon opens its monitor");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 
     // The project's server, on a thread and runtime of its own.
     let our_socket = dir.join("ours.sock");
