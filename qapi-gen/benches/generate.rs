@@ -2,7 +2,9 @@
 //! generate them, their size, and the debug and release build times of a
 //! crate holding them, each beside the existing Rust QAPI generator
 //! (`qapi-codegen`, run in the same process) and the build of a crate
-//! holding its bindings for the same schema.
+//! holding its bindings for the same schema; then a crate holding the
+//! bindings of twelve commands an orchestrator calls (`--only`), and one
+//! holding none, whose build is what any crate costs.
 //!
 //! `cargo bench -p qapi-gen --bench generate` prints each figure with its
 //! baseline and the ratio; the targets are generation no slower than the
@@ -115,26 +117,11 @@ fn main() {
     // and one holding the existing generator's.
     let existing_debug = build_existing(&dir, &existing_source);
     let crate_dir = dir.join("crate");
-    std::fs::create_dir_all(crate_dir.join("src")).expect("target is writable");
     let qapi_types = manifest
         .join("../qapi-types")
         .canonicalize()
         .expect("qapi-types exists");
-    std::fs::write(
-        crate_dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"bench-bindings\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nqapi-types = {{ path = {:?} }}\n\n[workspace]\n",
-            qapi_types.display().to_string()
-        ),
-    )
-    .expect("writable");
-    std::fs::write(
-        crate_dir.join("src/lib.rs"),
-        "//! Benchmark crate.\npub mod system;\n",
-    )
-    .expect("writable");
-    std::fs::write(crate_dir.join("src/system.rs"), &source).expect("writable");
+    write_crate(&crate_dir, "bench-bindings", &qapi_types, Some(&source));
     let selection =
         qapi_gen::Selection::only(&loaded.schema, &ORCHESTRATOR.lines().collect::<Vec<_>>())
             .expect("the allowlist matches");
@@ -146,22 +133,14 @@ fn main() {
     )
     .expect("the bindings parse");
     let allowlisted_dir = dir.join("allowlisted");
-    std::fs::create_dir_all(allowlisted_dir.join("src")).expect("target is writable");
-    std::fs::write(
-        allowlisted_dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"bench-allowlisted\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nqapi-types = {{ path = {:?} }}\n\n[workspace]\n",
-            qapi_types.display().to_string()
-        ),
-    )
-    .expect("writable");
-    std::fs::write(
-        allowlisted_dir.join("src/lib.rs"),
-        "//! Benchmark crate.\npub mod system;\n",
-    )
-    .expect("writable");
-    std::fs::write(allowlisted_dir.join("src/system.rs"), &allowlisted).expect("writable");
+    write_crate(
+        &allowlisted_dir,
+        "bench-allowlisted",
+        &qapi_types,
+        Some(&allowlisted),
+    );
+    let empty_dir = dir.join("empty");
+    write_crate(&empty_dir, "bench-empty", &qapi_types, None);
     let mut full_debug = Duration::ZERO;
     // Release first, so that the full bindings' debug build comes right
     // before the allowlisted crate's.
@@ -226,6 +205,8 @@ fn main() {
         start.elapsed()
     };
     let allowlisted_debug = debug_build("bench-allowlisted", &allowlisted_dir);
+    // What any crate costs: one without bindings, built the same way.
+    let empty_debug = debug_build("bench-empty", &empty_dir);
     let counts = selection.counts(&loaded.schema);
     let ratio = allowlisted_debug.as_secs_f64() / full_debug.as_secs_f64();
     println!(
@@ -243,8 +224,35 @@ fn main() {
             "NOT met"
         }
     );
+    println!(
+        "build a crate without bindings (debug, the same dependency, built the same way): {:.2} s",
+        empty_debug.as_secs_f64()
+    );
     // The crates' builds take a gigabyte and a half; nothing reuses them.
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Writes a crate named `name` in `dir` depending on `qapi_types`, with
+/// `system` as its module `system` when given (else an empty library).
+fn write_crate(dir: &Path, name: &str, qapi_types: &Path, system: Option<&str>) {
+    std::fs::create_dir_all(dir.join("src")).expect("target is writable");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nqapi-types = {{ path = {:?} }}\n\n[workspace]\n",
+            qapi_types.display().to_string()
+        ),
+    )
+    .expect("writable");
+    let lib = match system {
+        Some(source) => {
+            std::fs::write(dir.join("src/system.rs"), source).expect("writable");
+            "//! Benchmark crate.\npub mod system;\n"
+        }
+        None => "//! Benchmark crate.\n",
+    };
+    std::fs::write(dir.join("src/lib.rs"), lib).expect("writable");
 }
 
 /// One run of the existing generator on the same schema (it reads the
