@@ -176,6 +176,22 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
+    /// Now, as a server stamps an event (both fields -1 when the clock
+    /// reads before the epoch).
+    #[cfg(feature = "server")]
+    pub(crate) fn now() -> Self {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(now) => Self {
+                seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+                microseconds: i64::from(now.subsec_micros()),
+            },
+            Err(_) => Self {
+                seconds: -1,
+                microseconds: -1,
+            },
+        }
+    }
+
     /// The time, unless the server could not read its clock.
     pub fn to_system_time(self) -> Option<SystemTime> {
         let seconds = u64::try_from(self.seconds).ok()?;

@@ -116,14 +116,24 @@ impl Recorder {
         }
     }
 
-    /// Writes one entry: `{"t":T,"conn":N,"KEY":` message `}`.
+    /// Writes one entry: `{"t":T,"conn":N,"KEY":` message `}`. The time
+    /// is read under the lock, so that the lines' times never go back.
     fn entry(&self, connection: u64, key: &str, message: &[u8]) {
+        let mut output = self.output();
+        if output.failed.is_some() {
+            return;
+        }
         let seconds = self.shared.start.elapsed().as_secs_f64();
-        let mut line =
-            format!("{{\"t\":{seconds:.6},\"conn\":{connection},\"{key}\":").into_bytes();
-        line.extend_from_slice(message);
-        line.push(b'}');
-        self.write_line(&line);
+        let written = write!(
+            output.writer,
+            "{{\"t\":{seconds:.6},\"conn\":{connection},\"{key}\":"
+        )
+        .and_then(|()| output.writer.write_all(message))
+        .and_then(|()| output.writer.write_all(b"}\n"))
+        .and_then(|()| output.writer.flush());
+        if let Err(error) = written {
+            output.failed = Some(error);
+        }
     }
 
     /// Writes a line and flushes it, unless a write failed before.

@@ -82,6 +82,7 @@ mod introspection;
 mod json;
 mod listener;
 mod mock;
+mod qdict;
 mod qmp_server;
 mod replay;
 mod request;

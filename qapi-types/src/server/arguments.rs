@@ -39,6 +39,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
+use super::json::TOO_DEEP;
 use crate::error::QmpError;
 use crate::schema::table::{Builtin, Member, TypeKind, TypeRef};
 use crate::schema::{BindingSchema, CommandDef};
@@ -46,11 +47,7 @@ use crate::schema::{BindingSchema, CommandDef};
 /// How many objects and arrays may nest, the arguments object the first:
 /// QEMU's JSON parser refuses a message nested deeper than 1,024 levels,
 /// the request around the arguments one of them.
-const MAX_NESTING: usize = 1023;
-
-/// What is answered for arguments nested deeper than [`MAX_NESTING`]:
-/// QEMU's parser's refusal.
-const TOO_DEEP: &str = "JSON nesting depth limit exceeded";
+const MAX_NESTING: usize = super::json::MAX_NESTING - 1;
 
 /// How many steps from a type to another without entering a value (an
 /// alternate to its alternative, a union to its branch) a walk takes

@@ -17,7 +17,7 @@
 //! queue holds at most [`OUTGOING`] messages, and a client that does not
 //! read makes the runner wait, the queue fill and the reader stop.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -30,7 +30,7 @@ use super::arguments::check_arguments;
 use super::config::{QueuePolicy, ServerConfig};
 use super::dispatch::{Dispatch, Session};
 use super::events::{Hub, Outgoing};
-use super::introspection::{commands_left_out, query_qmp_schema};
+use super::introspection::ServedSchema;
 use super::json::Streamer;
 use super::request::Request;
 use crate::error::QmpError;
@@ -59,9 +59,9 @@ pub(crate) struct Engine {
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) config: ServerConfig,
     pub(crate) hub: Arc<Hub>,
-    /// The schema's commands that the configured build conditions leave
-    /// out (see [`Engine::left_out`]).
-    pub(crate) left_out: OnceLock<BTreeSet<String>>,
+    /// What is served of the dispatch's introspection (see
+    /// [`Engine::served_schema`]).
+    pub(crate) served_schema: OnceLock<ServedSchema>,
 }
 
 /// A connection's state, shared by its parts.
@@ -113,17 +113,25 @@ impl Drop for Leave<'_> {
 }
 
 impl Engine {
-    /// The schema's commands that the configured build conditions leave
-    /// out, as the dispatch's introspection says: answered as commands
-    /// the server lacks. Read on first use, so that a mock's
-    /// introspection set after the server was made counts.
-    fn left_out(&self) -> &BTreeSet<String> {
-        self.left_out.get_or_init(|| {
-            self.dispatch
-                .introspection()
-                .map(|introspection| commands_left_out(introspection, self.config.conditions()))
-                .unwrap_or_default()
-        })
+    /// What is served of the dispatch's introspection under the
+    /// configured build conditions, read once it has one (so that a
+    /// mock's introspection set after the server was made counts).
+    fn served_schema(&self) -> Option<&ServedSchema> {
+        if let Some(served) = self.served_schema.get() {
+            return Some(served);
+        }
+        let introspection = self.dispatch.introspection()?;
+        Some(
+            self.served_schema
+                .get_or_init(|| ServedSchema::new(introspection, self.config.conditions())),
+        )
+    }
+
+    /// Whether the configured build conditions leave command `name` out:
+    /// it is then answered as one the server lacks.
+    fn left_out(&self, name: &str) -> bool {
+        self.served_schema()
+            .is_some_and(|served| served.left_out.contains(name))
     }
 
     /// Serves one client until it goes: `Ok` when it closed the
@@ -179,9 +187,10 @@ impl Engine {
             if input.at == input.buffer.len() {
                 input.at = 0;
                 if input.backlog.is_empty() {
-                    input.buffer.resize(READ_BUFFER, 0);
-                    let n = read.read(&mut input.buffer).await?;
-                    input.buffer.truncate(n);
+                    // Into the buffer's room: nothing is zeroed first.
+                    input.buffer.clear();
+                    input.buffer.reserve(READ_BUFFER);
+                    let n = read.read_buf(&mut input.buffer).await?;
                     if n == 0 {
                         return Ok(());
                     }
@@ -345,7 +354,7 @@ impl Engine {
         }
         let Some(command) = schema
             .command(&call.name)
-            .filter(|command| !self.left_out().contains(command.name))
+            .filter(|command| !self.left_out(command.name))
         else {
             return Err(QmpError::command_not_found(&call.name));
         };
@@ -366,14 +375,13 @@ impl Engine {
             "query-commands" => Ok(schema
                 .commands
                 .iter()
-                .filter(|command| !self.left_out().contains(command.name))
+                .filter(|command| !self.left_out(command.name))
                 .map(|command| json!({"name": command.name}))
                 .collect()),
-            "query-qmp-schema" => match self.dispatch.introspection() {
-                Some(introspection) => query_qmp_schema(introspection, self.config.conditions())
-                    .map_err(|error| {
-                        QmpError::generic(format!("The introspection is not JSON: {error}"))
-                    }),
+            "query-qmp-schema" => match self.served_schema() {
+                Some(served) => served.reply.clone().map_err(|error| {
+                    QmpError::generic(format!("The introspection is not JSON: {error}"))
+                }),
                 None => Err(QmpError::command_not_found(&call.name)),
             },
             name => match self.dispatch.call(name, call.arguments, session).await {

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -78,10 +77,10 @@ impl Hub {
 /// An event as QEMU sends it, `{"timestamp": ..., "event": NAME, "data":
 /// ...}`, stamped now; `data` left out when it is `null`.
 pub(crate) fn event_message(name: &str, data: &Value) -> Arc<str> {
-    let (seconds, microseconds) = match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(now) => (now.as_secs() as i64, i64::from(now.subsec_micros())),
-        Err(_) => (-1, -1),
-    };
+    let crate::Timestamp {
+        seconds,
+        microseconds,
+    } = crate::Timestamp::now();
     let name = Value::String(name.to_string());
     let mut text = format!(
         "{{\"timestamp\": {{\"seconds\": {seconds}, \"microseconds\": {microseconds}}}, \"event\": {name}"

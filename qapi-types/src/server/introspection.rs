@@ -86,15 +86,40 @@ pub fn query_qmp_schema(
     Ok(filtered(value, conditions))
 }
 
-/// The commands of `introspection` that the build `conditions` leave
-/// out: a server built so does not have them. None when every condition
-/// holds, or when `introspection` is not JSON (`query-qmp-schema` then
-/// reports the error).
-pub(crate) fn commands_left_out(introspection: &str, conditions: &Conditions) -> BTreeSet<String> {
+/// What a server serves of its dispatch's introspection under its build
+/// conditions, worked out from one reading: the `query-qmp-schema` reply
+/// (or why the introspection is not JSON) and the commands left out.
+#[derive(Debug)]
+pub(crate) struct ServedSchema {
+    /// The `query-qmp-schema` reply.
+    pub(crate) reply: Result<Value, String>,
+    /// The commands the conditions leave out: a server built so does not
+    /// have them.
+    pub(crate) left_out: BTreeSet<String>,
+}
+
+impl ServedSchema {
+    /// What `introspection` comes to under `conditions`.
+    pub(crate) fn new(introspection: &str, conditions: &Conditions) -> Self {
+        match serde_json::from_str::<Value>(introspection) {
+            Ok(value) => Self {
+                left_out: commands_left_out(&value, conditions),
+                reply: Ok(filtered(value, conditions)),
+            },
+            Err(error) => Self {
+                reply: Err(error.to_string()),
+                left_out: BTreeSet::new(),
+            },
+        }
+    }
+}
+
+/// The commands of `introspection` whose condition fails.
+fn commands_left_out(introspection: &Value, conditions: &Conditions) -> BTreeSet<String> {
     if conditions.defined.is_none() {
         return BTreeSet::new();
     }
-    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(introspection) else {
+    let Value::Array(entries) = introspection else {
         return BTreeSet::new();
     };
     entries
@@ -174,11 +199,18 @@ mod tests {
 
     #[test]
     fn the_commands_a_configuration_leaves_out() {
-        assert!(commands_left_out(TEXT, &Conditions::all()).is_empty());
-        let left_out = commands_left_out(TEXT, &Conditions::only(["CONFIG_W"]));
-        assert_eq!(left_out.into_iter().collect::<Vec<_>>(), ["b"]);
-        assert!(commands_left_out(TEXT, &Conditions::only(["CONFIG_B"])).is_empty());
-        assert!(commands_left_out("not JSON", &Conditions::only(["CONFIG_B"])).is_empty());
+        let left_out = |text, conditions| ServedSchema::new(text, &conditions).left_out;
+        assert!(left_out(TEXT, Conditions::all()).is_empty());
+        let only_w = left_out(TEXT, Conditions::only(["CONFIG_W"]));
+        assert_eq!(only_w.into_iter().collect::<Vec<_>>(), ["b"]);
+        assert!(left_out(TEXT, Conditions::only(["CONFIG_B"])).is_empty());
+        let broken = ServedSchema::new("not JSON", &Conditions::only(["CONFIG_B"]));
+        assert!(broken.left_out.is_empty() && broken.reply.is_err());
+        let reply = ServedSchema::new(TEXT, &Conditions::only(["CONFIG_W"])).reply;
+        assert_eq!(
+            reply.expect("JSON"),
+            query_qmp_schema(TEXT, &Conditions::only(["CONFIG_W"])).expect("JSON")
+        );
     }
 
     #[test]

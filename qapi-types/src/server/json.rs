@@ -20,6 +20,9 @@ pub(crate) const MAX_TOKEN_COUNT: usize = 2 << 20;
 /// limit).
 pub(crate) const MAX_NESTING: usize = 1 << 10;
 
+/// QEMU's refusal of a value nested deeper than [`MAX_NESTING`].
+pub(crate) const TOO_DEEP: &str = "JSON nesting depth limit exceeded";
+
 /// What the streamer completed: a value, or the error QEMU answers for
 /// it (a `GenericError` with this description, without id).
 #[derive(Debug, PartialEq)]
@@ -193,23 +196,20 @@ impl Streamer {
                     if self.token.len() > self.limit {
                         // A token too large: handed on as it is, which
                         // the size check refuses.
-                        let token = std::mem::take(&mut self.token);
                         self.state = State::Start;
-                        self.token_done(None, &token, out);
+                        self.end_token(None, out);
                     }
                     return;
                 }
                 Step::Emit(kind) => {
                     push_bounded(&mut self.token, &[byte], self.limit + 1);
-                    let token = std::mem::take(&mut self.token);
                     self.state = State::Start;
-                    self.token_done(Some(kind), &token, out);
+                    self.end_token(Some(kind), out);
                     return;
                 }
                 Step::EmitBefore(kind) => {
-                    let token = std::mem::take(&mut self.token);
                     self.state = State::Start;
-                    self.token_done(Some(kind), &token, out);
+                    self.end_token(Some(kind), out);
                 }
                 Step::Skip => {
                     self.state = State::Start;
@@ -232,6 +232,18 @@ impl Streamer {
         }
     }
 
+    /// Hands the token read on to [`token_done`](Self::token_done), then
+    /// keeps its buffer for the next token (unless a large token made it
+    /// large): no allocation a token.
+    fn end_token(&mut self, kind: Option<Kind>, out: &mut Vec<Parsed>) {
+        let mut token = std::mem::take(&mut self.token);
+        self.token_done(kind, &token, out);
+        if token.capacity() <= 1 << 16 {
+            token.clear();
+            self.token = token;
+        }
+    }
+
     /// A token is complete (`None`: a token cut at the size limit).
     fn token_done(&mut self, kind: Option<Kind>, token: &[u8], out: &mut Vec<Parsed>) {
         match kind {
@@ -248,10 +260,7 @@ impl Streamer {
             return self.emit(Parsed::Error("JSON token count limit exceeded".into()), out);
         }
         if self.braces + self.brackets > MAX_NESTING as isize {
-            return self.emit(
-                Parsed::Error("JSON nesting depth limit exceeded".into()),
-                out,
-            );
+            return self.emit(Parsed::Error(TOO_DEEP.into()), out);
         }
         let Some(kind) = kind else {
             // Unreachable: a cut token exceeds the limit.

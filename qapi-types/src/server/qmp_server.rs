@@ -65,7 +65,7 @@ impl QmpServer {
                 dispatch,
                 config,
                 hub: Arc::new(Hub::default()),
-                left_out: std::sync::OnceLock::new(),
+                served_schema: std::sync::OnceLock::new(),
             }),
             shutdown: Arc::new(watch::channel(false).0),
         }

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::json::Parsed;
+use super::qdict::qdict_order;
 use crate::error::QmpError;
 
 /// A request read from a client, before it is run.
@@ -64,9 +65,9 @@ impl Request {
             Parsed::Object(map, order) => (map, order),
         };
         let mut exec_key: Option<&str> = None;
-        for key in qdict_order(&order) {
+        for key in qdict_order(order.iter().map(String::as_str)) {
             let value = &map[key];
-            match key.as_str() {
+            match key {
                 "execute" | "exec-oob" if key == "execute" || allow_oob => {
                     if !value.is_string() {
                         return Err(QmpError::generic(format!(
@@ -122,31 +123,6 @@ impl Request {
 /// Whether QEMU 2.12's `control` member asks for out-of-band execution.
 fn run_oob(control: Option<&Value>) -> bool {
     control.and_then(|c| c.get("run-oob")) == Some(&Value::Bool(true))
-}
-
-/// How many buckets QEMU's dictionaries hash keys into.
-const BUCKETS: u32 = 512;
-
-/// QEMU's dictionary hash (the one of TDB).
-fn tdb_hash(name: &str) -> u32 {
-    let bytes = name.as_bytes();
-    let mut value = 0x238F_13AFu32.wrapping_mul(bytes.len() as u32);
-    for (i, &byte) in bytes.iter().enumerate() {
-        value = value.wrapping_add(u32::from(byte) << ((i * 5) % 24));
-    }
-    1_103_515_243u32.wrapping_mul(value).wrapping_add(12345)
-}
-
-/// The keys of an object in the order QEMU's dictionary visits them:
-/// by bucket, and within a bucket the key inserted last first.
-fn qdict_order(inserted: &[String]) -> Vec<&String> {
-    let mut keys: Vec<(u32, usize, &String)> = inserted
-        .iter()
-        .enumerate()
-        .map(|(i, key)| (tdb_hash(key) % BUCKETS, i, key))
-        .collect();
-    keys.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    keys.into_iter().map(|(_, _, key)| key).collect()
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@
 //! `QDict` keeps among names of one bucket: names that share a bucket are
 //! taken in the map's order.
 
-/// `QDict`'s number of buckets.
-const QDICT_BUCKETS: u32 = 512;
+use crate::server::qdict::qdict_order;
 
 /// A `GHashTable` starts with `1 << MIN_SHIFT` slots, and never has fewer.
 const MIN_SHIFT: u32 = 3;
@@ -70,11 +69,7 @@ pub(super) fn first_unexpected<'k>(
     keys: impl Iterator<Item = &'k str> + Clone,
     removed: impl Iterator<Item = &'k str>,
 ) -> Option<&'k str> {
-    // The QDict's order: by bucket, and within a bucket the last inserted
-    // first.
-    let mut names: Vec<&str> = keys.collect();
-    names.reverse();
-    names.sort_by_key(|name| tdb_hash(name) % QDICT_BUCKETS);
+    let names = qdict_order(keys);
     let mut table = Table::new();
     for name in &names {
         table.insert(name);
@@ -83,18 +78,6 @@ pub(super) fn first_unexpected<'k>(
         table.remove(name);
     }
     table.first()
-}
-
-/// QEMU's `tdb_hash`, which places a name in a `QDict` bucket.
-fn tdb_hash(name: &str) -> u32 {
-    let bytes = name.as_bytes();
-    // A C string ends at its first NUL.
-    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    let mut value = 0x238F_13AFu32.wrapping_mul(len as u32);
-    for (i, &byte) in bytes[..len].iter().enumerate() {
-        value = value.wrapping_add(u32::from(byte) << ((i * 5) % 24));
-    }
-    1_103_515_243u32.wrapping_mul(value).wrapping_add(12345)
 }
 
 /// GLib's `g_str_hash` (djb2 over signed chars), made a real hash as
@@ -339,9 +322,8 @@ mod tests {
 
     #[test]
     fn hashes_match_glib_and_qemu() {
-        // g_str_hash("") is 5381; QEMU's tdb_hash("") is 12345.
+        // g_str_hash("") is 5381.
         assert_eq!(str_hash(""), 5381);
-        assert_eq!(tdb_hash(""), 12345);
         assert_eq!(str_hash("a"), 5381 * 33 + 97);
     }
 
