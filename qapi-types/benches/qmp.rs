@@ -12,6 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use daemon::Daemon;
 use qapi_types::qmp::commands::QueryVersion;
 use qapi_types::{Config, Qmp};
 use rounds::Rounds;
@@ -28,15 +29,12 @@ const ROUNDS: usize = 40;
 const PER_ROUND: usize = CALLS / ROUNDS;
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("qapi-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
     // A monitor for each client: a monitor serves one connection at a time.
-    let socket = dir.join("typed.sock");
-    let raw_socket = dir.join("raw.sock");
-    let Some(mut daemon) = daemon::start(&[socket.clone(), raw_socket.clone()]) else {
+    let Some(daemon) = Daemon::start("qmp", 2) else {
         println!("notice: qemu-storage-daemon is not installed; nothing to measure");
         return;
     };
+    let (socket, raw_socket) = (daemon.socket("mon0"), daemon.socket("mon1"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -90,9 +88,7 @@ fn main() {
         request.len(),
         String::from_utf8_lossy(&request).trim_end()
     );
-    let _ = daemon.kill();
-    let _ = daemon.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(daemon);
 }
 
 /// Both clients sequentially and pipelined, over rounds in which the two

@@ -23,6 +23,7 @@ mod rounds;
 #[path = "../tests/support/test_dispatch.rs"]
 mod test_dispatch;
 
+use daemon::Daemon;
 use rounds::Rounds;
 
 const CALLS: usize = 10_000;
@@ -30,16 +31,14 @@ const ROUNDS: usize = 10;
 const PER_ROUND: usize = CALLS / ROUNDS;
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("qapi-bench-server-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let qemu_socket = dir.join("qemu.sock");
-    let Some(mut daemon) = daemon::start(std::slice::from_ref(&qemu_socket)) else {
+    let Some(daemon) = Daemon::start("server", 1) else {
         println!("notice: qemu-storage-daemon is not installed; nothing to measure");
         return;
     };
+    let qemu_socket = daemon.socket("mon0");
 
     // The project's server, on a thread and runtime of its own.
-    let our_socket = dir.join("ours.sock");
+    let our_socket = daemon.socket("ours");
     let (ready, listening) = std::sync::mpsc::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server_thread = {
@@ -123,7 +122,5 @@ fn main() {
     });
     let _ = stop.send(());
     let _ = server_thread.join();
-    let _ = daemon.kill();
-    let _ = daemon.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(daemon);
 }

@@ -205,7 +205,10 @@ async fn values_nested_as_deep_as_qemu_allows_are_echoed() {
         .send(&format!(r#"{{"execute":"ping","id":{id}}}"#))
         .await;
     let mut line = String::new();
-    client.reader.read_line(&mut line).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), client.reader.read_line(&mut line))
+        .await
+        .expect("a reply in time")
+        .unwrap();
     let expected = format!("{{\"return\": \"pong\", \"id\": {id}}}\r\n");
     assert_eq!(line, expected);
 }

@@ -184,6 +184,11 @@ mod with_schemas {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
+            output.status.success(),
+            "qmp-shell: {}\n{stderr}",
+            output.status
+        );
+        assert!(
             stdout.contains("\"node-name\": \"py0\""),
             "qmp-shell printed:\n{stdout}\n{stderr}"
         );
