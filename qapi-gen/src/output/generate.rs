@@ -75,7 +75,7 @@ pub(crate) fn rust_source_serving(
         .flat_map(|(section, items)| items.iter().map(|&item| (*section, item)))
         .collect();
     if !options.format {
-        let mut texts = item_texts(&jobs, |_, item| {
+        let mut texts = item_texts(&jobs, render_threads(), |_, item| {
             let mut text = String::new();
             crate::output::compact::write(&mut text, codegen.item(item));
             Ok(text)
@@ -99,7 +99,7 @@ pub(crate) fn rust_source_serving(
         }
         return Ok(out);
     }
-    let mut texts = item_texts(&jobs, |section, item| {
+    let mut texts = item_texts(&jobs, render_threads(), |section, item| {
         if let Item::SchemaTable = item {
             return Ok(crate::output::layout::table(codegen.item(item)));
         }
@@ -131,56 +131,77 @@ pub(crate) fn rust_source_serving(
     Ok(out)
 }
 
-/// At most this many threads format items.
+/// At most this many threads render items, the calling one included.
 const MAX_THREADS: usize = 4;
 
 /// Below this many items, threads cost more than they save.
 const THREADED_FROM: usize = 64;
 
+/// How many threads render items: one a core, up to [`MAX_THREADS`].
+fn render_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_THREADS)
+}
+
 /// The text `render` makes of each job's item, in the jobs' order: on one
-/// thread for few items, else dealt round-robin to one thread a core
-/// (items of a kind sit together and cost alike).
-fn item_texts<F>(jobs: &[(Section, Item)], render: F) -> Result<Vec<String>, Error>
+/// thread for few items, else on one thread a core (the calling thread
+/// one of them), each taking the next item not yet taken, so that none
+/// waits while another has work left. The items that stand for many
+/// (the `SCHEMA` table, the server side) are taken first: taken last,
+/// one would keep its thread busy after the others are done. When items
+/// fail, the error is the first failing item's, as on one thread.
+fn item_texts<F>(jobs: &[(Section, Item)], threads: usize, render: F) -> Result<Vec<String>, Error>
 where
     F: Fn(Section, Item) -> Result<String, Error> + Sync,
 {
     let render_job = |&(section, item): &(Section, Item)| render(section, item);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_THREADS);
     if threads < 2 || jobs.len() < THREADED_FROM {
         return jobs.iter().map(render_job).collect();
     }
+    let stands_for_many = |index: &usize| !matches!(jobs[*index].1, Item::Definition(_));
+    let order: Vec<usize> = (0..jobs.len())
+        .filter(stands_for_many)
+        .chain((0..jobs.len()).filter(|index| !stands_for_many(index)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&index) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            done.push((index, render_job(&jobs[index])));
+        }
+        done
+    };
+    let mut results: Vec<Option<Result<String, Error>>> = Vec::new();
+    results.resize_with(jobs.len(), || None);
     std::thread::scope(|scope| {
-        let mut workers = Vec::with_capacity(threads);
-        for first in 0..threads {
-            let work = move || -> Result<Vec<String>, Error> {
-                jobs.iter()
-                    .skip(first)
-                    .step_by(threads)
-                    .map(render_job)
-                    .collect()
-            };
-            match std::thread::Builder::new().spawn_scoped(scope, work) {
-                Ok(worker) => workers.push(worker),
-                // No thread to be had: render on this one.
-                Err(_) => return jobs.iter().map(render_job).collect(),
-            }
-        }
-        let mut parts = Vec::with_capacity(threads);
-        for worker in workers {
-            let part = worker.join().map_err(|_| Error::Emitter {
+        // No thread to be had is no failure: the calling thread renders
+        // whatever the others do not.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        let mut parts = vec![work()];
+        for helper in helpers {
+            parts.push(helper.join().map_err(|_| Error::Emitter {
                 message: "a thread generating items panicked".into(),
-            })??;
-            parts.push(part.into_iter());
+            })?);
         }
-        // Deal the texts back in the jobs' order.
-        let mut texts = Vec::with_capacity(jobs.len());
-        for index in 0..jobs.len() {
-            texts.extend(parts[index % threads].next());
+        for (index, result) in parts.into_iter().flatten() {
+            results[index] = Some(result);
         }
-        Ok(texts)
-    })
+        Ok::<(), Error>(())
+    })?;
+    results
+        .into_iter()
+        .map(|result| {
+            result.unwrap_or_else(|| {
+                Err(Error::Emitter {
+                    message: "an item was not generated".into(),
+                })
+            })
+        })
+        .collect()
 }
 
 /// One generated item (or a few generated together), parsed and printed
@@ -754,5 +775,56 @@ mod tests {
             &root.join("../shared/qemu-10.0.2/qapi/qapi-schema.json"),
             false,
         );
+    }
+
+    #[test]
+    #[cfg_attr(no_shared, ignore = "../shared/qemu-10.0.2 is absent")]
+    fn items_rendered_on_threads_come_in_order_and_fail_as_on_one_thread() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let loaded = load_for_generation(&root.join("../shared/qemu-10.0.2/qapi/qapi-schema.json"))
+            .expect("a valid schema");
+        let all = Selection::all();
+        let codegen = Codegen::new(&loaded.schema, Options::default(), &all);
+        let jobs: Vec<(Section, Item)> = codegen
+            .sections()
+            .into_iter()
+            .flat_map(|section| {
+                codegen
+                    .items(section)
+                    .into_iter()
+                    .map(move |item| (section, item))
+            })
+            .collect();
+        assert!(jobs.len() > THREADED_FROM * 4, "{} items", jobs.len());
+        let render = |_: Section, item: Item| {
+            let mut text = codegen.label(item).to_string();
+            crate::output::compact::write(&mut text, codegen.item(item));
+            Ok(text)
+        };
+        let alone = item_texts(&jobs, 1, render).expect("rendered");
+        assert_eq!(alone.len(), jobs.len());
+        for threads in [2, 3, MAX_THREADS] {
+            assert!(
+                item_texts(&jobs, threads, render).expect("rendered") == alone,
+                "{threads} threads"
+            );
+        }
+        // Two items fail: the error is the one of the first, whoever
+        // rendered it.
+        let failing = |_: Section, item: Item| {
+            let label = codegen.label(item);
+            match label {
+                "SCHEMA" | "BlockdevOptions" => Err(Error::Emitter {
+                    message: label.to_string(),
+                }),
+                _ => Ok(String::new()),
+            }
+        };
+        for threads in [1, 2, MAX_THREADS] {
+            match item_texts(&jobs, threads, failing) {
+                Err(Error::Emitter { message }) => assert_eq!(message, "BlockdevOptions"),
+                other => panic!("{threads} threads: {other:?}"),
+            }
+        }
     }
 }
