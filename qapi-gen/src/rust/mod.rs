@@ -4,5 +4,6 @@
 pub(crate) mod boxing;
 pub(crate) mod codegen;
 pub mod ident;
+pub(crate) mod moved;
 pub(crate) mod rustdoc;
 pub(crate) mod table;

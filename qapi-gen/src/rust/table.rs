@@ -17,6 +17,7 @@ use quote::{format_ident, quote};
 
 use crate::model::selection::Selection;
 use crate::model::{Cond, EntityId, EntityKind, Schema};
+use crate::rust::moved::Moved;
 
 /// The name of the empty object, which stands for absent arguments,
 /// returns and event data.
@@ -32,22 +33,23 @@ pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStr
         let name = &entity.name;
         match &entity.kind {
             EntityKind::Command(command) => {
-                let arguments = reached.reference(schema, command.arg_type);
-                let returns = reached.reference(schema, command.ret_type);
+                let arguments = Moved::new(reached.reference(schema, command.arg_type));
+                let returns = Moved::new(reached.reference(schema, command.ret_type));
                 let oob = command.allow_oob.then(|| quote!(.allow_oob()));
                 let own = (!command.gen).then(|| quote!(.reads_own_arguments()));
                 let cond = conditional(&entity.cond);
                 commands.push(quote!(C::new(#name, #arguments, #returns) #oob #own #cond));
             }
             EntityKind::Event(event) => {
-                let data = reached.reference(schema, event.arg_type);
+                let data = Moved::new(reached.reference(schema, event.arg_type));
                 let cond = conditional(&entity.cond);
                 events.push(quote!(E::new(#name, #data) #cond));
             }
             _ => {}
         }
     }
-    let types = reached.types(schema);
+    let (commands, events) = (Moved::all(commands), Moved::all(events));
+    let types = Moved::all(reached.types(schema));
     quote! {
         /// The commands, events and types these bindings use, for
         /// `check_schema` against a server.
@@ -87,7 +89,7 @@ impl Reached {
                 quote!(R::#name)
             }
             EntityKind::Array(array) => {
-                let element = self.reference(schema, Some(array.element));
+                let element = Moved::new(self.reference(schema, Some(array.element)));
                 quote!(R::Array(&#element))
             }
             _ => {
@@ -119,20 +121,20 @@ impl Reached {
                 let values = e.values.iter().map(|v| {
                     let value = &v.name;
                     let cond = conditional(&v.cond);
-                    quote!(V::new(#value) #cond)
+                    Moved::new(quote!(V::new(#value) #cond))
                 });
                 quote!(T::enumeration(#name, &[#(#values,)*]))
             }
             EntityKind::Object(object) => {
-                let members: Vec<TokenStream> = schema
+                let members: Vec<Moved> = schema
                     .members(id)
                     .iter()
                     .map(|m| {
                         let member = &m.name;
-                        let ty = self.reference(schema, Some(m.ty));
+                        let ty = Moved::new(self.reference(schema, Some(m.ty)));
                         let optional = m.optional.then(|| quote!(.optional()));
                         let cond = conditional(&m.cond);
-                        quote!(M::new(#member, #ty) #optional #cond)
+                        Moved::new(quote!(M::new(#member, #ty) #optional #cond))
                     })
                     .collect();
                 match &object.branches {
@@ -141,12 +143,12 @@ impl Reached {
                         let tag = &branches.tag;
                         // Implicit branches add no members.
                         let declared = branches.variants.iter().filter(|v| !v.implicit);
-                        let branches: Vec<TokenStream> = declared
+                        let branches: Vec<Moved> = declared
                             .map(|v| {
                                 let case = &v.name;
-                                let ty = self.reference(schema, Some(v.ty));
+                                let ty = Moved::new(self.reference(schema, Some(v.ty)));
                                 let cond = conditional(&v.cond);
-                                quote!(B::new(#case, #ty) #cond)
+                                Moved::new(quote!(B::new(#case, #ty) #cond))
                             })
                             .collect();
                         quote!(T::union(#name, &[#(#members,)*], #tag, &[#(#branches,)*]))
@@ -154,13 +156,13 @@ impl Reached {
                 }
             }
             EntityKind::Alternate(alternate) => {
-                let alternatives: Vec<TokenStream> = alternate
+                let alternatives: Vec<Moved> = alternate
                     .variants
                     .iter()
                     .map(|v| {
-                        let ty = self.reference(schema, Some(v.ty));
+                        let ty = Moved::new(self.reference(schema, Some(v.ty)));
                         let cond = conditional(&v.cond);
-                        quote!(A::new(#ty) #cond)
+                        Moved::new(quote!(A::new(#ty) #cond))
                     })
                     .collect();
                 quote!(T::alternate(#name, &[#(#alternatives,)*]))

@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use crate::model::{Builtin, EntityId, EntityKind};
 use crate::rust::codegen::{push_paragraph, Codegen, Scope};
 use crate::rust::ident;
+use crate::rust::moved::Moved;
 use crate::rust::rustdoc::markdown;
 
 impl Codegen<'_> {
@@ -66,6 +67,7 @@ impl Codegen<'_> {
             });
         }
         let wire_name = &entity.name;
+        let (variants, ser, de) = (Moved::all(variants), Moved::all(ser), Moved::all(de));
         quote! {
             #docs
             #deprecated

@@ -28,7 +28,7 @@ impl Codegen<'_> {
                 if open {
                     self.extra_arguments(&members, &mut fields);
                 }
-                self.record(&name, docs, deprecated, &fields)
+                self.record(&name, docs, deprecated, fields)
             }
             Some(arg) => {
                 let ty = self.rust_type(arg, Scope::Sub);
@@ -60,7 +60,7 @@ impl Codegen<'_> {
                     }
                 }
             }
-            None => self.record(&name, docs, deprecated, &Fields::default()),
+            None => self.record(&name, docs, deprecated, Fields::default()),
         }
     }
 

@@ -7,6 +7,7 @@ use quote::{format_ident, quote};
 use crate::model::{EntityId, EntityKind};
 use crate::rust::codegen::{push_paragraph, Codegen, Scope, UNRECOGNIZED};
 use crate::rust::ident;
+use crate::rust::moved::Moved;
 use crate::rust::rustdoc::markdown;
 
 impl Codegen<'_> {
@@ -51,6 +52,7 @@ impl Codegen<'_> {
             wires.push(quote!(#variant = #wire));
         }
         let unrecognized = format_ident!("{}", UNRECOGNIZED);
+        let (variants, wires) = (Moved::all(variants), Moved::all(wires));
         quote! {
             #docs
             #deprecated

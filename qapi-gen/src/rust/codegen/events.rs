@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 
 use crate::model::{EntityId, EntityKind};
 use crate::rust::codegen::{Codegen, Scope, EVENT_ENUM, UNRECOGNIZED};
+use crate::rust::moved::Moved;
 
 impl Codegen<'_> {
     pub(super) fn event(&self, id: EntityId) -> TokenStream {
@@ -46,9 +47,11 @@ impl Codegen<'_> {
         }
         let event = format_ident!("{}", EVENT_ENUM);
         let unrecognized = format_ident!("{}", UNRECOGNIZED);
+        let variants = Moved::all(variants);
         let decode = if arms.is_empty() {
             quote!(::core::result::Result::Ok(Self::#unrecognized(raw.clone())))
         } else {
+            let arms = Moved::all(arms);
             quote! {
                 ::core::result::Result::Ok(match raw.event.as_str() {
                     #(#arms)*

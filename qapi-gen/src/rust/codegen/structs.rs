@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use crate::model::{Builtin, EntityId, EntityKind, Member};
 use crate::rust::codegen::{push_paragraph, Codegen, Fields, Scope};
 use crate::rust::ident::{self, ident};
+use crate::rust::moved::Moved;
 use crate::rust::rustdoc::markdown;
 
 impl Codegen<'_> {
@@ -52,11 +53,11 @@ impl Codegen<'_> {
             }
             let docs = self.member_doc_attrs(&lines, item_undocumented);
             let deprecated = Self::deprecation(&member.features, self.member_doc(member));
-            let ty = if optional {
+            let ty = Moved::new(if optional {
                 quote!(::core::option::Option<#inner>)
             } else {
                 inner.clone()
-            };
+            });
             fields
                 .defs
                 .push(quote! { #docs #deprecated pub #field: #ty, });
@@ -107,7 +108,7 @@ impl Codegen<'_> {
         let deprecated = Self::deprecation(&entity.features, entity.doc.as_ref());
         let members = self.schema.members(id);
         let fields = self.fields(id, &members, Scope::Root, lines.is_empty());
-        self.record(&name, docs, deprecated, &fields)
+        self.record(&name, docs, deprecated, fields)
     }
 
     /// A struct with named fields, its constructor and setters, and its
@@ -117,7 +118,7 @@ impl Codegen<'_> {
         name: &proc_macro2::Ident,
         docs: Option<TokenStream>,
         deprecated: Option<TokenStream>,
-        fields: &Fields,
+        fields: Fields,
     ) -> TokenStream {
         let Fields {
             defs,
@@ -155,9 +156,17 @@ impl Codegen<'_> {
         ] {
             if !entries.is_empty() {
                 let label = format_ident!("{}", label);
+                let entries = Moved::all(entries);
                 sections.extend(quote!(#label { #(#entries,)* }));
             }
         }
+        let (defs, params, inits, methods) = (
+            Moved::all(defs),
+            Moved::all(params),
+            Moved::all(inits),
+            Moved::all(methods),
+        );
+        let sections = Moved::new(sections);
         quote! {
             #docs
             #deprecated

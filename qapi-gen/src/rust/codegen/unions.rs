@@ -7,6 +7,7 @@ use quote::{format_ident, quote};
 use crate::model::{EntityId, Member};
 use crate::rust::codegen::{push_paragraph, Codegen, Scope, UNRECOGNIZED};
 use crate::rust::ident::{self, ident};
+use crate::rust::moved::Moved;
 use crate::rust::rustdoc::markdown;
 
 impl Codegen<'_> {
@@ -41,7 +42,7 @@ impl Codegen<'_> {
         fields.params.push(quote!(#tag_field: #branch_name));
         fields.inits.push(quote!(#tag_field,));
         fields.flatten.push(quote!(#tag_field));
-        let record = self.record(&name, docs, deprecated, &fields);
+        let record = Moved::new(self.record(&name, docs, deprecated, fields));
 
         let variant_names = ident::unique(
             branches
@@ -104,16 +105,18 @@ impl Codegen<'_> {
         let other =
             quote!(Self::#unrecognized { case, members: ::core::mem::take(members).into_rest() });
         // A build may leave every branch out.
-        let read = if reads.is_empty() {
+        let read = Moved::new(if reads.is_empty() {
             other
         } else {
+            let reads = Moved::all(reads);
             quote! {
                 match case.as_str() {
                     #(#reads)*
                     _ => #other,
                 }
             }
-        };
+        });
+        let (variants, writes) = (Moved::all(variants), Moved::all(writes));
         let branch_doc = format!(" The branches of [`{}`], by `{tag_wire}`.", self.name(id));
         quote! {
             #record
