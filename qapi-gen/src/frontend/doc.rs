@@ -205,6 +205,7 @@ pub(crate) fn parse(
             }],
         },
         has_features: false,
+        text: String::new(),
     };
     parser.run()?;
     parser.finish()
@@ -219,6 +220,10 @@ struct DocParser<'l, 'r> {
     reporter: &'r mut DocReporter,
     doc: Doc,
     has_features: bool,
+    /// The last section's text so far: moved into the section, trimmed,
+    /// when another starts or the comment ends, so that a section's text
+    /// is allocated once, at its size.
+    text: String,
 }
 
 /// Matches `@name:` and following spaces: the name and the rest of the line.
@@ -293,13 +298,27 @@ impl<'l> DocParser<'l, '_> {
     }
 
     fn append_line(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    /// Moves the text read into the last section, without the blank lines
+    /// around it, and starts `next`.
+    fn start_section(&mut self, next: Section) {
+        self.end_section();
+        self.doc.sections.push(next);
+    }
+
+    /// Moves the text read into the last section, without the blank lines
+    /// around it.
+    fn end_section(&mut self) {
         let section = self
             .doc
             .sections
             .last_mut()
             .expect("a doc always has a body");
-        section.text.push_str(line);
-        section.text.push('\n');
+        section.text = self.text.trim_matches('\n').to_string();
+        self.text.clear();
     }
 
     fn run(&mut self) -> Result<(), Diagnostic> {
@@ -528,13 +547,13 @@ impl<'l> DocParser<'l, '_> {
             .last_mut()
             .expect("a doc always has a body");
         if last.kind == SectionKind::Plain {
-            if last.text.is_empty() {
+            if self.text.is_empty() {
                 last.span = span;
             }
-            last.text.push('\n');
+            self.text.push('\n');
             return;
         }
-        self.doc.sections.push(Section {
+        self.start_section(Section {
             span,
             kind: SectionKind::Plain,
             text: String::new(),
@@ -550,7 +569,7 @@ impl<'l> DocParser<'l, '_> {
             let message = format!("duplicated '{}' section", kind.tag());
             self.problem(self.span, message)?;
         }
-        self.doc.sections.push(Section {
+        self.start_section(Section {
             span: self.span,
             kind,
             text: String::new(),
@@ -573,7 +592,7 @@ impl<'l> DocParser<'l, '_> {
         } else {
             SectionKind::Member(name)
         };
-        self.doc.sections.push(Section {
+        self.start_section(Section {
             span: self.span,
             kind,
             text: String::new(),
@@ -581,18 +600,14 @@ impl<'l> DocParser<'l, '_> {
         Ok(())
     }
 
-    /// Trims every section and checks that tagged ones have text.
+    /// Ends the last section and checks that tagged ones have text.
     fn finish(mut self) -> Result<Doc, Diagnostic> {
-        for index in 0..self.doc.sections.len() {
-            let section = &mut self.doc.sections[index];
-            let trimmed = section.text.trim_matches('\n');
-            if trimmed.len() != section.text.len() {
-                section.text = trimmed.to_string();
-            }
-            let (span, kind) = (section.span, section.kind.clone());
-            if kind != SectionKind::Plain && section.text.is_empty() {
-                let message = format!("text required after '{}:'", kind.tag());
-                self.reporter.report(Diagnostic::doc(span, message))?;
+        self.end_section();
+        for section in &self.doc.sections {
+            if section.kind != SectionKind::Plain && section.text.is_empty() {
+                let message = format!("text required after '{}:'", section.kind.tag());
+                self.reporter
+                    .report(Diagnostic::doc(section.span, message))?;
             }
         }
         Ok(self.doc)
