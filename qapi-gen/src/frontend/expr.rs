@@ -1,6 +1,8 @@
 //! Checks each definition's structure (keys, names, shapes) on its own and
 //! turns it into a typed definition, as QEMU's `expr.py` does.
 
+use std::fmt::Display;
+
 use crate::frontend::cond::Cond;
 use crate::frontend::diagnostic::{Context, Diagnostic};
 use crate::frontend::doc::{Doc, DocReporter, SectionKind};
@@ -230,7 +232,7 @@ impl ExprChecker<'_> {
             ),
             _ => names::check_camel(name),
         };
-        name_check.map_err(|e| self.err(names::message(e, meta)))?;
+        name_check.map_err(|e| self.err(names::message(e, &meta)))?;
         if !matches!(meta, "event" | "command") && name.ends_with("List") {
             return Err(self.err(format!("{meta} name should not end in 'List'")));
         }
@@ -261,26 +263,36 @@ impl ExprChecker<'_> {
 
         let kind = match meta {
             "enum" => {
-                self.keys(expr, meta, &["enum", "data"], &["if", "features", "prefix"])?;
+                self.keys(
+                    expr,
+                    &meta,
+                    &["enum", "data"],
+                    &["if", "features", "prefix"],
+                )?;
                 self.enumeration(expr)?
             }
             "union" => {
                 self.keys(
                     expr,
-                    meta,
+                    &meta,
                     &["union", "base", "discriminator", "data"],
                     &["if", "features"],
                 )?;
                 self.union(expr)?
             }
             "alternate" => {
-                self.keys(expr, meta, &["alternate", "data"], &["if", "features"])?;
+                self.keys(expr, &meta, &["alternate", "data"], &["if", "features"])?;
                 self.alternate(expr)?
             }
             "struct" => {
-                self.keys(expr, meta, &["struct", "data"], &["base", "if", "features"])?;
-                let members = self.implicit(expr.get("data"), "'data'", Some(name))?;
-                let base = self.type_name(expr.get("base"), "'base'")?;
+                self.keys(
+                    expr,
+                    &meta,
+                    &["struct", "data"],
+                    &["base", "if", "features"],
+                )?;
+                let members = self.implicit(expr.get("data"), &"'data'", Some(name))?;
+                let base = self.type_name(expr.get("base"), &"'base'")?;
                 DefKind::Struct {
                     base,
                     members: match members {
@@ -300,7 +312,7 @@ impl ExprChecker<'_> {
             "command" => {
                 self.keys(
                     expr,
-                    meta,
+                    &meta,
                     &["command"],
                     &[
                         "data",
@@ -316,7 +328,7 @@ impl ExprChecker<'_> {
                     ],
                 )?;
                 let data = self.arguments(expr)?;
-                let returns = self.type_name_or_array(expr.get("returns"), "'returns'")?;
+                let returns = self.type_name_or_array(expr.get("returns"), &"'returns'")?;
                 DefKind::Command {
                     data,
                     returns,
@@ -324,13 +336,18 @@ impl ExprChecker<'_> {
                 }
             }
             "event" => {
-                self.keys(expr, meta, &["event"], &["data", "boxed", "if", "features"])?;
+                self.keys(
+                    expr,
+                    &meta,
+                    &["event"],
+                    &["data", "boxed", "if", "features"],
+                )?;
                 let data = self.arguments(expr)?;
                 DefKind::Event { data, boxed: false }
             }
             _ => unreachable!("meta is one of METAS"),
         };
-        let cond = self.cond(expr, meta)?;
+        let cond = self.cond(expr, &meta)?;
         let features = self.features(expr.get("features"))?;
         let kind = self.flags(expr, kind)?;
         Ok((cond, features, kind, doc))
@@ -340,7 +357,7 @@ impl ExprChecker<'_> {
     fn keys(
         &self,
         object: &Object,
-        source: &str,
+        source: &dyn Display,
         required: &[&str],
         optional: &[&str],
     ) -> Check<()> {
@@ -414,7 +431,7 @@ impl ExprChecker<'_> {
                     keys_at(
                         item.span,
                         member,
-                        "'data' member",
+                        &"'data' member",
                         &["name"],
                         &["if", "features"],
                     )?;
@@ -434,7 +451,7 @@ impl ExprChecker<'_> {
                     ))
                 }
             };
-            let source = format!("'data' member '{name}'");
+            let source = MemberOf(&"'data'", name);
             // Enum values may start with a digit.
             let hidden = if name.starts_with(|c: char| c.is_ascii_digit()) {
                 format!("d{name}")
@@ -463,7 +480,7 @@ impl ExprChecker<'_> {
     fn union(&self, expr: &Object) -> Check<DefKind> {
         let base_node = expr.get("base");
         let base = self
-            .implicit(base_node, "'base'", Some(self.name))?
+            .implicit(base_node, &"'base'", Some(self.name))?
             .expect("checked by keys");
         let disc = expr.get("discriminator").expect("checked by keys");
         let Some(discriminator) = disc.value.as_str() else {
@@ -475,7 +492,7 @@ impl ExprChecker<'_> {
         };
         let mut out = Vec::with_capacity(branches.len());
         for entry in &branches.entries {
-            let source = format!("'data' member '{}'", entry.key);
+            let source = MemberOf(&"'data'", &entry.key);
             let (ty, cond) = self.branch(&entry.value, &source, false)?;
             out.push(BranchDef {
                 name: entry.key.clone(),
@@ -510,7 +527,7 @@ impl ExprChecker<'_> {
         };
         let mut out = Vec::with_capacity(branches.len());
         for entry in &branches.entries {
-            let source = format!("'data' member '{}'", entry.key);
+            let source = MemberOf(&"'data'", &entry.key);
             names::check_lower(&entry.key, false)
                 .map_err(|e| Diagnostic::error(entry.key_span, names::message(e, &source)))?;
             let (ty, cond) = self.branch(&entry.value, &source, true)?;
@@ -528,7 +545,7 @@ impl ExprChecker<'_> {
     fn branch(
         &self,
         node: &Node,
-        source: &str,
+        source: &dyn Display,
         allow_array: bool,
     ) -> Check<(TypeRef, Option<Cond>)> {
         let (ty_node, cond) = match &node.value {
@@ -557,13 +574,13 @@ impl ExprChecker<'_> {
             if data.is_none() {
                 return Err(self.err("'boxed': true requires 'data'"));
             }
-            return Ok(self.type_name(data, "'data'")?.map(Data::Named));
+            return Ok(self.type_name(data, &"'data'")?.map(Data::Named));
         }
-        self.implicit(data, "'data'", None)
+        self.implicit(data, &"'data'", None)
     }
 
     /// QEMU's `check_type_name`.
-    fn type_name(&self, node: Option<&Node>, source: &str) -> Check<Option<Name>> {
+    fn type_name(&self, node: Option<&Node>, source: &dyn Display) -> Check<Option<Name>> {
         let Some(node) = node else { return Ok(None) };
         match &node.value {
             Value::Str(name) => Ok(Some(Name {
@@ -578,7 +595,11 @@ impl ExprChecker<'_> {
     }
 
     /// QEMU's `check_type_name_or_array`.
-    fn type_name_or_array(&self, node: Option<&Node>, source: &str) -> Check<Option<TypeRef>> {
+    fn type_name_or_array(
+        &self,
+        node: Option<&Node>,
+        source: &dyn Display,
+    ) -> Check<Option<TypeRef>> {
         let Some(node) = node else { return Ok(None) };
         match &node.value {
             Value::Str(name) => Ok(Some(TypeRef::Named(Name {
@@ -609,7 +630,7 @@ impl ExprChecker<'_> {
     fn implicit(
         &self,
         node: Option<&Node>,
-        source: &str,
+        source: &dyn Display,
         parent: Option<&str>,
     ) -> Check<Option<Data>> {
         let Some(node) = node else { return Ok(None) };
@@ -632,7 +653,7 @@ impl ExprChecker<'_> {
             parent.is_some_and(|p| self.pragma.member_name_exceptions.iter().any(|n| n == p));
         let mut out = Vec::with_capacity(members.len());
         for entry in &members.entries {
-            let key_source = format!("{source} member '{}'", entry.key);
+            let key_source = MemberOf(source, &entry.key);
             let (name, optional) = match entry.key.strip_prefix('*') {
                 Some(name) => (name, true),
                 None => (entry.key.as_str(), false),
@@ -672,7 +693,7 @@ impl ExprChecker<'_> {
         Ok(Some(Data::Members(out)))
     }
 
-    fn cond(&self, expr: &Object, source: &str) -> Check<Option<Cond>> {
+    fn cond(&self, expr: &Object, source: &dyn Display) -> Check<Option<Cond>> {
         cond_at(expr.get("if"), source)
     }
 
@@ -688,7 +709,7 @@ impl ExprChecker<'_> {
         for item in items {
             let (name, object) = match &item.value {
                 Value::Object(f) => {
-                    keys_at(item.span, f, "'features' member", &["name"], &["if"])?;
+                    keys_at(item.span, f, &"'features' member", &["name"], &["if"])?;
                     (f.get("name").and_then(|n| n.value.as_str()), Some(f))
                 }
                 Value::Str(s) => (Some(s.as_str()), None),
@@ -700,7 +721,7 @@ impl ExprChecker<'_> {
                     "'features' member requires a string name",
                 ));
             };
-            let source = format!("'features' member '{name}'");
+            let source = MemberOf(&"'features'", name);
             names::check_lower(name, false)
                 .map_err(|e| Diagnostic::error(item.span, names::message(e, &source)))?;
             let cond = match object {
@@ -731,7 +752,7 @@ fn truthy(value: &Value) -> bool {
 fn keys_at(
     span: Span,
     object: &Object,
-    source: &str,
+    source: &dyn Display,
     required: &[&str],
     optional: &[&str],
 ) -> Check<()> {
@@ -781,11 +802,11 @@ fn keys_at(
 }
 
 /// QEMU's `check_if`.
-fn cond_at(node: Option<&Node>, source: &str) -> Check<Option<Cond>> {
+fn cond_at(node: Option<&Node>, source: &dyn Display) -> Check<Option<Cond>> {
     node.map(|node| cond_value(node, source)).transpose()
 }
 
-fn cond_value(node: &Node, source: &str) -> Check<Cond> {
+fn cond_value(node: &Node, source: &dyn Display) -> Check<Cond> {
     let span = node.span;
     let object = match &node.value {
         Value::Str(name) => {
@@ -868,4 +889,14 @@ fn check_doc_sections(doc: &Doc, meta: &str, has_returns: bool) -> Option<Diagno
     }
     doc.section(&SectionKind::Errors)
         .map(|section| Diagnostic::doc(section.span, "'Errors' section is only valid for commands"))
+}
+
+/// What a message names, `{of} member '{name}'` (`'data' member 'x'`),
+/// formatted only when a message is made.
+struct MemberOf<'a>(&'a dyn Display, &'a str);
+
+impl Display for MemberOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} member '{}'", self.0, self.1)
+    }
 }

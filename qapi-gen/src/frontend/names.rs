@@ -122,7 +122,7 @@ pub(crate) fn check_camel(name: &str) -> Result<(), NameError> {
 }
 
 /// The message QEMU prints for a rejected name; `source` says whose name.
-pub(crate) fn message(error: NameError, source: &str) -> String {
+pub(crate) fn message(error: NameError, source: &dyn std::fmt::Display) -> String {
     match error {
         NameError::Invalid => format!("{source} has an invalid name"),
         NameError::Lowercase => format!("name of {source} must not use lowercase or '-'"),
