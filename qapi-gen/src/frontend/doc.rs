@@ -175,14 +175,17 @@ pub(crate) enum DocEnd<'a> {
     Unterminated(Span),
 }
 
-/// Parses a doc comment from its opening line, body lines and end.
+/// Parses a doc comment from its opening line, body lines and end; `text`
+/// is a buffer for the sections' text, kept from one comment to the next.
 pub(crate) fn parse(
     start: Span,
     opening: &str,
     lines: &[DocLine<'_>],
     end: DocEnd<'_>,
     reporter: &mut DocReporter,
+    text: &mut String,
 ) -> Result<Doc, Diagnostic> {
+    text.clear();
     if opening != "##" {
         reporter.report(Diagnostic::doc(
             start,
@@ -205,13 +208,13 @@ pub(crate) fn parse(
             }],
         },
         has_features: false,
-        text: String::new(),
+        text,
     };
     parser.run()?;
     parser.finish()
 }
 
-struct DocParser<'l, 'r> {
+struct DocParser<'l, 'r, 't> {
     lines: &'l [DocLine<'l>],
     next: usize,
     end: DocEnd<'l>,
@@ -223,7 +226,7 @@ struct DocParser<'l, 'r> {
     /// The last section's text so far: moved into the section, trimmed,
     /// when another starts or the comment ends, so that a section's text
     /// is allocated once, at its size.
-    text: String,
+    text: &'t mut String,
 }
 
 /// Matches `@name:` and following spaces: the name and the rest of the line.
@@ -256,7 +259,7 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-impl<'l> DocParser<'l, '_> {
+impl<'l> DocParser<'l, '_, '_> {
     fn problem(&mut self, span: Span, message: impl Into<String>) -> Result<(), Diagnostic> {
         self.reporter.report(Diagnostic::doc(span, message))
     }

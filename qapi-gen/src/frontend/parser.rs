@@ -64,6 +64,7 @@ pub(crate) fn parse_schema(
         included: HashSet::new(),
         items: Vec::new(),
         pragma: Pragma::default(),
+        doc_text: String::new(),
     };
     state.included.insert(absolute(path));
     let result = state.parse_file(file, &text);
@@ -99,6 +100,9 @@ struct State<'s> {
     included: HashSet<PathBuf>,
     items: Vec<Item>,
     pragma: Pragma,
+    /// The buffer doc comments gather a section's text in, kept from one
+    /// comment to the next.
+    doc_text: String,
 }
 
 impl State<'_> {
@@ -126,11 +130,13 @@ impl State<'_> {
         let mut lexer = Lexer::new(&src, file);
         lexer.accept(true)?;
         let mut cur_doc: Option<Doc> = None;
+        // The lines of a doc comment, the buffer kept from one to the next.
+        let mut doc_lines = Vec::new();
         while lexer.tok != Tok::Eof {
             let span = lexer.span();
             if lexer.tok == Tok::Comment {
                 self.reject_expr_doc(cur_doc.take())?;
-                cur_doc = Some(self.parse_doc(&mut lexer)?);
+                cur_doc = Some(self.parse_doc(&mut lexer, &mut doc_lines)?);
                 continue;
             }
             let node = lexer.value(0)?;
@@ -175,10 +181,14 @@ impl State<'_> {
         Ok(())
     }
 
-    fn parse_doc(&mut self, lexer: &mut Lexer<'_>) -> Result<Doc, Diagnostic> {
+    fn parse_doc<'a>(
+        &mut self,
+        lexer: &mut Lexer<'a>,
+        lines: &mut Vec<DocLine<'a>>,
+    ) -> Result<Doc, Diagnostic> {
         let start = lexer.span();
         let opening = lexer.comment_text();
-        let mut lines = Vec::new();
+        lines.clear();
         let end = loop {
             lexer.accept(false)?;
             if lexer.tok != Tok::Comment {
@@ -194,7 +204,14 @@ impl State<'_> {
             });
         };
         let closed = matches!(end, DocEnd::Closed(..));
-        let doc = doc::parse(start, opening, &lines, end, self.reporter)?;
+        let doc = doc::parse(
+            start,
+            opening,
+            lines,
+            end,
+            self.reporter,
+            &mut self.doc_text,
+        )?;
         if closed {
             lexer.accept(true)?;
         }
