@@ -4,7 +4,7 @@
 //! token, so that exactly the same files are accepted, but every value keeps
 //! its position and nothing is parsed by rewriting text into JSON.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use crate::frontend::diagnostic::Diagnostic;
@@ -62,11 +62,14 @@ pub(crate) fn parse_schema(
         sources,
         reporter,
         included: HashSet::new(),
+        absolute_paths: HashMap::new(),
         items: Vec::new(),
         pragma: Pragma::default(),
         doc_text: String::new(),
     };
-    state.included.insert(absolute(path));
+    let root = absolute(path);
+    state.included.insert(root.clone());
+    state.absolute_paths.insert(file, root);
     let result = state.parse_file(file, &text);
     match result {
         Ok(()) => Ok(Parsed {
@@ -98,6 +101,9 @@ struct State<'s> {
     sources: &'s mut SourceMap,
     reporter: &'s mut DocReporter,
     included: HashSet<PathBuf>,
+    /// Each file's absolute path, for the include loop check (made
+    /// absolute once: that asks the system for the working directory).
+    absolute_paths: HashMap<FileId, PathBuf>,
     items: Vec<Item>,
     pragma: Pragma,
     /// The buffer doc comments gather a section's text in, kept from one
@@ -237,7 +243,7 @@ impl State<'_> {
         // An include loop: the file is one of the files including this one.
         let mut ancestor = Some(file);
         while let Some(id) = ancestor {
-            if absolute(self.sources.path(id)) == incl_abs {
+            if self.absolute_paths.get(&id) == Some(&incl_abs) {
                 return Err(Diagnostic::error(
                     span,
                     format!("inclusion loop for {include}"),
@@ -245,7 +251,7 @@ impl State<'_> {
             }
             ancestor = self.sources.file(id).included_from.map(|s| s.file);
         }
-        if !self.included.insert(incl_abs) {
+        if self.included.contains(&incl_abs) {
             self.items.push(Item::Include { span, file: None });
             return Ok(());
         }
@@ -260,6 +266,8 @@ impl State<'_> {
             )
         })?;
         let id = self.sources.add(incl_path, Some(span));
+        self.included.insert(incl_abs.clone());
+        self.absolute_paths.insert(id, incl_abs);
         self.items.push(Item::Include {
             span,
             file: Some(id),
