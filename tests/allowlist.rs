@@ -4,7 +4,7 @@
 //! the error for a name that matches nothing.
 
 use qapi_gen::{load_for_generation, rust_source, rust_source_only, Options, Selection};
-use qapi_tests::{golden, workspace};
+use qapi_tests::{golden, workspace, TempDir};
 
 const SCHEMA: &str = "schema/example.json";
 
@@ -235,10 +235,11 @@ fn a_name_matching_nothing_is_an_error_naming_it_with_the_nearest_names() {
 
 #[test]
 fn builder_only_fails_naming_what_matches_nothing() {
-    let out = std::env::temp_dir().join(format!("qapi-allowlist-{}", std::process::id()));
+    let dir = TempDir::new("allowlist");
+    let out = dir.path();
     let error = qapi_gen::Builder::new(workspace().join(SCHEMA))
         .only(["volume-craete"])
-        .out_dir(&out)
+        .out_dir(out)
         .generate()
         .expect_err("the name matches nothing");
     assert!(
@@ -250,7 +251,7 @@ fn builder_only_fails_naming_what_matches_nothing() {
     let generated = qapi_gen::Builder::new(workspace().join(SCHEMA))
         .only(["export-*"])
         .only(["JOB_STATUS_CHANGE"])
-        .out_dir(&out)
+        .out_dir(out)
         .generate()
         .expect("generates");
     let source = std::fs::read_to_string(&generated.path).expect("written");
@@ -258,7 +259,6 @@ fn builder_only_fails_naming_what_matches_nothing() {
         source.contains("pub struct ExportAdd") && source.contains("pub struct JobStatusChange")
     );
     assert!(!source.contains("pub struct QueryJobs"));
-    std::fs::remove_dir_all(&out).expect("removable");
 }
 
 fn cargo_qapi(args: &[&str]) -> (i32, String, String) {

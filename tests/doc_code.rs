@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use qapi_tests::workspace;
+use qapi_tests::{workspace, TempDir};
 
 /// Where the crate is built: kept between runs, so that its dependencies
 /// are built once.
@@ -32,8 +32,7 @@ fn bindings_of_doc_comments_holding_code_pass_doctests() {
         "the schema's code is in the docs, as text"
     );
 
-    let dir = std::env::temp_dir().join(format!("qapi-doc-code-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempDir::new("doc-code");
     let ws = workspace().display().to_string();
     write(
         dir.join("Cargo.toml"),
@@ -57,7 +56,7 @@ fn bindings_of_doc_comments_holding_code_pass_doctests() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args(["test", "--doc", "--offline"])
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .env("CARGO_TARGET_DIR", target_dir())
         .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env("CARGO_INCREMENTAL", "0")
@@ -73,5 +72,4 @@ fn bindings_of_doc_comments_holding_code_pass_doctests() {
         stdout.contains("test result: ok. 1 passed; 0 failed"),
         "only the crate's own doctest runs:\n{stdout}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use qapi_gen::introspect::{self, Introspection};
 use qapi_gen::model::EntityKind;
 use qapi_gen::{rust_source, Error, Schema};
-use qapi_tests::{golden, workspace};
+use qapi_tests::{golden, workspace, TempDir};
 
 fn fixture(name: &str) -> PathBuf {
     workspace().join("tests/schemas/introspection").join(name)
@@ -220,13 +220,11 @@ fn disagreements_between_source_and_server_are_noted() {
     }
     infos.retain(|i| i["name"] != "LISTENER_READY");
     infos.push(serde_json::json!({"name": "new-command", "meta-type": "command", "arg-type": "0", "ret-type": "0"}));
-    let dir = std::env::temp_dir().join(format!("qapi-introspection-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("introspection");
     let path = dir.join("other.json");
     std::fs::write(&path, serde_json::to_string(&infos).unwrap()).unwrap();
     let source = workspace().join("tests/schemas/valid/conditionals.json");
     let loaded = introspect::load(&path, Some(&source)).expect("loads");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         loaded.notes,
         [
@@ -320,8 +318,7 @@ fn upgraded_server() -> String {
 /// command.
 #[test]
 fn names_of_an_earlier_capture_are_kept() {
-    let dir = std::env::temp_dir().join(format!("qapi-upgrade-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("upgrade");
     let new_path = dir.join("new.json");
     std::fs::write(&new_path, upgraded_server()).unwrap();
     let old = rebuilt(&server()).unwrap();
@@ -348,7 +345,6 @@ fn names_of_an_earlier_capture_are_kept() {
     }
     let (a, b) = introspect::load_pair(&fixture("server.json"), &new_path).unwrap();
     let changes = qapi_gen::schema_diff::compare(&a, &b);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         changes.render_text(),
         "+ command 'aaa-first': added\n+ command 'query-disks-too': added\n2 changes, 0 breaking\n"
@@ -452,13 +448,11 @@ proptest! {
         let text = std::fs::read_to_string(fixture("conditionals-build.json")).unwrap();
         let mut infos: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
         mutate(&mut infos, &edits);
-        let dir = std::env::temp_dir().join(format!("qapi-resolve-prop-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("resolve-prop");
         let path = dir.join("mutated.json");
         std::fs::write(&path, serde_json::to_string(&infos).unwrap()).unwrap();
         let source = workspace().join("tests/schemas/valid/conditionals.json");
         let result = introspect::load(&path, Some(&source));
-        let _ = std::fs::remove_file(&path);
         if let Ok(introspected) = result {
             let schema = &introspected.loaded.schema;
             rust_source(schema, "mutated").expect("the bindings parse");

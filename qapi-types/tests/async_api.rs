@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
+use temp_dir::TempDir;
+
 const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": ["oob"]}}"#;
 
 /// A job's status change, as generated bindings define the event.
@@ -262,10 +267,8 @@ async fn close_waits_for_the_socket_and_fails_later_calls() {
 
 #[tokio::test]
 async fn connect_unix_retry_waits_for_the_socket() {
-    let dir = std::env::temp_dir().join(format!("qapi-retry-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("retry");
     let socket = dir.join("late.sock");
-    let _ = std::fs::remove_file(&socket);
     let listening = {
         let socket = socket.clone();
         tokio::spawn(async move {
@@ -299,15 +302,12 @@ async fn connect_unix_retry_waits_for_the_socket() {
         .await
         .expect_err("no socket");
     assert!(error.is_connect() && !error.is_timeout(), "{error}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn accept_unix_takes_the_server_connecting_to_us() {
-    let dir = std::env::temp_dir().join(format!("qapi-accept-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("accept");
     let socket = dir.join("accept.sock");
-    let _ = std::fs::remove_file(&socket);
     let listener = UnixListener::bind(&socket).unwrap();
     let connecting = {
         let socket = socket.clone();
@@ -327,5 +327,4 @@ async fn accept_unix_takes_the_server_connecting_to_us() {
         .await
         .expect_err("nobody");
     assert!(error.is_timeout(), "{error}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

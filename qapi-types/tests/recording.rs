@@ -8,6 +8,11 @@ use qapi_types::{BlockingQmp, Config, Qmp, Recorder};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
+use temp_dir::TempDir;
+
 const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": ""}, "capabilities": ["oob"]}}"#;
 
 /// A server that answers each request with `{"return": {"echo": NAME}}`,
@@ -42,8 +47,7 @@ async fn serve(stream: UnixStream) {
 
 #[tokio::test]
 async fn a_session_is_recorded_and_reads_back() {
-    let dir = std::env::temp_dir().join(format!("qapi-recording-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
+    let dir = TempDir::new("recording");
     let path = dir.join("session.jsonl");
     let recorder = Recorder::create(&path).expect("created");
     let config = Config::builder().record(recorder.clone()).build();
@@ -100,7 +104,6 @@ async fn a_session_is_recorded_and_reads_back() {
         .entries()
         .windows(2)
         .all(|pair| pair[0].time <= pair[1].time));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The server of [`serve`], on a std socket in a thread.
@@ -124,10 +127,8 @@ fn serve_blocking(stream: std::os::unix::net::UnixStream) {
 
 #[test]
 fn the_blocking_client_records_too() {
-    let out = std::env::temp_dir().join(format!(
-        "qapi-recording-blocking-{}.jsonl",
-        std::process::id()
-    ));
+    let dir = TempDir::new("recording-blocking");
+    let out = dir.join("session.jsonl");
     let recorder = Recorder::create(&out).expect("created");
     let config = Config::builder().record(recorder.clone()).build();
     let (client, server) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
@@ -144,7 +145,6 @@ fn the_blocking_client_records_too() {
     recorder.flush().expect("all written");
 
     let recording = Recording::read(&out).expect("reads back");
-    let _ = std::fs::remove_file(&out);
     let messages: Vec<(Direction, Value)> = recording
         .entries()
         .iter()

@@ -20,6 +20,11 @@ mod test_dispatch;
 
 use test_dispatch::Test;
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
+use temp_dir::TempDir;
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -89,9 +94,7 @@ impl Raw {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_clients_get_qemus_answers_and_bounded_memory() {
-    let dir = std::env::temp_dir().join(format!("qapi-server-hostile-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("server-hostile");
     let path = dir.join("qmp.sock");
     let fds_before = open_fds();
 
@@ -205,5 +208,4 @@ async fn hostile_clients_get_qemus_answers_and_bounded_memory() {
     listener.stop().await;
     assert!(!path.exists());
     assert_eq!(open_fds(), fds_before);
-    let _ = std::fs::remove_dir_all(&dir);
 }

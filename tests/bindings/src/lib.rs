@@ -8,6 +8,7 @@ use qapi_types::serde::Serialize;
 use qapi_types::serde_json::Value;
 
 pub mod qemu;
+pub mod temp_dir;
 
 macro_rules! bindings {
     ($($(#[$doc:meta])* $name:ident),*) => {$(

@@ -19,6 +19,7 @@ mod with_schemas {
     use std::process::Stdio;
     use std::time::Duration;
 
+    use qapi_bindings_tests::temp_dir::TempDir;
     use qapi_bindings_tests::{storage_daemon as sd, system};
     use qapi_types::serde_json::{self, json};
     use qapi_types::server::{Listener, Mock, QmpServer, ServerConfig};
@@ -30,24 +31,6 @@ mod with_schemas {
         match option_env!("QAPI_QEMU_QMP_VENV") {
             Some(venv) => PathBuf::from(venv),
             None => panic!("the build found no qemu.qmp: this test is ignored then"),
-        }
-    }
-
-    /// A temporary directory, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("qapi-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("a temporary directory");
-            Self(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 
@@ -106,8 +89,8 @@ mod with_schemas {
     async fn qemu_python_client_drives_the_server() {
         let dir = TempDir::new("python-client");
         let (storage_daemon, system) = (storage_daemon_mock(), system_mock());
-        let sd_socket = dir.0.join("storage-daemon.sock");
-        let system_socket = dir.0.join("system.sock");
+        let sd_socket = dir.join("storage-daemon.sock");
+        let system_socket = dir.join("system.sock");
         let _sd_listener = serve(&storage_daemon, &sd_socket).await;
         let _system_listener = serve(&system, &system_socket).await;
 
@@ -160,7 +143,7 @@ mod with_schemas {
     async fn qmp_shell_runs_commands() {
         let dir = TempDir::new("qmp-shell");
         let mock = storage_daemon_mock();
-        let socket = dir.0.join("qmp.sock");
+        let socket = dir.join("qmp.sock");
         let _listener = serve(&mock, &socket).await;
 
         let mut shell = tokio::process::Command::new(venv().join("bin/qmp-shell"))

@@ -14,10 +14,10 @@ fn skipped_without_qemu_schemas() {}
 
 #[cfg(qemu_schemas)]
 mod with_schemas {
-    use std::path::PathBuf;
 
     use qapi_bindings_tests::qemu::storage_daemon;
     use qapi_bindings_tests::storage_daemon as sd;
+    use qapi_bindings_tests::temp_dir::TempDir;
     use qapi_types::recording::Recording;
     use qapi_types::serde_json::json;
     use qapi_types::server::{QmpServer, Replay, ServerConfig};
@@ -25,29 +25,11 @@ mod with_schemas {
 
     use super::scenario;
 
-    /// A temporary directory, removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            let dir = std::env::temp_dir().join(format!("qapi-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("a temporary directory");
-            Self(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     #[tokio::test]
     #[cfg_attr(no_qemu, ignore = "QEMU is not installed (scripts/install-qemu)")]
     async fn a_recorded_session_replays_and_the_same_test_passes() {
         let dir = TempDir::new("record-replay");
-        let path = dir.0.join("storage-daemon.jsonl");
+        let path = dir.join("storage-daemon.jsonl");
 
         // Against the real daemon, recorded.
         {
@@ -95,7 +77,7 @@ mod with_schemas {
         replay.set_introspection(sd::server::INTROSPECTION);
         let config = ServerConfig::builder().version(version.clone()).build();
         let server = QmpServer::new(replay.clone(), config);
-        let socket = dir.0.join("replay.sock");
+        let socket = dir.join("replay.sock");
         let listener = server.listen_unix(&socket).await.expect("listening");
         let qmp = Qmp::connect_unix(&socket, &Config::default())
             .await
