@@ -16,7 +16,7 @@
 //! it; the test asks for those ([`Replay::unmatched`]) and for the
 //! recorded requests nobody asked for ([`Replay::unused`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -52,6 +52,8 @@ struct Shared {
     /// The server's version, from the first greeting recorded.
     version: Option<VersionInfo>,
     exchanges: Vec<Exchange>,
+    /// The exchanges of each command, by index in `exchanges`, in order.
+    by_name: HashMap<String, Vec<usize>>,
     /// Events before the first recorded reply.
     initial_events: Vec<RawEvent>,
     state: Mutex<State>,
@@ -103,6 +105,13 @@ impl Replay {
     /// `recording`, served as a server of `schema`.
     pub fn new(recording: &Recording, schema: &'static BindingSchema) -> Self {
         let (exchanges, initial_events) = exchanges(recording);
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, exchange) in exchanges.iter().enumerate() {
+            by_name
+                .entry(exchange.name.clone())
+                .or_default()
+                .push(index);
+        }
         let version = recording.entries().iter().find_map(|entry| {
             let version = entry.message.get("QMP")?.get("version")?;
             serde_json::from_value(version.clone()).ok()
@@ -119,6 +128,7 @@ impl Replay {
                     pace: false,
                 }),
                 exchanges,
+                by_name,
                 initial_events,
             }),
         }
@@ -192,14 +202,19 @@ impl Replay {
     /// naming the request if the recording has none.
     fn answer(&self, name: &str, arguments: Map<String, Value>) -> Answer {
         let mut state = self.state();
-        let same = |exchange: &&Exchange| exchange.name == name && exchange.arguments == arguments;
-        let next = self
+        let exchanges = &self.shared.exchanges;
+        let same: Vec<usize> = self
             .shared
-            .exchanges
-            .iter()
-            .enumerate()
-            .find(|(index, exchange)| !state.used[*index] && same(exchange));
-        if let Some((index, exchange)) = next {
+            .by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&index| exchanges[index].arguments == arguments)
+            .collect();
+        let next = same.iter().copied().find(|&index| !state.used[index]);
+        if let Some(index) = next {
+            let exchange = &exchanges[index];
             state.used[index] = true;
             return Answer {
                 outcome: Some(exchange.answer.clone()),
@@ -209,17 +224,13 @@ impl Replay {
             };
         }
         if state.repeat_last {
-            if let Some(last) = self.shared.exchanges.iter().rev().find(same) {
-                return Answer::alone(Some(last.answer.clone()));
+            if let Some(&last) = same.last() {
+                return Answer::alone(Some(exchanges[last].answer.clone()));
             }
         }
         let error = QmpError::generic(format!(
             "replay: the recording has no{} request '{name}' with arguments {}",
-            if self.shared.exchanges.iter().any(|e| same(&e)) {
-                " further"
-            } else {
-                ""
-            },
+            if same.is_empty() { "" } else { " further" },
             Value::Object(arguments.clone())
         ));
         state.unmatched.push(Call {
@@ -278,7 +289,9 @@ fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
     let mut exchanges: Vec<Exchange> = Vec::new();
     let mut initial_events = Vec::new();
     let mut waiting: HashMap<(u64, String), Waiting> = HashMap::new();
-    let mut seen_events: Vec<RawEvent> = Vec::new();
+    // Events by their text (objects' keys sorted): a set, not a list
+    // searched for every event.
+    let mut seen_events: HashSet<String> = HashSet::new();
     for entry in recording.entries() {
         let Value::Object(message) = &entry.message else {
             continue;
@@ -310,10 +323,9 @@ fn exchanges(recording: &Recording) -> (Vec<Exchange>, Vec<RawEvent>) {
             let Ok(event) = serde_json::from_value::<RawEvent>(entry.message.clone()) else {
                 continue;
             };
-            if seen_events.contains(&event) {
+            if !seen_events.insert(entry.message.to_string()) {
                 continue;
             }
-            seen_events.push(event.clone());
             let oldest = waiting
                 .values_mut()
                 .filter(|request| !ANSWERED_BY_THE_SERVER.contains(&request.name.as_str()))
