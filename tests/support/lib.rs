@@ -2,6 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod temp_dir;
+
+pub use temp_dir::TempDir;
+
 /// The workspace root.
 pub fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,37 +54,5 @@ pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
             "{} differs (QAPI_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{actual}",
             path.display()
         ))
-    }
-}
-
-/// A directory of its own under the system's temporary directory,
-/// `qapi-{tag}-{pid}`: emptied when made, and removed with everything in
-/// it when dropped, a failing test's panic included.
-#[derive(Debug)]
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// Makes the directory for `tag`, unique to the test process.
-    pub fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("qapi-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        Self(dir)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// A path in the directory.
-    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -1,4 +1,6 @@
-//! Temporary directories that tests own.
+//! Temporary directories that tests own: the copy of
+//! `tests/support/temp_dir.rs` of the workspace, for a crate published
+//! on its own, whose tests build from its folder alone.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use qapi_types::serde::Serialize;
 use qapi_types::serde_json::Value;
 
 pub mod qemu;
+#[path = "../../support/temp_dir.rs"]
 pub mod temp_dir;
 
 macro_rules! bindings {

@@ -1,4 +1,6 @@
-//! Temporary directories that tests own.
+//! Temporary directories that tests own (`qapi-tests` and
+//! `qapi-bindings-tests` build this file; qapi-types' tests, of a crate
+//! published on its own, have a copy in `qapi-types/tests/support`).
 
 use std::path::{Path, PathBuf};
 
