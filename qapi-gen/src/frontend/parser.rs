@@ -4,7 +4,7 @@
 //! token, so that exactly the same files are accepted, but every value keeps
 //! its position and nothing is parsed by rewriting text into JSON.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::frontend::diagnostic::Diagnostic;
@@ -61,15 +61,12 @@ pub(crate) fn parse_schema(
         read,
         sources,
         reporter,
-        included: HashSet::new(),
-        absolute_paths: HashMap::new(),
+        included: HashMap::new(),
         items: Vec::new(),
         pragma: Pragma::default(),
         doc_text: String::new(),
     };
-    let root = absolute(path);
-    state.included.insert(root.clone());
-    state.absolute_paths.insert(file, root);
+    state.included.insert(absolute(path), file);
     let result = state.parse_file(file, &text);
     match result {
         Ok(()) => Ok(Parsed {
@@ -100,10 +97,9 @@ struct State<'s> {
     read: &'s dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     sources: &'s mut SourceMap,
     reporter: &'s mut DocReporter,
-    included: HashSet<PathBuf>,
-    /// Each file's absolute path, for the include loop check (made
-    /// absolute once: that asks the system for the working directory).
-    absolute_paths: HashMap<FileId, PathBuf>,
+    /// The files read, by absolute path (made absolute once: that asks
+    /// the system for the working directory).
+    included: HashMap<PathBuf, FileId>,
     items: Vec<Item>,
     pragma: Pragma,
     /// The buffer doc comments gather a section's text in, kept from one
@@ -240,18 +236,19 @@ impl State<'_> {
             .unwrap_or_else(|| Path::new(""))
             .join(include);
         let incl_abs = absolute(&incl_path);
-        // An include loop: the file is one of the files including this one.
-        let mut ancestor = Some(file);
-        while let Some(id) = ancestor {
-            if self.absolute_paths.get(&id) == Some(&incl_abs) {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("inclusion loop for {include}"),
-                ));
+        if let Some(&read) = self.included.get(&incl_abs) {
+            // An include loop: the file is one of the files including
+            // this one. Otherwise it was read already, and is skipped.
+            let mut ancestor = Some(file);
+            while let Some(id) = ancestor {
+                if id == read {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("inclusion loop for {include}"),
+                    ));
+                }
+                ancestor = self.sources.file(id).included_from.map(|s| s.file);
             }
-            ancestor = self.sources.file(id).included_from.map(|s| s.file);
-        }
-        if self.included.contains(&incl_abs) {
             self.items.push(Item::Include { span, file: None });
             return Ok(());
         }
@@ -266,8 +263,7 @@ impl State<'_> {
             )
         })?;
         let id = self.sources.add(incl_path, Some(span));
-        self.included.insert(incl_abs.clone());
-        self.absolute_paths.insert(id, incl_abs);
+        self.included.insert(incl_abs, id);
         self.items.push(Item::Include {
             span,
             file: Some(id),
