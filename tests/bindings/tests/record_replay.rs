@@ -14,7 +14,6 @@ fn skipped_without_qemu_schemas() {}
 
 #[cfg(qemu_schemas)]
 mod with_schemas {
-
     use qapi_bindings_tests::qemu::storage_daemon;
     use qapi_bindings_tests::storage_daemon as sd;
     use qapi_bindings_tests::temp_dir::TempDir;

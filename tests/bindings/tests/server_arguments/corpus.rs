@@ -496,3 +496,19 @@ fn replaced(root: &Value, at: &[Step], with: Option<Value>) -> Value {
     }
     root
 }
+
+/// Fails naming the first 60 of `mismatches` (of `cases` cases compared)
+/// unless there are none.
+pub fn assert_no_mismatches(mismatches: &[String], cases: usize) {
+    assert!(
+        mismatches.is_empty(),
+        "{} of {cases} cases differ:\n{}",
+        mismatches.len(),
+        mismatches
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
