@@ -7,6 +7,9 @@
 //! and that the messages do not depend on how the stream was split.
 #![no_main]
 
+mod chunks;
+
+use chunks::{chunks, sizes_and_stream};
 use libfuzzer_sys::fuzz_target;
 use qapi_types::fuzzing::Decoder;
 use qapi_types::protocol::Message;
@@ -19,15 +22,7 @@ const LIMIT: usize = 256;
 fn decode(stream: &[u8], sizes: &[u8]) -> (Vec<Vec<u8>>, bool) {
     let mut decoder = Decoder::new(LIMIT);
     let mut messages = Vec::new();
-    let mut at = 0;
-    let mut chunk = 0;
-    while at < stream.len() {
-        let size = sizes
-            .get(chunk % sizes.len().max(1))
-            .map_or(stream.len(), |&s| usize::from(s) + 1);
-        chunk += 1;
-        let mut input = &stream[at..stream.len().min(at + size)];
-        at += input.len();
+    for mut input in chunks(stream, sizes) {
         while !input.is_empty() {
             let (taken, message) = decoder.decode(input);
             assert!(taken <= input.len());
@@ -50,10 +45,7 @@ fn decode(stream: &[u8], sizes: &[u8]) -> (Vec<Vec<u8>>, bool) {
 fuzz_target!(|data: &[u8]| {
     // The first bytes choose chunk sizes, the rest is the stream.
     let split = data.first().map_or(0, |&n| usize::from(n % 8));
-    let (sizes, stream) = data
-        .get(1..)
-        .unwrap_or_default()
-        .split_at(split.min(data.len().saturating_sub(1)));
+    let (sizes, stream) = sizes_and_stream(data, split);
     let whole = decode(stream, &[]);
     let chunked = decode(stream, sizes);
     assert_eq!(whole, chunked, "the split changed the messages");

@@ -9,6 +9,9 @@
 //! was split.
 #![no_main]
 
+mod chunks;
+
+use chunks::{chunks, sizes_and_stream};
 use libfuzzer_sys::fuzz_target;
 use qapi_types::fuzzing::{ReadRequest, RequestReader};
 use qapi_types::qmp::SCHEMA;
@@ -22,15 +25,7 @@ const LIMIT: usize = 256;
 fn read(stream: &[u8], sizes: &[u8], allow_oob: bool, legacy: bool) -> Vec<ReadRequest> {
     let mut reader = RequestReader::new(LIMIT, allow_oob, legacy);
     let mut requests = Vec::new();
-    let mut at = 0;
-    let mut chunk = 0;
-    while at < stream.len() {
-        let size = sizes
-            .get(chunk % sizes.len().max(1))
-            .map_or(stream.len(), |&s| usize::from(s) + 1);
-        chunk += 1;
-        let mut input = &stream[at..stream.len().min(at + size)];
-        at += input.len();
+    for mut input in chunks(stream, sizes) {
         while !input.is_empty() {
             let (taken, read) = reader.read(input);
             assert!(taken <= input.len());
@@ -58,11 +53,7 @@ fuzz_target!(|data: &[u8]| {
     // the rest is the stream.
     let first = data.first().copied().unwrap_or(0);
     let (allow_oob, legacy) = (first & 0x10 != 0, first & 0x20 != 0);
-    let split = usize::from(first % 8);
-    let (sizes, stream) = data
-        .get(1..)
-        .unwrap_or_default()
-        .split_at(split.min(data.len().saturating_sub(1)));
+    let (sizes, stream) = sizes_and_stream(data, usize::from(first % 8));
     let whole = read(stream, &[], allow_oob, legacy);
     let chunked = read(stream, sizes, allow_oob, legacy);
     assert_eq!(whole, chunked, "the split changed the requests");
