@@ -57,6 +57,16 @@ mod with_schema {
             Self { child, dir, socket }
         }
 
+        /// A client of the daemon, connected once it listens.
+        async fn connect(&self) -> Qmp {
+            let config = Config::builder()
+                .connect_timeout(Duration::from_secs(20))
+                .build();
+            Qmp::connect_unix_retry(&self.socket, &config)
+                .await
+                .expect("connected")
+        }
+
         /// SIGTERM, then its exit status.
         fn terminate(&mut self) -> std::process::ExitStatus {
             let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a pid");
@@ -76,12 +86,7 @@ mod with_schema {
     #[tokio::test]
     async fn block_nodes_and_a_job_with_its_events() {
         let mut daemon = Daemon::start("driven");
-        let config = Config::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .build();
-        let qmp = Qmp::connect_unix_retry(&daemon.socket, &config)
-            .await
-            .expect("connected");
+        let qmp = daemon.connect().await;
         let version = qmp
             .execute(&sd::commands::QueryVersion::new())
             .await
@@ -190,12 +195,7 @@ mod with_schema {
     #[tokio::test]
     async fn bindings_from_its_introspection_run_its_commands() {
         let daemon = Daemon::start("introspected");
-        let config = Config::builder()
-            .connect_timeout(Duration::from_secs(20))
-            .build();
-        let qmp = Qmp::connect_unix_retry(&daemon.socket, &config)
-            .await
-            .expect("connected");
+        let qmp = daemon.connect().await;
         let reported = qmp
             .execute_raw("query-qmp-schema", json!({}))
             .await
