@@ -245,7 +245,7 @@ impl Engine {
                 let id = request.id().cloned().unwrap_or(Value::Null);
                 crate::trace::log_warn!(id = %id, "in-band queue full: command dropped");
                 let data = json!({"id": id, "reason": "queue-full"});
-                let event = super::events::event_message("COMMAND_DROPPED", &data);
+                let event = super::events::event_message("COMMAND_DROPPED", &data.to_string());
                 let _ = connection.sender.send(Outgoing::Message(event)).await;
                 return Ok(true);
             }

@@ -70,14 +70,21 @@ impl Session {
 
     /// Sends event `E` with `data` now: before the command's reply.
     pub fn emit<E: Event + Serialize>(&self, data: &E) -> Result<(), serde_json::Error> {
-        self.emit_raw(E::NAME, serde_json::to_value(data)?);
+        self.send(
+            E::NAME,
+            event_message(E::NAME, &serde_json::to_string(data)?),
+        );
         Ok(())
     }
 
     /// Sends event `name` with `data` (`null`: none) now.
     pub fn emit_raw(&self, name: &str, data: Value) {
+        self.send(name, event_message(name, &data.to_string()));
+    }
+
+    fn send(&self, name: &str, message: Arc<str>) {
         crate::trace::log_debug!(event = name, "event emitted");
-        self.hub.broadcast(&event_message(name, &data));
+        self.hub.broadcast(&message);
     }
 
     /// Sends event `E` with `data` just after the command's reply (an
@@ -86,14 +93,17 @@ impl Session {
         &self,
         data: &E,
     ) -> Result<(), serde_json::Error> {
-        self.emit_raw_after_reply(E::NAME, serde_json::to_value(data)?);
+        self.send_after_reply(event_message(E::NAME, &serde_json::to_string(data)?));
         Ok(())
     }
 
     /// Sends event `name` with `data` (`null`: none) just after the
     /// command's reply. Stamped now.
     pub fn emit_raw_after_reply(&self, name: &str, data: Value) {
-        let message = event_message(name, &data);
+        self.send_after_reply(event_message(name, &data.to_string()));
+    }
+
+    fn send_after_reply(&self, message: Arc<str>) {
         self.after_reply
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

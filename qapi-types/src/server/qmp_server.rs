@@ -133,14 +133,18 @@ impl QmpServer {
     /// Sends event `E` with `data` to every connection that has
     /// negotiated capabilities, stamped now.
     pub fn emit<E: Event + Serialize>(&self, data: &E) -> Result<(), serde_json::Error> {
-        self.emit_raw(E::NAME, serde_json::to_value(data)?);
+        self.engine
+            .hub
+            .broadcast(&event_message(E::NAME, &serde_json::to_string(data)?));
         Ok(())
     }
 
     /// Sends event `name` with `data` (`null`: none) to every connection
     /// that has negotiated capabilities, stamped now.
     pub fn emit_raw(&self, name: &str, data: Value) {
-        self.engine.hub.broadcast(&event_message(name, &data));
+        self.engine
+            .hub
+            .broadcast(&event_message(name, &data.to_string()));
     }
 
     /// How many connections have negotiated capabilities (and receive
