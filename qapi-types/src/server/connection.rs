@@ -62,6 +62,17 @@ pub(crate) struct Engine {
     /// What is served of the dispatch's introspection (see
     /// [`Engine::served_schema`]).
     pub(crate) served_schema: OnceLock<ServedSchema>,
+    /// The greeting every connection gets (see [`greeting`]).
+    pub(crate) greeting: Arc<str>,
+}
+
+/// The greeting of a server configured by `config`: `{"QMP": {"version":
+/// ..., "capabilities": [...]}}`.
+pub(crate) fn greeting(config: &ServerConfig) -> Arc<str> {
+    let capabilities: &[&str] = if config.oob() { &["oob"] } else { &[] };
+    json!({"QMP": {"version": config.version(), "capabilities": capabilities}})
+        .to_string()
+        .into()
 }
 
 /// A connection's state, shared by its parts.
@@ -152,11 +163,10 @@ impl Engine {
         };
         let _leave = Leave(&self.hub, connection.id);
         crate::trace::log_info!(connection = connection.id, "client connected");
-        let greeting = self.greeting();
         // The queue is empty: this can't wait.
         let _ = connection
             .sender
-            .try_send(Outgoing::Message(greeting.into()));
+            .try_send(Outgoing::Message(self.greeting.clone()));
         let result = tokio::select! {
             result = self.read(read, &connection) => result,
             () = self.run_in_band(&connection) => Ok(()),
@@ -164,12 +174,6 @@ impl Engine {
         };
         crate::trace::log_info!(connection = connection.id, "client gone");
         result
-    }
-
-    /// `{"QMP": {"version": ..., "capabilities": [...]}}`.
-    fn greeting(&self) -> String {
-        let capabilities: &[&str] = if self.config.oob() { &["oob"] } else { &[] };
-        json!({"QMP": {"version": self.config.version(), "capabilities": capabilities}}).to_string()
     }
 
     /// Reads requests until the client closes the connection.

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, ToSocketAddrs, UnixListener};
 use tokio::sync::watch;
 
 use super::config::ServerConfig;
-use super::connection::Engine;
+use super::connection::{greeting, Engine};
 use super::dispatch::Dispatch;
 use super::events::{event_message, Hub};
 use super::listener::{shut_down, Listener};
@@ -63,6 +63,7 @@ impl QmpServer {
         Self {
             engine: Arc::new(Engine {
                 dispatch,
+                greeting: greeting(&config),
                 config,
                 hub: Arc::new(Hub::default()),
                 served_schema: std::sync::OnceLock::new(),
