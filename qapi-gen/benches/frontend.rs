@@ -8,6 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+#[path = "support/required.rs"]
+mod required;
+
 /// QEMU's `scripts/qapi` parse + check of the same schema, measured on the
 /// project's 2-core machine (see `../shared/STYLE.md`).
 const QEMU_PYTHON: Duration = Duration::from_millis(400);
@@ -22,7 +25,7 @@ fn main() {
         "qga/qapi-schema.json",
     ];
     if !root.join(schemas[0]).is_file() {
-        println!("notice: {} is absent; nothing to measure", root.display());
+        required::shared_missing(&root.display().to_string(), "nothing to measure");
         return;
     }
     for schema in schemas {

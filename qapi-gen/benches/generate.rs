@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[path = "support/required.rs"]
+mod required;
+
 /// The most a debug build of the bindings may take, as a share of the
 /// existing generator's bindings' build.
 const TARGET_BUILD_RATIO: f64 = 0.5;
@@ -33,7 +36,7 @@ fn main() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let schema = manifest.join("../../shared/qemu-10.0.2/qapi/qapi-schema.json");
     if !schema.is_file() {
-        println!("notice: {} is absent; nothing to measure", schema.display());
+        required::shared_missing(&schema.display().to_string(), "nothing to measure");
         return;
     }
     let loaded = qapi_gen::load_for_generation(&schema).expect("valid schema");

@@ -5,11 +5,15 @@
 //! same process: generating from the schema source.
 //!
 //! `cargo bench -p qapi-gen --bench introspect` (skipped, with a notice,
-//! without QEMU 10.0.2 or `../shared`).
+//! without QEMU 10.0.2 or `../shared`; a failure instead where `.ci/run`
+//! requires them).
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+#[path = "support/required.rs"]
+mod required;
 
 /// The median of `runs` timings of `f`, and its last result.
 fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
@@ -48,9 +52,7 @@ fn main() {
     for (binary, args, schema) in binaries {
         let args: Vec<OsString> = args.iter().map(Into::into).collect();
         let Ok(json) = qapi_gen::capture::from_qemu(binary.as_ref(), &args) else {
-            println!(
-                "notice: {binary} could not be started; skipped (scripts/install-qemu installs it)"
-            );
+            required::qemu_missing(binary, "skipped (scripts/install-qemu installs it)");
             continue;
         };
         let (capture, _) = median(5, || {
@@ -82,9 +84,9 @@ fn main() {
             ms(alone)
         );
         if !source.is_file() {
-            println!(
-                "notice: {} is absent; no comparison with the source",
-                source.display()
+            required::shared_missing(
+                &source.display().to_string(),
+                "no comparison with the source",
             );
             continue;
         }
