@@ -42,6 +42,6 @@ pub use check::check;
 pub use report::{Location, Mismatch, MismatchKind, SchemaReport, ServerOnly, MAX_KEPT};
 pub use server_types::{ServerType, ServerTypes};
 pub use table::{
-    Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeDef,
-    TypeKind, TypeRef,
+    Alternative, BindingSchema, Branch, Builtin, CommandDef, Condition, EnumValue, EventDef,
+    Member, TypeDef, TypeKind, TypeRef,
 };

@@ -4,10 +4,14 @@
 
 use qapi_types::qmp::SchemaInfo;
 use qapi_types::schema::table::{
-    Alternative, BindingSchema, Branch, CommandDef, EnumValue, EventDef, Member, TypeDef, TypeRef,
+    Alternative, BindingSchema, Branch, CommandDef, Condition, EnumValue, EventDef, Member,
+    TypeDef, TypeRef,
 };
 use qapi_types::schema::{check, Location, MismatchKind, SchemaReport};
 use qapi_types::serde_json::{self, json, Value};
+
+/// The condition of what the tables define only for some builds.
+const ON_X86: Condition = Condition::Defined("TARGET_I386");
 
 /// Bindings as the generator writes them: types sorted by name.
 static BINDINGS: BindingSchema = BindingSchema {
@@ -43,7 +47,7 @@ static BINDINGS: BindingSchema = BindingSchema {
             TypeRef::Named("q_empty"),
             TypeRef::Named("q_empty"),
         )
-        .conditional(),
+        .only_if(ON_X86),
     ],
     events: &[
         EventDef::new("SHUTDOWN", TypeRef::Named("q_obj_SHUTDOWN-arg")),
@@ -55,7 +59,7 @@ static BINDINGS: BindingSchema = BindingSchema {
             &[
                 EnumValue::new("file"),
                 EnumValue::new("null-co"),
-                EnumValue::new("sgx-drv").conditional(),
+                EnumValue::new("sgx-drv").only_if(ON_X86),
             ],
         ),
         TypeDef::union(
@@ -89,7 +93,7 @@ static BINDINGS: BindingSchema = BindingSchema {
                 Member::new("name", TypeRef::STR),
                 Member::new("size", TypeRef::INT),
                 Member::new("ratio", TypeRef::NUMBER).optional(),
-                Member::new("sev", TypeRef::STR).conditional(),
+                Member::new("sev", TypeRef::STR).only_if(ON_X86),
             ],
         ),
         TypeDef::structure("q_empty", &[]),
@@ -407,7 +411,7 @@ static UNI: BindingSchema = BindingSchema {
             &[
                 EnumValue::new("a"),
                 EnumValue::new("b"),
-                EnumValue::new("c").conditional(),
+                EnumValue::new("c").only_if(ON_X86),
             ],
         ),
         TypeDef::structure("q_empty", &[]),
@@ -521,8 +525,10 @@ fn a_conditional_member_the_server_requires_may_be_left_out() {
                 "q_obj_tune-arg",
                 &[
                     Member::new("level", TypeRef::INT),
-                    Member::new("turbo", TypeRef::BOOL).conditional(),
-                    Member::new("boost", TypeRef::BOOL).optional().conditional(),
+                    Member::new("turbo", TypeRef::BOOL).only_if(ON_X86),
+                    Member::new("boost", TypeRef::BOOL)
+                        .optional()
+                        .only_if(ON_X86),
                 ],
             ),
         ],
@@ -916,9 +922,34 @@ fn type_references_display_as_qapi_writes_them() {
     assert_eq!(nested.to_string(), "[[BlockInfo]]");
     assert_eq!(TypeRef::UINT8.to_string(), "uint8");
     assert_eq!(TypeRef::Array(&TypeRef::SIZE).to_string(), "[size]");
-    let member = Member::new("x", TypeRef::STR).optional().conditional();
+    let member = Member::new("x", TypeRef::STR).optional().only_if(ON_X86);
     assert_eq!(
-        (member.name, member.ty, member.optional, member.conditional),
-        ("x", TypeRef::STR, true, true)
+        (member.name, member.ty, member.optional, member.condition),
+        ("x", TypeRef::STR, true, Some(ON_X86))
     );
+}
+
+/// A table's condition holds as the schema language reads it: `all`,
+/// `any` and `not` over the symbols a build defines.
+#[test]
+fn table_conditions_hold_as_the_schema_language_reads_them() {
+    const LINUX: Condition = Condition::Defined("CONFIG_LINUX");
+    const NOT_WIN32: Condition = Condition::Not(&Condition::Defined("CONFIG_WIN32"));
+    let posix_or_win32 = Condition::Any(&[
+        Condition::Defined("CONFIG_POSIX"),
+        Condition::Defined("CONFIG_WIN32"),
+    ]);
+    let linux_not_win32 = Condition::All(&[LINUX, NOT_WIN32]);
+    let linux = |symbol: &str| ["CONFIG_LINUX", "CONFIG_POSIX"].contains(&symbol);
+    let win32 = |symbol: &str| symbol == "CONFIG_WIN32";
+    let none = |_: &str| false;
+    let holds = |condition: Condition| {
+        [&linux as &dyn Fn(&str) -> bool, &win32, &none].map(|defined| condition.holds(defined))
+    };
+    assert_eq!(holds(LINUX), [true, false, false]);
+    assert_eq!(holds(NOT_WIN32), [true, false, true]);
+    assert_eq!(holds(posix_or_win32), [true, true, false]);
+    assert_eq!(holds(linux_not_win32), [true, false, false]);
+    assert_eq!(holds(Condition::All(&[])), [true; 3]);
+    assert_eq!(holds(Condition::Any(&[])), [false; 3]);
 }

@@ -320,6 +320,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -345,7 +346,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("weights", R::Array(&R::NUMBER)).optional(),
                 M::new("empty", R::Array(&R::NULL)).optional(),
                 M::new("blobs", R::Array(&R::ANY)).optional(),
-                M::new("kinds", R::Array(&R::Named("ShapeKind"))).optional().conditional(),
+                M::new("kinds", R::Array(&R::Named("ShapeKind"))).optional().only_if(If::Defined("CONFIG_KINDS")),
             ]),
             T::enumeration("Color", &[
                 V::new("red"),

@@ -442,6 +442,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -450,43 +451,56 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
     };
     BindingSchema {
         commands: &[
-            C::new("listen", R::Named("ListenArgs"), R::Named("q_empty")).conditional(),
-            C::new("query-listeners", R::Named("q_empty"), R::Array(&R::Named("Listener"))).conditional(),
+            C::new("listen", R::Named("ListenArgs"), R::Named("q_empty")).only_if(If::All(&[
+                If::Defined("CONFIG_NET"),
+                If::Defined("CONFIG_LISTEN")
+            ])),
+            C::new("query-listeners", R::Named("q_empty"), R::Array(&R::Named("Listener"))).only_if(If::Any(&[
+                If::Defined("CONFIG_NET"),
+                If::Defined("CONFIG_FAKE_NET"),
+                If::Defined("CONFIG_LOOP_0")
+            ])),
             C::new("query-accel", R::Named("q_empty"), R::Named("AccelInfo")),
         ],
         events: &[
-            E::new("LISTENER_READY", R::Named("ListenArgs")).conditional(),
+            E::new("LISTENER_READY", R::Named("ListenArgs")).only_if(If::Not(&If::Not(&If::Defined("CONFIG_NET")))),
         ],
         types: &[
             T::enumeration("Accel", &[
-                V::new("kvm").conditional(),
+                V::new("kvm").only_if(If::Defined("CONFIG_KVM")),
             ]),
             T::union("AccelInfo", &[
                 M::new("accel", R::Named("Accel")),
             ], "accel", &[
-                B::new("kvm", R::Named("KvmInfo")).conditional(),
+                B::new("kvm", R::Named("KvmInfo")).only_if(If::Defined("CONFIG_KVM")),
             ]),
             T::union("Address", &[
                 M::new("transport", R::Named("Transport")),
             ], "transport", &[
                 B::new("tcp", R::Named("TcpAddress")),
-                B::new("unix", R::Named("UnixAddress")).conditional(),
+                B::new("unix", R::Named("UnixAddress")).only_if(If::Defined("CONFIG_POSIX")),
             ]),
             T::structure("KvmInfo", &[
                 M::new("enabled", R::BOOL),
             ]),
             T::structure("ListenArgs", &[
                 M::new("listener", R::Named("ListenerRef")),
-                M::new("timeout", R::UINT32).optional().conditional(),
+                M::new("timeout", R::UINT32).optional().only_if(If::Defined("CONFIG_TIMEOUTS")),
             ]),
             T::structure("Listener", &[
                 M::new("addr", R::Named("Address")),
-                M::new("backlog", R::INT).optional().conditional(),
-                M::new("tls", R::BOOL).optional().conditional(),
+                M::new("backlog", R::INT).optional().only_if(If::Defined("CONFIG_BACKLOG")),
+                M::new("tls", R::BOOL).optional().only_if(If::All(&[
+                    If::Defined("CONFIG_TLS"),
+                    If::Not(&If::Any(&[
+                        If::Defined("CONFIG_A"),
+                        If::Defined("CONFIG_B2")
+                    ]))
+                ])),
             ]),
             T::alternate("ListenerRef", &[
                 A::new(R::Named("Listener")),
-                A::new(R::STR).conditional(),
+                A::new(R::STR).only_if(If::Defined("CONFIG_NAMED_LISTENERS")),
             ]),
             T::structure("TcpAddress", &[
                 M::new("host", R::STR),
@@ -494,9 +508,15 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             ]),
             T::enumeration("Transport", &[
                 V::new("tcp"),
-                V::new("unix").conditional(),
-                V::new("vsock").conditional(),
-                V::new("rdma").conditional(),
+                V::new("unix").only_if(If::Defined("CONFIG_POSIX")),
+                V::new("vsock").only_if(If::All(&[
+                    If::Defined("CONFIG_LINUX"),
+                    If::Defined("CONFIG_VSOCK")
+                ])),
+                V::new("rdma").only_if(If::Any(&[
+                    If::Defined("CONFIG_RDMA"),
+                    If::Not(&If::Defined("CONFIG_NO_RDMA"))
+                ])),
             ]),
             T::structure("UnixAddress", &[
                 M::new("path", R::STR),

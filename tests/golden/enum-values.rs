@@ -229,6 +229,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -252,11 +253,17 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 V::new("3des"),
                 V::new("x-experimental-cipher"),
                 V::new("__org.example_turbo-cipher"),
-                V::new("sm4").conditional(),
-                V::new("twofish").conditional(),
+                V::new("sm4").only_if(If::Defined("CONFIG_SM4")),
+                V::new("twofish").only_if(If::All(&[
+                    If::Defined("CONFIG_TWOFISH"),
+                    If::Not(&If::Defined("CONFIG_FIPS"))
+                ])),
                 V::new("des"),
                 V::new("chacha"),
-                V::new("serpent").conditional(),
+                V::new("serpent").only_if(If::Any(&[
+                    If::Defined("CONFIG_SERPENT"),
+                    If::Defined("CONFIG_ALL_CIPHERS")
+                ])),
             ]),
             T::structure("CipherInfo", &[
                 M::new("cipher", R::Named("Cipher")),

@@ -89,6 +89,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,

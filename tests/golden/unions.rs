@@ -685,6 +685,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -710,7 +711,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("node-name", R::STR).optional(),
             ], "driver", &[
                 B::new("file", R::Named("FileOptions")),
-                B::new("qcow2", R::Named("Qcow2Options")).conditional(),
+                B::new("qcow2", R::Named("Qcow2Options")).only_if(If::Defined("CONFIG_QCOW2")),
             ]),
             T::alternate("BlockRef", &[
                 A::new(R::Named("BlockOptions")),

@@ -8,7 +8,9 @@
 //! by QAPI name), and the table of named types is sorted by name for
 //! binary search. Everything is one static of `const fn` constructor
 //! calls, a line an entry once formatted:
-//! `M::new("device", R::STR).optional()`.
+//! `M::new("device", R::STR).optional()`. What the schema defines under a
+//! condition carries it, as the schema writes it, for a server to apply
+//! its build's: `.only_if(If::Defined("CONFIG_LINUX"))`.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -56,8 +58,8 @@ pub(crate) fn binding_schema(schema: &Schema, selection: &Selection) -> TokenStr
         pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             #[allow(unused_imports)]
             use ::qapi_types::schema::table::{
-                Alternative as A, BindingSchema, Branch as B, CommandDef as C, EnumValue as V,
-                EventDef as E, Member as M, TypeDef as T, TypeRef as R,
+                Alternative as A, BindingSchema, Branch as B, CommandDef as C, Condition as If,
+                EnumValue as V, EventDef as E, Member as M, TypeDef as T, TypeRef as R,
             };
             BindingSchema {
                 commands: &[#(#commands,)*],
@@ -174,9 +176,32 @@ impl Reached {
     }
 }
 
-/// `.conditional()` for what the schema defines under a condition
+/// `.only_if(CONDITION)` for what the schema defines under a condition
 /// (`None` adds nothing, without allocating as an empty token stream
 /// does).
 fn conditional(cond: &Option<Cond>) -> Option<TokenStream> {
-    cond.as_ref().map(|_| quote!(.conditional()))
+    cond.as_ref().map(|cond| {
+        let condition = condition(cond);
+        quote!(.only_if(#condition))
+    })
+}
+
+/// A condition as the table writes it: `If::Defined("CONFIG_LINUX")`,
+/// `If::All(&[...])`, `If::Any(&[...])`, `If::Not(&...)`.
+fn condition(cond: &Cond) -> TokenStream {
+    match cond {
+        Cond::Name(symbol) => quote!(If::Defined(#symbol)),
+        Cond::All(all) => {
+            let all = Moved::all(all.iter().map(condition).collect());
+            quote!(If::All(&[#(#all),*]))
+        }
+        Cond::Any(any) => {
+            let any = Moved::all(any.iter().map(condition).collect());
+            quote!(If::Any(&[#(#any),*]))
+        }
+        Cond::Not(not) => {
+            let not = Moved::new(condition(not));
+            quote!(If::Not(&#not))
+        }
+    }
 }

@@ -178,18 +178,18 @@ impl<'a> Checker<'a, '_> {
             Some(SchemaInfoBranch::Command(info)) => info,
             Some(other) => {
                 let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
-                self.mismatch(location, String::new(), kind, command.conditional);
+                self.mismatch(location, String::new(), kind, command.condition.is_some());
                 return;
             }
             None => {
                 let kind = MismatchKind::Missing;
-                self.mismatch(location, String::new(), kind, command.conditional);
+                self.mismatch(location, String::new(), kind, command.condition.is_some());
                 return;
             }
         };
         if command.allow_oob && info.allow_oob != Some(true) {
             let kind = MismatchKind::NotOob;
-            self.mismatch(location, String::new(), kind, command.conditional);
+            self.mismatch(location, String::new(), kind, command.condition.is_some());
         }
         self.run(Task {
             bindings: BindingsRef::Type(command.arguments),
@@ -197,7 +197,7 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Send,
             root: Root::Arguments(command.name),
             path: Rc::from(""),
-            conditional: command.conditional,
+            conditional: command.condition.is_some(),
             depth: 0,
         });
         self.run(Task {
@@ -206,7 +206,7 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Receive,
             root: Root::Return(command.name),
             path: Rc::from(""),
-            conditional: command.conditional,
+            conditional: command.condition.is_some(),
             depth: 0,
         });
     }
@@ -217,7 +217,7 @@ impl<'a> Checker<'a, '_> {
             Some(SchemaInfoBranch::Event(info)) => info,
             Some(other) => {
                 let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
-                self.mismatch(location, String::new(), kind, event.conditional);
+                self.mismatch(location, String::new(), kind, event.condition.is_some());
                 return;
             }
             None => {
@@ -225,7 +225,7 @@ impl<'a> Checker<'a, '_> {
                     location,
                     String::new(),
                     MismatchKind::Missing,
-                    event.conditional,
+                    event.condition.is_some(),
                 );
                 return;
             }
@@ -236,7 +236,7 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Receive,
             root: Root::Data(event.name),
             path: Rc::from(""),
-            conditional: event.conditional,
+            conditional: event.condition.is_some(),
             depth: 0,
         });
     }
@@ -383,7 +383,7 @@ impl<'a> Checker<'a, '_> {
                     for value in values {
                         if !info.has_value(value.name) {
                             let kind = MismatchKind::UnknownValue(value.name.to_string());
-                            let cond = task.conditional || value.conditional;
+                            let cond = task.conditional || value.condition.is_some();
                             self.report(task, &task.path, kind, cond);
                         }
                     }
@@ -425,7 +425,12 @@ impl<'a> Checker<'a, '_> {
         let ours: Vec<(BindingsRef, bool)> = match bindings {
             Bindings::Alternate(alternatives) => alternatives
                 .iter()
-                .map(|a| (BindingsRef::Type(a.ty), task.conditional || a.conditional))
+                .map(|a| {
+                    (
+                        BindingsRef::Type(a.ty),
+                        task.conditional || a.condition.is_some(),
+                    )
+                })
                 .collect(),
             _ => vec![(task.bindings, task.conditional)],
         };
@@ -524,14 +529,14 @@ impl<'a> Checker<'a, '_> {
         let ours = members;
         for member in ours {
             let path = join(&task.path, member.name);
-            let cond = task.conditional || member.conditional;
+            let cond = task.conditional || member.condition.is_some();
             let theirs = find(member.name);
             match (task.direction, theirs) {
                 (Direction::Send, None) => {
                     self.report(task, &path, MismatchKind::UnknownMember, cond);
                     continue;
                 }
-                (Direction::Receive, _) if member.optional || member.conditional => {}
+                (Direction::Receive, _) if member.optional || member.condition.is_some() => {}
                 (Direction::Receive, None) => {
                     let kind = MismatchKind::RequiredByBindings {
                         optional_on_server: false,
@@ -576,7 +581,7 @@ impl<'a> Checker<'a, '_> {
                 None => more += 1,
                 // The bindings may leave it out: it is optional or
                 // conditional there, and the server has it either way.
-                Some(i) if (ours[i].optional || ours[i].conditional) && !reported[i] => {
+                Some(i) if (ours[i].optional || ours[i].condition.is_some()) && !reported[i] => {
                     reported[i] = true;
                     let path = join(&task.path, ours[i].name);
                     let kind = MismatchKind::RequiredByServer;
@@ -616,7 +621,7 @@ impl<'a> Checker<'a, '_> {
         match task.direction {
             Direction::Send => {
                 for ours in branches {
-                    let cond = task.conditional || ours.conditional;
+                    let cond = task.conditional || ours.condition.is_some();
                     let ty = BindingsRef::Type(ours.ty);
                     if let Some(theirs) = server_variant(ours.case) {
                         let server = ServerRef::Named(theirs.r#type.as_str());
@@ -643,7 +648,7 @@ impl<'a> Checker<'a, '_> {
                         continue;
                     }
                     if let Some(theirs) = server_variant(value.name) {
-                        let cond = task.conditional || value.conditional;
+                        let cond = task.conditional || value.condition.is_some();
                         let server = ServerRef::Named(theirs.r#type.as_str());
                         children.push(branch(value.name, BindingsRef::Empty, server, cond));
                     }
@@ -652,7 +657,7 @@ impl<'a> Checker<'a, '_> {
             Direction::Receive => {
                 for theirs in variants {
                     if let Some(ours) = branches.iter().find(|b| b.case == theirs.case) {
-                        let cond = task.conditional || ours.conditional;
+                        let cond = task.conditional || ours.condition.is_some();
                         let ty = BindingsRef::Type(ours.ty);
                         let server = ServerRef::Named(theirs.r#type.as_str());
                         children.push(branch(&theirs.case, ty, server, cond));
@@ -665,7 +670,7 @@ impl<'a> Checker<'a, '_> {
                     if server_variant(ours.case).is_none()
                         && self.server_enum_has(find(tag), ours.case)
                     {
-                        let cond = task.conditional || ours.conditional;
+                        let cond = task.conditional || ours.condition.is_some();
                         let ty = BindingsRef::Type(ours.ty);
                         children.push(branch(ours.case, ty, ServerRef::Empty, cond));
                     }

@@ -33,8 +33,8 @@ pub struct CommandDef {
     pub returns: TypeRef,
     /// Whether the bindings may execute it out of band.
     pub allow_oob: bool,
-    /// Whether the schema defines it only under a condition.
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any.
+    pub condition: Option<Condition>,
     /// Whether QEMU's implementation reads the arguments itself (the
     /// schema's `'gen': false`, as `device_add`'s, whose other members are
     /// the device's properties): they are not checked against
@@ -49,8 +49,8 @@ pub struct EventDef {
     pub name: &'static str,
     /// The data's object type.
     pub data: TypeRef,
-    /// Whether the schema defines it only under a condition.
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any.
+    pub condition: Option<Condition>,
 }
 
 /// A named type of a [`BindingSchema`].
@@ -217,9 +217,9 @@ pub struct Member {
     pub ty: TypeRef,
     /// Whether the schema makes it optional.
     pub optional: bool,
-    /// Whether the schema defines it only under a condition (the bindings
-    /// then hold it as optional whatever the schema says).
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any (the
+    /// bindings then hold it as optional whatever the schema says).
+    pub condition: Option<Condition>,
 }
 
 /// A value of an enumeration.
@@ -227,8 +227,8 @@ pub struct Member {
 pub struct EnumValue {
     /// The wire name.
     pub name: &'static str,
-    /// Whether the schema defines it only under a condition.
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any.
+    pub condition: Option<Condition>,
 }
 
 /// A branch of a union.
@@ -238,8 +238,8 @@ pub struct Branch {
     pub case: &'static str,
     /// The object type whose members it adds.
     pub ty: TypeRef,
-    /// Whether the schema defines it only under a condition.
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any.
+    pub condition: Option<Condition>,
 }
 
 /// An alternative of an alternate.
@@ -247,8 +247,37 @@ pub struct Branch {
 pub struct Alternative {
     /// Its type.
     pub ty: TypeRef,
-    /// Whether the schema defines it only under a condition.
-    pub conditional: bool,
+    /// The condition under which the schema defines it, if any.
+    pub condition: Option<Condition>,
+}
+
+/// A build condition: the schema's `'if'`, under which it defines a
+/// command, event, member, value, branch or alternative. Written as the
+/// schema writes it: `'CONFIG_LINUX'` is `Defined("CONFIG_LINUX")`,
+/// `{'all': [...]}` is `All(&[...])`, and so on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Condition {
+    /// The configuration symbol is defined.
+    Defined(&'static str),
+    /// Every one of the conditions holds.
+    All(&'static [Condition]),
+    /// At least one of the conditions holds.
+    Any(&'static [Condition]),
+    /// The condition does not hold.
+    Not(&'static Condition),
+}
+
+impl Condition {
+    /// Whether the condition holds when the configuration symbols for
+    /// which `defined` answers `true` are defined.
+    pub fn holds(&self, defined: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Condition::Defined(symbol) => defined(symbol),
+            Condition::All(all) => all.iter().all(|c| c.holds(defined)),
+            Condition::Any(any) => any.iter().any(|c| c.holds(defined)),
+            Condition::Not(not) => !not.holds(defined),
+        }
+    }
 }
 
 // Constructors, which keep the generated tables short: each entry is
@@ -262,7 +291,7 @@ impl CommandDef {
             arguments,
             returns,
             allow_oob: false,
-            conditional: false,
+            condition: None,
             reads_own_arguments: false,
         }
     }
@@ -275,10 +304,10 @@ impl CommandDef {
         }
     }
 
-    /// The command exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The command exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }
@@ -298,14 +327,14 @@ impl EventDef {
         Self {
             name,
             data,
-            conditional: false,
+            condition: None,
         }
     }
 
-    /// The event exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The event exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }
@@ -361,7 +390,7 @@ impl Member {
             name,
             ty,
             optional: false,
-            conditional: false,
+            condition: None,
         }
     }
 
@@ -373,10 +402,10 @@ impl Member {
         }
     }
 
-    /// The member exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The member exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }
@@ -387,14 +416,14 @@ impl EnumValue {
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,
-            conditional: false,
+            condition: None,
         }
     }
 
-    /// The value exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The value exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }
@@ -406,14 +435,14 @@ impl Branch {
         Self {
             case,
             ty,
-            conditional: false,
+            condition: None,
         }
     }
 
-    /// The branch exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The branch exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }
@@ -424,14 +453,14 @@ impl Alternative {
     pub const fn new(ty: TypeRef) -> Self {
         Self {
             ty,
-            conditional: false,
+            condition: None,
         }
     }
 
-    /// The alternative exists only under a condition.
-    pub const fn conditional(self) -> Self {
+    /// The alternative exists only when `condition` holds.
+    pub const fn only_if(self, condition: Condition) -> Self {
         Self {
-            conditional: true,
+            condition: Some(condition),
             ..self
         }
     }

@@ -2298,6 +2298,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -2327,7 +2328,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("property-get", R::Named("q_obj_property-get-arg"), R::Named("PropertyValue")),
             C::new("property-set", R::Named("q_obj_property-set-arg"), R::Named("q_empty")).reads_own_arguments(),
             C::new("appliance-reboot", R::Named("q_obj_appliance-reboot-arg"), R::Named("q_empty")),
-            C::new("x-debug-volume-map", R::Named("q_obj_x-debug-volume-map-arg"), R::Named("VolumeMap")).conditional(),
+            C::new("x-debug-volume-map", R::Named("q_obj_x-debug-volume-map-arg"), R::Named("VolumeMap")).only_if(If::Defined("CONFIG_DEBUG_TOOLS")),
             C::new("__com.example_query-vendor-info", R::Named("q_empty"), R::Named("__com.example_VendorInfo")),
         ],
         events: &[
@@ -2381,7 +2382,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             ], "protocol", &[
                 B::new("nfs", R::Named("ExportOptionsNfs")),
                 B::new("iscsi", R::Named("ExportOptionsIscsi")),
-                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).conditional(),
+                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).only_if(If::Defined("CONFIG_NVME")),
             ]),
             T::structure("ExportOptionsIscsi", &[
                 M::new("target", R::STR),
@@ -2403,14 +2404,14 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             T::enumeration("ExportProtocol", &[
                 V::new("nfs"),
                 V::new("iscsi"),
-                V::new("nvme-tcp").conditional(),
+                V::new("nvme-tcp").only_if(If::Defined("CONFIG_NVME")),
                 V::new("ublk"),
             ]),
             T::enumeration("HealthState", &[
                 V::new("ok"),
                 V::new("degraded"),
                 V::new("failed"),
-                V::new("rebuilding").conditional(),
+                V::new("rebuilding").only_if(If::Defined("CONFIG_RAID")),
             ]),
             T::union("JobInfo", &[
                 M::new("id", R::STR),
@@ -2520,7 +2521,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             T::alternate("SnapshotRetention", &[
                 A::new(R::UINT32),
                 A::new(R::Named("RetentionKeep")),
-                A::new(R::Named("Timestamp")).conditional(),
+                A::new(R::Named("Timestamp")).only_if(If::Defined("CONFIG_SCHEDULED_EXPIRY")),
             ]),
             T::enumeration("StorageTier", &[
                 V::new("hot"),
@@ -2555,7 +2556,10 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 V::new("raw"),
                 V::new("qcow2"),
                 V::new("sparse"),
-                V::new("vdo").conditional(),
+                V::new("vdo").only_if(If::All(&[
+                    If::Defined("CONFIG_VDO"),
+                    If::Not(&If::Defined("CONFIG_LEGACY_STACK"))
+                ])),
                 V::new("legacy-vmdk"),
                 V::new("zoned"),
             ]),
@@ -2572,10 +2576,19 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("label", R::STR).optional(),
                 M::new("qos", R::Named("VolumeQos")).optional(),
                 M::new("tags", R::Array(&R::Named("Tag"))),
-                M::new("encryption", R::Named("EncryptionInfo")).optional().conditional(),
-                M::new("dedup-ratio", R::NUMBER).optional().conditional(),
-                M::new("tier", R::Named("StorageTier")).optional().conditional(),
-                M::new("replica-lag", R::UINT64).optional().conditional(),
+                M::new("encryption", R::Named("EncryptionInfo")).optional().only_if(If::Defined("CONFIG_CRYPTO")),
+                M::new("dedup-ratio", R::NUMBER).optional().only_if(If::Any(&[
+                    If::Defined("CONFIG_VDO"),
+                    If::Defined("CONFIG_DEDUP")
+                ])),
+                M::new("tier", R::Named("StorageTier")).optional().only_if(If::Not(&If::Defined("CONFIG_SINGLE_TIER"))),
+                M::new("replica-lag", R::UINT64).optional().only_if(If::All(&[
+                    If::Defined("CONFIG_REPLICATION"),
+                    If::Any(&[
+                        If::Defined("CONFIG_ASYNC_REPLICATION"),
+                        If::Not(&If::Defined("CONFIG_SYNC_ONLY"))
+                    ])
+                ])),
                 M::new("legacy-path", R::STR).optional(),
                 M::new("heat-score", R::UINT8).optional(),
             ]),
@@ -2587,8 +2600,8 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("label", R::Named("LabelOrNull")).optional(),
                 M::new("qos", R::Named("VolumeQos")).optional(),
                 M::new("cache", R::Named("CacheConfig")).optional(),
-                M::new("tier", R::Named("StorageTier")).optional().conditional(),
-                M::new("rekey", R::BOOL).optional().conditional(),
+                M::new("tier", R::Named("StorageTier")).optional().only_if(If::Not(&If::Defined("CONFIG_SINGLE_TIER"))),
+                M::new("rekey", R::BOOL).optional().only_if(If::Defined("CONFIG_CRYPTO")),
                 M::new("size", R::SIZE).optional(),
                 M::new("allow-shrink", R::BOOL).optional(),
             ]),

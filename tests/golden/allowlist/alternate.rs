@@ -187,6 +187,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -214,7 +215,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             T::alternate("SnapshotRetention", &[
                 A::new(R::UINT32),
                 A::new(R::Named("RetentionKeep")),
-                A::new(R::Named("Timestamp")).conditional(),
+                A::new(R::Named("Timestamp")).only_if(If::Defined("CONFIG_SCHEDULED_EXPIRY")),
             ]),
             T::structure("Timestamp", &[
                 M::new("seconds", R::INT64),

@@ -541,6 +541,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -565,7 +566,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 V::new("ok"),
                 V::new("degraded"),
                 V::new("failed"),
-                V::new("rebuilding").conditional(),
+                V::new("rebuilding").only_if(If::Defined("CONFIG_RAID")),
             ]),
             T::enumeration("SectorSize", &[
                 V::new("512"),
@@ -599,7 +600,10 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 V::new("raw"),
                 V::new("qcow2"),
                 V::new("sparse"),
-                V::new("vdo").conditional(),
+                V::new("vdo").only_if(If::All(&[
+                    If::Defined("CONFIG_VDO"),
+                    If::Not(&If::Defined("CONFIG_LEGACY_STACK"))
+                ])),
                 V::new("legacy-vmdk"),
                 V::new("zoned"),
             ]),
@@ -616,10 +620,19 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
                 M::new("label", R::STR).optional(),
                 M::new("qos", R::Named("VolumeQos")).optional(),
                 M::new("tags", R::Array(&R::Named("Tag"))),
-                M::new("encryption", R::Named("EncryptionInfo")).optional().conditional(),
-                M::new("dedup-ratio", R::NUMBER).optional().conditional(),
-                M::new("tier", R::Named("StorageTier")).optional().conditional(),
-                M::new("replica-lag", R::UINT64).optional().conditional(),
+                M::new("encryption", R::Named("EncryptionInfo")).optional().only_if(If::Defined("CONFIG_CRYPTO")),
+                M::new("dedup-ratio", R::NUMBER).optional().only_if(If::Any(&[
+                    If::Defined("CONFIG_VDO"),
+                    If::Defined("CONFIG_DEDUP")
+                ])),
+                M::new("tier", R::Named("StorageTier")).optional().only_if(If::Not(&If::Defined("CONFIG_SINGLE_TIER"))),
+                M::new("replica-lag", R::UINT64).optional().only_if(If::All(&[
+                    If::Defined("CONFIG_REPLICATION"),
+                    If::Any(&[
+                        If::Defined("CONFIG_ASYNC_REPLICATION"),
+                        If::Not(&If::Defined("CONFIG_SYNC_ONLY"))
+                    ])
+                ])),
                 M::new("legacy-path", R::STR).optional(),
                 M::new("heat-score", R::UINT8).optional(),
             ]),

@@ -350,6 +350,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -376,7 +377,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             ], "protocol", &[
                 B::new("nfs", R::Named("ExportOptionsNfs")),
                 B::new("iscsi", R::Named("ExportOptionsIscsi")),
-                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).conditional(),
+                B::new("nvme-tcp", R::Named("ExportOptionsNvme")).only_if(If::Defined("CONFIG_NVME")),
             ]),
             T::structure("ExportOptionsIscsi", &[
                 M::new("target", R::STR),
@@ -398,7 +399,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             T::enumeration("ExportProtocol", &[
                 V::new("nfs"),
                 V::new("iscsi"),
-                V::new("nvme-tcp").conditional(),
+                V::new("nvme-tcp").only_if(If::Defined("CONFIG_NVME")),
                 V::new("ublk"),
             ]),
             T::structure("q_empty", &[]),

@@ -238,6 +238,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
         BindingSchema,
         Branch as B,
         CommandDef as C,
+        Condition as If,
         EnumValue as V,
         EventDef as E,
         Member as M,
@@ -249,7 +250,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             C::new("query-status", R::Named("q_empty"), R::Named("StatusInfo")),
             C::new("query_status", R::Named("q_empty"), R::Named("q_empty")),
             C::new("stop", R::Named("q_empty"), R::Named("q_empty")),
-            C::new("migrate-pause", R::Named("q_obj_migrate-pause-arg"), R::Named("q_empty")).allow_oob().conditional(),
+            C::new("migrate-pause", R::Named("q_obj_migrate-pause-arg"), R::Named("q_empty")).allow_oob().only_if(If::Defined("CONFIG_MIGRATION")),
             C::new("set", R::Named("SetOptions"), R::Array(&R::STR)),
             C::new("type", R::Named("q_obj_type-arg"), R::INT),
             C::new("quit", R::Named("q_empty"), R::Named("q_empty")),
@@ -262,7 +263,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             T::enumeration("RunState", &[
                 V::new("running"),
                 V::new("paused"),
-                V::new("inmigrate").conditional(),
+                V::new("inmigrate").only_if(If::Defined("CONFIG_MIGRATION")),
             ]),
             T::enumeration("SetKind", &[
                 V::new("name"),
@@ -282,7 +283,7 @@ pub static SCHEMA: ::qapi_types::schema::table::BindingSchema = {
             ]),
             T::structure("StatusInfo", &[
                 M::new("status", R::Named("RunState")),
-                M::new("singlestep", R::BOOL).optional().conditional(),
+                M::new("singlestep", R::BOOL).optional().only_if(If::Defined("CONFIG_TCG")),
                 M::new("cpus", R::Array(&R::UINT16)),
             ]),
             T::structure("q_empty", &[]),
