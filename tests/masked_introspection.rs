@@ -7,55 +7,9 @@
 
 use qapi_gen::introspect::masked;
 use qapi_gen::{load_for_generation, load_with, DocRules, Selection};
-use qapi_tests::qemu_dir;
+use qapi_tests::{qemu_build, qemu_dir};
 use qapi_types::server::{query_qmp_schema, Conditions};
 use serde_json::Value;
-
-/// The configuration symbols the installed qemu-system-x86_64 was built
-/// with, as far as its schema asks: found by trial, they are the set under
-/// which the generated introspection is the captured one. The schema's
-/// other symbols (other targets, macOS and Windows audio and display,
-/// `CONFIG_BLKIO`, `CONFIG_AF_XDP`, `CONFIG_VMNET`, the compression
-/// accelerators) are undefined.
-const SYSTEM_BUILD: &[&str] = &[
-    "CONFIG_AUDIO_ALSA",
-    "CONFIG_AUDIO_JACK",
-    "CONFIG_AUDIO_OSS",
-    "CONFIG_AUDIO_PA",
-    "CONFIG_AUDIO_PIPEWIRE",
-    "CONFIG_AUDIO_SDL",
-    "CONFIG_BRLAPI",
-    "CONFIG_CURSES",
-    "CONFIG_DBUS_DISPLAY",
-    "CONFIG_EBPF",
-    "CONFIG_FDT",
-    "CONFIG_FUSE",
-    "CONFIG_GTK",
-    "CONFIG_KVM",
-    "CONFIG_LIBPMEM",
-    "CONFIG_LINUX",
-    "CONFIG_LINUX_IO_URING",
-    "CONFIG_OPENGL",
-    "CONFIG_PIXMAN",
-    "CONFIG_POSIX",
-    "CONFIG_REPLICATION",
-    "CONFIG_SDL",
-    "CONFIG_SECRET_KEYRING",
-    "CONFIG_SPICE",
-    "CONFIG_SPICE_PROTOCOL",
-    "CONFIG_TCG",
-    "CONFIG_TPM",
-    "CONFIG_VDUSE_BLK_EXPORT",
-    "CONFIG_VHOST_CRYPTO",
-    "CONFIG_VHOST_USER_BLK_SERVER",
-    "CONFIG_VNC",
-    "CONFIG_ZSTD",
-    "HAVE_CHARDEV_PARALLEL",
-    "HAVE_CHARDEV_SERIAL",
-    "HAVE_HOST_BLOCK_DEVICE",
-    "HAVE_IPPROTO_MPTCP",
-    "TARGET_I386",
-];
 
 #[test]
 #[cfg_attr(no_shared, ignore = "../shared/qemu-10.0.2 is absent")]
@@ -65,8 +19,11 @@ fn system_introspection_is_the_installed_emulators() {
         .expect("QEMU's schema loads")
         .schema;
     let text = masked(&schema, &Selection::all());
-    let ours = query_qmp_schema(&text, &Conditions::only(SYSTEM_BUILD.iter().copied()))
-        .expect("the introspection is JSON");
+    let ours = query_qmp_schema(
+        &text,
+        &Conditions::only(qemu_build::SYMBOLS.iter().copied()),
+    )
+    .expect("the introspection is JSON");
     let args = ["-M", "none", "-nodefaults", "-display", "none"].map(Into::into);
     let captured =
         qapi_gen::capture::from_qemu("qemu-system-x86_64".as_ref(), &args).expect("captured");

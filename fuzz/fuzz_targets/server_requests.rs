@@ -15,7 +15,7 @@ use chunks::{chunks, sizes_and_stream};
 use libfuzzer_sys::fuzz_target;
 use qapi_types::fuzzing::{ReadRequest, RequestReader};
 use qapi_types::qmp::SCHEMA;
-use qapi_types::server::check_arguments;
+use qapi_types::server::{check_arguments, Conditions};
 
 /// Small, so that the fuzzer reaches the limit.
 const LIMIT: usize = 256;
@@ -38,7 +38,7 @@ fn read(stream: &[u8], sizes: &[u8], allow_oob: bool, legacy: bool) -> Vec<ReadR
             for (_, _, call) in &read {
                 if let Ok((name, arguments, _)) = call {
                     if let Some(command) = SCHEMA.command(name) {
-                        let _ = check_arguments(&SCHEMA, command, arguments);
+                        let _ = check_arguments(&SCHEMA, command, arguments, &Conditions::all());
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod qemu_build;
 mod temp_dir;
 
 pub use temp_dir::TempDir;

@@ -30,8 +30,10 @@
 //! a float, which no integer type takes; `uint64` and `size` take negative
 //! integers, as QEMU does.
 //!
-//! Conditional parts of the schema are taken as present: the bindings do
-//! not say which conditions the server was built with.
+//! What the schema defines under a condition (`'if'`) is there when the
+//! server's build [`Conditions`] keep it, as in a QEMU built so: a member
+//! left out is unexpected (and not missing), a value left out is not
+//! accepted, and neither is a branch or an alternative left out.
 
 mod leftover;
 
@@ -39,6 +41,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
+use super::introspection::Conditions;
 use super::json::TOO_DEEP;
 use crate::error::QmpError;
 use crate::schema::table::{Builtin, Member, TypeKind, TypeRef};
@@ -54,10 +57,10 @@ const MAX_NESTING: usize = super::json::MAX_NESTING - 1;
 /// before it takes the table for a cycle QEMU's schemas can't have.
 const MAX_HOPS: usize = 16;
 
-/// Checks `arguments` of `command` (a command of `schema`) as QEMU does
-/// before it runs a command: the error QEMU would answer first (a missing,
-/// unexpected or mistyped member, a value an enumeration lacks, ...), with
-/// QEMU's class and description.
+/// Checks `arguments` of `command` (a command of `schema`) as QEMU built
+/// under `conditions` does before it runs a command: the error QEMU would
+/// answer first (a missing, unexpected or mistyped member, a value an
+/// enumeration lacks, ...), with QEMU's class and description.
 ///
 /// A type the schema does not describe is taken as one that accepts any
 /// value (bindings generated from a complete schema describe every type
@@ -72,8 +75,9 @@ pub fn check_arguments(
     schema: &BindingSchema,
     command: &CommandDef,
     arguments: &Map<String, Value>,
+    conditions: &Conditions,
 ) -> Result<(), QmpError> {
-    let walk = Walk { schema };
+    let walk = Walk { schema, conditions };
     // Arguments of a type the table does not describe as an object (`any`
     // in a hand-written table) are taken as any value is.
     if command.reads_own_arguments || walk.layout(command.arguments, arguments, 0).is_none() {
@@ -193,8 +197,11 @@ enum Refusal {
 
 /// The walk over the arguments and the schema's types, in the order of
 /// QEMU's visit.
+#[derive(Clone, Copy)]
 struct Walk<'s> {
     schema: &'s BindingSchema,
+    /// What of the schema's conditional parts is there.
+    conditions: &'s Conditions,
 }
 
 impl Walk<'_> {
@@ -214,6 +221,9 @@ impl Walk<'_> {
                     let object: &'v Map<String, Value> = object;
                     if let Some(member) = members.get(*next) {
                         *next += 1;
+                        if !self.conditions.keeps(member.condition) {
+                            continue;
+                        }
                         let name = Name::Member(member.name);
                         match object.get(member.name) {
                             Some(value) => self.visit(stack, name, member.ty, value)?,
@@ -315,7 +325,10 @@ impl Walk<'_> {
                     let Value::String(text) = value else {
                         return Err(invalid_type(&full_name(stack, name), "string"));
                     };
-                    if values.iter().any(|v| v.name == text) {
+                    if values
+                        .iter()
+                        .any(|v| v.name == text && self.conditions.keeps(v.condition))
+                    {
                         return Ok(());
                     }
                     return Err(QmpError::generic(format!(
@@ -330,10 +343,10 @@ impl Walk<'_> {
                     return self.enter_object(stack, name, ty, object);
                 }
                 TypeKind::Alternate { alternatives } => {
-                    match alternatives
-                        .iter()
-                        .find(|alternative| self.takes_json_type(alternative.ty, value, hops))
-                    {
+                    match alternatives.iter().find(|alternative| {
+                        self.conditions.keeps(alternative.condition)
+                            && self.takes_json_type(alternative.ty, value, hops)
+                    }) {
                         Some(alternative) => ty = alternative.ty,
                         None => return Err(invalid_type(&name.own(), def.name)),
                     }
@@ -396,7 +409,9 @@ impl Walk<'_> {
                 let case = object.get(tag).and_then(Value::as_str);
                 let branch = branches
                     .iter()
-                    .find(|branch| Some(branch.case) == case)
+                    .find(|branch| {
+                        Some(branch.case) == case && self.conditions.keeps(branch.condition)
+                    })
                     .map(|branch| branch.ty);
                 Some((members, branch))
             }
@@ -414,16 +429,17 @@ impl Walk<'_> {
     where
         Self: 'o,
     {
-        let schema = self.schema;
-        let mut layout = Walk { schema }.layout(ty, object, 0);
+        let walk = *self;
+        let mut layout = walk.layout(ty, object, 0);
         let mut hops = 0;
         std::iter::from_fn(move || {
             let (members, branch) = layout?;
             hops += 1;
-            layout = branch.and_then(|branch| Walk { schema }.layout(branch, object, hops));
+            layout = branch.and_then(|branch| walk.layout(branch, object, hops));
             Some(members)
         })
         .flatten()
+        .filter(move |member| walk.conditions.keeps(member.condition))
     }
 
     /// The member of `object` QEMU reports as unexpected once every
@@ -473,7 +489,8 @@ impl Walk<'_> {
                 Some(TypeKind::Alternate { alternatives }) => {
                     hops < MAX_HOPS
                         && alternatives.iter().any(|alternative| {
-                            self.takes_json_type(alternative.ty, value, hops + 1)
+                            self.conditions.keeps(alternative.condition)
+                                && self.takes_json_type(alternative.ty, value, hops + 1)
                         })
                 }
                 None => true,
@@ -537,7 +554,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::schema::table::{Alternative, Branch, EnumValue, TypeDef};
+    use crate::schema::table::{Alternative, Branch, Condition, EnumValue, TypeDef};
 
     /// A schema with one of each kind of type, sorted by name.
     static SCHEMA: BindingSchema = BindingSchema {
@@ -617,6 +634,122 @@ mod tests {
         ],
     };
 
+    const POSIX: Condition = Condition::Defined("CONFIG_POSIX");
+    const WIN32: Condition = Condition::Defined("CONFIG_WIN32");
+
+    /// A schema whose parts are there in some builds only.
+    static CONDITIONAL: BindingSchema = BindingSchema {
+        commands: &[CommandDef::new(
+            "listen",
+            TypeRef::Named("Listen"),
+            TypeRef::Named("q_empty"),
+        )],
+        events: &[],
+        types: &[
+            TypeDef::enumeration(
+                "Kind",
+                &[
+                    EnumValue::new("unix").only_if(POSIX),
+                    EnumValue::new("pipe").only_if(WIN32),
+                    EnumValue::new("none"),
+                ],
+            ),
+            TypeDef::union(
+                "Listen",
+                &[
+                    Member::new("kind", TypeRef::Named("Kind")),
+                    Member::new("backlog", TypeRef::INT)
+                        .optional()
+                        .only_if(WIN32),
+                ],
+                "kind",
+                &[
+                    Branch::new("unix", TypeRef::Named("Unix")).only_if(POSIX),
+                    Branch::new("pipe", TypeRef::Named("Pipe")).only_if(WIN32),
+                ],
+            ),
+            TypeDef::alternate(
+                "Path",
+                &[
+                    Alternative::new(TypeRef::STR),
+                    Alternative::new(TypeRef::INT).only_if(WIN32),
+                ],
+            ),
+            TypeDef::structure("Pipe", &[Member::new("name", TypeRef::STR)]),
+            TypeDef::structure(
+                "Unix",
+                &[
+                    Member::new("path", TypeRef::Named("Path")),
+                    Member::new("abstract", TypeRef::BOOL)
+                        .only_if(Condition::Defined("CONFIG_LINUX")),
+                ],
+            ),
+            TypeDef::structure("q_empty", &[]),
+        ],
+    };
+
+    /// What checking `arguments` of `listen` under `conditions` answers.
+    fn check_listen(conditions: &Conditions, arguments: Value) -> Result<(), String> {
+        let command = CONDITIONAL.command("listen").expect("a command");
+        let Value::Object(arguments) = arguments else {
+            panic!("arguments are an object");
+        };
+        check_arguments(&CONDITIONAL, command, &arguments, conditions).map_err(|error| error.desc)
+    }
+
+    #[test]
+    fn what_the_build_leaves_out_is_not_there() {
+        let posix = Conditions::only(["CONFIG_POSIX"]);
+        let check = |arguments| check_listen(&posix, arguments);
+        assert_eq!(check(json!({"kind": "unix", "path": "/s"})), Ok(()));
+        // A value left out; its branch with it.
+        assert_eq!(
+            check(json!({"kind": "pipe", "name": "p"})),
+            err("Parameter 'kind' does not accept value 'pipe'")
+        );
+        // A member left out: unexpected, even when the schema requires it.
+        assert_eq!(
+            check(json!({"kind": "unix", "path": "/s", "backlog": 1})),
+            err("Parameter 'backlog' is unexpected")
+        );
+        assert_eq!(
+            check(json!({"kind": "unix", "path": "/s", "abstract": true})),
+            err("Parameter 'abstract' is unexpected")
+        );
+        // An alternative left out.
+        assert_eq!(
+            check(json!({"kind": "unix", "path": 1})),
+            err("Invalid parameter type for 'path', expected: Path")
+        );
+        let none = Conditions::only(Vec::<String>::new());
+        assert_eq!(check_listen(&none, json!({"kind": "none"})), Ok(()));
+        assert_eq!(
+            check_listen(&none, json!({"kind": "unix", "path": "/s"})),
+            err("Parameter 'kind' does not accept value 'unix'")
+        );
+    }
+
+    #[test]
+    fn what_the_build_keeps_is_there_and_required_where_the_schema_says() {
+        let all = Conditions::all();
+        assert_eq!(
+            check_listen(&all, json!({"kind": "unix", "path": "/s"})),
+            err("Parameter 'abstract' is missing")
+        );
+        for arguments in [
+            json!({"kind": "pipe", "name": "p", "backlog": 1}),
+            json!({"kind": "unix", "path": 1, "abstract": false}),
+        ] {
+            assert_eq!(check_listen(&all, arguments.clone()), Ok(()), "{arguments}");
+            let windows_linux = Conditions::only(["CONFIG_WIN32", "CONFIG_POSIX", "CONFIG_LINUX"]);
+            assert_eq!(
+                check_listen(&windows_linux, arguments.clone()),
+                Ok(()),
+                "{arguments}"
+            );
+        }
+    }
+
     /// What checking `arguments` of `command` answers: `Ok` or the
     /// error's description (always a `GenericError`).
     fn check(command: &str, arguments: Value) -> Result<(), String> {
@@ -624,7 +757,7 @@ mod tests {
         let Value::Object(arguments) = arguments else {
             panic!("arguments are an object");
         };
-        check_arguments(&SCHEMA, command, &arguments).map_err(|error| {
+        check_arguments(&SCHEMA, command, &arguments, &Conditions::all()).map_err(|error| {
             assert_eq!(error.class, "GenericError");
             error.desc
         })
@@ -969,7 +1102,7 @@ mod tests {
             .spawn(move || {
                 [MAX_NESTING, MAX_NESTING + 1, 100_000].map(|levels| {
                     let arguments = nested(levels);
-                    let answer = check_arguments(&SCHEMA, command, &arguments);
+                    let answer = check_arguments(&SCHEMA, command, &arguments, &Conditions::all());
                     // serde_json drops a value recursively.
                     std::mem::forget(arguments);
                     answer
@@ -1017,7 +1150,7 @@ mod tests {
         };
         let command = CYCLIC.command("c").expect("a command");
         assert_eq!(
-            check_arguments(&CYCLIC, command, &arguments),
+            check_arguments(&CYCLIC, command, &arguments, &Conditions::all()),
             Err(QmpError::generic(
                 "Invalid parameter type for 'a', expected: A"
             ))
@@ -1066,7 +1199,7 @@ mod tests {
                 return Ok(());
             };
             let command = &SCHEMA.commands[command];
-            if let Err(error) = check_arguments(&SCHEMA, command, &arguments) {
+            if let Err(error) = check_arguments(&SCHEMA, command, &arguments, &Conditions::all()) {
                 proptest::prop_assert_eq!(&error.class, "GenericError");
                 let desc = &error.desc;
                 proptest::prop_assert!(

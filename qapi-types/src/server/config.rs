@@ -98,8 +98,8 @@ impl ServerConfig {
         self.max_message
     }
 
-    /// The build conditions `query-qmp-schema` and the commands served
-    /// follow.
+    /// The build conditions `query-qmp-schema`, the commands served and
+    /// the arguments taken follow.
     pub fn conditions(&self) -> &Conditions {
         &self.conditions
     }
@@ -150,12 +150,14 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// The build conditions that hold: `query-qmp-schema` leaves out what
-    /// fails them, and a command it leaves out is answered as one the
-    /// server lacks (`CommandNotFound`) and not listed by
-    /// `query-commands`, as by a QEMU built so (when the dispatch has an
-    /// introspection: generated server bindings do). Default: see
-    /// [`Conditions`].
+    /// The build conditions that hold, as in a QEMU built so: what fails
+    /// them is left out of `query-qmp-schema`; a command they leave out is
+    /// answered as one the server lacks (`CommandNotFound`) and not listed
+    /// by `query-commands`; and arguments that use a member, value, branch
+    /// or alternative they leave out are refused as QEMU refuses them
+    /// (see [`check_arguments`](super::check_arguments)). The conditions
+    /// are those the dispatch's table carries (generated bindings carry
+    /// the schema's). Default: see [`Conditions`].
     pub fn conditions(mut self, conditions: Conditions) -> Self {
         self.config.conditions = conditions;
         self

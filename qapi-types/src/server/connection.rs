@@ -30,10 +30,11 @@ use super::arguments::check_arguments;
 use super::config::{QueuePolicy, ServerConfig};
 use super::dispatch::{Dispatch, Session};
 use super::events::{Hub, Outgoing};
-use super::introspection::ServedSchema;
+use super::introspection::query_qmp_schema;
 use super::json::Streamer;
 use super::request::Request;
 use crate::error::QmpError;
+use crate::schema::table::CommandDef;
 
 /// In-band commands that may wait (QEMU's `QMP_REQ_QUEUE_LEN_MAX`).
 pub(crate) const QUEUE_LIMIT: usize = 8;
@@ -59,9 +60,9 @@ pub(crate) struct Engine {
     pub(crate) dispatch: Arc<dyn Dispatch>,
     pub(crate) config: ServerConfig,
     pub(crate) hub: Arc<Hub>,
-    /// What is served of the dispatch's introspection (see
-    /// [`Engine::served_schema`]).
-    pub(crate) served_schema: OnceLock<ServedSchema>,
+    /// The `query-qmp-schema` reply, or why the dispatch's introspection
+    /// is not JSON (see [`Engine::served_schema`]).
+    pub(crate) served_schema: OnceLock<Result<Value, String>>,
     /// The greeting every connection gets (see [`greeting`]).
     pub(crate) greeting: Arc<str>,
 }
@@ -124,25 +125,25 @@ impl Drop for Leave<'_> {
 }
 
 impl Engine {
-    /// What is served of the dispatch's introspection under the
-    /// configured build conditions, read once it has one (so that a
-    /// mock's introspection set after the server was made counts).
-    fn served_schema(&self) -> Option<&ServedSchema> {
+    /// The `query-qmp-schema` reply: the dispatch's introspection under
+    /// the configured build conditions (or why it is not JSON), worked
+    /// out once it has one (so that a mock's introspection set after the
+    /// server was made counts).
+    fn served_schema(&self) -> Option<&Result<Value, String>> {
         if let Some(served) = self.served_schema.get() {
             return Some(served);
         }
         let introspection = self.dispatch.introspection()?;
-        Some(
-            self.served_schema
-                .get_or_init(|| ServedSchema::new(introspection, self.config.conditions())),
-        )
+        Some(self.served_schema.get_or_init(|| {
+            query_qmp_schema(introspection, self.config.conditions())
+                .map_err(|error| error.to_string())
+        }))
     }
 
-    /// Whether the configured build conditions leave command `name` out:
-    /// it is then answered as one the server lacks.
-    fn left_out(&self, name: &str) -> bool {
-        self.served_schema()
-            .is_some_and(|served| served.left_out.contains(name))
+    /// Whether the configured build conditions leave `command` out: it
+    /// is then answered as one the server lacks.
+    fn left_out(&self, command: &CommandDef) -> bool {
+        !self.config.conditions().keeps(command.condition)
     }
 
     /// Serves one client until it goes: `Ok` when it closed the
@@ -351,21 +352,21 @@ impl Engine {
                 return Err(not_oob(&call.name));
             }
             if let Some(command) = schema.command(&call.name) {
-                check_arguments(schema, command, &call.arguments)?;
+                check_arguments(schema, command, &call.arguments, self.config.conditions())?;
             }
             let oob = requested_oob(&call.arguments)?;
             return self.negotiate(oob, connection);
         }
         let Some(command) = schema
             .command(&call.name)
-            .filter(|command| !self.left_out(command.name))
+            .filter(|command| !self.left_out(command))
         else {
             return Err(QmpError::command_not_found(&call.name));
         };
         if call.oob && !command.allow_oob {
             return Err(not_oob(&call.name));
         }
-        check_arguments(schema, command, &call.arguments)?;
+        check_arguments(schema, command, &call.arguments, self.config.conditions())?;
         match call.name.as_str() {
             "qmp_capabilities" => {
                 // The arguments are checked before the command refuses.
@@ -379,11 +380,11 @@ impl Engine {
             "query-commands" => Ok(schema
                 .commands
                 .iter()
-                .filter(|command| !self.left_out(command.name))
+                .filter(|command| !self.left_out(command))
                 .map(|command| json!({"name": command.name}))
                 .collect()),
             "query-qmp-schema" => match self.served_schema() {
-                Some(served) => served.reply.clone().map_err(|error| {
+                Some(served) => served.clone().map_err(|error| {
                     QmpError::generic(format!("The introspection is not JSON: {error}"))
                 }),
                 None => Err(QmpError::command_not_found(&call.name)),

@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::schema::table::Condition;
+
 /// Which build conditions (the schema's `if`: `CONFIG_LINUX`, ...) hold
 /// for a server: what `query-qmp-schema` reports follows them, as QEMU's
 /// follows its build configuration.
@@ -54,6 +56,15 @@ impl Conditions {
         };
         evaluate(condition, defined)
     }
+
+    /// Whether a build under these conditions has what a bindings'
+    /// table defines under `condition` (`None`: unconditionally).
+    pub fn keeps(&self, condition: Option<Condition>) -> bool {
+        match (&self.defined, condition) {
+            (Some(defined), Some(condition)) => condition.holds(&|symbol| defined.contains(symbol)),
+            _ => true,
+        }
+    }
 }
 
 /// Whether `condition` holds when exactly `defined` are defined.
@@ -84,55 +95,6 @@ pub fn query_qmp_schema(
 ) -> Result<Value, serde_json::Error> {
     let value: Value = serde_json::from_str(introspection)?;
     Ok(filtered(value, conditions))
-}
-
-/// What a server serves of its dispatch's introspection under its build
-/// conditions, worked out from one reading: the `query-qmp-schema` reply
-/// (or why the introspection is not JSON) and the commands left out.
-#[derive(Debug)]
-pub(crate) struct ServedSchema {
-    /// The `query-qmp-schema` reply.
-    pub(crate) reply: Result<Value, String>,
-    /// The commands the conditions leave out: a server built so does not
-    /// have them.
-    pub(crate) left_out: BTreeSet<String>,
-}
-
-impl ServedSchema {
-    /// What `introspection` comes to under `conditions`.
-    pub(crate) fn new(introspection: &str, conditions: &Conditions) -> Self {
-        match serde_json::from_str::<Value>(introspection) {
-            Ok(value) => Self {
-                left_out: commands_left_out(&value, conditions),
-                reply: Ok(filtered(value, conditions)),
-            },
-            Err(error) => Self {
-                reply: Err(error.to_string()),
-                left_out: BTreeSet::new(),
-            },
-        }
-    }
-}
-
-/// The commands of `introspection` whose condition fails.
-fn commands_left_out(introspection: &Value, conditions: &Conditions) -> BTreeSet<String> {
-    if conditions.defined.is_none() {
-        return BTreeSet::new();
-    }
-    let Value::Array(entries) = introspection else {
-        return BTreeSet::new();
-    };
-    entries
-        .iter()
-        .filter(|entry| entry.get("meta-type").and_then(Value::as_str) == Some("command"))
-        .filter(|entry| {
-            entry
-                .get("if")
-                .is_some_and(|condition| !conditions.holds(condition))
-        })
-        .filter_map(|entry| entry.get("name").and_then(Value::as_str))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// `value` without the array elements whose condition fails, and with
@@ -198,19 +160,39 @@ mod tests {
     }
 
     #[test]
-    fn the_commands_a_configuration_leaves_out() {
-        let left_out = |text, conditions| ServedSchema::new(text, &conditions).left_out;
-        assert!(left_out(TEXT, Conditions::all()).is_empty());
-        let only_w = left_out(TEXT, Conditions::only(["CONFIG_W"]));
-        assert_eq!(only_w.into_iter().collect::<Vec<_>>(), ["b"]);
-        assert!(left_out(TEXT, Conditions::only(["CONFIG_B"])).is_empty());
-        let broken = ServedSchema::new("not JSON", &Conditions::only(["CONFIG_B"]));
-        assert!(broken.left_out.is_empty() && broken.reply.is_err());
-        let reply = ServedSchema::new(TEXT, &Conditions::only(["CONFIG_W"])).reply;
-        assert_eq!(
-            reply.expect("JSON"),
-            query_qmp_schema(TEXT, &Conditions::only(["CONFIG_W"])).expect("JSON")
-        );
+    fn table_conditions_are_kept_as_introspection_conditions_are() {
+        let not_w = Condition::Not(&Condition::Defined("CONFIG_W"));
+        let b_and_x_or_w = Condition::All(&[
+            Condition::Defined("CONFIG_B"),
+            Condition::Any(&[
+                Condition::Defined("CONFIG_X"),
+                Condition::Defined("CONFIG_W"),
+            ]),
+        ]);
+        let pairs = [
+            (not_w, json!({"not": "CONFIG_W"})),
+            (
+                b_and_x_or_w,
+                json!({"all": ["CONFIG_B", {"any": ["CONFIG_X", "CONFIG_W"]}]}),
+            ),
+        ];
+        for conditions in [
+            Conditions::all(),
+            Conditions::only(["CONFIG_W"]),
+            Conditions::only(["CONFIG_B", "CONFIG_X"]),
+            Conditions::only(["CONFIG_B"]),
+        ] {
+            assert!(conditions.keeps(None));
+            for (condition, written) in &pairs {
+                assert_eq!(
+                    conditions.keeps(Some(*condition)),
+                    conditions.holds(written),
+                    "{conditions:?} {written}"
+                );
+            }
+        }
+        assert!(!Conditions::only(["CONFIG_W"]).keeps(Some(not_w)));
+        assert!(Conditions::only(["CONFIG_B", "CONFIG_W"]).keeps(Some(b_and_x_or_w)));
     }
 
     #[test]

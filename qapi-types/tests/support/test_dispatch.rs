@@ -1,12 +1,13 @@
 //! A small schema and the dispatch the server tests serve: `slow` answers
 //! after the milliseconds it is given, `fail` with an error, `ping` (which
 //! allows out-of-band execution) at once, `job` with an event now and one
-//! after its reply; `unimplemented` is in the schema, not implemented.
+//! after its reply; `unimplemented` is in the schema, not implemented;
+//! `echo` answers its arguments, in builds that define `CONFIG_ECHO`.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use qapi_types::schema::{BindingSchema, CommandDef, EventDef, TypeRef};
+use qapi_types::schema::{BindingSchema, CommandDef, Condition, EventDef, TypeRef};
 use qapi_types::serde_json::{json, Map, Value};
 use qapi_types::server::{CallFuture, Dispatch, Session};
 use qapi_types::QmpError;
@@ -19,7 +20,7 @@ pub static COMMANDS: &[CommandDef] = &[
     CommandDef::new("fail", TypeRef::ANY, TypeRef::ANY),
     CommandDef::new("unimplemented", TypeRef::ANY, TypeRef::ANY),
     CommandDef::new("ping", TypeRef::ANY, TypeRef::ANY).allow_oob(),
-    CommandDef::new("echo", TypeRef::ANY, TypeRef::ANY),
+    CommandDef::new("echo", TypeRef::ANY, TypeRef::ANY).only_if(Condition::Defined("CONFIG_ECHO")),
     CommandDef::new("job", TypeRef::ANY, TypeRef::ANY),
 ];
 

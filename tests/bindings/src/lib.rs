@@ -8,6 +8,8 @@ use qapi_types::serde::Serialize;
 use qapi_types::serde_json::Value;
 
 pub mod qemu;
+#[path = "../../support/qemu_build.rs"]
+pub mod qemu_build;
 #[path = "../../support/temp_dir.rs"]
 pub mod temp_dir;
 

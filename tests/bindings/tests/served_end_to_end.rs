@@ -171,6 +171,24 @@ mod served {
         );
         assert_eq!(error.class, "GenericError");
 
+        // A driver the build conditions leave out (`io_uring` needs
+        // `CONFIG_BLKIO`): refused as a QEMU built so refuses it, before
+        // the method runs.
+        let error = qmp_error(
+            qmp.execute_raw(
+                "blockdev-add",
+                json!({"driver": "io_uring", "node-name": "u0", "path": "/u0"}),
+            )
+            .await,
+        );
+        assert_eq!(
+            (error.class.as_str(), error.desc.as_str()),
+            (
+                "GenericError",
+                "Parameter 'driver' does not accept value 'io_uring'"
+            )
+        );
+
         // An event the method emits through its session.
         let mut changes = qmp.subscribe::<events::JobStatusChange>();
         qmp.execute(&commands::JobDismiss::new("job0"))

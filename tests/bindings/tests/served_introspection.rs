@@ -14,38 +14,10 @@ fn skipped_without_qemu_or_its_schemas() {}
 
 #[cfg(all(qemu_schemas, not(no_qemu)))]
 mod storage_daemon {
-    use qapi_bindings_tests::qemu;
     use qapi_bindings_tests::storage_daemon::{commands, server, SCHEMA};
+    use qapi_bindings_tests::{qemu, qemu_build};
     use qapi_types::serde_json::{self, Value};
     use qapi_types::server::{query_qmp_schema, Conditions, Dispatch, QmpServer, ServerConfig};
-
-    /// The configuration symbols the installed qemu-storage-daemon was
-    /// built with, as far as its schema asks: found by trial, they are the
-    /// set under which the generated introspection is the captured one.
-    /// Its schema's other symbols (`CONFIG_BLKIO`, `CONFIG_WIN32`) are
-    /// undefined, and `CONFIG_BLKIO_VHOST_VDPA_FD` matters only with
-    /// `CONFIG_BLKIO`.
-    const BUILD: [&str; 19] = [
-        "CONFIG_BRLAPI",
-        "CONFIG_DBUS_DISPLAY",
-        "CONFIG_FUSE",
-        "CONFIG_LIBPMEM",
-        "CONFIG_LINUX",
-        "CONFIG_LINUX_IO_URING",
-        "CONFIG_POSIX",
-        "CONFIG_REPLICATION",
-        "CONFIG_SECRET_KEYRING",
-        "CONFIG_SPICE",
-        "CONFIG_SPICE_PROTOCOL",
-        "CONFIG_VDUSE_BLK_EXPORT",
-        "CONFIG_VHOST_CRYPTO",
-        "CONFIG_VHOST_USER_BLK_SERVER",
-        "CONFIG_ZSTD",
-        "HAVE_CHARDEV_PARALLEL",
-        "HAVE_CHARDEV_SERIAL",
-        "HAVE_HOST_BLOCK_DEVICE",
-        "HAVE_IPPROTO_MPTCP",
-    ];
 
     /// The introspection of a running qemu-storage-daemon, as
     /// `cargo qapi introspect` captures it, and the daemon (whose
@@ -80,7 +52,7 @@ mod storage_daemon {
     fn generated_introspection_is_the_installed_daemons() {
         let (text, _daemon) = captured();
         let theirs: Value = serde_json::from_str(&text).expect("JSON");
-        let ours = generated(&Conditions::only(BUILD));
+        let ours = generated(&Conditions::only(qemu_build::SYMBOLS.iter().copied()));
         assert!(ours == theirs, "{}", first_difference(&ours, &theirs));
         // Every condition holding reports more than this build has.
         let everything = generated(&Conditions::all());
@@ -93,7 +65,7 @@ mod storage_daemon {
     #[test]
     fn cargo_qapi_diff_finds_no_change() {
         let (text, daemon) = captured();
-        let ours = generated(&Conditions::only(BUILD));
+        let ours = generated(&Conditions::only(qemu_build::SYMBOLS.iter().copied()));
         let captured_path = daemon.dir.join("captured.json");
         let generated_path = daemon.dir.join("generated.json");
         std::fs::write(&captured_path, &text).expect("writable");
@@ -117,7 +89,7 @@ mod storage_daemon {
     async fn the_served_introspection_captures_as_the_daemons() {
         let (text, daemon) = captured();
         let config = ServerConfig::builder()
-            .conditions(Conditions::only(BUILD))
+            .conditions(Conditions::only(qemu_build::SYMBOLS.iter().copied()))
             .build();
         let server = QmpServer::new(server::Served(OneCommand), config);
         let socket = daemon.dir.join("served.sock");

@@ -3,13 +3,17 @@
 //! skeleton with one thing wrong: a required member taken out, a member
 //! the type lacks put in, a value of each JSON type, out-of-range
 //! integers, an enumeration's unknown value; in nested objects, array
-//! elements and each branch of a command's union as well.
+//! elements and each branch of a command's union as well. Under the build
+//! conditions of the QEMU compared with: what they leave out of the schema
+//! (a member, an enumeration's value) is put in, and nothing else of it
+//! is used.
 
 use std::collections::HashSet;
 
 use qapi_types::schema::table::{Builtin, Member, TypeKind, TypeRef};
 use qapi_types::schema::BindingSchema;
 use qapi_types::serde_json::{self, json, Map, Value};
+use qapi_types::server::Conditions;
 
 /// Commands left out: their effect, were QEMU to accept the arguments,
 /// would end the daemon.
@@ -81,6 +85,9 @@ pub struct Case {
     pub command: &'static str,
     /// The arguments object.
     pub arguments: Value,
+    /// Whether what is wrong is a part of the schema the build leaves out
+    /// (a member, an enumeration's value).
+    pub left_out: bool,
 }
 
 /// A step from a value to one inside it.
@@ -90,24 +97,32 @@ enum Step {
     Index(usize),
 }
 
-/// The cases for every command of `schema` but [`SKIPPED`], without
-/// duplicates.
-pub fn cases(schema: &'static BindingSchema) -> Vec<Case> {
-    cases_of(schema, |_| true)
+/// The cases for every command of `schema` but [`SKIPPED`] that a QEMU
+/// built under `build` has, without duplicates.
+pub fn cases(schema: &'static BindingSchema, build: &Conditions) -> Vec<Case> {
+    cases_of(schema, build, |_| true)
 }
 
 /// The cases for the commands of `schema` `wanted` takes (never those of
-/// [`SKIPPED`]), without duplicates.
-pub fn cases_of(schema: &'static BindingSchema, wanted: impl Fn(&str) -> bool) -> Vec<Case> {
+/// [`SKIPPED`], nor those `build` leaves out), without duplicates.
+pub fn cases_of(
+    schema: &'static BindingSchema,
+    build: &Conditions,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<Case> {
     let mut corpus = Corpus {
         schema,
+        build,
         command: "",
         top_is_union: false,
         cases: Vec::new(),
         seen: HashSet::new(),
     };
     for command in schema.commands {
-        if SKIPPED.contains(&command.name) || command.conditional || !wanted(command.name) {
+        if SKIPPED.contains(&command.name)
+            || !build.keeps(command.condition)
+            || !wanted(command.name)
+        {
             continue;
         }
         corpus.command = command.name;
@@ -121,7 +136,7 @@ pub fn cases_of(schema: &'static BindingSchema, wanted: impl Fn(&str) -> bool) -
                 branches,
             }) => branches
                 .iter()
-                .filter(|branch| !branch.conditional)
+                .filter(|branch| build.keeps(branch.condition))
                 .map(|branch| corpus.union_skeleton(members, tag, branch.case, branch.ty, 0))
                 .collect(),
             _ => vec![corpus.skeleton(ty, 0)],
@@ -133,8 +148,10 @@ pub fn cases_of(schema: &'static BindingSchema, wanted: impl Fn(&str) -> bool) -
     corpus.cases
 }
 
-struct Corpus {
+struct Corpus<'b> {
     schema: &'static BindingSchema,
+    /// The build conditions of the QEMU compared with.
+    build: &'b Conditions,
     command: &'static str,
     /// Whether the command's arguments are a union, whose every branch
     /// is walked at the top (and only there).
@@ -143,7 +160,7 @@ struct Corpus {
     seen: HashSet<String>,
 }
 
-impl Corpus {
+impl Corpus<'_> {
     fn kind(&self, ty: TypeRef) -> Option<TypeKind> {
         match ty {
             TypeRef::Named(name) => self.schema.lookup(name).map(|def| def.kind),
@@ -152,6 +169,16 @@ impl Corpus {
     }
 
     fn push(&mut self, arguments: Value) {
+        self.push_case(arguments, false);
+    }
+
+    /// Records a case whose fault is a part of the schema the build leaves
+    /// out.
+    fn push_left_out(&mut self, arguments: Value) {
+        self.push_case(arguments, true);
+    }
+
+    fn push_case(&mut self, arguments: Value, left_out: bool) {
         if crashes_qemu(self.command, &arguments) {
             return;
         }
@@ -159,6 +186,7 @@ impl Corpus {
             self.cases.push(Case {
                 command: self.command,
                 arguments,
+                left_out,
             });
         }
     }
@@ -181,7 +209,7 @@ impl Corpus {
             TypeRef::Named(_) => match self.kind(ty) {
                 Some(TypeKind::Enum { values }) => values
                     .iter()
-                    .find(|value| !value.conditional)
+                    .find(|value| self.build.keeps(value.condition))
                     .map_or(json!(NAME), |value| json!(value.name)),
                 Some(TypeKind::Struct { members }) => self.members_skeleton(members, depth),
                 Some(TypeKind::Union {
@@ -189,7 +217,11 @@ impl Corpus {
                     tag,
                     branches,
                 }) => {
-                    let branches = || branches.iter().filter(|branch| !branch.conditional);
+                    let branches = || {
+                        branches
+                            .iter()
+                            .filter(|branch| self.build.keeps(branch.condition))
+                    };
                     let preferred = ["unix", "file", "null-co"]
                         .iter()
                         .find_map(|case| branches().find(|branch| branch.case == *case));
@@ -207,7 +239,11 @@ impl Corpus {
                             Some(TypeKind::Struct { .. } | TypeKind::Union { .. })
                         )
                     };
-                    let usable = || alternatives.iter().filter(|a| !a.conditional);
+                    let usable = || {
+                        alternatives
+                            .iter()
+                            .filter(|a| self.build.keeps(a.condition))
+                    };
                     let chosen = if depth < MAX_DEPTH {
                         usable().find(|a| is_object(a.ty))
                     } else {
@@ -226,7 +262,11 @@ impl Corpus {
     fn members_skeleton(&self, members: &[Member], depth: usize) -> Value {
         let mut object = Map::new();
         if depth < MAX_DEPTH + 2 {
-            for member in members.iter().filter(|m| !m.optional) {
+            let build = self.build;
+            let required = members
+                .iter()
+                .filter(|m| !m.optional && build.keeps(m.condition));
+            for member in required {
                 object.insert(member.name.to_string(), self.skeleton(member.ty, depth + 1));
             }
         }
@@ -259,6 +299,12 @@ impl Corpus {
             for wrong in wrong_values(ty, self.kind(ty)) {
                 self.push(replaced(root, at, Some(wrong)));
             }
+            // The values the build leaves out, which it does not accept.
+            if let Some(TypeKind::Enum { values }) = self.kind(ty) {
+                for value in values.iter().filter(|v| !self.build.keeps(v.condition)) {
+                    self.push_left_out(replaced(root, at, Some(json!(value.name))));
+                }
+            }
         }
         let Some(here) = get(root, at) else { return };
         match (ty, self.kind(ty), here) {
@@ -276,7 +322,10 @@ impl Corpus {
             }
             (_, Some(TypeKind::Alternate { alternatives }), value) => {
                 // The alternative the skeleton took, walked as itself.
-                let taken = alternatives.iter().find(|a| match self.kind(a.ty) {
+                let kept = alternatives
+                    .iter()
+                    .filter(|a| self.build.keeps(a.condition));
+                let taken = kept.clone().find(|a| match self.kind(a.ty) {
                     Some(TypeKind::Struct { .. } | TypeKind::Union { .. }) => value.is_object(),
                     _ => false,
                 });
@@ -307,7 +356,8 @@ impl Corpus {
                 tag,
                 branches,
             }) if each_branch => {
-                for branch in branches.iter().filter(|b| !b.conditional) {
+                let build = self.build;
+                for branch in branches.iter().filter(|b| build.keeps(b.condition)) {
                     let skeleton = self.union_skeleton(members, tag, branch.case, branch.ty, depth);
                     let root = replaced(root, at, Some(skeleton));
                     self.walk_object(&root, at, ty, depth);
@@ -333,7 +383,11 @@ impl Corpus {
             // Every optional member given, so that many are read before
             // the leftovers are reported.
             let mut full = root.clone();
-            for member in members.iter().filter(|m| m.optional && !m.conditional) {
+            let build = self.build;
+            let kept_optional = members
+                .iter()
+                .filter(|m| m.optional && build.keeps(m.condition));
+            for member in kept_optional {
                 at.push(Step::Key(member.name));
                 full = replaced(&full, at, Some(self.skeleton(member.ty, depth + 1)));
                 at.pop();
@@ -341,10 +395,14 @@ impl Corpus {
             self.several_unexpected(&full, at, &members);
         }
         for member in members {
-            if member.conditional {
+            at.push(Step::Key(member.name));
+            if !self.build.keeps(member.condition) {
+                // Left out of the build: unexpected there.
+                let value = self.skeleton(member.ty, depth + 1);
+                self.push_left_out(replaced(root, at, Some(value)));
+                at.pop();
                 continue;
             }
-            at.push(Step::Key(member.name));
             if member.optional {
                 if depth < MAX_DEPTH {
                     let with = replaced(root, at, Some(self.skeleton(member.ty, depth + 1)));
@@ -389,7 +447,10 @@ impl Corpus {
             }) => {
                 let mut all = members.to_vec();
                 let case = object.get(tag).and_then(Value::as_str);
-                if let Some(branch) = branches.iter().find(|b| Some(b.case) == case) {
+                let selected = branches
+                    .iter()
+                    .find(|b| Some(b.case) == case && self.build.keeps(b.condition));
+                if let Some(branch) = selected {
                     all.extend(self.declared(branch.ty, object));
                 }
                 all
