@@ -74,6 +74,7 @@
 //! ```
 
 mod arguments;
+mod conditions;
 mod config;
 mod connection;
 mod dispatch;
@@ -89,9 +90,10 @@ mod request;
 pub(crate) mod requests;
 
 pub use arguments::check_arguments;
+pub use conditions::Conditions;
 pub use config::{QueuePolicy, ServerConfig, ServerConfigBuilder};
 pub use dispatch::{CallFuture, CallOutcome, Dispatch, Session};
-pub use introspection::{query_qmp_schema, Conditions};
+pub use introspection::query_qmp_schema;
 pub use listener::Listener;
 pub use mock::{Call, Mock};
 pub use qmp_server::QmpServer;

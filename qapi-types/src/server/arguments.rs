@@ -41,7 +41,7 @@ use std::fmt;
 
 use serde_json::{Map, Number, Value};
 
-use super::introspection::Conditions;
+use super::conditions::Conditions;
 use super::json::TOO_DEEP;
 use crate::error::QmpError;
 use crate::schema::table::{Builtin, Member, TypeKind, TypeRef};

@@ -14,7 +14,7 @@
 //!
 //! New settings may be added; existing code keeps compiling.
 
-use super::introspection::Conditions;
+use super::conditions::Conditions;
 use crate::qmp::{VersionInfo, VersionTriple};
 
 /// What happens to an in-band command that arrives while the in-band
