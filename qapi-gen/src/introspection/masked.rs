@@ -20,6 +20,9 @@
 //! them when it generates its code: a build that leaves an entry out
 //! leaves a gap in the numbering. `qapi_types::server::query_qmp_schema`
 //! turns the text into the reply of one build configuration.
+//!
+//! [`plain`] reports the same entries with the schema's own type names and
+//! every condition taken to hold: what `of_schema` compares and rebuilds.
 
 use std::collections::{HashMap, HashSet};
 
@@ -40,7 +43,7 @@ enum Used {
 /// of the types they use, with conditions kept (see the module doc): a
 /// JSON array, an entry a line.
 pub fn masked(schema: &Schema, selection: &Selection) -> String {
-    let entries = Masking::new(schema).entries(selection);
+    let entries = Masking::new(schema, false).entries(selection);
     let mut text = String::from("[\n");
     for (index, entry) in entries.iter().enumerate() {
         if index > 0 {
@@ -52,10 +55,19 @@ pub fn masked(schema: &Schema, selection: &Selection) -> String {
     text
 }
 
+/// The entries of the introspection of every command and event of
+/// `schema` and the types they use, plain: with the schema's type names
+/// instead of numbers, and every condition taken to hold (none kept).
+pub(crate) fn plain(schema: &Schema) -> Vec<Value> {
+    Masking::new(schema, true).entries(&Selection::all())
+}
+
 /// The state of one run: the types used so far, in order, and the
 /// numbers given to their names.
 struct Masking<'s> {
     schema: &'s Schema,
+    /// Whether the report is plain: the types' own names, no conditions.
+    plain: bool,
     /// The types to report, in the order of first use.
     used: Vec<Used>,
     seen: HashSet<Used>,
@@ -64,9 +76,10 @@ struct Masking<'s> {
 }
 
 impl<'s> Masking<'s> {
-    fn new(schema: &'s Schema) -> Self {
+    fn new(schema: &'s Schema, plain: bool) -> Self {
         Self {
             schema,
+            plain,
             used: Vec::new(),
             seen: HashSet::new(),
             numbers: HashMap::new(),
@@ -105,8 +118,8 @@ impl<'s> Masking<'s> {
                 }),
                 _ => continue,
             };
-            add_features(&mut entry, &entity.features);
-            entries.push(conditional(entry, entity.cond.as_ref()));
+            self.add_features(&mut entry, &entity.features);
+            entries.push(self.conditional(entry, entity.cond.as_ref()));
         }
         // Reporting a type may use more: the list grows as it is walked.
         let mut next = 0;
@@ -173,8 +186,12 @@ impl<'s> Masking<'s> {
         matches!(&self.schema.entity(id).kind, EntityKind::Builtin(b) if b.json_type() == JsonType::Int)
     }
 
-    /// The masked name of a type: a number, given on first use.
+    /// The masked name of a type: a number, given on first use (its own
+    /// name, when plain).
     fn name(&mut self, name: &str) -> String {
+        if self.plain {
+            return name.to_string();
+        }
         let next = self.numbers.len();
         self.numbers
             .entry(name.to_string())
@@ -212,18 +229,18 @@ impl<'s> Masking<'s> {
                     "element-type": element,
                 });
                 // An array exists where its element type does.
-                return conditional(entry, schema.entity(a.element).cond.as_ref());
+                return self.conditional(entry, schema.entity(a.element).cond.as_ref());
             }
             EntityKind::Enum(e) => {
                 let members = e.values.iter().map(|value| {
                     let mut member = json!({ "name": value.name });
-                    add_features(&mut member, &value.features);
-                    conditional(member, value.cond.as_ref())
+                    self.add_features(&mut member, &value.features);
+                    self.conditional(member, value.cond.as_ref())
                 });
                 let values = e
                     .values
                     .iter()
-                    .map(|value| conditional_string(&value.name, value.cond.as_ref()));
+                    .map(|value| self.conditional_string(&value.name, value.cond.as_ref()));
                 json!({
                     "meta-type": "enum",
                     "members": members.collect::<Vec<_>>(),
@@ -240,8 +257,8 @@ impl<'s> Masking<'s> {
                     if member.optional {
                         info["default"] = Value::Null;
                     }
-                    add_features(&mut info, &member.features);
-                    members.push(conditional(info, member.cond.as_ref()));
+                    self.add_features(&mut info, &member.features);
+                    members.push(self.conditional(info, member.cond.as_ref()));
                 }
                 let mut entry = json!({ "meta-type": "object", "members": members });
                 if let Some(branches) = &o.branches {
@@ -251,7 +268,7 @@ impl<'s> Masking<'s> {
                             "case": variant.name,
                             "type": self.use_type(Used::Entity(variant.ty)),
                         });
-                        variants.push(conditional(info, variant.cond.as_ref()));
+                        variants.push(self.conditional(info, variant.cond.as_ref()));
                     }
                     entry["tag"] = Value::String(branches.tag.clone());
                     entry["variants"] = Value::Array(variants);
@@ -262,7 +279,7 @@ impl<'s> Masking<'s> {
                 let mut members = Vec::new();
                 for variant in &a.variants {
                     let info = json!({ "type": self.use_type(Used::Entity(variant.ty)) });
-                    members.push(conditional(info, variant.cond.as_ref()));
+                    members.push(self.conditional(info, variant.cond.as_ref()));
                 }
                 json!({ "meta-type": "alternate", "members": members })
             }
@@ -270,39 +287,43 @@ impl<'s> Masking<'s> {
             EntityKind::Command(_) | EntityKind::Event(_) => json!({ "meta-type": "object" }),
         };
         entry["name"] = Value::String(self.name(&entity.name));
-        add_features(&mut entry, &entity.features);
-        conditional(entry, entity.cond.as_ref())
+        self.add_features(&mut entry, &entity.features);
+        self.conditional(entry, entity.cond.as_ref())
     }
-}
 
-/// Adds `features` to an object, unless there are none.
-fn add_features(object: &mut Value, features: &[Feature]) {
-    if features.is_empty() {
-        return;
+    /// Adds `features` to an object, unless there are none.
+    fn add_features(&self, object: &mut Value, features: &[Feature]) {
+        if features.is_empty() {
+            return;
+        }
+        object["features"] = features
+            .iter()
+            .map(|f| self.conditional_string(&f.name, f.cond.as_ref()))
+            .collect();
     }
-    object["features"] = features
-        .iter()
-        .map(|f| conditional_string(&f.name, f.cond.as_ref()))
-        .collect();
-}
 
-/// `object` with its condition as an `"if"` key.
-fn conditional(mut object: Value, cond: Option<&Cond>) -> Value {
-    if let (Some(cond), Value::Object(map)) = (cond, &mut object) {
-        map.insert("if".to_string(), cond_json(cond));
-    }
-    object
-}
-
-/// A string, or `{"value": STRING, "if": CONDITION}` when it has one.
-fn conditional_string(text: &str, cond: Option<&Cond>) -> Value {
-    match cond {
-        None => Value::String(text.to_string()),
-        Some(cond) => {
-            let mut map = Map::new();
-            map.insert("value".to_string(), Value::String(text.to_string()));
+    /// `object` with its condition as an `"if"` key (unless plain).
+    fn conditional(&self, mut object: Value, cond: Option<&Cond>) -> Value {
+        if self.plain {
+            return object;
+        }
+        if let (Some(cond), Value::Object(map)) = (cond, &mut object) {
             map.insert("if".to_string(), cond_json(cond));
-            Value::Object(map)
+        }
+        object
+    }
+
+    /// A string, or `{"value": STRING, "if": CONDITION}` when it has one
+    /// (unless plain).
+    fn conditional_string(&self, text: &str, cond: Option<&Cond>) -> Value {
+        match cond.filter(|_| !self.plain) {
+            None => Value::String(text.to_string()),
+            Some(cond) => {
+                let mut map = Map::new();
+                map.insert("value".to_string(), Value::String(text.to_string()));
+                map.insert("if".to_string(), cond_json(cond));
+                Value::Object(map)
+            }
         }
     }
 }
