@@ -211,8 +211,8 @@ fn notes(report: &SchemaReport) -> Vec<String> {
 }
 
 const BASE_NOTES: [&str; 2] = [
-    "command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema)",
-    "command 'query-sgx': not known to the server (conditional in the schema)",
+    "command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema: TARGET_I386)",
+    "command 'query-sgx': not known to the server (conditional in the schema: TARGET_I386)",
 ];
 
 #[test]
@@ -459,7 +459,7 @@ fn a_branch_the_bindings_leave_empty_is_compared_with_the_servers() {
     );
     assert_eq!(
         notes(&report),
-        ["command 'send-uni' argument '[kind=c]': member 'z' required by the server, absent from the bindings (conditional in the schema)"]
+        ["command 'send-uni' argument '[kind=c]': member 'z' required by the server, absent from the bindings (conditional in the schema: TARGET_I386)"]
     );
     // Decoding, extra members are fine (counted, once a direction).
     assert_eq!(report.server_only().members, 2);
@@ -611,8 +611,8 @@ fn the_summary_is_in_good_english_and_incompatibilities_come_first() {
         [
             "incompatible: 1 incompatibility, 2 notes; the server has 0 commands, 0 events and 1 member the bindings lack",
             "  command 'blockdev-del' argument 'force': not known to the server",
-            "  note: command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema)",
-            "  note: command 'query-sgx': not known to the server (conditional in the schema)",
+            "  note: command 'blockdev-add' argument 'driver': value 'sgx-drv' not known to the server (conditional in the schema: TARGET_I386)",
+            "  note: command 'query-sgx': not known to the server (conditional in the schema: TARGET_I386)",
         ]
     );
     // In the bindings' order, the note first.

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use super::report::{Location, Mismatch, MismatchKind, SchemaReport};
 use super::server_types::{shown, ServerType, ServerTypes};
 use super::table::{
-    Alternative, BindingSchema, Branch, Builtin, CommandDef, EnumValue, EventDef, Member, TypeKind,
-    TypeRef,
+    Alternative, BindingSchema, Branch, Builtin, CommandDef, Condition, EnumValue, EventDef,
+    Member, TypeKind, TypeRef,
 };
 use crate::qmp::{
     JSONType, SchemaInfo, SchemaInfoBranch, SchemaInfoObject, SchemaInfoObjectMember,
@@ -106,7 +106,9 @@ struct Task<'a> {
     root: Root,
     /// Shared by the pairs an alternate makes of one value.
     path: Rc<str>,
-    conditional: bool,
+    /// The condition of the nearest conditional definition on the way
+    /// here (this one's own, else its holder's), if any.
+    condition: Option<Condition>,
     /// How many pairs lead here.
     depth: usize,
 }
@@ -178,18 +180,18 @@ impl<'a> Checker<'a, '_> {
             Some(SchemaInfoBranch::Command(info)) => info,
             Some(other) => {
                 let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
-                self.mismatch(location, String::new(), kind, command.condition.is_some());
+                self.mismatch(location, String::new(), kind, command.condition);
                 return;
             }
             None => {
                 let kind = MismatchKind::Missing;
-                self.mismatch(location, String::new(), kind, command.condition.is_some());
+                self.mismatch(location, String::new(), kind, command.condition);
                 return;
             }
         };
         if command.allow_oob && info.allow_oob != Some(true) {
             let kind = MismatchKind::NotOob;
-            self.mismatch(location, String::new(), kind, command.condition.is_some());
+            self.mismatch(location, String::new(), kind, command.condition);
         }
         self.run(Task {
             bindings: BindingsRef::Type(command.arguments),
@@ -197,7 +199,7 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Send,
             root: Root::Arguments(command.name),
             path: Rc::from(""),
-            conditional: command.condition.is_some(),
+            condition: command.condition,
             depth: 0,
         });
         self.run(Task {
@@ -206,7 +208,7 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Receive,
             root: Root::Return(command.name),
             path: Rc::from(""),
-            conditional: command.condition.is_some(),
+            condition: command.condition,
             depth: 0,
         });
     }
@@ -217,7 +219,7 @@ impl<'a> Checker<'a, '_> {
             Some(SchemaInfoBranch::Event(info)) => info,
             Some(other) => {
                 let kind = MismatchKind::OtherMetaType(shown(other.meta_type_name()));
-                self.mismatch(location, String::new(), kind, event.condition.is_some());
+                self.mismatch(location, String::new(), kind, event.condition);
                 return;
             }
             None => {
@@ -225,7 +227,7 @@ impl<'a> Checker<'a, '_> {
                     location,
                     String::new(),
                     MismatchKind::Missing,
-                    event.condition.is_some(),
+                    event.condition,
                 );
                 return;
             }
@@ -236,17 +238,23 @@ impl<'a> Checker<'a, '_> {
             direction: Direction::Receive,
             root: Root::Data(event.name),
             path: Rc::from(""),
-            conditional: event.condition.is_some(),
+            condition: event.condition,
             depth: 0,
         });
     }
 
-    fn mismatch(&mut self, location: Location, path: String, kind: MismatchKind, cond: bool) {
+    fn mismatch(
+        &mut self,
+        location: Location,
+        path: String,
+        kind: MismatchKind,
+        condition: Option<Condition>,
+    ) {
         self.report.push(Mismatch {
             location,
             path,
             kind,
-            conditional: cond,
+            condition,
         });
     }
 
@@ -262,13 +270,19 @@ impl<'a> Checker<'a, '_> {
         }
     }
 
-    fn report(&mut self, task: &Task<'a>, path: &str, kind: MismatchKind, conditional: bool) {
+    fn report(
+        &mut self,
+        task: &Task<'a>,
+        path: &str,
+        kind: MismatchKind,
+        condition: Option<Condition>,
+    ) {
         let location = match task.root {
             Root::Arguments(name) => Location::Arguments(name.to_string()),
             Root::Return(name) => Location::Return(name.to_string()),
             Root::Data(name) => Location::Data(name.to_string()),
         };
-        self.mismatch(location, path.to_string(), kind, conditional);
+        self.mismatch(location, path.to_string(), kind, condition);
     }
 
     fn bindings_type(&self, name: BindingsRef) -> Bindings {
@@ -319,16 +333,21 @@ impl<'a> Checker<'a, '_> {
     fn step(&mut self, task: &Task<'a>, children: &mut Vec<Task<'a>>) {
         // A pair compared unconditionally needs no conditional comparison.
         let unconditional = (task.bindings, task.server, task.direction, false);
-        if task.conditional && self.seen.contains(&unconditional) {
+        if task.condition.is_some() && self.seen.contains(&unconditional) {
             return;
         }
-        let key = (task.bindings, task.server, task.direction, task.conditional);
+        let key = (
+            task.bindings,
+            task.server,
+            task.direction,
+            task.condition.is_some(),
+        );
         if !self.seen.insert(key) {
             return;
         }
         if task.depth > MAX_DEPTH {
             let why = format!("nested more than {MAX_DEPTH} levels deep");
-            self.report(task, &task.path, MismatchKind::Unrecognized(why), false);
+            self.report(task, &task.path, MismatchKind::Unrecognized(why), None);
             return;
         }
         let bindings = self.bindings_type(task.bindings);
@@ -345,11 +364,11 @@ impl<'a> Checker<'a, '_> {
                     BindingsRef::Empty => String::new(),
                 };
                 let why = format!("the bindings describe no type '{name}'");
-                self.report(task, &task.path, MismatchKind::Unrecognized(why), false);
+                self.report(task, &task.path, MismatchKind::Unrecognized(why), None);
             }
             (_, ServerType::Unrecognized(why)) => {
                 let kind = MismatchKind::Unrecognized(why.clone());
-                self.report(task, &task.path, kind, false);
+                self.report(task, &task.path, kind, None);
             }
             (Bindings::Any, _) | (_, ServerType::Any) => {}
             (Bindings::Alternate(_), _) | (_, ServerType::Alternate(_)) => {
@@ -375,7 +394,7 @@ impl<'a> Checker<'a, '_> {
                 };
                 if fails {
                     let kind = kind_mismatch(bindings.describe(), server.describe());
-                    self.report(task, &task.path, kind, task.conditional);
+                    self.report(task, &task.path, kind, task.condition);
                 }
             }
             (Bindings::Enum(values), ServerType::Enum(info)) => {
@@ -383,7 +402,7 @@ impl<'a> Checker<'a, '_> {
                     for value in values {
                         if !info.has_value(value.name) {
                             let kind = MismatchKind::UnknownValue(value.name.to_string());
-                            let cond = task.conditional || value.condition.is_some();
+                            let cond = value.condition.or(task.condition);
                             self.report(task, &task.path, kind, cond);
                         }
                     }
@@ -396,7 +415,7 @@ impl<'a> Checker<'a, '_> {
                     direction: task.direction,
                     root: task.root,
                     path: Rc::from(format!("{}[]", task.path)),
-                    conditional: task.conditional,
+                    condition: task.condition,
                     depth: task.depth + 1,
                 });
             }
@@ -407,7 +426,7 @@ impl<'a> Checker<'a, '_> {
             }
             (bindings, server) => {
                 let kind = kind_mismatch(bindings.describe(), server.describe());
-                self.report(task, &task.path, kind, task.conditional);
+                self.report(task, &task.path, kind, task.condition);
             }
         }
     }
@@ -422,17 +441,12 @@ impl<'a> Checker<'a, '_> {
         server: &ServerType<'a>,
         children: &mut Vec<Task<'a>>,
     ) {
-        let ours: Vec<(BindingsRef, bool)> = match bindings {
+        let ours: Vec<(BindingsRef, Option<Condition>)> = match bindings {
             Bindings::Alternate(alternatives) => alternatives
                 .iter()
-                .map(|a| {
-                    (
-                        BindingsRef::Type(a.ty),
-                        task.conditional || a.condition.is_some(),
-                    )
-                })
+                .map(|a| (BindingsRef::Type(a.ty), a.condition.or(task.condition)))
                 .collect(),
-            _ => vec![(task.bindings, task.conditional)],
+            _ => vec![(task.bindings, task.condition)],
         };
         let theirs: Vec<ServerRef<'a>> = match server {
             ServerType::Alternate(info) => info
@@ -442,7 +456,7 @@ impl<'a> Checker<'a, '_> {
                 .collect(),
             _ => vec![task.server],
         };
-        let ours: Vec<(BindingsRef, bool, Bindings)> = ours
+        let ours: Vec<(BindingsRef, Option<Condition>, Bindings)> = ours
             .into_iter()
             .map(|(ty, cond)| (ty, cond, self.bindings_type(ty)))
             .collect();
@@ -452,13 +466,13 @@ impl<'a> Checker<'a, '_> {
             .collect();
         let describe_theirs = || describe(theirs.iter().map(|(_, s)| s.describe()));
         let describe_ours = || describe(ours.iter().map(|(_, _, b)| b.describe()));
-        let pair = |ty, server, conditional| Task {
+        let pair = |ty, server, condition| Task {
             bindings: ty,
             server,
             direction: task.direction,
             root: task.root,
             path: task.path.clone(),
-            conditional,
+            condition,
             depth: task.depth + 1,
         };
         match task.direction {
@@ -489,7 +503,7 @@ impl<'a> Checker<'a, '_> {
                 for &(server, ref s) in &theirs {
                     if s.json() == JSONType::Value {
                         // Likewise on the server's side.
-                        children.push(pair(task.bindings, server, task.conditional));
+                        children.push(pair(task.bindings, server, task.condition));
                         continue;
                     }
                     let decoded = ours
@@ -502,7 +516,7 @@ impl<'a> Checker<'a, '_> {
                                 bindings: describe_ours(),
                                 server: s.describe().to_string(),
                             };
-                            self.report(task, &task.path, kind, task.conditional);
+                            self.report(task, &task.path, kind, task.condition);
                         }
                     }
                 }
@@ -529,7 +543,7 @@ impl<'a> Checker<'a, '_> {
         let ours = members;
         for member in ours {
             let path = join(&task.path, member.name);
-            let cond = task.conditional || member.condition.is_some();
+            let cond = member.condition.or(task.condition);
             let theirs = find(member.name);
             match (task.direction, theirs) {
                 (Direction::Send, None) => {
@@ -541,14 +555,14 @@ impl<'a> Checker<'a, '_> {
                     let kind = MismatchKind::RequiredByBindings {
                         optional_on_server: false,
                     };
-                    self.report(task, &path, kind, task.conditional);
+                    self.report(task, &path, kind, task.condition);
                     continue;
                 }
                 (Direction::Receive, Some(theirs)) if theirs.default.is_some() => {
                     let kind = MismatchKind::RequiredByBindings {
                         optional_on_server: true,
                     };
-                    self.report(task, &path, kind, task.conditional);
+                    self.report(task, &path, kind, task.condition);
                 }
                 _ => {}
             }
@@ -559,7 +573,7 @@ impl<'a> Checker<'a, '_> {
                     direction: task.direction,
                     root: task.root,
                     path: Rc::from(path),
-                    conditional: cond,
+                    condition: cond,
                     depth: task.depth + 1,
                 });
             }
@@ -585,7 +599,7 @@ impl<'a> Checker<'a, '_> {
                     reported[i] = true;
                     let path = join(&task.path, ours[i].name);
                     let kind = MismatchKind::RequiredByServer;
-                    self.report(task, &path, kind, task.conditional);
+                    self.report(task, &path, kind, task.condition);
                 }
                 Some(_) => {}
             }
@@ -595,7 +609,7 @@ impl<'a> Checker<'a, '_> {
                 names: absent,
                 more,
             };
-            self.report(task, &task.path, kind, task.conditional);
+            self.report(task, &task.path, kind, task.condition);
         }
         let Some((tag, branches)) = branches else {
             return;
@@ -605,23 +619,23 @@ impl<'a> Checker<'a, '_> {
                 bindings: tag.to_string(),
                 server: server_tag.map(shown),
             };
-            self.report(task, &task.path, kind, task.conditional);
+            self.report(task, &task.path, kind, task.condition);
             return;
         }
-        let branch = |case: &str, ty, server, conditional| Task {
+        let branch = |case: &str, ty, server, condition| Task {
             bindings: ty,
             server,
             direction: task.direction,
             root: task.root,
             path: Rc::from(join(&task.path, &format!("[{tag}={case}]"))),
-            conditional,
+            condition,
             depth: task.depth + 1,
         };
         let server_variant = |case: &str| variants.iter().find(|v| v.case == case);
         match task.direction {
             Direction::Send => {
                 for ours in branches {
-                    let cond = task.conditional || ours.condition.is_some();
+                    let cond = ours.condition.or(task.condition);
                     let ty = BindingsRef::Type(ours.ty);
                     if let Some(theirs) = server_variant(ours.case) {
                         let server = ServerRef::Named(theirs.r#type.as_str());
@@ -648,7 +662,7 @@ impl<'a> Checker<'a, '_> {
                         continue;
                     }
                     if let Some(theirs) = server_variant(value.name) {
-                        let cond = task.conditional || value.condition.is_some();
+                        let cond = value.condition.or(task.condition);
                         let server = ServerRef::Named(theirs.r#type.as_str());
                         children.push(branch(value.name, BindingsRef::Empty, server, cond));
                     }
@@ -657,7 +671,7 @@ impl<'a> Checker<'a, '_> {
             Direction::Receive => {
                 for theirs in variants {
                     if let Some(ours) = branches.iter().find(|b| b.case == theirs.case) {
-                        let cond = task.conditional || ours.condition.is_some();
+                        let cond = ours.condition.or(task.condition);
                         let ty = BindingsRef::Type(ours.ty);
                         let server = ServerRef::Named(theirs.r#type.as_str());
                         children.push(branch(&theirs.case, ty, server, cond));
@@ -670,7 +684,7 @@ impl<'a> Checker<'a, '_> {
                     if server_variant(ours.case).is_none()
                         && self.server_enum_has(find(tag), ours.case)
                     {
-                        let cond = task.conditional || ours.condition.is_some();
+                        let cond = ours.condition.or(task.condition);
                         let ty = BindingsRef::Type(ours.ty);
                         children.push(branch(ours.case, ty, ServerRef::Empty, cond));
                     }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::table::Condition;
+
 /// Where a [`Mismatch`] is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -109,9 +111,10 @@ pub struct Mismatch {
     pub path: String,
     /// What differs.
     pub kind: MismatchKind,
-    /// Whether what the bindings have there exists only under a schema
-    /// condition, so that a server built without it lacks it rightly.
-    pub conditional: bool,
+    /// The schema's condition on what the bindings have there (its own,
+    /// else the nearest on the way to it), if any: a server built without
+    /// it lacks it rightly.
+    pub condition: Option<Condition>,
 }
 
 impl Mismatch {
@@ -119,7 +122,7 @@ impl Mismatch {
     /// but a missing event, a conditional definition, or what cannot be
     /// checked.
     pub fn is_incompatible(&self) -> bool {
-        !self.conditional
+        self.condition.is_none()
             && !matches!(self.kind, MismatchKind::Unrecognized(_))
             && !matches!(
                 (&self.location, &self.kind),
@@ -226,8 +229,8 @@ impl fmt::Display for Mismatch {
             },
             MismatchKind::Unrecognized(why) => write!(f, "cannot check: {why}")?,
         }
-        if self.conditional {
-            f.write_str(" (conditional in the schema)")?;
+        if let Some(condition) = &self.condition {
+            write!(f, " (conditional in the schema: {condition})")?;
         }
         Ok(())
     }

@@ -280,6 +280,32 @@ impl Condition {
     }
 }
 
+impl fmt::Display for Condition {
+    /// `CONFIG_A and (CONFIG_B or not CONFIG_C)`: an operand that is
+    /// itself `all` or `any` in parentheses.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grouped = |condition: &Condition| matches!(condition, Self::All(_) | Self::Any(_));
+        let (operands, joiner) = match self {
+            Self::Defined(symbol) => return f.write_str(symbol),
+            Self::Not(not) if grouped(not) => return write!(f, "not ({not})"),
+            Self::Not(not) => return write!(f, "not {not}"),
+            Self::All(all) => (all, " and "),
+            Self::Any(any) => (any, " or "),
+        };
+        for (i, operand) in operands.iter().enumerate() {
+            if i > 0 {
+                f.write_str(joiner)?;
+            }
+            if grouped(operand) {
+                write!(f, "({operand})")?;
+            } else {
+                write!(f, "{operand}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 // Constructors, which keep the generated tables short: each entry is
 // required and unconditional unless a modifier says otherwise.
 
