@@ -127,3 +127,42 @@ fn nothing_answering_the_first_sync_times_out() {
     let error = BlockingQga::from_socket(client, &config).expect_err("no agent");
     assert!(error.is_timeout(), "{error}");
 }
+
+/// Stale output longer than the message limit before the agent's
+/// delimiter, with and without a line ending, is skipped like any other:
+/// the synchronisation succeeds (it once spun forever on it).
+#[test]
+fn stale_output_over_the_limit_is_skipped() {
+    for stale in [vec![b'x'; 2000], [vec![b'y'; 3000], b"\n{}\n".to_vec()].concat()] {
+        let (client, server) = UnixStream::pair().expect("a socket pair");
+        let agent = std::thread::spawn(move || {
+            let mut reader = BufReader::new(server.try_clone().expect("cloned"));
+            let mut writer = server;
+            let mut line = Vec::new();
+            reader.read_until(b'\n', &mut line).expect("the sync request");
+            line.retain(|&b| b != 0xff);
+            let request: Value = serde_json::from_slice(&line).expect("JSON");
+            let mut bytes = stale;
+            bytes.push(0xff);
+            let answer = json!({ "return": request["arguments"]["id"] });
+            bytes.extend_from_slice(format!("{answer}\n").as_bytes());
+            writer.write_all(&bytes).expect("written");
+            // Open until the client is done.
+            let _ = reader.read_until(b'\n', &mut Vec::new());
+        });
+        let config = Config::builder()
+            .max_message(1024)
+            .greeting_timeout(Duration::from_secs(5))
+            .build();
+        // On a thread, so that a client that spins fails the test.
+        let (done, result) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(BlockingQga::from_socket(client, &config).map(drop));
+        });
+        let synchronised = result
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the client returns in time");
+        synchronised.expect("synchronised");
+        agent.join().expect("the agent ends");
+    }
+}

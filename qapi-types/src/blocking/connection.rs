@@ -219,9 +219,16 @@ impl Connection {
             while !input.is_empty() {
                 let (used, message) = self.decoder.decode(input);
                 input = &input[used..];
-                // Stale output is skipped, however long.
-                if let Some(Ok(message)) = message {
-                    before(&message)?;
+                match message {
+                    Some(Ok(message)) => before(&message)?,
+                    // Stale output is skipped, however long: the line
+                    // over the limit with what is left of it here (the
+                    // decoder took nothing of it).
+                    Some(Err(TooLong { .. })) => {
+                        let end = input.iter().position(|&b| b == b'\n');
+                        input = &input[end.map_or(input.len(), |at| at + 1)..];
+                    }
+                    None => {}
                 }
             }
             match found {
