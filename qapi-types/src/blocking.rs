@@ -333,9 +333,8 @@ impl BlockingQmp {
             let Some(line) = inner.connection.message(deadline)? else {
                 return Ok(None);
             };
-            if let Routed::Reply(..) = inner.route(&line, "")? {
-                inner.dropped += 1;
-                log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
+            if let Routed::Reply(reply_id, _) = inner.route(&line, "")? {
+                inner.drop_reply(reply_id.as_ref(), &line);
             }
             if let Some(event) = inner.events.pop_front() {
                 return Ok(Some(event));
@@ -398,12 +397,13 @@ impl BlockingQmp {
             let Some(line) = inner.connection.message(deadline)? else {
                 return Ok(None);
             };
-            if let Routed::Reply(..) = inner.route(&line, "")? {
-                inner.dropped += 1;
-                log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
+            let lagged = inner.lagged;
+            if let Routed::Reply(reply_id, _) = inner.route(&line, "")? {
+                inner.drop_reply(reply_id.as_ref(), &line);
             }
-            // An event dropped for the limit shifts those kept.
-            seen = seen.min(inner.events.len());
+            // An event dropped for the limit shifts those kept (and those
+            // looked at) one place to the front.
+            seen = seen.saturating_sub((inner.lagged - lagged) as usize);
         }
     }
 
@@ -538,22 +538,13 @@ impl Inner {
                 Routed::Handled => continue,
                 Routed::Reply(reply_id, result) => (reply_id, result),
             };
-            match reply_id.map(|reply_id| reply_id.as_u64()) {
+            match reply_id.as_ref().map(Value::as_u64) {
                 Some(Some(reply_id)) if reply_id == id => return result,
-                Some(Some(reply_id)) if self.abandoned.remove(&reply_id) => {
-                    self.dropped += 1;
-                    log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
-                }
                 // An error the server could not attribute concerns the
-                // oldest request unanswered: one out of time, if any.
-                None => match self.abandoned.pop_first() {
-                    Some(_) => self.dropped += 1,
-                    None => return result,
-                },
-                Some(_) => {
-                    self.dropped += 1;
-                    log_warn!(reply = %excerpt(&line), "dropped a reply nobody waits for");
-                }
+                // oldest request unanswered: this one, unless one out of
+                // time is older.
+                None if self.abandoned.is_empty() => return result,
+                _ => self.drop_reply(reply_id.as_ref(), &line),
             }
         }
     }
@@ -597,6 +588,24 @@ impl Inner {
                 }
             },
         })
+    }
+
+    /// A reply no call waits for (`line`, with `id`): counted and dropped.
+    /// It settles the call out of time it answers (an error without an
+    /// id, the oldest), which is no longer waited for.
+    fn drop_reply(&mut self, id: Option<&Value>, line: &[u8]) {
+        match id {
+            Some(id) => {
+                if let Some(id) = id.as_u64() {
+                    self.abandoned.remove(&id);
+                }
+            }
+            None => {
+                self.abandoned.pop_first();
+            }
+        }
+        self.dropped += 1;
+        log_warn!(reply = %excerpt(line), "dropped a reply nobody waits for");
     }
 
     /// A call out of time: its reply, when it comes, is dropped. A server

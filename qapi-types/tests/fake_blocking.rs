@@ -587,3 +587,79 @@ fn connecting_once_the_socket_exists() {
         .expect_err("never created");
     assert!(matches!(error, Error::ConnectTimeout { .. }), "{error}");
 }
+
+/// A late reply read while waiting for events settles its call out of
+/// time: an error the server sends without an id afterwards (for a
+/// request it could not read) is the next call's, not the old one's.
+#[test]
+fn a_late_reply_read_while_waiting_for_events_settles_its_call() {
+    let socket = Socket::new();
+    let (send_late, late) = mpsc::channel::<()>();
+    serve_qmp(&socket, move |server| {
+        let slow = server.recv().expect("a request");
+        late.recv().expect("the client gave up");
+        server.send(json!({ "return": {}, "id": slow["id"] }));
+        server.recv().expect("the next request");
+        server.send(json!({ "error": { "class": "GenericError", "desc": "JSON parse error" } }));
+    });
+    let path = socket.path.clone();
+    let (first, waited, dropped, second) = within(move || {
+        let qmp = BlockingQmp::connect_unix(&path, &Config::default()).expect("connected");
+        qmp.set_timeout(Some(Duration::from_millis(100)));
+        let first = qmp.execute_raw("query-status", json!({}));
+        send_late.send(()).expect("the server waits");
+        let waited = qmp.next_event(Duration::from_millis(500)).expect("usable");
+        let dropped = qmp.dropped_replies();
+        qmp.set_timeout(Some(HUNG));
+        let second = qmp.execute_raw("query-status", json!({}));
+        (first, waited, dropped, second)
+    });
+    assert!(first.expect_err("out of time").is_timeout());
+    assert!(waited.is_none());
+    assert_eq!(dropped, 1);
+    let error = second.expect_err("the server's error");
+    assert!(error.is_qmp(), "{error}");
+    assert_eq!(
+        error.qmp_error().expect("QEMU's error").desc,
+        "JSON parse error"
+    );
+}
+
+/// Waiting for an event finds one that arrives while the buffer of kept
+/// events is full (and pushes the oldest out).
+#[test]
+fn waiting_finds_an_event_that_arrives_with_the_buffer_full() {
+    let socket = Socket::new();
+    let (send_wait, wait) = mpsc::channel::<()>();
+    serve_qmp(&socket, move |server| {
+        let event = |name: &str| json!({ "event": name, "timestamp": { "seconds": 1, "microseconds": 2 }, "data": { "id": "x" } });
+        for _ in 0..4 {
+            server.send(event("RTC_CHANGE"));
+        }
+        wait.recv().expect("the client waits");
+        server.send(event("JOB_DONE"));
+    });
+    let path = socket.path.clone();
+    let (found, kept, lagged) = within(move || {
+        let config = Config::builder().event_buffer(4).build();
+        let qmp = BlockingQmp::connect_unix(&path, &config).expect("connected");
+        // The four read and kept, the buffer full: none is a JOB_DONE.
+        let none = qmp
+            .wait_for_event::<JobDone>(Duration::from_millis(200))
+            .expect("usable");
+        assert!(none.is_none());
+        send_wait.send(()).expect("the server waits");
+        let found = qmp.wait_for_event::<JobDone>(HUNG).expect("usable");
+        let mut kept = 0;
+        while qmp
+            .next_event(Duration::from_millis(1))
+            .expect("usable")
+            .is_some()
+        {
+            kept += 1;
+        }
+        (found.map(|event| event.event.id), kept, qmp.lagged_events())
+    });
+    assert_eq!(found.as_deref(), Some("x"), "the event was missed");
+    assert_eq!((kept, lagged), (3, 1));
+}

@@ -133,13 +133,18 @@ fn nothing_answering_the_first_sync_times_out() {
 /// the synchronisation succeeds (it once spun forever on it).
 #[test]
 fn stale_output_over_the_limit_is_skipped() {
-    for stale in [vec![b'x'; 2000], [vec![b'y'; 3000], b"\n{}\n".to_vec()].concat()] {
+    for stale in [
+        vec![b'x'; 2000],
+        [vec![b'y'; 3000], b"\n{}\n".to_vec()].concat(),
+    ] {
         let (client, server) = UnixStream::pair().expect("a socket pair");
         let agent = std::thread::spawn(move || {
             let mut reader = BufReader::new(server.try_clone().expect("cloned"));
             let mut writer = server;
             let mut line = Vec::new();
-            reader.read_until(b'\n', &mut line).expect("the sync request");
+            reader
+                .read_until(b'\n', &mut line)
+                .expect("the sync request");
             line.retain(|&b| b != 0xff);
             let request: Value = serde_json::from_slice(&line).expect("JSON");
             let mut bytes = stale;
