@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::Error;
 use crate::protocol::{excerpt, violation, write_request, Execution, Greeting};
-use crate::protocol::{Message, ParseError};
+use crate::protocol::{Message, ParseError, MAX_ABANDONED};
 use crate::qmp::QMPCapability;
 use crate::schema::{BindingSchema, SchemaReport};
 use crate::trace::{log_debug, log_warn, CallTrace};
@@ -38,10 +38,6 @@ mod socket;
 use connection::{deadline, Connection, Sent};
 pub use qga::BlockingQga;
 pub use socket::Socket;
-
-/// How many calls may have run out of time with their replies still to
-/// come; one more closes the connection (a server that never answers).
-const MAX_ABANDONED: usize = 1024;
 
 /// A blocking QMP connection. Calls from several threads take turns.
 pub struct BlockingQmp {

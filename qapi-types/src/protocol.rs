@@ -177,6 +177,11 @@ impl Message {
 /// with room to spare.
 pub const MAX_DEPTH: usize = 128;
 
+/// How many calls may have been given up on (out of time, or cancelled)
+/// with their replies still to come; one more closes the connection: a
+/// server that never answers.
+pub(crate) const MAX_ABANDONED: usize = 1024;
+
 /// Why a line of server output is not a [`Message`].
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]

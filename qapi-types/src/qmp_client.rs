@@ -27,7 +27,9 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::error::Error;
 use crate::framing::Framer;
-use crate::protocol::{violation, write_request, Execution, Greeting, Message, ParseError};
+use crate::protocol::{
+    violation, write_request, Execution, Greeting, Message, ParseError, MAX_ABANDONED,
+};
 use crate::qmp::QMPCapability;
 use crate::recording::ConnectionRecorder;
 use crate::schema::{BindingSchema, SchemaReport};
@@ -110,6 +112,9 @@ impl Drop for Shared {
 
 struct State {
     pending: BTreeMap<u64, Pending>,
+    /// How many of `pending` their callers gave up on (a time limit, a
+    /// cancelled call).
+    abandoned: usize,
     closed: Option<Arc<str>>,
     negotiated: bool,
     oob: bool,
@@ -118,7 +123,8 @@ struct State {
 }
 
 struct Pending {
-    reply: oneshot::Sender<Result<Value, Error>>,
+    /// Where the reply goes; `None` once the caller gave up.
+    reply: Option<oneshot::Sender<Result<Value, Error>>>,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -303,6 +309,7 @@ impl Qmp {
                 negotiated: false,
                 oob: false,
                 dropped_replies: 0,
+                abandoned: 0,
                 ignored_messages: 0,
             }),
             next_id: AtomicU64::new(1),
@@ -648,11 +655,13 @@ impl Qmp {
             state.pending.insert(
                 id,
                 Pending {
-                    reply,
+                    reply: Some(reply),
                     _permit: permit,
                 },
             );
         }
+        // Pending from here: a caller that gives up abandons it.
+        let _waiting = Waiting { shared, id };
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, &arguments, Some(id), execution);
         if let Err(error) = shared.queue(bytes, request) {
@@ -681,6 +690,38 @@ impl Qmp {
     }
 }
 
+/// A call waiting for its reply. Dropped with the reply still to come
+/// (its caller gave up: a time limit, a cancelled future), it counts the
+/// call as abandoned: its reply is dropped when it comes, and it still
+/// holds its place (an error without an id goes to the oldest call) and
+/// its in-band permit (the server still has the request). A server that
+/// leaves more than [`MAX_ABANDONED`] calls unanswered is given up on.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.shared.state.lock().expect("not poisoned");
+        let gave_up = state
+            .pending
+            .get_mut(&self.id)
+            .and_then(|pending| pending.reply.take());
+        if gave_up.is_none() {
+            return;
+        }
+        state.abandoned += 1;
+        if state.abandoned <= MAX_ABANDONED {
+            return;
+        }
+        drop(state);
+        self.shared.close(Error::Closed(
+            format!("{MAX_ABANDONED} calls were given up on, unanswered").into(),
+        ));
+    }
+}
+
 /// What goes with one request besides its command.
 #[derive(Default)]
 struct Request {
@@ -700,6 +741,7 @@ impl fmt::Debug for Qmp {
             .field("oob", &state.oob)
             .field("passes_fds", &self.shared.passes_fds)
             .field("in_flight", &state.pending.len())
+            .field("abandoned", &state.abandoned)
             .field("closed", &state.closed)
             .finish()
     }
@@ -773,15 +815,20 @@ impl Shared {
         };
         // A caller that gave up (a time limit, a cancelled call) is not
         // told; its in-band permit is released now all the same.
-        match pending.map(|pending| pending.reply.send(result)) {
-            Some(Ok(())) => {}
-            Some(Err(_)) | None => {
-                state.dropped_replies += 1;
-                log_warn!(
-                    reply = %crate::protocol::excerpt(line),
-                    "dropped a reply nobody waits for"
-                );
+        let delivered = match pending.map(|pending| pending.reply) {
+            Some(Some(reply)) => reply.send(result).is_ok(),
+            Some(None) => {
+                state.abandoned -= 1;
+                false
             }
+            None => false,
+        };
+        if !delivered {
+            state.dropped_replies += 1;
+            log_warn!(
+                reply = %crate::protocol::excerpt(line),
+                "dropped a reply nobody waits for"
+            );
         }
         Ok(())
     }
@@ -802,8 +849,11 @@ impl Shared {
         }
         log_info!(%why, "connection closed");
         state.closed = Some(why);
+        state.abandoned = 0;
         for (_, pending) in std::mem::take(&mut state.pending) {
-            let _ = pending.reply.send(Err(error.clone()));
+            if let Some(reply) = pending.reply {
+                let _ = reply.send(Err(error.clone()));
+            }
         }
         self.events.lock().expect("not poisoned").take();
     }

@@ -841,3 +841,74 @@ async fn dropping_the_client_closes_the_socket_even_with_a_stuck_writer() {
         "the stuck request was not all sent: {read} bytes"
     );
 }
+
+/// Calls given up on (a time limit) while the server never answers are
+/// kept only until too many are: the connection is then closed, rather
+/// than holding their places without end.
+#[tokio::test]
+async fn a_server_that_leaves_calls_unanswered_is_given_up_on() {
+    let config = Config::builder().oob(false).build();
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        while server.recv().await.is_some() {}
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    let mut closed = None;
+    for i in 0..2000 {
+        match qmp
+            .execute_timeout(&QueryVersion::new(), Duration::from_millis(1))
+            .await
+        {
+            Err(Error::Timeout { .. }) => {}
+            Err(error) => {
+                closed = Some((i, error));
+                break;
+            }
+            Ok(value) => panic!("no reply was sent, got {value:?}"),
+        }
+    }
+    let (calls, error) = closed.expect("the connection closed");
+    assert_eq!(calls, 1025, "closed after {calls} calls: {error}");
+    assert!(error.is_closed(), "{error}");
+    assert!(error.to_string().contains("given up on"), "{error}");
+    assert!(format!("{qmp:?}").contains("in_flight: 0"), "{qmp:?}");
+}
+
+/// A reply that comes after its caller gave up is dropped and settles
+/// that call: an error without an id afterwards is the next call's.
+#[tokio::test]
+async fn a_late_reply_settles_its_abandoned_call() {
+    let config = Config::builder().oob(false).build();
+    let (qmp, _server) = connect(true, config, |mut server| async move {
+        server.accept_negotiation().await;
+        let slow = server.recv().await.expect("a request");
+        let next = server.recv().await.expect("the next request");
+        server.send(json!({ "return": {}, "id": slow["id"] })).await;
+        let _ = next;
+        server
+            .send(json!({ "error": { "class": "GenericError", "desc": "JSON parse error" } }))
+            .await;
+        std::future::pending::<()>().await;
+    })
+    .await;
+    let qmp = qmp.expect("connected");
+    // Cancelled by its caller.
+    let slow = tokio::time::timeout(
+        Duration::from_millis(20),
+        qmp.execute_raw("query-status", json!({})),
+    )
+    .await;
+    assert!(slow.is_err(), "{slow:?}");
+    assert!(format!("{qmp:?}").contains("abandoned: 1"), "{qmp:?}");
+    let error = qmp
+        .execute_timeout(&QueryVersion::new(), Duration::from_secs(10))
+        .await
+        .expect_err("the server's error");
+    assert_eq!(
+        error.qmp_error().expect("QEMU's error").desc,
+        "JSON parse error"
+    );
+    assert_eq!(qmp.dropped_replies(), 1);
+    assert!(format!("{qmp:?}").contains("abandoned: 0"), "{qmp:?}");
+}
