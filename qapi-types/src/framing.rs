@@ -80,6 +80,17 @@ impl Framer {
     }
 }
 
+/// How many bytes of `line` (read up to and including a `\n`, when it
+/// has one) come before its line ending (`\n` or `\r\n`): what counts
+/// against a message's limit.
+pub(crate) fn without_line_ending(line: &[u8]) -> usize {
+    match line {
+        [.., b'\r', b'\n'] => line.len() - 2,
+        [.., b'\n'] => line.len() - 1,
+        _ => line.len(),
+    }
+}
+
 /// Cuts the bytes a server sends, however they are split across reads,
 /// into messages: lines (`\n`- or `\r\n`-terminated) joined by a
 /// a `Framer`. What it holds of a message begun never exceeds its limit.

@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::framing::without_line_ending;
 use crate::protocol::{write_request, Execution, Message, ParseError};
 use crate::qmp_client::transport::{Reader, Writer};
 use crate::qmp_client::Transport;
@@ -394,14 +395,15 @@ impl Io {
     async fn line(&mut self) -> Result<Vec<u8>, Error> {
         loop {
             let mut line = Vec::new();
+            // The line ending does not count.
             let read = (&mut self.reader)
-                .take(self.max_line as u64 + 1)
+                .take(self.max_line as u64 + 2)
                 .read_until(b'\n', &mut line)
                 .await?;
             if read == 0 {
                 return Err(Error::Closed("the agent closed the connection".into()));
             }
-            if line.len() > self.max_line {
+            if without_line_ending(&line) > self.max_line {
                 return Err(Error::Protocol(format!(
                     "a line longer than {} bytes",
                     self.max_line

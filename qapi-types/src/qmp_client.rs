@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::framing::Framer;
+use crate::framing::{without_line_ending, Framer};
 use crate::protocol::{
     violation, write_request, Execution, Greeting, Message, ParseError, MAX_ABANDONED,
 };
@@ -955,8 +955,9 @@ async fn read_message<R: AsyncBufRead + Unpin>(
     loop {
         let mut line = Vec::new();
         let left = limit.saturating_sub(framer.len());
+        // The line ending does not count.
         let read = (&mut *reader)
-            .take(left.saturating_add(1) as u64)
+            .take(left.saturating_add(2) as u64)
             .read_until(b'\n', &mut line)
             .await?;
         if read == 0 {
@@ -967,7 +968,7 @@ async fn read_message<R: AsyncBufRead + Unpin>(
             }
             return Ok(None);
         }
-        if line.len() > left {
+        if without_line_ending(&line) > left {
             return Err(Error::Protocol(format!(
                 "a message longer than {limit} bytes"
             )));

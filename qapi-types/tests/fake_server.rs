@@ -912,3 +912,25 @@ async fn a_late_reply_settles_its_abandoned_call() {
     assert_eq!(qmp.dropped_replies(), 1);
     assert!(format!("{qmp:?}").contains("abandoned: 0"), "{qmp:?}");
 }
+
+/// A reply of exactly the message limit is read (its line ending does not
+/// count); one byte more is too long.
+#[tokio::test]
+async fn a_reply_of_exactly_the_limit_is_read() {
+    for (extra, fits) in [(0, true), (1, false)] {
+        let config = Config::builder().max_message(1024).build();
+        let (qmp, _server) = connect(true, config, move |mut server| async move {
+            server.accept_negotiation().await;
+            let request = server.recv().await.expect("a request");
+            let reply = |text: &str| json!({ "return": text, "id": request["id"] }).to_string();
+            let padding = 1024 + extra - reply("").len();
+            let reply = reply(&"x".repeat(padding));
+            assert_eq!(reply.len(), 1024 + extra);
+            server.send_raw(format!("{reply}\r\n").as_bytes()).await;
+            std::future::pending::<()>().await;
+        })
+        .await;
+        let result = qmp.expect("connected").execute_raw("big", json!({})).await;
+        assert_eq!(result.is_ok(), fits, "{extra}: {result:?}");
+    }
+}
