@@ -2,14 +2,16 @@
 //! time, resynchronised with `guest-sync-delimited`.
 
 use std::fmt;
+use std::future::Future;
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -25,6 +27,11 @@ pub struct Qga {
     io: Mutex<Io>,
     next_sync: AtomicU64,
     config: Config,
+    /// Set by [`Qga::close`], which then wakes the calls waiting on the
+    /// agent (or for their turn) through `closing`, so that they fail
+    /// at once rather than hold the connection.
+    closed_by_client: AtomicBool,
+    closing: Notify,
 }
 
 struct Io {
@@ -157,6 +164,8 @@ impl Qga {
             }),
             next_sync: AtomicU64::new(seed.max(1)),
             config: config.clone(),
+            closed_by_client: AtomicBool::new(false),
+            closing: Notify::new(),
         };
         let id = qga.sync_id();
         let limit = config.greeting_timeout();
@@ -171,11 +180,13 @@ impl Qga {
         Ok(qga)
     }
 
-    /// Closes the connection: later calls fail with [`Error::Closed`];
-    /// the writing side is shut, and this returns once the agent has
-    /// closed its side too, or once the configured close grace has
-    /// passed.
+    /// Closes the connection: waiting and later calls fail with
+    /// [`Error::Closed`]; the writing side is shut, and this returns once
+    /// the agent has closed its side too, or once the configured close
+    /// grace has passed.
     pub async fn close(&self) {
+        self.closed_by_client.store(true, Ordering::Release);
+        self.closing.notify_waiters();
         let grace = self.config.close_grace();
         let _ = tokio::time::timeout(grace, async {
             let mut io = self.io.lock().await;
@@ -194,7 +205,31 @@ impl Qga {
     /// Resynchronises: resets the agent's parser with a 0xFF byte, then
     /// skips whatever it sends until its answer to `guest-sync-delimited`.
     pub async fn sync(&self) -> Result<(), Error> {
-        self.io.lock().await.sync(self.sync_id()).await
+        self.until_closed(async { self.io.lock().await.sync(self.sync_id()).await })
+            .await
+    }
+
+    /// Runs `operation` (on the connection), failing it as soon as
+    /// [`Qga::close`] is called.
+    async fn until_closed<T>(
+        &self,
+        operation: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut closing = std::pin::pin!(self.closing.notified());
+        // Woken by a close from now on; one before is seen in the flag.
+        closing.as_mut().enable();
+        let closed = || Error::Closed("closed by the client".into());
+        if self.closed_by_client.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        let mut operation = std::pin::pin!(operation);
+        std::future::poll_fn(|context| {
+            if let Poll::Ready(result) = operation.as_mut().poll(context) {
+                return Poll::Ready(result);
+            }
+            closing.as_mut().poll(context).map(|()| Err(closed()))
+        })
+        .await
     }
 
     /// Executes a command, within the configured call limit if there is
@@ -252,12 +287,15 @@ impl Qga {
     }
 
     async fn call(&self, name: &str, arguments: &Value, wait: bool) -> Result<Value, Error> {
-        let mut io = self.io.lock().await;
-        io.calls += 1;
-        let trace = CallTrace::new("qga", name, io.calls);
-        let result = io.call(self.sync_id(), name, arguments, wait).await;
-        trace.finish(&result);
-        result
+        self.until_closed(async {
+            let mut io = self.io.lock().await;
+            io.calls += 1;
+            let trace = CallTrace::new("qga", name, io.calls);
+            let result = io.call(self.sync_id(), name, arguments, wait).await;
+            trace.finish(&result);
+            result
+        })
+        .await
     }
 }
 

@@ -278,3 +278,34 @@ async fn an_error_to_a_command_without_a_success_response_is_not_the_next_answer
     .expect("answered");
     assert_eq!(pong.expect("the ping's own answer"), json!({}));
 }
+
+/// Closing fails a call waiting on a silent agent at once, and the calls
+/// after it; close returns without waiting out its grace for the call.
+#[tokio::test]
+async fn closing_fails_a_call_waiting_on_a_silent_agent() {
+    let stream = agent(|mut agent| async move {
+        // The request arrives; no answer ever comes.
+        agent.recv().await.expect("a request");
+        while agent.recv().await.is_some() {}
+    })
+    .await;
+    let config = Config::builder()
+        .close_grace(Duration::from_secs(5))
+        .build();
+    let qga = std::sync::Arc::new(Qga::from_stream(stream, &config).await.expect("synced"));
+    let waiting = {
+        let qga = qga.clone();
+        tokio::spawn(async move { qga.execute_raw("guest-info", json!({})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    qga.close().await;
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    let failed = tokio::time::timeout(Duration::from_secs(2), waiting)
+        .await
+        .expect("the waiting call ended")
+        .expect("joined");
+    assert!(matches!(failed, Err(Error::Closed(_))), "{failed:?}");
+    let later = qga.execute_raw("guest-ping", json!({})).await;
+    assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
+}
