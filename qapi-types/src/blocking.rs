@@ -35,13 +35,15 @@ mod connection;
 mod qga;
 mod socket;
 
-use connection::{deadline, Connection, Sent};
+use connection::{deadline, Closer, Connection, Sent};
 pub use qga::BlockingQga;
 pub use socket::Socket;
 
 /// A blocking QMP connection. Calls from several threads take turns.
 pub struct BlockingQmp {
     inner: Mutex<Inner>,
+    /// Closes the connection under a call in progress.
+    closer: Closer,
     greeting: Greeting,
     config: Config,
 }
@@ -167,6 +169,7 @@ impl BlockingQmp {
         inner.negotiated = true;
         inner.oob = oob;
         Ok(Self {
+            closer: inner.connection.closer()?,
             inner: Mutex::new(inner),
             greeting,
             config: config.clone(),
@@ -426,10 +429,12 @@ impl BlockingQmp {
     /// Closes the connection: later calls fail with [`Error::Closed`];
     /// the socket's writing side is shut, and this returns once the
     /// server has closed its side too, or once the configured close
-    /// grace has passed. The descriptor is released when the client is
-    /// dropped.
+    /// grace has passed. A call in progress on another thread fails at
+    /// once (the socket is shut both ways under it). The descriptor is
+    /// released when the client is dropped.
     pub fn close(&self) {
-        self.lock().connection.shut(self.config.close_grace());
+        let mut inner = self.closer.lock_interrupting(&self.inner);
+        inner.connection.shut(self.config.close_grace());
     }
 }
 

@@ -663,3 +663,34 @@ fn waiting_finds_an_event_that_arrives_with_the_buffer_full() {
     assert_eq!(found.as_deref(), Some("x"), "the event was missed");
     assert_eq!((kept, lagged), (3, 1));
 }
+
+/// Closing from another thread fails a call waiting without a time limit
+/// on a server that never answers, at once.
+#[test]
+fn closing_fails_a_call_in_progress() {
+    let socket = Socket::new();
+    serve_qmp(&socket, |server| {
+        server.recv().expect("a request");
+    });
+    let path = socket.path.clone();
+    let (result, closing) = within(move || {
+        let qmp = std::sync::Arc::new(
+            BlockingQmp::connect_unix(&path, &Config::default()).expect("connected"),
+        );
+        let call = {
+            let qmp = qmp.clone();
+            std::thread::spawn(move || qmp.execute_raw("query-status", json!({})))
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        qmp.close();
+        let closing = started.elapsed();
+        (call.join().expect("the call returns"), closing)
+    });
+    let error = result.expect_err("closed under it");
+    assert!(
+        matches!(&error, Error::Closed(why) if &**why == "closed by the client"),
+        "{error}"
+    );
+    assert!(closing < Duration::from_secs(2), "{closing:?}");
+}

@@ -171,3 +171,44 @@ fn stale_output_over_the_limit_is_skipped() {
         agent.join().expect("the agent ends");
     }
 }
+
+/// Closing from another thread fails a call waiting without a time limit
+/// on an agent that never answers, at once.
+#[test]
+fn closing_fails_a_call_in_progress() {
+    let (client, server) = UnixStream::pair().expect("a socket pair");
+    let agent = std::thread::spawn(move || {
+        let mut agent = Agent::new(server);
+        agent.recv().expect("a request");
+        while agent.recv().is_some() {}
+    });
+    let qga = std::sync::Arc::new(
+        BlockingQga::from_socket(client, &Config::default()).expect("synchronised"),
+    );
+    let call = {
+        let qga = qga.clone();
+        std::thread::spawn(move || qga.execute_raw("guest-info", json!({})))
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let (done, closed) = mpsc::channel();
+    {
+        let qga = qga.clone();
+        std::thread::spawn(move || {
+            qga.close();
+            let _ = done.send(());
+        });
+    }
+    closed
+        .recv_timeout(Duration::from_secs(5))
+        .expect("close returns");
+    let error = call
+        .join()
+        .expect("the call returns")
+        .expect_err("closed under it");
+    assert!(
+        matches!(&error, qapi_types::Error::Closed(why) if &**why == "closed by the client"),
+        "{error}"
+    );
+    drop(qga);
+    agent.join().expect("the agent ends");
+}

@@ -300,7 +300,11 @@ async fn closing_fails_a_call_waiting_on_a_silent_agent() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = std::time::Instant::now();
     qga.close().await;
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     let failed = tokio::time::timeout(Duration::from_secs(2), waiting)
         .await
         .expect("the waiting call ended")

@@ -6,7 +6,8 @@
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use super::socket::Socket;
@@ -28,6 +29,38 @@ pub(super) struct Connection {
     write_timeout: Option<Duration>,
     /// Where the session is recorded, if it is.
     recorder: Option<ConnectionRecorder>,
+    /// Set by a [`Closer`] before it shuts the socket under a call.
+    interrupted: Arc<AtomicBool>,
+}
+
+/// Why a connection a [`Closer`] shut is closed.
+const CLOSED_BY_CLIENT: &str = "closed by the client";
+
+/// Closes a [`Connection`] from outside the lock its calls hold: a
+/// second handle on its socket, shut both ways so that a call blocked
+/// reading or writing returns, which then fails with
+/// [`Error::Closed`] ("closed by the client").
+#[derive(Debug)]
+pub(super) struct Closer {
+    socket: Socket,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl Closer {
+    /// `mutex`'s lock (a client's, around its connection): taken at once
+    /// when no call holds it, else once the call in progress has failed
+    /// for the socket shut under it.
+    pub(super) fn lock_interrupting<'a, T>(&self, mutex: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        match mutex.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                self.interrupted.store(true, Ordering::Release);
+                let _ = self.socket.shutdown(Shutdown::Both);
+                mutex.lock().unwrap_or_else(PoisonError::into_inner)
+            }
+        }
+    }
 }
 
 /// How far a request was written before its deadline.
@@ -71,6 +104,15 @@ impl Connection {
             read_timeout: None,
             write_timeout: None,
             recorder: None,
+            interrupted: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// What closes this connection from outside its lock.
+    pub(super) fn closer(&self) -> Result<Closer, Error> {
+        Ok(Closer {
+            socket: self.writer.try_clone()?,
+            interrupted: self.interrupted.clone(),
         })
     }
 
@@ -94,6 +136,9 @@ impl Connection {
     pub(super) fn check_open(&self) -> Result<(), Error> {
         match &self.closed {
             Some(why) => Err(Error::Closed(why.clone())),
+            None if self.interrupted.load(Ordering::Acquire) => {
+                Err(Error::Closed(CLOSED_BY_CLIENT.into()))
+            }
             None => Ok(()),
         }
     }
@@ -132,11 +177,7 @@ impl Connection {
                 None => self.writer.write(&bytes[written..]),
             };
             match result {
-                Ok(0) => {
-                    let why = "writing failed: the socket accepts no more";
-                    self.close(why);
-                    return Err(Error::Closed(why.into()));
-                }
+                Ok(0) => return Err(self.closed_by("writing failed: the socket accepts no more")),
                 Ok(n) => written += n,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) if deadline.is_some() && timed_out(&error) => {
@@ -144,7 +185,7 @@ impl Connection {
                 }
                 Err(error) => {
                     self.close(format!("writing failed: {error}"));
-                    return Err(error.into());
+                    return Err(self.interruption().unwrap_or_else(|| error.into()));
                 }
             }
         }
@@ -268,8 +309,7 @@ impl Connection {
                     } else {
                         "the server closed the connection mid-message"
                     };
-                    self.close(why);
-                    return Err(Error::Closed(why.into()));
+                    return Err(self.closed_by(why));
                 }
                 Ok(_) => return Ok(true),
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
@@ -277,16 +317,34 @@ impl Connection {
                 Err(error) if deadline.is_some() && timed_out(&error) => {}
                 Err(error) => {
                     self.close(format!("reading failed: {error}"));
-                    return Err(error.into());
+                    return Err(self.interruption().unwrap_or_else(|| error.into()));
                 }
             }
         }
     }
 
+    /// Marks the connection unusable for `why` (unless it was already, or
+    /// a [`Closer`] did it): the error that says so.
+    fn closed_by(&mut self, why: &str) -> Error {
+        self.close(why);
+        Error::Closed(self.closed.clone().unwrap_or_else(|| why.into()))
+    }
+
+    /// [`Error::Closed`] if a [`Closer`] shut the socket.
+    fn interruption(&self) -> Option<Error> {
+        self.interrupted
+            .load(Ordering::Acquire)
+            .then(|| Error::Closed(CLOSED_BY_CLIENT.into()))
+    }
+
     /// Marks the connection unusable; the first reason is kept.
     pub(super) fn close(&mut self, why: impl Into<Arc<str>>) {
         if self.closed.is_none() {
-            let why = why.into();
+            let why = if self.interrupted.load(Ordering::Acquire) {
+                CLOSED_BY_CLIENT.into()
+            } else {
+                why.into()
+            };
             crate::trace::log_info!(why = %why, "connection closed");
             self.closed = Some(why);
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::connection::{deadline, Connection, Sent};
+use super::connection::{deadline, Closer, Connection, Sent};
 use super::socket::Socket;
 use crate::config::Config;
 use crate::error::Error;
@@ -28,6 +28,8 @@ const DELIMITER: u8 = 0xff;
 /// take turns.
 pub struct BlockingQga {
     inner: Mutex<Inner>,
+    /// Closes the connection under a call in progress.
+    closer: Closer,
     config: Config,
 }
 
@@ -101,6 +103,7 @@ impl BlockingQga {
         };
         inner.sync(Some(config.greeting_timeout()))?;
         Ok(Self {
+            closer: inner.connection.closer()?,
             inner: Mutex::new(inner),
             config: config.clone(),
         })
@@ -174,7 +177,8 @@ impl BlockingQga {
     /// has closed its side too, or once the configured close grace has
     /// passed.
     pub fn close(&self) {
-        self.lock().connection.shut(self.config.close_grace());
+        let mut inner = self.closer.lock_interrupting(&self.inner);
+        inner.connection.shut(self.config.close_grace());
     }
 }
 
