@@ -8,9 +8,11 @@
 //! by QAPI name), and the table of named types is sorted by name for
 //! binary search. Everything is one static of `const fn` constructor
 //! calls, a line an entry once formatted:
-//! `M::new("device", R::STR).optional()`. What the schema defines under a
-//! condition carries it, as the schema writes it, for a server to apply
-//! its build's: `.only_if(If::Defined("CONFIG_LINUX"))`.
+//! `M::new("device", R::STR).optional()`. A command, event, member,
+//! value, branch or alternative the schema defines under a condition
+//! carries it, as the schema writes it, for a server to apply its
+//! build's: `.only_if(If::Defined("CONFIG_LINUX"))` (a type is there
+//! where what uses it is).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 

@@ -33,7 +33,9 @@
 //! What the schema defines under a condition (`'if'`) is there when the
 //! server's build [`Conditions`] keep it, as in a QEMU built so: a member
 //! left out is unexpected (and not missing), a value left out is not
-//! accepted, and neither is a branch or an alternative left out.
+//! accepted (a union's branch goes with its discriminator's value, as
+//! QEMU's schemas make it; a branch left out adds no members), and an
+//! alternative left out takes no value.
 
 mod leftover;
 

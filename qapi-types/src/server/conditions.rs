@@ -42,8 +42,9 @@ impl Conditions {
         }
     }
 
-    /// Whether `condition` (written as in the schema) holds. A condition
-    /// that is not one the schema language writes does not hold.
+    /// Whether `condition` (written as in the schema) holds: always, when
+    /// every condition does ([`Conditions::all`]); else as the schema
+    /// language reads it, and not at all for a condition it can't write.
     pub fn holds(&self, condition: &Value) -> bool {
         let Some(defined) = &self.defined else {
             return true;

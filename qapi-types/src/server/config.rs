@@ -153,8 +153,8 @@ impl ServerConfigBuilder {
     /// The build conditions that hold, as in a QEMU built so: what fails
     /// them is left out of `query-qmp-schema`; a command they leave out is
     /// answered as one the server lacks (`CommandNotFound`) and not listed
-    /// by `query-commands`; and arguments that use a member, value, branch
-    /// or alternative they leave out are refused as QEMU refuses them
+    /// by `query-commands`; and arguments that use a member, value or
+    /// alternative they leave out are refused as QEMU refuses them
     /// (see [`check_arguments`](super::check_arguments)). The conditions
     /// are those the dispatch's table carries (generated bindings carry
     /// the schema's). Default: see [`Conditions`].
