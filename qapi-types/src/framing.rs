@@ -83,6 +83,8 @@ impl Framer {
 /// How many bytes of `line` (read up to and including a `\n`, when it
 /// has one) come before its line ending (`\n` or `\r\n`): what counts
 /// against a message's limit.
+/// (How the async clients read; the blocking ones use a [`Decoder`].)
+#[cfg(feature = "tokio")]
 pub(crate) fn without_line_ending(line: &[u8]) -> usize {
     match line {
         [.., b'\r', b'\n'] => line.len() - 2,
