@@ -174,6 +174,10 @@ impl ConfigBuilder {
 
     /// Events buffered for a subscriber that falls behind (the blocking
     /// clients: events kept until asked for). Default 1024, at least 1.
+    /// With [`max_message`](Self::max_message), it bounds the memory a
+    /// server's events can take: this many events, each parsed from at
+    /// most that many bytes (QEMU's events are well under a kilobyte; a
+    /// server not trusted is better met with a lower `max_message`).
     pub fn event_buffer(mut self, count: usize) -> Self {
         self.config.event_buffer = count;
         self
