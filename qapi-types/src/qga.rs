@@ -394,7 +394,10 @@ impl Io {
     /// `guest-sync-delimited` with. A QMP server sends none: its greeting
     /// gives it away.
     async fn skip_to_delimiter(&mut self) -> Result<(), Error> {
+        // The line begun, kept only to spot a greeting: one longer than a
+        // message can be is skipped, however long.
         let mut line = Vec::new();
+        let mut too_long = false;
         loop {
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {
@@ -406,25 +409,23 @@ impl Io {
             };
             for &byte in &buf[..taken] {
                 if byte != b'\n' {
-                    line.push(byte);
+                    too_long |= line.len() > self.max_line;
+                    if !too_long {
+                        line.push(byte);
+                    }
                     continue;
                 }
-                if let Ok(Message::Greeting(_)) = Message::parse(&line) {
+                if let (false, Ok(Message::Greeting(_))) = (too_long, Message::parse(&line)) {
                     return Err(Error::Protocol(
                         "not a guest agent: it greets as a QMP server does (use Qmp)".into(),
                     ));
                 }
                 line.clear();
+                too_long = false;
             }
             self.reader.consume(taken);
             if found {
                 return Ok(());
-            }
-            if line.len() > self.max_line {
-                return Err(Error::Protocol(format!(
-                    "a line longer than {} bytes",
-                    self.max_line
-                )));
             }
         }
     }

@@ -313,3 +313,43 @@ async fn closing_fails_a_call_waiting_on_a_silent_agent() {
     let later = qga.execute_raw("guest-ping", json!({})).await;
     assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
 }
+
+/// Stale output longer than the message limit before the agent's
+/// delimiter, with and without a line ending, is skipped like any other:
+/// the synchronisation succeeds.
+#[tokio::test]
+async fn stale_output_over_the_limit_is_skipped() {
+    for stale in [
+        vec![b'x'; 20000],
+        [vec![b'y'; 3000], b"\n{}\n".to_vec()].concat(),
+    ] {
+        let (client, server) = UnixStream::pair().expect("a pair");
+        let agent = tokio::spawn(async move {
+            let (read, mut writer) = server.into_split();
+            let mut reader = BufReader::new(read);
+            let mut line = Vec::new();
+            reader
+                .read_until(b'\n', &mut line)
+                .await
+                .expect("the sync request");
+            line.retain(|&b| b != 0xff);
+            let request: Value = qapi_types::serde_json::from_slice(&line).expect("JSON");
+            let mut bytes = stale;
+            bytes.push(0xff);
+            let answer = json!({ "return": request["arguments"]["id"] });
+            bytes.extend_from_slice(format!("{answer}\n").as_bytes());
+            writer.write_all(&bytes).await.expect("written");
+            // Open until the client is done.
+            let _ = reader.read_until(b'\n', &mut Vec::new()).await;
+        });
+        let config = Config::builder()
+            .max_message(1024)
+            .greeting_timeout(Duration::from_secs(5))
+            .build();
+        let qga = Qga::from_stream(client, &config)
+            .await
+            .expect("synchronised");
+        drop(qga);
+        agent.await.expect("the agent ends");
+    }
+}
