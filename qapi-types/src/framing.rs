@@ -95,7 +95,8 @@ pub(crate) fn without_line_ending(line: &[u8]) -> usize {
 
 /// Cuts the bytes a server sends, however they are split across reads,
 /// into messages: lines (`\n`- or `\r\n`-terminated) joined by a
-/// a `Framer`. What it holds of a message begun never exceeds its limit.
+/// `Framer`. What it holds of a message begun never exceeds its limit
+/// (and a line ending's `\r`).
 #[derive(Debug)]
 pub struct Decoder {
     /// The bytes of a line begun, without its line ending.
@@ -135,7 +136,14 @@ impl Decoder {
             let rest = &input[taken..];
             let end = rest.iter().position(|&b| b == b'\n');
             let text = end.unwrap_or(rest.len());
-            if self.framer.len() + self.line.len() + text > self.limit {
+            // A `\r` last (before the `\n`, or where one may follow) is
+            // the line ending's: it does not count.
+            let last = match text {
+                0 => self.line.last().copied(),
+                _ => Some(rest[text - 1]),
+            };
+            let counted = self.line.len() + text - usize::from(last == Some(b'\r'));
+            if self.framer.len() + counted > self.limit {
                 return (taken, Some(Err(self.too_long())));
             }
             self.line.extend_from_slice(&rest[..text]);
@@ -170,7 +178,8 @@ impl Decoder {
         self.limit
     }
 
-    /// The bytes held of a message begun: never more than the limit.
+    /// The bytes held of a message begun: never more than the limit (and
+    /// a line ending's `\r`).
     pub fn buffered(&self) -> usize {
         self.framer.len() + self.line.len()
     }
@@ -277,5 +286,25 @@ mod tests {
             Some(Err(TooLong { limit: 8 }))
         );
         assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn a_line_ending_does_not_count_against_the_limit() {
+        let mut decoder = Decoder::new(8);
+        assert_eq!(
+            decoder.decode(b"12345678\r\n").1,
+            Some(Ok(b"12345678".to_vec()))
+        );
+        // Split between the `\r` and the `\n`.
+        assert_eq!(decoder.decode(b"12345678\r"), (9, None));
+        assert_eq!(decoder.buffered(), 9);
+        assert_eq!(decoder.decode(b"\n").1, Some(Ok(b"12345678".to_vec())));
+        // A `\r` the line goes on after is part of it.
+        assert_eq!(decoder.decode(b"12345678\r"), (9, None));
+        assert_eq!(decoder.decode(b"x").1, Some(Err(TooLong { limit: 8 })));
+        assert_eq!(
+            decoder.decode(b"123456789\r\n").1,
+            Some(Err(TooLong { limit: 8 }))
+        );
     }
 }

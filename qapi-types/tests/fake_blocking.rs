@@ -694,3 +694,27 @@ fn closing_fails_a_call_in_progress() {
     );
     assert!(closing < Duration::from_secs(2), "{closing:?}");
 }
+
+/// A reply of exactly the message limit, ended as QEMU ends its lines
+/// (`\r\n`), is read; one byte more is too long.
+#[test]
+fn a_reply_of_exactly_the_limit_is_read() {
+    for (extra, fits) in [(0, true), (1, false)] {
+        let socket = Socket::new();
+        serve_qmp(&socket, move |server| {
+            let request = server.recv().expect("a request");
+            let reply = |text: &str| json!({ "return": text, "id": request["id"] }).to_string();
+            let padding = 1024 + extra - reply("").len();
+            let reply = reply(&"x".repeat(padding));
+            assert_eq!(reply.len(), 1024 + extra);
+            server.send_raw(format!("{reply}\r\n").as_bytes());
+        });
+        let path = socket.path.clone();
+        let result = within(move || {
+            let config = Config::builder().max_message(1024).build();
+            let qmp = BlockingQmp::connect_unix(&path, &config).expect("connected");
+            qmp.execute_raw("big", json!({})).map(drop)
+        });
+        assert_eq!(result.is_ok(), fits, "{extra}: {result:?}");
+    }
+}

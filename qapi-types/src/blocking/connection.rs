@@ -262,9 +262,10 @@ impl Connection {
                 input = &input[used..];
                 match message {
                     Some(Ok(message)) => before(&message)?,
-                    // Stale output is skipped, however long: the line
-                    // over the limit with what is left of it here (the
-                    // decoder took nothing of it).
+                    // Stale output is skipped, however long: past a
+                    // message over the limit, up to the end of the line
+                    // the decoder stopped at (before the delimiter, no
+                    // message matters but a greeting).
                     Some(Err(TooLong { .. })) => {
                         let end = input.iter().position(|&b| b == b'\n');
                         input = &input[end.map_or(input.len(), |at| at + 1)..];
