@@ -429,9 +429,11 @@ impl BlockingQmp {
     /// Closes the connection: later calls fail with [`Error::Closed`];
     /// the socket's writing side is shut, and this returns once the
     /// server has closed its side too, or once the configured close
-    /// grace has passed. A call in progress on another thread fails at
-    /// once (the socket is shut both ways under it). The descriptor is
-    /// released when the client is dropped.
+    /// grace has passed. When another thread is using the connection (a
+    /// call in progress), the socket is shut both ways at once instead:
+    /// that call fails with [`Error::Closed`], and what the server still
+    /// sends is not waited for. The descriptor is released when the
+    /// client is dropped.
     pub fn close(&self) {
         let mut inner = self.closer.lock_interrupting(&self.inner);
         inner.connection.shut(self.config.close_grace());

@@ -115,6 +115,9 @@ struct State {
     /// How many of `pending` their callers gave up on (a time limit, a
     /// cancelled call).
     abandoned: usize,
+    /// How many calls their callers gave up on while queued for an
+    /// in-band permit, since the server last answered.
+    starved: usize,
     closed: Option<Arc<str>>,
     negotiated: bool,
     oob: bool,
@@ -310,6 +313,7 @@ impl Qmp {
                 oob: false,
                 dropped_replies: 0,
                 abandoned: 0,
+                starved: 0,
                 ignored_messages: 0,
             }),
             next_id: AtomicU64::new(1),
@@ -634,6 +638,12 @@ impl Qmp {
     ) -> Result<Value, Error> {
         let shared = &self.shared;
         let oob = self.admit(name, execution)?;
+        // A caller that gives up from here abandons the call.
+        let mut waiting = Waiting {
+            shared,
+            id,
+            stage: Stage::Queued,
+        };
         let permit = if oob && execution == Execution::InBand {
             Some(
                 shared
@@ -646,6 +656,7 @@ impl Qmp {
         } else {
             None
         };
+        waiting.stage = Stage::Done;
         let (reply, receive) = oneshot::channel();
         {
             let mut state = shared.state.lock().expect("not poisoned");
@@ -660,8 +671,7 @@ impl Qmp {
                 },
             );
         }
-        // Pending from here: a caller that gives up abandons it.
-        let _waiting = Waiting { shared, id };
+        waiting.stage = Stage::Pending;
         let mut bytes = Vec::with_capacity(64);
         write_request(&mut bytes, name, &arguments, Some(id), execution);
         if let Err(error) = shared.queue(bytes, request) {
@@ -690,29 +700,57 @@ impl Qmp {
     }
 }
 
-/// A call waiting for its reply. Dropped with the reply still to come
-/// (its caller gave up: a time limit, a cancelled future), it counts the
-/// call as abandoned: its reply is dropped when it comes, and it still
-/// holds its place (an error without an id goes to the oldest call) and
-/// its in-band permit (the server still has the request). A server that
-/// leaves more than [`MAX_ABANDONED`] calls unanswered is given up on.
+/// A call on its way: dropped before it ends (its caller gave up: a time
+/// limit, a cancelled future), it counts the call as given up on.
+///
+/// - Sent and waiting for its reply, the call is abandoned: its reply is
+///   dropped when it comes, and it keeps its place (an error without an
+///   id goes to the oldest call) and its in-band permit (the server still
+///   has the request).
+/// - Queued for an in-band permit (all held by calls the server has not
+///   answered), it counts until the server next answers anything.
+///
+/// A server that leaves more than [`MAX_ABANDONED`] calls given up on
+/// unanswered is given up on.
 struct Waiting<'a> {
     shared: &'a Shared,
     id: u64,
+    stage: Stage,
+}
+
+/// Where a [`Waiting`] call is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Waiting for an in-band permit.
+    Queued,
+    /// Sent, or about to be: pending.
+    Pending,
+    /// Neither: nothing to count if dropped.
+    Done,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        let mut state = self.shared.state.lock().expect("not poisoned");
-        let gave_up = state
-            .pending
-            .get_mut(&self.id)
-            .and_then(|pending| pending.reply.take());
-        if gave_up.is_none() {
-            return;
+        let mut state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match self.stage {
+            Stage::Done => return,
+            Stage::Queued => state.starved += 1,
+            Stage::Pending => {
+                let gave_up = state
+                    .pending
+                    .get_mut(&self.id)
+                    .and_then(|pending| pending.reply.take());
+                if gave_up.is_none() {
+                    return;
+                }
+                state.abandoned += 1;
+            }
         }
-        state.abandoned += 1;
-        if state.abandoned <= MAX_ABANDONED {
+        if state.abandoned + state.starved <= MAX_ABANDONED {
             return;
         }
         drop(state);
@@ -742,6 +780,7 @@ impl fmt::Debug for Qmp {
             .field("passes_fds", &self.shared.passes_fds)
             .field("in_flight", &state.pending.len())
             .field("abandoned", &state.abandoned)
+            .field("starved", &state.starved)
             .field("closed", &state.closed)
             .finish()
     }
@@ -806,6 +845,8 @@ impl Shared {
             },
         };
         let mut state = self.state.lock().expect("not poisoned");
+        // The server answers: calls queued behind it may yet go out.
+        state.starved = 0;
         let pending = match id {
             Some(id) => id.as_u64().and_then(|id| state.pending.remove(&id)),
             // An error the server could not attribute (it could not read
@@ -850,6 +891,7 @@ impl Shared {
         log_info!(%why, "connection closed");
         state.closed = Some(why);
         state.abandoned = 0;
+        state.starved = 0;
         for (_, pending) in std::mem::take(&mut state.pending) {
             if let Some(reply) = pending.reply {
                 let _ = reply.send(Err(error.clone()));

@@ -844,35 +844,42 @@ async fn dropping_the_client_closes_the_socket_even_with_a_stuck_writer() {
 
 /// Calls given up on (a time limit) while the server never answers are
 /// kept only until too many are: the connection is then closed, rather
-/// than holding their places without end.
+/// than holding their places without end. With out-of-band execution,
+/// eight are sent and the others given up on while queued behind them.
 #[tokio::test]
 async fn a_server_that_leaves_calls_unanswered_is_given_up_on() {
-    let config = Config::builder().oob(false).build();
-    let (qmp, _server) = connect(true, config, |mut server| async move {
-        server.accept_negotiation().await;
-        while server.recv().await.is_some() {}
-    })
-    .await;
-    let qmp = qmp.expect("connected");
-    let mut closed = None;
-    for i in 0..2000 {
-        match qmp
-            .execute_timeout(&QueryVersion::new(), Duration::from_millis(1))
-            .await
-        {
-            Err(Error::Timeout { .. }) => {}
-            Err(error) => {
-                closed = Some((i, error));
-                break;
+    for oob in [false, true] {
+        let config = Config::builder().oob(oob).build();
+        let (qmp, _server) = connect(true, config, |mut server| async move {
+            server.accept_negotiation().await;
+            while server.recv().await.is_some() {}
+        })
+        .await;
+        let qmp = qmp.expect("connected");
+        assert_eq!(qmp.oob_enabled(), oob);
+        let mut closed = None;
+        for i in 0..2000 {
+            match qmp
+                .execute_timeout(&QueryVersion::new(), Duration::from_millis(1))
+                .await
+            {
+                Err(Error::Timeout { .. }) => {}
+                Err(error) => {
+                    closed = Some((i, error));
+                    break;
+                }
+                Ok(value) => panic!("no reply was sent, got {value:?}"),
             }
-            Ok(value) => panic!("no reply was sent, got {value:?}"),
         }
+        let (calls, error) = closed.expect("the connection closed");
+        assert_eq!(
+            calls, 1025,
+            "oob {oob}: closed after {calls} calls: {error}"
+        );
+        assert!(error.is_closed(), "{error}");
+        assert!(error.to_string().contains("given up on"), "{error}");
+        assert!(format!("{qmp:?}").contains("in_flight: 0"), "{qmp:?}");
     }
-    let (calls, error) = closed.expect("the connection closed");
-    assert_eq!(calls, 1025, "closed after {calls} calls: {error}");
-    assert!(error.is_closed(), "{error}");
-    assert!(error.to_string().contains("given up on"), "{error}");
-    assert!(format!("{qmp:?}").contains("in_flight: 0"), "{qmp:?}");
 }
 
 /// A reply that comes after its caller gave up is dropped and settles

@@ -175,7 +175,10 @@ impl BlockingQga {
     /// Closes the connection: later calls fail with [`Error::Closed`];
     /// the socket's writing side is shut, and this returns once the agent
     /// has closed its side too, or once the configured close grace has
-    /// passed.
+    /// passed. When another thread is using the connection (a call in
+    /// progress), the socket is shut both ways at once instead: that call
+    /// fails with [`Error::Closed`], and what the agent still sends is not
+    /// waited for.
     pub fn close(&self) {
         let mut inner = self.closer.lock_interrupting(&self.inner);
         inner.connection.shut(self.config.close_grace());
