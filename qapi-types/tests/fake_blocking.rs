@@ -669,8 +669,10 @@ fn waiting_finds_an_event_that_arrives_with_the_buffer_full() {
 #[test]
 fn closing_fails_a_call_in_progress() {
     let socket = Socket::new();
-    serve_qmp(&socket, |server| {
+    let (received, in_progress) = mpsc::channel::<()>();
+    serve_qmp(&socket, move |server| {
         server.recv().expect("a request");
+        received.send(()).expect("the test waits");
     });
     let path = socket.path.clone();
     let (result, closing) = within(move || {
@@ -681,7 +683,8 @@ fn closing_fails_a_call_in_progress() {
             let qmp = qmp.clone();
             std::thread::spawn(move || qmp.execute_raw("query-status", json!({})))
         };
-        std::thread::sleep(Duration::from_millis(100));
+        // Sent: the call waits for its reply, holding the connection.
+        in_progress.recv().expect("the request arrived");
         let started = Instant::now();
         qmp.close();
         let closing = started.elapsed();

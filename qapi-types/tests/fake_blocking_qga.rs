@@ -177,9 +177,11 @@ fn stale_output_over_the_limit_is_skipped() {
 #[test]
 fn closing_fails_a_call_in_progress() {
     let (client, server) = UnixStream::pair().expect("a socket pair");
+    let (received, in_progress) = mpsc::channel::<()>();
     let agent = std::thread::spawn(move || {
         let mut agent = Agent::new(server);
         agent.recv().expect("a request");
+        received.send(()).expect("the test waits");
         while agent.recv().is_some() {}
     });
     let qga = std::sync::Arc::new(
@@ -189,7 +191,10 @@ fn closing_fails_a_call_in_progress() {
         let qga = qga.clone();
         std::thread::spawn(move || qga.execute_raw("guest-info", json!({})))
     };
-    std::thread::sleep(Duration::from_millis(100));
+    // Sent: the call waits for its answer, holding the connection.
+    in_progress
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the request arrived");
     let (done, closed) = mpsc::channel();
     {
         let qga = qga.clone();
