@@ -4,7 +4,9 @@
 //!
 //! [`Framer`] joins lines; [`Decoder`] cuts a byte stream, read in chunks
 //! of any size, into lines and hands them to a [`Framer`], holding no more
-//! than the largest message allowed.
+//! than the largest message allowed. Every client reads through a
+//! [`Decoder`]: the blocking ones in their connection, the async ones
+//! with `read_message`.
 
 /// Joins the lines of a message written over several lines.
 ///
@@ -77,19 +79,6 @@ impl Framer {
             }
         }
         closed
-    }
-}
-
-/// How many bytes of `line` (read up to and including a `\n`, when it
-/// has one) come before its line ending (`\n` or `\r\n`): what counts
-/// against a message's limit.
-/// (How the async clients read; the blocking ones use a [`Decoder`].)
-#[cfg(feature = "tokio")]
-pub(crate) fn without_line_ending(line: &[u8]) -> usize {
-    match line {
-        [.., b'\r', b'\n'] => line.len() - 2,
-        [.., b'\n'] => line.len() - 1,
-        _ => line.len(),
     }
 }
 
@@ -182,6 +171,46 @@ impl Decoder {
     /// a line ending's `\r`).
     pub fn buffered(&self) -> usize {
         self.framer.len() + self.line.len()
+    }
+}
+
+/// Reads one message from `reader` with a [`Decoder`] (the async
+/// clients' reading; the blocking ones keep theirs in their
+/// connection): what follows the message stays buffered in `reader`.
+/// `None` at the end of the stream; a message longer than `limit` is a
+/// protocol error, and a stream that ends within a message is closed.
+#[cfg(feature = "tokio")]
+pub(crate) async fn read_message<R>(
+    reader: &mut R,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, crate::error::Error>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    use crate::error::Error;
+    use tokio::io::AsyncBufReadExt;
+    let mut decoder = Decoder::new(limit);
+    loop {
+        let input = reader.fill_buf().await?;
+        if input.is_empty() {
+            return match decoder.buffered() {
+                0 => Ok(None),
+                _ => Err(Error::Closed(
+                    "the server closed the connection mid-message".into(),
+                )),
+            };
+        }
+        let (used, message) = decoder.decode(input);
+        reader.consume(used);
+        match message {
+            None => {}
+            Some(Ok(message)) => return Ok(Some(message)),
+            Some(Err(TooLong { limit })) => {
+                return Err(Error::Protocol(format!(
+                    "a message longer than {limit} bytes"
+                )))
+            }
+        }
     }
 }
 

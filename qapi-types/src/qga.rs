@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::framing::without_line_ending;
+use crate::framing::read_message;
 use crate::protocol::{write_request, Execution, Message, ParseError};
 use crate::qmp_client::transport::{Reader, Writer};
 use crate::qmp_client::Transport;
@@ -430,29 +430,14 @@ impl Io {
         }
     }
 
-    /// The next non-empty line, `\n` or `\r\n` terminated.
+    /// The next message that is not blank, without the delimiter bytes
+    /// a resynchronisation leaves.
     async fn line(&mut self) -> Result<Vec<u8>, Error> {
         loop {
-            let mut line = Vec::new();
-            // The line ending does not count.
-            let read = (&mut self.reader)
-                .take(self.max_line as u64 + 2)
-                .read_until(b'\n', &mut line)
-                .await?;
-            if read == 0 {
+            let Some(mut line) = read_message(&mut self.reader, self.max_line).await? else {
                 return Err(Error::Closed("the agent closed the connection".into()));
-            }
-            if without_line_ending(&line) > self.max_line {
-                return Err(Error::Protocol(format!(
-                    "a line longer than {} bytes",
-                    self.max_line
-                )));
-            }
-            // A delimiter byte left from a resynchronisation.
+            };
             line.retain(|&b| b != 0xff);
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
             if !line.iter().all(u8::is_ascii_whitespace) {
                 return Ok(line);
             }

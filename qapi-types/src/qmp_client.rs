@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::BufReader;
 use tokio::sync::{broadcast, mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::framing::{without_line_ending, Framer};
+use crate::framing::read_message;
 use crate::protocol::{
     violation, write_request, Execution, Greeting, Message, ParseError, MAX_ABANDONED,
 };
@@ -983,43 +983,5 @@ async fn read_replies(
     };
     if let Some(shared) = shared.upgrade() {
         shared.close(error);
-    }
-}
-
-/// Reads one message (one line, or the lines of a pretty-printed one:
-/// see [`Framer`]); `None` at end of stream. Messages longer than
-/// `limit` are an error.
-async fn read_message<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, Error> {
-    let mut framer = Framer::default();
-    loop {
-        let mut line = Vec::new();
-        let left = limit.saturating_sub(framer.len());
-        // The line ending does not count.
-        let read = (&mut *reader)
-            .take(left.saturating_add(2) as u64)
-            .read_until(b'\n', &mut line)
-            .await?;
-        if read == 0 {
-            if framer.len() > 0 {
-                return Err(Error::Closed(
-                    "the server closed the connection mid-message".into(),
-                ));
-            }
-            return Ok(None);
-        }
-        if without_line_ending(&line) > left {
-            return Err(Error::Protocol(format!(
-                "a message longer than {limit} bytes"
-            )));
-        }
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
-            line.pop();
-        }
-        if let Some(message) = framer.push(line) {
-            return Ok(Some(message));
-        }
     }
 }
