@@ -162,6 +162,30 @@ impl Decoder {
         TooLong { limit: self.limit }
     }
 
+    /// Takes output to be skipped (a guest agent's, before its
+    /// delimiter), handing each message of `input` to `each`: a message
+    /// over the limit is skipped, however long, up to the end of the line
+    /// it stopped at. What is left of a message begun stays held.
+    pub(crate) fn skip<E>(
+        &mut self,
+        mut input: &[u8],
+        mut each: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while !input.is_empty() {
+            let (used, message) = self.decode(input);
+            input = &input[used..];
+            match message {
+                Some(Ok(message)) => each(&message)?,
+                Some(Err(TooLong { .. })) => {
+                    let end = input.iter().position(|&b| b == b'\n');
+                    input = &input[end.map_or(input.len(), |at| at + 1)..];
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The largest message accepted, in bytes.
     pub fn limit(&self) -> usize {
         self.limit

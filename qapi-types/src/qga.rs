@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::framing::read_message;
+use crate::framing::{read_message, Decoder};
 use crate::protocol::{write_request, Execution, Message, ParseError};
 use crate::qmp_client::transport::{Reader, Writer};
 use crate::qmp_client::Transport;
@@ -394,37 +394,26 @@ impl Io {
     /// `guest-sync-delimited` with. A QMP server sends none: its greeting
     /// gives it away.
     async fn skip_to_delimiter(&mut self) -> Result<(), Error> {
-        // The line begun, kept only to spot a greeting: one longer than a
-        // message can be is skipped, however long.
-        let mut line = Vec::new();
-        let mut too_long = false;
+        // Stale output is skipped, however long.
+        let mut decoder = Decoder::new(self.max_line);
         loop {
             let buf = self.reader.fill_buf().await?;
             if buf.is_empty() {
                 return Err(Error::Closed("the agent closed the connection".into()));
             }
-            let (taken, found) = match buf.iter().position(|&b| b == 0xff) {
-                Some(at) => (at + 1, true),
-                None => (buf.len(), false),
-            };
-            for &byte in &buf[..taken] {
-                if byte != b'\n' {
-                    too_long |= line.len() > self.max_line;
-                    if !too_long {
-                        line.push(byte);
-                    }
-                    continue;
-                }
-                if let (false, Ok(Message::Greeting(_))) = (too_long, Message::parse(&line)) {
-                    return Err(Error::Protocol(
+            let found = buf.iter().position(|&b| b == 0xff);
+            decoder.skip(
+                &buf[..found.unwrap_or(buf.len())],
+                |message| match Message::parse(message) {
+                    Ok(Message::Greeting(_)) => Err(Error::Protocol(
                         "not a guest agent: it greets as a QMP server does (use Qmp)".into(),
-                    ));
-                }
-                line.clear();
-                too_long = false;
-            }
+                    )),
+                    _ => Ok(()),
+                },
+            )?;
+            let taken = found.map_or(buf.len(), |at| at + 1);
             self.reader.consume(taken);
-            if found {
+            if found.is_some() {
                 return Ok(());
             }
         }

@@ -256,23 +256,9 @@ impl Connection {
             }
             let buffer = self.reader.buffer();
             let found = buffer.iter().position(|&b| b == delimiter);
-            let mut input = &buffer[..found.unwrap_or(buffer.len())];
-            while !input.is_empty() {
-                let (used, message) = self.decoder.decode(input);
-                input = &input[used..];
-                match message {
-                    Some(Ok(message)) => before(&message)?,
-                    // Stale output is skipped, however long: past a
-                    // message over the limit, up to the end of the line
-                    // the decoder stopped at (before the delimiter, no
-                    // message matters but a greeting).
-                    Some(Err(TooLong { .. })) => {
-                        let end = input.iter().position(|&b| b == b'\n');
-                        input = &input[end.map_or(input.len(), |at| at + 1)..];
-                    }
-                    None => {}
-                }
-            }
+            // Stale output is skipped, however long.
+            self.decoder
+                .skip(&buffer[..found.unwrap_or(buffer.len())], &mut before)?;
             match found {
                 Some(at) => {
                     self.reader.consume(at + 1);
